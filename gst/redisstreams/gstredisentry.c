@@ -1,0 +1,1064 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* The stream entry <-> GstBuffer codec, the one place that knows the wire
+ * format of docs/wire-format.md. Both elements, the tests and the fuzz
+ * target use it.
+ *
+ * Compression is the LZ4 *frame* format with independent blocks and the
+ * content size in the header: every LZ4 library (python3-lz4's lz4.frame,
+ * the lz4 command) reads it without being told the size, corrupt input is
+ * detected by the frame structure, and independent blocks can be compressed
+ * and decompressed in parallel. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstredisentry.h"
+
+#include <string.h>
+#include <lz4frame.h>
+#include <json-glib/json-glib.h>
+#include <gst/video/video.h>
+
+GST_DEBUG_CATEGORY_STATIC (redis_entry_debug);
+#define GST_CAT_DEFAULT redis_entry_debug
+
+G_DEFINE_QUARK (gst-redis-entry-error-quark, gst_redis_entry_error);
+
+GType
+gst_redis_compression_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_REDIS_COMPRESSION_NONE, "Send frames as they are", "none"},
+    {GST_REDIS_COMPRESSION_LZ4, "Compress every frame with LZ4", "lz4"},
+    {GST_REDIS_COMPRESSION_AUTO,
+        "Compress raw media with LZ4, send already compressed formats "
+          "(JPEG, H.264, ...) as they are", "auto"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRedisCompression", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void
+ensure_debug_category (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (redis_entry_debug, "redisentry", 0,
+        "Redis stream entry encoder and decoder");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/* Refcounted replies */
+
+struct _GstRedisReplyRef
+{
+  redisReply *reply;
+};
+
+static void
+reply_ref_clear (gpointer data)
+{
+  GstRedisReplyRef *ref = data;
+
+  freeReplyObject (ref->reply);
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_new (redisReply * reply)
+{
+  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
+
+  ref->reply = reply;
+  return ref;
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
+{
+  return g_atomic_rc_box_acquire (ref);
+}
+
+void
+gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
+{
+  g_atomic_rc_box_release_full (ref, reply_ref_clear);
+}
+
+redisReply *
+gst_redis_reply_ref_get (GstRedisReplyRef * ref)
+{
+  return ref->reply;
+}
+
+/* Capture time */
+
+GstCaps *
+gst_redis_unix_timestamp_caps (void)
+{
+  static GstCaps *caps = NULL;
+
+  if (g_once_init_enter (&caps)) {
+    GstCaps *c = gst_caps_new_empty_simple ("timestamp/x-unix");
+    GST_MINI_OBJECT_FLAG_SET (c, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+    g_once_init_leave (&caps, c);
+  }
+  return caps;
+}
+
+/* Nanoseconds since the Unix epoch, or -1. */
+gint64
+gst_redis_buffer_get_capture_time (GstBuffer * buffer)
+{
+  GstReferenceTimestampMeta *meta;
+
+  meta = gst_buffer_get_reference_timestamp_meta (buffer,
+      gst_redis_unix_timestamp_caps ());
+  if (meta == NULL || !GST_CLOCK_TIME_IS_VALID (meta->timestamp))
+    return -1;
+  return (gint64) meta->timestamp;
+}
+
+/* Buffer flags travel by name, so that other programs can read and write
+ * them; GstBufferFlags values are not part of any API outside GStreamer. */
+static const struct
+{
+  GstBufferFlags flag;
+  const gchar *name;
+} buffer_flags[] = {
+  {GST_BUFFER_FLAG_DELTA_UNIT, "delta"},
+  {GST_BUFFER_FLAG_DISCONT, "discont"},
+  {GST_BUFFER_FLAG_HEADER, "header"},
+  {GST_BUFFER_FLAG_GAP, "gap"},
+  {GST_BUFFER_FLAG_DROPPABLE, "droppable"},
+  {GST_BUFFER_FLAG_MARKER, "marker"},
+  {GST_BUFFER_FLAG_RESYNC, "resync"},
+  {GST_BUFFER_FLAG_CORRUPTED, "corrupted"},
+};
+
+/* Media types that compress well enough to be worth LZ4 in `auto`. Anything
+ * else is taken to be compressed already (JPEG, H.264, VP8, ...). */
+static gboolean
+caps_are_raw (GstCaps * caps)
+{
+  const gchar *name;
+
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return FALSE;
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  return g_str_equal (name, "video/x-raw") || g_str_equal (name, "audio/x-raw")
+      || g_str_equal (name, "video/x-bayer")
+      || g_str_equal (name, "image/x-portable-anymap");
+}
+
+/* Encoder */
+
+struct _GstRedisEntryEncoder
+{
+  gchar *caps_str;
+  gboolean raw;
+
+  guint8 *scratch;
+  gsize scratch_size;
+  GString *numbers;
+  gchar *meta_json;
+};
+
+GstRedisEntryEncoder *
+gst_redis_entry_encoder_new (void)
+{
+  GstRedisEntryEncoder *enc = g_new0 (GstRedisEntryEncoder, 1);
+
+  ensure_debug_category ();
+  enc->caps_str = g_strdup ("");
+  enc->numbers = g_string_sized_new (64);
+  return enc;
+}
+
+void
+gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc)
+{
+  if (enc == NULL)
+    return;
+  g_free (enc->caps_str);
+  g_free (enc->scratch);
+  g_free (enc->meta_json);
+  g_string_free (enc->numbers, TRUE);
+  g_free (enc);
+}
+
+void
+gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc, GstCaps * caps)
+{
+  g_free (enc->caps_str);
+  enc->caps_str = caps ? gst_caps_to_string (caps) : g_strdup ("");
+  enc->raw = caps_are_raw (caps);
+}
+
+static void
+add_field_u64 (GstRedisCommand * cmd, const gchar * name, guint64 v)
+{
+  gst_redis_command_add (cmd, name);
+  gst_redis_command_add_printf (cmd, "%" G_GUINT64_FORMAT, v);
+}
+
+static void
+add_field_time (GstRedisCommand * cmd, const gchar * name, GstClockTime t)
+{
+  /* An unset timestamp is simply left out. */
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    add_field_u64 (cmd, name, t);
+}
+
+static const guint8 *
+compress_lz4 (GstRedisEntryEncoder * enc, const GstMapInfo * map,
+    gint acceleration, gsize * out_size, GError ** error)
+{
+  LZ4F_preferences_t prefs;
+  size_t bound, n;
+
+  memset (&prefs, 0, sizeof (prefs));
+  prefs.frameInfo.blockSizeID = LZ4F_max256KB;
+  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+  prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+  prefs.frameInfo.contentSize = map->size;
+  /* LZ4F's fast mode takes the acceleration as a negative level. */
+  prefs.compressionLevel = acceleration > 1 ? -acceleration : 0;
+
+  bound = LZ4F_compressFrameBound (map->size, &prefs);
+  if (bound > enc->scratch_size) {
+    g_free (enc->scratch);
+    enc->scratch = g_malloc (bound);
+    enc->scratch_size = bound;
+  }
+  n = LZ4F_compressFrame (enc->scratch, enc->scratch_size, map->data,
+      map->size, &prefs);
+  if (LZ4F_isError (n)) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
+        "LZ4 compression failed: %s", LZ4F_getErrorName (n));
+    return NULL;
+  }
+  *out_size = n;
+  return enc->scratch;
+}
+
+/* Appends the entry's field/value pairs to @cmd, which already holds
+ * "XADD key [trimming] *". Small fields are copied into the command; the
+ * payload is only referenced: @map (or the encoder's compression buffer) must
+ * stay valid until the command is sent. */
+gboolean
+gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
+    GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
+    GstRedisCompression compression, gint acceleration,
+    GstRedisCommand * cmd, gsize * wire_size, GError ** error)
+{
+  const guint8 *payload = map->data;
+  gsize payload_size = map->size;
+  gboolean lz4 = compression == GST_REDIS_COMPRESSION_LZ4 ||
+      (compression == GST_REDIS_COMPRESSION_AUTO && enc->raw);
+  gint64 capture;
+  guint i;
+
+  if (lz4 && map->size > 0) {
+    payload = compress_lz4 (enc, map, acceleration, &payload_size, error);
+    if (payload == NULL)
+      return FALSE;
+  } else {
+    lz4 = FALSE;
+  }
+
+  add_field_u64 (cmd, GST_REDIS_FIELD_VERSION, GST_REDIS_ENTRY_VERSION);
+  add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
+  add_field_time (cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
+  add_field_time (cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
+  add_field_time (cmd, GST_REDIS_FIELD_DURATION,
+      GST_BUFFER_DURATION (buffer));
+
+  g_string_truncate (enc->numbers, 0);
+  for (i = 0; i < G_N_ELEMENTS (buffer_flags); i++) {
+    if (GST_BUFFER_FLAG_IS_SET (buffer, buffer_flags[i].flag)) {
+      if (enc->numbers->len)
+        g_string_append_c (enc->numbers, ',');
+      g_string_append (enc->numbers, buffer_flags[i].name);
+    }
+  }
+  gst_redis_command_add (cmd, GST_REDIS_FIELD_FLAGS);
+  gst_redis_command_add_len (cmd, enc->numbers->str, enc->numbers->len);
+
+  /* Caps go into every entry: a reader that starts after older entries
+   * were trimmed must still be able to negotiate, and ~100 bytes are
+   * nothing next to a frame. */
+  gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
+  gst_redis_command_add (cmd, enc->caps_str);
+
+  capture = gst_redis_buffer_get_capture_time (buffer);
+  if (capture < 0) {
+    /* The first hop is where the frame was captured, as far as the rest of
+     * the system can tell. */
+    capture = g_get_real_time () * 1000;
+  }
+  add_field_u64 (cmd, GST_REDIS_FIELD_CAPTURE_TIME, capture);
+
+  g_clear_pointer (&enc->meta_json, g_free);
+  enc->meta_json = gst_redis_meta_to_json (buffer);
+  if (enc->meta_json) {
+    gst_redis_command_add (cmd, GST_REDIS_FIELD_META);
+    gst_redis_command_add (cmd, enc->meta_json);
+  }
+
+  gst_redis_command_add (cmd, GST_REDIS_FIELD_ENCODING);
+  gst_redis_command_add (cmd, lz4 ? "lz4" : "none");
+  add_field_u64 (cmd, GST_REDIS_FIELD_SIZE, map->size);
+
+  gst_redis_command_add (cmd, GST_REDIS_FIELD_DATA);
+  gst_redis_command_add_ref (cmd, payload, payload_size);
+
+  if (wire_size)
+    *wire_size = payload_size;
+  return TRUE;
+}
+
+/* Decoder */
+
+struct _GstRedisEntryDecoder
+{
+  gsize max_frame_size;
+  LZ4F_dctx *dctx;
+
+  gchar *caps_str;
+  GstCaps *caps;
+  gboolean caps_changed;
+};
+
+GstRedisEntryDecoder *
+gst_redis_entry_decoder_new (void)
+{
+  GstRedisEntryDecoder *dec = g_new0 (GstRedisEntryDecoder, 1);
+
+  ensure_debug_category ();
+  dec->max_frame_size = GST_REDIS_DEFAULT_MAX_FRAME_SIZE;
+  if (LZ4F_isError (LZ4F_createDecompressionContext (&dec->dctx,
+              LZ4F_VERSION)))
+    dec->dctx = NULL;
+  return dec;
+}
+
+void
+gst_redis_entry_decoder_free (GstRedisEntryDecoder * dec)
+{
+  if (dec == NULL)
+    return;
+  if (dec->dctx)
+    LZ4F_freeDecompressionContext (dec->dctx);
+  g_free (dec->caps_str);
+  gst_clear_caps (&dec->caps);
+  g_free (dec);
+}
+
+void
+gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
+    gsize max)
+{
+  dec->max_frame_size = max;
+}
+
+GstCaps *
+gst_redis_entry_decoder_get_caps (GstRedisEntryDecoder * dec)
+{
+  return dec->caps;
+}
+
+gboolean
+gst_redis_entry_decoder_caps_changed (GstRedisEntryDecoder * dec)
+{
+  return dec->caps_changed;
+}
+
+typedef struct
+{
+  const GstRedisField *version, *seq, *pts, *dts, *duration, *flags, *caps,
+      *encoding, *size, *capture_time, *meta, *data;
+} Fields;
+
+static gboolean
+field_is (const GstRedisField * f, const gchar * name)
+{
+  gsize len = strlen (name);
+
+  return f->name_len == len && memcmp (f->name, name, len) == 0;
+}
+
+static gboolean
+value_is (const GstRedisField * f, const gchar * value)
+{
+  gsize len = strlen (value);
+
+  return f->value_len == len && memcmp (f->value, value, len) == 0;
+}
+
+/* What GstStructure accepts as a name: a letter, then letters, digits and
+ * "/-_.:+". */
+static gboolean
+structure_name_is_valid (const gchar * name)
+{
+  const gchar *p;
+
+  if (!g_ascii_isalpha (*name))
+    return FALSE;
+  for (p = name + 1; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("/-_.:+", *p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+bad_field (GError ** error, const gchar * name, const gchar * why)
+{
+  g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+      "field \"%s\" %s", name, why);
+  return FALSE;
+}
+
+/* Decimal unsigned integer, digits only, no sign, no spaces. */
+static gboolean
+parse_u64 (const GstRedisField * f, const gchar * name, guint64 * out,
+    GError ** error)
+{
+  guint64 v = 0;
+  gsize i;
+
+  if (f->value_len == 0 || f->value_len > 20)
+    return bad_field (error, name, "is not a decimal number");
+  for (i = 0; i < f->value_len; i++) {
+    guint d;
+
+    if (!g_ascii_isdigit (f->value[i]))
+      return bad_field (error, name, "is not a decimal number");
+    d = f->value[i] - '0';
+    if (v > (G_MAXUINT64 - d) / 10)
+      return bad_field (error, name, "is out of range");
+    v = v * 10 + d;
+  }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+parse_time (const GstRedisField * f, const gchar * name, GstClockTime * out,
+    GError ** error)
+{
+  guint64 v;
+
+  *out = GST_CLOCK_TIME_NONE;
+  if (f == NULL)
+    return TRUE;
+  if (!parse_u64 (f, name, &v, error))
+    return FALSE;
+  if (v == GST_CLOCK_TIME_NONE)
+    return bad_field (error, name, "is out of range");
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+parse_flags (const GstRedisField * f, GstBufferFlags * out, GError ** error)
+{
+  gchar **names, **n;
+  gchar *str;
+  gboolean ok = TRUE;
+
+  *out = 0;
+  if (f == NULL || f->value_len == 0)
+    return TRUE;
+  if (f->value_len > 256)
+    return bad_field (error, GST_REDIS_FIELD_FLAGS, "is too long");
+
+  str = g_strndup (f->value, f->value_len);
+  names = g_strsplit (str, ",", -1);
+  for (n = names; *n && ok; n++) {
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (buffer_flags); i++) {
+      if (g_str_equal (*n, buffer_flags[i].name)) {
+        *out |= buffer_flags[i].flag;
+        break;
+      }
+    }
+    if (i == G_N_ELEMENTS (buffer_flags)) {
+      g_set_error (error, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+          "field \"flags\" has an unknown flag \"%s\"", *n);
+      ok = FALSE;
+    }
+  }
+  g_strfreev (names);
+  g_free (str);
+  return ok;
+}
+
+static gboolean
+update_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
+    GError ** error)
+{
+  GstCaps *caps;
+  gchar *str;
+
+  dec->caps_changed = FALSE;
+  if (dec->caps_str && strlen (dec->caps_str) == f->value_len
+      && memcmp (dec->caps_str, f->value, f->value_len) == 0)
+    return TRUE;
+
+  if (f->value_len == 0 || f->value_len > GST_REDIS_MAX_TEXT_FIELD
+      || memchr (f->value, '\0', f->value_len))
+    return bad_field (error, GST_REDIS_FIELD_CAPS, "is not a caps string");
+
+  str = g_strndup (f->value, f->value_len);
+  caps = gst_caps_from_string (str);
+  if (caps == NULL || !gst_caps_is_fixed (caps)) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+        "field \"caps\" is not a fixed caps string: \"%.200s\"", str);
+    gst_clear_caps (&caps);
+    g_free (str);
+    return FALSE;
+  }
+
+  g_free (dec->caps_str);
+  dec->caps_str = str;
+  gst_caps_replace (&dec->caps, caps);
+  gst_caps_unref (caps);
+  dec->caps_changed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+decompress_lz4 (GstRedisEntryDecoder * dec, const GstRedisField * data,
+    guint8 * out, gsize size, GError ** error)
+{
+  LZ4F_decompressOptions_t opts = { 1, 1, 0, 0 };
+  const guint8 *src = (const guint8 *) data->value;
+  gsize src_left = data->value_len, out_pos = 0;
+  size_t ret = 1;
+
+  if (dec->dctx == NULL) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
+        "no LZ4 decompression context");
+    return FALSE;
+  }
+  LZ4F_resetDecompressionContext (dec->dctx);
+
+  while (src_left > 0 && ret != 0) {
+    size_t src_n = src_left, dst_n = size - out_pos;
+
+    ret = LZ4F_decompress (dec->dctx, out + out_pos, &dst_n, src, &src_n,
+        &opts);
+    if (LZ4F_isError (ret)) {
+      g_set_error (error, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_CORRUPT, "LZ4 payload is corrupt: %s",
+          LZ4F_getErrorName (ret));
+      LZ4F_resetDecompressionContext (dec->dctx);
+      return FALSE;
+    }
+    src += src_n;
+    src_left -= src_n;
+    out_pos += dst_n;
+    if (src_n == 0 && dst_n == 0)
+      break;                    /* no progress: output full or input short */
+  }
+
+  if (ret != 0 || src_left != 0 || out_pos != size) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
+        "LZ4 payload does not decode to the declared size of %" G_GSIZE_FORMAT
+        " bytes (%s)", size, ret != 0 ? "truncated or larger" :
+        src_left ? "trailing bytes" : "shorter");
+    LZ4F_resetDecompressionContext (dec->dctx);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+payload_release (gpointer data)
+{
+  gst_redis_reply_ref_unref (data);
+}
+
+/* Builds a buffer from the fields of one entry. Unknown field names are
+ * ignored (a later writer may add fields that older readers need not
+ * understand); anything a reader must understand but cannot is an error,
+ * and nothing is allocated beyond the decoder's max-frame-size. */
+GstBuffer *
+gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
+    const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
+    GError ** error)
+{
+  Fields f = { NULL, };
+  GstBuffer *buffer = NULL;
+  GstBufferFlags flags;
+  GstClockTime pts, dts, duration;
+  guint64 version, seq = GST_BUFFER_OFFSET_NONE, size, capture = 0;
+  gboolean lz4 = FALSE;
+  guint i;
+
+  for (i = 0; i < n_fields; i++) {
+    const GstRedisField *field = &fields[i];
+    const GstRedisField **slot = NULL;
+
+#define MATCH(member, name) \
+    else if (field_is (field, name)) slot = &f.member
+    if (0);
+    MATCH (version, GST_REDIS_FIELD_VERSION);
+    MATCH (seq, GST_REDIS_FIELD_SEQ);
+    MATCH (pts, GST_REDIS_FIELD_PTS);
+    MATCH (dts, GST_REDIS_FIELD_DTS);
+    MATCH (duration, GST_REDIS_FIELD_DURATION);
+    MATCH (flags, GST_REDIS_FIELD_FLAGS);
+    MATCH (caps, GST_REDIS_FIELD_CAPS);
+    MATCH (encoding, GST_REDIS_FIELD_ENCODING);
+    MATCH (size, GST_REDIS_FIELD_SIZE);
+    MATCH (capture_time, GST_REDIS_FIELD_CAPTURE_TIME);
+    MATCH (meta, GST_REDIS_FIELD_META);
+    MATCH (data, GST_REDIS_FIELD_DATA);
+#undef MATCH
+
+    if (slot == NULL) {
+      GST_LOG ("ignoring unknown field \"%.*s\"", (gint) MIN (field->name_len,
+              64), field->name);
+      continue;
+    }
+    if (*slot != NULL) {
+      g_set_error (error, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field \"%.*s\" appears twice",
+          (gint) field->name_len, field->name);
+      return NULL;
+    }
+    *slot = field;
+  }
+
+  if (f.version == NULL || f.caps == NULL || f.data == NULL) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_MISSING_FIELD,
+        "required field \"%s\" is missing", f.version == NULL ?
+        GST_REDIS_FIELD_VERSION : f.caps == NULL ? GST_REDIS_FIELD_CAPS :
+        GST_REDIS_FIELD_DATA);
+    return NULL;
+  }
+  if (!parse_u64 (f.version, GST_REDIS_FIELD_VERSION, &version, error))
+    return NULL;
+  if (version != GST_REDIS_ENTRY_VERSION) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
+        "format version %" G_GUINT64_FORMAT " is not supported (this reader "
+        "understands version %d)", version, GST_REDIS_ENTRY_VERSION);
+    return NULL;
+  }
+
+  if (f.seq && !parse_u64 (f.seq, GST_REDIS_FIELD_SEQ, &seq, error))
+    return NULL;
+  if (!parse_time (f.pts, GST_REDIS_FIELD_PTS, &pts, error) ||
+      !parse_time (f.dts, GST_REDIS_FIELD_DTS, &dts, error) ||
+      !parse_time (f.duration, GST_REDIS_FIELD_DURATION, &duration, error) ||
+      !parse_flags (f.flags, &flags, error))
+    return NULL;
+  if (f.capture_time && !parse_u64 (f.capture_time,
+          GST_REDIS_FIELD_CAPTURE_TIME, &capture, error))
+    return NULL;
+
+  if (f.encoding == NULL || value_is (f.encoding, "none")) {
+    lz4 = FALSE;
+  } else if (value_is (f.encoding, "lz4")) {
+    lz4 = TRUE;
+  } else {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
+        "encoding \"%.*s\" is not supported (none, lz4)",
+        (gint) MIN (f.encoding->value_len, 32), f.encoding->value);
+    return NULL;
+  }
+
+  if (f.size) {
+    if (!parse_u64 (f.size, GST_REDIS_FIELD_SIZE, &size, error))
+      return NULL;
+  } else if (lz4) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_MISSING_FIELD,
+        "field \"size\" is required with encoding lz4");
+    return NULL;
+  } else {
+    size = f.data->value_len;
+  }
+
+  if (size > dec->max_frame_size) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_TOO_LARGE,
+        "declared size %" G_GUINT64_FORMAT " is larger than max-frame-size %"
+        G_GSIZE_FORMAT, size, dec->max_frame_size);
+    return NULL;
+  }
+  if (!lz4 && size != f.data->value_len) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
+        "field \"size\" says %" G_GUINT64_FORMAT " bytes but the payload has %"
+        G_GSIZE_FORMAT, size, f.data->value_len);
+    return NULL;
+  }
+
+  if (!update_caps (dec, f.caps, error))
+    return NULL;
+
+  if (lz4) {
+    GstMapInfo map;
+
+    buffer = gst_buffer_new_allocate (NULL, size, NULL);
+    if (buffer == NULL) {
+      g_set_error (error, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_TOO_LARGE, "cannot allocate %" G_GUINT64_FORMAT
+          " bytes", size);
+      return NULL;
+    }
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    if (!decompress_lz4 (dec, f.data, map.data, size, error)) {
+      gst_buffer_unmap (buffer, &map);
+      gst_buffer_unref (buffer);
+      return NULL;
+    }
+    gst_buffer_unmap (buffer, &map);
+  } else if (owner && size > 0) {
+    /* The frame stays where the reply parser put it. */
+    buffer = gst_buffer_new_wrapped_full (0, (gpointer) f.data->value, size,
+        0, size, gst_redis_reply_ref_ref (owner), payload_release);
+  } else {
+    buffer = gst_buffer_new_memdup (f.data->value, size);
+  }
+
+  if (f.meta && !gst_redis_meta_from_json (buffer, f.meta->value,
+          f.meta->value_len, error)) {
+    gst_buffer_unref (buffer);
+    return NULL;
+  }
+
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DTS (buffer) = dts;
+  GST_BUFFER_DURATION (buffer) = duration;
+  GST_BUFFER_OFFSET (buffer) = seq;
+  GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_FLAGS (buffer) = flags;
+  if (f.capture_time)
+    gst_buffer_add_reference_timestamp_meta (buffer,
+        gst_redis_unix_timestamp_caps (), capture, GST_CLOCK_TIME_NONE);
+
+  return buffer;
+}
+
+/* Metadata as JSON: the region-of-interest metas of the frame (detections),
+ * docs/wire-format.md "meta". */
+
+static JsonNode *
+value_to_json (const GValue * v)
+{
+  JsonNode *node = json_node_new (JSON_NODE_VALUE);
+
+  switch (G_VALUE_TYPE (v)) {
+    case G_TYPE_BOOLEAN:
+      json_node_set_boolean (node, g_value_get_boolean (v));
+      break;
+    case G_TYPE_INT:
+      json_node_set_int (node, g_value_get_int (v));
+      break;
+    case G_TYPE_UINT:
+      json_node_set_int (node, g_value_get_uint (v));
+      break;
+    case G_TYPE_INT64:
+      json_node_set_int (node, g_value_get_int64 (v));
+      break;
+    case G_TYPE_UINT64:
+      json_node_set_int (node, (gint64) g_value_get_uint64 (v));
+      break;
+    case G_TYPE_FLOAT:
+      json_node_set_double (node, g_value_get_float (v));
+      break;
+    case G_TYPE_DOUBLE:
+      json_node_set_double (node, g_value_get_double (v));
+      break;
+    case G_TYPE_STRING:
+      json_node_set_string (node, g_value_get_string (v));
+      break;
+    default:{
+      gchar *s = gst_value_serialize (v);
+
+      if (s == NULL) {
+        json_node_unref (node);
+        return NULL;
+      }
+      json_node_set_string (node, s);
+      g_free (s);
+      break;
+    }
+  }
+  return node;
+}
+
+static gboolean
+structure_field_to_json (GQuark field, const GValue * value, gpointer data)
+{
+  JsonObject *obj = data;
+  JsonNode *node = value_to_json (value);
+
+  if (node)
+    json_object_set_member (obj, g_quark_to_string (field), node);
+  return TRUE;
+}
+
+gchar *
+gst_redis_meta_to_json (GstBuffer * buffer)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  JsonArray *rois = NULL;
+  JsonObject *root;
+  JsonNode *root_node;
+  gchar *json;
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    JsonObject *obj = json_object_new ();
+    JsonObject *params = json_object_new ();
+    GList *l;
+
+    if (rois == NULL)
+      rois = json_array_new ();
+    json_object_set_string_member (obj, "type",
+        roi->roi_type ? g_quark_to_string (roi->roi_type) : "");
+    json_object_set_int_member (obj, "id", roi->id);
+    json_object_set_int_member (obj, "parent-id", roi->parent_id);
+    json_object_set_int_member (obj, "x", roi->x);
+    json_object_set_int_member (obj, "y", roi->y);
+    json_object_set_int_member (obj, "w", roi->w);
+    json_object_set_int_member (obj, "h", roi->h);
+    for (l = roi->params; l; l = l->next) {
+      GstStructure *s = l->data;
+      JsonObject *fields = json_object_new ();
+
+      gst_structure_foreach (s, structure_field_to_json, fields);
+      json_object_set_object_member (params, gst_structure_get_name (s),
+          fields);
+    }
+    json_object_set_object_member (obj, "params", params);
+    json_array_add_object_element (rois, obj);
+  }
+
+  if (rois == NULL)
+    return NULL;
+
+  root = json_object_new ();
+  json_object_set_array_member (root, "rois", rois);
+  root_node = json_node_init_object (json_node_alloc (), root);
+  json = json_to_string (root_node, FALSE);
+  json_node_unref (root_node);
+  json_object_unref (root);
+  return json;
+}
+
+static gboolean
+json_member_to_gvalue (JsonNode * node, GValue * v)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_BOOLEAN:
+      g_value_init (v, G_TYPE_BOOLEAN);
+      g_value_set_boolean (v, json_node_get_boolean (node));
+      return TRUE;
+    case G_TYPE_INT64:{
+      gint64 i = json_node_get_int (node);
+
+      if (i >= G_MININT && i <= G_MAXINT) {
+        g_value_init (v, G_TYPE_INT);
+        g_value_set_int (v, (gint) i);
+      } else {
+        g_value_init (v, G_TYPE_INT64);
+        g_value_set_int64 (v, i);
+      }
+      return TRUE;
+    }
+    case G_TYPE_DOUBLE:
+      g_value_init (v, G_TYPE_DOUBLE);
+      g_value_set_double (v, json_node_get_double (node));
+      return TRUE;
+    case G_TYPE_STRING:
+      g_value_init (v, G_TYPE_STRING);
+      g_value_set_string (v, json_node_get_string (node));
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static gboolean
+get_int_member (JsonObject * obj, const gchar * name, gint64 min, gint64 max,
+    gint64 * out)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return *out >= min && *out <= max;
+}
+
+/* Adds the metas described by @json to @buffer; all or nothing. */
+gboolean
+gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
+    GError ** error)
+{
+  JsonParser *parser;
+  JsonNode *root;
+  JsonArray *rois = NULL;
+  GError *err = NULL;
+  guint i, n;
+  gboolean ok = FALSE;
+
+  if (len > GST_REDIS_MAX_TEXT_FIELD) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_TOO_LARGE, "field \"meta\" is larger than %d "
+        "bytes", GST_REDIS_MAX_TEXT_FIELD);
+    return FALSE;
+  }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, json, len, &err)) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field \"meta\" is not JSON: %s",
+        err->message);
+    g_clear_error (&err);
+    goto out;
+  }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    bad_field (error, GST_REDIS_FIELD_META, "is not a JSON object");
+    goto out;
+  }
+  if (json_object_has_member (json_node_get_object (root), "rois")) {
+    JsonNode *node = json_object_get_member (json_node_get_object (root),
+        "rois");
+
+    if (!JSON_NODE_HOLDS_ARRAY (node)) {
+      bad_field (error, GST_REDIS_FIELD_META, "has \"rois\" that is not an "
+          "array");
+      goto out;
+    }
+    rois = json_node_get_array (node);
+  }
+
+  n = rois ? json_array_get_length (rois) : 0;
+  if (n > 4096) {
+    bad_field (error, GST_REDIS_FIELD_META, "has more than 4096 regions");
+    goto out;
+  }
+
+  /* Validate everything first, so that a bad region leaves no half-done
+   * metas on the buffer. */
+  for (i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element (rois, i);
+    JsonObject *obj;
+    gint64 v;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      goto bad_roi;
+    obj = json_node_get_object (node);
+    if (!json_object_has_member (obj, "type") ||
+        !JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, "type")) ||
+        json_node_get_value_type (json_object_get_member (obj, "type")) !=
+        G_TYPE_STRING)
+      goto bad_roi;
+    if (!get_int_member (obj, "x", 0, G_MAXUINT, &v) ||
+        !get_int_member (obj, "y", 0, G_MAXUINT, &v) ||
+        !get_int_member (obj, "w", 0, G_MAXUINT, &v) ||
+        !get_int_member (obj, "h", 0, G_MAXUINT, &v))
+      goto bad_roi;
+    if (json_object_has_member (obj, "params") &&
+        !JSON_NODE_HOLDS_OBJECT (json_object_get_member (obj, "params")))
+      goto bad_roi;
+  }
+
+  for (i = 0; i < n; i++) {
+    JsonObject *obj = json_array_get_object_element (rois, i);
+    GstVideoRegionOfInterestMeta *meta;
+    gint64 x, y, w, h, id = 0, parent = -1;
+
+    get_int_member (obj, "x", 0, G_MAXUINT, &x);
+    get_int_member (obj, "y", 0, G_MAXUINT, &y);
+    get_int_member (obj, "w", 0, G_MAXUINT, &w);
+    get_int_member (obj, "h", 0, G_MAXUINT, &h);
+    meta = gst_buffer_add_video_region_of_interest_meta (buffer,
+        json_object_get_string_member (obj, "type"), x, y, w, h);
+    if (get_int_member (obj, "id", G_MININT, G_MAXINT, &id))
+      meta->id = id;
+    if (get_int_member (obj, "parent-id", G_MININT, G_MAXINT, &parent))
+      meta->parent_id = parent;
+
+    if (json_object_has_member (obj, "params")) {
+      JsonObject *params = json_object_get_object_member (obj, "params");
+      GList *names = json_object_get_members (params), *l;
+
+      for (l = names; l; l = l->next) {
+        JsonNode *pnode = json_object_get_member (params, l->data);
+        GstStructure *s;
+        GList *fnames, *fl;
+
+        if (!JSON_NODE_HOLDS_OBJECT (pnode) ||
+            !structure_name_is_valid (l->data))
+          continue;
+        s = gst_structure_new_empty (l->data);
+        fnames = json_object_get_members (json_node_get_object (pnode));
+        for (fl = fnames; fl; fl = fl->next) {
+          GValue v = G_VALUE_INIT;
+
+          if (json_member_to_gvalue (json_object_get_member
+                  (json_node_get_object (pnode), fl->data), &v))
+            gst_structure_take_value (s, fl->data, &v);
+        }
+        g_list_free (fnames);
+        gst_video_region_of_interest_meta_add_param (meta, s);
+      }
+      g_list_free (names);
+    }
+  }
+  ok = TRUE;
+  goto out;
+
+bad_roi:
+  bad_field (error, GST_REDIS_FIELD_META, "has a region that is not "
+      "{\"type\": string, \"x\", \"y\", \"w\", \"h\": non-negative integers}");
+out:
+  g_object_unref (parser);
+  return ok;
+}

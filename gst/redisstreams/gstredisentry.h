@@ -1,0 +1,118 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_REDIS_ENTRY_H__
+#define __GST_REDIS_ENTRY_H__
+
+#include <gst/gst.h>
+#include "gstredisconnection.h"
+
+G_BEGIN_DECLS
+
+/* The stream entry format, docs/wire-format.md. */
+#define GST_REDIS_ENTRY_VERSION 1
+
+#define GST_REDIS_FIELD_VERSION      "v"
+#define GST_REDIS_FIELD_SEQ          "seq"
+#define GST_REDIS_FIELD_PTS          "pts"
+#define GST_REDIS_FIELD_DTS          "dts"
+#define GST_REDIS_FIELD_DURATION     "duration"
+#define GST_REDIS_FIELD_FLAGS        "flags"
+#define GST_REDIS_FIELD_CAPS         "caps"
+#define GST_REDIS_FIELD_ENCODING     "encoding"
+#define GST_REDIS_FIELD_SIZE         "size"
+#define GST_REDIS_FIELD_CAPTURE_TIME "capture-time"
+#define GST_REDIS_FIELD_META         "meta"
+#define GST_REDIS_FIELD_DATA         "data"
+
+/* Largest caps or meta field a reader accepts. */
+#define GST_REDIS_MAX_TEXT_FIELD (64 * 1024)
+#define GST_REDIS_DEFAULT_MAX_FRAME_SIZE (128 * 1024 * 1024)
+
+typedef enum
+{
+  GST_REDIS_COMPRESSION_NONE,
+  GST_REDIS_COMPRESSION_LZ4,
+  GST_REDIS_COMPRESSION_AUTO,
+} GstRedisCompression;
+
+#define GST_TYPE_REDIS_COMPRESSION (gst_redis_compression_get_type ())
+GType gst_redis_compression_get_type (void);
+
+#define GST_REDIS_ENTRY_ERROR (gst_redis_entry_error_quark ())
+GQuark gst_redis_entry_error_quark (void);
+
+typedef enum
+{
+  GST_REDIS_ENTRY_ERROR_MISSING_FIELD,
+  GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+  GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
+  GST_REDIS_ENTRY_ERROR_TOO_LARGE,
+  GST_REDIS_ENTRY_ERROR_CORRUPT,
+} GstRedisEntryError;
+
+/* A refcounted reply, so that buffers can point into it without a copy. */
+typedef struct _GstRedisReplyRef GstRedisReplyRef;
+GstRedisReplyRef *gst_redis_reply_ref_new (redisReply * reply);
+GstRedisReplyRef *gst_redis_reply_ref_ref (GstRedisReplyRef * ref);
+void gst_redis_reply_ref_unref (GstRedisReplyRef * ref);
+redisReply *gst_redis_reply_ref_get (GstRedisReplyRef * ref);
+
+/* One field of an entry, as any reader of the stream sees it. */
+typedef struct
+{
+  const gchar *name;
+  gsize name_len;
+  const gchar *value;
+  gsize value_len;
+} GstRedisField;
+
+typedef struct _GstRedisEntryEncoder GstRedisEntryEncoder;
+
+GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
+void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
+void gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
+    GstCaps * caps);
+gboolean gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
+    GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
+    GstRedisCompression compression, gint acceleration,
+    GstRedisCommand * cmd, gsize * wire_size, GError ** error);
+
+typedef struct _GstRedisEntryDecoder GstRedisEntryDecoder;
+
+GstRedisEntryDecoder *gst_redis_entry_decoder_new (void);
+void gst_redis_entry_decoder_free (GstRedisEntryDecoder * dec);
+void gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
+    gsize max);
+GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
+    const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
+    GError ** error);
+GstCaps *gst_redis_entry_decoder_get_caps (GstRedisEntryDecoder * dec);
+gboolean gst_redis_entry_decoder_caps_changed (GstRedisEntryDecoder * dec);
+
+GstCaps *gst_redis_unix_timestamp_caps (void);
+gint64 gst_redis_buffer_get_capture_time (GstBuffer * buffer);
+
+gchar *gst_redis_meta_to_json (GstBuffer * buffer);
+gboolean gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json,
+    gsize len, GError ** error);
+
+G_END_DECLS
+
+#endif /* __GST_REDIS_ENTRY_H__ */

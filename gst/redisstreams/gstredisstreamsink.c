@@ -1,0 +1,635 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-redisstreamsink
+ * @title: redisstreamsink
+ * @see_also: redisstreamsrc
+ *
+ * Writes every buffer it receives as one entry of a Redis stream, with one
+ * `XADD` per buffer, sent at once: no batching and no timer. The entry
+ * carries the payload (LZ4-compressed or as it is), the caps, PTS, DTS,
+ * duration, buffer flags, a sequence number and the capture wall-clock time,
+ * in the format of docs/wire-format.md, so that redisstreamsrc or any other
+ * Redis client can read it back.
+ *
+ * The sequence number is the buffer offset when upstream set one (a
+ * redisstreamsrc upstream restores it, so a processing stage keeps the
+ * producer's numbers), otherwise a counter starting at 0. The capture time
+ * is taken from a #GstReferenceTimestampMeta with caps `timestamp/x-unix`
+ * when the buffer has one (a frame that already crossed Redis); otherwise the
+ * sink stamps the current wall-clock time, making this hop the capture
+ * point. Region-of-interest metas (detections) go into the entry's `meta`
+ * field as JSON.
+ *
+ * Properties:
+ *
+ * - `host`, `port` or `socket-path`, `username`, `password`, `db`: the Redis
+ *   server and how to log in (an ACL user with `username`). The password is
+ *   write-only and never appears in any log or message.
+ * - `stream`: the stream key, `video-frames` by default.
+ * - `maxlen`: every `XADD` trims the stream to about this many entries
+ *   (`MAXLEN ~`), 1000 by default; 0 turns trimming off. Redis trims whole
+ *   macro nodes, so the stream may hold slightly more.
+ * - `compression`: `none`, `lz4` or `auto` (default: LZ4 for raw media,
+ *   nothing for formats that are compressed already such as image/jpeg or
+ *   video/x-h264). `lz4-acceleration` trades ratio for speed.
+ * - `connect-timeout`, `timeout`: how long connecting and each reply may
+ *   take.
+ * - `stats`: a #GstStructure of counters, see below.
+ *
+ * Every reply is read and checked before the next buffer is rendered, so a
+ * buffer that render () returned for is stored in Redis: a pipeline
+ * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
+ * its result was stored. The sink does not synchronise to the clock by
+ * default (#GstBaseSink:sync is %FALSE): frames go out as soon as they
+ * arrive. Set `sync=true` when the source is not live (a file) and the
+ * stream should fill at the media's own rate.
+ *
+ * The `stats` structure (`application/x-redis-stream-sink-stats`) has the
+ * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
+ * `rendered`) plus: `frames` (#guint64, entries added), `bytes-in`
+ * (#guint64, payload bytes received), `bytes-out` (#guint64, payload bytes
+ * written to Redis after compression), `compression-ratio` (#gdouble,
+ * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
+ * `last-entry-id` (#gchararray), `connected` (#gboolean).
+ *
+ * Errors: a server that cannot be reached or refuses the credentials makes
+ * the element fail to start, with a message naming the server and stream
+ * and the error code %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
+ * %GST_RESOURCE_ERROR_NOT_AUTHORIZED; invalid settings give
+ * %GST_RESOURCE_ERROR_SETTINGS; a command Redis refuses (out of memory,
+ * wrong key type, ACL) gives %GST_RESOURCE_ERROR_WRITE.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! redisstreamsink host=127.0.0.1 port=6379 stream=video-frames
+ * ]| Writes raw 640x480 frames, LZ4-compressed, to the stream video-frames.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! jpegenc ! redisstreamsink socket-path=/run/redis/redis.sock stream=camera-1 maxlen=300
+ * ]| Writes JPEG frames (not compressed again) over a unix socket and keeps
+ * about the last 300 in Redis.
+ * |[
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=processors ! frameproc operation=motion ! redisstreamsink stream=processed-frames
+ * ]| A processing stage: each frame is acknowledged on video-frames only once
+ * its result is stored in processed-frames.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstredisstreamsink.h"
+#include "gstredisstreamselements.h"
+#include "gstredisconnection.h"
+#include "gstredisentry.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
+#define GST_CAT_DEFAULT gst_redis_stream_sink_debug
+
+#define DEFAULT_MAXLEN 1000
+#define DEFAULT_COMPRESSION GST_REDIS_COMPRESSION_AUTO
+#define DEFAULT_LZ4_ACCELERATION 1
+/* How often the INFO summary is logged. */
+#define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
+
+enum
+{
+  PROP_MAXLEN = GST_REDIS_PROP_LAST,
+  PROP_COMPRESSION,
+  PROP_LZ4_ACCELERATION,
+  PROP_STATS,
+};
+
+struct _GstRedisStreamSink
+{
+  GstBaseSink parent;
+
+  /* properties, under the object lock */
+  GstRedisSettings settings;
+  guint maxlen;
+  GstRedisCompression compression;
+  gint lz4_acceleration;
+
+  /* under the object lock: unlock () cancels, unlock_stop () replaces */
+  GCancellable *cancellable;
+
+  /* streaming thread only, between start () and stop () */
+  GstRedisSettings active;
+  GstRedisConnection *conn;
+  GstRedisEntryEncoder *encoder;
+  GstRedisCommand cmd;
+  gchar *maxlen_str;
+  guint64 next_seq;
+  gint64 last_summary;
+
+  /* statistics, under the object lock; kept after stop () */
+  guint64 frames;
+  guint64 bytes_in;
+  guint64 bytes_out;
+  guint64 errors;
+  gchar *last_id;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+
+#define gst_redis_stream_sink_parent_class parent_class
+G_DEFINE_TYPE (GstRedisStreamSink, gst_redis_stream_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (redisstreamsink, "redisstreamsink",
+    GST_RANK_NONE, GST_TYPE_REDIS_STREAM_SINK,
+    redis_streams_element_init (plugin));
+
+static void gst_redis_stream_sink_finalize (GObject * object);
+static void gst_redis_stream_sink_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_redis_stream_sink_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static gboolean gst_redis_stream_sink_start (GstBaseSink * bsink);
+static gboolean gst_redis_stream_sink_stop (GstBaseSink * bsink);
+static gboolean gst_redis_stream_sink_unlock (GstBaseSink * bsink);
+static gboolean gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink);
+static gboolean gst_redis_stream_sink_set_caps (GstBaseSink * bsink,
+    GstCaps * caps);
+static GstFlowReturn gst_redis_stream_sink_render (GstBaseSink * bsink,
+    GstBuffer * buffer);
+
+static void
+gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->finalize = gst_redis_stream_sink_finalize;
+  gobject_class->set_property = gst_redis_stream_sink_set_property;
+  gobject_class->get_property = gst_redis_stream_sink_get_property;
+
+  gst_redis_settings_install_properties (gobject_class);
+
+  g_object_class_install_property (gobject_class, PROP_MAXLEN,
+      g_param_spec_uint ("maxlen", "Maximum Length",
+          "Trim the stream to about this many entries on every XADD "
+          "(MAXLEN ~); 0 keeps every entry", 0, G_MAXUINT, DEFAULT_MAXLEN,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_COMPRESSION,
+      g_param_spec_enum ("compression", "Compression",
+          "How frame payloads are compressed", GST_TYPE_REDIS_COMPRESSION,
+          DEFAULT_COMPRESSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LZ4_ACCELERATION,
+      g_param_spec_int ("lz4-acceleration", "LZ4 Acceleration",
+          "LZ4 fast-mode acceleration: 1 compresses best, higher values are "
+          "faster and compress less", 1, 65537, DEFAULT_LZ4_ACCELERATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters of frames and bytes written, compression ratio, errors "
+          "and the last entry id", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Redis stream sink", "Sink/Network",
+      "Writes each buffer as one entry of a Redis stream (XADD)",
+      "gst-redis-streams authors");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_unlock);
+  basesink_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_redis_stream_sink_unlock_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_set_caps);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_render);
+
+  GST_DEBUG_CATEGORY_INIT (gst_redis_stream_sink_debug, "redisstreamsink", 0,
+      "Redis stream sink");
+}
+
+static void
+gst_redis_stream_sink_init (GstRedisStreamSink * self)
+{
+  gst_redis_settings_init (&self->settings);
+  gst_redis_settings_init (&self->active);
+  self->maxlen = DEFAULT_MAXLEN;
+  self->compression = DEFAULT_COMPRESSION;
+  self->lz4_acceleration = DEFAULT_LZ4_ACCELERATION;
+  self->cancellable = g_cancellable_new ();
+  gst_redis_command_init (&self->cmd);
+
+  /* Frames are sent as soon as they arrive, whatever their timestamps: a
+   * processing stage gets the producer's timestamps, which mean nothing to
+   * this pipeline's clock. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+gst_redis_stream_sink_finalize (GObject * object)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (object);
+
+  gst_redis_settings_clear (&self->settings);
+  gst_redis_settings_clear (&self->active);
+  g_clear_object (&self->cancellable);
+  gst_redis_command_clear (&self->cmd);
+  g_free (self->last_id);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static GstStructure *
+gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
+{
+  GstStructure *s = gst_base_sink_get_stats (GST_BASE_SINK (self));
+
+  gst_structure_set_name (s, "application/x-redis-stream-sink-stats");
+  GST_OBJECT_LOCK (self);
+  gst_structure_set (s,
+      "frames", G_TYPE_UINT64, self->frames,
+      "bytes-in", G_TYPE_UINT64, self->bytes_in,
+      "bytes-out", G_TYPE_UINT64, self->bytes_out,
+      "compression-ratio", G_TYPE_DOUBLE, self->bytes_out ?
+      (gdouble) self->bytes_in / self->bytes_out : 1.0,
+      "errors", G_TYPE_UINT64, self->errors,
+      "last-entry-id", G_TYPE_STRING, self->last_id,
+      "connected", G_TYPE_BOOLEAN, self->conn != NULL, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}
+
+static void
+gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (object);
+
+  if (gst_redis_settings_set_property (&self->settings, object, prop_id,
+          value))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MAXLEN:
+      self->maxlen = g_value_get_uint (value);
+      break;
+    case PROP_COMPRESSION:
+      self->compression = g_value_get_enum (value);
+      break;
+    case PROP_LZ4_ACCELERATION:
+      self->lz4_acceleration = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (object);
+
+  if (gst_redis_settings_get_property (&self->settings, object, prop_id,
+          value))
+    return;
+
+  switch (prop_id) {
+    case PROP_MAXLEN:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->maxlen);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_COMPRESSION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->compression);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_LZ4_ACCELERATION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->lz4_acceleration);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_redis_stream_sink_get_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static GCancellable *
+gst_redis_stream_sink_get_cancellable (GstRedisStreamSink * self)
+{
+  GCancellable *c;
+
+  GST_OBJECT_LOCK (self);
+  c = g_object_ref (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return c;
+}
+
+static gboolean
+gst_redis_stream_sink_start (GstBaseSink * bsink)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+  GCancellable *cancellable;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  gst_redis_settings_copy (&self->active, &self->settings);
+  self->frames = self->bytes_in = self->bytes_out = self->errors = 0;
+  g_clear_pointer (&self->last_id, g_free);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_redis_settings_validate (&self->active, &err))
+    goto failed;
+
+  self->conn = gst_redis_connection_new (&self->active);
+  self->encoder = gst_redis_entry_encoder_new ();
+  self->next_seq = 0;
+  self->last_summary = g_get_monotonic_time ();
+
+  cancellable = gst_redis_stream_sink_get_cancellable (self);
+  if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
+    g_object_unref (cancellable);
+    goto failed;
+  }
+  g_object_unref (cancellable);
+
+  GST_INFO_OBJECT (self, "writing to stream \"%s\" on Redis at %s",
+      self->active.stream, gst_redis_connection_describe (self->conn));
+  return TRUE;
+
+  /* ERRORS */
+failed:
+  {
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      GST_DEBUG_OBJECT (self, "start cancelled");
+    } else {
+      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+    }
+    g_clear_error (&err);
+    gst_redis_stream_sink_stop (bsink);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_redis_stream_sink_stop (GstBaseSink * bsink)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+  GstRedisConnection *conn;
+
+  GST_OBJECT_LOCK (self);
+  conn = self->conn;
+  self->conn = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  if (conn) {
+    GST_INFO_OBJECT (self, "wrote %" G_GUINT64_FORMAT " frames to stream "
+        "\"%s\"", self->frames, self->active.stream);
+    gst_redis_connection_free (conn);
+  }
+  g_clear_pointer (&self->encoder, gst_redis_entry_encoder_free);
+  g_clear_pointer (&self->maxlen_str, g_free);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_sink_unlock (GstBaseSink * bsink)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+
+  GST_LOG_OBJECT (self, "unlocking");
+  GST_OBJECT_LOCK (self);
+  g_cancellable_cancel (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+
+  GST_LOG_OBJECT (self, "unlock stop");
+  GST_OBJECT_LOCK (self);
+  g_object_unref (self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
+  gst_redis_entry_encoder_set_caps (self->encoder, caps);
+  return TRUE;
+}
+
+/* Checks the reply to one XADD: the new entry's id. */
+static gboolean
+gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
+    redisReply * reply, GError ** error)
+{
+  if (reply->type == REDIS_REPLY_STRING) {
+    GST_OBJECT_LOCK (self);
+    g_free (self->last_id);
+    self->last_id = g_strndup (reply->str, reply->len);
+    GST_OBJECT_UNLOCK (self);
+    return TRUE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->errors++;
+  GST_OBJECT_UNLOCK (self);
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+      "Redis at %s refused to add a frame to stream \"%s\": %s",
+      gst_redis_connection_describe (self->conn), self->active.stream,
+      reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+  return FALSE;
+}
+
+static void
+gst_redis_stream_sink_log_summary (GstRedisStreamSink * self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - self->last_summary < SUMMARY_INTERVAL)
+    return;
+  self->last_summary = now;
+  GST_INFO_OBJECT (self, "Sent %" G_GUINT64_FORMAT " frames | %.1f MB in, "
+      "%.1f MB out (ratio %.2f) | last entry %s", self->frames,
+      self->bytes_in / 1e6, self->bytes_out / 1e6,
+      self->bytes_out ? (gdouble) self->bytes_in / self->bytes_out : 1.0,
+      self->last_id);
+}
+
+static GstFlowReturn
+gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+  GstRedisCompression compression;
+  GCancellable *cancellable = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean sent = FALSE;
+  gint acceleration;
+  guint maxlen;
+  guint64 seq;
+  gsize wire_size = 0;
+  GstMapInfo map;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  maxlen = self->maxlen;
+  compression = self->compression;
+  acceleration = self->lz4_acceleration;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    goto map_failed;
+
+  seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
+      self->next_seq;
+  self->next_seq = seq + 1;
+
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XADD");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (maxlen > 0) {
+    gst_redis_command_add (&self->cmd, "MAXLEN");
+    gst_redis_command_add (&self->cmd, "~");
+    gst_redis_command_add_printf (&self->cmd, "%u", maxlen);
+  }
+  gst_redis_command_add (&self->cmd, "*");
+  if (!gst_redis_entry_encoder_encode (self->encoder, buffer, &map, seq,
+          compression, acceleration, &self->cmd, &wire_size, &err))
+    goto encode_failed;
+
+  for (;;) {
+    redisReply *reply;
+
+    g_clear_object (&cancellable);
+    cancellable = gst_redis_stream_sink_get_cancellable (self);
+
+    if (!gst_redis_connection_is_open (self->conn)) {
+      /* A send cut in half by a flush leaves the connection closed. */
+      if (!gst_redis_connection_open (self->conn, cancellable, &err))
+        goto io_error;
+    }
+
+    /* Replies to XADDs whose wait a flush interrupted come first. */
+    while (gst_redis_connection_get_pending (self->conn) > (sent ? 1 : 0)) {
+      reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
+          &err);
+      if (reply == NULL)
+        goto io_error;
+      if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
+        freeReplyObject (reply);
+        goto io_error;
+      }
+      freeReplyObject (reply);
+    }
+
+    if (!sent) {
+      if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable,
+              &err))
+        goto io_error;
+      sent = TRUE;
+    }
+
+    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
+        &err);
+    if (reply == NULL)
+      goto io_error;
+    if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
+      freeReplyObject (reply);
+      goto io_error;
+    }
+    freeReplyObject (reply);
+    break;
+
+  io_error:
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      goto failed;
+    /* Flushing or going to PAUSED: wait like a sink waiting for its clock,
+     * then finish this frame (its XADD may already be on its way). */
+    g_clear_error (&err);
+    if (!gst_redis_connection_is_open (self->conn))
+      sent = FALSE;
+    ret = gst_base_sink_wait_preroll (bsink);
+    if (ret != GST_FLOW_OK) {
+      GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s", seq,
+          sent ? "sent, reply pending" : "not sent");
+      goto done;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->frames++;
+  self->bytes_in += map.size;
+  self->bytes_out += wire_size;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
+      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", seq, map.size, wire_size,
+      self->last_id);
+  gst_redis_stream_sink_log_summary (self);
+
+done:
+  gst_buffer_unmap (buffer, &map);
+  g_clear_object (&cancellable);
+  return ret;
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not read the buffer's memory."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+encode_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+        ("Could not encode frame %" G_GUINT64_FORMAT " for stream \"%s\".",
+            seq, self->active.stream), ("%s", err->message));
+    g_clear_error (&err);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
+failed:
+  {
+    GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+    g_clear_error (&err);
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
+}

@@ -1,0 +1,1077 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-redisstreamsrc
+ * @title: redisstreamsrc
+ * @see_also: redisstreamsink
+ *
+ * A live source that reads the entries of a Redis stream as a member of a
+ * consumer group, one at a time (`XREADGROUP GROUP g c COUNT 1 BLOCK 1000
+ * STREAMS key >`), and pushes each as a buffer with the caps, PTS, DTS,
+ * duration, flags, sequence number (as the buffer offset), capture time
+ * (#GstReferenceTimestampMeta with caps `timestamp/x-unix`) and detections
+ * (#GstVideoRegionOfInterestMeta) that redisstreamsink, or any program
+ * following docs/wire-format.md, wrote into it. LZ4 payloads are
+ * decompressed. When the caps of the entries change, the source renegotiates.
+ *
+ * An entry is acknowledged (`XACK`) only after its buffer was pushed
+ * downstream successfully, so in `redisstreamsrc ! ... ! redisstreamsink`
+ * (one streaming thread, no queue) a frame is acknowledged only once its
+ * result is stored: delivery is at-least-once. The acknowledgement of one
+ * frame travels with the read of the next one, in the same round trip. The
+ * last frame pushed before the element stops stays pending; it is delivered
+ * again when a consumer of the same name starts, which first re-reads its
+ * own pending entries.
+ *
+ * The group is created (with `MKSTREAM`) when missing, starting at
+ * `start-id`: `$` (default) for new entries only, `0` for everything in the
+ * stream, or an entry id. Several sources with the same `group` and
+ * different `consumer` names share the entries: each entry goes to one of
+ * them. The consumer name defaults to `<hostname>-<pid>`, unique per host and
+ * process; set it to a fixed name for a worker that must take over its own
+ * pending entries after a restart.
+ *
+ * Properties: the connection properties shared with redisstreamsink
+ * (`host`, `port`, `socket-path`, `username`, `password`, `db`, `stream`,
+ * `connect-timeout`, `timeout`), `group`, `consumer`, `start-id`, `block`
+ * (milliseconds each XREADGROUP waits; the element stays interruptible at any
+ * time), `count` (entries per read), `max-age` (milliseconds; entries whose
+ * capture time is older are acknowledged and skipped, for displays that must
+ * not fall behind; 0 = off), `max-frame-size` (bytes; a larger declared size
+ * is refused before anything is allocated) and `stats`.
+ *
+ * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
+ * size that does not match, a size above `max-frame-size`, caps that do not
+ * parse) are skipped with a warning message naming the entry id, counted in
+ * `stats`, and acknowledged so they are not re-read forever; they stay in the
+ * stream for inspection with `XRANGE`. The pipeline keeps running.
+ *
+ * The `stats` structure (`application/x-redis-stream-src-stats`) has:
+ * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes
+ * read from Redis), `bytes-out` (#guint64, payload bytes after
+ * decompression), `redelivered` (#guint64, own pending entries read again at
+ * start), `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
+ * `max-age`), `skipped-deleted` (#guint64, pending entries trimmed from the
+ * stream before they could be read again), `last-entry-id` (#gchararray),
+ * `latency-last`, `latency-average`, `latency-max` (#gdouble, milliseconds
+ * from capture time to the moment the frame was read here), `connected`
+ * (#gboolean).
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=display ! videoconvert ! autovideosink sync=false
+ * ]| Shows the frames of the stream video-frames as they arrive.
+ * |[
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=display start-id=0 max-age=200 ! videoconvert ! autovideosink sync=false
+ * ]| Starts from the oldest entry still in the stream, but skips frames
+ * captured more than 200 ms ago so the display never falls behind.
+ * |[
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=processors consumer=worker-1 ! frameproc operation=motion ! redisstreamsink stream=processed-frames
+ * ]| A processing stage; start it again with the same consumer name and it
+ * first finishes the frames it had taken but not acknowledged.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstredisstreamsrc.h"
+#include "gstredisstreamselements.h"
+#include "gstredisconnection.h"
+#include "gstredisentry.h"
+
+#include <string.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
+#define GST_CAT_DEFAULT gst_redis_stream_src_debug
+
+#define DEFAULT_GROUP "gst-redis"
+#define DEFAULT_CONSUMER NULL
+#define DEFAULT_START_ID "$"
+#define DEFAULT_BLOCK 1000
+#define DEFAULT_COUNT 1
+#define DEFAULT_MAX_AGE 0
+#define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
+#define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
+/* Field/value pairs one entry may have; more is not an entry of ours. */
+#define MAX_FIELDS 64
+
+enum
+{
+  PROP_GROUP = GST_REDIS_PROP_LAST,
+  PROP_CONSUMER,
+  PROP_START_ID,
+  PROP_BLOCK,
+  PROP_COUNT,
+  PROP_MAX_AGE,
+  PROP_MAX_FRAME_SIZE,
+  PROP_STATS,
+};
+
+struct _GstRedisStreamSrc
+{
+  GstPushSrc parent;
+
+  /* properties, under the object lock */
+  GstRedisSettings settings;
+  gchar *group;
+  gchar *consumer;
+  gchar *start_id;
+  guint block;
+  guint count;
+  guint max_age;
+  guint64 max_frame_size;
+
+  /* under the object lock: unlock () cancels, unlock_stop () replaces */
+  GCancellable *cancellable;
+
+  /* streaming thread only, between start () and stop () */
+  GstRedisSettings active;
+  gchar *active_group;
+  gchar *active_consumer;
+  guint active_block;
+  guint active_count;
+  GstRedisConnection *conn;
+  GstRedisEntryDecoder *decoder;
+  GstRedisCommand cmd;
+  /* "0"-based id while re-reading our own pending entries, then NULL */
+  gchar *history_id;
+  /* the XREADGROUP whose reply has not been read yet (after a flush) */
+  gboolean read_in_flight;
+  /* XACKs sent whose replies have not been read yet */
+  guint acks_in_flight;
+  /* id of the last entry pushed, acknowledged with the next read */
+  gchar *ack_id;
+  /* caps of the last entry, under the object lock for get_caps () */
+  GstCaps *caps;
+  /* entries of the last reply not pushed yet (count > 1) */
+  GstRedisReplyRef *reply;
+  gsize reply_index;
+  gint64 last_summary;
+
+  /* statistics, under the object lock; kept after stop () */
+  guint64 frames;
+  guint64 bytes_out;
+  guint64 redelivered;
+  guint64 skipped_invalid;
+  guint64 skipped_late;
+  guint64 skipped_deleted;
+  gchar *last_id;
+  gdouble latency_last;
+  gdouble latency_sum;
+  guint64 latency_n;
+  gdouble latency_max;
+  guint64 bytes_received;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+
+#define gst_redis_stream_src_parent_class parent_class
+G_DEFINE_TYPE (GstRedisStreamSrc, gst_redis_stream_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (redisstreamsrc, "redisstreamsrc",
+    GST_RANK_NONE, GST_TYPE_REDIS_STREAM_SRC,
+    redis_streams_element_init (plugin));
+
+static void gst_redis_stream_src_finalize (GObject * object);
+static void gst_redis_stream_src_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_redis_stream_src_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static gboolean gst_redis_stream_src_start (GstBaseSrc * bsrc);
+static gboolean gst_redis_stream_src_stop (GstBaseSrc * bsrc);
+static gboolean gst_redis_stream_src_unlock (GstBaseSrc * bsrc);
+static gboolean gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc);
+static GstCaps *gst_redis_stream_src_get_caps (GstBaseSrc * bsrc,
+    GstCaps * filter);
+static gboolean gst_redis_stream_src_negotiate (GstBaseSrc * bsrc);
+static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
+    GstBuffer ** outbuf);
+
+static void
+gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+  const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->finalize = gst_redis_stream_src_finalize;
+  gobject_class->set_property = gst_redis_stream_src_set_property;
+  gobject_class->get_property = gst_redis_stream_src_get_property;
+
+  gst_redis_settings_install_properties (gobject_class);
+
+  g_object_class_install_property (gobject_class, PROP_GROUP,
+      g_param_spec_string ("group", "Group",
+          "Consumer group to read in; created when missing", DEFAULT_GROUP,
+          ready));
+  g_object_class_install_property (gobject_class, PROP_CONSUMER,
+      g_param_spec_string ("consumer", "Consumer",
+          "Consumer name within the group (NULL: <hostname>-<pid>)",
+          DEFAULT_CONSUMER, ready));
+  g_object_class_install_property (gobject_class, PROP_START_ID,
+      g_param_spec_string ("start-id", "Start ID",
+          "Where a newly created group starts: \"$\" new entries only, "
+          "\"0\" the whole stream, or an entry id", DEFAULT_START_ID, ready));
+  g_object_class_install_property (gobject_class, PROP_BLOCK,
+      g_param_spec_uint ("block", "Block",
+          "Milliseconds each XREADGROUP waits for new entries", 1,
+          G_MAXINT / 2, DEFAULT_BLOCK, ready));
+  g_object_class_install_property (gobject_class, PROP_COUNT,
+      g_param_spec_uint ("count", "Count",
+          "Entries read per XREADGROUP; they are pushed one by one", 1, 1000,
+          DEFAULT_COUNT, ready));
+  g_object_class_install_property (gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint ("max-age", "Maximum Age",
+          "Skip (and acknowledge) entries captured more than this many "
+          "milliseconds ago; 0 delivers every entry", 0, G_MAXUINT,
+          DEFAULT_MAX_AGE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_FRAME_SIZE,
+      g_param_spec_uint64 ("max-frame-size", "Maximum Frame Size",
+          "Largest frame in bytes an entry may declare; larger entries are "
+          "skipped", 1, G_MAXSSIZE, DEFAULT_MAX_FRAME_SIZE, ready));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters of frames read and skipped, the last entry id and the "
+          "latency from capture", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Redis stream source", "Source/Network",
+      "Reads the entries of a Redis stream in a consumer group "
+      "(XREADGROUP), acknowledging each after it was pushed",
+      "gst-redis-streams authors");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_redis_stream_src_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_redis_stream_src_unlock_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_redis_stream_src_get_caps);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_redis_stream_src_negotiate);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_redis_stream_src_create);
+
+  GST_DEBUG_CATEGORY_INIT (gst_redis_stream_src_debug, "redisstreamsrc", 0,
+      "Redis stream source");
+}
+
+static void
+gst_redis_stream_src_init (GstRedisStreamSrc * self)
+{
+  gst_redis_settings_init (&self->settings);
+  gst_redis_settings_init (&self->active);
+  self->group = g_strdup (DEFAULT_GROUP);
+  self->consumer = g_strdup (DEFAULT_CONSUMER);
+  self->start_id = g_strdup (DEFAULT_START_ID);
+  self->block = DEFAULT_BLOCK;
+  self->count = DEFAULT_COUNT;
+  self->max_age = DEFAULT_MAX_AGE;
+  self->max_frame_size = DEFAULT_MAX_FRAME_SIZE;
+  self->cancellable = g_cancellable_new ();
+  gst_redis_command_init (&self->cmd);
+
+  /* Frames arrive when a producer writes them: a live source in TIME, with
+   * the producer's timestamps restored from each entry. */
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_redis_stream_src_finalize (GObject * object)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (object);
+
+  gst_redis_settings_clear (&self->settings);
+  gst_redis_settings_clear (&self->active);
+  g_free (self->group);
+  g_free (self->consumer);
+  g_free (self->start_id);
+  g_free (self->active_group);
+  g_free (self->active_consumer);
+  g_free (self->last_id);
+  g_clear_object (&self->cancellable);
+  gst_redis_command_clear (&self->cmd);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static GstStructure *
+gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  if (self->conn)
+    self->bytes_received =
+        gst_redis_connection_get_bytes_received (self->conn);
+  s = gst_structure_new ("application/x-redis-stream-src-stats",
+      "frames", G_TYPE_UINT64, self->frames,
+      "bytes-received", G_TYPE_UINT64, self->bytes_received,
+      "bytes-out", G_TYPE_UINT64, self->bytes_out,
+      "redelivered", G_TYPE_UINT64, self->redelivered,
+      "skipped-invalid", G_TYPE_UINT64, self->skipped_invalid,
+      "skipped-late", G_TYPE_UINT64, self->skipped_late,
+      "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
+      "last-entry-id", G_TYPE_STRING, self->last_id,
+      "latency-last", G_TYPE_DOUBLE, self->latency_last,
+      "latency-average", G_TYPE_DOUBLE, self->latency_n ?
+      self->latency_sum / self->latency_n : 0.0,
+      "latency-max", G_TYPE_DOUBLE, self->latency_max,
+      "connected", G_TYPE_BOOLEAN, self->conn != NULL, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}
+
+static void
+gst_redis_stream_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (object);
+
+  if (gst_redis_settings_set_property (&self->settings, object, prop_id,
+          value))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_GROUP:
+      g_free (self->group);
+      self->group = g_value_dup_string (value);
+      break;
+    case PROP_CONSUMER:
+      g_free (self->consumer);
+      self->consumer = g_value_dup_string (value);
+      break;
+    case PROP_START_ID:
+      g_free (self->start_id);
+      self->start_id = g_value_dup_string (value);
+      break;
+    case PROP_BLOCK:
+      self->block = g_value_get_uint (value);
+      break;
+    case PROP_COUNT:
+      self->count = g_value_get_uint (value);
+      break;
+    case PROP_MAX_AGE:
+      self->max_age = g_value_get_uint (value);
+      break;
+    case PROP_MAX_FRAME_SIZE:
+      self->max_frame_size = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_redis_stream_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (object);
+
+  if (gst_redis_settings_get_property (&self->settings, object, prop_id,
+          value))
+    return;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_redis_stream_src_get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_GROUP:
+      g_value_set_string (value, self->group);
+      break;
+    case PROP_CONSUMER:
+      /* the generated name once started, so that users can find it */
+      g_value_set_string (value, self->consumer ? self->consumer :
+          self->active_consumer);
+      break;
+    case PROP_START_ID:
+      g_value_set_string (value, self->start_id);
+      break;
+    case PROP_BLOCK:
+      g_value_set_uint (value, self->block);
+      break;
+    case PROP_COUNT:
+      g_value_set_uint (value, self->count);
+      break;
+    case PROP_MAX_AGE:
+      g_value_set_uint (value, self->max_age);
+      break;
+    case PROP_MAX_FRAME_SIZE:
+      g_value_set_uint64 (value, self->max_frame_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GCancellable *
+gst_redis_stream_src_get_cancellable (GstRedisStreamSrc * self)
+{
+  GCancellable *c;
+
+  GST_OBJECT_LOCK (self);
+  c = g_object_ref (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return c;
+}
+
+/* An entry id as Redis writes them: "<ms>-<seq>" or "<ms>". */
+static gboolean
+entry_id_is_valid (const gchar * id)
+{
+  const gchar *p = id;
+
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p == '-') {
+    p++;
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+    while (g_ascii_isdigit (*p))
+      p++;
+  }
+  return *p == '\0' && p - id <= 41;
+}
+
+static gboolean
+gst_redis_stream_src_validate (GstRedisStreamSrc * self, GError ** error)
+{
+  const gchar *bad = NULL, *what = NULL;
+
+  if (!gst_redis_settings_validate (&self->active, error))
+    return FALSE;
+  if (self->active_group == NULL || *self->active_group == '\0' ||
+      strpbrk (self->active_group, " \t\r\n")) {
+    bad = self->active_group;
+    what = "group name";
+  } else if (self->active_consumer == NULL || *self->active_consumer == '\0'
+      || strpbrk (self->active_consumer, " \t\r\n")) {
+    bad = self->active_consumer;
+    what = "consumer name";
+  } else if (self->start_id == NULL || (strcmp (self->start_id, "$") != 0
+          && !entry_id_is_valid (self->start_id))) {
+    bad = self->start_id;
+    what = "start-id (\"$\", \"0\" or an entry id like 1700000000000-0)";
+  }
+  if (what) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The %s \"%s\" is not valid: it must be non-empty and without "
+        "spaces", what, bad ? bad : "");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* XGROUP CREATE ... MKSTREAM; an existing group is fine. */
+static gboolean
+gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
+    const gchar * start_id, GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (redisReply) reply = NULL;
+
+  reply = gst_redis_connection_call (self->conn, cancellable, error, "XGROUP",
+      "CREATE", self->active.stream, self->active_group, start_id,
+      "MKSTREAM", NULL);
+  if (reply == NULL)
+    return FALSE;
+  if (gst_redis_reply_is_error (reply, "BUSYGROUP")) {
+    GST_DEBUG_OBJECT (self, "group \"%s\" exists", self->active_group);
+    return TRUE;
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    g_set_error (error, GST_RESOURCE_ERROR,
+        g_str_has_prefix (reply->str, "NOPERM") ?
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ,
+        "Redis at %s refused to create the consumer group \"%s\" on stream "
+        "\"%s\": %s", gst_redis_connection_describe (self->conn),
+        self->active_group, self->active.stream, reply->str);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "created group \"%s\" on stream \"%s\" at %s",
+      self->active_group, self->active.stream, start_id);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_src_start (GstBaseSrc * bsrc)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  GCancellable *cancellable;
+  GError *err = NULL;
+  gchar *start_id;
+
+  GST_OBJECT_LOCK (self);
+  gst_redis_settings_copy (&self->active, &self->settings);
+  g_free (self->active_group);
+  self->active_group = g_strdup (self->group);
+  g_free (self->active_consumer);
+  self->active_consumer = self->consumer ? g_strdup (self->consumer) :
+      g_strdup_printf ("%s-%d", g_get_host_name (), (gint) getpid ());
+  start_id = g_strdup (self->start_id);
+  self->active_block = self->block;
+  self->active_count = self->count;
+  self->frames = self->bytes_out = self->redelivered = 0;
+  self->skipped_invalid = self->skipped_late = self->skipped_deleted = 0;
+  self->latency_last = self->latency_sum = self->latency_max = 0;
+  self->latency_n = 0;
+  self->bytes_received = 0;
+  g_clear_pointer (&self->last_id, g_free);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_redis_stream_src_validate (self, &err))
+    goto failed;
+
+  self->conn = gst_redis_connection_new (&self->active);
+  self->decoder = gst_redis_entry_decoder_new ();
+  GST_OBJECT_LOCK (self);
+  gst_redis_entry_decoder_set_max_frame_size (self->decoder,
+      self->max_frame_size);
+  GST_OBJECT_UNLOCK (self);
+  /* Our own pending entries first, then new ones. */
+  self->history_id = g_strdup ("0");
+  self->read_in_flight = FALSE;
+  self->acks_in_flight = 0;
+  self->last_summary = g_get_monotonic_time ();
+
+  cancellable = gst_redis_stream_src_get_cancellable (self);
+  if (!gst_redis_connection_open (self->conn, cancellable, &err) ||
+      !gst_redis_stream_src_create_group (self, start_id, cancellable, &err)) {
+    g_object_unref (cancellable);
+    goto failed;
+  }
+  g_object_unref (cancellable);
+  g_free (start_id);
+
+  GST_INFO_OBJECT (self, "reading stream \"%s\" as consumer \"%s\" of group "
+      "\"%s\" on Redis at %s", self->active.stream, self->active_consumer,
+      self->active_group, gst_redis_connection_describe (self->conn));
+  return TRUE;
+
+  /* ERRORS */
+failed:
+  {
+    g_free (start_id);
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      GST_DEBUG_OBJECT (self, "start cancelled");
+    else
+      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+    g_clear_error (&err);
+    gst_redis_stream_src_stop (bsrc);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_redis_stream_src_stop (GstBaseSrc * bsrc)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  GstRedisConnection *conn;
+
+  GST_OBJECT_LOCK (self);
+  conn = self->conn;
+  if (conn)
+    self->bytes_received = gst_redis_connection_get_bytes_received (conn);
+  self->conn = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  if (conn) {
+    GST_INFO_OBJECT (self, "read %" G_GUINT64_FORMAT " frames from stream "
+        "\"%s\"%s%s", self->frames, self->active.stream,
+        self->ack_id ? ", left pending: " : "",
+        self->ack_id ? self->ack_id : "");
+    gst_redis_connection_free (conn);
+  }
+  g_clear_pointer (&self->decoder, gst_redis_entry_decoder_free);
+  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+  g_clear_pointer (&self->history_id, g_free);
+  g_clear_pointer (&self->ack_id, g_free);
+  GST_OBJECT_LOCK (self);
+  gst_clear_caps (&self->caps);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_src_unlock (GstBaseSrc * bsrc)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  GST_LOG_OBJECT (self, "unlocking");
+  GST_OBJECT_LOCK (self);
+  g_cancellable_cancel (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  GST_LOG_OBJECT (self, "unlock stop");
+  GST_OBJECT_LOCK (self);
+  g_object_unref (self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* Until the first entry tells, any caps; then the entry's caps. */
+static GstCaps *
+gst_redis_stream_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  GstCaps *caps = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->caps)
+    caps = gst_caps_ref (self->caps);
+  GST_OBJECT_UNLOCK (self);
+
+  if (caps == NULL)
+    caps = gst_caps_new_any ();
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+/* Caps are set from create () when the first entry (or a change) arrives,
+ * not negotiated up front: nothing is known before an entry is read. */
+static gboolean
+gst_redis_stream_src_negotiate (GstBaseSrc * bsrc)
+{
+  return TRUE;
+}
+
+static void
+gst_redis_stream_src_add_xack (GstRedisStreamSrc * self, const gchar * id)
+{
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XACK");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  gst_redis_command_add (&self->cmd, self->active_group);
+  gst_redis_command_add (&self->cmd, id);
+}
+
+/* Sends XACK for @id without waiting for its reply; it is read before the
+ * next XREADGROUP reply. */
+static gboolean
+gst_redis_stream_src_send_ack (GstRedisStreamSrc * self, const gchar * id,
+    GCancellable * cancellable, GError ** error)
+{
+  gst_redis_stream_src_add_xack (self, id);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->acks_in_flight++;
+  GST_LOG_OBJECT (self, "acknowledging %s", id);
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XREADGROUP");
+  gst_redis_command_add (&self->cmd, "GROUP");
+  gst_redis_command_add (&self->cmd, self->active_group);
+  gst_redis_command_add (&self->cmd, self->active_consumer);
+  gst_redis_command_add (&self->cmd, "COUNT");
+  gst_redis_command_add_printf (&self->cmd, "%u", self->active_count);
+  if (self->history_id == NULL) {
+    /* BLOCK only applies to new entries; pending ones come at once. */
+    gst_redis_command_add (&self->cmd, "BLOCK");
+    gst_redis_command_add_printf (&self->cmd, "%u", self->active_block);
+  }
+  gst_redis_command_add (&self->cmd, "STREAMS");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  gst_redis_command_add (&self->cmd,
+      self->history_id ? self->history_id : ">");
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->read_in_flight = TRUE;
+  return TRUE;
+}
+
+static gboolean
+gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  while (self->acks_in_flight > 0) {
+    redisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
+        cancellable, error);
+
+    if (reply == NULL)
+      return FALSE;
+    self->acks_in_flight--;
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      g_set_error (error, GST_RESOURCE_ERROR,
+          g_str_has_prefix (reply->str ? reply->str : "", "NOPERM") ?
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
+          "Redis at %s refused to acknowledge an entry of stream \"%s\" in "
+          "group \"%s\": %s", gst_redis_connection_describe (self->conn),
+          self->active.stream, self->active_group,
+          reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+      freeReplyObject (reply);
+      return FALSE;
+    }
+    freeReplyObject (reply);
+  }
+  return TRUE;
+}
+
+/* Checks the shape of an XREADGROUP reply and returns its entries array:
+ * [[stream, [[id, [field, value, ...]], ...]]]. NULL with no error: no
+ * entries (a timeout, or the end of our pending entries). */
+static redisReply *
+gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
+    redisReply * reply, gboolean * nogroup, GError ** error)
+{
+  redisReply *stream;
+
+  if (reply->type == REDIS_REPLY_NIL)
+    return NULL;
+  if (nogroup)
+    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
+  if (reply->type == REDIS_REPLY_ERROR) {
+    g_set_error (error, GST_RESOURCE_ERROR,
+        g_str_has_prefix (reply->str, "NOPERM") ?
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
+        "Redis at %s refused to read stream \"%s\" in group \"%s\": %s",
+        gst_redis_connection_describe (self->conn), self->active.stream,
+        self->active_group, reply->str);
+    return NULL;
+  }
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+      reply->element[0]->type != REDIS_REPLY_ARRAY ||
+      reply->element[0]->elements != 2 ||
+      reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+    goto bad_reply;
+  stream = reply->element[0]->element[1];
+  if (stream->elements == 0)
+    return NULL;
+  return stream;
+
+bad_reply:
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "Redis at %s sent an XREADGROUP reply of unexpected shape",
+      gst_redis_connection_describe (self->conn));
+  return NULL;
+}
+
+static void
+gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
+    guint64 * counter)
+{
+  GST_OBJECT_LOCK (self);
+  (*counter)++;
+  GST_OBJECT_UNLOCK (self);
+  g_free (self->ack_id);
+  self->ack_id = g_strdup (id);
+}
+
+/* Decodes one entry of the current reply. Returns a buffer, or NULL when
+ * the entry was skipped (and is to be acknowledged). */
+static GstBuffer *
+gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
+    redisReply * entry, GError ** error)
+{
+  GstRedisField fields[MAX_FIELDS];
+  redisReply *values, *id;
+  GstBuffer *buf;
+  GError *err = NULL;
+  guint max_age;
+  gsize i, n;
+
+  if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+      entry->element[0]->type != REDIS_REPLY_STRING) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Redis at %s sent a stream entry of unexpected shape",
+        gst_redis_connection_describe (self->conn));
+    return NULL;
+  }
+  id = entry->element[0];
+  values = entry->element[1];
+
+  if (self->history_id) {
+    g_free (self->history_id);
+    self->history_id = g_strdup (id->str);
+  }
+
+  if (values->type == REDIS_REPLY_NIL) {
+    /* A pending entry that MAXLEN trimmed away before we read it again. */
+    GST_WARNING_OBJECT (self, "pending entry %s was deleted from stream "
+        "\"%s\" before it could be read again", id->str, self->active.stream);
+    gst_redis_stream_src_skip (self, id->str, &self->skipped_deleted);
+    return NULL;
+  }
+  if (values->type != REDIS_REPLY_ARRAY || values->elements % 2 != 0 ||
+      values->elements / 2 > MAX_FIELDS) {
+    err = g_error_new (GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "it has %" G_GSIZE_FORMAT
+        " values, not field/value pairs (at most %d)", values->elements,
+        MAX_FIELDS);
+    goto invalid;
+  }
+
+  n = values->elements / 2;
+  for (i = 0; i < n; i++) {
+    redisReply *name = values->element[2 * i];
+    redisReply *value = values->element[2 * i + 1];
+
+    if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) {
+      err = g_error_new (GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field %" G_GSIZE_FORMAT
+          " is not a string", i);
+      goto invalid;
+    }
+    fields[i].name = name->str;
+    fields[i].name_len = name->len;
+    fields[i].value = value->str;
+    fields[i].value_len = value->len;
+  }
+
+  buf = gst_redis_entry_decoder_decode (self->decoder, fields, n, self->reply,
+      &err);
+  if (buf == NULL)
+    goto invalid;
+
+  GST_OBJECT_LOCK (self);
+  max_age = self->max_age;
+  GST_OBJECT_UNLOCK (self);
+  {
+    gint64 capture = gst_redis_buffer_get_capture_time (buf);
+
+    if (capture >= 0) {
+      gdouble latency = (g_get_real_time () * 1000 - capture) / 1e6;
+
+      if (max_age > 0 && latency > max_age) {
+        GST_DEBUG_OBJECT (self, "entry %s is %.1f ms old, skipping", id->str,
+            latency);
+        gst_buffer_unref (buf);
+        gst_redis_stream_src_skip (self, id->str, &self->skipped_late);
+        return NULL;
+      }
+      GST_OBJECT_LOCK (self);
+      self->latency_last = latency;
+      self->latency_sum += latency;
+      self->latency_n++;
+      self->latency_max = MAX (self->latency_max, latency);
+      GST_OBJECT_UNLOCK (self);
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->frames++;
+  self->bytes_out += gst_buffer_get_size (buf);
+  if (self->history_id)
+    self->redelivered++;
+  g_free (self->last_id);
+  self->last_id = g_strdup (id->str);
+  GST_OBJECT_UNLOCK (self);
+  g_free (self->ack_id);
+  self->ack_id = g_strdup (id->str);
+  return buf;
+
+invalid:
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("Skipped entry %s of stream \"%s\": it is not a frame this element "
+          "can read.", id->str, self->active.stream),
+      ("entry %s: %s", id->str, err->message));
+  g_clear_error (&err);
+  gst_redis_stream_src_skip (self, id->str, &self->skipped_invalid);
+  return NULL;
+}
+
+static void
+gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - self->last_summary < SUMMARY_INTERVAL)
+    return;
+  self->last_summary = now;
+  GST_INFO_OBJECT (self, "Read %" G_GUINT64_FORMAT " frames | latency last "
+      "%.2f ms, average %.2f ms | skipped %" G_GUINT64_FORMAT " invalid, %"
+      G_GUINT64_FORMAT " late | last entry %s", self->frames,
+      self->latency_last, self->latency_n ?
+      self->latency_sum / self->latency_n : 0.0, self->skipped_invalid,
+      self->skipped_late, self->last_id);
+}
+
+static GstFlowReturn
+gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (psrc);
+  GstPad *srcpad = GST_BASE_SRC_PAD (psrc);
+  GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
+  GstBuffer *buf = NULL;
+  GError *err = NULL;
+
+  while (buf == NULL) {
+    redisReply *entries;
+    gboolean nogroup = FALSE;
+
+    /* The entry pushed last is acknowledged once its push came back OK; a
+     * flush that dropped it leaves it pending, to be read again. */
+    if (self->ack_id) {
+      if (gst_pad_get_last_flow_return (srcpad) == GST_FLOW_OK) {
+        if (!gst_redis_stream_src_send_ack (self, self->ack_id, cancellable,
+                &err))
+          goto error;
+      } else {
+        GST_DEBUG_OBJECT (self, "not acknowledging %s: %s", self->ack_id,
+            gst_flow_get_name (gst_pad_get_last_flow_return (srcpad)));
+      }
+      g_clear_pointer (&self->ack_id, g_free);
+    }
+
+    /* Entries left from a read of several. */
+    if (self->reply) {
+      redisReply *all = gst_redis_stream_src_reply_entries (self,
+          gst_redis_reply_ref_get (self->reply), NULL, NULL);
+
+      if (all && self->reply_index < all->elements) {
+        buf = gst_redis_stream_src_decode_entry (self,
+            all->element[self->reply_index++], &err);
+        if (buf == NULL && err)
+          goto error;
+        continue;
+      }
+      g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+    }
+
+    if (!self->read_in_flight &&
+        !gst_redis_stream_src_send_read (self, cancellable, &err))
+      goto error;
+    if (!gst_redis_stream_src_read_acks (self, cancellable, &err))
+      goto error;
+
+    {
+      redisReply *reply = gst_redis_connection_read_reply (self->conn,
+          self->active_block, cancellable, &err);
+
+      if (reply == NULL)
+        goto error;
+      self->read_in_flight = FALSE;
+      self->reply = gst_redis_reply_ref_new (reply);
+      self->reply_index = 0;
+      entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
+          &err);
+    }
+
+    if (entries == NULL) {
+      g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+      if (err) {
+        if (nogroup) {
+          /* The stream or group was deleted (a Redis restart without
+           * persistence, a DEL): make it again and carry on. */
+          GST_ELEMENT_WARNING (self, RESOURCE, READ,
+              ("The consumer group \"%s\" of stream \"%s\" disappeared; "
+                  "creating it again and continuing with new entries.",
+                  self->active_group, self->active.stream),
+              ("%s", err->message));
+          g_clear_error (&err);
+          g_clear_pointer (&self->history_id, g_free);
+          if (!gst_redis_stream_src_create_group (self, "$", cancellable,
+                  &err))
+            goto error;
+          continue;
+        }
+        goto error;
+      }
+      if (self->history_id) {
+        GST_DEBUG_OBJECT (self, "no more pending entries, reading new ones");
+        g_clear_pointer (&self->history_id, g_free);
+      }
+      continue;
+    }
+  }
+
+  if (gst_redis_entry_decoder_caps_changed (self->decoder)) {
+    GstCaps *caps = gst_redis_entry_decoder_get_caps (self->decoder);
+
+    GST_DEBUG_OBJECT (self, "caps from entry %s: %" GST_PTR_FORMAT,
+        self->ack_id, caps);
+    GST_OBJECT_LOCK (self);
+    gst_caps_replace (&self->caps, caps);
+    GST_OBJECT_UNLOCK (self);
+    if (!gst_base_src_set_caps (GST_BASE_SRC (self), caps))
+      goto not_negotiated;
+  }
+
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
+      GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes, latency %.2f ms",
+      GST_BUFFER_OFFSET (buf), self->ack_id,
+      GST_TIME_ARGS (GST_BUFFER_PTS (buf)), gst_buffer_get_size (buf),
+      self->latency_last);
+  gst_redis_stream_src_log_summary (self);
+
+  g_object_unref (cancellable);
+  *outbuf = buf;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+error:
+  {
+    g_object_unref (cancellable);
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      GST_DEBUG_OBJECT (self, "cancelled%s", self->read_in_flight ?
+          ", read reply still to come" : "");
+      g_clear_error (&err);
+      return GST_FLOW_FLUSHING;
+    }
+    GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+    g_clear_error (&err);
+    return GST_FLOW_ERROR;
+  }
+not_negotiated:
+  {
+    g_object_unref (cancellable);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Downstream does not accept the caps of stream \"%s\".",
+            self->active.stream), ("caps %" GST_PTR_FORMAT,
+            gst_redis_entry_decoder_get_caps (self->decoder)));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+}

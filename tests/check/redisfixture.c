@@ -1,0 +1,297 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "redisfixture.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static guint
+pick_free_port (void)
+{
+  GSocket *sock;
+  GSocketAddress *addr, *bound;
+  GInetAddress *lo;
+  guint port = 0;
+
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert (sock);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, 0);
+  if (g_socket_bind (sock, addr, FALSE, NULL)) {
+    bound = g_socket_get_local_address (sock, NULL);
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    g_object_unref (bound);
+  }
+  g_socket_close (sock, NULL);
+  g_object_unref (sock);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return port;
+}
+
+static void
+child_setup (gpointer data)
+{
+  /* Never outlive a test that crashed. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static const gchar *
+redis_server_binary (void)
+{
+  const gchar *bin = g_getenv ("REDIS_SERVER");
+
+  return bin && *bin ? bin : "redis-server";
+}
+
+static gboolean
+spawn_and_wait (RedisServer * server)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  GError *err = NULL;
+  gchar **a;
+  gint64 deadline;
+  gboolean ok;
+
+  g_ptr_array_add (argv, g_strdup (redis_server_binary ()));
+  g_ptr_array_add (argv, g_strdup ("--port"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", server->port));
+  g_ptr_array_add (argv, g_strdup ("--bind"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (argv, g_strdup ("--unixsocket"));
+  g_ptr_array_add (argv, g_strdup (server->socket_path));
+  g_ptr_array_add (argv, g_strdup ("--unixsocketperm"));
+  g_ptr_array_add (argv, g_strdup ("700"));
+  g_ptr_array_add (argv, g_strdup ("--dir"));
+  g_ptr_array_add (argv, g_strdup (server->dir));
+  g_ptr_array_add (argv, g_strdup ("--logfile"));
+  g_ptr_array_add (argv, g_strdup ("redis.log"));
+  g_ptr_array_add (argv, g_strdup ("--save"));
+  g_ptr_array_add (argv, g_strdup (""));
+  g_ptr_array_add (argv, g_strdup ("--daemonize"));
+  g_ptr_array_add (argv, g_strdup ("no"));
+  for (a = server->extra_args; a && *a; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  g_ptr_array_add (argv, NULL);
+
+  ok = g_spawn_async (server->dir, (gchar **) argv->pdata, NULL,
+      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
+      G_SPAWN_STDOUT_TO_DEV_NULL, child_setup, NULL, &server->pid, &err);
+  g_ptr_array_unref (argv);
+  if (!ok) {
+    g_printerr ("cannot start %s: %s\n", redis_server_binary (),
+        err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < deadline) {
+    redisContext *c;
+    int status;
+
+    if (waitpid (server->pid, &status, WNOHANG) == server->pid) {
+      server->pid = 0;
+      return FALSE;             /* exited: the port was taken, most likely */
+    }
+    c = redisConnect ("127.0.0.1", server->port);
+    if (c && !c->err) {
+      redisReply *r = redisCommand (c, "PING");
+      gboolean up = r != NULL;
+
+      if (r)
+        freeReplyObject (r);
+      redisFree (c);
+      if (up && g_file_test (server->socket_path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    } else if (c) {
+      redisFree (c);
+    }
+    g_usleep (20 * 1000);
+  }
+  redis_server_kill (server, SIGKILL);
+  return FALSE;
+}
+
+RedisServer *
+redis_server_start (const gchar * first_extra_arg, ...)
+{
+  RedisServer *server = g_new0 (RedisServer, 1);
+  GPtrArray *extra = g_ptr_array_new ();
+  const gchar *arg;
+  va_list args;
+  gint attempt;
+
+  va_start (args, first_extra_arg);
+  for (arg = first_extra_arg; arg; arg = va_arg (args, const gchar *))
+    g_ptr_array_add (extra, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (extra, NULL);
+  server->extra_args = (gchar **) g_ptr_array_free (extra, FALSE);
+
+  server->dir = g_dir_make_tmp ("redis-test-XXXXXX", NULL);
+  g_assert (server->dir);
+  server->socket_path = g_build_filename (server->dir, "redis.sock", NULL);
+
+  for (attempt = 0; attempt < 5; attempt++) {
+    server->port = pick_free_port ();
+    if (server->port && spawn_and_wait (server))
+      return server;
+  }
+  g_error ("could not start redis-server (%s); is it installed?",
+      redis_server_binary ());
+  return NULL;
+}
+
+void
+redis_server_kill (RedisServer * server, gint sig)
+{
+  if (server->pid > 0) {
+    kill (server->pid, sig);
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
+      gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+      int status;
+
+      while (waitpid (server->pid, &status, WNOHANG) == 0) {
+        if (g_get_monotonic_time () > deadline) {
+          kill (server->pid, SIGKILL);
+          waitpid (server->pid, &status, 0);
+          break;
+        }
+        g_usleep (10 * 1000);
+      }
+      g_spawn_close_pid (server->pid);
+      server->pid = 0;
+    }
+  }
+}
+
+/* Starts the server again on the same port, socket and directory (and so
+ * with the same AOF file when the test turned persistence on). */
+gboolean
+redis_server_restart (RedisServer * server)
+{
+  gint attempt;
+
+  redis_server_kill (server, SIGTERM);
+  for (attempt = 0; attempt < 50; attempt++) {
+    if (spawn_and_wait (server))
+      return TRUE;
+    g_usleep (100 * 1000);
+  }
+  return FALSE;
+}
+
+static void
+remove_dir (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir))) {
+    gchar *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR)
+        && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      remove_dir (child);
+    else
+      g_unlink (child);
+    g_free (child);
+  }
+  g_dir_close (dir);
+  g_rmdir (path);
+}
+
+void
+redis_server_stop (RedisServer * server)
+{
+  if (server == NULL)
+    return;
+  redis_server_kill (server, SIGTERM);
+  remove_dir (server->dir);
+  g_free (server->dir);
+  g_free (server->socket_path);
+  g_strfreev (server->extra_args);
+  g_free (server);
+}
+
+redisContext *
+redis_server_connect (RedisServer * server)
+{
+  redisContext *c = redisConnect ("127.0.0.1", server->port);
+
+  g_assert (c != NULL);
+  if (c->err)
+    g_error ("cannot connect to test redis on port %u: %s", server->port,
+        c->errstr);
+  return c;
+}
+
+static redisReply *
+command_v (RedisServer * server, const gchar * format, va_list args)
+{
+  redisContext *c = redis_server_connect (server);
+  redisReply *r = redisvCommand (c, format, args);
+
+  g_assert (r != NULL);
+  redisFree (c);
+  return r;
+}
+
+redisReply *
+redis_server_command (RedisServer * server, const gchar * format, ...)
+{
+  redisReply *r;
+  va_list args;
+
+  va_start (args, format);
+  r = command_v (server, format, args);
+  va_end (args);
+  return r;
+}
+
+long long
+redis_server_integer (RedisServer * server, const gchar * format, ...)
+{
+  redisReply *r;
+  long long v;
+  va_list args;
+
+  va_start (args, format);
+  r = command_v (server, format, args);
+  va_end (args);
+  if (r->type != REDIS_REPLY_INTEGER)
+    g_error ("expected an integer reply to \"%s\", got type %d %s", format,
+        r->type, r->str ? r->str : "");
+  v = r->integer;
+  freeReplyObject (r);
+  return v;
+}

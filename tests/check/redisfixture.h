@@ -1,0 +1,54 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __REDIS_FIXTURE_H__
+#define __REDIS_FIXTURE_H__
+
+#include <glib.h>
+#include <hiredis/hiredis.h>
+
+G_BEGIN_DECLS
+
+/* A private redis-server for one test: its own free port on 127.0.0.1, its
+ * own unix socket and its own temporary directory, stopped by its PID. */
+typedef struct
+{
+  GPid pid;
+  guint port;
+  gchar *dir;
+  gchar *socket_path;
+  gchar **extra_args;
+} RedisServer;
+
+RedisServer *redis_server_start (const gchar * first_extra_arg, ...)
+    G_GNUC_NULL_TERMINATED;
+gboolean redis_server_restart (RedisServer * server);
+void redis_server_kill (RedisServer * server, gint sig);
+void redis_server_stop (RedisServer * server);
+
+/* A plain hiredis client to set up and inspect the server from a test. */
+redisContext *redis_server_connect (RedisServer * server);
+redisReply *redis_server_command (RedisServer * server, const gchar * format,
+    ...);
+long long redis_server_integer (RedisServer * server, const gchar * format,
+    ...);
+
+G_END_DECLS
+
+#endif /* __REDIS_FIXTURE_H__ */
