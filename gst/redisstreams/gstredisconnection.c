@@ -149,8 +149,7 @@ gst_redis_settings_install_properties (GObjectClass * klass)
       g_param_spec_string ("password", "Password",
           "Password to authenticate with (write-only, never logged)",
           GST_REDIS_DEFAULT_PASSWORD,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, GST_REDIS_PROP_DB,
       g_param_spec_uint ("db", "Database",
           "Redis database number to SELECT", 0, G_MAXINT,
@@ -305,8 +304,7 @@ gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
   }
   if (s->username && *s->username && !name_is_valid (s->username)) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The username \"%s\" is not a valid Redis ACL user name",
-        s->username);
+        "The username \"%s\" is not a valid Redis ACL user name", s->username);
     return FALSE;
   }
   if (s->username && *s->username && (s->password == NULL
@@ -405,8 +403,7 @@ gst_redis_command_add (GstRedisCommand * cmd, const gchar * arg)
 }
 
 void
-gst_redis_command_add_printf (GstRedisCommand * cmd, const gchar * format,
-    ...)
+gst_redis_command_add_printf (GstRedisCommand * cmd, const gchar * format, ...)
 {
   gchar buf[128];
   gchar *big = NULL;
@@ -742,7 +739,7 @@ gst_redis_connection_call (GstRedisConnection * conn,
   gst_redis_command_init (&cmd);
   va_start (args, first_arg);
   for (arg = first_arg; arg != NULL; arg = va_arg (args, const gchar *))
-    gst_redis_command_add (&cmd, arg);
+      gst_redis_command_add (&cmd, arg);
   va_end (args);
 
   reply = gst_redis_connection_call_command (conn, &cmd, cancellable, error);

@@ -41,7 +41,7 @@
 GST_DEBUG_CATEGORY_STATIC (redis_entry_debug);
 #define GST_CAT_DEFAULT redis_entry_debug
 
-G_DEFINE_QUARK (gst-redis-entry-error-quark, gst_redis_entry_error);
+G_DEFINE_QUARK (gst - redis - entry - error - quark, gst_redis_entry_error);
 
 GType
 gst_redis_compression_get_type (void)
@@ -297,8 +297,7 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
   add_field_time (cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
   add_field_time (cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
-  add_field_time (cmd, GST_REDIS_FIELD_DURATION,
-      GST_BUFFER_DURATION (buffer));
+  add_field_time (cmd, GST_REDIS_FIELD_DURATION, GST_BUFFER_DURATION (buffer));
 
   g_string_truncate (enc->numbers, 0);
   for (i = 0; i < G_N_ELEMENTS (buffer_flags); i++) {
@@ -363,8 +362,7 @@ gst_redis_entry_decoder_new (void)
 
   ensure_debug_category ();
   dec->max_frame_size = GST_REDIS_DEFAULT_MAX_FRAME_SIZE;
-  if (LZ4F_isError (LZ4F_createDecompressionContext (&dec->dctx,
-              LZ4F_VERSION)))
+  if (LZ4F_isError (LZ4F_createDecompressionContext (&dec->dctx, LZ4F_VERSION)))
     dec->dctx = NULL;
   return dec;
 }
@@ -405,6 +403,28 @@ typedef struct
   const GstRedisField *version, *seq, *pts, *dts, *duration, *flags, *caps,
       *encoding, *size, *capture_time, *meta, *data;
 } Fields;
+
+#define FIELD(name, member) { name, G_STRUCT_OFFSET (Fields, member) }
+static const struct
+{
+  const gchar *name;
+  gsize offset;
+} known_fields[] = {
+  FIELD (GST_REDIS_FIELD_VERSION, version),
+  FIELD (GST_REDIS_FIELD_SEQ, seq),
+  FIELD (GST_REDIS_FIELD_PTS, pts),
+  FIELD (GST_REDIS_FIELD_DTS, dts),
+  FIELD (GST_REDIS_FIELD_DURATION, duration),
+  FIELD (GST_REDIS_FIELD_FLAGS, flags),
+  FIELD (GST_REDIS_FIELD_CAPS, caps),
+  FIELD (GST_REDIS_FIELD_ENCODING, encoding),
+  FIELD (GST_REDIS_FIELD_SIZE, size),
+  FIELD (GST_REDIS_FIELD_CAPTURE_TIME, capture_time),
+  FIELD (GST_REDIS_FIELD_META, meta),
+  FIELD (GST_REDIS_FIELD_DATA, data),
+};
+
+#undef FIELD
 
 static gboolean
 field_is (const GstRedisField * f, const gchar * name)
@@ -523,14 +543,18 @@ parse_flags (const GstRedisField * f, GstBufferFlags * out, GError ** error)
   return ok;
 }
 
+/* Parses the caps field, reusing the last caps when the string did not
+ * change. The decoder's caps only change once the whole entry decoded
+ * (commit_caps ()), so a bad entry cannot leave half-applied caps behind. */
 static gboolean
-update_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
-    GError ** error)
+parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
+    gchar ** str_out, GstCaps ** caps_out, GError ** error)
 {
   GstCaps *caps;
   gchar *str;
 
-  dec->caps_changed = FALSE;
+  *str_out = NULL;
+  *caps_out = NULL;
   if (dec->caps_str && strlen (dec->caps_str) == f->value_len
       && memcmp (dec->caps_str, f->value, f->value_len) == 0)
     return TRUE;
@@ -549,20 +573,29 @@ update_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
     g_free (str);
     return FALSE;
   }
+  *str_out = str;
+  *caps_out = caps;
+  return TRUE;
+}
 
+static void
+commit_caps (GstRedisEntryDecoder * dec, gchar * str, GstCaps * caps)
+{
+  dec->caps_changed = caps != NULL;
+  if (caps == NULL)
+    return;
   g_free (dec->caps_str);
   dec->caps_str = str;
-  gst_caps_replace (&dec->caps, caps);
-  gst_caps_unref (caps);
-  dec->caps_changed = TRUE;
-  return TRUE;
+  gst_caps_take (&dec->caps, caps);
 }
 
 static gboolean
 decompress_lz4 (GstRedisEntryDecoder * dec, const GstRedisField * data,
     guint8 * out, gsize size, GError ** error)
 {
-  LZ4F_decompressOptions_t opts = { 1, 1, 0, 0 };
+  /* stableDst: the output is the whole frame; checksums, when a writer
+   * added them, are verified. */
+  LZ4F_decompressOptions_t opts = { 1, 0, 0, 0 };
   const guint8 *src = (const guint8 *) data->value;
   gsize src_left = data->value_len, out_pos = 0;
   size_t ret = 1;
@@ -621,32 +654,24 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
 {
   Fields f = { NULL, };
   GstBuffer *buffer = NULL;
+  GstCaps *new_caps = NULL;
+  gchar *new_caps_str = NULL;
   GstBufferFlags flags;
   GstClockTime pts, dts, duration;
   guint64 version, seq = GST_BUFFER_OFFSET_NONE, size, capture = 0;
   gboolean lz4 = FALSE;
-  guint i;
+  guint i, k;
 
   for (i = 0; i < n_fields; i++) {
     const GstRedisField *field = &fields[i];
     const GstRedisField **slot = NULL;
 
-#define MATCH(member, name) \
-    else if (field_is (field, name)) slot = &f.member
-    if (0);
-    MATCH (version, GST_REDIS_FIELD_VERSION);
-    MATCH (seq, GST_REDIS_FIELD_SEQ);
-    MATCH (pts, GST_REDIS_FIELD_PTS);
-    MATCH (dts, GST_REDIS_FIELD_DTS);
-    MATCH (duration, GST_REDIS_FIELD_DURATION);
-    MATCH (flags, GST_REDIS_FIELD_FLAGS);
-    MATCH (caps, GST_REDIS_FIELD_CAPS);
-    MATCH (encoding, GST_REDIS_FIELD_ENCODING);
-    MATCH (size, GST_REDIS_FIELD_SIZE);
-    MATCH (capture_time, GST_REDIS_FIELD_CAPTURE_TIME);
-    MATCH (meta, GST_REDIS_FIELD_META);
-    MATCH (data, GST_REDIS_FIELD_DATA);
-#undef MATCH
+    for (k = 0; k < G_N_ELEMENTS (known_fields); k++) {
+      if (field_is (field, known_fields[k].name)) {
+        slot = G_STRUCT_MEMBER_P (&f, known_fields[k].offset);
+        break;
+      }
+    }
 
     if (slot == NULL) {
       GST_LOG ("ignoring unknown field \"%.*s\"", (gint) MIN (field->name_len,
@@ -690,6 +715,10 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   if (f.capture_time && !parse_u64 (f.capture_time,
           GST_REDIS_FIELD_CAPTURE_TIME, &capture, error))
     return NULL;
+  if (capture > G_MAXINT64) {
+    bad_field (error, GST_REDIS_FIELD_CAPTURE_TIME, "is out of range");
+    return NULL;
+  }
 
   if (f.encoding == NULL || value_is (f.encoding, "none")) {
     lz4 = FALSE;
@@ -728,7 +757,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     return NULL;
   }
 
-  if (!update_caps (dec, f.caps, error))
+  if (!parse_caps (dec, f.caps, &new_caps_str, &new_caps, error))
     return NULL;
 
   if (lz4) {
@@ -739,16 +768,17 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
       g_set_error (error, GST_REDIS_ENTRY_ERROR,
           GST_REDIS_ENTRY_ERROR_TOO_LARGE, "cannot allocate %" G_GUINT64_FORMAT
           " bytes", size);
-      return NULL;
+      goto failed;
     }
     gst_buffer_map (buffer, &map, GST_MAP_WRITE);
     if (!decompress_lz4 (dec, f.data, map.data, size, error)) {
       gst_buffer_unmap (buffer, &map);
-      gst_buffer_unref (buffer);
-      return NULL;
+      goto failed;
     }
     gst_buffer_unmap (buffer, &map);
-  } else if (owner && size > 0) {
+  } else if (size == 0) {
+    buffer = gst_buffer_new ();
+  } else if (owner) {
     /* The frame stays where the reply parser put it. */
     buffer = gst_buffer_new_wrapped_full (0, (gpointer) f.data->value, size,
         0, size, gst_redis_reply_ref_ref (owner), payload_release);
@@ -757,10 +787,8 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   }
 
   if (f.meta && !gst_redis_meta_from_json (buffer, f.meta->value,
-          f.meta->value_len, error)) {
-    gst_buffer_unref (buffer);
-    return NULL;
-  }
+          f.meta->value_len, error))
+    goto failed;
 
   GST_BUFFER_PTS (buffer) = pts;
   GST_BUFFER_DTS (buffer) = dts;
@@ -772,7 +800,14 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     gst_buffer_add_reference_timestamp_meta (buffer,
         gst_redis_unix_timestamp_caps (), capture, GST_CLOCK_TIME_NONE);
 
+  commit_caps (dec, new_caps_str, new_caps);
   return buffer;
+
+failed:
+  gst_clear_buffer (&buffer);
+  gst_clear_caps (&new_caps);
+  g_free (new_caps_str);
+  return NULL;
 }
 
 /* Metadata as JSON: the region-of-interest metas of the frame (detections),
@@ -926,11 +961,16 @@ get_int_member (JsonObject * obj, const gchar * name, gint64 min, gint64 max,
 {
   JsonNode *node = json_object_get_member (obj, name);
 
+  gint64 v;
+
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_INT64)
     return FALSE;
-  *out = json_node_get_int (node);
-  return *out >= min && *out <= max;
+  v = json_node_get_int (node);
+  if (v < min || v > max)
+    return FALSE;
+  *out = v;
+  return TRUE;
 }
 
 /* Adds the metas described by @json to @buffer; all or nothing. */
@@ -1012,7 +1052,7 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
   for (i = 0; i < n; i++) {
     JsonObject *obj = json_array_get_object_element (rois, i);
     GstVideoRegionOfInterestMeta *meta;
-    gint64 x, y, w, h, id = 0, parent = -1;
+    gint64 x, y, w, h, v;
 
     get_int_member (obj, "x", 0, G_MAXUINT, &x);
     get_int_member (obj, "y", 0, G_MAXUINT, &y);
@@ -1020,10 +1060,11 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
     get_int_member (obj, "h", 0, G_MAXUINT, &h);
     meta = gst_buffer_add_video_region_of_interest_meta (buffer,
         json_object_get_string_member (obj, "type"), x, y, w, h);
-    if (get_int_member (obj, "id", G_MININT, G_MAXINT, &id))
-      meta->id = id;
-    if (get_int_member (obj, "parent-id", G_MININT, G_MAXINT, &parent))
-      meta->parent_id = parent;
+    /* missing: GStreamer's own defaults */
+    if (get_int_member (obj, "id", G_MININT, G_MAXINT, &v))
+      meta->id = v;
+    if (get_int_member (obj, "parent-id", G_MININT, G_MAXINT, &v))
+      meta->parent_id = v;
 
     if (json_object_has_member (obj, "params")) {
       JsonObject *params = json_object_get_object_member (obj, "params");

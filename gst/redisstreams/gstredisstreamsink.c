@@ -285,8 +285,7 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (object);
 
-  if (gst_redis_settings_set_property (&self->settings, object, prop_id,
-          value))
+  if (gst_redis_settings_set_property (&self->settings, object, prop_id, value))
     return;
 
   GST_OBJECT_LOCK (self);
@@ -313,8 +312,7 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (object);
 
-  if (gst_redis_settings_get_property (&self->settings, object, prop_id,
-          value))
+  if (gst_redis_settings_get_property (&self->settings, object, prop_id, value))
     return;
 
   switch (prop_id) {
@@ -566,8 +564,7 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
       sent = TRUE;
     }
 
-    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
-        &err);
+    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, &err);
     if (reply == NULL)
       goto io_error;
     if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {

@@ -327,8 +327,7 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
 
   GST_OBJECT_LOCK (self);
   if (self->conn)
-    self->bytes_received =
-        gst_redis_connection_get_bytes_received (self->conn);
+    self->bytes_received = gst_redis_connection_get_bytes_received (self->conn);
   s = gst_structure_new ("application/x-redis-stream-src-stats",
       "frames", G_TYPE_UINT64, self->frames,
       "bytes-received", G_TYPE_UINT64, self->bytes_received,
@@ -353,8 +352,7 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (object);
 
-  if (gst_redis_settings_set_property (&self->settings, object, prop_id,
-          value))
+  if (gst_redis_settings_set_property (&self->settings, object, prop_id, value))
     return;
 
   GST_OBJECT_LOCK (self);
@@ -396,8 +394,7 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (object);
 
-  if (gst_redis_settings_get_property (&self->settings, object, prop_id,
-          value))
+  if (gst_redis_settings_get_property (&self->settings, object, prop_id, value))
     return;
 
   if (prop_id == PROP_STATS) {
@@ -724,8 +721,7 @@ gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
   }
   gst_redis_command_add (&self->cmd, "STREAMS");
   gst_redis_command_add (&self->cmd, self->active.stream);
-  gst_redis_command_add (&self->cmd,
-      self->history_id ? self->history_id : ">");
+  gst_redis_command_add (&self->cmd, self->history_id ? self->history_id : ">");
   if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
     return FALSE;
   self->read_in_flight = TRUE;
@@ -1012,8 +1008,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
               ("%s", err->message));
           g_clear_error (&err);
           g_clear_pointer (&self->history_id, g_free);
-          if (!gst_redis_stream_src_create_group (self, "$", cancellable,
-                  &err))
+          if (!gst_redis_stream_src_create_group (self, "$", cancellable, &err))
             goto error;
           continue;
         }

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <string.h>
 
 static guint
 pick_free_port (void)
@@ -105,8 +106,7 @@ spawn_and_wait (RedisServer * server)
       G_SPAWN_STDOUT_TO_DEV_NULL, child_setup, NULL, &server->pid, &err);
   g_ptr_array_unref (argv);
   if (!ok) {
-    g_printerr ("cannot start %s: %s\n", redis_server_binary (),
-        err->message);
+    g_printerr ("cannot start %s: %s\n", redis_server_binary (), err->message);
     g_clear_error (&err);
     return FALSE;
   }
@@ -140,7 +140,13 @@ spawn_and_wait (RedisServer * server)
 }
 
 RedisServer *
-redis_server_start (const gchar * first_extra_arg, ...)
+redis_server_start (void)
+{
+  return redis_server_start_with_args (NULL, NULL);
+}
+
+RedisServer *
+redis_server_start_with_args (const gchar * first_extra_arg, ...)
 {
   RedisServer *server = g_new0 (RedisServer, 1);
   GPtrArray *extra = g_ptr_array_new ();
@@ -150,7 +156,7 @@ redis_server_start (const gchar * first_extra_arg, ...)
 
   va_start (args, first_extra_arg);
   for (arg = first_extra_arg; arg; arg = va_arg (args, const gchar *))
-    g_ptr_array_add (extra, g_strdup (arg));
+      g_ptr_array_add (extra, g_strdup (arg));
   va_end (args);
   g_ptr_array_add (extra, NULL);
   server->extra_args = (gchar **) g_ptr_array_free (extra, FALSE);
@@ -294,4 +300,136 @@ redis_server_integer (RedisServer * server, const gchar * format, ...)
   v = r->integer;
   freeReplyObject (r);
   return v;
+}
+
+/* GStreamer helpers */
+
+GstHarness *
+redis_test_harness_new (const gchar * format, ...)
+{
+  GstHarness *h;
+  gchar *desc;
+  va_list args;
+
+  va_start (args, format);
+  desc = g_strdup_vprintf (format, args);
+  va_end (args);
+  h = gst_harness_new_parse (desc);
+  g_assert (h != NULL);
+  g_free (desc);
+  return h;
+}
+
+GstElement *
+redis_test_harness_element (GstHarness * h, const gchar * factory)
+{
+  GstElement *e;
+
+  if (GST_IS_BIN (h->element)) {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (h->element));
+    GValue v = G_VALUE_INIT;
+
+    e = NULL;
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstElement *child = g_value_get_object (&v);
+      GstElementFactory *f = gst_element_get_factory (child);
+
+      if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
+        e = child;
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  } else {
+    e = h->element;
+  }
+  g_assert (e != NULL);
+  return e;
+}
+
+/* A frame of @info's size: noise (incompressible, like a camera's raw
+ * frame at the bit level) or a smooth gradient (compressible). */
+GstBuffer *
+redis_test_make_frame (const GstVideoInfo * info, guint seed, gboolean noise)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info),
+      NULL);
+  GstMapInfo map;
+  GRand *rand = g_rand_new_with_seed (seed);
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++) {
+    if (noise)
+      map.data[i] = g_rand_int (rand) & 0xff;
+    else
+      map.data[i] = (i / 7 + seed) & 0xff;
+  }
+  gst_buffer_unmap (buf, &map);
+  g_rand_free (rand);
+  return buf;
+}
+
+gboolean
+redis_test_buffer_equal (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean eq;
+
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  eq = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return eq;
+}
+
+/* Launches a pipeline to PLAYING and returns the first error message, or
+ * NULL if none came within @timeout_ms. The pipeline is left for the
+ * caller to stop. */
+GstMessage *
+redis_test_launch_until_error (GstElement ** pipeline, guint timeout_ms,
+    const gchar * format, ...)
+{
+  GstMessage *msg;
+  GstBus *bus;
+  GError *err = NULL;
+  gchar *desc;
+  va_list args;
+
+  va_start (args, format);
+  desc = g_strdup_vprintf (format, args);
+  va_end (args);
+  *pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+
+  gst_element_set_state (*pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (*pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, timeout_ms * GST_MSECOND,
+      GST_MESSAGE_ERROR);
+  gst_object_unref (bus);
+  return msg;
+}
+
+guint64
+redis_test_get_stat (GstElement * element, const gchar * field)
+{
+  GstStructure *s = NULL;
+  guint64 v = 0;
+
+  g_object_get (element, "stats", &s, NULL);
+  g_assert (s != NULL);
+  if (!gst_structure_get_uint64 (s, field, &v))
+    g_error ("stats has no guint64 field %s: %s", field,
+        gst_structure_to_string (s));
+  gst_structure_free (s);
+  return v;
+}
+
+/* A loopback port nothing listens on. */
+guint
+redis_test_closed_port (void)
+{
+  return pick_free_port ();
 }

@@ -36,8 +36,9 @@ typedef struct
   gchar **extra_args;
 } RedisServer;
 
-RedisServer *redis_server_start (const gchar * first_extra_arg, ...)
-    G_GNUC_NULL_TERMINATED;
+RedisServer *redis_server_start (void);
+RedisServer *redis_server_start_with_args (const gchar * first_extra_arg,
+    ...) G_GNUC_NULL_TERMINATED;
 gboolean redis_server_restart (RedisServer * server);
 void redis_server_kill (RedisServer * server, gint sig);
 void redis_server_stop (RedisServer * server);
@@ -48,6 +49,22 @@ redisReply *redis_server_command (RedisServer * server, const gchar * format,
     ...);
 long long redis_server_integer (RedisServer * server, const gchar * format,
     ...);
+
+/* GStreamer helpers shared by the element tests. */
+#include <gst/gst.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+GstHarness *redis_test_harness_new (const gchar * format, ...)
+    G_GNUC_PRINTF (1, 2);
+GstElement *redis_test_harness_element (GstHarness * h, const gchar * factory);
+GstBuffer *redis_test_make_frame (const GstVideoInfo * info, guint seed,
+    gboolean noise);
+gboolean redis_test_buffer_equal (GstBuffer * a, GstBuffer * b);
+GstMessage *redis_test_launch_until_error (GstElement ** pipeline,
+    guint timeout_ms, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+guint64 redis_test_get_stat (GstElement * element, const gchar * field);
+guint redis_test_closed_port (void);
 
 G_END_DECLS
 

@@ -1,0 +1,591 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* redisstreamsink against a real redis-server started per test. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <lz4frame.h>
+#include <string.h>
+#include <signal.h>
+
+#include "redisfixture.h"
+
+static RedisServer *server;
+
+static void
+setup (void)
+{
+  server = redis_server_start ();
+}
+
+static void
+teardown (void)
+{
+  redis_server_stop (server);
+  server = NULL;
+}
+
+/* The value of @field in the entry @entry (an [id, [f, v, ...]] reply). */
+static redisReply *
+entry_field (redisReply * entry, const gchar * field)
+{
+  redisReply *values = entry->element[1];
+  gsize i;
+
+  for (i = 0; i + 1 < values->elements; i += 2) {
+    if (g_str_equal (values->element[i]->str, field))
+      return values->element[i + 1];
+  }
+  return NULL;
+}
+
+static GstHarness *
+sink_harness (const gchar * props, const gchar * caps)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsink port=%u %s",
+      server->port, props ? props : "");
+
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+#define I420_320 "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+
+GST_START_TEST (test_one_entry_per_buffer)
+{
+  GstHarness *h = sink_harness ("stream=cam compression=none", I420_320);
+  GstVideoInfo info;
+  redisReply *r;
+  gint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  for (i = 0; i < 10; i++) {
+    GstBuffer *buf = redis_test_make_frame (&info, i, TRUE);
+
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    GST_BUFFER_OFFSET (buf) = 100 + i;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    /* sent at once: the entry is there when push returns */
+    fail_unless_equals_int (redis_server_integer (server, "XLEN cam"), i + 1);
+  }
+
+  r = redis_server_command (server, "XRANGE cam - +");
+  fail_unless_equals_int (r->type, REDIS_REPLY_ARRAY);
+  fail_unless_equals_int (r->elements, 10);
+  for (i = 0; i < 10; i++) {
+    redisReply *e = r->element[i];
+    gchar *seq = g_strdup_printf ("%d", 100 + i);
+    gchar *pts = g_strdup_printf ("%" G_GUINT64_FORMAT,
+        (guint64) (i * GST_SECOND / 30));
+
+    fail_unless_equals_string (entry_field (e, "v")->str, "1");
+    fail_unless_equals_string (entry_field (e, "seq")->str, seq);
+    fail_unless_equals_string (entry_field (e, "pts")->str, pts);
+    fail_unless (entry_field (e, "dts") == NULL);
+    fail_unless_equals_string (entry_field (e, "encoding")->str, "none");
+    fail_unless_equals_string (entry_field (e, "size")->str, "115200");
+    fail_unless_equals_int (entry_field (e, "data")->len, 115200);
+    fail_unless (g_str_has_prefix (entry_field (e, "caps")->str,
+            "video/x-raw"));
+    fail_unless (entry_field (e, "capture-time") != NULL);
+    g_free (seq);
+    g_free (pts);
+  }
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lz4_entries_decode_with_any_lz4_frame_reader)
+{
+  GstHarness *h = sink_harness ("stream=cam compression=lz4", I420_320);
+  GstVideoInfo info;
+  GstBuffer *buf;
+  GstMapInfo map;
+  redisReply *r, *data;
+  LZ4F_dctx *dctx;
+  guint8 *out;
+  size_t out_n, in_n, ret;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  buf = redis_test_make_frame (&info, 7, FALSE);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (buf)),
+      GST_FLOW_OK);
+
+  r = redis_server_command (server, "XRANGE cam - +");
+  fail_unless_equals_int (r->elements, 1);
+  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
+      "lz4");
+  data = entry_field (r->element[0], "data");
+  /* a gradient compresses */
+  fail_unless (data->len < 115200 / 4);
+
+  /* plain liblz4 frame API, no knowledge of our code */
+  fail_if (LZ4F_isError (LZ4F_createDecompressionContext (&dctx,
+              LZ4F_VERSION)));
+  out = g_malloc (115200);
+  out_n = 115200;
+  in_n = data->len;
+  ret = LZ4F_decompress (dctx, out, &out_n, data->str, &in_n, NULL);
+  fail_unless_equals_int (ret, 0);
+  fail_unless_equals_int (out_n, 115200);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  fail_unless (memcmp (out, map.data, map.size) == 0);
+  gst_buffer_unmap (buf, &map);
+  LZ4F_freeDecompressionContext (dctx);
+  g_free (out);
+  freeReplyObject (r);
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_auto_compression_skips_compressed_caps)
+{
+  GstHarness *h = sink_harness ("stream=jpeg", "image/jpeg,width=8,height=8");
+  GstHarness *h2 = sink_harness ("stream=raw", I420_320);
+  GstVideoInfo info;
+  redisReply *r;
+
+  fail_unless_equals_int (gst_harness_push (h,
+          gst_buffer_new_memdup ("\xff\xd8 not really a jpeg", 20)),
+      GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE jpeg - +");
+  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
+      "none");
+  freeReplyObject (r);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  fail_unless_equals_int (gst_harness_push (h2,
+          redis_test_make_frame (&info, 1, FALSE)), GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE raw - +");
+  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
+      "lz4");
+  freeReplyObject (r);
+
+  gst_harness_teardown (h);
+  gst_harness_teardown (h2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_maxlen_keeps_stream_bounded)
+{
+  GstHarness *h = sink_harness ("stream=bounded maxlen=50", I420_320);
+  GstVideoInfo info;
+  GstBuffer *frame;
+  long long len;
+  gint i;
+
+  /* Redis trims whole listpack nodes; small nodes make the bound tight. */
+  freeReplyObject (redis_server_command (server,
+          "CONFIG SET stream-node-max-entries 10"));
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 48);
+  frame = redis_test_make_frame (&info, 3, TRUE);
+  for (i = 0; i < 500; i++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (frame)),
+        GST_FLOW_OK);
+  len = redis_server_integer (server, "XLEN bounded");
+  fail_unless (len >= 50 && len <= 60, "XLEN %lld after 500 frames", len);
+  gst_buffer_unref (frame);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_maxlen_zero_keeps_everything)
+{
+  GstHarness *h = sink_harness ("stream=all maxlen=0", "application/x-test");
+  gint i;
+
+  for (i = 0; i < 300; i++)
+    fail_unless_equals_int (gst_harness_push (h,
+            gst_buffer_new_memdup ("abc", 3)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN all"), 300);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stats)
+{
+  GstHarness *h = sink_harness ("stream=s compression=lz4", I420_320);
+  GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
+  GstVideoInfo info;
+  GstStructure *s;
+  gdouble ratio;
+  const gchar *last;
+  redisReply *r;
+  gint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  for (i = 0; i < 5; i++)
+    gst_harness_push (h, redis_test_make_frame (&info, i, FALSE));
+
+  g_object_get (sink, "stats", &s, NULL);
+  fail_unless (gst_structure_has_name (s,
+          "application/x-redis-stream-sink-stats"));
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "frames"), 5);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "bytes-in"),
+      5 * 115200);
+  fail_unless (redis_test_get_stat (sink, "bytes-out") < 5 * 115200);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "errors"), 0);
+  fail_unless (gst_structure_get_double (s, "compression-ratio", &ratio));
+  fail_unless (ratio > 2.0);
+  /* the base sink's own counters are there too */
+  fail_unless (gst_structure_has_field (s, "rendered"));
+  last = gst_structure_get_string (s, "last-entry-id");
+  r = redis_server_command (server, "XREVRANGE s + - COUNT 1");
+  fail_unless_equals_string (last, r->element[0]->element[0]->str);
+  freeReplyObject (r);
+  gst_structure_free (s);
+
+  /* kept after stop */
+  gst_element_set_state (h->element, GST_STATE_NULL);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "frames"), 5);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unix_socket)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsink socket-path=%s "
+      "stream=unix", server->socket_path);
+
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_memdup ("x",
+              1)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN unix"), 1);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_db_select)
+{
+  GstHarness *h = sink_harness ("stream=indb db=3", "application/x-test");
+
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_memdup ("x",
+              1)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_integer (server, "EXISTS indb"), 0);
+  gst_harness_teardown (h);
+  {
+    redisContext *c = redis_server_connect (server);
+    redisReply *r = redisCommand (c, "SELECT 3");
+
+    freeReplyObject (r);
+    r = redisCommand (c, "XLEN indb");
+    fail_unless_equals_int (r->integer, 1);
+    freeReplyObject (r);
+    redisFree (c);
+  }
+}
+
+GST_END_TEST;
+
+static void
+check_error (GstMessage * msg, gint code, const gchar * must_contain)
+{
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("error: %s (%s)", err->message, debug);
+  fail_unless (err->domain == GST_RESOURCE_ERROR, "domain %s",
+      g_quark_to_string (err->domain));
+  fail_unless_equals_int (err->code, code);
+  if (must_contain)
+    fail_unless (strstr (err->message, must_contain) != NULL,
+        "\"%s\" not in \"%s\"", must_contain, err->message);
+  g_clear_error (&err);
+  g_free (debug);
+}
+
+GST_START_TEST (test_unreachable_server_is_an_error)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+  guint port = redis_test_closed_port ();
+  gchar *where = g_strdup_printf ("127.0.0.1:%u", port);
+
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "fakesrc num-buffers=1 ! redisstreamsink port=%u stream=cam "
+      "connect-timeout=2000", port);
+  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  g_free (where);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_password_is_not_authorized)
+{
+  RedisServer *secure =
+      redis_server_start_with_args ("--requirepass", "s3cret-pw",
+      NULL);
+  GstElement *pipeline;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  /* no password at all */
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "fakesrc num-buffers=1 ! redisstreamsink port=%u", secure->port);
+  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "authentication");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  /* a wrong one, which must not show up in the message */
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "fakesrc num-buffers=1 ! redisstreamsink port=%u password=wrong-pw-42",
+      secure->port);
+  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "credentials");
+  gst_message_parse_error (msg, &err, &debug);
+  fail_if (strstr (err->message, "wrong-pw-42"));
+  fail_if (strstr (debug, "wrong-pw-42"));
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  /* the right one works */
+  msg = redis_test_launch_until_error (&pipeline, 3000,
+      "fakesrc num-buffers=3 sizetype=fixed sizemax=16 filltype=random ! "
+      "redisstreamsink port=%u password=s3cret-pw stream=ok", secure->port);
+  fail_unless (msg == NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  {
+    redisContext *c = redis_server_connect (secure);
+    redisReply *r = redisCommand (c, "AUTH s3cret-pw");
+
+    freeReplyObject (r);
+    r = redisCommand (c, "XLEN ok");
+    fail_unless_equals_int (r->integer, 3);
+    freeReplyObject (r);
+    redisFree (c);
+  }
+  redis_server_stop (secure);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_acl_user)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+
+  freeReplyObject (redis_server_command (server,
+          "ACL SETUSER cam on >campw ~cam:* +xadd +ping"));
+
+  msg = redis_test_launch_until_error (&pipeline, 3000,
+      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 ! redisstreamsink "
+      "port=%u username=cam password=campw stream=cam:1", server->port);
+  fail_unless (msg == NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN cam:1"), 2);
+
+  /* a key outside the user's pattern is refused by Redis: a write error */
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 ! redisstreamsink "
+      "port=%u username=cam password=campw stream=other", server->port);
+  check_error (msg, GST_RESOURCE_ERROR_WRITE, "other");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_invalid_settings)
+{
+  const gchar *bad[] = {
+    "stream=\"two words\"",
+    "stream=\"\"",
+    "host=\"\"",
+    "host=\"no such host\"",
+    "username=someone",         /* without a password */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GstElement *pipeline;
+    GstMessage *msg = redis_test_launch_until_error (&pipeline, 5000,
+        "fakesrc num-buffers=1 ! redisstreamsink port=%u %s", server->port,
+        bad[i]);
+
+    check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
+    gst_message_unref (msg);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_port_out_of_range_rejected_by_paramspec)
+{
+  GstElement *sink = gst_element_factory_make ("redisstreamsink", NULL);
+  guint port;
+
+  g_object_set (sink, "port", 1234, NULL);
+  /* GObject refuses values outside the GParamSpec range with a warning */
+  ASSERT_WARNING (g_object_set (sink, "port", 0, NULL));
+  ASSERT_WARNING (g_object_set (sink, "port", 65536, NULL));
+  g_object_get (sink, "port", &port, NULL);
+  fail_unless_equals_int (port, 1234);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+/* Redis going away in the middle of a stream is an error message, not a
+ * SIGPIPE that kills the process. */
+GST_START_TEST (test_server_death_is_an_error_not_sigpipe)
+{
+  GstHarness *h = sink_harness ("stream=dying compression=none", I420_320);
+  GstVideoInfo info;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gint i;
+
+  gst_element_set_bus (h->element, bus);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+              0, TRUE)), GST_FLOW_OK);
+
+  redis_server_kill (server, SIGKILL);
+  for (i = 0; i < 20 && ret == GST_FLOW_OK; i++)
+    ret = gst_harness_push (h, redis_test_make_frame (&info, i, TRUE));
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (err->domain == GST_RESOURCE_ERROR);
+    fail_unless (err->code == GST_RESOURCE_ERROR_WRITE ||
+        err->code == GST_RESOURCE_ERROR_READ);
+    g_clear_error (&err);
+  }
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* gst-inspect-1.0 lists both elements with a description for every
+ * property. */
+GST_START_TEST (test_gst_inspect_describes_every_property)
+{
+  const gchar *elements[] = { "redisstreamsink", "redisstreamsrc" };
+  guint e;
+
+  for (e = 0; e < G_N_ELEMENTS (elements); e++) {
+    gchar *argv[] = { (gchar *) "gst-inspect-1.0", (gchar *) elements[e],
+      NULL
+    };
+    gchar *out = NULL;
+    gint status;
+    GError *err = NULL;
+    GstElement *element;
+    GParamSpec **props;
+    guint n, i;
+
+    fail_unless (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+            G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
+            &err), "%s", err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "%s", out);
+    fail_unless (strstr (out, "Element Properties:") != NULL);
+
+    element = gst_element_factory_make (elements[e], NULL);
+    props = g_object_class_list_properties (G_OBJECT_GET_CLASS (element), &n);
+    for (i = 0; i < n; i++) {
+      gchar *pattern = g_strdup_printf ("\n  %s", props[i]->name);
+      const gchar *line = strstr (out, pattern);
+      const gchar *colon, *eol;
+
+      fail_unless (line != NULL, "%s: %s not listed", elements[e],
+          props[i]->name);
+      colon = strchr (line + 1, ':');
+      eol = strchr (line + 1, '\n');
+      fail_unless (colon && eol && colon < eol);
+      /* something after "name : " */
+      fail_unless (eol - colon > 3, "%s: %s has no description",
+          elements[e], props[i]->name);
+      fail_unless (g_param_spec_get_blurb (props[i]) &&
+          strlen (g_param_spec_get_blurb (props[i])) > 10);
+      g_free (pattern);
+    }
+    g_free (props);
+    gst_object_unref (element);
+    g_free (out);
+  }
+}
+
+GST_END_TEST;
+
+static Suite *
+redisstreamsink_suite (void)
+{
+  Suite *s = suite_create ("redisstreamsink");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_one_entry_per_buffer);
+  tcase_add_test (tc, test_lz4_entries_decode_with_any_lz4_frame_reader);
+  tcase_add_test (tc, test_auto_compression_skips_compressed_caps);
+  tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
+  tcase_add_test (tc, test_maxlen_zero_keeps_everything);
+  tcase_add_test (tc, test_stats);
+  tcase_add_test (tc, test_unix_socket);
+  tcase_add_test (tc, test_db_select);
+  tcase_add_test (tc, test_unreachable_server_is_an_error);
+  tcase_add_test (tc, test_wrong_password_is_not_authorized);
+  tcase_add_test (tc, test_acl_user);
+  tcase_add_test (tc, test_invalid_settings);
+  tcase_add_test (tc, test_port_out_of_range_rejected_by_paramspec);
+  tcase_add_test (tc, test_server_death_is_an_error_not_sigpipe);
+  tcase_add_test (tc, test_gst_inspect_describes_every_property);
+  return s;
+}
+
+GST_CHECK_MAIN (redisstreamsink);

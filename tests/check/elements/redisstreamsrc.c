@@ -1,0 +1,1023 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* redisstreamsrc against a real redis-server started per test, fed by
+ * redisstreamsink or by raw XADDs. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <string.h>
+#include <signal.h>
+
+#include "redisfixture.h"
+
+static RedisServer *server;
+
+static void
+setup (void)
+{
+  server = redis_server_start ();
+}
+
+static void
+teardown (void)
+{
+  redis_server_stop (server);
+  server = NULL;
+}
+
+static GstHarness *
+sink_harness (const gchar * props, const gchar * caps)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsink port=%u %s",
+      server->port, props ? props : "");
+
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+/* A source harness; created with the group already in place so that
+ * frames written right after are not missed by a "$" group. */
+static GstHarness *
+src_harness (const gchar * props)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsrc port=%u %s",
+      server->port, props ? props : "");
+
+  /* a harness does not start a source by itself */
+  gst_harness_play (h);
+  return h;
+}
+
+/* Waits until the group exists (the source created it in start ()). */
+static void
+wait_for_group (const gchar * stream, const gchar * group)
+{
+  gint i;
+
+  for (i = 0; i < 500; i++) {
+    redisReply *r = redis_server_command (server, "XINFO GROUPS %s", stream);
+    gboolean found = FALSE;
+    gsize g;
+
+    if (r->type == REDIS_REPLY_ARRAY) {
+      for (g = 0; g < r->elements; g++) {
+        if (g_str_equal (r->element[g]->element[1]->str, group))
+          found = TRUE;
+      }
+    }
+    freeReplyObject (r);
+    if (found)
+      return;
+    g_usleep (10000);
+  }
+  fail ("group %s never appeared on %s", group, stream);
+}
+
+static void
+check_roundtrip (GstVideoFormat format, gint width, gint height,
+    const gchar * compression, gboolean noise)
+{
+  GstVideoInfo info;
+  GstCaps *caps;
+  gchar *caps_str, *props;
+  GstHarness *sink, *src;
+  GstBuffer *sent[4];
+  gint i;
+
+  gst_video_info_set_format (&info, format, width, height);
+  info.fps_n = 30;
+  info.fps_d = 1;
+  caps = gst_video_info_to_caps (&info);
+  caps_str = gst_caps_to_string (caps);
+
+  props = g_strdup_printf ("stream=rt compression=%s", compression);
+  src = src_harness ("stream=rt group=g");
+  wait_for_group ("rt", "g");
+  sink = sink_harness (props, caps_str);
+
+  for (i = 0; i < 4; i++) {
+    sent[i] = redis_test_make_frame (&info, i + width, noise);
+    fail_unless_equals_int (gst_harness_push (sink, gst_buffer_ref (sent[i])),
+        GST_FLOW_OK);
+  }
+  for (i = 0; i < 4; i++) {
+    GstBuffer *got = gst_harness_pull (src);
+    GstCaps *got_caps;
+
+    fail_unless (got != NULL);
+    fail_unless (redis_test_buffer_equal (got, sent[i]),
+        "frame %d of %s %dx%d (%s) differs", i,
+        gst_video_format_to_string (format), width, height, compression);
+    got_caps = gst_pad_get_current_caps (src->sinkpad);
+    fail_unless (gst_caps_is_equal (got_caps, caps), "%" GST_PTR_FORMAT,
+        got_caps);
+    gst_caps_unref (got_caps);
+    gst_buffer_unref (got);
+    gst_buffer_unref (sent[i]);
+  }
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+  freeReplyObject (redis_server_command (server, "DEL rt"));
+  g_free (props);
+  g_free (caps_str);
+  gst_caps_unref (caps);
+}
+
+GST_START_TEST (test_roundtrip_bit_exact)
+{
+  const struct
+  {
+    GstVideoFormat format;
+    gint w, h;
+  } cases[] = {
+    {GST_VIDEO_FORMAT_I420, 320, 240},
+    {GST_VIDEO_FORMAT_I420, 321, 241},  /* odd: chroma rounds up */
+    {GST_VIDEO_FORMAT_NV12, 33, 17},
+    {GST_VIDEO_FORMAT_RGB, 31, 7},      /* row stride padded to 4 */
+    {GST_VIDEO_FORMAT_BGRx, 1, 1},
+    {GST_VIDEO_FORMAT_GRAY8, 1921, 3},
+    {GST_VIDEO_FORMAT_RGBA, 640, 480},
+  };
+  const gchar *compressions[] = { "none", "lz4", "auto" };
+  guint c, k;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    for (k = 0; k < G_N_ELEMENTS (compressions); k++) {
+      check_roundtrip (cases[c].format, cases[c].w, cases[c].h,
+          compressions[k], TRUE);
+      check_roundtrip (cases[c].format, cases[c].w, cases[c].h,
+          compressions[k], FALSE);
+    }
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamps_flags_offset_and_metas_preserved)
+{
+  GstHarness *src = src_harness ("stream=meta group=g");
+  GstHarness *sink;
+  GstBuffer *buf, *got;
+  GstReferenceTimestampMeta *ts;
+  GstVideoRegionOfInterestMeta *roi;
+  GstCaps *unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
+  GstStructure *param;
+  gdouble score;
+
+  wait_for_group ("meta", "g");
+  sink = sink_harness ("stream=meta", "application/x-test");
+
+  buf = gst_buffer_new_memdup ("payload", 7);
+  GST_BUFFER_PTS (buf) = 5 * GST_SECOND;
+  GST_BUFFER_DTS (buf) = 4 * GST_SECOND;
+  GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+  GST_BUFFER_OFFSET (buf) = 4242;
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_HEADER);
+  gst_buffer_add_reference_timestamp_meta (buf, unix_caps,
+      G_GUINT64_CONSTANT (1700000000123456789), GST_CLOCK_TIME_NONE);
+  roi = gst_buffer_add_video_region_of_interest_meta (buf, "motion", 10, 20,
+      30, 40);
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new ("motion", "score", G_TYPE_DOUBLE, 0.75, NULL));
+  fail_unless_equals_int (gst_harness_push (sink, buf), GST_FLOW_OK);
+
+  /* a buffer with nothing set gets a capture time stamped by the sink */
+  fail_unless_equals_int (gst_harness_push (sink,
+          gst_buffer_new_memdup ("x", 1)), GST_FLOW_OK);
+
+  got = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (got), 5 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DTS (got), 4 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (got), 40 * GST_MSECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), 4242);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (got, GST_BUFFER_FLAG_DELTA_UNIT));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (got, GST_BUFFER_FLAG_DISCONT));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (got, GST_BUFFER_FLAG_HEADER));
+  fail_if (GST_BUFFER_FLAG_IS_SET (got, GST_BUFFER_FLAG_GAP));
+  ts = gst_buffer_get_reference_timestamp_meta (got, unix_caps);
+  fail_unless (ts != NULL);
+  fail_unless_equals_uint64 (ts->timestamp,
+      G_GUINT64_CONSTANT (1700000000123456789));
+  roi = gst_buffer_get_video_region_of_interest_meta_id (got, 0);
+  fail_unless (roi != NULL);
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type), "motion");
+  fail_unless_equals_int (roi->x, 10);
+  fail_unless_equals_int (roi->y, 20);
+  fail_unless_equals_int (roi->w, 30);
+  fail_unless_equals_int (roi->h, 40);
+  param = gst_video_region_of_interest_meta_get_param (roi, "motion");
+  fail_unless (param != NULL);
+  fail_unless (gst_structure_get_double (param, "score", &score));
+  fail_unless (score == 0.75);
+  gst_buffer_unref (got);
+
+  got = gst_harness_pull (src);
+  fail_if (GST_BUFFER_PTS_IS_VALID (got));
+  fail_if (GST_BUFFER_DURATION_IS_VALID (got));
+  /* the sink's own counter continues from the last offset */
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), 4243);
+  ts = gst_buffer_get_reference_timestamp_meta (got, unix_caps);
+  fail_unless (ts != NULL);
+  {
+    gint64 now = g_get_real_time () * 1000;
+
+    fail_unless ((gint64) ts->timestamp <= now &&
+        (gint64) ts->timestamp > now - 60 * GST_SECOND);
+  }
+  gst_buffer_unref (got);
+
+  gst_caps_unref (unix_caps);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+static GstCaps *
+pull_caps_event (GstHarness * h)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+
+      gst_event_parse_caps (ev, &caps);
+      gst_caps_ref (caps);
+      gst_event_unref (ev);
+      return caps;
+    }
+    gst_event_unref (ev);
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_caps_change_mid_stream)
+{
+  GstHarness *src = src_harness ("stream=cc group=g");
+  GstHarness *sink;
+  GstVideoInfo a, b;
+  GstCaps *ca, *cb, *got;
+  GstBuffer *buf;
+  gint i;
+
+  wait_for_group ("cc", "g");
+  gst_video_info_set_format (&a, GST_VIDEO_FORMAT_I420, 64, 48);
+  gst_video_info_set_format (&b, GST_VIDEO_FORMAT_RGB, 33, 21);
+  ca = gst_video_info_to_caps (&a);
+  cb = gst_video_info_to_caps (&b);
+
+  sink = gst_harness_new_parse (g_strdup_printf ("redisstreamsink port=%u "
+          "stream=cc", server->port));
+  gst_harness_set_src_caps (sink, gst_caps_ref (ca));
+  for (i = 0; i < 3; i++)
+    gst_harness_push (sink, redis_test_make_frame (&a, i, TRUE));
+  gst_harness_set_src_caps (sink, gst_caps_ref (cb));
+  for (i = 0; i < 3; i++)
+    gst_harness_push (sink, redis_test_make_frame (&b, i, TRUE));
+
+  for (i = 0; i < 6; i++) {
+    buf = gst_harness_pull (src);
+    fail_unless_equals_int (gst_buffer_get_size (buf), i < 3 ?
+        GST_VIDEO_INFO_SIZE (&a) : GST_VIDEO_INFO_SIZE (&b));
+    if (i == 0 || i == 3) {
+      got = pull_caps_event (src);
+      fail_unless (got != NULL);
+      fail_unless (gst_caps_is_equal (got, i == 0 ? ca : cb),
+          "%" GST_PTR_FORMAT, got);
+      gst_caps_unref (got);
+    }
+    gst_buffer_unref (buf);
+  }
+  /* no caps event for frames whose caps did not change */
+  fail_unless (pull_caps_event (src) == NULL);
+
+  gst_caps_unref (ca);
+  gst_caps_unref (cb);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_two_consumers_share_work_exactly_once)
+{
+  GstHarness *c1 = src_harness ("stream=work group=workers consumer=one");
+  GstHarness *c2 = src_harness ("stream=work group=workers consumer=two");
+  GstHarness *sink;
+  gboolean seen[200] = { FALSE, };
+  guint got1 = 0, got2 = 0, total = 0;
+  gint64 deadline;
+  gint i;
+
+  wait_for_group ("work", "workers");
+  sink = sink_harness ("stream=work", "application/x-test");
+  for (i = 0; i < 200; i++) {
+    GstBuffer *b = gst_buffer_new_memdup (&i, sizeof (i));
+
+    GST_BUFFER_OFFSET (b) = i;
+    gst_harness_push (sink, b);
+  }
+
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (total < 200 && g_get_monotonic_time () < deadline) {
+    GstHarness *hs[2] = { c1, c2 };
+    guint k;
+
+    for (k = 0; k < 2; k++) {
+      GstBuffer *b;
+
+      while ((b = gst_harness_try_pull (hs[k]))) {
+        guint64 seq = GST_BUFFER_OFFSET (b);
+
+        fail_unless (seq < 200);
+        fail_if (seen[seq], "entry %" G_GUINT64_FORMAT " delivered twice", seq);
+        seen[seq] = TRUE;
+        total++;
+        if (k == 0)
+          got1++;
+        else
+          got2++;
+        gst_buffer_unref (b);
+      }
+    }
+    g_usleep (1000);
+  }
+  fail_unless_equals_int (total, 200);
+  GST_INFO ("consumer one got %u, two got %u", got1, got2);
+  fail_unless (got1 > 0 && got2 > 0, "one %u two %u", got1, got2);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (c1);
+  gst_harness_teardown (c2);
+}
+
+GST_END_TEST;
+
+/* Entries a consumer took but never acknowledged (it crashed) are
+ * delivered again, before new ones, when a consumer of the same name
+ * starts. */
+GST_START_TEST (test_unacked_entries_redelivered_after_restart)
+{
+  GstHarness *sink = sink_harness ("stream=re", "application/x-test");
+  GstHarness *src;
+  GstElement *e;
+  redisReply *r;
+  gint i;
+
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE re g $ MKSTREAM"));
+  for (i = 0; i < 5; i++) {
+    GstBuffer *b = gst_buffer_new_memdup ("abc", 3);
+
+    GST_BUFFER_OFFSET (b) = i;
+    gst_harness_push (sink, b);
+  }
+  /* "worker" takes the five entries and dies before acknowledging them */
+  r = redis_server_command (server,
+      "XREADGROUP GROUP g worker COUNT 5 STREAMS re >");
+  fail_unless_equals_int (r->element[0]->element[1]->elements, 5);
+  freeReplyObject (r);
+  r = redis_server_command (server, "XPENDING re g");
+  fail_unless_equals_int (r->element[0]->integer, 5);
+  freeReplyObject (r);
+
+  src = src_harness ("stream=re group=g consumer=worker");
+  for (i = 0; i < 5; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  /* a frame written after the restart comes after the redelivered ones */
+  {
+    GstBuffer *b = gst_buffer_new_memdup ("new", 3);
+
+    GST_BUFFER_OFFSET (b) = 99;
+    gst_harness_push (sink, b);
+    b = gst_harness_pull (src);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 99);
+    gst_buffer_unref (b);
+  }
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "redelivered"), 5);
+  /* another consumer name does not get them: they were acknowledged */
+  r = redis_server_command (server, "XPENDING re g");
+  fail_unless (r->element[0]->integer <= 1);
+  freeReplyObject (r);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* An entry that was trimmed away while pending is skipped and counted. */
+GST_START_TEST (test_trimmed_pending_entry_is_skipped)
+{
+  GstHarness *src;
+  GstElement *e;
+  redisReply *r;
+  GstBuffer *b;
+  gchar *first_id;
+
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE tr g $ MKSTREAM"));
+  freeReplyObject (redis_server_command (server,
+          "XADD tr * v 1 caps application/x-test seq 1 data a"));
+  freeReplyObject (redis_server_command (server,
+          "XADD tr * v 1 caps application/x-test seq 2 data b"));
+  r = redis_server_command (server,
+      "XREADGROUP GROUP g worker COUNT 2 STREAMS tr >");
+  first_id = g_strdup (r->element[0]->element[1]->element[0]->element[0]->str);
+  freeReplyObject (r);
+  freeReplyObject (redis_server_command (server, "XDEL tr %s", first_id));
+
+  src = src_harness ("stream=tr group=g consumer=worker");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 2);
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-deleted"), 1);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "redelivered"), 1);
+  g_free (first_id);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A frame is acknowledged once it was pushed: at most the last one stays
+ * pending while the source runs. */
+GST_START_TEST (test_ack_after_push)
+{
+  GstHarness *src = src_harness ("stream=ack group=g consumer=c");
+  GstHarness *sink;
+  gint i;
+  long long pending = -1;
+
+  wait_for_group ("ack", "g");
+  sink = sink_harness ("stream=ack", "application/x-test");
+  for (i = 0; i < 20; i++)
+    gst_harness_push (sink, gst_buffer_new_memdup ("abc", 3));
+  for (i = 0; i < 20; i++)
+    gst_buffer_unref (gst_harness_pull (src));
+
+  for (i = 0; i < 200; i++) {
+    redisReply *r = redis_server_command (server, "XPENDING ack g");
+
+    pending = r->element[0]->integer;
+    freeReplyObject (r);
+    if (pending <= 1)
+      break;
+    g_usleep (10000);
+  }
+  fail_unless (pending <= 1, "%lld entries pending", pending);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+static gdouble
+time_state_change_to_null (GstElement * pipeline)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return (g_get_monotonic_time () - t0) / 1000.0;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Blocked in XREADGROUP BLOCK 10000 with no traffic, going to NULL takes
+ * well under 100 ms. */
+GST_START_TEST (test_interrupt_latency)
+{
+  gdouble ms[5];
+  gint i;
+
+  for (i = 0; i < 5; i++) {
+    GstElement *pipeline;
+    GError *err = NULL;
+    gchar *desc = g_strdup_printf ("redisstreamsrc port=%u stream=idle "
+        "block=10000 ! fakesink", server->port);
+
+    pipeline = gst_parse_launch (desc, &err);
+    g_assert_no_error (err);
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless (gst_element_get_state (pipeline, NULL, NULL,
+            5 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
+    /* let it get into the blocking read */
+    g_usleep (200 * 1000);
+    ms[i] = time_state_change_to_null (pipeline);
+    GST_INFO ("PLAYING -> NULL took %.2f ms", ms[i]);
+    fail_unless (ms[i] < 1000.0, "took %.1f ms", ms[i]);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+  qsort (ms, 5, sizeof (gdouble), cmp_double);
+  g_print ("interrupt latency (PLAYING -> NULL while blocked): median %.2f "
+      "ms, max %.2f ms\n", ms[2], ms[4]);
+  fail_unless (ms[2] < 100.0, "median %.1f ms", ms[2]);
+}
+
+GST_END_TEST;
+
+/* Pausing interrupts the blocked read at once; an entry that Redis hands to
+ * that interrupted read is not lost: it comes out after resuming. */
+GST_START_TEST (test_pause_keeps_entry_of_interrupted_read)
+{
+  GstHarness *src = src_harness ("stream=fl group=g block=3000");
+  GstHarness *sink;
+  GstBuffer *b;
+  gint64 t0;
+
+  wait_for_group ("fl", "g");
+  sink = sink_harness ("stream=fl", "application/x-test");
+  g_usleep (200 * 1000);        /* the source is now blocked in XREADGROUP */
+
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (src->element, GST_STATE_PAUSED);
+  fail_unless (g_get_monotonic_time () - t0 < 500 * 1000);
+
+  /* Redis delivers this entry to the interrupted read */
+  b = gst_buffer_new_memdup ("after", 5);
+  GST_BUFFER_OFFSET (b) = 7;
+  gst_harness_push (sink, b);
+  g_usleep (100 * 1000);
+  fail_unless (gst_harness_try_pull (src) == NULL);
+
+  gst_element_set_state (src->element, GST_STATE_PLAYING);
+  b = gst_harness_pull (src);
+  fail_unless (b != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 7);
+  gst_buffer_unref (b);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+static void
+xadd_raw (const gchar * stream, const gchar ** fv, gsize n, const gchar * data,
+    gsize data_len)
+{
+  const gchar *argv[64];
+  gsize lens[64];
+  gsize i, argc = 0;
+  redisContext *c = redis_server_connect (server);
+  redisReply *r;
+
+  argv[argc] = "XADD";
+  lens[argc++] = 4;
+  argv[argc] = stream;
+  lens[argc++] = strlen (stream);
+  argv[argc] = "*";
+  lens[argc++] = 1;
+  for (i = 0; i < n; i++) {
+    argv[argc] = fv[i];
+    lens[argc++] = strlen (fv[i]);
+  }
+  if (data) {
+    argv[argc] = "data";
+    lens[argc++] = 4;
+    argv[argc] = data;
+    lens[argc++] = data_len;
+  }
+  r = redisCommandArgv (c, argc, argv, lens);
+  fail_unless (r && r->type == REDIS_REPLY_STRING, "XADD failed: %s",
+      r ? r->str : c->errstr);
+  freeReplyObject (r);
+  redisFree (c);
+}
+
+#define GOOD "v", "1", "caps", "application/x-test"
+
+GST_START_TEST (test_bad_entries_are_skipped_and_counted)
+{
+  GstHarness *src = src_harness ("stream=bad group=g max-frame-size=1000000");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  struct
+  {
+    const gchar *fv[16];
+    gsize n;
+    const gchar *data;
+    gsize len;
+  } bad[] = {
+    {{"v", "1", "caps", "application/x-test"}, 4, NULL, 0},     /* no data */
+    {{"caps", "application/x-test"}, 2, "x", 1},        /* no version */
+    {{"v", "1"}, 2, "x", 1},    /* no caps */
+    {{"v", "2", "caps", "application/x-test"}, 4, "x", 1},      /* version */
+    {{"v", "one", "caps", "application/x-test"}, 4, "x", 1},
+    {{GOOD, "encoding", "zstd"}, 6, "x", 1},
+    {{GOOD, "encoding", "lz4", "size", "5"}, 8, "not lz4 at all", 14},
+    {{GOOD, "encoding", "lz4"}, 6, "x", 1},     /* lz4 without size */
+    {{GOOD, "size", "2"}, 6, "x", 1},   /* size does not match */
+    {{GOOD, "encoding", "lz4", "size", "999999999999"}, 8, "x", 1},
+    {{GOOD, "size", "18446744073709551616"}, 6, "x", 1},        /* > u64 */
+    {{GOOD, "seq", "-3"}, 6, "x", 1},
+    {{GOOD, "pts", "12abc"}, 6, "x", 1},
+    {{GOOD, "flags", "delta,sparkly"}, 6, "x", 1},
+    {{"v", "1", "caps", "video/x-raw,width=(int)"}, 4, "x", 1},
+    {{"v", "1", "caps", "video/x-raw,width={1,2}"}, 4, "x", 1}, /* not fixed */
+    {{GOOD, "meta", "{not json"}, 6, "x", 1},
+    {{GOOD, "meta", "{\"rois\":[{\"type\":\"m\",\"x\":-1,\"y\":0,\"w\":1,"
+                "\"h\":1}]}"}, 6, "x", 1},
+    {{GOOD, "v", "1"}, 6, "x", 1},      /* a field twice */
+  };
+  guint i, n_bad = G_N_ELEMENTS (bad), warnings = 0;
+  GstMessage *msg;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("bad", "g");
+
+  for (i = 0; i < n_bad; i++) {
+    gchar *seq = g_strdup_printf ("%u", i);
+
+    {
+      const gchar *fv[] = { GOOD, "seq", seq, "unknown-field", "ignored" };
+
+      /* a valid entry, with a field this reader does not know */
+      xadd_raw ("bad", fv, 8, "ok", 2);
+    }
+    xadd_raw ("bad", bad[i].fv, bad[i].n, bad[i].data, bad[i].len);
+    g_free (seq);
+  }
+
+  /* every valid entry arrives, in order, around the bad ones */
+  for (i = 0; i < n_bad; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless (b != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  /* and the last bad one was read too: one more valid entry */
+  {
+    const gchar *fv[] = { GOOD, "seq", "1000" };
+    GstBuffer *b;
+
+    xadd_raw ("bad", fv, 6, "ok", 2);
+    b = gst_harness_pull (src);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 1000);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), n_bad);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "frames"), n_bad + 1);
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "Skipped entry") != NULL);
+    fail_unless (strstr (err->message, "\"bad\"") != NULL);
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, n_bad);
+  fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_age_skips_old_frames)
+{
+  GstHarness *src = src_harness ("stream=rt group=g max-age=500");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstHarness *sink;
+  GstCaps *unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
+  GstBuffer *b;
+  gint i;
+
+  wait_for_group ("rt", "g");
+  sink = sink_harness ("stream=rt", "application/x-test");
+  for (i = 0; i < 6; i++) {
+    b = gst_buffer_new_memdup ("abc", 3);
+    GST_BUFFER_OFFSET (b) = i;
+    /* even frames were captured 10 s ago */
+    gst_buffer_add_reference_timestamp_meta (b, unix_caps,
+        g_get_real_time () * 1000 - (i % 2 ? 0 : 10 * GST_SECOND),
+        GST_CLOCK_TIME_NONE);
+    gst_harness_push (sink, b);
+  }
+  for (i = 1; i < 6; i += 2) {
+    b = gst_harness_pull (src);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-late"), 3);
+  /* the skipped ones are acknowledged too */
+  {
+    redisReply *r = redis_server_command (server, "XPENDING rt g");
+
+    fail_unless (r->element[0]->integer <= 1);
+    freeReplyObject (r);
+  }
+
+  gst_caps_unref (unix_caps);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_start_id)
+{
+  GstHarness *sink = sink_harness ("stream=old", "application/x-test");
+  GstHarness *from_start, *only_new;
+  GstBuffer *b;
+  gint i;
+
+  for (i = 0; i < 3; i++) {
+    b = gst_buffer_new_memdup ("abc", 3);
+    GST_BUFFER_OFFSET (b) = i;
+    gst_harness_push (sink, b);
+  }
+  from_start = src_harness ("stream=old group=all start-id=0");
+  only_new = src_harness ("stream=old group=new");
+  wait_for_group ("old", "new");
+  b = gst_buffer_new_memdup ("abc", 3);
+  GST_BUFFER_OFFSET (b) = 3;
+  gst_harness_push (sink, b);
+
+  for (i = 0; i < 4; i++) {
+    b = gst_harness_pull (from_start);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  b = gst_harness_pull (only_new);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 3);
+  gst_buffer_unref (b);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (from_start);
+  gst_harness_teardown (only_new);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_count_reads_several_pushes_each)
+{
+  GstHarness *src = src_harness ("stream=many group=g count=7 start-id=0");
+  GstHarness *sink = sink_harness ("stream=many", "application/x-test");
+  gint i;
+
+  for (i = 0; i < 30; i++) {
+    GstBuffer *b = gst_buffer_new_memdup ("abc", 3);
+
+    GST_BUFFER_OFFSET (b) = i;
+    gst_harness_push (sink, b);
+  }
+  for (i = 0; i < 30; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stats_and_latency)
+{
+  GstHarness *src = src_harness ("stream=st group=g");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstHarness *sink;
+  GstStructure *s;
+  gdouble lat;
+  gint i;
+
+  wait_for_group ("st", "g");
+  sink = sink_harness ("stream=st", "application/x-test");
+  for (i = 0; i < 10; i++)
+    gst_harness_push (sink, gst_buffer_new_memdup ("0123456789", 10));
+  for (i = 0; i < 10; i++)
+    gst_buffer_unref (gst_harness_pull (src));
+
+  g_object_get (e, "stats", &s, NULL);
+  fail_unless (gst_structure_has_name (s,
+          "application/x-redis-stream-src-stats"));
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "frames"), 10);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "bytes-out"), 100);
+  fail_unless (redis_test_get_stat (e, "bytes-received") > 100);
+  fail_unless (gst_structure_get_double (s, "latency-average", &lat));
+  fail_unless (lat >= 0.0 && lat < 10000.0);
+  fail_unless (gst_structure_get_double (s, "latency-max", &lat));
+  fail_unless (gst_structure_get_string (s, "last-entry-id") != NULL);
+  gst_structure_free (s);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+static void
+check_error (GstMessage * msg, gint code, const gchar * must_contain)
+{
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (err->domain == GST_RESOURCE_ERROR, "%s: %s",
+      g_quark_to_string (err->domain), err->message);
+  fail_unless_equals_int (err->code, code);
+  if (must_contain)
+    fail_unless (strstr (err->message, must_contain) != NULL,
+        "\"%s\" not in \"%s\"", must_contain, err->message);
+  g_clear_error (&err);
+  g_free (debug);
+}
+
+GST_START_TEST (test_src_errors_at_start)
+{
+  RedisServer *secure = redis_server_start_with_args ("--requirepass", "pw1",
+      NULL);
+  guint closed = redis_test_closed_port ();
+  GstElement *pipeline;
+  GstMessage *msg;
+  gchar *where = g_strdup_printf ("127.0.0.1:%u", closed);
+
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "redisstreamsrc port=%u connect-timeout=2000 ! fakesink", closed);
+  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "redisstreamsrc port=%u password=nope ! fakesink", secure->port);
+  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, NULL);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  {
+    const gchar *bad[] = { "group=\"\"", "group=\"a b\"", "consumer=\"x y\"",
+      "start-id=yesterday", "stream=\"a b\""
+    };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+      msg = redis_test_launch_until_error (&pipeline, 5000,
+          "redisstreamsrc port=%u %s ! fakesink", server->port, bad[i]);
+      check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
+      gst_message_unref (msg);
+      gst_element_set_state (pipeline, GST_STATE_NULL);
+      gst_object_unref (pipeline);
+    }
+  }
+
+  /* a key of another type */
+  freeReplyObject (redis_server_command (server, "SET notastream 1"));
+  msg = redis_test_launch_until_error (&pipeline, 5000,
+      "redisstreamsrc port=%u stream=notastream ! fakesink", server->port);
+  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ, "notastream");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  g_free (where);
+  redis_server_stop (secure);
+}
+
+GST_END_TEST;
+
+/* Redis restarted without persistence: the group is gone; the source makes
+ * it again, says so, and carries on with new frames. */
+GST_START_TEST (test_group_recreated_when_stream_deleted)
+{
+  GstHarness *src = src_harness ("stream=gone group=g block=200");
+  GstHarness *sink;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *b;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("gone", "g");
+  freeReplyObject (redis_server_command (server, "DEL gone"));
+  g_usleep (500 * 1000);
+  wait_for_group ("gone", "g");
+
+  sink = sink_harness ("stream=gone", "application/x-test");
+  b = gst_buffer_new_memdup ("abc", 3);
+  GST_BUFFER_OFFSET (b) = 5;
+  gst_harness_push (sink, b);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 5);
+  gst_buffer_unref (b);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_server_death_is_an_error_not_a_hang)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+  GError *err = NULL;
+  gchar *desc = g_strdup_printf ("redisstreamsrc port=%u stream=d "
+      "block=500 ! fakesink", server->port);
+
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND);
+  wait_for_group ("d", "gst-redis");
+  redis_server_kill (server, SIGKILL);
+
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (err->domain == GST_RESOURCE_ERROR);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+static Suite *
+redisstreamsrc_suite (void)
+{
+  Suite *s = suite_create ("redisstreamsrc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_roundtrip_bit_exact);
+  tcase_add_test (tc, test_timestamps_flags_offset_and_metas_preserved);
+  tcase_add_test (tc, test_caps_change_mid_stream);
+  tcase_add_test (tc, test_two_consumers_share_work_exactly_once);
+  tcase_add_test (tc, test_unacked_entries_redelivered_after_restart);
+  tcase_add_test (tc, test_ack_after_push);
+  tcase_add_test (tc, test_interrupt_latency);
+  tcase_add_test (tc, test_pause_keeps_entry_of_interrupted_read);
+  tcase_add_test (tc, test_trimmed_pending_entry_is_skipped);
+  tcase_add_test (tc, test_bad_entries_are_skipped_and_counted);
+  tcase_add_test (tc, test_max_age_skips_old_frames);
+  tcase_add_test (tc, test_start_id);
+  tcase_add_test (tc, test_count_reads_several_pushes_each);
+  tcase_add_test (tc, test_stats_and_latency);
+  tcase_add_test (tc, test_src_errors_at_start);
+  tcase_add_test (tc, test_group_recreated_when_stream_deleted);
+  tcase_add_test (tc, test_server_death_is_an_error_not_a_hang);
+  return s;
+}
+
+GST_CHECK_MAIN (redisstreamsrc);
