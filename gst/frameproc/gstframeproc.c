@@ -1,0 +1,1110 @@
+/* GStreamer frameproc
+ * Copyright (C) 2025 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-frameproc
+ * @title: frameproc
+ *
+ * Processes raw video frames in place: colour filters (grayscale, invert,
+ * threshold), a Gaussian blur, Sobel edges, and motion detection with
+ * bounding boxes. The operation and its knobs can change while playing.
+ *
+ * Supported formats: I420, NV12, GRAY8 ("YUV" below) and RGBx, BGRx, xRGB,
+ * xBGR, RGBA, BGRA, ARGB, ABGR, RGB, BGR ("RGB" below), any width and
+ * height and any row stride. Alpha and padding bytes are never modified.
+ * Borders are handled by repeating the edge pixels (clamp to edge), so
+ * frames of any size, 1x1 included, are valid.
+ *
+ * Luma of an RGB pixel, wherever it is needed, is BT.601 with integer
+ * weights: `L = (77 * R + 150 * G + 29 * B + 128) >> 8`.
+ *
+ * ## Operations (#GstFrameProc:operation)
+ *
+ * * `passthrough`: pixels untouched; frames are still counted, timed and
+ *   reported.
+ * * `grayscale`: YUV: U and V set to 128, Y untouched (GRAY8: no change).
+ *   RGB: R = G = B = L.
+ * * `invert`: every colour component c becomes 255 - c (Y, U, V; or R, G,
+ *   B).
+ * * `blur`: separable Gaussian with radius r = ceil (3 * sigma). The
+ *   integer weights are w[k] = floor (4096 * g(k) / S + 0.5) for
+ *   1 <= |k| <= r, where g(k) = exp (-k² / (2 * sigma²)) and
+ *   S = g(0) + 2 * sum g(k), and w[0] = 4096 - 2 * sum w[k], so they sum to
+ *   4096. Output = (sum over i, j in [-r, r] of w[i] * w[j] * p(x + i, y +
+ *   j) + 2^23) >> 24, with coordinates clamped to the frame. YUV: the Y
+ *   plane only, chroma untouched. RGB: R, G and B each.
+ * * `edges`: Sobel on luma (the Y plane, or L for RGB), clamp to edge:
+ *   gx = [-1 0 1; -2 0 2; -1 0 1], gy = [-1 -2 -1; 0 0 0; 1 2 1],
+ *   magnitude = MIN (255, floor (sqrt (gx² + gy²))). YUV: Y = magnitude,
+ *   U = V = 128. RGB: R = G = B = magnitude.
+ * * `threshold`: 255 where luma >= #GstFrameProc:threshold, else 0. YUV:
+ *   Y = 0 or 255, U = V = 128. RGB: R = G = B = 0 or 255.
+ * * `motion`: pixels untouched unless #GstFrameProc:draw is set. A pixel
+ *   changed when |luma - reference| > #GstFrameProc:sensitivity. With
+ *   #GstFrameProc:motion-reference=background the reference is a running
+ *   average B (float), initialised from the first frame and updated after
+ *   the comparison as B += learning-rate * (luma - B); with `previous` it
+ *   is the previous frame's luma. The first frame after a start, a flush,
+ *   a caps change or a change of operation or reference kind only becomes
+ *   the reference. The motion score is changed pixels / (width * height).
+ *   Regions: the frame is divided into 4x4 cells; a cell is active when at
+ *   least a quarter of its pixels changed; 8-connected active cells form a
+ *   region whose box is the exact bounding box of the changed pixels in
+ *   its cells; regions whose boxes come within 4 pixels of each other are
+ *   merged; regions with fewer than #GstFrameProc:min-area changed pixels
+ *   are dropped. Each region becomes a #GstVideoRegionOfInterestMeta with
+ *   roi_type "motion" and a param structure named "motion" with the fields
+ *   `score` (G_TYPE_DOUBLE, changed pixels / box pixels) and `area`
+ *   (G_TYPE_UINT, changed pixels). With #GstFrameProc:draw a 2 pixel
+ *   outline is painted inside each box: green (RGB 0,255,0; YUV
+ *   145,54,34), white on GRAY8.
+ *
+ * ## Threads
+ *
+ * #GstFrameProc:n-threads splits every frame into horizontal bands (at
+ * least 32 rows each) processed on a #GstSharedTaskPool, the streaming
+ * thread taking one band itself. Blur and edges read their neighbourhood
+ * from scratch copies, never from rows another band is writing, so the
+ * output is byte-identical whatever the number of threads. Connected
+ * components run on the streaming thread after the parallel mask pass.
+ *
+ * ## Messages
+ *
+ * "frameproc" (element message, only with #GstFrameProc:post-messages),
+ * one per frame:
+ *
+ * * `timestamp` (G_TYPE_UINT64): the buffer's PTS
+ * * `stream-time` (G_TYPE_UINT64): the stream time of the buffer
+ * * `running-time` (G_TYPE_UINT64): the running time of the buffer
+ * * `duration` (G_TYPE_UINT64): the buffer's duration
+ * * `frame` (G_TYPE_UINT64): the buffer offset (the frame number from most
+ *   sources), or the count of frames processed so far when the buffer has
+ *   no offset
+ * * `processing-time` (G_TYPE_UINT64): nanoseconds spent on the frame
+ * * `motion-score` (G_TYPE_DOUBLE): fraction of changed pixels, 0..1 (0
+ *   unless the operation is motion)
+ * * `regions` (GST_TYPE_LIST of GstStructure named "region"): one per
+ *   moving region, fields `x`, `y`, `width`, `height`, `area`
+ *   (G_TYPE_UINT) and `score` (G_TYPE_DOUBLE), as in the ROI metas
+ *
+ * "frameproc-motion" (element message, always posted with the motion
+ * operation) when motion starts (the first frame with at least one region)
+ * and stops (the first frame without, or the operation changing away from
+ * motion while motion was on):
+ *
+ * * `motion` (G_TYPE_BOOLEAN): TRUE on start, FALSE on stop
+ * * `score` (G_TYPE_DOUBLE): the frame's motion score
+ * * `frame`, `timestamp`, `stream-time`, `running-time`, `duration` as
+ *   above
+ *
+ * ## Debugging
+ *
+ * `GST_DEBUG=frameproc:5` (DEBUG) prints every frame's number and processing
+ * time, `frameproc:4` (INFO) a summary every 100 frames, e.g.
+ * "Processed 100 frames | last: frame 99 (2.1 ms)".
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball ! video/x-raw,format=I420 ! frameproc operation=motion draw=true ! videoconvert ! autovideosink
+ * ]| Draws a box around the moving ball.
+ * |[
+ * gst-launch-1.0 -m videotestsrc pattern=ball ! frameproc operation=motion min-area=200 ! fakesink
+ * ]| Prints the "frameproc-motion" start and stop messages.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! video/x-raw,format=BGRx ! frameproc operation=blur sigma=3 n-threads=4 ! videoconvert ! autovideosink
+ * ]| Blurs a camera on four threads.
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=5 ! frameproc operation=edges post-messages=true ! fakesink
+ * ]| Prints a "frameproc" message with the processing time of each frame.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstframeproc.h"
+#include "gstframeprocelements.h"
+#include "gstframeprocops.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (frame_proc_debug);
+#define GST_CAT_DEFAULT frame_proc_debug
+
+enum
+{
+  PROP_0,
+  PROP_OPERATION,
+  PROP_SIGMA,
+  PROP_THRESHOLD,
+  PROP_MOTION_REFERENCE,
+  PROP_LEARNING_RATE,
+  PROP_SENSITIVITY,
+  PROP_MIN_AREA,
+  PROP_DRAW,
+  PROP_POST_MESSAGES,
+  PROP_N_THREADS,
+  PROP_STATS,
+};
+
+#define DEFAULT_OPERATION GST_FRAME_PROC_OPERATION_PASSTHROUGH
+#define DEFAULT_SIGMA 2.0
+#define DEFAULT_THRESHOLD 128
+#define DEFAULT_MOTION_REFERENCE GST_FRAME_PROC_MOTION_REFERENCE_BACKGROUND
+#define DEFAULT_LEARNING_RATE 0.01
+#define DEFAULT_SENSITIVITY 25
+#define DEFAULT_MIN_AREA 64
+#define DEFAULT_DRAW FALSE
+#define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_N_THREADS 0
+
+#define LIVE_PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | \
+    GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE)
+
+#define FRAMEPROC_FORMATS "{ I420, NV12, GRAY8, RGBx, BGRx, xRGB, xBGR, " \
+    "RGBA, BGRA, ARGB, ABGR, RGB, BGR }"
+
+static GstStaticPadTemplate gst_frame_proc_src_template =
+GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FRAMEPROC_FORMATS))
+    );
+
+static GstStaticPadTemplate gst_frame_proc_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FRAMEPROC_FORMATS))
+    );
+
+struct _GstFrameProc
+{
+  GstVideoFilter parent;
+
+  /* properties and statistics: object lock */
+  GstFrameProcSettings settings;
+  guint n_threads;
+  guint64 frames;
+  GstClockTime last_processing_time;
+  GstClockTime total_processing_time;
+  gdouble last_motion_score;
+
+  /* set in start (), freed in stop () */
+  GstTaskPool *pool;
+  guint n_threads_used;
+
+  /* streaming thread */
+  gboolean is_rgb;
+  GstFrameProcScratch scratch;
+  GArray *regions;
+  GstFrameProcOperation last_operation;
+};
+
+static void gst_frame_proc_finalize (GObject * object);
+static void gst_frame_proc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_frame_proc_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_frame_proc_start (GstBaseTransform * trans);
+static gboolean gst_frame_proc_stop (GstBaseTransform * trans);
+static gboolean gst_frame_proc_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static void gst_frame_proc_before_transform (GstBaseTransform * trans,
+    GstBuffer * buf);
+static gboolean gst_frame_proc_set_info (GstVideoFilter * vfilter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+static GstFlowReturn gst_frame_proc_transform_frame_ip (GstVideoFilter *
+    vfilter, GstVideoFrame * frame);
+
+G_DEFINE_TYPE (GstFrameProc, gst_frame_proc, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (frameproc, "frameproc", GST_RANK_NONE,
+    GST_TYPE_FRAME_PROC);
+
+GType
+gst_frame_proc_operation_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_FRAME_PROC_OPERATION_PASSTHROUGH, "Leave the pixels alone",
+        "passthrough"},
+    {GST_FRAME_PROC_OPERATION_GRAYSCALE, "Remove the colour", "grayscale"},
+    {GST_FRAME_PROC_OPERATION_INVERT, "Invert the colour components",
+        "invert"},
+    {GST_FRAME_PROC_OPERATION_BLUR, "Gaussian blur", "blur"},
+    {GST_FRAME_PROC_OPERATION_EDGES, "Sobel edge magnitude", "edges"},
+    {GST_FRAME_PROC_OPERATION_THRESHOLD, "Binary threshold on luma",
+        "threshold"},
+    {GST_FRAME_PROC_OPERATION_MOTION, "Motion detection", "motion"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstFrameProcOperation", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_frame_proc_motion_reference_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_FRAME_PROC_MOTION_REFERENCE_BACKGROUND,
+        "Running average of past frames", "background"},
+    {GST_FRAME_PROC_MOTION_REFERENCE_PREVIOUS, "Previous frame", "previous"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstFrameProcMotionReference", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void
+gst_frame_proc_class_init (GstFrameProcClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
+  GstVideoFilterClass *vfilter_class = (GstVideoFilterClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (frame_proc_debug, "frameproc", 0,
+      "Per-frame video processing");
+
+  gst_frame_proc_filters_init ();
+
+  gobject_class->finalize = gst_frame_proc_finalize;
+  gobject_class->set_property = gst_frame_proc_set_property;
+  gobject_class->get_property = gst_frame_proc_get_property;
+
+  /**
+   * GstFrameProc:operation:
+   *
+   * What to do with each frame; see the element documentation for the
+   * exact formula of each operation.
+   */
+  g_object_class_install_property (gobject_class, PROP_OPERATION,
+      g_param_spec_enum ("operation", "Operation",
+          "What to do with each frame", GST_TYPE_FRAME_PROC_OPERATION,
+          DEFAULT_OPERATION, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:sigma:
+   *
+   * Standard deviation in pixels of the Gaussian of the blur operation; the
+   * kernel radius is ceil (3 * sigma).
+   */
+  g_object_class_install_property (gobject_class, PROP_SIGMA,
+      g_param_spec_double ("sigma", "Sigma",
+          "Standard deviation in pixels of the blur's Gaussian, "
+          "kernel radius ceil (3 * sigma)", 0.1, GST_FRAME_PROC_MAX_SIGMA,
+          DEFAULT_SIGMA, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:threshold:
+   *
+   * Luma at or above which the threshold operation outputs 255 (else 0).
+   */
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_uint ("threshold", "Threshold",
+          "Luma at or above which the threshold operation outputs white",
+          0, 255, DEFAULT_THRESHOLD, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:motion-reference:
+   *
+   * What the motion operation compares each frame with: a running average
+   * of past frames (see #GstFrameProc:learning-rate) or the previous frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_MOTION_REFERENCE,
+      g_param_spec_enum ("motion-reference", "Motion Reference",
+          "What each frame is compared with to detect motion",
+          GST_TYPE_FRAME_PROC_MOTION_REFERENCE, DEFAULT_MOTION_REFERENCE,
+          LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:learning-rate:
+   *
+   * Weight of the current frame in the running background average,
+   * B += learning-rate * (luma - B). 0 keeps the first frame as the
+   * background for good; 1 makes it the previous frame. Higher values
+   * adapt faster to lighting changes but leave longer "ghost" trails
+   * behind moving objects: at 0.01 a pixel must be covered for about a
+   * dozen frames by an object 200 luma levels brighter before it is still
+   * reported once the object has gone (with sensitivity 25).
+   */
+  g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
+      g_param_spec_double ("learning-rate", "Learning Rate",
+          "Weight of each new frame in the running background average",
+          0.0, 1.0, DEFAULT_LEARNING_RATE, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:sensitivity:
+   *
+   * A pixel counts as changed when its luma differs from the reference by
+   * more than this; raise it for noisy sources.
+   */
+  g_object_class_install_property (gobject_class, PROP_SENSITIVITY,
+      g_param_spec_uint ("sensitivity", "Sensitivity",
+          "Luma difference from the reference above which a pixel changed",
+          0, 255, DEFAULT_SENSITIVITY, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:min-area:
+   *
+   * Moving regions with fewer changed pixels than this are ignored.
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_AREA,
+      g_param_spec_uint ("min-area", "Minimum Area",
+          "Fewest changed pixels a moving region needs to be reported",
+          0, G_MAXINT, DEFAULT_MIN_AREA, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:draw:
+   *
+   * Paint the box of each moving region onto the frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAW,
+      g_param_spec_boolean ("draw", "Draw",
+          "Paint the box of each moving region onto the frame",
+          DEFAULT_DRAW, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:post-messages:
+   *
+   * Post a "frameproc" element message for every frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post Messages",
+          "Post a frameproc element message for every frame",
+          DEFAULT_POST_MESSAGES, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:n-threads:
+   *
+   * Threads working on each frame, 0 for one per processor. The output
+   * does not depend on it.
+   */
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_uint ("n-threads", "Number of Threads",
+          "Threads working on each frame, 0 for one per processor",
+          0, GST_FRAME_PROC_MAX_BANDS, DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstFrameProc:stats:
+   *
+   * A "frameproc-stats" structure, reset on start and kept after stop:
+   *
+   * * `frames` (G_TYPE_UINT64): frames processed
+   * * `last-processing-time` (G_TYPE_UINT64): nanoseconds spent on the
+   *   last frame
+   * * `average-processing-time` (G_TYPE_UINT64): mean nanoseconds per
+   *   frame
+   * * `last-motion-score` (G_TYPE_DOUBLE): motion score of the last frame
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Frames processed, processing time and last motion score",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_set_static_metadata (element_class,
+      "Frame processor", "Filter/Effect/Video/Analyzer",
+      "Colour filters, blur, edges, threshold and motion detection with "
+      "regions of interest", "The gst-redis-streams authors");
+
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_frame_proc_sink_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_frame_proc_src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_frame_proc_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_frame_proc_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_frame_proc_sink_event);
+  trans_class->before_transform =
+      GST_DEBUG_FUNCPTR (gst_frame_proc_before_transform);
+  /* passthrough is an operation of ours, never GstBaseTransform's: every
+   * frame is counted and reported */
+  trans_class->transform_ip_on_passthrough = FALSE;
+
+  vfilter_class->set_info = GST_DEBUG_FUNCPTR (gst_frame_proc_set_info);
+  vfilter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_frame_proc_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_FRAME_PROC_OPERATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_FRAME_PROC_MOTION_REFERENCE, 0);
+}
+
+static void
+gst_frame_proc_init (GstFrameProc * self)
+{
+  self->settings.operation = DEFAULT_OPERATION;
+  self->settings.sigma = DEFAULT_SIGMA;
+  self->settings.threshold = DEFAULT_THRESHOLD;
+  self->settings.motion_reference = DEFAULT_MOTION_REFERENCE;
+  self->settings.learning_rate = DEFAULT_LEARNING_RATE;
+  self->settings.sensitivity = DEFAULT_SENSITIVITY;
+  self->settings.min_area = DEFAULT_MIN_AREA;
+  self->settings.draw = DEFAULT_DRAW;
+  self->settings.post_messages = DEFAULT_POST_MESSAGES;
+  self->n_threads = DEFAULT_N_THREADS;
+  self->n_threads_used = 1;
+  self->last_motion_score = 0.0;
+  self->regions = g_array_new (FALSE, FALSE, sizeof (GstFrameProcRegion));
+  self->last_operation = DEFAULT_OPERATION;
+}
+
+static void
+gst_frame_proc_scratch_free (GstFrameProcScratch * s)
+{
+  guint i;
+
+  g_clear_pointer (&s->hpass, g_free);
+  g_clear_pointer (&s->luma, g_free);
+  g_clear_pointer (&s->background, g_free);
+  g_clear_pointer (&s->previous, g_free);
+  g_clear_pointer (&s->cells, g_free);
+  g_clear_pointer (&s->labels, g_free);
+  for (i = 0; i < GST_FRAME_PROC_MAX_BANDS; i++) {
+    g_clear_pointer (&s->pad_row[i], g_free);
+    g_clear_pointer (&s->acc_row[i], g_free);
+  }
+  memset (s, 0, sizeof (*s));
+}
+
+/* Everything any operation needs for this size, so the operation can
+ * change between two frames without allocating. */
+static gboolean
+gst_frame_proc_scratch_alloc (GstFrameProcScratch * s, gint width,
+    gint height, guint n_bands)
+{
+  const gsize n = (gsize) width * height;
+  guint i;
+
+  gst_frame_proc_scratch_free (s);
+  s->width = width;
+  s->height = height;
+  s->n_bands_max = n_bands;
+  s->cells_w = (width + GST_FRAME_PROC_CELL - 1) / GST_FRAME_PROC_CELL;
+  s->cells_h = (height + GST_FRAME_PROC_CELL - 1) / GST_FRAME_PROC_CELL;
+
+  s->hpass = g_try_malloc (n * sizeof (guint32));
+  s->luma = g_try_malloc (n);
+  s->background = g_try_malloc (n * sizeof (gfloat));
+  s->previous = g_try_malloc (n);
+  s->cells = g_try_malloc0 ((gsize) s->cells_w * s->cells_h *
+      sizeof (GstFrameProcCell));
+  /* union-find parents, then the box index of each root */
+  s->labels = g_try_malloc ((gsize) s->cells_w * s->cells_h * 2 *
+      sizeof (guint32));
+  if (!s->hpass || !s->luma || !s->background || !s->previous || !s->cells
+      || !s->labels)
+    return FALSE;
+
+  for (i = 0; i < n_bands; i++) {
+    s->pad_row[i] = g_malloc (width + 2 * GST_FRAME_PROC_MAX_RADIUS);
+    s->acc_row[i] = g_malloc ((gsize) width * sizeof (guint32));
+  }
+  s->kernel_sigma = -1.0;
+  return TRUE;
+}
+
+static void
+gst_frame_proc_finalize (GObject * object)
+{
+  GstFrameProc *self = GST_FRAME_PROC (object);
+
+  gst_frame_proc_scratch_free (&self->scratch);
+  g_array_free (self->regions, TRUE);
+
+  G_OBJECT_CLASS (gst_frame_proc_parent_class)->finalize (object);
+}
+
+static void
+gst_frame_proc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstFrameProc *self = GST_FRAME_PROC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_OPERATION:
+      self->settings.operation = g_value_get_enum (value);
+      break;
+    case PROP_SIGMA:
+      self->settings.sigma = g_value_get_double (value);
+      break;
+    case PROP_THRESHOLD:
+      self->settings.threshold = g_value_get_uint (value);
+      break;
+    case PROP_MOTION_REFERENCE:
+      self->settings.motion_reference = g_value_get_enum (value);
+      break;
+    case PROP_LEARNING_RATE:
+      self->settings.learning_rate = g_value_get_double (value);
+      break;
+    case PROP_SENSITIVITY:
+      self->settings.sensitivity = g_value_get_uint (value);
+      break;
+    case PROP_MIN_AREA:
+      self->settings.min_area = g_value_get_uint (value);
+      break;
+    case PROP_DRAW:
+      self->settings.draw = g_value_get_boolean (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->settings.post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStructure *
+gst_frame_proc_get_stats (GstFrameProc * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("frameproc-stats",
+      "frames", G_TYPE_UINT64, self->frames,
+      "last-processing-time", G_TYPE_UINT64, self->last_processing_time,
+      "average-processing-time", G_TYPE_UINT64, self->frames > 0 ?
+      self->total_processing_time / self->frames : (guint64) 0,
+      "last-motion-score", G_TYPE_DOUBLE, self->last_motion_score, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  return s;
+}
+
+static void
+gst_frame_proc_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstFrameProc *self = GST_FRAME_PROC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_frame_proc_get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_OPERATION:
+      g_value_set_enum (value, self->settings.operation);
+      break;
+    case PROP_SIGMA:
+      g_value_set_double (value, self->settings.sigma);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_uint (value, self->settings.threshold);
+      break;
+    case PROP_MOTION_REFERENCE:
+      g_value_set_enum (value, self->settings.motion_reference);
+      break;
+    case PROP_LEARNING_RATE:
+      g_value_set_double (value, self->settings.learning_rate);
+      break;
+    case PROP_SENSITIVITY:
+      g_value_set_uint (value, self->settings.sensitivity);
+      break;
+    case PROP_MIN_AREA:
+      g_value_set_uint (value, self->settings.min_area);
+      break;
+    case PROP_DRAW:
+      g_value_set_boolean (value, self->settings.draw);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->settings.post_messages);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_uint (value, self->n_threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_frame_proc_start (GstBaseTransform * trans)
+{
+  GstFrameProc *self = GST_FRAME_PROC (trans);
+  guint n_threads;
+
+  GST_OBJECT_LOCK (self);
+  n_threads = self->n_threads;
+  self->frames = 0;
+  self->last_processing_time = 0;
+  self->total_processing_time = 0;
+  self->last_motion_score = 0.0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (n_threads == 0)
+    n_threads = g_get_num_processors ();
+  n_threads = CLAMP (n_threads, 1, GST_FRAME_PROC_MAX_BANDS);
+
+  if (n_threads > 1) {
+    GError *err = NULL;
+
+    self->pool = gst_shared_task_pool_new ();
+    /* the streaming thread works on a band too */
+    gst_shared_task_pool_set_max_threads (GST_SHARED_TASK_POOL (self->pool),
+        n_threads - 1);
+    gst_task_pool_prepare (self->pool, &err);
+    if (err) {
+      GST_WARNING_OBJECT (self, "Cannot start worker threads, running on "
+          "the streaming thread alone: %s", err ? err->message : "?");
+      g_clear_error (&err);
+      gst_clear_object (&self->pool);
+      n_threads = 1;
+    }
+  }
+  self->n_threads_used = n_threads;
+  self->last_operation = DEFAULT_OPERATION;
+  self->scratch.in_motion = FALSE;
+  gst_frame_proc_motion_reset (&self->scratch);
+
+  GST_DEBUG_OBJECT (self, "started with %u threads", n_threads);
+  return TRUE;
+}
+
+static gboolean
+gst_frame_proc_stop (GstBaseTransform * trans)
+{
+  GstFrameProc *self = GST_FRAME_PROC (trans);
+
+  if (self->pool) {
+    gst_task_pool_cleanup (self->pool);
+    gst_clear_object (&self->pool);
+  }
+  self->n_threads_used = 1;
+  gst_frame_proc_scratch_free (&self->scratch);
+
+  GST_DEBUG_OBJECT (self, "stopped");
+  return TRUE;
+}
+
+static gboolean
+gst_frame_proc_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstFrameProc *self = GST_FRAME_PROC (trans);
+
+  /* after a flush the next frame need not follow the last one: start the
+   * motion reference again rather than report the jump as motion */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    gst_frame_proc_motion_reset (&self->scratch);
+
+  return GST_BASE_TRANSFORM_CLASS (gst_frame_proc_parent_class)->sink_event
+      (trans, event);
+}
+
+static gboolean
+gst_frame_proc_set_info (GstVideoFilter * vfilter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstFrameProc *self = GST_FRAME_PROC (vfilter);
+  gint width = GST_VIDEO_INFO_WIDTH (in_info);
+  gint height = GST_VIDEO_INFO_HEIGHT (in_info);
+
+  GST_DEBUG_OBJECT (self, "setting caps: in %" GST_PTR_FORMAT " out %"
+      GST_PTR_FORMAT, incaps, outcaps);
+
+  switch (GST_VIDEO_INFO_FORMAT (in_info)) {
+    case GST_VIDEO_FORMAT_I420:
+    case GST_VIDEO_FORMAT_NV12:
+    case GST_VIDEO_FORMAT_GRAY8:
+      self->is_rgb = FALSE;
+      break;
+    case GST_VIDEO_FORMAT_RGBx:
+    case GST_VIDEO_FORMAT_BGRx:
+    case GST_VIDEO_FORMAT_xRGB:
+    case GST_VIDEO_FORMAT_xBGR:
+    case GST_VIDEO_FORMAT_RGBA:
+    case GST_VIDEO_FORMAT_BGRA:
+    case GST_VIDEO_FORMAT_ARGB:
+    case GST_VIDEO_FORMAT_ABGR:
+    case GST_VIDEO_FORMAT_RGB:
+    case GST_VIDEO_FORMAT_BGR:
+      self->is_rgb = TRUE;
+      break;
+    default:
+      goto unsupported_format;
+  }
+
+  if (width < 1 || height < 1)
+    goto invalid_size;
+
+  if (!gst_frame_proc_scratch_alloc (&self->scratch, width, height,
+          self->n_threads_used))
+    goto no_memory;
+
+  self->scratch.in_motion = FALSE;
+  gst_frame_proc_motion_reset (&self->scratch);
+  return TRUE;
+
+  /* ERRORS */
+unsupported_format:
+  {
+    GST_ERROR_OBJECT (self, "Unsupported format %s; frameproc handles %s",
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
+        FRAMEPROC_FORMATS);
+    return FALSE;
+  }
+invalid_size:
+  {
+    GST_ERROR_OBJECT (self, "Invalid frame size %dx%d", width, height);
+    return FALSE;
+  }
+no_memory:
+  {
+    gst_frame_proc_scratch_free (&self->scratch);
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to process %dx%d frames.", width, height),
+        ("Allocating about %" G_GSIZE_FORMAT " bytes of scratch failed",
+            (gsize) width * height * 10));
+    return FALSE;
+  }
+}
+
+static void
+gst_frame_proc_before_transform (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstClockTime timestamp, stream_time;
+
+  timestamp = GST_BUFFER_TIMESTAMP (buf);
+  stream_time =
+      gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, timestamp);
+
+  GST_LOG_OBJECT (trans, "sync to %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (timestamp));
+
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (trans), stream_time);
+}
+
+static void
+band_task (gpointer data)
+{
+  GstFrameProcBand *band = data;
+
+  band->job->band_func (band->job, band);
+}
+
+void
+gst_frame_proc_job_run (GstFrameProcJob * job, GstFrameProcBandFunc func)
+{
+  gpointer ids[GST_FRAME_PROC_MAX_BANDS] = { NULL, };
+  guint i;
+
+  job->band_func = func;
+  for (i = 1; i < job->n_bands; i++) {
+    GError *err = NULL;
+
+    job->bands[i].changed = 0;
+    ids[i] = gst_task_pool_push (job->pool, band_task, &job->bands[i], &err);
+    if (!ids[i]) {
+      GST_WARNING ("Cannot queue band %u, running it here: %s", i,
+          err ? err->message : "?");
+      band_task (&job->bands[i]);
+    }
+    g_clear_error (&err);
+  }
+  job->bands[0].changed = 0;
+  band_task (&job->bands[0]);
+  for (i = 1; i < job->n_bands; i++) {
+    if (ids[i])
+      gst_task_pool_join (job->pool, ids[i]);
+  }
+}
+
+/* Bands of at least GST_FRAME_PROC_MIN_BAND_HEIGHT rows, boundaries on
+ * multiples of GST_FRAME_PROC_BAND_ALIGN; the last band takes the rest. */
+static void
+gst_frame_proc_plan_bands (GstFrameProc * self, GstFrameProcJob * job)
+{
+  const gint h = job->height;
+  guint n, i;
+
+  n = MIN (self->scratch.n_bands_max,
+      (guint) (h / GST_FRAME_PROC_MIN_BAND_HEIGHT));
+  n = MAX (n, 1);
+  if (!self->pool)
+    n = 1;
+
+  job->n_bands = n;
+  for (i = 0; i < n; i++) {
+    GstFrameProcBand *b = &job->bands[i];
+
+    b->job = job;
+    b->index = i;
+    b->changed = 0;
+    b->y0 = i == 0 ? 0 :
+        (gint) (((gint64) h * i / n) & ~(GST_FRAME_PROC_BAND_ALIGN - 1));
+    b->y1 = i == n - 1 ? h :
+        (gint) (((gint64) h * (i + 1) / n) & ~(GST_FRAME_PROC_BAND_ALIGN - 1));
+  }
+}
+
+static void
+gst_frame_proc_fill_job (GstFrameProc * self, GstFrameProcJob * job,
+    GstVideoFrame * frame)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  guint c;
+
+  job->frame = frame;
+  job->is_rgb = self->is_rgb;
+  job->width = GST_VIDEO_FRAME_WIDTH (frame);
+  job->height = GST_VIDEO_FRAME_HEIGHT (frame);
+  /* R, G, B are components 0, 1, 2 of every RGB format, Y, U, V of every
+   * YUV format; alpha and padding are never listed */
+  job->n_comps = self->is_rgb ? 3 : GST_VIDEO_FRAME_N_COMPONENTS (frame);
+  for (c = 0; c < job->n_comps; c++) {
+    GstFrameProcComp *comp = &job->comp[c];
+
+    comp->data = GST_VIDEO_FRAME_COMP_DATA (frame, c);
+    comp->stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
+    comp->pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
+    comp->width = GST_VIDEO_FRAME_COMP_WIDTH (frame, c);
+    comp->height = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
+    comp->x_sub = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
+    comp->y_sub = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
+  }
+  job->scratch = &self->scratch;
+  job->pool = self->pool;
+  job->regions = self->regions;
+  job->motion_score = 0.0;
+  g_array_set_size (job->regions, 0);
+  gst_frame_proc_plan_bands (self, job);
+}
+
+static GstStructure *
+gst_frame_proc_message_structure (GstFrameProc * self, const gchar * name,
+    GstBuffer * buf, guint64 frame_no)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime timestamp, duration, running_time, stream_time;
+
+  timestamp = GST_BUFFER_TIMESTAMP (buf);
+  duration = GST_BUFFER_DURATION (buf);
+  running_time =
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, timestamp);
+  stream_time =
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, timestamp);
+
+  return gst_structure_new (name,
+      "timestamp", G_TYPE_UINT64, timestamp,
+      "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time,
+      "duration", G_TYPE_UINT64, duration,
+      "frame", G_TYPE_UINT64, frame_no, NULL);
+}
+
+static void
+gst_frame_proc_post_motion_change (GstFrameProc * self, GstBuffer * buf,
+    guint64 frame_no, gboolean motion, gdouble score)
+{
+  GstStructure *s;
+
+  GST_INFO_OBJECT (self, "motion %s at frame %" G_GUINT64_FORMAT
+      " (score %.4f)", motion ? "started" : "stopped", frame_no, score);
+
+  s = gst_frame_proc_message_structure (self, "frameproc-motion", buf,
+      frame_no);
+  gst_structure_set (s, "motion", G_TYPE_BOOLEAN, motion,
+      "score", G_TYPE_DOUBLE, score, NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+gst_frame_proc_post_frame_message (GstFrameProc * self, GstBuffer * buf,
+    guint64 frame_no, GstClockTime processing_time, gdouble score)
+{
+  GstStructure *s;
+  GValue regions = G_VALUE_INIT;
+  guint i;
+
+  s = gst_frame_proc_message_structure (self, "frameproc", buf, frame_no);
+
+  g_value_init (&regions, GST_TYPE_LIST);
+  for (i = 0; i < self->regions->len; i++) {
+    const GstFrameProcRegion *r =
+        &g_array_index (self->regions, GstFrameProcRegion, i);
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("region",
+            "x", G_TYPE_UINT, (guint) r->x,
+            "y", G_TYPE_UINT, (guint) r->y,
+            "width", G_TYPE_UINT, (guint) r->width,
+            "height", G_TYPE_UINT, (guint) r->height,
+            "area", G_TYPE_UINT, r->area,
+            "score", G_TYPE_DOUBLE,
+            (gdouble) r->area / ((gdouble) r->width * r->height), NULL));
+    gst_value_list_append_and_take_value (&regions, &v);
+  }
+
+  gst_structure_set (s, "processing-time", G_TYPE_UINT64, processing_time,
+      "motion-score", G_TYPE_DOUBLE, score, NULL);
+  gst_structure_take_value (s, "regions", &regions);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+gst_frame_proc_add_roi_metas (GstFrameProc * self, GstBuffer * buf)
+{
+  guint i;
+
+  for (i = 0; i < self->regions->len; i++) {
+    const GstFrameProcRegion *r =
+        &g_array_index (self->regions, GstFrameProcRegion, i);
+    GstVideoRegionOfInterestMeta *meta;
+
+    meta = gst_buffer_add_video_region_of_interest_meta (buf, "motion",
+        r->x, r->y, r->width, r->height);
+    gst_video_region_of_interest_meta_add_param (meta,
+        gst_structure_new ("motion",
+            "score", G_TYPE_DOUBLE,
+            (gdouble) r->area / ((gdouble) r->width * r->height),
+            "area", G_TYPE_UINT, r->area, NULL));
+  }
+}
+
+static GstFlowReturn
+gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
+    GstVideoFrame * frame)
+{
+  GstFrameProc *self = GST_FRAME_PROC (vfilter);
+  GstFrameProcJob job;
+  GstFrameProcSettings *settings = &job.settings;
+  GstBuffer *buf = frame->buffer;
+  GstClockTime start, elapsed;
+  guint64 frame_no, frames;
+  gboolean was_in_motion, in_motion;
+
+  if (G_UNLIKELY (self->scratch.hpass == NULL))
+    goto not_negotiated;
+
+  start = gst_util_get_timestamp ();
+
+  /* The lock is held only to copy the settings: every band of the frame
+   * then uses the same values, and reading a property never waits for a
+   * frame to be processed. */
+  GST_OBJECT_LOCK (self);
+  job.settings = self->settings;
+  frame_no = GST_BUFFER_OFFSET_IS_VALID (buf) ? GST_BUFFER_OFFSET (buf) :
+      self->frames;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_frame_proc_fill_job (self, &job, frame);
+
+  if (settings->operation != self->last_operation &&
+      settings->operation == GST_FRAME_PROC_OPERATION_MOTION)
+    gst_frame_proc_motion_reset (&self->scratch);
+  self->last_operation = settings->operation;
+
+  switch (settings->operation) {
+    case GST_FRAME_PROC_OPERATION_PASSTHROUGH:
+      break;
+    case GST_FRAME_PROC_OPERATION_GRAYSCALE:
+      gst_frame_proc_grayscale (&job);
+      break;
+    case GST_FRAME_PROC_OPERATION_INVERT:
+      gst_frame_proc_invert (&job);
+      break;
+    case GST_FRAME_PROC_OPERATION_BLUR:
+      if (self->scratch.kernel_sigma != settings->sigma) {
+        gst_frame_proc_blur_kernel (settings->sigma, &self->scratch.radius,
+            self->scratch.weights);
+        self->scratch.kernel_sigma = settings->sigma;
+        GST_DEBUG_OBJECT (self, "blur sigma %f, radius %d, centre weight %u",
+            settings->sigma, self->scratch.radius, self->scratch.weights[0]);
+      }
+      gst_frame_proc_blur (&job);
+      break;
+    case GST_FRAME_PROC_OPERATION_EDGES:
+      gst_frame_proc_edges (&job);
+      break;
+    case GST_FRAME_PROC_OPERATION_THRESHOLD:
+      gst_frame_proc_threshold (&job);
+      break;
+    case GST_FRAME_PROC_OPERATION_MOTION:
+      gst_frame_proc_motion (&job);
+      gst_frame_proc_add_roi_metas (self, buf);
+      if (settings->draw)
+        gst_frame_proc_motion_draw (&job);
+      break;
+  }
+
+  elapsed = gst_util_get_timestamp () - start;
+
+  was_in_motion = self->scratch.in_motion;
+  in_motion = self->regions->len > 0;
+  self->scratch.in_motion = in_motion;
+
+  GST_OBJECT_LOCK (self);
+  self->frames++;
+  frames = self->frames;
+  self->last_processing_time = elapsed;
+  self->total_processing_time += elapsed;
+  self->last_motion_score = job.motion_score;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " processed in %"
+      GST_TIME_FORMAT " (%u bands), motion score %.4f, %u regions", frame_no,
+      GST_TIME_ARGS (elapsed), job.n_bands, job.motion_score,
+      self->regions->len);
+  if (frames % 100 == 0) {
+    GST_INFO_OBJECT (self, "Processed %" G_GUINT64_FORMAT " frames | last: "
+        "frame %" G_GUINT64_FORMAT " (%.1f ms)", frames, frame_no,
+        (gdouble) elapsed / GST_MSECOND);
+  }
+
+  if (in_motion != was_in_motion)
+    gst_frame_proc_post_motion_change (self, buf, frame_no, in_motion,
+        job.motion_score);
+  if (settings->post_messages)
+    gst_frame_proc_post_frame_message (self, buf, frame_no, elapsed,
+        job.motion_score);
+
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ERROR_OBJECT (self, "Not negotiated yet");
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+}

@@ -1,0 +1,401 @@
+/* GStreamer frameproc
+ * Copyright (C) 2025 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* Motion detection. A parallel pass compares every pixel's luma with the
+ * reference (running background or previous frame), updates the reference
+ * and records the changed pixels per 4x4 cell. A single-threaded pass then
+ * labels connected groups of active cells, takes the exact bounding box of
+ * the changed pixels in each group, merges boxes that are close and drops
+ * the regions smaller than min-area. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gstframeprocops.h"
+
+#define CELL GST_FRAME_PROC_CELL
+#define NO_LABEL G_MAXUINT32
+
+void
+gst_frame_proc_motion_reset (GstFrameProcScratch * scratch)
+{
+  scratch->have_reference = FALSE;
+}
+
+static inline const guint8 *
+band_luma_row (GstFrameProcJob * job, GstFrameProcBand * band, gint y)
+{
+  const GstFrameProcComp *c = job->comp;
+  guint8 *out;
+  gint x;
+
+  if (!job->is_rgb)
+    return c[0].data + (gssize) y *c[0].stride;
+
+  out = job->scratch->pad_row[band->index];
+  for (x = 0; x < job->width; x++) {
+    const gsize o = (gsize) x * c[0].pstride;
+
+    out[x] = GST_FRAME_PROC_LUMA (c[0].data[(gssize) y * c[0].stride + o],
+        c[1].data[(gssize) y * c[1].stride + o],
+        c[2].data[(gssize) y * c[2].stride + o]);
+  }
+  return out;
+}
+
+static void
+reference_init_band (GstFrameProcJob * job, GstFrameProcBand * band)
+{
+  GstFrameProcScratch *s = job->scratch;
+  const gint w = job->width;
+  gint y, x;
+
+  for (y = band->y0; y < band->y1; y++) {
+    const guint8 *l = band_luma_row (job, band, y);
+    gsize i = (gsize) y * w;
+
+    if (job->settings.motion_reference ==
+        GST_FRAME_PROC_MOTION_REFERENCE_BACKGROUND) {
+      for (x = 0; x < w; x++)
+        s->background[i + x] = l[x];
+    } else {
+      memcpy (s->previous + i, l, w);
+    }
+  }
+}
+
+static inline void
+cell_add (GstFrameProcCell * cell, guint8 lx, guint8 ly)
+{
+  if (cell->count == 0) {
+    cell->x0 = cell->x1 = lx;
+    cell->y0 = cell->y1 = ly;
+  } else {
+    cell->x0 = MIN (cell->x0, lx);
+    cell->x1 = MAX (cell->x1, lx);
+    cell->y0 = MIN (cell->y0, ly);
+    cell->y1 = MAX (cell->y1, ly);
+  }
+  cell->count++;
+}
+
+/* Band boundaries are multiples of 16, so the cell rows this band writes
+ * belong to it alone. */
+static void
+mask_band (GstFrameProcJob * job, GstFrameProcBand * band)
+{
+  GstFrameProcScratch *s = job->scratch;
+  const gint w = job->width;
+  const gint sens = job->settings.sensitivity;
+  const gfloat lr = job->settings.learning_rate;
+  const gboolean use_bg = job->settings.motion_reference ==
+      GST_FRAME_PROC_MOTION_REFERENCE_BACKGROUND;
+  gint y, x, cy0, cy1;
+  guint64 changed = 0;
+
+  cy0 = band->y0 / CELL;
+  cy1 = (band->y1 + CELL - 1) / CELL;
+  memset (s->cells + (gsize) cy0 * s->cells_w, 0,
+      (gsize) (cy1 - cy0) * s->cells_w * sizeof (GstFrameProcCell));
+
+  for (y = band->y0; y < band->y1; y++) {
+    const guint8 *l = band_luma_row (job, band, y);
+    GstFrameProcCell *crow = s->cells + (gsize) (y / CELL) * s->cells_w;
+    const gsize i = (gsize) y * w;
+
+    for (x = 0; x < w; x++) {
+      gboolean hit;
+
+      if (use_bg) {
+        gfloat b = s->background[i + x];
+        gfloat d = (gfloat) l[x] - b;
+
+        hit = fabsf (d) > (gfloat) sens;
+        s->background[i + x] = b + lr * d;
+      } else {
+        gint d = (gint) l[x] - (gint) s->previous[i + x];
+
+        hit = ABS (d) > sens;
+        s->previous[i + x] = l[x];
+      }
+      if (G_UNLIKELY (hit)) {
+        cell_add (&crow[x / CELL], x % CELL, y % CELL);
+        changed++;
+      }
+    }
+  }
+  band->changed = changed;
+}
+
+static guint32
+uf_find (guint32 * parent, guint32 i)
+{
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+static void
+uf_union (guint32 * parent, guint32 a, guint32 b)
+{
+  a = uf_find (parent, a);
+  b = uf_find (parent, b);
+  /* the smaller index becomes the root: labels come out in raster order */
+  if (a < b)
+    parent[b] = a;
+  else if (b < a)
+    parent[a] = b;
+}
+
+/* A cell takes part in a region when at least a quarter of its pixels
+ * changed: an edge of a moving object always fills at least one row or
+ * column of the cells it crosses, scattered noise rarely does. */
+static inline gboolean
+cell_active (const GstFrameProcCell * cell, gint cx, gint cy, gint w, gint h)
+{
+  gint cw = MIN (CELL, w - cx * CELL);
+  gint ch = MIN (CELL, h - cy * CELL);
+
+  return cell->count > 0 && cell->count * 4 >= cw * ch;
+}
+
+typedef struct
+{
+  gint x0, y0, x1, y1;          /* inclusive */
+  guint area;
+  gboolean dead;
+} Box;
+
+static gint
+compare_regions (gconstpointer a, gconstpointer b)
+{
+  const GstFrameProcRegion *ra = a, *rb = b;
+
+  if (ra->y != rb->y)
+    return ra->y < rb->y ? -1 : 1;
+  if (ra->x != rb->x)
+    return ra->x < rb->x ? -1 : 1;
+  return 0;
+}
+
+static void
+find_regions (GstFrameProcJob * job)
+{
+  GstFrameProcScratch *s = job->scratch;
+  const gint w = job->width, h = job->height;
+  const gint cw = s->cells_w, ch = s->cells_h;
+  const gsize n_cells = (gsize) cw * ch;
+  guint32 *parent = s->labels;
+  guint32 *box_of = s->labels + n_cells;
+  GArray *boxes;
+  gint cx, cy;
+  guint i, j;
+  gboolean merged;
+
+  for (cy = 0; cy < ch; cy++) {
+    for (cx = 0; cx < cw; cx++) {
+      gsize c = (gsize) cy * cw + cx;
+
+      if (!cell_active (&s->cells[c], cx, cy, w, h)) {
+        parent[c] = NO_LABEL;
+        continue;
+      }
+      parent[c] = c;
+      /* 8-connectivity: left, up-left, up, up-right */
+      if (cx > 0 && parent[c - 1] != NO_LABEL)
+        uf_union (parent, c, c - 1);
+      if (cy > 0) {
+        gsize u = c - cw;
+
+        if (cx > 0 && parent[u - 1] != NO_LABEL)
+          uf_union (parent, c, u - 1);
+        if (parent[u] != NO_LABEL)
+          uf_union (parent, c, u);
+        if (cx + 1 < cw && parent[u + 1] != NO_LABEL)
+          uf_union (parent, c, u + 1);
+      }
+    }
+  }
+
+  boxes = g_array_new (FALSE, FALSE, sizeof (Box));
+  for (cy = 0; cy < ch; cy++) {
+    for (cx = 0; cx < cw; cx++) {
+      gsize c = (gsize) cy * cw + cx;
+      const GstFrameProcCell *cell = &s->cells[c];
+      guint32 root;
+      Box *b;
+      gint x0, x1, y0, y1;
+
+      if (parent[c] == NO_LABEL)
+        continue;
+      root = uf_find (parent, c);
+      x0 = cx * CELL + cell->x0;
+      x1 = cx * CELL + cell->x1;
+      y0 = cy * CELL + cell->y0;
+      y1 = cy * CELL + cell->y1;
+      if (root == c) {
+        Box nb = { x0, y0, x1, y1, cell->count, FALSE };
+
+        box_of[c] = boxes->len;
+        g_array_append_val (boxes, nb);
+        continue;
+      }
+      b = &g_array_index (boxes, Box, box_of[root]);
+      b->x0 = MIN (b->x0, x0);
+      b->y0 = MIN (b->y0, y0);
+      b->x1 = MAX (b->x1, x1);
+      b->y1 = MAX (b->y1, y1);
+      b->area += cell->count;
+    }
+  }
+
+  /* Merge regions whose boxes come within one cell of each other: one
+   * object whose middle did not change (a uniform surface) otherwise
+   * reports as several regions. Quadratic, but the regions are few once
+   * scattered pixels are filtered out by cell_active. */
+  do {
+    merged = FALSE;
+    for (i = 0; i < boxes->len; i++) {
+      Box *a = &g_array_index (boxes, Box, i);
+
+      if (a->dead)
+        continue;
+      for (j = i + 1; j < boxes->len; j++) {
+        Box *b = &g_array_index (boxes, Box, j);
+
+        if (b->dead)
+          continue;
+        if (a->x0 - CELL <= b->x1 && b->x0 - CELL <= a->x1 &&
+            a->y0 - CELL <= b->y1 && b->y0 - CELL <= a->y1) {
+          a->x0 = MIN (a->x0, b->x0);
+          a->y0 = MIN (a->y0, b->y0);
+          a->x1 = MAX (a->x1, b->x1);
+          a->y1 = MAX (a->y1, b->y1);
+          a->area += b->area;
+          b->dead = TRUE;
+          merged = TRUE;
+        }
+      }
+    }
+  } while (merged);
+
+  for (i = 0; i < boxes->len; i++) {
+    const Box *b = &g_array_index (boxes, Box, i);
+    GstFrameProcRegion r;
+
+    if (b->dead || b->area < job->settings.min_area)
+      continue;
+    r.x = b->x0;
+    r.y = b->y0;
+    r.width = b->x1 - b->x0 + 1;
+    r.height = b->y1 - b->y0 + 1;
+    r.area = b->area;
+    g_array_append_val (job->regions, r);
+  }
+  g_array_free (boxes, TRUE);
+  g_array_sort (job->regions, compare_regions);
+}
+
+void
+gst_frame_proc_motion (GstFrameProcJob * job)
+{
+  GstFrameProcScratch *s = job->scratch;
+  const GstFrameProcMotionReference kind = job->settings.motion_reference;
+  guint64 changed = 0;
+  guint i;
+
+  g_array_set_size (job->regions, 0);
+  job->motion_score = 0.0;
+
+  /* the first frame, or the first after a reset or a change of reference
+   * kind, only becomes the reference */
+  if (!s->have_reference || s->reference_kind != kind) {
+    gst_frame_proc_job_run (job, reference_init_band);
+    s->have_reference = TRUE;
+    s->reference_kind = kind;
+    return;
+  }
+
+  gst_frame_proc_job_run (job, mask_band);
+  for (i = 0; i < job->n_bands; i++)
+    changed += job->bands[i].changed;
+  job->motion_score = (gdouble) changed / ((gdouble) job->width * job->height);
+
+  if (changed > 0)
+    find_regions (job);
+}
+
+/* ---- drawing ---- */
+
+static void
+put_pixel (GstFrameProcJob * job, gint x, gint y, const guint8 * colour)
+{
+  guint c;
+
+  for (c = 0; c < job->n_comps; c++) {
+    const GstFrameProcComp *comp = &job->comp[c];
+    gint cx = x >> comp->x_sub, cy = y >> comp->y_sub;
+
+    comp->data[(gssize) cy * comp->stride + (gssize) cx * comp->pstride] =
+        colour[c];
+  }
+}
+
+void
+gst_frame_proc_motion_draw (GstFrameProcJob * job)
+{
+  /* green: R, G, B; BT.601 limited range Y, U, V; white on GRAY8 */
+  static const guint8 rgb_green[3] = { 0, 255, 0 };
+  static const guint8 yuv_green[3] = { 145, 54, 34 };
+  static const guint8 gray_white[3] = { 255, 0, 0 };
+  const guint8 *colour;
+  guint i;
+
+  if (job->is_rgb)
+    colour = rgb_green;
+  else if (job->n_comps == 1)
+    colour = gray_white;
+  else
+    colour = yuv_green;
+
+  for (i = 0; i < job->regions->len; i++) {
+    const GstFrameProcRegion *r =
+        &g_array_index (job->regions, GstFrameProcRegion, i);
+    gint t = MIN (GST_FRAME_PROC_BOX_THICKNESS, MIN (r->width, r->height));
+    gint x, y;
+
+    for (y = r->y; y < r->y + r->height; y++) {
+      gboolean full_row = y < r->y + t || y >= r->y + r->height - t;
+
+      for (x = r->x; x < r->x + r->width; x++) {
+        if (full_row || x < r->x + t || x >= r->x + r->width - t)
+          put_pixel (job, x, y, colour);
+        else
+          x = r->x + r->width - t - 1;  /* jump to the right edge */
+      }
+    }
+  }
+}
