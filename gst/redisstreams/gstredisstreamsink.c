@@ -596,7 +596,7 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   self->bytes_out += wire_size;
   GST_OBJECT_UNLOCK (self);
 
-  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
       " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", seq, map.size, wire_size,
       self->last_id);
   gst_redis_stream_sink_log_summary (self);

@@ -1034,7 +1034,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       goto not_negotiated;
   }
 
-  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
       GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes, latency %.2f ms",
       GST_BUFFER_OFFSET (buf), self->ack_id,
       GST_TIME_ARGS (GST_BUFFER_PTS (buf)), gst_buffer_get_size (buf),
