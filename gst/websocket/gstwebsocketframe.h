@@ -1,0 +1,39 @@
+/* GStreamer
+ * Copyright (C) 2024 gst-redis-streams contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_WEBSOCKET_FRAME_H__
+#define __GST_WEBSOCKET_FRAME_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* The wire format of one WebSocket binary message (see the element docs):
+ * a 4-byte big-endian length N, N bytes of UTF-8 JSON, then the JPEG. */
+#define GST_WEBSOCKET_FRAME_HEADER_LENGTH_SIZE 4
+
+GBytes *gst_websocket_frame_build (GstBuffer * buffer, guint64 seq,
+    gint width, gint height);
+
+gchar *gst_websocket_frame_header_to_json (GstBuffer * buffer, guint64 seq,
+    gint width, gint height, gsize * length);
+
+G_END_DECLS
+
+#endif /* __GST_WEBSOCKET_FRAME_H__ */
