@@ -93,6 +93,7 @@ gst_redis_settings_init (GstRedisSettings * settings)
   settings->stream = g_strdup (GST_REDIS_DEFAULT_STREAM);
   settings->connect_timeout = GST_REDIS_DEFAULT_CONNECT_TIMEOUT;
   settings->timeout = GST_REDIS_DEFAULT_TIMEOUT;
+  settings->reconnect_timeout = GST_REDIS_DEFAULT_RECONNECT_TIMEOUT;
 }
 
 void
@@ -166,6 +167,12 @@ gst_redis_settings_install_properties (GObjectClass * klass)
           "Time in milliseconds allowed for each reply from Redis (a source "
           "adds its block time); past it the connection is considered dead",
           1, G_MAXINT, GST_REDIS_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (klass, GST_REDIS_PROP_RECONNECT_TIMEOUT,
+      g_param_spec_uint ("reconnect-timeout", "Reconnect Timeout",
+          "Milliseconds to keep reconnecting after the connection to Redis "
+          "was lost, with a warning, before it becomes an error; 0 makes a "
+          "lost connection an error at once", 0, G_MAXINT,
+          GST_REDIS_DEFAULT_RECONNECT_TIMEOUT, flags));
 }
 
 static void
@@ -212,6 +219,9 @@ gst_redis_settings_set_property (GstRedisSettings * settings,
     case GST_REDIS_PROP_TIMEOUT:
       settings->timeout = g_value_get_uint (value);
       break;
+    case GST_REDIS_PROP_RECONNECT_TIMEOUT:
+      settings->reconnect_timeout = g_value_get_uint (value);
+      break;
     default:
       handled = FALSE;
       break;
@@ -252,6 +262,9 @@ gst_redis_settings_get_property (GstRedisSettings * settings,
       break;
     case GST_REDIS_PROP_TIMEOUT:
       g_value_set_uint (value, settings->timeout);
+      break;
+    case GST_REDIS_PROP_RECONNECT_TIMEOUT:
+      g_value_set_uint (value, settings->reconnect_timeout);
       break;
     default:
       handled = FALSE;
@@ -324,6 +337,91 @@ gst_redis_settings_describe (const GstRedisSettings * s)
   if (strchr (s->host, ':'))
     return g_strdup_printf ("[%s]:%u db %u", s->host, s->port, s->db);
   return g_strdup_printf ("%s:%u db %u", s->host, s->port, s->db);
+}
+
+/* Outages */
+
+#define OUTAGE_FIRST_BACKOFF 100
+#define OUTAGE_MAX_BACKOFF 2000
+
+void
+gst_redis_outage_init (GstRedisOutage * outage, guint limit_ms)
+{
+  memset (outage, 0, sizeof (*outage));
+  outage->limit_ms = limit_ms;
+}
+
+/* Returns TRUE when this starts a new outage (time to warn the user). */
+gboolean
+gst_redis_outage_begin (GstRedisOutage * outage)
+{
+  if (outage->lost_at != 0)
+    return FALSE;
+  outage->lost_at = g_get_monotonic_time ();
+  outage->backoff_ms = OUTAGE_FIRST_BACKOFF;
+  /* the first attempt right away: most outages are a restart */
+  outage->next_try = outage->lost_at;
+  return TRUE;
+}
+
+gboolean
+gst_redis_outage_active (const GstRedisOutage * outage)
+{
+  return outage->lost_at != 0;
+}
+
+gboolean
+gst_redis_outage_due (const GstRedisOutage * outage)
+{
+  return g_get_monotonic_time () >= outage->next_try;
+}
+
+gint64
+gst_redis_outage_wait_us (const GstRedisOutage * outage)
+{
+  return MAX (0, outage->next_try - g_get_monotonic_time ());
+}
+
+/* After a failed attempt: schedules the next one. Returns FALSE when the
+ * outage has lasted longer than the limit: time to give up. */
+gboolean
+gst_redis_outage_retry_later (GstRedisOutage * outage)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - outage->lost_at >=
+      (gint64) outage->limit_ms * G_TIME_SPAN_MILLISECOND)
+    return FALSE;
+  outage->next_try = now + (gint64) outage->backoff_ms *
+      G_TIME_SPAN_MILLISECOND;
+  outage->backoff_ms = MIN (outage->backoff_ms * 2, OUTAGE_MAX_BACKOFF);
+  return TRUE;
+}
+
+void
+gst_redis_outage_end (GstRedisOutage * outage)
+{
+  if (outage->lost_at != 0)
+    outage->reconnects++;
+  outage->lost_at = 0;
+}
+
+/* Sleeps for @timeout_us unless @cancellable is cancelled first; returns
+ * FALSE when cancelled. */
+gboolean
+gst_redis_wait_cancellable (GCancellable * cancellable, gint64 timeout_us)
+{
+  GPollFD pfd;
+
+  if (g_cancellable_is_cancelled (cancellable))
+    return FALSE;
+  if (!g_cancellable_make_pollfd (cancellable, &pfd)) {
+    g_usleep (timeout_us);
+    return !g_cancellable_is_cancelled (cancellable);
+  }
+  g_poll (&pfd, 1, (gint) MIN (timeout_us / 1000 + 1, G_MAXINT));
+  g_cancellable_release_fd (cancellable);
+  return !g_cancellable_is_cancelled (cancellable);
 }
 
 /* Commands */

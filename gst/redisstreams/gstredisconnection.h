@@ -38,6 +38,7 @@ G_BEGIN_DECLS
 #define GST_REDIS_DEFAULT_STREAM          "video-frames"
 #define GST_REDIS_DEFAULT_CONNECT_TIMEOUT 5000
 #define GST_REDIS_DEFAULT_TIMEOUT         5000
+#define GST_REDIS_DEFAULT_RECONNECT_TIMEOUT 30000
 
 enum
 {
@@ -51,6 +52,7 @@ enum
   GST_REDIS_PROP_STREAM,
   GST_REDIS_PROP_CONNECT_TIMEOUT,
   GST_REDIS_PROP_TIMEOUT,
+  GST_REDIS_PROP_RECONNECT_TIMEOUT,
   /* elements number their own properties from here */
   GST_REDIS_PROP_LAST
 };
@@ -66,6 +68,7 @@ typedef struct
   gchar *stream;
   guint connect_timeout;        /* ms */
   guint timeout;                /* ms, for each reply */
+  guint reconnect_timeout;      /* ms; 0: a lost connection is an error */
 } GstRedisSettings;
 
 void gst_redis_settings_init (GstRedisSettings * settings);
@@ -80,6 +83,28 @@ gboolean gst_redis_settings_get_property (GstRedisSettings * settings,
 gboolean gst_redis_settings_validate (const GstRedisSettings * settings,
     GError ** error);
 gchar *gst_redis_settings_describe (const GstRedisSettings * settings);
+
+/* Bookkeeping of one outage: when the connection was lost, when to try
+ * again (with a backoff from 100 ms doubling to 2 s), and when to give up.
+ * Touched only by the streaming thread. */
+typedef struct
+{
+  guint limit_ms;
+  gint64 lost_at;               /* monotonic us; 0 while connected */
+  gint64 next_try;
+  guint backoff_ms;
+  guint64 reconnects;
+} GstRedisOutage;
+
+void gst_redis_outage_init (GstRedisOutage * outage, guint limit_ms);
+gboolean gst_redis_outage_begin (GstRedisOutage * outage);
+gboolean gst_redis_outage_active (const GstRedisOutage * outage);
+gboolean gst_redis_outage_due (const GstRedisOutage * outage);
+gint64 gst_redis_outage_wait_us (const GstRedisOutage * outage);
+gboolean gst_redis_outage_retry_later (GstRedisOutage * outage);
+void gst_redis_outage_end (GstRedisOutage * outage);
+gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
+    gint64 timeout_us);
 
 /* A command in RESP form, built from small arguments copied into one buffer
  * and large ones (frame payloads) only referenced, so that sending it never

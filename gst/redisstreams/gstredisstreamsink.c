@@ -51,7 +51,17 @@
  *   nothing for formats that are compressed already such as image/jpeg or
  *   video/x-h264). `lz4-acceleration` trades ratio for speed.
  * - `connect-timeout`, `timeout`: how long connecting and each reply may
- *   take.
+ *   take; a server that stops answering (a network cut) is detected by
+ *   `timeout`.
+ * - `reconnect-timeout`: when the connection is lost, the sink posts a
+ *   warning and reconnects by itself (backoff from 100 ms to 2 s) for up to
+ *   this many milliseconds (30000) before the outage becomes an error; 0
+ *   makes it an error at once. On success it posts an info message.
+ * - `on-disconnect`: what happens to frames while disconnected: `drop`
+ *   (default, counted in `dropped-disconnected`) or `buffer`: keep up to
+ *   `max-buffered` frames (100) in memory, oldest dropped first, and write
+ *   them in order once reconnected. Frames kept are written with the caps
+ *   current when they are sent.
  * - `stats`: a #GstStructure of counters, see below.
  *
  * Every reply is read and checked before the next buffer is rendered, so a
@@ -68,6 +78,8 @@
  * (#guint64, payload bytes received), `bytes-out` (#guint64, payload bytes
  * written to Redis after compression), `compression-ratio` (#gdouble,
  * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
+ * `dropped-disconnected` (#guint64, frames dropped during outages),
+ * `buffered` (#guint, frames held right now), `reconnects` (#guint64),
  * `last-entry-id` (#gchararray), `connected` (#gboolean).
  *
  * Errors: a server that cannot be reached or refuses the credentials makes
@@ -108,6 +120,35 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
 #define DEFAULT_MAXLEN 1000
 #define DEFAULT_COMPRESSION GST_REDIS_COMPRESSION_AUTO
 #define DEFAULT_LZ4_ACCELERATION 1
+#define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_DROP
+#define DEFAULT_MAX_BUFFERED 100
+
+typedef enum
+{
+  GST_REDIS_DISCONNECT_DROP,
+  GST_REDIS_DISCONNECT_BUFFER,
+} GstRedisDisconnectPolicy;
+
+#define GST_TYPE_REDIS_DISCONNECT_POLICY (gst_redis_disconnect_policy_get_type ())
+static GType
+gst_redis_disconnect_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_REDIS_DISCONNECT_DROP, "Drop frames while disconnected (counted)",
+        "drop"},
+    {GST_REDIS_DISCONNECT_BUFFER, "Keep up to max-buffered frames while "
+          "disconnected and send them after reconnecting", "buffer"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRedisDisconnectPolicy", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 /* How often the INFO summary is logged. */
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
 
@@ -116,6 +157,8 @@ enum
   PROP_MAXLEN = GST_REDIS_PROP_LAST,
   PROP_COMPRESSION,
   PROP_LZ4_ACCELERATION,
+  PROP_ON_DISCONNECT,
+  PROP_MAX_BUFFERED,
   PROP_STATS,
 };
 
@@ -128,6 +171,8 @@ struct _GstRedisStreamSink
   guint maxlen;
   GstRedisCompression compression;
   gint lz4_acceleration;
+  GstRedisDisconnectPolicy on_disconnect;
+  guint max_buffered;
 
   /* under the object lock: unlock () cancels, unlock_stop () replaces */
   GCancellable *cancellable;
@@ -137,15 +182,18 @@ struct _GstRedisStreamSink
   GstRedisConnection *conn;
   GstRedisEntryEncoder *encoder;
   GstRedisCommand cmd;
-  gchar *maxlen_str;
   guint64 next_seq;
   gint64 last_summary;
+  GstRedisOutage outage;
+  /* frames kept during an outage, under the object lock */
+  GQueue held;
 
   /* statistics, under the object lock; kept after stop () */
   guint64 frames;
   guint64 bytes_in;
   guint64 bytes_out;
   guint64 errors;
+  guint64 dropped;
   gchar *last_id;
 };
 
@@ -204,6 +252,19 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           "faster and compress less", 1, 65537, DEFAULT_LZ4_ACCELERATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
+      g_param_spec_enum ("on-disconnect", "On Disconnect",
+          "What happens to frames while the connection to Redis is lost",
+          GST_TYPE_REDIS_DISCONNECT_POLICY, DEFAULT_ON_DISCONNECT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_BUFFERED,
+      g_param_spec_uint ("max-buffered", "Maximum Buffered",
+          "Frames kept in memory while disconnected with "
+          "on-disconnect=buffer; older ones are dropped (counted)", 0, 100000,
+          DEFAULT_MAX_BUFFERED, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames and bytes written, compression ratio, errors "
@@ -236,6 +297,9 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->maxlen = DEFAULT_MAXLEN;
   self->compression = DEFAULT_COMPRESSION;
   self->lz4_acceleration = DEFAULT_LZ4_ACCELERATION;
+  self->on_disconnect = DEFAULT_ON_DISCONNECT;
+  self->max_buffered = DEFAULT_MAX_BUFFERED;
+  g_queue_init (&self->held);
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
 
@@ -273,8 +337,12 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "compression-ratio", G_TYPE_DOUBLE, self->bytes_out ?
       (gdouble) self->bytes_in / self->bytes_out : 1.0,
       "errors", G_TYPE_UINT64, self->errors,
+      "dropped-disconnected", G_TYPE_UINT64, self->dropped,
+      "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
+      "reconnects", G_TYPE_UINT64, self->outage.reconnects,
       "last-entry-id", G_TYPE_STRING, self->last_id,
-      "connected", G_TYPE_BOOLEAN, self->conn != NULL, NULL);
+      "connected", G_TYPE_BOOLEAN, self->conn != NULL &&
+      !gst_redis_outage_active (&self->outage), NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -298,6 +366,12 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_LZ4_ACCELERATION:
       self->lz4_acceleration = g_value_get_int (value);
+      break;
+    case PROP_ON_DISCONNECT:
+      self->on_disconnect = g_value_get_enum (value);
+      break;
+    case PROP_MAX_BUFFERED:
+      self->max_buffered = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -331,6 +405,16 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
       g_value_set_int (value, self->lz4_acceleration);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_ON_DISCONNECT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->on_disconnect);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_BUFFERED:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->max_buffered);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_redis_stream_sink_get_stats (self));
       break;
@@ -361,7 +445,9 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
   self->frames = self->bytes_in = self->bytes_out = self->errors = 0;
+  self->dropped = 0;
   g_clear_pointer (&self->last_id, g_free);
+  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
@@ -414,7 +500,12 @@ gst_redis_stream_sink_stop (GstBaseSink * bsink)
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&self->encoder, gst_redis_entry_encoder_free);
-  g_clear_pointer (&self->maxlen_str, g_free);
+  GST_OBJECT_LOCK (self);
+  if (!g_queue_is_empty (&self->held))
+    GST_WARNING_OBJECT (self, "stopping with %u frames never sent",
+        g_queue_get_length (&self->held));
+  g_queue_clear_full (&self->held, (GDestroyNotify) gst_buffer_unref);
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -491,10 +582,14 @@ gst_redis_stream_sink_log_summary (GstRedisStreamSink * self)
       self->last_id);
 }
 
+/* Writes one frame: XADD, then waits for and checks its reply. Returns
+ * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
+ * an error the connection is closed when it was lost (retry later) and
+ * still open when Redis refused the command (a real error). */
 static GstFlowReturn
-gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
+gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
+    GError ** error)
 {
-  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
   GstRedisCompression compression;
   GCancellable *cancellable = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -512,8 +607,11 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   acceleration = self->lz4_acceleration;
   GST_OBJECT_UNLOCK (self);
 
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
-    goto map_failed;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "Could not read the buffer's memory");
+    return GST_FLOW_ERROR;
+  }
 
   seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
       self->next_seq;
@@ -529,8 +627,12 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   }
   gst_redis_command_add (&self->cmd, "*");
   if (!gst_redis_entry_encoder_encode (self->encoder, buffer, &map, seq,
-          compression, acceleration, &self->cmd, &wire_size, &err))
-    goto encode_failed;
+          compression, acceleration, &self->cmd, &wire_size, &err)) {
+    g_propagate_prefixed_error (error, err, "Could not encode frame %"
+        G_GUINT64_FORMAT ": ", seq);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
 
   for (;;) {
     redisReply *reply;
@@ -575,14 +677,17 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
     break;
 
   io_error:
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      goto failed;
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_propagate_error (error, err);
+      ret = GST_FLOW_ERROR;
+      goto done;
+    }
     /* Flushing or going to PAUSED: wait like a sink waiting for its clock,
      * then finish this frame (its XADD may already be on its way). */
     g_clear_error (&err);
     if (!gst_redis_connection_is_open (self->conn))
       sent = FALSE;
-    ret = gst_base_sink_wait_preroll (bsink);
+    ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
     if (ret != GST_FLOW_OK) {
       GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s", seq,
           sent ? "sent, reply pending" : "not sent");
@@ -605,28 +710,139 @@ done:
   gst_buffer_unmap (buffer, &map);
   g_clear_object (&cancellable);
   return ret;
+}
 
-  /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not read the buffer's memory."), (NULL));
-    return GST_FLOW_ERROR;
+/* While disconnected: keep the frame for later (on-disconnect=buffer, the
+ * oldest making room) or drop it; both counted. */
+static void
+gst_redis_stream_sink_hold (GstRedisStreamSink * self, GstBuffer * buffer)
+{
+  GstRedisDisconnectPolicy policy;
+  guint max;
+
+  GST_OBJECT_LOCK (self);
+  policy = self->on_disconnect;
+  max = self->max_buffered;
+  if (policy == GST_REDIS_DISCONNECT_BUFFER && max > 0) {
+    while (g_queue_get_length (&self->held) >= max) {
+      gst_buffer_unref (g_queue_pop_head (&self->held));
+      self->dropped++;
+    }
+    g_queue_push_tail (&self->held, gst_buffer_ref (buffer));
+  } else {
+    self->dropped++;
   }
-encode_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
-        ("Could not encode frame %" G_GUINT64_FORMAT " for stream \"%s\".",
-            seq, self->active.stream), ("%s", err->message));
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Tries to connect again when the backoff allows. Returns FALSE (with
+ * @error) once the outage lasted longer than reconnect-timeout. */
+static gboolean
+gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
+{
+  GCancellable *cancellable;
+  GError *err = NULL;
+  gboolean ok;
+
+  if (!gst_redis_outage_due (&self->outage))
+    return TRUE;
+
+  cancellable = gst_redis_stream_sink_get_cancellable (self);
+  ok = gst_redis_connection_open (self->conn, cancellable, &err);
+  g_object_unref (cancellable);
+
+  if (ok) {
+    gst_redis_outage_end (&self->outage);
+    GST_ELEMENT_INFO (self, RESOURCE, WRITE,
+        ("Reconnected to Redis at %s; writing to stream \"%s\" again.",
+            gst_redis_connection_describe (self->conn), self->active.stream),
+        (NULL));
+    return TRUE;
+  }
+  GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      gst_redis_outage_retry_later (&self->outage)) {
     g_clear_error (&err);
-    gst_buffer_unmap (buffer, &map);
-    return GST_FLOW_ERROR;
+    return TRUE;
   }
+  g_propagate_prefixed_error (error, err, "Gave up reconnecting after %u ms: ",
+      self->outage.limit_ms);
+  return FALSE;
+}
+
+static GstFlowReturn
+gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
+  GstFlowReturn ret;
+  GError *err = NULL;
+
+  if (gst_redis_outage_active (&self->outage)) {
+    if (!gst_redis_stream_sink_reconnect (self, &err))
+      goto error;
+    if (gst_redis_outage_active (&self->outage)) {
+      gst_redis_stream_sink_hold (self, buffer);
+      return GST_FLOW_OK;
+    }
+  }
+
+  /* Frames held during an outage go first, in order. */
+  for (;;) {
+    GstBuffer *held;
+
+    GST_OBJECT_LOCK (self);
+    held = g_queue_pop_head (&self->held);
+    GST_OBJECT_UNLOCK (self);
+    if (held == NULL)
+      break;
+    ret = gst_redis_stream_sink_write (self, held, &err);
+    if (ret != GST_FLOW_OK) {
+      /* not sent: back to the front */
+      GST_OBJECT_LOCK (self);
+      g_queue_push_head (&self->held, held);
+      GST_OBJECT_UNLOCK (self);
+      goto failed;
+    }
+    gst_buffer_unref (held);
+  }
+
+  ret = gst_redis_stream_sink_write (self, buffer, &err);
+  if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING)
+    return ret;
+  /* the current frame is kept (or dropped) like any during an outage */
+  if (err && err->domain == GST_RESOURCE_ERROR
+      && !gst_redis_connection_is_open (self->conn)
+      && self->outage.limit_ms > 0)
+    gst_redis_stream_sink_hold (self, buffer);
+
 failed:
-  {
-    GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+  if (ret == GST_FLOW_FLUSHING)
+    return ret;
+  /* Lost the connection: reconnect when allowed, warn once per outage. */
+  if (err && err->domain == GST_RESOURCE_ERROR
+      && !gst_redis_connection_is_open (self->conn)
+      && self->outage.limit_ms > 0) {
+    if (gst_redis_outage_begin (&self->outage)) {
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Lost the connection to Redis at %s; trying to reconnect for up "
+              "to %u ms. Frames meanwhile are %s.",
+              gst_redis_connection_describe (self->conn),
+              self->outage.limit_ms,
+              self->on_disconnect == GST_REDIS_DISCONNECT_BUFFER ?
+              "kept (up to max-buffered) and sent after reconnecting" :
+              "dropped and counted"), ("%s", err->message));
+    }
     g_clear_error (&err);
-    ret = GST_FLOW_ERROR;
-    goto done;
+    return GST_FLOW_OK;
   }
+
+error:
+  if (err->domain == GST_RESOURCE_ERROR)
+    GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+  else
+    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+        ("Could not write a frame to stream \"%s\".", self->active.stream),
+        ("%s", err->message));
+  g_clear_error (&err);
+  return GST_FLOW_ERROR;
 }

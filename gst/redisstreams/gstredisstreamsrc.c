@@ -55,7 +55,19 @@
  * time), `count` (entries per read), `max-age` (milliseconds; entries whose
  * capture time is older are acknowledged and skipped, for displays that must
  * not fall behind; 0 = off), `max-frame-size` (bytes; a larger declared size
- * is refused before anything is allocated) and `stats`.
+ * is refused before anything is allocated), `claim-idle-time` and `stats`.
+ *
+ * Faults: when the connection is lost (Redis restarts, or stops answering
+ * for `timeout` plus `block` milliseconds), the source posts a warning and
+ * reconnects by itself, with a backoff from 100 ms to 2 s, for up to
+ * `reconnect-timeout` milliseconds (30000; 0 makes a lost connection an
+ * error at once), then posts an info message and first re-reads its own
+ * pending entries, so an entry whose acknowledgement was lost comes again
+ * (at-least-once). If Redis lost the stream and group (no persistence), the
+ * group is created again from the start of the new stream, with a warning.
+ * Entries another consumer of the group read but left unacknowledged for
+ * `claim-idle-time` milliseconds (30000; 0 = never), a worker that died,
+ * are taken over with `XAUTOCLAIM` and processed here.
  *
  * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
  * size that does not match, a size above `max-frame-size`, caps that do not
@@ -69,7 +81,9 @@
  * decompression), `redelivered` (#guint64, own pending entries read again at
  * start), `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
  * `max-age`), `skipped-deleted` (#guint64, pending entries trimmed from the
- * stream before they could be read again), `last-entry-id` (#gchararray),
+ * stream before they could be read again), `claimed` (#guint64, entries
+ * taken over from other consumers), `reconnects` (#guint64),
+ * `last-entry-id` (#gchararray),
  * `latency-last`, `latency-average`, `latency-max` (#gdouble, milliseconds
  * from capture time to the moment the frame was read here), `connected`
  * (#gboolean).
@@ -110,6 +124,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define DEFAULT_COUNT 1
 #define DEFAULT_MAX_AGE 0
 #define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
+#define DEFAULT_CLAIM_IDLE_TIME 30000
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
 /* Field/value pairs one entry may have; more is not an entry of ours. */
 #define MAX_FIELDS 64
@@ -123,6 +138,7 @@ enum
   PROP_COUNT,
   PROP_MAX_AGE,
   PROP_MAX_FRAME_SIZE,
+  PROP_CLAIM_IDLE_TIME,
   PROP_STATS,
 };
 
@@ -139,6 +155,7 @@ struct _GstRedisStreamSrc
   guint count;
   guint max_age;
   guint64 max_frame_size;
+  guint claim_idle_time;
 
   /* under the object lock: unlock () cancels, unlock_stop () replaces */
   GCancellable *cancellable;
@@ -164,7 +181,12 @@ struct _GstRedisStreamSrc
   GstCaps *caps;
   /* entries of the last reply not pushed yet (count > 1) */
   GstRedisReplyRef *reply;
+  redisReply *entries;
   gsize reply_index;
+  GstRedisOutage outage;
+  gint64 last_claim;
+  gchar *claim_cursor;
+  guint claim_idle;
   gint64 last_summary;
 
   /* statistics, under the object lock; kept after stop () */
@@ -174,6 +196,7 @@ struct _GstRedisStreamSrc
   guint64 skipped_invalid;
   guint64 skipped_late;
   guint64 skipped_deleted;
+  guint64 claimed;
   gchar *last_id;
   gdouble latency_last;
   gdouble latency_sum;
@@ -254,6 +277,11 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       g_param_spec_uint64 ("max-frame-size", "Maximum Frame Size",
           "Largest frame in bytes an entry may declare; larger entries are "
           "skipped", 1, G_MAXSSIZE, DEFAULT_MAX_FRAME_SIZE, ready));
+  g_object_class_install_property (gobject_class, PROP_CLAIM_IDLE_TIME,
+      g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
+          "Take over (XAUTOCLAIM) entries another consumer of the group has "
+          "left unacknowledged for this many milliseconds; 0 never does",
+          0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME, ready));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
@@ -292,6 +320,7 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   self->count = DEFAULT_COUNT;
   self->max_age = DEFAULT_MAX_AGE;
   self->max_frame_size = DEFAULT_MAX_FRAME_SIZE;
+  self->claim_idle_time = DEFAULT_CLAIM_IDLE_TIME;
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
 
@@ -336,12 +365,15 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "skipped-invalid", G_TYPE_UINT64, self->skipped_invalid,
       "skipped-late", G_TYPE_UINT64, self->skipped_late,
       "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
+      "claimed", G_TYPE_UINT64, self->claimed,
+      "reconnects", G_TYPE_UINT64, self->outage.reconnects,
       "last-entry-id", G_TYPE_STRING, self->last_id,
       "latency-last", G_TYPE_DOUBLE, self->latency_last,
       "latency-average", G_TYPE_DOUBLE, self->latency_n ?
       self->latency_sum / self->latency_n : 0.0,
       "latency-max", G_TYPE_DOUBLE, self->latency_max,
-      "connected", G_TYPE_BOOLEAN, self->conn != NULL, NULL);
+      "connected", G_TYPE_BOOLEAN, self->conn != NULL &&
+      !gst_redis_outage_active (&self->outage), NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -380,6 +412,9 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_FRAME_SIZE:
       self->max_frame_size = g_value_get_uint64 (value);
+      break;
+    case PROP_CLAIM_IDLE_TIME:
+      self->claim_idle_time = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -426,6 +461,9 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_FRAME_SIZE:
       g_value_set_uint64 (value, self->max_frame_size);
+      break;
+    case PROP_CLAIM_IDLE_TIME:
+      g_value_set_uint (value, self->claim_idle_time);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -544,6 +582,9 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   self->active_count = self->count;
   self->frames = self->bytes_out = self->redelivered = 0;
   self->skipped_invalid = self->skipped_late = self->skipped_deleted = 0;
+  self->claimed = 0;
+  self->claim_idle = self->claim_idle_time;
+  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   self->latency_last = self->latency_sum = self->latency_max = 0;
   self->latency_n = 0;
   self->bytes_received = 0;
@@ -564,6 +605,9 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   self->read_in_flight = FALSE;
   self->acks_in_flight = 0;
   self->last_summary = g_get_monotonic_time ();
+  self->last_claim = 0;
+  g_free (self->claim_cursor);
+  self->claim_cursor = g_strdup ("0-0");
 
   cancellable = gst_redis_stream_src_get_cancellable (self);
   if (!gst_redis_connection_open (self->conn, cancellable, &err) ||
@@ -614,9 +658,11 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&self->decoder, gst_redis_entry_decoder_free);
+  self->entries = NULL;
   g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&self->history_id, g_free);
   g_clear_pointer (&self->ack_id, g_free);
+  g_clear_pointer (&self->claim_cursor, g_free);
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
   GST_OBJECT_UNLOCK (self);
@@ -934,6 +980,119 @@ gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
       self->skipped_late, self->last_id);
 }
 
+/* Takes over entries that other consumers of the group read but did not
+ * acknowledge within claim-idle-time (a worker that died): XAUTOCLAIM,
+ * at most once a second. Returns the claimed entries in self->entries. */
+static gboolean
+gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  redisReply *reply;
+  gint64 now = g_get_monotonic_time ();
+  gchar idle[16], count[16];
+
+  if (self->claim_idle == 0 || self->history_id ||
+      now - self->last_claim < G_TIME_SPAN_SECOND)
+    return TRUE;
+  self->last_claim = now;
+
+  g_snprintf (idle, sizeof (idle), "%u", self->claim_idle);
+  g_snprintf (count, sizeof (count), "%u", self->active_count);
+  reply = gst_redis_connection_call (self->conn, cancellable, error,
+      "XAUTOCLAIM", self->active.stream, self->active_group,
+      self->active_consumer, idle, self->claim_cursor, "COUNT", count, NULL);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->type == REDIS_REPLY_ERROR) {
+    /* NOGROUP and friends show up in the next read; say it and go on */
+    GST_WARNING_OBJECT (self, "XAUTOCLAIM failed: %s", reply->str);
+    freeReplyObject (reply);
+    return TRUE;
+  }
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_ARRAY) {
+    freeReplyObject (reply);
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Redis at %s sent an XAUTOCLAIM reply of unexpected shape",
+        gst_redis_connection_describe (self->conn));
+    return FALSE;
+  }
+  g_free (self->claim_cursor);
+  self->claim_cursor = g_strdup (reply->element[0]->str);
+  if (reply->element[1]->elements == 0) {
+    freeReplyObject (reply);
+    return TRUE;
+  }
+  GST_INFO_OBJECT (self, "claimed %" G_GSIZE_FORMAT " entries idle for more "
+      "than %u ms", reply->element[1]->elements, self->claim_idle);
+  GST_OBJECT_LOCK (self);
+  self->claimed += reply->element[1]->elements;
+  GST_OBJECT_UNLOCK (self);
+  self->reply = gst_redis_reply_ref_new (reply);
+  self->entries = reply->element[1];
+  self->reply_index = 0;
+  /* more may be waiting: look again at the next read */
+  if (!g_str_equal (self->claim_cursor, "0-0"))
+    self->last_claim = 0;
+  return TRUE;
+}
+
+/* Connection lost: warn once, then try again with a backoff until it
+ * works, the element is stopped (cancelled), or reconnect-timeout ran out.
+ * Pending entries of this consumer are read again afterwards, so a frame
+ * whose acknowledgement was lost comes again rather than not at all. */
+static gboolean
+gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  GError *err = NULL;
+
+  if (gst_redis_outage_begin (&self->outage)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Lost the connection to Redis at %s; trying to reconnect for up to "
+            "%u ms.", gst_redis_connection_describe (self->conn),
+            self->outage.limit_ms), ("%s", (*error)->message));
+  }
+  g_clear_error (error);
+  self->read_in_flight = FALSE;
+  self->acks_in_flight = 0;
+  self->entries = NULL;
+  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+
+  for (;;) {
+    if (!gst_redis_wait_cancellable (cancellable,
+            gst_redis_outage_wait_us (&self->outage))) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+      return FALSE;
+    }
+    /* "0": a stream that Redis lost is new, all of it */
+    if (gst_redis_connection_open (self->conn, cancellable, &err) &&
+        gst_redis_stream_src_create_group (self, "0", cancellable, &err))
+      break;
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
+    if (!gst_redis_outage_retry_later (&self->outage)) {
+      g_propagate_prefixed_error (error, err, "Gave up reconnecting after "
+          "%u ms: ", self->outage.limit_ms);
+      return FALSE;
+    }
+    g_clear_error (&err);
+  }
+
+  gst_redis_outage_end (&self->outage);
+  g_free (self->history_id);
+  self->history_id = g_strdup ("0");
+  GST_ELEMENT_INFO (self, RESOURCE, READ,
+      ("Reconnected to Redis at %s; reading stream \"%s\" again.",
+          gst_redis_connection_describe (self->conn), self->active.stream),
+      (NULL));
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -944,7 +1103,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   GError *err = NULL;
 
   while (buf == NULL) {
-    redisReply *entries;
+    redisReply *reply;
     gboolean nogroup = FALSE;
 
     /* The entry pushed last is acknowledged once its push came back OK; a
@@ -962,40 +1121,39 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     }
 
     /* Entries left from a read of several. */
-    if (self->reply) {
-      redisReply *all = gst_redis_stream_src_reply_entries (self,
-          gst_redis_reply_ref_get (self->reply), NULL, NULL);
-
-      if (all && self->reply_index < all->elements) {
-        buf = gst_redis_stream_src_decode_entry (self,
-            all->element[self->reply_index++], &err);
-        if (buf == NULL && err)
-          goto error;
-        continue;
-      }
-      g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+    if (self->entries && self->reply_index < self->entries->elements) {
+      buf = gst_redis_stream_src_decode_entry (self,
+          self->entries->element[self->reply_index++], &err);
+      if (buf == NULL && err)
+        goto error;
+      continue;
     }
+    self->entries = NULL;
+    g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
 
-    if (!self->read_in_flight &&
-        !gst_redis_stream_src_send_read (self, cancellable, &err))
-      goto error;
+    if (!self->read_in_flight) {
+      if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+          !gst_redis_stream_src_autoclaim (self, cancellable, &err))
+        goto error;
+      if (self->entries)
+        continue;
+      if (!gst_redis_stream_src_send_read (self, cancellable, &err))
+        goto error;
+    }
     if (!gst_redis_stream_src_read_acks (self, cancellable, &err))
       goto error;
 
-    {
-      redisReply *reply = gst_redis_connection_read_reply (self->conn,
-          self->active_block, cancellable, &err);
+    reply = gst_redis_connection_read_reply (self->conn, self->active_block,
+        cancellable, &err);
+    if (reply == NULL)
+      goto error;
+    self->read_in_flight = FALSE;
+    self->reply = gst_redis_reply_ref_new (reply);
+    self->reply_index = 0;
+    self->entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
+        &err);
 
-      if (reply == NULL)
-        goto error;
-      self->read_in_flight = FALSE;
-      self->reply = gst_redis_reply_ref_new (reply);
-      self->reply_index = 0;
-      entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
-          &err);
-    }
-
-    if (entries == NULL) {
+    if (self->entries == NULL) {
       g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
       if (err) {
         if (nogroup) {
@@ -1008,7 +1166,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
               ("%s", err->message));
           g_clear_error (&err);
           g_clear_pointer (&self->history_id, g_free);
-          if (!gst_redis_stream_src_create_group (self, "$", cancellable, &err))
+          if (!gst_redis_stream_src_create_group (self, "0", cancellable, &err))
             goto error;
           continue;
         }
@@ -1019,6 +1177,14 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         g_clear_pointer (&self->history_id, g_free);
       }
       continue;
+
+    error:
+      /* a lost connection is retried; anything else ends the stream */
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          gst_redis_connection_is_open (self->conn) ||
+          self->outage.limit_ms == 0 ||
+          !gst_redis_stream_src_reconnect (self, cancellable, &err))
+        goto failed;
     }
   }
 
@@ -1046,7 +1212,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   return GST_FLOW_OK;
 
   /* ERRORS */
-error:
+failed:
   {
     g_object_unref (cancellable);
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {

@@ -433,3 +433,37 @@ redis_test_closed_port (void)
 {
   return pick_free_port ();
 }
+
+/* Counts the messages of @type (containing @text) on @bus, keeping the
+ * others for the next call: gst_bus_pop_filtered () would drop them. */
+guint
+redis_test_count_messages (GstBus * bus, GstMessageType type,
+    const gchar * text)
+{
+  GQueue keep = G_QUEUE_INIT;
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop (bus))) {
+    GError *err = NULL;
+
+    if (GST_MESSAGE_TYPE (msg) != type) {
+      g_queue_push_tail (&keep, msg);
+      continue;
+    }
+    if (type == GST_MESSAGE_WARNING)
+      gst_message_parse_warning (msg, &err, NULL);
+    else if (type == GST_MESSAGE_INFO)
+      gst_message_parse_info (msg, &err, NULL);
+    else
+      gst_message_parse_error (msg, &err, NULL);
+    if (text == NULL || strstr (err->message, text))
+      n++;
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  while ((msg = g_queue_pop_head (&keep))) {
+    gst_bus_post (bus, msg);
+  }
+  return n;
+}

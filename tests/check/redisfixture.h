@@ -65,6 +65,8 @@ GstMessage *redis_test_launch_until_error (GstElement ** pipeline,
     guint timeout_ms, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 guint64 redis_test_get_stat (GstElement * element, const gchar * field);
 guint redis_test_closed_port (void);
+guint redis_test_count_messages (GstBus * bus, GstMessageType type,
+    const gchar * text);
 
 G_END_DECLS
 

@@ -475,7 +475,8 @@ GST_END_TEST;
  * SIGPIPE that kills the process. */
 GST_START_TEST (test_server_death_is_an_error_not_sigpipe)
 {
-  GstHarness *h = sink_harness ("stream=dying compression=none", I420_320);
+  GstHarness *h = sink_harness ("stream=dying compression=none "
+      "reconnect-timeout=0", I420_320);
   GstVideoInfo info;
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
@@ -562,6 +563,262 @@ GST_START_TEST (test_gst_inspect_describes_every_property)
 
 GST_END_TEST;
 
+static GstHarness *
+sink_with_bus (const gchar * props, GstBus ** bus)
+{
+  GstHarness *h = sink_harness (props, "application/x-test");
+
+  *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, *bus);
+  return h;
+}
+
+static void
+sink_with_bus_teardown (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+static GstBuffer *
+numbered (guint64 seq)
+{
+  GstBuffer *b = gst_buffer_new_memdup (&seq, sizeof (seq));
+
+  GST_BUFFER_OFFSET (b) = seq;
+  return b;
+}
+
+static gboolean
+sink_connected (GstHarness * h)
+{
+  GstStructure *s;
+  gboolean connected = FALSE;
+
+  g_object_get (redis_test_harness_element (h, "redisstreamsink"), "stats",
+      &s, NULL);
+  gst_structure_get_boolean (s, "connected", &connected);
+  gst_structure_free (s);
+  return connected;
+}
+
+/* Pushes numbered frames every 20 ms from @seq until the sink is connected
+ * again (or 10 s passed); returns the next sequence number. */
+static guint64
+push_until_connected (GstHarness * h, guint64 seq)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  do {
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq++)),
+        GST_FLOW_OK);
+    g_usleep (20 * 1000);
+  } while (!sink_connected (h) && g_get_monotonic_time () < deadline);
+  fail_unless (sink_connected (h));
+  return seq;
+}
+
+/* Stream entries' seq fields, in stream order. */
+static GArray *
+stream_seqs (RedisServer * srv, const gchar * stream)
+{
+  redisReply *r = redis_server_command (srv, "XRANGE %s - +", stream);
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gsize i;
+
+  for (i = 0; i < r->elements; i++) {
+    guint64 v = g_ascii_strtoull (entry_field (r->element[i], "seq")->str,
+        NULL, 10);
+    g_array_append_val (seqs, v);
+  }
+  freeReplyObject (r);
+  return seqs;
+}
+
+/* Redis restarts (AOF on): the sink warns, drops and counts frames while it
+ * is away, reconnects by itself, and never posts an error. */
+GST_START_TEST (test_restart_drop_policy)
+{
+  RedisServer *aof = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  GstBus *bus;
+  GstHarness *h;
+  GstElement *sink;
+  guint64 seq = 0, before, dropped;
+  GArray *seqs;
+  gchar *props = g_strdup_printf ("port=%u stream=cam", aof->port);
+
+  h = redis_test_harness_new ("redisstreamsink %s", props);
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  sink = redis_test_harness_element (h, "redisstreamsink");
+
+  for (; seq < 10; seq++)
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+  redis_server_kill (aof, SIGTERM);
+  /* frames keep coming while Redis is away: not an error */
+  for (before = seq; seq < before + 10; seq++) {
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    g_usleep (10 * 1000);
+  }
+  fail_if (sink_connected (h));
+  fail_unless (redis_server_restart (aof));
+  seq = push_until_connected (h, seq);
+  before = seq;
+  for (; seq < before + 10; seq++)
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+
+  dropped = redis_test_get_stat (sink, "dropped-disconnected");
+  fail_unless (dropped >= 10);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "reconnects"), 1);
+  seqs = stream_seqs (aof, "cam");
+  /* what was written before stayed (AOF), the rest came after */
+  fail_unless_equals_int (seqs->len + dropped, seq);
+  fail_unless_equals_uint64 (g_array_index (seqs, guint64, 9), 9);
+  fail_unless_equals_uint64 (g_array_index (seqs, guint64, seqs->len - 1),
+      seq - 1);
+  g_array_unref (seqs);
+
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "Lost the connection"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_INFO,
+          "Reconnected"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  redis_server_stop (aof);
+  g_free (props);
+}
+
+GST_END_TEST;
+
+/* on-disconnect=buffer: frames written while Redis was away are sent after
+ * it came back, in order, none lost. */
+GST_START_TEST (test_restart_buffer_policy_loses_nothing)
+{
+  RedisServer *aof = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  GstHarness *h;
+  GstElement *sink;
+  guint64 seq = 0, i;
+  GArray *seqs;
+
+  h = redis_test_harness_new ("redisstreamsink port=%u stream=cam "
+      "on-disconnect=buffer max-buffered=1000", aof->port);
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  sink = redis_test_harness_element (h, "redisstreamsink");
+
+  for (; seq < 10; seq++)
+    gst_harness_push (h, numbered (seq));
+  redis_server_kill (aof, SIGTERM);
+  for (; seq < 30; seq++) {
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    g_usleep (10 * 1000);
+  }
+  fail_unless (redis_server_restart (aof));
+  seq = push_until_connected (h, seq);
+  gst_harness_push (h, numbered (seq++));
+
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+  seqs = stream_seqs (aof, "cam");
+  fail_unless_equals_int (seqs->len, seq);
+  for (i = 0; i < seq; i++)
+    fail_unless_equals_uint64 (g_array_index (seqs, guint64, i), i);
+  g_array_unref (seqs);
+  gst_harness_teardown (h);
+  redis_server_stop (aof);
+}
+
+GST_END_TEST;
+
+/* max-buffered bounds the memory: the oldest frames make room, counted. */
+GST_START_TEST (test_buffer_policy_is_bounded)
+{
+  GstHarness *h = sink_harness ("stream=cam on-disconnect=buffer "
+      "max-buffered=5", "application/x-test");
+  GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
+  GstStructure *s;
+  guint buffered = 0;
+  guint64 seq;
+
+  gst_harness_push (h, numbered (0));
+  redis_server_kill (server, SIGKILL);
+  for (seq = 1; seq < 21; seq++)
+    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+  g_object_get (sink, "stats", &s, NULL);
+  gst_structure_get_uint (s, "buffered", &buffered);
+  gst_structure_free (s);
+  fail_unless_equals_int (buffered, 5);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 15);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* An outage longer than reconnect-timeout is an error. */
+GST_START_TEST (test_outage_longer_than_limit_is_an_error)
+{
+  GstBus *bus;
+  GstHarness *h = sink_with_bus ("stream=cam reconnect-timeout=300", &bus);
+  GstFlowReturn ret = GST_FLOW_OK;
+  gint64 start;
+  guint64 seq = 0;
+
+  gst_harness_push (h, numbered (seq++));
+  redis_server_kill (server, SIGKILL);
+  start = g_get_monotonic_time ();
+  while (ret == GST_FLOW_OK &&
+      g_get_monotonic_time () - start < 10 * G_TIME_SPAN_SECOND) {
+    ret = gst_harness_push (h, numbered (seq++));
+    g_usleep (20 * 1000);
+  }
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+  /* not before the limit */
+  fail_unless (g_get_monotonic_time () - start >= 300 * 1000);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          "Gave up reconnecting"), 1);
+  sink_with_bus_teardown (h, bus);
+}
+
+GST_END_TEST;
+
+/* A network cut (the server stops answering, SIGSTOP): detected by the
+ * reply timeout, not a hang; the sink carries on when it answers again. */
+GST_START_TEST (test_network_cut_detected_by_timeout)
+{
+  GstBus *bus;
+  GstHarness *h = sink_with_bus ("stream=cut timeout=300 connect-timeout=300",
+      &bus);
+  gint64 t0;
+  guint64 seq = 0;
+
+  gst_harness_push (h, numbered (seq++));
+  redis_server_kill (server, SIGSTOP);
+  t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_harness_push (h, numbered (seq++)), GST_FLOW_OK);
+  /* one reply timeout, and some slack for a loaded machine */
+  fail_unless (g_get_monotonic_time () - t0 < 2 * G_TIME_SPAN_SECOND);
+  fail_if (sink_connected (h));
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "Lost the connection"), 1);
+
+  redis_server_kill (server, SIGCONT);
+  seq = push_until_connected (h, seq);
+  fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+  sink_with_bus_teardown (h, bus);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsink_suite (void)
 {
@@ -585,6 +842,11 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_port_out_of_range_rejected_by_paramspec);
   tcase_add_test (tc, test_server_death_is_an_error_not_sigpipe);
   tcase_add_test (tc, test_gst_inspect_describes_every_property);
+  tcase_add_test (tc, test_restart_drop_policy);
+  tcase_add_test (tc, test_restart_buffer_policy_loses_nothing);
+  tcase_add_test (tc, test_buffer_policy_is_bounded);
+  tcase_add_test (tc, test_outage_longer_than_limit_is_an_error);
+  tcase_add_test (tc, test_network_cut_detected_by_timeout);
   return s;
 }
 

@@ -968,7 +968,7 @@ GST_START_TEST (test_server_death_is_an_error_not_a_hang)
   GstBus *bus;
   GError *err = NULL;
   gchar *desc = g_strdup_printf ("redisstreamsrc port=%u stream=d "
-      "block=500 ! fakesink", server->port);
+      "block=500 reconnect-timeout=0 ! fakesink", server->port);
 
   pipeline = gst_parse_launch (desc, &err);
   g_assert_no_error (err);
@@ -988,6 +988,255 @@ GST_START_TEST (test_server_death_is_an_error_not_a_hang)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   g_free (desc);
+}
+
+GST_END_TEST;
+
+static GstBuffer *
+numbered (guint64 seq)
+{
+  GstBuffer *b = gst_buffer_new_memdup (&seq, sizeof (seq));
+
+  GST_BUFFER_OFFSET (b) = seq;
+  return b;
+}
+
+/* Pulls until every seq in [0, n) was seen at least once or @timeout_s
+ * passed; returns how many extra (duplicate) deliveries there were. */
+static guint
+pull_all (GstHarness * src, guint64 n, gint timeout_s)
+{
+  gboolean *seen = g_new0 (gboolean, n);
+  guint64 missing = n;
+  guint dups = 0;
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+
+  while (missing > 0 && g_get_monotonic_time () < deadline) {
+    GstBuffer *b = gst_harness_try_pull (src);
+    guint64 seq;
+
+    if (b == NULL) {
+      g_usleep (5 * 1000);
+      continue;
+    }
+    seq = GST_BUFFER_OFFSET (b);
+    fail_unless (seq < n, "unexpected seq %" G_GUINT64_FORMAT, seq);
+    if (seen[seq])
+      dups++;
+    else
+      missing--;
+    seen[seq] = TRUE;
+    gst_buffer_unref (b);
+  }
+  fail_unless (missing == 0, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+      " frames never arrived", missing, n);
+  g_free (seen);
+  return dups;
+}
+
+/* Redis restarts with AOF on: the source warns, reconnects by itself, and
+ * every entry that was in Redis reaches the group: those it had not read
+ * yet and those written after the restart. */
+GST_START_TEST (test_restart_with_aof_delivers_everything)
+{
+  RedisServer *aof = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  RedisServer *saved = server;
+  GstHarness *src, *sink;
+  GstElement *e;
+  GstBus *bus = gst_bus_new ();
+  guint64 seq = 0;
+  guint dups;
+
+  server = aof;
+  src = src_harness ("stream=cam group=g consumer=c1 block=200");
+  gst_element_set_bus (src->element, bus);
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  wait_for_group ("cam", "g");
+  sink = sink_harness ("stream=cam on-disconnect=buffer max-buffered=1000",
+      "application/x-test");
+  for (; seq < 10; seq++)
+    gst_harness_push (sink, numbered (seq));
+  /* entries written right before the restart may not be read yet */
+  redis_server_kill (aof, SIGTERM);
+  for (; seq < 20; seq++)
+    gst_harness_push (sink, numbered (seq));
+  fail_unless (redis_server_restart (aof));
+  for (; seq < 30; seq++) {
+    gst_harness_push (sink, numbered (seq));
+    g_usleep (20 * 1000);
+  }
+
+  dups = pull_all (src, seq, 30);
+  GST_INFO ("%u duplicates", dups);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reconnects"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "Lost the connection"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_INFO,
+          "Reconnected"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+  server = saved;
+  redis_server_stop (aof);
+}
+
+GST_END_TEST;
+
+/* Redis restarts without persistence: stream and group are gone; the source
+ * makes the group again, says so, and carries on with the new frames. */
+GST_START_TEST (test_restart_without_persistence_recreates_group)
+{
+  GstHarness *src = src_harness ("stream=cam group=g block=200");
+  GstHarness *sink;
+  GstBus *bus = gst_bus_new ();
+  guint64 seq;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("cam", "g");
+  redis_server_kill (server, SIGTERM);
+  g_usleep (300 * 1000);
+  fail_unless (redis_server_restart (server));
+  wait_for_group ("cam", "g");
+
+  sink = sink_harness ("stream=cam", "application/x-test");
+  for (seq = 0; seq < 10; seq++)
+    gst_harness_push (sink, numbered (seq));
+  fail_unless_equals_int (pull_all (src, 10, 20), 0);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_INFO,
+          "Reconnected"), 1);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_src_outage_longer_than_limit_is_an_error)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+  GError *err = NULL;
+  gint64 t0;
+  gchar *desc = g_strdup_printf ("redisstreamsrc port=%u stream=d block=200 "
+      "reconnect-timeout=500 ! fakesink", server->port);
+
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND);
+  wait_for_group ("d", "gst-redis");
+  redis_server_kill (server, SIGKILL);
+  t0 = g_get_monotonic_time ();
+
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 15 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  fail_unless (g_get_monotonic_time () - t0 >= 500 * 1000);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "Gave up reconnecting") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* A network cut (SIGSTOP): the blocked read times out instead of hanging,
+ * the source keeps trying, and frames flow again after SIGCONT. Stopping the
+ * element during the outage is immediate. */
+GST_START_TEST (test_src_network_cut)
+{
+  GstHarness *src = src_harness ("stream=cut group=g block=200 timeout=300 "
+      "connect-timeout=300");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstHarness *sink;
+  GstBus *bus = gst_bus_new ();
+  gint i;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("cut", "g");
+  redis_server_kill (server, SIGSTOP);
+  for (i = 0; i < 300; i++) {
+    if (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+            "Lost the connection") > 0)
+      break;
+    g_usleep (10 * 1000);
+  }
+  fail_unless (i < 300, "no warning within 3 s of the cut");
+  redis_server_kill (server, SIGCONT);
+
+  sink = sink_harness ("stream=cut", "application/x-test");
+  for (i = 0; i < 5; i++)
+    gst_harness_push (sink, numbered (i));
+  pull_all (src, 5, 20);
+  fail_unless (redis_test_get_stat (e, "reconnects") >= 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  /* during an outage, stopping does not wait for the backoff */
+  redis_server_kill (server, SIGSTOP);
+  g_usleep (800 * 1000);
+  {
+    gint64 t0 = g_get_monotonic_time ();
+
+    gst_element_set_state (src->element, GST_STATE_NULL);
+    fail_unless (g_get_monotonic_time () - t0 < 500 * 1000);
+  }
+  redis_server_kill (server, SIGCONT);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Entries a dead consumer left pending are taken over (XAUTOCLAIM) by a
+ * live one after claim-idle-time. */
+GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
+{
+  GstHarness *sink = sink_harness ("stream=cl", "application/x-test");
+  GstHarness *src;
+  GstElement *e;
+  redisReply *r;
+  guint64 seq;
+
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE cl g $ MKSTREAM"));
+  for (seq = 0; seq < 5; seq++)
+    gst_harness_push (sink, numbered (seq));
+  r = redis_server_command (server,
+      "XREADGROUP GROUP g dead COUNT 5 STREAMS cl >");
+  freeReplyObject (r);
+
+  src = src_harness ("stream=cl group=g consumer=alive claim-idle-time=300");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  for (; seq < 10; seq++)
+    gst_harness_push (sink, numbered (seq));
+  fail_unless_equals_int (pull_all (src, 10, 20), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "claimed"), 5);
+  /* the dead consumer's entries are acknowledged now */
+  g_usleep (300 * 1000);
+  r = redis_server_command (server, "XPENDING cl g - + 10 dead");
+  fail_unless_equals_int (r->elements, 0);
+  freeReplyObject (r);
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
 }
 
 GST_END_TEST;
@@ -1017,6 +1266,11 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_src_errors_at_start);
   tcase_add_test (tc, test_group_recreated_when_stream_deleted);
   tcase_add_test (tc, test_server_death_is_an_error_not_a_hang);
+  tcase_add_test (tc, test_restart_with_aof_delivers_everything);
+  tcase_add_test (tc, test_restart_without_persistence_recreates_group);
+  tcase_add_test (tc, test_src_outage_longer_than_limit_is_an_error);
+  tcase_add_test (tc, test_src_network_cut);
+  tcase_add_test (tc, test_autoclaim_takes_over_dead_consumer_entries);
   return s;
 }
 
