@@ -119,9 +119,11 @@
  * connection is closed with code 1001 (going away); one that does not answer
  * within a second is shut down.
  *
- * #GstBaseSink:sync keeps its default: frames are paced by their timestamps,
- * which with a live source costs the pipeline latency (a frame with
- * `videotestsrc is-live=true`); `sync=false` sends each frame at once.
+ * #GstBaseSink:sync is %FALSE by default: each frame is sent as soon as it
+ * arrives. A viewer usually follows redisstreamsrc, whose buffers carry the
+ * producer's timestamps, which mean nothing to this pipeline's clock, and
+ * pacing by them would only add latency. Set `sync=true` to pace a local,
+ * non-live source by its timestamps.
  *
  * ## Errors
  *
@@ -358,6 +360,9 @@ gst_websocket_sink_init (GstWebSocketSink * self)
   self->allowed_origins = g_strdup (DEFAULT_ALLOWED_ORIGINS);
   self->max_clients = DEFAULT_MAX_CLIENTS;
   g_mutex_init (&self->lock);
+
+  /* Show the newest frame at once: see the element documentation. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
 
 static void

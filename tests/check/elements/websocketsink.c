@@ -779,8 +779,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_frames_in_order_with_meta)
 {
-  /* 100 ms between frames: every frame must arrive, even on a loaded
-   * machine (a client late by a whole frame would rightly skip one) */
+  /* 100 ms between frames (sync=true paces the non-live source): every
+   * frame must arrive, even on a loaded machine (a client late by a whole
+   * frame would rightly skip one) */
   const guint n_frames = 20;
   GstElement *pipeline, *sink;
   GstStructure *stats, *client_stats;
@@ -791,7 +792,7 @@ GST_START_TEST (test_frames_in_order_with_meta)
 
   pipeline = pipeline_new ("videotestsrc num-buffers=20 ! "
       "video/x-raw,width=160,height=120,framerate=10/1 ! jpegenc name=enc ! "
-      "websocketsink name=sink port=0", &sink);
+      "websocketsink name=sink port=0 sync=true", &sink);
   /* The metas go in before the encoder, as they would in the real pipeline;
    * the offset after it, since encoders drop offsets */
   add_probe (pipeline, "enc", "sink", add_metas_probe, &meta_count);
