@@ -43,11 +43,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <gio/gunixsocketaddress.h>
+#include <hiredis/sds.h>
 
 GST_DEBUG_CATEGORY_STATIC (redis_connection_debug);
 #define GST_CAT_DEFAULT redis_connection_debug
 
-/* Read at most this much per recv (); a raw 1080p frame is about 3 MB. */
+/* Room made in the reader's buffer before each recv (); the buffer grows
+ * by doubling up to the size of the largest reply (a raw 1080p frame is
+ * about 3 MB) and stays that size. */
 #define READ_CHUNK (256 * 1024)
 /* Unix socket paths longer than this do not fit in sockaddr_un. */
 #define MAX_SOCKET_PATH 107
@@ -59,7 +62,6 @@ struct _GstRedisConnection
 
   GSocket *socket;
   redisReader *reader;
-  guint8 *read_buf;
   guint pending;
 
   guint64 bytes_sent;
@@ -550,7 +552,6 @@ gst_redis_connection_new (const GstRedisSettings * settings)
   gst_redis_settings_init (&conn->settings);
   gst_redis_settings_copy (&conn->settings, settings);
   conn->description = gst_redis_settings_describe (settings);
-  conn->read_buf = g_malloc (READ_CHUNK);
   return conn;
 }
 
@@ -562,7 +563,6 @@ gst_redis_connection_free (GstRedisConnection * conn)
   gst_redis_connection_close (conn);
   gst_redis_settings_clear (&conn->settings);
   g_free (conn->description);
-  g_free (conn->read_buf);
   g_free (conn);
 }
 
@@ -776,19 +776,29 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
       return reply;
     }
 
-    n = g_socket_receive (conn->socket, (gchar *) conn->read_buf, READ_CHUNK,
-        NULL, &err);
-    if (n > 0) {
-      conn->bytes_received += n;
-      if (redisReaderFeed (conn->reader, (const char *) conn->read_buf,
-              n) != REDIS_OK) {
+    /* Receive straight into the reader's own buffer rather than into one of
+     * ours that redisReaderFeed () would copy from: one copy less per
+     * frame. The buffer keeps its size between replies (maxbuf = 0). */
+    {
+      redisReader *r = conn->reader;
+      sds grown = sdsMakeRoomFor (r->buf, READ_CHUNK);
+
+      if (grown == NULL) {
         g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
             "Out of memory reading a reply from Redis at %s",
             conn->description);
         gst_redis_connection_close (conn);
         return NULL;
       }
-      continue;
+      r->buf = grown;
+      n = g_socket_receive (conn->socket, r->buf + sdslen (r->buf),
+          MIN (sdsavail (r->buf), G_MAXINT), NULL, &err);
+      if (n > 0) {
+        conn->bytes_received += n;
+        sdsIncrLen (r->buf, (int) n);
+        r->len = sdslen (r->buf);
+        continue;
+      }
     }
     if (n == 0) {
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
