@@ -887,7 +887,7 @@ GST_START_TEST (test_seq_without_offset)
   /* jpegenc drops the offset: seq is the sink's own count */
   pipeline = pipeline_new ("videotestsrc num-buffers=5 ! "
       "video/x-raw,width=64,height=48,framerate=10/1 ! jpegenc ! "
-      "websocketsink name=sink port=0", &sink);
+      "websocketsink name=sink port=0 sync=true", &sink);
   port = pipeline_pause (pipeline, sink);
   cl = client_loop_new ();
   c = ws_client_new (cl, port, NULL);
@@ -954,7 +954,7 @@ GST_START_TEST (test_stalled_client)
   /* Big, barely compressible frames: a backlog would show at once */
   pipeline = pipeline_new ("videotestsrc num-buffers=150 pattern=snow ! "
       "video/x-raw,width=640,height=480,framerate=50/1 ! jpegenc quality=95 ! "
-      "websocketsink name=sink port=0", &sink);
+      "websocketsink name=sink port=0 sync=true", &sink);
   port = pipeline_pause (pipeline, sink);
 
   raw = raw_ws_connect (port, 4096, NULL, &raw_address);

@@ -1,0 +1,86 @@
+# Shared by the stage scripts in this directory (sourced, not run).
+#
+# Environment (defaults in brackets):
+#   REDIS_HOST [127.0.0.1]  REDIS_PORT [6379]  REDIS_SOCKET [unset]
+#       The Redis server. REDIS_SOCKET, when set, is a unix socket path and
+#       REDIS_HOST/REDIS_PORT are not used.
+#   INPUT_STREAM [video-frames]  OUTPUT_STREAM [processed-frames]
+#   PROCESSOR_GROUP [processors]  DISPLAY_GROUP [display]  VIEWER_GROUP [viewer]
+#   WIDTH [1280]  HEIGHT [720]  FPS [30]  OPERATION [motion]
+#   VIEWER_ADDRESS [127.0.0.1]  VIEWER_PORT [8080]
+#   GST_PLUGIN_PATH  when unset and the scripts run from the source tree, the
+#       plugins of the build directory $BUILDDIR [<source>/build] are used.
+#
+# Every stage prints its gst-launch-1.0 line, then replaces itself with it
+# (exec), so the stage's PID is the pipeline's PID. With --print a stage
+# prints the line and exits without running it.
+
+: "${REDIS_HOST:=127.0.0.1}"
+: "${REDIS_PORT:=6379}"
+: "${REDIS_SOCKET:=}"
+: "${INPUT_STREAM:=video-frames}"
+: "${OUTPUT_STREAM:=processed-frames}"
+: "${PROCESSOR_GROUP:=processors}"
+: "${DISPLAY_GROUP:=display}"
+: "${VIEWER_GROUP:=viewer}"
+: "${WIDTH:=1280}"
+: "${HEIGHT:=720}"
+: "${FPS:=30}"
+: "${OPERATION:=motion}"
+: "${VIEWER_ADDRESS:=127.0.0.1}"
+: "${VIEWER_PORT:=8080}"
+
+pipelines_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source_dir=$(dirname "$pipelines_dir")
+
+# From the source tree: use the plugins just built, unless the caller chose.
+if [ -z "${GST_PLUGIN_PATH:-}${GST_PLUGIN_PATH_1_0:-}" ] && [ -f "$source_dir/meson.build" ]; then
+  builddir=${BUILDDIR:-$source_dir/build}
+  case "$builddir" in /*) ;; *) builddir=$source_dir/$builddir ;; esac
+  if [ -d "$builddir/gst" ]; then
+    export GST_PLUGIN_PATH="$builddir/gst"
+  fi
+fi
+
+# The connection properties of redisstreamsrc/redisstreamsink.
+if [ -n "$REDIS_SOCKET" ]; then
+  REDIS_PROPS=("socket-path=$REDIS_SOCKET")
+else
+  REDIS_PROPS=("host=$REDIS_HOST" "port=$REDIS_PORT")
+fi
+
+# Quotes one word for the shell only when it needs it, so the printed line
+# stays readable: video/x-raw,format=I420 is left as it is.
+shell_word() {
+  case "$1" in
+    "" | *[!A-Za-z0-9_./:=,@%+!-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
+# run_pipeline ARG...: prints the command (with GST_PLUGIN_PATH when set) and
+# runs it in place of this shell. "!" separators are printed as they are.
+run_pipeline() {
+  local line="" a
+  [ -n "${GST_PLUGIN_PATH:-}" ] && line="GST_PLUGIN_PATH=$(shell_word "$GST_PLUGIN_PATH") "
+  line+="gst-launch-1.0"
+  for a in "$@"; do
+    line+=" $(shell_word "$a")"
+  done
+  echo "$line"
+  if [ "${PRINT_ONLY:-0}" = 1 ]; then
+    exit 0
+  fi
+  exec gst-launch-1.0 "$@"
+}
+
+for _arg in "$@"; do
+  case "$_arg" in
+    --print) PRINT_ONLY=1 ;;
+    -h | --help)
+      sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
+      exit 0 ;;
+    *) echo "$(basename "$0"): unknown argument $_arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+unset _arg

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""Runs the embedding examples (processor.c built by meson, processor.py)
+against a private redis-server, with pipelines/producer feeding frames.
+
+Per example: it processes every frame the producer wrote (the output stream
+gets them all, the example reports them) and exits 0 after SIGINT; with an
+unreachable Redis it prints the error's message and debug text and exits
+non-zero. The script starts redis-server on a unix socket in a temporary
+directory and stops it, and every other process, by PID, also on failure.
+
+Usage: test-examples.py PROCESSOR_EXE PROCESSOR_PY. Ends with one line
+"N passed, N failed"; exit status 1 when anything failed.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import redis
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRODUCER = os.path.join(TOP, "pipelines", "producer")
+FRAMES = 60
+PYTHON = "/usr/bin/python3"
+
+procs = []   # every process started, stopped by PID at the end
+
+
+def spawn(cmd, log, env):
+    p = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, timeout=5):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def wait_for(cond, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+class Ctx:
+    pass
+
+
+def start_redis(tmp):
+    sock = os.path.join(tmp, "redis.sock")
+    p = spawn([os.environ.get("REDIS_SERVER", "redis-server"), "--port", "0",
+               "--unixsocket", sock, "--save", "", "--appendonly", "no",
+               "--dir", tmp], os.path.join(tmp, "redis.log"), dict(os.environ))
+    r = redis.Redis(unix_socket_path=sock)
+
+    def up():
+        try:
+            return r.ping()
+        except redis.RedisError:
+            return False
+    wait_for(up, 10, "redis-server")
+    return p, sock, r
+
+
+def processes_frames(ctx, name, cmd):
+    env = dict(os.environ, REDIS_SOCKET=ctx.sock, INPUT_STREAM=name + "-in",
+               OUTPUT_STREAM=name + "-out", PROCESSOR_GROUP="processors",
+               OPERATION="motion")
+    log = os.path.join(ctx.tmp, name + ".log")
+    ex = spawn(cmd, log, env)
+    wait_for(lambda: "processing " in read(log) or ex.poll() is not None, 20,
+             "the example to start")
+    assert ex.poll() is None, "example exited early:\n" + read(log)
+    prod = spawn(["bash", PRODUCER], os.path.join(ctx.tmp, name + "-producer.log"),
+                 dict(env, VIDEO_DEVICE="none", WIDTH="320", HEIGHT="240",
+                      NUM_BUFFERS=str(FRAMES)))
+    assert prod.wait(30) == 0, "producer failed"
+    wait_for(lambda: ctx.r.xlen(name + "-out") >= FRAMES, 20,
+             "%d processed frames" % FRAMES)
+    wait_for(lambda: "frames/s" in read(log), 5, "a stats line")
+    ex.send_signal(signal.SIGINT)
+    rc = ex.wait(15)
+    out = read(log)
+    assert rc == 0, "exit status %d after SIGINT:\n%s" % (rc, out)
+    assert "processed %d frames" % FRAMES in out, out
+    groups = ctx.r.xinfo_groups(name + "-in")
+    assert groups and groups[0]["pending"] == 0, groups
+    print("  " + [l for l in out.splitlines() if "frames/s" in l][-1])
+    print("  " + [l for l in out.splitlines() if l.startswith("processed")][-1])
+
+
+def error_exits(ctx, name, cmd):
+    env = dict(os.environ, REDIS_SOCKET=os.path.join(ctx.tmp, "no-such.sock"))
+    log = os.path.join(ctx.tmp, name + ".log")
+    ex = spawn(cmd, log, env)
+    rc = ex.wait(30)
+    out = read(log)
+    assert rc != 0, "exit status 0 with Redis unreachable:\n" + out
+    assert "ERROR from " in out and "Could not connect to Redis" in out \
+        and "debug:" in out, out
+    assert "processing " not in out, out
+    print("  " + out.splitlines()[0] if out else "")
+
+
+def main():
+    exe, script = sys.argv[1], sys.argv[2]
+    examples = [("c", [exe]), ("python", [PYTHON, script])]
+    ctx = Ctx()
+    ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-examples.")
+    passed = failed = 0
+    try:
+        redis_proc, ctx.sock, ctx.r = start_redis(ctx.tmp)
+        cases = []
+        for name, cmd in examples:
+            cases.append(("%s_processes_frames" % name, processes_frames, name, cmd))
+            cases.append(("%s_error_exits_non_zero" % name, error_exits, name + "-err", cmd))
+        for case, fn, name, cmd in cases:
+            print("%s:" % case, flush=True)
+            try:
+                fn(ctx, name, cmd)
+                print("  PASS", flush=True)
+                passed += 1
+            except Exception:
+                traceback.print_exc(file=sys.stdout)
+                print("  FAIL", flush=True)
+                failed += 1
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        failed += 1
+    finally:
+        for p in reversed(procs):
+            stop(p)
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
