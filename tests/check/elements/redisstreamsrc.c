@@ -1241,6 +1241,51 @@ GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
 
 GST_END_TEST;
 
+/* frameproc's detections travel through Redis: ROI metas written by
+ * redisstreamsink come back as ROI metas from redisstreamsrc. */
+GST_START_TEST (test_frameproc_detections_survive_redis)
+{
+  GstHarness *src = src_harness ("stream=det group=g");
+  GstElement *pipeline;
+  GstMessage *msg;
+  guint i, with_roi = 0;
+
+  wait_for_group ("det", "g");
+  msg = redis_test_launch_until_error (&pipeline, 0,
+      "videotestsrc num-buffers=10 pattern=ball ! "
+      "video/x-raw,format=I420,width=160,height=120 ! "
+      "frameproc operation=motion ! redisstreamsink port=%u stream=det",
+      server->port);
+  fail_unless (msg == NULL);
+  for (i = 0; i < 10; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+    GstVideoRegionOfInterestMeta *roi =
+        gst_buffer_get_video_region_of_interest_meta_id (b, 0);
+
+    if (roi) {
+      GstStructure *param;
+      gdouble score = -1;
+
+      fail_unless_equals_string (g_quark_to_string (roi->roi_type), "motion");
+      fail_unless (roi->w > 0 && roi->h > 0);
+      fail_unless (roi->x + roi->w <= 160 && roi->y + roi->h <= 120);
+      param = gst_video_region_of_interest_meta_get_param (roi, "motion");
+      fail_unless (param != NULL);
+      fail_unless (gst_structure_get_double (param, "score", &score));
+      fail_unless (score > 0.0 && score <= 1.0);
+      with_roi++;
+    }
+    gst_buffer_unref (b);
+  }
+  /* the first frame is frameproc's reference; the ball moves after it */
+  fail_unless (with_roi >= 8, "%u frames with detections", with_roi);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsrc_suite (void)
 {
@@ -1271,6 +1316,10 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_src_outage_longer_than_limit_is_an_error);
   tcase_add_test (tc, test_src_network_cut);
   tcase_add_test (tc, test_autoclaim_takes_over_dead_consumer_entries);
+  /* only where the frameproc plugin was built next to this one */
+  if (gst_registry_check_feature_version (gst_registry_get (), "frameproc",
+          0, 0, 0))
+    tcase_add_test (tc, test_frameproc_detections_survive_redis);
   return s;
 }
 
