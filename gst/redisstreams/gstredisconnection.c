@@ -426,6 +426,36 @@ gst_redis_wait_cancellable (GCancellable * cancellable, gint64 timeout_us)
   return !g_cancellable_is_cancelled (cancellable);
 }
 
+GCancellable *
+gst_redis_cancellable_get (GstObject * object, GCancellable ** slot)
+{
+  GCancellable *c;
+
+  GST_OBJECT_LOCK (object);
+  c = g_object_ref (*slot);
+  GST_OBJECT_UNLOCK (object);
+  return c;
+}
+
+void
+gst_redis_cancellable_cancel (GstObject * object, GCancellable ** slot)
+{
+  GST_OBJECT_LOCK (object);
+  g_cancellable_cancel (*slot);
+  GST_OBJECT_UNLOCK (object);
+}
+
+/* A new cancellable rather than g_cancellable_reset (), which must not be
+ * called on one that a wait may still be using. */
+void
+gst_redis_cancellable_renew (GstObject * object, GCancellable ** slot)
+{
+  GST_OBJECT_LOCK (object);
+  g_object_unref (*slot);
+  *slot = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (object);
+}
+
 /* Commands */
 
 typedef struct
@@ -927,8 +957,8 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
        * the password. */
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-          "Redis at %s refused the credentials of user \"%s\": %s. Check the "
-          "username and password properties", conn->description,
+          "Redis at %s refused the credentials of user \"%s\" (%s); check "
+          "the username and password properties", conn->description,
           s->username && *s->username ? s->username : "default", reply->str);
       return FALSE;
     }
@@ -941,14 +971,22 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
   if (reply == NULL)
     return FALSE;
   if (reply->type == REDIS_REPLY_ERROR) {
-    gboolean auth = g_str_has_prefix (reply->str, "NOAUTH");
-
-    g_set_error (error, GST_RESOURCE_ERROR,
-        auth ? GST_RESOURCE_ERROR_NOT_AUTHORIZED :
-        GST_RESOURCE_ERROR_OPEN_READ_WRITE,
-        auth ? "Redis at %s requires authentication: %s. Set the password "
-        "property (and username for an ACL user)" :
-        "Redis at %s is not ready: %s", conn->description, reply->str);
+    if (g_str_has_prefix (reply->str, "NOAUTH")) {
+      g_set_error (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+          "Redis at %s requires authentication (%s); set the password "
+          "property (and username for an ACL user)", conn->description,
+          reply->str);
+    } else if (g_str_has_prefix (reply->str, "NOPERM")) {
+      g_set_error (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+          "Redis at %s does not let this user run PING (%s); the elements "
+          "need +ping, see docs/security.md", conn->description, reply->str);
+    } else {
+      g_set_error (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ_WRITE, "Redis at %s is not ready (%s)",
+          conn->description, reply->str);
+    }
     return FALSE;
   }
   g_clear_pointer (&reply, freeReplyObject);

@@ -106,6 +106,15 @@ void gst_redis_outage_end (GstRedisOutage * outage);
 gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
     gint64 timeout_us);
 
+/* An element's cancellable, kept under its object lock: unlock () cancels
+ * it, unlock_stop () renews it, and the streaming thread holds a reference
+ * for each wait, so a wait that has not started yet refuses to start after
+ * unlock (). */
+GCancellable *gst_redis_cancellable_get (GstObject * object,
+    GCancellable ** slot);
+void gst_redis_cancellable_cancel (GstObject * object, GCancellable ** slot);
+void gst_redis_cancellable_renew (GstObject * object, GCancellable ** slot);
+
 /* A command in RESP form, built from small arguments copied into one buffer
  * and large ones (frame payloads) only referenced, so that sending it never
  * joins a frame into a new buffer. */

@@ -86,8 +86,10 @@
  * the element fail to start, with a message naming the server and stream
  * and the error code %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
  * %GST_RESOURCE_ERROR_NOT_AUTHORIZED; invalid settings give
- * %GST_RESOURCE_ERROR_SETTINGS; a command Redis refuses (out of memory,
- * wrong key type, ACL) gives %GST_RESOURCE_ERROR_WRITE.
+ * %GST_RESOURCE_ERROR_SETTINGS; an XADD the user's ACL rules do not allow
+ * gives %GST_RESOURCE_ERROR_NOT_AUTHORIZED, and one Redis refuses for
+ * another reason (out of memory, a key of another type) gives
+ * %GST_RESOURCE_ERROR_WRITE.
  *
  * ## Example launch lines
  * |[
@@ -427,12 +429,7 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
 static GCancellable *
 gst_redis_stream_sink_get_cancellable (GstRedisStreamSink * self)
 {
-  GCancellable *c;
-
-  GST_OBJECT_LOCK (self);
-  c = g_object_ref (self->cancellable);
-  GST_OBJECT_UNLOCK (self);
-  return c;
+  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
 }
 
 static gboolean
@@ -515,9 +512,7 @@ gst_redis_stream_sink_unlock (GstBaseSink * bsink)
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
 
   GST_LOG_OBJECT (self, "unlocking");
-  GST_OBJECT_LOCK (self);
-  g_cancellable_cancel (self->cancellable);
-  GST_OBJECT_UNLOCK (self);
+  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
   return TRUE;
 }
 
@@ -527,10 +522,7 @@ gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink)
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
 
   GST_LOG_OBJECT (self, "unlock stop");
-  GST_OBJECT_LOCK (self);
-  g_object_unref (self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  GST_OBJECT_UNLOCK (self);
+  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
   return TRUE;
 }
 
@@ -560,7 +552,10 @@ gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
   GST_OBJECT_LOCK (self);
   self->errors++;
   GST_OBJECT_UNLOCK (self);
-  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+  /* An ACL refusal is a matter of rights, like a wrong password. */
+  g_set_error (error, GST_RESOURCE_ERROR,
+      gst_redis_reply_is_error (reply, "NOPERM") ?
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
       "Redis at %s refused to add a frame to stream \"%s\": %s",
       gst_redis_connection_describe (self->conn), self->active.stream,
       reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");

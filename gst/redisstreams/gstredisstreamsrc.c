@@ -475,12 +475,7 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
 static GCancellable *
 gst_redis_stream_src_get_cancellable (GstRedisStreamSrc * self)
 {
-  GCancellable *c;
-
-  GST_OBJECT_LOCK (self);
-  c = g_object_ref (self->cancellable);
-  GST_OBJECT_UNLOCK (self);
-  return c;
+  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
 }
 
 /* An entry id as Redis writes them: "<ms>-<seq>" or "<ms>". */
@@ -675,9 +670,7 @@ gst_redis_stream_src_unlock (GstBaseSrc * bsrc)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
 
   GST_LOG_OBJECT (self, "unlocking");
-  GST_OBJECT_LOCK (self);
-  g_cancellable_cancel (self->cancellable);
-  GST_OBJECT_UNLOCK (self);
+  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
   return TRUE;
 }
 
@@ -687,10 +680,7 @@ gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
 
   GST_LOG_OBJECT (self, "unlock stop");
-  GST_OBJECT_LOCK (self);
-  g_object_unref (self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  GST_OBJECT_UNLOCK (self);
+  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
   return TRUE;
 }
 
@@ -1004,8 +994,19 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
   if (reply == NULL)
     return FALSE;
   if (reply->type == REDIS_REPLY_ERROR) {
-    /* NOGROUP and friends show up in the next read; say it and go on */
-    GST_WARNING_OBJECT (self, "XAUTOCLAIM failed: %s", reply->str);
+    /* A user without +xautoclaim: say so once, then stop trying; anything
+     * else (NOGROUP) shows up in the next read. */
+    if (g_str_has_prefix (reply->str, "NOPERM")) {
+      GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+          ("Redis at %s does not let this user run XAUTOCLAIM on stream "
+              "\"%s\", so entries left by dead consumers will not be taken "
+              "over; grant +xautoclaim or set claim-idle-time=0.",
+              gst_redis_connection_describe (self->conn),
+              self->active.stream), ("%s", reply->str));
+      self->claim_idle = 0;
+    } else {
+      GST_WARNING_OBJECT (self, "XAUTOCLAIM failed: %s", reply->str);
+    }
     freeReplyObject (reply);
     return TRUE;
   }

@@ -23,6 +23,8 @@
 
 #include "redisfixture.h"
 
+#include <gst/check/gstcheck.h>
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -466,4 +468,47 @@ redis_test_count_messages (GstBus * bus, GstMessageType type,
     gst_bus_post (bus, msg);
   }
   return n;
+}
+
+/* redisstreamsink on @server with @props, fed @caps. */
+GstHarness *
+redis_test_sink_harness (RedisServer * server, const gchar * props,
+    const gchar * caps)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsink port=%u %s",
+      server->port, props ? props : "");
+
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+/* Checks that @msg is a GST_RESOURCE_ERROR of @code whose text contains
+ * @must_contain (when not NULL). */
+void
+redis_test_check_error (GstMessage * msg, gint code, const gchar * must_contain)
+{
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("error: %s (%s)", err->message, debug);
+  fail_unless (err->domain == GST_RESOURCE_ERROR, "domain %s",
+      g_quark_to_string (err->domain));
+  fail_unless_equals_int (err->code, code);
+  if (must_contain)
+    fail_unless (strstr (err->message, must_contain) != NULL,
+        "\"%s\" not in \"%s\"", must_contain, err->message);
+  g_clear_error (&err);
+  g_free (debug);
+}
+
+/* A buffer carrying @seq as its offset and its content. */
+GstBuffer *
+redis_test_numbered (guint64 seq)
+{
+  GstBuffer *b = gst_buffer_new_memdup (&seq, sizeof (seq));
+
+  GST_BUFFER_OFFSET (b) = seq;
+  return b;
 }

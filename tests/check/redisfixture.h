@@ -65,6 +65,11 @@ GstMessage *redis_test_launch_until_error (GstElement ** pipeline,
     guint timeout_ms, const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 guint64 redis_test_get_stat (GstElement * element, const gchar * field);
 guint redis_test_closed_port (void);
+GstHarness *redis_test_sink_harness (RedisServer * server,
+    const gchar * props, const gchar * caps);
+void redis_test_check_error (GstMessage * msg, gint code,
+    const gchar * must_contain);
+GstBuffer *redis_test_numbered (guint64 seq);
 guint redis_test_count_messages (GstBus * bus, GstMessageType type,
     const gchar * text);
 

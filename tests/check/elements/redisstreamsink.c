@@ -61,21 +61,12 @@ entry_field (redisReply * entry, const gchar * field)
   return NULL;
 }
 
-static GstHarness *
-sink_harness (const gchar * props, const gchar * caps)
-{
-  GstHarness *h = redis_test_harness_new ("redisstreamsink port=%u %s",
-      server->port, props ? props : "");
-
-  gst_harness_set_src_caps_str (h, caps);
-  return h;
-}
-
 #define I420_320 "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
 GST_START_TEST (test_one_entry_per_buffer)
 {
-  GstHarness *h = sink_harness ("stream=cam compression=none", I420_320);
+  GstHarness *h =
+      redis_test_sink_harness (server, "stream=cam compression=none", I420_320);
   GstVideoInfo info;
   redisReply *r;
   gint i;
@@ -122,7 +113,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_lz4_entries_decode_with_any_lz4_frame_reader)
 {
-  GstHarness *h = sink_harness ("stream=cam compression=lz4", I420_320);
+  GstHarness *h =
+      redis_test_sink_harness (server, "stream=cam compression=lz4", I420_320);
   GstVideoInfo info;
   GstBuffer *buf;
   GstMapInfo map;
@@ -167,8 +159,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_auto_compression_skips_compressed_caps)
 {
-  GstHarness *h = sink_harness ("stream=jpeg", "image/jpeg,width=8,height=8");
-  GstHarness *h2 = sink_harness ("stream=raw", I420_320);
+  GstHarness *h = redis_test_sink_harness (server, "stream=jpeg",
+      "image/jpeg,width=8,height=8");
+  GstHarness *h2 = redis_test_sink_harness (server, "stream=raw", I420_320);
   GstVideoInfo info;
   redisReply *r;
 
@@ -196,7 +189,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_maxlen_keeps_stream_bounded)
 {
-  GstHarness *h = sink_harness ("stream=bounded maxlen=50", I420_320);
+  GstHarness *h =
+      redis_test_sink_harness (server, "stream=bounded maxlen=50", I420_320);
   GstVideoInfo info;
   GstBuffer *frame;
   long long len;
@@ -220,7 +214,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_maxlen_zero_keeps_everything)
 {
-  GstHarness *h = sink_harness ("stream=all maxlen=0", "application/x-test");
+  GstHarness *h = redis_test_sink_harness (server, "stream=all maxlen=0",
+      "application/x-test");
   gint i;
 
   for (i = 0; i < 300; i++)
@@ -234,7 +229,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_stats)
 {
-  GstHarness *h = sink_harness ("stream=s compression=lz4", I420_320);
+  GstHarness *h =
+      redis_test_sink_harness (server, "stream=s compression=lz4", I420_320);
   GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
   GstVideoInfo info;
   GstStructure *s;
@@ -289,7 +285,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_db_select)
 {
-  GstHarness *h = sink_harness ("stream=indb db=3", "application/x-test");
+  GstHarness *h = redis_test_sink_harness (server, "stream=indb db=3",
+      "application/x-test");
 
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_memdup ("x",
               1)), GST_FLOW_OK);
@@ -309,25 +306,6 @@ GST_START_TEST (test_db_select)
 
 GST_END_TEST;
 
-static void
-check_error (GstMessage * msg, gint code, const gchar * must_contain)
-{
-  GError *err = NULL;
-  gchar *debug = NULL;
-
-  fail_unless (msg != NULL, "no error message");
-  gst_message_parse_error (msg, &err, &debug);
-  GST_INFO ("error: %s (%s)", err->message, debug);
-  fail_unless (err->domain == GST_RESOURCE_ERROR, "domain %s",
-      g_quark_to_string (err->domain));
-  fail_unless_equals_int (err->code, code);
-  if (must_contain)
-    fail_unless (strstr (err->message, must_contain) != NULL,
-        "\"%s\" not in \"%s\"", must_contain, err->message);
-  g_clear_error (&err);
-  g_free (debug);
-}
-
 GST_START_TEST (test_unreachable_server_is_an_error)
 {
   GstElement *pipeline;
@@ -338,7 +316,7 @@ GST_START_TEST (test_unreachable_server_is_an_error)
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "fakesrc num-buffers=1 ! redisstreamsink port=%u stream=cam "
       "connect-timeout=2000", port);
-  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -360,7 +338,8 @@ GST_START_TEST (test_wrong_password_is_not_authorized)
   /* no password at all */
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "fakesrc num-buffers=1 ! redisstreamsink port=%u", secure->port);
-  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "authentication");
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      "authentication");
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -369,7 +348,8 @@ GST_START_TEST (test_wrong_password_is_not_authorized)
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "fakesrc num-buffers=1 ! redisstreamsink port=%u password=wrong-pw-42",
       secure->port);
-  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "credentials");
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      "credentials");
   gst_message_parse_error (msg, &err, &debug);
   fail_if (strstr (err->message, "wrong-pw-42"));
   fail_if (strstr (debug, "wrong-pw-42"));
@@ -417,11 +397,11 @@ GST_START_TEST (test_acl_user)
   gst_object_unref (pipeline);
   fail_unless_equals_int (redis_server_integer (server, "XLEN cam:1"), 2);
 
-  /* a key outside the user's pattern is refused by Redis: a write error */
+  /* a key outside the user's pattern is refused by Redis: not authorized */
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "fakesrc num-buffers=2 sizetype=fixed sizemax=8 ! redisstreamsink "
       "port=%u username=cam password=campw stream=other", server->port);
-  check_error (msg, GST_RESOURCE_ERROR_WRITE, "other");
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "other");
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -446,7 +426,7 @@ GST_START_TEST (test_invalid_settings)
         "fakesrc num-buffers=1 ! redisstreamsink port=%u %s", server->port,
         bad[i]);
 
-    check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
+    redis_test_check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
     gst_message_unref (msg);
     gst_element_set_state (pipeline, GST_STATE_NULL);
     gst_object_unref (pipeline);
@@ -475,8 +455,8 @@ GST_END_TEST;
  * SIGPIPE that kills the process. */
 GST_START_TEST (test_server_death_is_an_error_not_sigpipe)
 {
-  GstHarness *h = sink_harness ("stream=dying compression=none "
-      "reconnect-timeout=0", I420_320);
+  GstHarness *h = redis_test_sink_harness (server,
+      "stream=dying compression=none " "reconnect-timeout=0", I420_320);
   GstVideoInfo info;
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
@@ -566,7 +546,7 @@ GST_END_TEST;
 static GstHarness *
 sink_with_bus (const gchar * props, GstBus ** bus)
 {
-  GstHarness *h = sink_harness (props, "application/x-test");
+  GstHarness *h = redis_test_sink_harness (server, props, "application/x-test");
 
   *bus = gst_bus_new ();
   gst_element_set_bus (h->element, *bus);
@@ -579,15 +559,6 @@ sink_with_bus_teardown (GstHarness * h, GstBus * bus)
   gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
   gst_harness_teardown (h);
-}
-
-static GstBuffer *
-numbered (guint64 seq)
-{
-  GstBuffer *b = gst_buffer_new_memdup (&seq, sizeof (seq));
-
-  GST_BUFFER_OFFSET (b) = seq;
-  return b;
 }
 
 static gboolean
@@ -611,7 +582,7 @@ push_until_connected (GstHarness * h, guint64 seq)
   gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
 
   do {
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq++)),
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq++)),
         GST_FLOW_OK);
     g_usleep (20 * 1000);
   } while (!sink_connected (h) && g_get_monotonic_time () < deadline);
@@ -656,11 +627,13 @@ GST_START_TEST (test_restart_drop_policy)
   sink = redis_test_harness_element (h, "redisstreamsink");
 
   for (; seq < 10; seq++)
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
   redis_server_kill (aof, SIGTERM);
   /* frames keep coming while Redis is away: not an error */
   for (before = seq; seq < before + 10; seq++) {
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
     g_usleep (10 * 1000);
   }
   fail_if (sink_connected (h));
@@ -668,7 +641,8 @@ GST_START_TEST (test_restart_drop_policy)
   seq = push_until_connected (h, seq);
   before = seq;
   for (; seq < before + 10; seq++)
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
 
   dropped = redis_test_get_stat (sink, "dropped-disconnected");
   fail_unless (dropped >= 10);
@@ -714,15 +688,16 @@ GST_START_TEST (test_restart_buffer_policy_loses_nothing)
   sink = redis_test_harness_element (h, "redisstreamsink");
 
   for (; seq < 10; seq++)
-    gst_harness_push (h, numbered (seq));
+    gst_harness_push (h, redis_test_numbered (seq));
   redis_server_kill (aof, SIGTERM);
   for (; seq < 30; seq++) {
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
     g_usleep (10 * 1000);
   }
   fail_unless (redis_server_restart (aof));
   seq = push_until_connected (h, seq);
-  gst_harness_push (h, numbered (seq++));
+  gst_harness_push (h, redis_test_numbered (seq++));
 
   fail_unless_equals_uint64 (redis_test_get_stat (sink,
           "dropped-disconnected"), 0);
@@ -740,17 +715,19 @@ GST_END_TEST;
 /* max-buffered bounds the memory: the oldest frames make room, counted. */
 GST_START_TEST (test_buffer_policy_is_bounded)
 {
-  GstHarness *h = sink_harness ("stream=cam on-disconnect=buffer "
-      "max-buffered=5", "application/x-test");
+  GstHarness *h = redis_test_sink_harness (server,
+      "stream=cam on-disconnect=buffer " "max-buffered=5",
+      "application/x-test");
   GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
   GstStructure *s;
   guint buffered = 0;
   guint64 seq;
 
-  gst_harness_push (h, numbered (0));
+  gst_harness_push (h, redis_test_numbered (0));
   redis_server_kill (server, SIGKILL);
   for (seq = 1; seq < 21; seq++)
-    fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
   g_object_get (sink, "stats", &s, NULL);
   gst_structure_get_uint (s, "buffered", &buffered);
   gst_structure_free (s);
@@ -771,12 +748,12 @@ GST_START_TEST (test_outage_longer_than_limit_is_an_error)
   gint64 start;
   guint64 seq = 0;
 
-  gst_harness_push (h, numbered (seq++));
+  gst_harness_push (h, redis_test_numbered (seq++));
   redis_server_kill (server, SIGKILL);
   start = g_get_monotonic_time ();
   while (ret == GST_FLOW_OK &&
       g_get_monotonic_time () - start < 10 * G_TIME_SPAN_SECOND) {
-    ret = gst_harness_push (h, numbered (seq++));
+    ret = gst_harness_push (h, redis_test_numbered (seq++));
     g_usleep (20 * 1000);
   }
   fail_unless_equals_int (ret, GST_FLOW_ERROR);
@@ -799,10 +776,11 @@ GST_START_TEST (test_network_cut_detected_by_timeout)
   gint64 t0;
   guint64 seq = 0;
 
-  gst_harness_push (h, numbered (seq++));
+  gst_harness_push (h, redis_test_numbered (seq++));
   redis_server_kill (server, SIGSTOP);
   t0 = g_get_monotonic_time ();
-  fail_unless_equals_int (gst_harness_push (h, numbered (seq++)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq++)),
+      GST_FLOW_OK);
   /* one reply timeout, and some slack for a loaded machine */
   fail_unless (g_get_monotonic_time () - t0 < 2 * G_TIME_SPAN_SECOND);
   fail_if (sink_connected (h));
@@ -811,7 +789,8 @@ GST_START_TEST (test_network_cut_detected_by_timeout)
 
   redis_server_kill (server, SIGCONT);
   seq = push_until_connected (h, seq);
-  fail_unless_equals_int (gst_harness_push (h, numbered (seq)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+      GST_FLOW_OK);
   fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
           NULL), 0);
   sink_with_bus_teardown (h, bus);

@@ -47,16 +47,6 @@ teardown (void)
   server = NULL;
 }
 
-static GstHarness *
-sink_harness (const gchar * props, const gchar * caps)
-{
-  GstHarness *h = redis_test_harness_new ("redisstreamsink port=%u %s",
-      server->port, props ? props : "");
-
-  gst_harness_set_src_caps_str (h, caps);
-  return h;
-}
-
 /* A source harness; created with the group already in place so that
  * frames written right after are not missed by a "$" group. */
 static GstHarness *
@@ -115,7 +105,7 @@ check_roundtrip (GstVideoFormat format, gint width, gint height,
   props = g_strdup_printf ("stream=rt compression=%s", compression);
   src = src_harness ("stream=rt group=g");
   wait_for_group ("rt", "g");
-  sink = sink_harness (props, caps_str);
+  sink = redis_test_sink_harness (server, props, caps_str);
 
   for (i = 0; i < 4; i++) {
     sent[i] = redis_test_make_frame (&info, i + width, noise);
@@ -188,7 +178,7 @@ GST_START_TEST (test_timestamps_flags_offset_and_metas_preserved)
   gdouble score;
 
   wait_for_group ("meta", "g");
-  sink = sink_harness ("stream=meta", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=meta", "application/x-test");
 
   buf = gst_buffer_new_memdup ("payload", 7);
   GST_BUFFER_PTS (buf) = 5 * GST_SECOND;
@@ -336,7 +326,7 @@ GST_START_TEST (test_two_consumers_share_work_exactly_once)
   gint i;
 
   wait_for_group ("work", "workers");
-  sink = sink_harness ("stream=work", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=work", "application/x-test");
   for (i = 0; i < 200; i++) {
     GstBuffer *b = gst_buffer_new_memdup (&i, sizeof (i));
 
@@ -384,7 +374,8 @@ GST_END_TEST;
  * starts. */
 GST_START_TEST (test_unacked_entries_redelivered_after_restart)
 {
-  GstHarness *sink = sink_harness ("stream=re", "application/x-test");
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=re", "application/x-test");
   GstHarness *src;
   GstElement *e;
   redisReply *r;
@@ -481,7 +472,7 @@ GST_START_TEST (test_ack_after_push)
   long long pending = -1;
 
   wait_for_group ("ack", "g");
-  sink = sink_harness ("stream=ack", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=ack", "application/x-test");
   for (i = 0; i < 20; i++)
     gst_harness_push (sink, gst_buffer_new_memdup ("abc", 3));
   for (i = 0; i < 20; i++)
@@ -566,7 +557,7 @@ GST_START_TEST (test_pause_keeps_entry_of_interrupted_read)
   gint64 t0;
 
   wait_for_group ("fl", "g");
-  sink = sink_harness ("stream=fl", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=fl", "application/x-test");
   g_usleep (200 * 1000);        /* the source is now blocked in XREADGROUP */
 
   t0 = g_get_monotonic_time ();
@@ -730,7 +721,7 @@ GST_START_TEST (test_max_age_skips_old_frames)
   gint i;
 
   wait_for_group ("rt", "g");
-  sink = sink_harness ("stream=rt", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=rt", "application/x-test");
   for (i = 0; i < 6; i++) {
     b = gst_buffer_new_memdup ("abc", 3);
     GST_BUFFER_OFFSET (b) = i;
@@ -763,7 +754,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_start_id)
 {
-  GstHarness *sink = sink_harness ("stream=old", "application/x-test");
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=old", "application/x-test");
   GstHarness *from_start, *only_new;
   GstBuffer *b;
   gint i;
@@ -799,7 +791,8 @@ GST_END_TEST;
 GST_START_TEST (test_count_reads_several_pushes_each)
 {
   GstHarness *src = src_harness ("stream=many group=g count=7 start-id=0");
-  GstHarness *sink = sink_harness ("stream=many", "application/x-test");
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=many", "application/x-test");
   gint i;
 
   for (i = 0; i < 30; i++) {
@@ -830,7 +823,7 @@ GST_START_TEST (test_stats_and_latency)
   gint i;
 
   wait_for_group ("st", "g");
-  sink = sink_harness ("stream=st", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=st", "application/x-test");
   for (i = 0; i < 10; i++)
     gst_harness_push (sink, gst_buffer_new_memdup ("0123456789", 10));
   for (i = 0; i < 10; i++)
@@ -854,24 +847,6 @@ GST_START_TEST (test_stats_and_latency)
 
 GST_END_TEST;
 
-static void
-check_error (GstMessage * msg, gint code, const gchar * must_contain)
-{
-  GError *err = NULL;
-  gchar *debug = NULL;
-
-  fail_unless (msg != NULL, "no error message");
-  gst_message_parse_error (msg, &err, &debug);
-  fail_unless (err->domain == GST_RESOURCE_ERROR, "%s: %s",
-      g_quark_to_string (err->domain), err->message);
-  fail_unless_equals_int (err->code, code);
-  if (must_contain)
-    fail_unless (strstr (err->message, must_contain) != NULL,
-        "\"%s\" not in \"%s\"", must_contain, err->message);
-  g_clear_error (&err);
-  g_free (debug);
-}
-
 GST_START_TEST (test_src_errors_at_start)
 {
   RedisServer *secure = redis_server_start_with_args ("--requirepass", "pw1",
@@ -883,14 +858,14 @@ GST_START_TEST (test_src_errors_at_start)
 
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "redisstreamsrc port=%u connect-timeout=2000 ! fakesink", closed);
-  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE, where);
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
 
   msg = redis_test_launch_until_error (&pipeline, 10000,
       "redisstreamsrc port=%u password=nope ! fakesink", secure->port);
-  check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, NULL);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, NULL);
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -904,7 +879,7 @@ GST_START_TEST (test_src_errors_at_start)
     for (i = 0; i < G_N_ELEMENTS (bad); i++) {
       msg = redis_test_launch_until_error (&pipeline, 5000,
           "redisstreamsrc port=%u %s ! fakesink", server->port, bad[i]);
-      check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
+      redis_test_check_error (msg, GST_RESOURCE_ERROR_SETTINGS, NULL);
       gst_message_unref (msg);
       gst_element_set_state (pipeline, GST_STATE_NULL);
       gst_object_unref (pipeline);
@@ -915,7 +890,7 @@ GST_START_TEST (test_src_errors_at_start)
   freeReplyObject (redis_server_command (server, "SET notastream 1"));
   msg = redis_test_launch_until_error (&pipeline, 5000,
       "redisstreamsrc port=%u stream=notastream ! fakesink", server->port);
-  check_error (msg, GST_RESOURCE_ERROR_OPEN_READ, "notastream");
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_OPEN_READ, "notastream");
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -942,7 +917,7 @@ GST_START_TEST (test_group_recreated_when_stream_deleted)
   g_usleep (500 * 1000);
   wait_for_group ("gone", "g");
 
-  sink = sink_harness ("stream=gone", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=gone", "application/x-test");
   b = gst_buffer_new_memdup ("abc", 3);
   GST_BUFFER_OFFSET (b) = 5;
   gst_harness_push (sink, b);
@@ -991,15 +966,6 @@ GST_START_TEST (test_server_death_is_an_error_not_a_hang)
 }
 
 GST_END_TEST;
-
-static GstBuffer *
-numbered (guint64 seq)
-{
-  GstBuffer *b = gst_buffer_new_memdup (&seq, sizeof (seq));
-
-  GST_BUFFER_OFFSET (b) = seq;
-  return b;
-}
 
 /* Pulls until every seq in [0, n) was seen at least once or @timeout_s
  * passed; returns how many extra (duplicate) deliveries there were. */
@@ -1053,17 +1019,19 @@ GST_START_TEST (test_restart_with_aof_delivers_everything)
   gst_element_set_bus (src->element, bus);
   e = redis_test_harness_element (src, "redisstreamsrc");
   wait_for_group ("cam", "g");
-  sink = sink_harness ("stream=cam on-disconnect=buffer max-buffered=1000",
+  sink =
+      redis_test_sink_harness (server,
+      "stream=cam on-disconnect=buffer max-buffered=1000",
       "application/x-test");
   for (; seq < 10; seq++)
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
   /* entries written right before the restart may not be read yet */
   redis_server_kill (aof, SIGTERM);
   for (; seq < 20; seq++)
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
   fail_unless (redis_server_restart (aof));
   for (; seq < 30; seq++) {
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
     g_usleep (20 * 1000);
   }
 
@@ -1103,9 +1071,9 @@ GST_START_TEST (test_restart_without_persistence_recreates_group)
   fail_unless (redis_server_restart (server));
   wait_for_group ("cam", "g");
 
-  sink = sink_harness ("stream=cam", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=cam", "application/x-test");
   for (seq = 0; seq < 10; seq++)
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
   fail_unless_equals_int (pull_all (src, 10, 20), 0);
   fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_INFO,
           "Reconnected"), 1);
@@ -1178,9 +1146,9 @@ GST_START_TEST (test_src_network_cut)
   fail_unless (i < 300, "no warning within 3 s of the cut");
   redis_server_kill (server, SIGCONT);
 
-  sink = sink_harness ("stream=cut", "application/x-test");
+  sink = redis_test_sink_harness (server, "stream=cut", "application/x-test");
   for (i = 0; i < 5; i++)
-    gst_harness_push (sink, numbered (i));
+    gst_harness_push (sink, redis_test_numbered (i));
   pull_all (src, 5, 20);
   fail_unless (redis_test_get_stat (e, "reconnects") >= 1);
   fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
@@ -1209,7 +1177,8 @@ GST_END_TEST;
  * live one after claim-idle-time. */
 GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
 {
-  GstHarness *sink = sink_harness ("stream=cl", "application/x-test");
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=cl", "application/x-test");
   GstHarness *src;
   GstElement *e;
   redisReply *r;
@@ -1218,7 +1187,7 @@ GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
   freeReplyObject (redis_server_command (server,
           "XGROUP CREATE cl g $ MKSTREAM"));
   for (seq = 0; seq < 5; seq++)
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
   r = redis_server_command (server,
       "XREADGROUP GROUP g dead COUNT 5 STREAMS cl >");
   freeReplyObject (r);
@@ -1226,7 +1195,7 @@ GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
   src = src_harness ("stream=cl group=g consumer=alive claim-idle-time=300");
   e = redis_test_harness_element (src, "redisstreamsrc");
   for (; seq < 10; seq++)
-    gst_harness_push (sink, numbered (seq));
+    gst_harness_push (sink, redis_test_numbered (seq));
   fail_unless_equals_int (pull_all (src, 10, 20), 0);
   fail_unless_equals_uint64 (redis_test_get_stat (e, "claimed"), 5);
   /* the dead consumer's entries are acknowledged now */

@@ -1,0 +1,263 @@
+"""Shared helpers of the process-level reliability and security tests.
+
+Every process (redis-server, gst-launch-1.0, helper scripts) is started in its
+own session (process group) and recorded; stop_all() kills every recorded
+group by PID, also when a test fails. Nothing here is killed by name.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import lz4.frame
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
+GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
+PYTHON = "/usr/bin/python3"
+CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+
+_procs = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spawn(cmd, log, env=None, stdout_file=None):
+    """Starts cmd in its own session, stdout+stderr to the file log."""
+    f = open(log, "ab")
+    p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, env=env or os.environ.copy(),
+                         start_new_session=True)
+    f.close()
+    p.log = log
+    p.cmd = cmd
+    _procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGINT, timeout=10):
+    """Stops the process group of p (by its PID) and reaps it."""
+    if p is None:
+        return None
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGCONT)   # a stopped process cannot exit
+            os.killpg(p.pid, sig)
+            p.wait(timeout)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    # anything else left in its group (gst-launch does not fork, but be sure)
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return p.returncode
+
+
+def stop_all():
+    while _procs:
+        stop(_procs.pop())
+
+
+def wait_for(cond, timeout, what, interval=0.05):
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+class RedisServer:
+    """A private redis-server on a free TCP port of 127.0.0.1 in its own dir."""
+
+    def __init__(self, tmp, *extra, name="redis"):
+        self.tmp = tmp
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.extra = list(extra)
+        self.log = os.path.join(tmp, name + ".log")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.dir, "--save", "", "--daemonize", "no",
+                "--logfile", ""] + self.extra
+        self.proc = spawn(args, self.log)
+        r = redis.Redis(port=self.port, socket_timeout=5)
+        wait_for(lambda: self._ping(r), 20, "redis-server on port %d" % self.port)
+
+    def _ping(self, r):
+        if self.proc.poll() is not None:
+            raise AssertionError("redis-server exited:\n" + read(self.log))
+        try:
+            # during AOF loading PING answers -LOADING
+            return r.ping()
+        except redis.exceptions.BusyLoadingError:
+            return False
+        except redis.ConnectionError:
+            return False
+
+    def client(self, **kw):
+        return redis.Redis(port=self.port, socket_timeout=10, **kw)
+
+    def stop(self, sig=signal.SIGTERM):
+        rc = stop(self.proc, sig, timeout=20)
+        if self.proc in _procs:
+            _procs.remove(self.proc)
+        return rc
+
+
+def gst_env(**extra):
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.setdefault("GST_DEBUG_NO_COLOR", "1")
+    env.update(extra)
+    return env
+
+
+def launch(pipeline, log, *opts, env=None):
+    """gst-launch-1.0 with a pipeline string (split on spaces, no quoting)."""
+    return spawn([GST_LAUNCH] + list(opts) + pipeline.split(), log, env or gst_env())
+
+
+def number(fields, name):
+    v = fields.get(name.encode())
+    if v is None:
+        return None
+    assert v.isdigit() and len(v) <= 20 and int(v) < 2 ** 64, (name, v)
+    return int(v)
+
+
+def decode(fields):
+    """An entry per docs/wire-format.md ("Reading with redis-py")."""
+    assert number(fields, "v") == 1 and b"caps" in fields and b"data" in fields, fields.keys()
+    encoding = fields.get(b"encoding", b"none")
+    assert encoding in (b"lz4", b"none"), encoding
+    data = fields[b"data"]
+    size = number(fields, "size")
+    payload = lz4.frame.decompress(data) if encoding == b"lz4" else data
+    assert size is None or len(payload) == size
+    return {"seq": number(fields, "seq"), "caps": fields[b"caps"].decode(),
+            "capture_time": number(fields, "capture-time"), "payload": payload}
+
+
+def stream_seqs(r, stream, decode_payload=False):
+    """The seq of every entry of a stream, in stream order."""
+    seqs = []
+    last = "-"
+    while True:
+        entries = r.xrange(stream, min=last, max="+", count=500)
+        if last != "-" and entries:
+            entries = entries[1:] if entries[0][0].decode() == last else entries
+        if not entries:
+            break
+        for eid, fields in entries:
+            if decode_payload:
+                seqs.append(decode(fields)["seq"])
+            else:
+                seqs.append(number(fields, "seq"))
+        last = entries[-1][0].decode()
+    return seqs
+
+
+def xlen(r, stream):
+    try:
+        return r.xlen(stream)
+    except redis.ResponseError:
+        return 0
+
+
+def group_info(r, stream, group):
+    try:
+        for g in r.xinfo_groups(stream):
+            if g["name"].decode() == group:
+                return g
+    except redis.ResponseError:
+        pass
+    return None
+
+
+def consumer_info(r, stream, group, consumer):
+    try:
+        for c in r.xinfo_consumers(stream, group):
+            if c["name"].decode() == consumer:
+                return c
+    except redis.ResponseError:
+        pass
+    return None
+
+
+def errors_in(log_text):
+    """gst-launch-1.0's ERROR lines ("ERROR: from element ...")."""
+    return [l for l in log_text.splitlines() if l.startswith("ERROR")]
+
+
+def run_cases(cases, argv):
+    """Runs the selected cases (argv: substrings of names), prints
+    "N passed, N failed" last and returns the exit status."""
+    selected = [c for c in cases if not argv or any(a in c.__name__ for a in argv)]
+    passed = failed = 0
+    for case in selected:
+        tmp = tempfile.mkdtemp(prefix="rel-%s-" % case.__name__)
+        t0 = time.monotonic()
+        print("=== %s" % case.__name__, flush=True)
+        try:
+            case(tmp)
+            passed += 1
+            print("PASS %s (%.1f s)" % (case.__name__, time.monotonic() - t0), flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as e:
+            failed += 1
+            traceback.print_exc()
+            print("FAIL %s (%.1f s): %s; logs kept in %s" % (
+                case.__name__, time.monotonic() - t0, str(e).splitlines()[0] if str(e) else type(e).__name__, tmp),
+                flush=True)
+            if isinstance(e, KeyboardInterrupt):
+                break
+        finally:
+            stop_all()
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed or not selected else 0
+
+
+def install_signal_handlers():
+    """meson test sends SIGTERM on timeout: stop what we started first."""
+    def handler(signum, frame):
+        stop_all()
+        print("0 passed, 1 failed (terminated by signal %d)" % signum, flush=True)
+        os._exit(1)
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Runs one GStreamer pipeline with python3-gi and reports it as JSON.
+
+  gstrun.py '<pipeline description>' [--set NAME.PROP=VALUE]... [--timeout S]
+            [--stats NAME]... [--until-frames NAME=N]
+
+Properties given with --set are set with GObject's set_property on the
+element called NAME after parsing, so their values never go through the
+parse string (used for passwords). The pipeline runs until EOS, an ERROR
+message, --until-frames (NAME's stats "frames" >= N) or the timeout. The last
+line of stdout is one JSON object: {"result": "eos"|"error"|"timeout"|"frames",
+"error": {"domain", "code", "message", "debug", "src"} or null,
+"warnings": [...], "infos": [...], "stats": {NAME: "<structure string>"}}.
+"""
+
+import json
+import sys
+import time
+
+import gi
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+
+def code_name(domain, code):
+    enums = {"gst-resource-error-quark": Gst.ResourceError,
+             "gst-stream-error-quark": Gst.StreamError,
+             "gst-core-error-quark": Gst.CoreError}
+    try:
+        return enums[domain](code).value_nick
+    except (KeyError, ValueError):
+        return str(code)
+
+
+def main():
+    args = sys.argv[1:]
+    desc = args.pop(0)
+    sets, stats_of, timeout, until = [], [], 30.0, None
+    while args:
+        a = args.pop(0)
+        if a == "--set":
+            sets.append(args.pop(0))
+        elif a == "--stats":
+            stats_of.append(args.pop(0))
+        elif a == "--timeout":
+            timeout = float(args.pop(0))
+        elif a == "--until-frames":
+            name, n = args.pop(0).split("=")
+            until = (name, int(n))
+        else:
+            raise SystemExit("unknown argument " + a)
+    Gst.init(None)
+    pipeline = Gst.parse_launch(desc)
+    for s in sets:
+        target, value = s.split("=", 1)
+        name, prop = target.split(".", 1)
+        el = pipeline.get_by_name(name)
+        pspec = el.find_property(prop)
+        if pspec.value_type.name in ("guint", "gint", "guint64", "gint64"):
+            el.set_property(prop, int(value))
+        else:
+            el.set_property(prop, value)
+    out = {"result": None, "error": None, "warnings": [], "infos": [], "stats": {}}
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    end = time.monotonic() + timeout
+    while True:
+        msg = bus.timed_pop_filtered(100 * Gst.MSECOND,
+                                     Gst.MessageType.EOS | Gst.MessageType.ERROR |
+                                     Gst.MessageType.WARNING | Gst.MessageType.INFO)
+        if msg is not None:
+            if msg.type == Gst.MessageType.EOS:
+                out["result"] = "eos"
+                break
+            if msg.type == Gst.MessageType.ERROR:
+                err, dbg = msg.parse_error()
+                out["result"] = "error"
+                out["error"] = {"domain": err.domain, "code": err.code,
+                                "code_name": code_name(err.domain, err.code),
+                                "message": err.message, "debug": dbg,
+                                "src": msg.src.get_name()}
+                break
+            if msg.type == Gst.MessageType.WARNING:
+                err, dbg = msg.parse_warning()
+                out["warnings"].append({"message": err.message, "debug": dbg})
+            if msg.type == Gst.MessageType.INFO:
+                err, dbg = msg.parse_info()
+                out["infos"].append({"message": err.message, "debug": dbg})
+        if until:
+            st = pipeline.get_by_name(until[0]).get_property("stats")
+            ok, frames = st.get_uint64("frames")
+            if ok and frames >= until[1]:
+                out["result"] = "frames"
+                break
+        if time.monotonic() > end:
+            out["result"] = "timeout"
+            break
+    for name in stats_of:
+        out["stats"][name] = pipeline.get_by_name(name).get_property("stats").to_string()
+    pipeline.set_state(Gst.State.NULL)
+    for name in stats_of:
+        out["stats"][name + "@null"] = pipeline.get_by_name(name).get_property("stats").to_string()
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
