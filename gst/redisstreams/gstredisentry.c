@@ -179,10 +179,21 @@ caps_are_raw (GstCaps * caps)
 
 /* Encoder */
 
+/* compression=auto: LZ4 for raw media while it saves enough. A camera's raw
+ * frames shrink by 5-25% only, which costs more CPU and latency than it
+ * saves on a local network (docs/performance.md); a synthetic or static
+ * picture shrinks 10x. So auto compresses while frames shrink at least
+ * AUTO_MIN_RATIO, stops when they do not, and tries one frame again every
+ * AUTO_PROBE_INTERVAL frames. */
+#define AUTO_MIN_RATIO 1.5
+#define AUTO_PROBE_INTERVAL 300
+
 struct _GstRedisEntryEncoder
 {
   gchar *caps_str;
   gboolean raw;
+  /* auto: frames to send as they are before trying LZ4 again */
+  guint auto_skip;
 
   guint8 *scratch;
   gsize scratch_size;
@@ -219,6 +230,8 @@ gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc, GstCaps * caps)
   g_free (enc->caps_str);
   enc->caps_str = caps ? gst_caps_to_string (caps) : g_strdup ("");
   enc->raw = caps_are_raw (caps);
+  /* new caps, new content: find out again */
+  enc->auto_skip = 0;
 }
 
 static void
@@ -280,15 +293,25 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
 {
   const guint8 *payload = map->data;
   gsize payload_size = map->size;
+  gboolean automatic = compression == GST_REDIS_COMPRESSION_AUTO;
   gboolean lz4 = compression == GST_REDIS_COMPRESSION_LZ4 ||
-      (compression == GST_REDIS_COMPRESSION_AUTO && enc->raw);
+      (automatic && enc->raw);
   gint64 capture;
   guint i;
 
+  if (automatic && lz4 && enc->auto_skip > 0) {
+    enc->auto_skip--;
+    lz4 = FALSE;
+  }
   if (lz4 && map->size > 0) {
     payload = compress_lz4 (enc, map, acceleration, &payload_size, error);
     if (payload == NULL)
       return FALSE;
+    if (automatic && payload_size * AUTO_MIN_RATIO > map->size) {
+      GST_DEBUG ("frame shrank %.2fx only: sending the next %d as they are",
+          (gdouble) map->size / payload_size, AUTO_PROBE_INTERVAL);
+      enc->auto_skip = AUTO_PROBE_INTERVAL;
+    }
   } else {
     lz4 = FALSE;
   }

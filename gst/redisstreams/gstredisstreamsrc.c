@@ -69,6 +69,21 @@
  * `claim-idle-time` milliseconds (30000; 0 = never), a worker that died,
  * are taken over with `XAUTOCLAIM` and processed here.
  *
+ * In order: several processors in one group finish frames out of order, so
+ * their results reach the next stream out of order. With `reorder-window`
+ * set (frames; 0, the default, pushes frames as they arrive) the source
+ * holds frames and pushes them by sequence number (the buffer offset). A
+ * frame goes out as soon as it is the next one due; a missing frame is
+ * waited for as long as fewer than `reorder-window` frames are held and no
+ * held frame is older than `reorder-timeout` ms (100), then given up
+ * (counted in `reorder-gaps`). A frame that comes after it was given up, or
+ * a second copy of a frame already pushed, is dropped, acknowledged and
+ * counted (`reorder-late`). The latency cost is zero for frames that arrive
+ * in order, and at most `reorder-timeout` for the frames behind a missing
+ * one. Frames without a sequence number pass straight through; a sequence
+ * number more than 1000 behind the next one due is taken as a producer that
+ * started counting again.
+ *
  * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
  * size that does not match, a size above `max-frame-size`, caps that do not
  * parse) are skipped with a warning message naming the entry id, counted in
@@ -125,6 +140,36 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define DEFAULT_MAX_AGE 0
 #define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
 #define DEFAULT_CLAIM_IDLE_TIME 30000
+#define DEFAULT_REORDER_WINDOW 0
+#define DEFAULT_REORDER_TIMEOUT 100
+/* A frame this much older than the next one due is not late: its producer
+ * started counting again. */
+#define REORDER_RESTART_DISTANCE 1000
+
+typedef struct
+{
+  guint64 seq;
+  GstBuffer *buffer;
+  gchar *id;
+  gint64 arrived;
+} HeldFrame;
+
+static void
+held_frame_free (HeldFrame * h)
+{
+  gst_buffer_unref (h->buffer);
+  g_free (h->id);
+  g_free (h);
+}
+
+static gint
+held_frame_compare (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  guint64 x = ((const HeldFrame *) a)->seq, y = ((const HeldFrame *) b)->seq;
+
+  return x < y ? -1 : x > y;
+}
+
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
 /* Field/value pairs one entry may have; more is not an entry of ours. */
 #define MAX_FIELDS 64
@@ -139,6 +184,8 @@ enum
   PROP_MAX_AGE,
   PROP_MAX_FRAME_SIZE,
   PROP_CLAIM_IDLE_TIME,
+  PROP_REORDER_WINDOW,
+  PROP_REORDER_TIMEOUT,
   PROP_STATS,
 };
 
@@ -156,6 +203,8 @@ struct _GstRedisStreamSrc
   guint max_age;
   guint64 max_frame_size;
   guint claim_idle_time;
+  guint reorder_window;
+  guint reorder_timeout;
 
   /* under the object lock: unlock () cancels, unlock_stop () replaces */
   GCancellable *cancellable;
@@ -175,8 +224,20 @@ struct _GstRedisStreamSrc
   gboolean read_in_flight;
   /* XACKs sent whose replies have not been read yet */
   guint acks_in_flight;
-  /* id of the last entry pushed, acknowledged with the next read */
+  /* id of the last entry pushed, acknowledged with the next read once its
+   * push returned OK */
   gchar *ack_id;
+  /* ids to acknowledge with the next read whatever happens downstream:
+   * entries skipped (invalid, late, deleted) */
+  GPtrArray *ack_now;
+  /* BLOCK of the next XREADGROUP, ms */
+  guint read_block;
+  /* reorder window: frames held, sorted by seq, and the next seq due */
+  guint active_reorder_window;
+  guint active_reorder_timeout;
+  GQueue held;
+  guint64 next_seq;
+  gboolean next_seq_valid;
   /* caps of the last entry, under the object lock for get_caps () */
   GstCaps *caps;
   /* entries of the last reply not pushed yet (count > 1) */
@@ -197,6 +258,8 @@ struct _GstRedisStreamSrc
   guint64 skipped_late;
   guint64 skipped_deleted;
   guint64 claimed;
+  guint64 reorder_late;
+  guint64 reorder_gaps;
   gchar *last_id;
   gdouble latency_last;
   gdouble latency_sum;
@@ -282,6 +345,17 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
           "left unacknowledged for this many milliseconds; 0 never does",
           0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME, ready));
+  g_object_class_install_property (gobject_class, PROP_REORDER_WINDOW,
+      g_param_spec_uint ("reorder-window", "Reorder Window",
+          "Hold up to this many frames to push them in sequence-number "
+          "order (results of several processors arrive out of order); 0 "
+          "pushes frames as they arrive", 0, 1000, DEFAULT_REORDER_WINDOW,
+          ready));
+  g_object_class_install_property (gobject_class, PROP_REORDER_TIMEOUT,
+      g_param_spec_uint ("reorder-timeout", "Reorder Timeout",
+          "With a reorder window, the longest a frame waits (ms) for the "
+          "frames before it; then they are given up", 1, 60000,
+          DEFAULT_REORDER_TIMEOUT, ready));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
@@ -321,6 +395,10 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   self->max_age = DEFAULT_MAX_AGE;
   self->max_frame_size = DEFAULT_MAX_FRAME_SIZE;
   self->claim_idle_time = DEFAULT_CLAIM_IDLE_TIME;
+  self->reorder_window = DEFAULT_REORDER_WINDOW;
+  self->reorder_timeout = DEFAULT_REORDER_TIMEOUT;
+  self->ack_now = g_ptr_array_new_with_free_func (g_free);
+  g_queue_init (&self->held);
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
 
@@ -345,6 +423,7 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->last_id);
   g_clear_object (&self->cancellable);
   gst_redis_command_clear (&self->cmd);
+  g_ptr_array_unref (self->ack_now);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -366,6 +445,9 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "skipped-late", G_TYPE_UINT64, self->skipped_late,
       "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
       "claimed", G_TYPE_UINT64, self->claimed,
+      "reorder-late", G_TYPE_UINT64, self->reorder_late,
+      "reorder-gaps", G_TYPE_UINT64, self->reorder_gaps,
+      "reorder-held", G_TYPE_UINT, g_queue_get_length (&self->held),
       "reconnects", G_TYPE_UINT64, self->outage.reconnects,
       "last-entry-id", G_TYPE_STRING, self->last_id,
       "latency-last", G_TYPE_DOUBLE, self->latency_last,
@@ -416,6 +498,12 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
     case PROP_CLAIM_IDLE_TIME:
       self->claim_idle_time = g_value_get_uint (value);
       break;
+    case PROP_REORDER_WINDOW:
+      self->reorder_window = g_value_get_uint (value);
+      break;
+    case PROP_REORDER_TIMEOUT:
+      self->reorder_timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -464,6 +552,12 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CLAIM_IDLE_TIME:
       g_value_set_uint (value, self->claim_idle_time);
+      break;
+    case PROP_REORDER_WINDOW:
+      g_value_set_uint (value, self->reorder_window);
+      break;
+    case PROP_REORDER_TIMEOUT:
+      g_value_set_uint (value, self->reorder_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -574,11 +668,16 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
       g_strdup_printf ("%s-%d", g_get_host_name (), (gint) getpid ());
   start_id = g_strdup (self->start_id);
   self->active_block = self->block;
+  self->read_block = self->block;
   self->active_count = self->count;
   self->frames = self->bytes_out = self->redelivered = 0;
   self->skipped_invalid = self->skipped_late = self->skipped_deleted = 0;
   self->claimed = 0;
+  self->reorder_late = self->reorder_gaps = 0;
   self->claim_idle = self->claim_idle_time;
+  self->active_reorder_window = self->reorder_window;
+  self->active_reorder_timeout = self->reorder_timeout;
+  self->next_seq_valid = FALSE;
   gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   self->latency_last = self->latency_sum = self->latency_max = 0;
   self->latency_n = 0;
@@ -658,8 +757,11 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
   g_clear_pointer (&self->history_id, g_free);
   g_clear_pointer (&self->ack_id, g_free);
   g_clear_pointer (&self->claim_cursor, g_free);
+  g_ptr_array_set_size (self->ack_now, 0);
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
+  /* held frames stay pending in Redis: delivered again after a restart */
+  g_queue_clear_full (&self->held, (GDestroyNotify) held_frame_free);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -715,27 +817,47 @@ gst_redis_stream_src_negotiate (GstBaseSrc * bsrc)
   return TRUE;
 }
 
+/* The entry pushed last is acknowledged once its push came back OK; a
+ * flush that dropped it leaves it pending, to be read again. */
 static void
-gst_redis_stream_src_add_xack (GstRedisStreamSrc * self, const gchar * id)
+gst_redis_stream_src_settle_push (GstRedisStreamSrc * self)
 {
+  GstFlowReturn last = gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self));
+
+  if (self->ack_id == NULL)
+    return;
+  if (last == GST_FLOW_OK) {
+    g_ptr_array_add (self->ack_now, g_steal_pointer (&self->ack_id));
+  } else {
+    GST_DEBUG_OBJECT (self, "not acknowledging %s: %s", self->ack_id,
+        gst_flow_get_name (last));
+    g_clear_pointer (&self->ack_id, g_free);
+  }
+}
+
+/* Sends one XACK for the entries pushed or skipped since the last read,
+ * without waiting for the reply: it is read before the next XREADGROUP
+ * reply. */
+static gboolean
+gst_redis_stream_src_send_acks (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  guint i;
+
+  if (self->ack_now->len == 0)
+    return TRUE;
+
   gst_redis_command_reset (&self->cmd);
   gst_redis_command_add (&self->cmd, "XACK");
   gst_redis_command_add (&self->cmd, self->active.stream);
   gst_redis_command_add (&self->cmd, self->active_group);
-  gst_redis_command_add (&self->cmd, id);
-}
-
-/* Sends XACK for @id without waiting for its reply; it is read before the
- * next XREADGROUP reply. */
-static gboolean
-gst_redis_stream_src_send_ack (GstRedisStreamSrc * self, const gchar * id,
-    GCancellable * cancellable, GError ** error)
-{
-  gst_redis_stream_src_add_xack (self, id);
+  for (i = 0; i < self->ack_now->len; i++)
+    gst_redis_command_add (&self->cmd, g_ptr_array_index (self->ack_now, i));
   if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
     return FALSE;
   self->acks_in_flight++;
-  GST_LOG_OBJECT (self, "acknowledging %s", id);
+  GST_LOG_OBJECT (self, "acknowledged %u entries", self->ack_now->len);
+  g_ptr_array_set_size (self->ack_now, 0);
   return TRUE;
 }
 
@@ -753,7 +875,7 @@ gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
   if (self->history_id == NULL) {
     /* BLOCK only applies to new entries; pending ones come at once. */
     gst_redis_command_add (&self->cmd, "BLOCK");
-    gst_redis_command_add_printf (&self->cmd, "%u", self->active_block);
+    gst_redis_command_add_printf (&self->cmd, "%u", self->read_block);
   }
   gst_redis_command_add (&self->cmd, "STREAMS");
   gst_redis_command_add (&self->cmd, self->active.stream);
@@ -802,8 +924,11 @@ gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
 
   if (reply->type == REDIS_REPLY_NIL)
     return NULL;
+  /* NOGROUP: the group (or stream) is gone; UNBLOCKED: Redis 7 ends a
+   * blocked read this way when the stream is deleted under it */
   if (nogroup)
-    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
+    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP") ||
+        gst_redis_reply_is_error (reply, "UNBLOCKED");
   if (reply->type == REDIS_REPLY_ERROR) {
     g_set_error (error, GST_RESOURCE_ERROR,
         g_str_has_prefix (reply->str, "NOPERM") ?
@@ -837,8 +962,7 @@ gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
   GST_OBJECT_LOCK (self);
   (*counter)++;
   GST_OBJECT_UNLOCK (self);
-  g_free (self->ack_id);
-  self->ack_id = g_strdup (id);
+  g_ptr_array_add (self->ack_now, g_strdup (id));
 }
 
 /* Decodes one entry of the current reply. Returns a buffer, or NULL when
@@ -1094,32 +1218,24 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   return TRUE;
 }
 
-static GstFlowReturn
-gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+/* The next frame of the stream. With @wait, reads until there is one;
+ * without, returns TRUE with *@out NULL when a read came back empty (after
+ * self->read_block ms). FALSE with @error when reading failed for good (a
+ * lost connection is retried first) or was cancelled. */
+static gboolean
+gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
+    gboolean wait, GstBuffer ** out, GError ** error)
 {
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (psrc);
-  GstPad *srcpad = GST_BASE_SRC_PAD (psrc);
-  GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
   GstBuffer *buf = NULL;
   GError *err = NULL;
 
+  *out = NULL;
   while (buf == NULL) {
     redisReply *reply;
     gboolean nogroup = FALSE;
 
-    /* The entry pushed last is acknowledged once its push came back OK; a
-     * flush that dropped it leaves it pending, to be read again. */
-    if (self->ack_id) {
-      if (gst_pad_get_last_flow_return (srcpad) == GST_FLOW_OK) {
-        if (!gst_redis_stream_src_send_ack (self, self->ack_id, cancellable,
-                &err))
-          goto error;
-      } else {
-        GST_DEBUG_OBJECT (self, "not acknowledging %s: %s", self->ack_id,
-            gst_flow_get_name (gst_pad_get_last_flow_return (srcpad)));
-      }
-      g_clear_pointer (&self->ack_id, g_free);
-    }
+    if (!gst_redis_stream_src_send_acks (self, cancellable, &err))
+      goto error;
 
     /* Entries left from a read of several. */
     if (self->entries && self->reply_index < self->entries->elements) {
@@ -1176,7 +1292,10 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (self->history_id) {
         GST_DEBUG_OBJECT (self, "no more pending entries, reading new ones");
         g_clear_pointer (&self->history_id, g_free);
+        continue;
       }
+      if (!wait)
+        return TRUE;
       continue;
 
     error:
@@ -1184,10 +1303,129 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
           gst_redis_connection_is_open (self->conn) ||
           self->outage.limit_ms == 0 ||
-          !gst_redis_stream_src_reconnect (self, cancellable, &err))
-        goto failed;
+          !gst_redis_stream_src_reconnect (self, cancellable, &err)) {
+        g_propagate_error (error, err);
+        return FALSE;
+      }
     }
   }
+  *out = buf;
+  return TRUE;
+}
+
+/* With a reorder window: frames are held, sorted by sequence number, and
+ * pushed in order. A frame goes out when it is the next one due, or when
+ * waiting longer would break the window (more than reorder-window frames
+ * held, or the oldest held for reorder-timeout ms): the missing ones before
+ * it are given up (reorder-gaps), and if they come later they are dropped
+ * and acknowledged (reorder-late). Frames without a sequence number pass
+ * straight through. */
+static gboolean
+gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GstBuffer ** out, GError ** error)
+{
+  const gint64 timeout = (gint64) self->active_reorder_timeout * 1000;
+
+  *out = NULL;
+  for (;;) {
+    HeldFrame *h = g_queue_peek_head (&self->held);
+    gint64 now = g_get_monotonic_time ();
+    GstBuffer *buf;
+    gchar *id;
+    guint64 seq;
+
+    self->read_block = self->active_block;
+    if (h && self->next_seq_valid && h->seq < self->next_seq) {
+      /* a second copy of a frame already pushed (at-least-once) */
+      GST_OBJECT_LOCK (self);
+      g_queue_pop_head (&self->held);
+      self->reorder_late++;
+      GST_OBJECT_UNLOCK (self);
+      g_ptr_array_add (self->ack_now, g_steal_pointer (&h->id));
+      held_frame_free (h);
+      continue;
+    }
+    if (h) {
+      gboolean due = self->next_seq_valid && h->seq == self->next_seq;
+
+      if (due || g_queue_get_length (&self->held) >
+          self->active_reorder_window || now - h->arrived >= timeout) {
+        if (!due && self->next_seq_valid) {
+          GST_DEBUG_OBJECT (self, "giving up on frames %" G_GUINT64_FORMAT
+              "..%" G_GUINT64_FORMAT, self->next_seq, h->seq - 1);
+          GST_OBJECT_LOCK (self);
+          self->reorder_gaps += h->seq - self->next_seq;
+          GST_OBJECT_UNLOCK (self);
+        }
+        GST_OBJECT_LOCK (self);
+        g_queue_pop_head (&self->held);
+        GST_OBJECT_UNLOCK (self);
+        self->next_seq = h->seq + 1;
+        self->next_seq_valid = TRUE;
+        g_free (self->ack_id);
+        self->ack_id = h->id;
+        *out = h->buffer;
+        g_free (h);
+        return TRUE;
+      }
+      self->read_block = MAX (1, MIN (self->active_block,
+              (h->arrived + timeout - now) / 1000 + 1));
+    }
+
+    if (!gst_redis_stream_src_next (self, cancellable, FALSE, &buf, error))
+      return FALSE;
+    if (buf == NULL)
+      continue;
+
+    if (!GST_BUFFER_OFFSET_IS_VALID (buf)) {
+      *out = buf;
+      return TRUE;
+    }
+    seq = GST_BUFFER_OFFSET (buf);
+    id = g_steal_pointer (&self->ack_id);
+    if (self->next_seq_valid && seq < self->next_seq) {
+      if (self->next_seq - seq <= REORDER_RESTART_DISTANCE) {
+        GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " came after "
+            "frame %" G_GUINT64_FORMAT ", dropping it", seq,
+            self->next_seq - 1);
+        GST_OBJECT_LOCK (self);
+        self->reorder_late++;
+        GST_OBJECT_UNLOCK (self);
+        g_ptr_array_add (self->ack_now, id);
+        gst_buffer_unref (buf);
+        continue;
+      }
+      GST_INFO_OBJECT (self, "sequence numbers start again at %"
+          G_GUINT64_FORMAT, seq);
+      self->next_seq_valid = FALSE;
+    }
+    h = g_new0 (HeldFrame, 1);
+    h->seq = seq;
+    h->buffer = buf;
+    h->id = id;
+    h->arrived = g_get_monotonic_time ();
+    GST_OBJECT_LOCK (self);
+    g_queue_insert_sorted (&self->held, h, held_frame_compare, NULL);
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+static GstFlowReturn
+gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (psrc);
+  GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
+  GstBuffer *buf = NULL;
+  GError *err = NULL;
+  gboolean ok;
+
+  gst_redis_stream_src_settle_push (self);
+  if (self->active_reorder_window > 0)
+    ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &err);
+  else
+    ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &err);
+  if (!ok)
+    goto failed;
 
   if (gst_redis_entry_decoder_caps_changed (self->decoder)) {
     GstCaps *caps = gst_redis_entry_decoder_get_caps (self->decoder);

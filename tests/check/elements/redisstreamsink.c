@@ -187,6 +187,42 @@ GST_START_TEST (test_auto_compression_skips_compressed_caps)
 
 GST_END_TEST;
 
+/* auto stops compressing frames that do not shrink (a camera's raw frames
+ * shrink by 5-25% only) and tries again now and then. */
+GST_START_TEST (test_auto_compression_adapts_to_content)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=adapt",
+      "video/x-raw,format=GRAY8," "width=64,height=48,framerate=30/1");
+  GstVideoInfo info;
+  redisReply *r;
+  gint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 48);
+  /* noise: the first frame is tried, the next ones go as they are */
+  for (i = 0; i < 5; i++)
+    gst_harness_push (h, redis_test_make_frame (&info, i, TRUE));
+  /* compressible frames: still not tried until the probe interval (300) */
+  for (i = 0; i < 298; i++)
+    gst_harness_push (h, redis_test_make_frame (&info, i, FALSE));
+
+  r = redis_server_command (server, "XRANGE adapt - +");
+  fail_unless_equals_int (r->elements, 303);
+  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
+      "lz4");
+  for (i = 1; i < 301; i++)
+    fail_unless_equals_string (entry_field (r->element[i],
+            "encoding")->str, "none");
+  /* frame 301 is tried again, shrinks, and compression goes on */
+  fail_unless_equals_string (entry_field (r->element[301], "encoding")->str,
+      "lz4");
+  fail_unless_equals_string (entry_field (r->element[302], "encoding")->str,
+      "lz4");
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_maxlen_keeps_stream_bounded)
 {
   GstHarness *h =
@@ -809,6 +845,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_one_entry_per_buffer);
   tcase_add_test (tc, test_lz4_entries_decode_with_any_lz4_frame_reader);
   tcase_add_test (tc, test_auto_compression_skips_compressed_caps);
+  tcase_add_test (tc, test_auto_compression_adapts_to_content);
   tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
   tcase_add_test (tc, test_stats);

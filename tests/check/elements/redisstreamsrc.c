@@ -1255,6 +1255,138 @@ GST_START_TEST (test_frameproc_detections_survive_redis)
 
 GST_END_TEST;
 
+static void
+xadd_seq (guint64 seq)
+{
+  freeReplyObject (redis_server_command (server, "XADD ord * v 1 caps "
+          "application/x-test seq %" G_GUINT64_FORMAT " data x", seq));
+}
+
+/* Results of several processors arrive out of order: a reorder window
+ * pushes them in sequence order. */
+GST_START_TEST (test_reorder_window_restores_order)
+{
+  GstHarness *src = src_harness ("stream=ord group=g reorder-window=8 "
+      "reorder-timeout=2000");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  const guint64 order[] = { 2, 0, 1, 5, 3, 4, 7, 6, 9, 8, 10 };
+  guint i;
+
+  wait_for_group ("ord", "g");
+  for (i = 0; i < G_N_ELEMENTS (order); i++)
+    xadd_seq (order[i]);
+  for (i = 0; i < G_N_ELEMENTS (order); i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reorder-late"), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reorder-gaps"), 0);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A frame that does not come within the window is given up; when it comes
+ * later it is dropped, counted and acknowledged. Duplicates are dropped. */
+GST_START_TEST (test_reorder_gives_up_and_drops_late_frames)
+{
+  GstHarness *src = src_harness ("stream=ord group=g reorder-window=3 "
+      "reorder-timeout=5000");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  const guint64 order[] = { 0, 1, 3, 4, 5, 6 };
+  const guint64 expect[] = { 0, 1, 3, 4, 5, 6, 7 };
+  redisReply *r;
+  guint i;
+
+  wait_for_group ("ord", "g");
+  for (i = 0; i < G_N_ELEMENTS (order); i++)
+    xadd_seq (order[i]);
+  /* frame 2 is missing: held are 3, 4, 5, 6: one more than the window */
+  for (i = 0; i < 6; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), expect[i]);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reorder-gaps"), 1);
+  /* now 2 comes, too late, and 5 again */
+  xadd_seq (2);
+  xadd_seq (5);
+  xadd_seq (7);
+  {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 7);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reorder-late"), 2);
+  /* the late ones were acknowledged: at most the last pushed is pending */
+  r = redis_server_command (server, "XPENDING ord g");
+  fail_unless (r->element[0]->integer <= 1);
+  freeReplyObject (r);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A missing frame is waited for at most reorder-timeout. */
+GST_START_TEST (test_reorder_timeout_bounds_the_wait)
+{
+  GstHarness *src = src_harness ("stream=ord group=g reorder-window=100 "
+      "reorder-timeout=300");
+  GstBuffer *b;
+  gint64 t0;
+
+  wait_for_group ("ord", "g");
+  xadd_seq (0);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 0);
+  gst_buffer_unref (b);
+
+  t0 = g_get_monotonic_time ();
+  xadd_seq (2);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 2);
+  gst_buffer_unref (b);
+  /* waited for 1 about reorder-timeout, not the block time or forever */
+  fail_unless (g_get_monotonic_time () - t0 >= 250 * 1000);
+  fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A producer that starts counting again is not a stream of late frames. */
+GST_START_TEST (test_reorder_follows_a_restarted_sequence)
+{
+  GstHarness *src = src_harness ("stream=ord group=g reorder-window=4 "
+      "reorder-timeout=200");
+  guint64 expect[] = { 5000, 5001, 0, 1 };
+  guint i;
+
+  wait_for_group ("ord", "g");
+  xadd_seq (5000);
+  xadd_seq (5001);
+  for (i = 0; i < G_N_ELEMENTS (expect); i++) {
+    GstBuffer *b;
+
+    if (i == 2) {
+      /* the producer restarted */
+      xadd_seq (0);
+      xadd_seq (1);
+    }
+    b = gst_harness_pull (src);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), expect[i]);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsrc_suite (void)
 {
@@ -1285,6 +1417,10 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_src_outage_longer_than_limit_is_an_error);
   tcase_add_test (tc, test_src_network_cut);
   tcase_add_test (tc, test_autoclaim_takes_over_dead_consumer_entries);
+  tcase_add_test (tc, test_reorder_window_restores_order);
+  tcase_add_test (tc, test_reorder_gives_up_and_drops_late_frames);
+  tcase_add_test (tc, test_reorder_timeout_bounds_the_wait);
+  tcase_add_test (tc, test_reorder_follows_a_restarted_sequence);
   /* only where the frameproc plugin was built next to this one */
   if (gst_registry_check_feature_version (gst_registry_get (), "frameproc",
           0, 0, 0))
