@@ -1,0 +1,72 @@
+/* Shared by the transport benchmark's C programs (see docs/performance.md). */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Every frame starts with this header, written by the sender just before the
+ * frame leaves it: send time (CLOCK_REALTIME ns) and frame number, both
+ * little-endian u64. Bytes 16.. are those of pre-made frame (number % k). */
+#define BENCH_HEADER_SIZE 16
+
+typedef struct
+{
+  int width, height, k;
+  size_t size;                  /* bytes per frame (I420, no padding) */
+  uint8_t *data;                /* k frames back to back */
+} BenchFrames;
+
+typedef struct
+{
+  const char *transport, *frames_file, *progress, *pids, *mode;
+  const char *host, *socket, *stream, *group, *compression, *shm_path;
+  int width, height, k, count, window, port, maxlen, warmup, fps;
+  int idle_timeout;
+} BenchArgs;
+
+void bench_args_parse (BenchArgs * a, int argc, char **argv);
+size_t bench_i420_size (int width, int height);
+int bench_frames_load (BenchFrames * f, const char *path, int width,
+    int height, int k);
+uint64_t bench_now_real (void);
+uint64_t bench_now_mono (void);
+void bench_header_write (uint8_t * p, uint64_t t, uint64_t n);
+void bench_header_read (const uint8_t * p, uint64_t * t, uint64_t * n);
+/* utime + stime of a process in clock ticks, -1 when it is gone */
+long long bench_proc_cpu_ticks (pid_t pid);
+int bench_progress_open (const char *path, int nonblock);
+void bench_progress_write (int fd, uint64_t count);
+/* Reads every count available, waiting up to timeout_ms for the first one;
+ * returns 1 and the newest count, 0 on timeout, -1 on error. */
+int bench_progress_read (int fd, int timeout_ms, uint64_t * count);
+
+/* Receiver side: per-frame accounting shared by all transports. */
+#define BENCH_MAX_PIDS 8
+typedef struct
+{
+  BenchArgs *args;
+  BenchFrames *frames;
+  int progress_fd;
+  uint64_t received, bad, dups, meta_mismatch, meta_missing;
+  uint8_t *seen;
+  double *lat_ms;
+  size_t n_lat;
+  uint64_t t_first, t_window_start, t_last;
+  uint64_t window_start_count;
+  int n_pids;
+  char pid_names[BENCH_MAX_PIDS][32];
+  pid_t pids[BENCH_MAX_PIDS];
+  long long cpu0[BENCH_MAX_PIDS], cpu1[BENCH_MAX_PIDS];
+  int done;
+} BenchRx;
+
+void bench_rx_init (BenchRx * rx, BenchArgs * a, BenchFrames * f);
+/* meta_time: capture time from a meta, or -1 when the transport has none.
+ * Returns 1 when every expected frame has arrived. */
+int bench_rx_frame (BenchRx * rx, const uint8_t * data, size_t len,
+    uint64_t t_recv, int64_t meta_time);
+void bench_rx_print (BenchRx * rx, const char *extra_json);
+
+#endif
