@@ -17,6 +17,9 @@ against a private redis-server (unix socket in a temporary directory):
                          threshold).
   two_processors_share   two processors in one group: every frame is
                          processed exactly once, both got some.
+  three_processors_in_order  three processors; their results land out of
+                         order; redisstreamsrc reorder-window=16 gives a
+                         consumer every frame once, in order.
   monitor_once           pipelines/monitor --once reports the streams, groups
                          and consumers.
   demo_start_stop        bash pipelines/demo --no-build with a free
@@ -172,19 +175,20 @@ def percentile(values, p):
     return v[min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))]
 
 
-def run_chain(ctx, prefix, n_processors, debug=None):
+def run_chain(ctx, prefix, n_processors, debug=None, processor_env=None, **env_extra):
     """Producer -> n processors -> reader; returns (reader, input entries, logs)."""
     ins, outs = prefix + "-in", prefix + "-out"
     env = stage_env(ctx, INPUT_STREAM=ins, OUTPUT_STREAM=outs, MAXLEN="0",
-                    PROCESSOR_GROUP="processors")
+                    PROCESSOR_GROUP="processors", **env_extra)
     reader = Reader(ctx.sock, outs)
     reader.start()
     ctx.readers.append(reader)
     processors = []
     penv = dict(env, GST_DEBUG=debug, GST_DEBUG_NO_COLOR="1") if debug else env
     for i in range(n_processors):
+        extra = (processor_env or {}).get(i, {})
         processors.append(start_stage(ctx, "processor", "%s-processor%d" % (prefix, i),
-                                      dict(penv, CONSUMER="%s-worker-%d" % (prefix, i))))
+                                      dict(penv, CONSUMER="%s-worker-%d" % (prefix, i), **extra)))
     # The group is created at "$" when the processor starts: wait for it
     # before producing, or the first frames would not be delivered.
     wait_for(lambda: all(p.poll() is None for p in processors) and
@@ -262,6 +266,46 @@ def two_processors_share(ctx):
     assert done[0] and done[1], "one processor got no frames"
     assert not (done[0] & done[1]), "frames processed twice: %s" % sorted(done[0] & done[1])
     assert done[0] | done[1] == set(range(N))
+
+
+def three_processors_in_order(ctx):
+    """Three processors in one group; their results reach processed-frames
+    out of order; a consumer with a reorder window gets every frame once, in
+    order."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+    Gst.init(None)
+
+    # processor 0 blurs with a wide kernel, longer than a frame interval at
+    # 60 fps: its results come after those of the frames behind it
+    reader, inputs = run_chain(ctx, "three", 3, FPS="60", WIDTH="1280", HEIGHT="720", processor_env={
+        0: {"OPERATION": "blur", "FRAMEPROC_PROPS": "sigma=20 n-threads=1"}})
+    stored = [f["seq"] for f in sorted(reader.frames, key=lambda f: tuple(
+        int(x) for x in f["id"].split("-")))]
+    assert sorted(stored) == list(range(N)), "not every frame once in the stream"
+    inversions = sum(1 for a, b in zip(stored, stored[1:]) if b < a)
+    print("  processed-frames holds %d frames, %d of them right after a later one"
+          % (len(stored), inversions))
+    assert inversions > 0, "the results came in order: nothing to reorder"
+    pipeline = Gst.parse_launch(
+        "redisstreamsrc socket-path=%s stream=three-out group=ordered start-id=0 "
+        "reorder-window=16 reorder-timeout=500 ! appsink name=out sync=false" % ctx.sock)
+    sink = pipeline.get_by_name("out")
+    pipeline.set_state(Gst.State.PLAYING)
+    got = []
+    try:
+        for _ in range(N):
+            sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+            assert sample is not None, "only %d frames arrived" % len(got)
+            got.append(sample.get_buffer().offset)
+        stats = pipeline.get_by_name("redisstreamsrc0").get_property("stats")
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    assert got == list(range(N)), "not in order: %s" % got[:30]
+    print("  consumer with reorder-window=16: %d frames in order; reorder-gaps %d, "
+          "reorder-late %d" % (len(got), stats.get_value("reorder-gaps"),
+                               stats.get_value("reorder-late")))
 
 
 def monitor_once(ctx):
@@ -394,6 +438,7 @@ def cleanup_demo(ctx):
 
 CASES = [("pipeline_in_order", pipeline_in_order),
          ("two_processors_share", two_processors_share),
+         ("three_processors_in_order", three_processors_in_order),
          ("monitor_once", monitor_once),
          ("demo_start_stop", demo_start_stop)]
 
