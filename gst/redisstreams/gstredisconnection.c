@@ -55,6 +55,25 @@ GST_DEBUG_CATEGORY_STATIC (redis_connection_debug);
 /* Unix socket paths longer than this do not fit in sockaddr_un. */
 #define MAX_SOCKET_PATH 107
 
+/* Redirections followed by gst_redis_connection_call () for one command. */
+#define MAX_REDIRECTS 5
+/* The number of hash slots of a Redis Cluster. */
+#define CLUSTER_SLOTS 16384
+
+typedef enum
+{
+  MODE_STANDALONE,
+  MODE_CLUSTER,
+  MODE_SENTINEL,
+} ConnectionMode;
+
+/* A node address, from the settings, a slot map or a redirection. */
+typedef struct
+{
+  gchar *host;
+  guint port;
+} NodeAddr;
+
 struct _GstRedisConnection
 {
   GstRedisSettings settings;
@@ -63,6 +82,26 @@ struct _GstRedisConnection
   GSocket *socket;
   redisReader *reader;
   guint pending;
+  /* open () finished: replies are checked for redirections */
+  gboolean ready;
+
+  /* how the server was found, and the node in use */
+  ConnectionMode mode;
+  gchar *node_host;
+  guint node_port;
+  /* Redis Cluster: the hash slot of the stream key, every node of the last
+   * slot map (NodeAddr, to find the cluster again after a failover) */
+  guint slot;
+  GArray *known_nodes;
+  /* a MOVED or ASK to follow at the next open () */
+  NodeAddr redirect;
+  gboolean redirect_ask;
+  gboolean redirected;
+  /* after ASK: every command is preceded by ASKING, whose +OK is dropped */
+  gboolean asking;
+  gboolean asking_reply_next;
+  /* Sentinel: NodeAddr of each sentinel */
+  GArray *sentinels;
 
   guint64 bytes_sent;
   guint64 bytes_received;
@@ -96,6 +135,8 @@ gst_redis_settings_init (GstRedisSettings * settings)
   settings->connect_timeout = GST_REDIS_DEFAULT_CONNECT_TIMEOUT;
   settings->timeout = GST_REDIS_DEFAULT_TIMEOUT;
   settings->reconnect_timeout = GST_REDIS_DEFAULT_RECONNECT_TIMEOUT;
+  settings->sentinels = g_strdup (GST_REDIS_DEFAULT_SENTINELS);
+  settings->master_name = g_strdup (GST_REDIS_DEFAULT_MASTER_NAME);
 }
 
 void
@@ -110,6 +151,8 @@ gst_redis_settings_clear (GstRedisSettings * settings)
     g_clear_pointer (&settings->password, g_free);
   }
   g_clear_pointer (&settings->stream, g_free);
+  g_clear_pointer (&settings->sentinels, g_free);
+  g_clear_pointer (&settings->master_name, g_free);
 }
 
 void
@@ -122,6 +165,8 @@ gst_redis_settings_copy (GstRedisSettings * dest, const GstRedisSettings * src)
   dest->username = g_strdup (src->username);
   dest->password = g_strdup (src->password);
   dest->stream = g_strdup (src->stream);
+  dest->sentinels = g_strdup (src->sentinels);
+  dest->master_name = g_strdup (src->master_name);
 }
 
 void
@@ -175,6 +220,16 @@ gst_redis_settings_install_properties (GObjectClass * klass)
           "was lost, with a warning, before it becomes an error; 0 makes a "
           "lost connection an error at once", 0, G_MAXINT,
           GST_REDIS_DEFAULT_RECONNECT_TIMEOUT, flags));
+  g_object_class_install_property (klass, GST_REDIS_PROP_SENTINELS,
+      g_param_spec_string ("sentinels", "Sentinels",
+          "Comma-separated host:port list of Redis Sentinels to ask for the "
+          "address of master-name; when set, host and port are not used",
+          GST_REDIS_DEFAULT_SENTINELS, flags));
+  g_object_class_install_property (klass, GST_REDIS_PROP_MASTER_NAME,
+      g_param_spec_string ("master-name", "Master Name",
+          "Name of the master the sentinels monitor (sentinel monitor "
+          "<name> ...); needed with sentinels", GST_REDIS_DEFAULT_MASTER_NAME,
+          flags));
 }
 
 static void
@@ -224,6 +279,12 @@ gst_redis_settings_set_property (GstRedisSettings * settings,
     case GST_REDIS_PROP_RECONNECT_TIMEOUT:
       settings->reconnect_timeout = g_value_get_uint (value);
       break;
+    case GST_REDIS_PROP_SENTINELS:
+      replace_string (&settings->sentinels, value);
+      break;
+    case GST_REDIS_PROP_MASTER_NAME:
+      replace_string (&settings->master_name, value);
+      break;
     default:
       handled = FALSE;
       break;
@@ -268,6 +329,12 @@ gst_redis_settings_get_property (GstRedisSettings * settings,
     case GST_REDIS_PROP_RECONNECT_TIMEOUT:
       g_value_set_uint (value, settings->reconnect_timeout);
       break;
+    case GST_REDIS_PROP_SENTINELS:
+      g_value_set_string (value, settings->sentinels);
+      break;
+    case GST_REDIS_PROP_MASTER_NAME:
+      g_value_set_string (value, settings->master_name);
+      break;
     default:
       handled = FALSE;
       break;
@@ -295,10 +362,113 @@ name_is_valid (const gchar * name)
   return TRUE;
 }
 
+/* Splits "host:port" (or "[v6]:port") into its parts; a missing port is
+ * @default_port. */
+static gboolean
+parse_host_port (const gchar * text, guint default_port, gchar ** host,
+    guint * port)
+{
+  const gchar *colon;
+  guint64 p = default_port;
+  gchar *end = NULL;
+
+  text = text + strspn (text, " \t");
+  if (*text == '[') {
+    const gchar *close = strchr (text, ']');
+
+    if (close == NULL || close == text + 1)
+      return FALSE;
+    *host = g_strndup (text + 1, close - text - 1);
+    colon = close[1] == ':' ? close + 1 : NULL;
+    if (close[1] != '\0' && colon == NULL)
+      goto bad;
+  } else {
+    colon = strrchr (text, ':');
+    *host = colon ? g_strndup (text, colon - text) : g_strdup (text);
+    g_strstrip (*host);
+  }
+  if (colon) {
+    p = g_ascii_strtoull (colon + 1, &end, 10);
+    while (end && g_ascii_isspace (*end))
+      end++;
+    if (end == colon + 1 || (end && *end != '\0') || p == 0 || p > 65535)
+      goto bad;
+  }
+  if (!name_is_valid (*host))
+    goto bad;
+  *port = (guint) p;
+  return TRUE;
+
+bad:
+  g_clear_pointer (host, g_free);
+  return FALSE;
+}
+
+static void
+node_addr_clear (NodeAddr * addr)
+{
+  g_clear_pointer (&addr->host, g_free);
+}
+
+/* The sentinels property as an array of NodeAddr; NULL when one entry is
+ * not a host:port. */
+static GArray *
+parse_sentinels (const gchar * list)
+{
+  GArray *addrs = g_array_new (FALSE, TRUE, sizeof (NodeAddr));
+  gchar **parts = g_strsplit (list, ",", -1);
+  guint i;
+
+  g_array_set_clear_func (addrs, (GDestroyNotify) node_addr_clear);
+  for (i = 0; parts[i]; i++) {
+    NodeAddr addr = { NULL, 0 };
+
+    if (g_strstrip (parts[i])[0] == '\0')
+      continue;
+    if (!parse_host_port (parts[i], 26379, &addr.host, &addr.port)) {
+      g_array_unref (addrs);
+      addrs = NULL;
+      break;
+    }
+    g_array_append_val (addrs, addr);
+  }
+  g_strfreev (parts);
+  if (addrs && addrs->len == 0)
+    g_clear_pointer (&addrs, g_array_unref);
+  return addrs;
+}
+
+static gboolean
+settings_use_sentinels (const GstRedisSettings * s)
+{
+  return s->sentinels && *s->sentinels;
+}
+
 gboolean
 gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
 {
-  if (s->socket_path && *s->socket_path) {
+  if (settings_use_sentinels (s)) {
+    GArray *addrs = parse_sentinels (s->sentinels);
+
+    if (addrs == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "The sentinels \"%s\" are not a comma-separated list of host:port",
+          s->sentinels);
+      return FALSE;
+    }
+    g_array_unref (addrs);
+    if (!name_is_valid (s->master_name)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "sentinels are set but master-name is not; set it to the name the "
+          "sentinels monitor (sentinel monitor <name> ...)");
+      return FALSE;
+    }
+    if (s->socket_path && *s->socket_path) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "socket-path and sentinels cannot be used together");
+      return FALSE;
+    }
+  } else if (s->socket_path && *s->socket_path) {
     if (strlen (s->socket_path) > MAX_SOCKET_PATH) {
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
           "The socket-path \"%s\" is longer than %d bytes, the limit of a "
@@ -334,6 +504,9 @@ gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
 gchar *
 gst_redis_settings_describe (const GstRedisSettings * s)
 {
+  if (settings_use_sentinels (s))
+    return g_strdup_printf ("master \"%s\" of sentinels %s db %u",
+        s->master_name ? s->master_name : "", s->sentinels, s->db);
   if (s->socket_path && *s->socket_path)
     return g_strdup_printf ("unix:%s db %u", s->socket_path, s->db);
   if (strchr (s->host, ':'))
@@ -571,6 +744,49 @@ gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data, gsize len)
 
 /* Connection */
 
+/* The description used in messages ("Redis at %s"): the node in use, and
+ * what it is to us. */
+static void
+connection_describe_node (GstRedisConnection * conn)
+{
+  const GstRedisSettings *s = &conn->settings;
+  gchar *node;
+
+  g_free (conn->description);
+  if (conn->node_host == NULL) {
+    conn->description = gst_redis_settings_describe (s);
+    return;
+  }
+  node = strchr (conn->node_host, ':') ?
+      g_strdup_printf ("[%s]:%u", conn->node_host, conn->node_port) :
+      g_strdup_printf ("%s:%u", conn->node_host, conn->node_port);
+  switch (conn->mode) {
+    case MODE_CLUSTER:
+      conn->description = g_strdup_printf ("%s (cluster node of slot %u)",
+          node, conn->slot);
+      break;
+    case MODE_SENTINEL:
+      conn->description = g_strdup_printf ("%s (master \"%s\") db %u", node,
+          s->master_name, s->db);
+      break;
+    default:
+      conn->description = g_strdup_printf ("%s db %u", node, s->db);
+      break;
+  }
+  g_free (node);
+}
+
+static void
+connection_set_node (GstRedisConnection * conn, const gchar * host, guint port)
+{
+  if (host != conn->node_host) {
+    g_free (conn->node_host);
+    conn->node_host = g_strdup (host);
+  }
+  conn->node_port = port;
+  connection_describe_node (conn);
+}
+
 GstRedisConnection *
 gst_redis_connection_new (const GstRedisSettings * settings)
 {
@@ -581,7 +797,19 @@ gst_redis_connection_new (const GstRedisSettings * settings)
   conn = g_new0 (GstRedisConnection, 1);
   gst_redis_settings_init (&conn->settings);
   gst_redis_settings_copy (&conn->settings, settings);
-  conn->description = gst_redis_settings_describe (settings);
+  conn->known_nodes = g_array_new (FALSE, TRUE, sizeof (NodeAddr));
+  g_array_set_clear_func (conn->known_nodes, (GDestroyNotify) node_addr_clear);
+  if (settings_use_sentinels (settings)) {
+    conn->mode = MODE_SENTINEL;
+    conn->sentinels = parse_sentinels (settings->sentinels);
+  }
+  conn->slot = gst_redis_key_hash_slot (settings->stream ? settings->stream :
+      "", settings->stream ? strlen (settings->stream) : 0);
+  if (!settings_use_sentinels (settings) && !(settings->socket_path
+          && *settings->socket_path))
+    connection_set_node (conn, settings->host, settings->port);
+  else
+    connection_describe_node (conn);
   return conn;
 }
 
@@ -593,6 +821,10 @@ gst_redis_connection_free (GstRedisConnection * conn)
   gst_redis_connection_close (conn);
   gst_redis_settings_clear (&conn->settings);
   g_free (conn->description);
+  g_free (conn->node_host);
+  g_array_unref (conn->known_nodes);
+  g_clear_pointer (&conn->sentinels, g_array_unref);
+  node_addr_clear (&conn->redirect);
   g_free (conn);
 }
 
@@ -606,6 +838,16 @@ gboolean
 gst_redis_connection_is_open (GstRedisConnection * conn)
 {
   return conn->socket != NULL;
+}
+
+/* TRUE when the connection was closed because Redis sent the last command
+ * elsewhere: MOVED or ASK (Redis Cluster), or READONLY (a master that became
+ * a replica). The next gst_redis_connection_open () goes where it was sent,
+ * and the command can be sent again there at once. */
+gboolean
+gst_redis_connection_is_redirected (GstRedisConnection * conn)
+{
+  return conn->redirected;
 }
 
 guint
@@ -636,6 +878,40 @@ gst_redis_connection_close (GstRedisConnection * conn)
   }
   g_clear_pointer (&conn->reader, redisReaderFree);
   conn->pending = 0;
+  conn->ready = FALSE;
+  conn->asking = FALSE;
+}
+
+/* Hash slots: CRC16-CCITT (XMODEM), as in the Redis Cluster specification,
+ * of the key or of the part between the first '{' and the next '}' when
+ * that part is not empty. */
+static guint16
+crc16_xmodem (const guchar * p, gsize len)
+{
+  guint16 crc = 0;
+  gint i;
+
+  while (len--) {
+    crc ^= (guint16) (*p++) << 8;
+    for (i = 0; i < 8; i++)
+      crc = (crc & 0x8000) ? (guint16) ((crc << 1) ^ 0x1021) : crc << 1;
+  }
+  return crc;
+}
+
+guint
+gst_redis_key_hash_slot (const gchar * key, gsize len)
+{
+  const gchar *open = memchr (key, '{', len);
+
+  if (open) {
+    const gchar *close = memchr (open + 1, '}', len - (open + 1 - key));
+
+    if (close && close > open + 1)
+      return crc16_xmodem ((const guchar *) open + 1, close - open - 1) %
+          CLUSTER_SLOTS;
+  }
+  return crc16_xmodem ((const guchar *) key, len) % CLUSTER_SLOTS;
 }
 
 /* Waits for @condition until @deadline (monotonic, us). */
@@ -733,6 +1009,10 @@ send_vectors (GstRedisConnection * conn, GOutputVector * vectors,
   return TRUE;
 }
 
+/* Sent before each command after an ASK redirection: the importing node
+ * serves the one next command for the slot it is importing. */
+static const gchar asking_command[] = "*1\r\n$6\r\nASKING\r\n";
+
 gboolean
 gst_redis_connection_send (GstRedisConnection * conn, GstRedisCommand * cmd,
     GCancellable * cancellable, GError ** error)
@@ -740,8 +1020,8 @@ gst_redis_connection_send (GstRedisConnection * conn, GstRedisCommand * cmd,
   GOutputVector stack_vectors[16];
   GOutputVector *vectors = stack_vectors;
   gchar head[32];
-  guint i, n_vectors = cmd->segments->len + 1;
-  gsize total;
+  guint i, first, n_vectors = cmd->segments->len + 1;
+  gsize total = 0;
   gboolean ret;
 
   if (conn->socket == NULL) {
@@ -750,18 +1030,25 @@ gst_redis_connection_send (GstRedisConnection * conn, GstRedisCommand * cmd,
     return FALSE;
   }
 
+  first = conn->asking ? 1 : 0;
+  n_vectors += first;
   if (n_vectors > G_N_ELEMENTS (stack_vectors))
     vectors = g_new (GOutputVector, n_vectors);
 
-  vectors[0].buffer = head;
-  vectors[0].size = g_snprintf (head, sizeof (head), "*%u\r\n", cmd->argc);
-  total = vectors[0].size;
+  if (conn->asking) {
+    vectors[0].buffer = asking_command;
+    vectors[0].size = sizeof (asking_command) - 1;
+    total += vectors[0].size;
+  }
+  vectors[first].buffer = head;
+  vectors[first].size = g_snprintf (head, sizeof (head), "*%u\r\n", cmd->argc);
+  total += vectors[first].size;
   for (i = 0; i < cmd->segments->len; i++) {
     const Segment *seg = &g_array_index (cmd->segments, Segment, i);
 
-    vectors[i + 1].buffer = seg->ref ? seg->ref : cmd->bytes->data +
-        seg->offset;
-    vectors[i + 1].size = seg->len;
+    vectors[first + i + 1].buffer = seg->ref ? seg->ref :
+        cmd->bytes->data + seg->offset;
+    vectors[first + i + 1].size = seg->len;
     total += seg->len;
   }
 
@@ -772,6 +1059,94 @@ gst_redis_connection_send (GstRedisConnection * conn, GstRedisCommand * cmd,
   if (vectors != stack_vectors)
     g_free (vectors);
   return ret;
+}
+
+/* Error replies that mean "not here" or "not now" rather than "no": the
+ * command went to a node that does not serve the stream (any more), or the
+ * node cannot serve it at the moment. The connection is closed as if it had
+ * been lost, so that the element reconnects (open () goes where Redis
+ * pointed); MOVED, ASK and READONLY also mark it redirected, so that a
+ * command can be sent again at once. Returns TRUE (with @error set) when
+ * @reply was one of these. */
+static gboolean
+connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
+    GError ** error)
+{
+  static const gchar *const transient[] = {
+    "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "UNBLOCKED",
+  };
+  const gchar *stream = conn->settings.stream;
+  guint i;
+
+  if (reply->type != REDIS_REPLY_ERROR || reply->str == NULL)
+    return FALSE;
+
+  if (g_str_has_prefix (reply->str, "MOVED ") ||
+      g_str_has_prefix (reply->str, "ASK ")) {
+    gboolean ask = reply->str[0] == 'A';
+    gchar **parts = g_strsplit (reply->str, " ", 4);
+    gchar *host = NULL;
+    guint port = 0;
+
+    /* "MOVED <slot> <host>:<port>"; an empty host is the node itself */
+    if (g_strv_length (parts) >= 3) {
+      if (parts[2][0] == ':') {
+        guint64 p = g_ascii_strtoull (parts[2] + 1, NULL, 10);
+
+        if (p > 0 && p <= 65535 && conn->node_host) {
+          host = g_strdup (conn->node_host);
+          port = (guint) p;
+        }
+      } else if (parse_host_port (parts[2], 0, &host, &port) && port == 0) {
+        g_clear_pointer (&host, g_free);
+      }
+    }
+    if (host == NULL) {
+      GST_WARNING ("%s: cannot follow \"%s\"", conn->description, reply->str);
+      g_strfreev (parts);
+      return FALSE;
+    }
+    GST_INFO ("%s: stream \"%s\" (slot %s) %s %s:%u", conn->description,
+        stream, parts[1], ask ? "is being migrated, asked to go to" :
+        "moved to", host, port);
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Redis at %s redirected stream \"%s\" to %s:%u (%s); reconnecting "
+        "there", conn->description, stream, host, port, ask ? "ASK" : "MOVED");
+    node_addr_clear (&conn->redirect);
+    conn->redirect.host = host;
+    conn->redirect.port = port;
+    conn->redirect_ask = ask;
+    conn->redirected = TRUE;
+    if (conn->mode != MODE_SENTINEL)
+      conn->mode = MODE_CLUSTER;
+    g_strfreev (parts);
+    gst_redis_connection_close (conn);
+    return TRUE;
+  }
+
+  if (g_str_has_prefix (reply->str, "READONLY")) {
+    GST_INFO ("%s is a read-only replica now: %s", conn->description,
+        reply->str);
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Redis at %s became a read-only replica (%s); looking for the "
+        "master again", conn->description, reply->str);
+    conn->redirected = TRUE;
+    gst_redis_connection_close (conn);
+    return TRUE;
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (transient); i++) {
+    if (g_str_has_prefix (reply->str, transient[i])) {
+      GST_INFO ("%s cannot serve stream \"%s\" now: %s", conn->description,
+          stream, reply->str);
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+          "Redis at %s cannot serve stream \"%s\" right now (%s); "
+          "reconnecting", conn->description, stream, reply->str);
+      gst_redis_connection_close (conn);
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 redisReply *
@@ -801,8 +1176,21 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
       return NULL;
     }
     if (reply) {
+      if (conn->asking) {
+        /* replies alternate: ASKING's +OK, then the command's */
+        if (conn->asking_reply_next) {
+          conn->asking_reply_next = FALSE;
+          freeReplyObject (reply);
+          continue;
+        }
+        conn->asking_reply_next = TRUE;
+      }
       if (conn->pending > 0)
         conn->pending--;
+      if (conn->ready && connection_check_redirect (conn, reply, error)) {
+        freeReplyObject (reply);
+        return NULL;
+      }
       return reply;
     }
 
@@ -847,22 +1235,44 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
   }
 }
 
+/* One command and its reply. A redirection (MOVED, ASK, READONLY) is
+ * followed here, by reconnecting and sending the command again: nothing
+ * else is in flight on the connection at that point, so this is safe. */
 redisReply *
 gst_redis_connection_call_command (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error)
 {
-  /* Replies still owed to earlier commands come first. */
-  while (conn->pending > 0) {
-    redisReply *stale = gst_redis_connection_read_reply (conn, 0,
-        cancellable, error);
+  guint redirects = 0;
 
-    if (stale == NULL)
-      return NULL;
-    freeReplyObject (stale);
-  }
-  if (!gst_redis_connection_send (conn, cmd, cancellable, error))
+  for (;;) {
+    redisReply *reply = NULL;
+    GError *err = NULL;
+
+    /* Replies still owed to earlier commands come first. */
+    while (conn->pending > 0) {
+      redisReply *stale = gst_redis_connection_read_reply (conn, 0,
+          cancellable, &err);
+
+      if (stale == NULL)
+        break;
+      freeReplyObject (stale);
+    }
+    if (err == NULL && gst_redis_connection_send (conn, cmd, cancellable, &err))
+      reply = gst_redis_connection_read_reply (conn, 0, cancellable, &err);
+    if (reply)
+      return reply;
+
+    if (conn->redirected && !error_is_cancelled (err) &&
+        redirects++ < MAX_REDIRECTS) {
+      GST_DEBUG ("following: %s", err->message);
+      g_clear_error (&err);
+      if (!gst_redis_connection_open (conn, cancellable, error))
+        return NULL;
+      continue;
+    }
+    g_propagate_error (error, err);
     return NULL;
-  return gst_redis_connection_read_reply (conn, 0, cancellable, error);
+  }
 }
 
 redisReply *
@@ -1009,20 +1419,28 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
   return TRUE;
 }
 
-gboolean
-gst_redis_connection_open (GstRedisConnection * conn,
-    GCancellable * cancellable, GError ** error)
+/* Every reply while opening shares the connect deadline. */
+static void
+connection_use_deadline (GstRedisConnection * conn, gint64 deadline)
+{
+  conn->settings.timeout = MAX (1,
+      (deadline - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND);
+}
+
+/* Connects to @host:@port (or the socket path when @host is NULL), without
+ * a handshake. */
+static gboolean
+connection_connect (GstRedisConnection * conn, const gchar * host, guint port,
+    gint64 deadline, GCancellable * cancellable, GError ** error)
 {
   const GstRedisSettings *s = &conn->settings;
-  gint64 deadline = g_get_monotonic_time () +
-      (gint64) s->connect_timeout * G_TIME_SPAN_MILLISECOND;
   GError *err = NULL;
-  guint saved_timeout;
-  gboolean ok;
 
   gst_redis_connection_close (conn);
+  if (host)
+    connection_set_node (conn, host, port);
 
-  if (s->socket_path && *s->socket_path) {
+  if (host == NULL) {
     GSocketAddress *addr = g_unix_socket_address_new (s->socket_path);
 
     conn->socket = connect_address (addr, deadline, cancellable, &err);
@@ -1031,11 +1449,10 @@ gst_redis_connection_open (GstRedisConnection * conn,
     GResolver *resolver = g_resolver_get_default ();
     GList *addresses, *l;
 
-    addresses = g_resolver_lookup_by_name (resolver, s->host, cancellable,
-        &err);
+    addresses = g_resolver_lookup_by_name (resolver, host, cancellable, &err);
     g_object_unref (resolver);
     for (l = addresses; l && conn->socket == NULL; l = l->next) {
-      GSocketAddress *addr = g_inet_socket_address_new (l->data, s->port);
+      GSocketAddress *addr = g_inet_socket_address_new (l->data, port);
 
       g_clear_error (&err);
       conn->socket = connect_address (addr, deadline, cancellable, &err);
@@ -1062,18 +1479,405 @@ gst_redis_connection_open (GstRedisConnection * conn,
    * each frame and growing it again for the next one. */
   conn->reader->maxbuf = 0;
   conn->pending = 0;
+  return TRUE;
+}
 
-  /* The handshake shares the connect deadline. */
-  saved_timeout = conn->settings.timeout;
-  conn->settings.timeout = MAX (1,
-      (deadline - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND);
-  ok = connection_authenticate (conn, cancellable, error);
+/* Connects to one node and logs in (AUTH, PING, SELECT). */
+static gboolean
+connection_open_node (GstRedisConnection * conn, const gchar * host,
+    guint port, gint64 deadline, GCancellable * cancellable, GError ** error)
+{
+  if (!connection_connect (conn, host, port, deadline, cancellable, error))
+    return FALSE;
+  connection_use_deadline (conn, deadline);
+  if (!connection_authenticate (conn, cancellable, error)) {
+    gst_redis_connection_close (conn);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+node_addr_equal (const NodeAddr * a, const gchar * host, guint port)
+{
+  return a->port == port && g_strcmp0 (a->host, host) == 0;
+}
+
+static void
+node_list_add (GArray * list, const gchar * host, guint port)
+{
+  NodeAddr addr;
+  guint i;
+
+  for (i = 0; i < list->len; i++) {
+    if (node_addr_equal (&g_array_index (list, NodeAddr, i), host, port))
+      return;
+  }
+  addr.host = g_strdup (host);
+  addr.port = port;
+  g_array_append_val (list, addr);
+}
+
+/* A node of a CLUSTER SLOTS range: [host, port, id, ...]; an empty host
+ * (or "?") is the node that answered. */
+static gboolean
+slots_node (GstRedisConnection * conn, const redisReply * node,
+    const gchar ** host, guint * port)
+{
+  if (node->type != REDIS_REPLY_ARRAY || node->elements < 2 ||
+      node->element[0]->type != REDIS_REPLY_STRING ||
+      node->element[1]->type != REDIS_REPLY_INTEGER ||
+      node->element[1]->integer <= 0 || node->element[1]->integer > 65535)
+    return FALSE;
+  *host = node->element[0]->str;
+  if (**host == '\0' || g_str_equal (*host, "?"))
+    *host = conn->node_host;
+  *port = (guint) node->element[1]->integer;
+  return TRUE;
+}
+
+typedef enum
+{
+  DISCOVER_STANDALONE,
+  DISCOVER_OWNER,
+  DISCOVER_FAILED,
+} DiscoverResult;
+
+/* Asks the node just connected for the cluster's slot map (CLUSTER SLOTS,
+ * which Redis 3 to 7 all answer). A server without cluster support answers
+ * "ERR This instance has cluster support disabled": a standalone server.
+ * Otherwise @owner is set to the master serving the stream's slot, and
+ * every node of the map is remembered, to find the cluster again when this
+ * one is gone. */
+static DiscoverResult
+connection_discover (GstRedisConnection * conn, NodeAddr * owner,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (redisReply) reply = NULL;
+  gsize i, j;
+
+  reply = gst_redis_connection_call (conn, cancellable, error, "CLUSTER",
+      "SLOTS", NULL);
+  if (reply == NULL)
+    return DISCOVER_FAILED;
+  if (reply->type == REDIS_REPLY_ERROR) {
+    if (g_str_has_prefix (reply->str, "NOPERM"))
+      GST_INFO ("%s: this user may not run CLUSTER SLOTS (%s); using the "
+          "node as it is, following MOVED and ASK if it is a cluster",
+          conn->description, reply->str);
+    else
+      GST_DEBUG ("%s is not a cluster node: %s", conn->description, reply->str);
+    return DISCOVER_STANDALONE;
+  }
+  if (reply->type != REDIS_REPLY_ARRAY) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+        "Redis at %s sent a CLUSTER SLOTS reply of unexpected shape",
+        conn->description);
+    gst_redis_connection_close (conn);
+    return DISCOVER_FAILED;
+  }
+
+  conn->mode = MODE_CLUSTER;
+  g_array_set_size (conn->known_nodes, 0);
+  node_addr_clear (owner);
+  for (i = 0; i < reply->elements; i++) {
+    const redisReply *range = reply->element[i];
+    const gchar *host;
+    guint port;
+
+    if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
+        range->element[0]->type != REDIS_REPLY_INTEGER ||
+        range->element[1]->type != REDIS_REPLY_INTEGER)
+      continue;
+    for (j = 2; j < range->elements; j++) {
+      if (slots_node (conn, range->element[j], &host, &port))
+        node_list_add (conn->known_nodes, host, port);
+    }
+    if (owner->host == NULL && range->element[0]->integer <= conn->slot &&
+        conn->slot <= range->element[1]->integer &&
+        slots_node (conn, range->element[2], &host, &port)) {
+      owner->host = g_strdup (host);
+      owner->port = port;
+    }
+  }
+  if (owner->host == NULL) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+        "No node of the Redis Cluster at %s serves slot %u of stream \"%s\" "
+        "(CLUSTERDOWN); assign the slot or wait for the failover",
+        conn->description, conn->slot, conn->settings.stream);
+    gst_redis_connection_close (conn);
+    return DISCOVER_FAILED;
+  }
+  return DISCOVER_OWNER;
+}
+
+/* A node that thinks the cluster is down answers CLUSTERDOWN to every
+ * command: not worth connecting to yet (a failover is on its way). */
+static gboolean
+connection_check_cluster_state (GstRedisConnection * conn,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (redisReply) reply = NULL;
+
+  reply = gst_redis_connection_call (conn, cancellable, error, "CLUSTER",
+      "INFO", NULL);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+    if (strstr (reply->str, "cluster_state:ok") == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+          "The Redis Cluster is down at %s (cluster_state is not ok); "
+          "waiting for it to recover", conn->description);
+      gst_redis_connection_close (conn);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Redis Cluster or standalone: asks the configured node, then every node of
+ * the last slot map (the configured one may be the master that died), for
+ * the slot map, and connects to the owner of the stream's slot. */
+static gboolean
+connection_open_discover (GstRedisConnection * conn, gint64 deadline,
+    GCancellable * cancellable, GError ** error)
+{
+  const GstRedisSettings *s = &conn->settings;
+  GArray *candidates = g_array_new (FALSE, TRUE, sizeof (NodeAddr));
+  NodeAddr owner = { NULL, 0 };
+  gchar *last_host = g_strdup (conn->node_host);
+  guint last_port = conn->node_port, i;
+  GError *err = NULL;
+  gboolean ok = FALSE;
+
+  g_array_set_clear_func (candidates, (GDestroyNotify) node_addr_clear);
+  node_list_add (candidates, s->host, s->port);
+  for (i = 0; i < conn->known_nodes->len; i++) {
+    NodeAddr *n = &g_array_index (conn->known_nodes, NodeAddr, i);
+
+    /* the node just lost goes last */
+    if (!node_addr_equal (n, last_host, last_port))
+      node_list_add (candidates, n->host, n->port);
+  }
+  if (conn->known_nodes->len > 0)
+    node_list_add (candidates, last_host, last_port);
+
+  for (i = 0; i < candidates->len && !ok; i++) {
+    NodeAddr *c = &g_array_index (candidates, NodeAddr, i);
+
+    g_clear_error (&err);
+    if (!connection_open_node (conn, c->host, c->port, deadline, cancellable,
+            &err)) {
+      if (error_is_cancelled (err))
+        break;
+      GST_DEBUG ("%s", err->message);
+      continue;
+    }
+    connection_use_deadline (conn, deadline);
+    switch (connection_discover (conn, &owner, cancellable, &err)) {
+      case DISCOVER_STANDALONE:
+        conn->mode = MODE_STANDALONE;
+        connection_describe_node (conn);
+        ok = TRUE;
+        break;
+      case DISCOVER_OWNER:
+        if (!node_addr_equal (&owner, conn->node_host, conn->node_port)) {
+          GST_INFO ("stream \"%s\" (slot %u) is served by %s:%u",
+              s->stream, conn->slot, owner.host, owner.port);
+          if (!connection_open_node (conn, owner.host, owner.port, deadline,
+                  cancellable, &err))
+            break;
+        } else {
+          connection_describe_node (conn);
+        }
+        connection_use_deadline (conn, deadline);
+        ok = connection_check_cluster_state (conn, cancellable, &err);
+        break;
+      case DISCOVER_FAILED:
+        break;
+    }
+    /* The slot map named an owner that cannot be reached (a master that
+     * died and is not replaced yet), or the cluster is down: asking other
+     * nodes would give the same answer. Wait for the next attempt. */
+    if (!ok && owner.host)
+      break;
+    if (!ok && err && error_is_cancelled (err))
+      break;
+  }
+
+  node_addr_clear (&owner);
+  g_free (last_host);
+  g_array_unref (candidates);
+  if (!ok)
+    g_propagate_error (error, err);
+  else
+    g_clear_error (&err);
+  return ok;
+}
+
+/* Redis Sentinel: each sentinel in turn is asked where the master is
+ * (SENTINEL get-master-addr-by-name), until one names a node that is
+ * reachable and says it is a master (ROLE). Sentinels are asked without
+ * authentication. */
+static gboolean
+connection_open_sentinel (GstRedisConnection * conn, gint64 deadline,
+    GCancellable * cancellable, GError ** error)
+{
+  const GstRedisSettings *s = &conn->settings;
+  GArray *tried = g_array_new (FALSE, TRUE, sizeof (NodeAddr));
+  GError *err = NULL;
+  gboolean ok = FALSE;
+  guint i;
+
+  g_array_set_clear_func (tried, (GDestroyNotify) node_addr_clear);
+  for (i = 0; i < conn->sentinels->len && !ok; i++) {
+    NodeAddr *sentinel = &g_array_index (conn->sentinels, NodeAddr, i);
+    g_autoptr (redisReply) reply = NULL;
+    gchar *host = NULL;
+    guint64 port;
+
+    g_clear_error (&err);
+    conn->mode = MODE_STANDALONE;
+    if (!connection_connect (conn, sentinel->host, sentinel->port, deadline,
+            cancellable, &err)) {
+      conn->mode = MODE_SENTINEL;
+      if (error_is_cancelled (err))
+        break;
+      GST_DEBUG ("sentinel: %s", err->message);
+      continue;
+    }
+    connection_use_deadline (conn, deadline);
+    reply = gst_redis_connection_call (conn, cancellable, &err, "SENTINEL",
+        "get-master-addr-by-name", s->master_name, NULL);
+    gst_redis_connection_close (conn);
+    conn->mode = MODE_SENTINEL;
+    if (reply == NULL) {
+      if (error_is_cancelled (err))
+        break;
+      continue;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+      g_set_error (&err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+          "The sentinel at %s:%u does not know a master named \"%s\" (%s)",
+          sentinel->host, sentinel->port, s->master_name,
+          reply->type == REDIS_REPLY_ERROR ? reply->str : "no address");
+      GST_DEBUG ("%s", err->message);
+      continue;
+    }
+    port = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
+    host = reply->element[0]->str;
+    if (port == 0 || port > 65535)
+      continue;
+    if (tried->len > 0 && node_addr_equal (&g_array_index (tried, NodeAddr,
+                tried->len - 1), host, port))
+      continue;
+    node_list_add (tried, host, port);
+
+    if (!connection_open_node (conn, host, port, deadline, cancellable, &err)) {
+      if (error_is_cancelled (err))
+        break;
+      continue;
+    }
+    g_clear_pointer (&reply, freeReplyObject);
+    connection_use_deadline (conn, deadline);
+    reply = gst_redis_connection_call (conn, cancellable, &err, "ROLE", NULL);
+    if (reply == NULL)
+      continue;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->type == REDIS_REPLY_STRING &&
+        !g_str_equal (reply->element[0]->str, "master")) {
+      g_set_error (&err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+          "Redis at %s, named master by the sentinel at %s:%u, is a %s "
+          "(failover in progress?)", conn->description, sentinel->host,
+          sentinel->port, reply->element[0]->str);
+      gst_redis_connection_close (conn);
+      continue;
+    }
+    /* ROLE refused (NOPERM): trust the sentinel */
+    GST_INFO ("sentinel %s:%u: master \"%s\" is at %s", sentinel->host,
+        sentinel->port, s->master_name, conn->description);
+    ok = TRUE;
+  }
+
+  g_array_unref (tried);
+  if (ok) {
+    g_clear_error (&err);
+    return TRUE;
+  }
+  if (err && error_is_cancelled (err)) {
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+      "Could not find the master \"%s\" through the sentinels %s: %s",
+      s->master_name, s->sentinels, err ? err->message : "no answer");
+  g_clear_error (&err);
+  g_clear_pointer (&conn->node_host, g_free);
+  connection_describe_node (conn);
+  return FALSE;
+}
+
+/* Opens the connection: to the configured server; in a Redis Cluster to the
+ * node serving the stream's slot (or where the last MOVED or ASK pointed);
+ * with sentinels to the master they name. Called again after the
+ * connection was lost, it finds the server again the same way, so a
+ * failover is followed. */
+gboolean
+gst_redis_connection_open (GstRedisConnection * conn,
+    GCancellable * cancellable, GError ** error)
+{
+  const GstRedisSettings *s = &conn->settings;
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) s->connect_timeout * G_TIME_SPAN_MILLISECOND;
+  guint saved_timeout = conn->settings.timeout;
+  GError *err = NULL;
+  gboolean ok;
+
+  gst_redis_connection_close (conn);
+  conn->redirected = FALSE;
+
+  if (conn->mode == MODE_SENTINEL) {
+    ok = connection_open_sentinel (conn, deadline, cancellable, error);
+  } else if (s->socket_path && *s->socket_path) {
+    /* A unix socket is a standalone server: redirections name TCP nodes */
+    ok = connection_open_node (conn, NULL, 0, deadline, cancellable, error);
+  } else if (conn->redirect.host) {
+    NodeAddr target = conn->redirect;
+    gboolean ask = conn->redirect_ask;
+
+    conn->redirect.host = NULL;
+    ok = connection_open_node (conn, target.host, target.port, deadline,
+        cancellable, &err);
+    if (ok) {
+      /* ASK: this node serves the stream while its slot migrates here; each
+       * command needs ASKING until the migration ends. */
+      conn->asking = ask;
+      conn->asking_reply_next = TRUE;
+      GST_INFO ("followed %s to %s", ask ? "ASK" : "MOVED", conn->description);
+    } else if (!error_is_cancelled (err)) {
+      GST_INFO ("could not follow the redirection (%s); asking the cluster",
+          err->message);
+      g_clear_error (&err);
+      ok = connection_open_discover (conn, deadline, cancellable, error);
+    }
+    if (err)
+      g_propagate_error (error, err);
+    node_addr_clear (&target);
+  } else {
+    ok = connection_open_discover (conn, deadline, cancellable, error);
+  }
+
   conn->settings.timeout = saved_timeout;
   if (!ok) {
     gst_redis_connection_close (conn);
     return FALSE;
   }
-
+  conn->ready = TRUE;
   GST_INFO ("connected to Redis at %s", conn->description);
   return TRUE;
 }

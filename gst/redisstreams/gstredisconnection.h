@@ -39,6 +39,8 @@ G_BEGIN_DECLS
 #define GST_REDIS_DEFAULT_CONNECT_TIMEOUT 5000
 #define GST_REDIS_DEFAULT_TIMEOUT         5000
 #define GST_REDIS_DEFAULT_RECONNECT_TIMEOUT 30000
+#define GST_REDIS_DEFAULT_SENTINELS       NULL
+#define GST_REDIS_DEFAULT_MASTER_NAME     NULL
 
 enum
 {
@@ -53,6 +55,8 @@ enum
   GST_REDIS_PROP_CONNECT_TIMEOUT,
   GST_REDIS_PROP_TIMEOUT,
   GST_REDIS_PROP_RECONNECT_TIMEOUT,
+  GST_REDIS_PROP_SENTINELS,
+  GST_REDIS_PROP_MASTER_NAME,
   /* elements number their own properties from here */
   GST_REDIS_PROP_LAST
 };
@@ -69,6 +73,8 @@ typedef struct
   guint connect_timeout;        /* ms */
   guint timeout;                /* ms, for each reply */
   guint reconnect_timeout;      /* ms; 0: a lost connection is an error */
+  gchar *sentinels;             /* "host:port,host:port"; NULL: no Sentinel */
+  gchar *master_name;           /* the master the sentinels monitor */
 } GstRedisSettings;
 
 void gst_redis_settings_init (GstRedisSettings * settings);
@@ -147,6 +153,11 @@ gboolean gst_redis_connection_open (GstRedisConnection * conn,
 void gst_redis_connection_close (GstRedisConnection * conn);
 gboolean gst_redis_connection_is_open (GstRedisConnection * conn);
 const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
+gboolean gst_redis_connection_is_redirected (GstRedisConnection * conn);
+
+/* The Redis Cluster hash slot of a key: CRC16 of the key, or of its
+ * {hash tag}, modulo 16384. */
+guint gst_redis_key_hash_slot (const gchar * key, gsize len);
 
 gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);

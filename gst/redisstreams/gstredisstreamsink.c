@@ -47,9 +47,19 @@
  * - `maxlen`: every `XADD` trims the stream to about this many entries
  *   (`MAXLEN ~`), 1000 by default; 0 turns trimming off. Redis trims whole
  *   macro nodes, so the stream may hold slightly more.
- * - `compression`: `none`, `lz4` or `auto` (default: LZ4 for raw media,
- *   nothing for formats that are compressed already such as image/jpeg or
- *   video/x-h264). `lz4-acceleration` trades ratio for speed.
+ * - `compression`: `none`, `lz4` or `auto` (default). `auto` sends formats
+ *   that are compressed already (image/jpeg, video/x-h264, ...) as they
+ *   are, and compresses raw media with LZ4 only while it pays: a frame that
+ *   shrinks less than 1.5x makes the next 300 go uncompressed, then one is
+ *   tried again. A camera's raw frames shrink 1.05-1.25x and so go
+ *   uncompressed; synthetic pictures shrink 10x. `lz4-acceleration` trades
+ *   ratio for speed.
+ * - `sentinels` and `master-name`: find the master through Redis Sentinel
+ *   instead of `host`/`port`, and again after every failover. A Redis
+ *   Cluster needs no setting: point `host`/`port` at any node and the
+ *   element finds the node that owns the stream's hash slot, follows
+ *   `MOVED`/`ASK` redirections and, after a failover, the new owner
+ *   (docs/scaling.md).
  * - `connect-timeout`, `timeout`: how long connecting and each reply may
  *   take; a server that stops answering (a network cut) is detected by
  *   `timeout`.
@@ -589,6 +599,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   GCancellable *cancellable = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean sent = FALSE;
+  guint redirects = 0;
   gint acceleration;
   guint maxlen;
   guint64 seq;
@@ -672,6 +683,15 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     break;
 
   io_error:
+    /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
+     * knows where to go; send this frame again there. */
+    if (gst_redis_connection_is_redirected (self->conn) && redirects++ < 5) {
+      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", seq,
+          err->message);
+      g_clear_error (&err);
+      sent = FALSE;
+      continue;
+    }
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_propagate_error (error, err);
       ret = GST_FLOW_ERROR;

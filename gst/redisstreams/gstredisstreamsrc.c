@@ -50,7 +50,9 @@
  *
  * Properties: the connection properties shared with redisstreamsink
  * (`host`, `port`, `socket-path`, `username`, `password`, `db`, `stream`,
- * `connect-timeout`, `timeout`), `group`, `consumer`, `start-id`, `block`
+ * `connect-timeout`, `timeout`, `reconnect-timeout`, and `sentinels` with
+ * `master-name` for Redis Sentinel; a Redis Cluster is found by itself from
+ * any node, see docs/scaling.md), `group`, `consumer`, `start-id`, `block`
  * (milliseconds each XREADGROUP waits; the element stays interruptible at any
  * time), `count` (entries per read), `max-age` (milliseconds; entries whose
  * capture time is older are acknowledged and skipped, for displays that must
