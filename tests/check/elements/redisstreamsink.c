@@ -426,7 +426,8 @@ GST_START_TEST (test_acl_user)
           "ACL SETUSER cam on >campw ~cam:* +xadd +ping"));
 
   msg = redis_test_launch_until_error (&pipeline, 3000,
-      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 ! redisstreamsink "
+      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 filltype=zero ! "
+      "redisstreamsink "
       "port=%u username=cam password=campw stream=cam:1", server->port);
   fail_unless (msg == NULL);
   gst_element_set_state (pipeline, GST_STATE_NULL);
@@ -435,7 +436,8 @@ GST_START_TEST (test_acl_user)
 
   /* a key outside the user's pattern is refused by Redis: not authorized */
   msg = redis_test_launch_until_error (&pipeline, 10000,
-      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 ! redisstreamsink "
+      "fakesrc num-buffers=2 sizetype=fixed sizemax=8 filltype=zero ! "
+      "redisstreamsink "
       "port=%u username=cam password=campw stream=other", server->port);
   redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "other");
   gst_message_unref (msg);
