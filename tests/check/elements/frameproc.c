@@ -1490,6 +1490,7 @@ GST_START_TEST (test_unsupported_caps_refused)
     fail_unless_equals_int (gst_harness_push (h,
             gst_buffer_new_allocate (NULL, 32 * 32 * 2, NULL)),
         GST_FLOW_NOT_NEGOTIATED);
+    gst_caps_unref (caps);
     gst_object_unref (sink);
     gst_harness_teardown (h);
   }
