@@ -33,6 +33,7 @@
 
 #include "gstredisentry.h"
 
+#include <math.h>
 #include <string.h>
 #include <lz4frame.h>
 #include <json-glib/json-glib.h>
@@ -566,6 +567,189 @@ parse_flags (const GstRedisField * f, GstBufferFlags * out, GError ** error)
   return ok;
 }
 
+/* What gst_caps_from_string () must never see: it recurses once per nested
+ * bracket (a stack overflow at ~20000 levels), leaks memory on malformed
+ * lists, and raises a GLib critical for an invalid structure name or a
+ * (buffer) value that is not hex. The caps of an entry are fixed: one
+ * structure with a valid name, no lists ({}) and no ranges ([]), only
+ * arrays (<>), not nested, and type casts "(int)". Anything else
+ * is refused before parsing. */
+#define MAX_CAPS_LENGTH 4096
+#define MAX_CAPS_ARRAY_NESTING 1
+
+/* Type casts of plain values only: a cast to caps, a structure, a date or a
+ * tag list would make GStreamer parse a nested string. */
+static gboolean
+caps_type_is_plain (const gchar * type, gsize len)
+{
+  static const gchar *plain[] = { "int", "i", "uint", "u", "int64", "uint64",
+    "double", "d", "float", "f", "boolean", "bool", "b", "string", "str", "s",
+    "fraction", "buffer", "bitmask", "flagset", "date"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (plain); i++) {
+    if (strlen (plain[i]) == len && memcmp (plain[i], type, len) == 0)
+      return TRUE;
+  }
+  /* flagset subtypes such as GstVideoMultiviewFlagsSet, which decoders put
+   * into video caps: "0:ffffffff:/right-view-first/..." */
+  return len > 11 && memcmp (type, "Gst", 3) == 0 &&
+      memcmp (type + len - 8, "FlagsSet", 8) == 0;
+}
+
+/* A value starts at @i: not empty, and not the word NULL, which GStreamer
+ * reads as a NULL string that it then cannot write back. */
+static gboolean
+value_starts_well (const gchar * str, gsize len, gsize i)
+{
+  while (i < len && str[i] == ' ')
+    i++;
+  if (i == len || str[i] == ',' || str[i] == '>')
+    return FALSE;
+  return !(len - i >= 4 && memcmp (str + i, "NULL", 4) == 0 &&
+      (len - i == 4 || strchr (", >", str[i + 4])));
+}
+
+/* After a quoted string or an array, the next thing is a separator. */
+static gboolean
+value_ends_well (const gchar * str, gsize len, gsize i)
+{
+  while (i < len && str[i] == ' ')
+    i++;
+  return i == len || str[i] == ',' || str[i] == '>';
+}
+
+static gboolean
+caps_string_is_safe (const gchar * str, gsize len)
+{
+  guint arrays = 0;
+  gboolean quoted = FALSE;
+  const gchar *name_end;
+  gchar *name;
+  gboolean name_ok;
+  gsize i;
+
+  if (len == 0 || len > MAX_CAPS_LENGTH)
+    return FALSE;
+
+  /* the structure name: "video/x-raw" in "video/x-raw, width=..." */
+  name_end = str;
+  while (name_end < str + len && *name_end != ',' && *name_end != ';' &&
+      *name_end != '(' && !g_ascii_isspace (*name_end))
+    name_end++;
+  name = g_strndup (str, name_end - str);
+  name_ok = structure_name_is_valid (name) && g_strcmp0 (name, "ANY") != 0
+      && g_strcmp0 (name, "EMPTY") != 0 && g_strcmp0 (name, "NONE") != 0;
+  g_free (name);
+  if (!name_ok)
+    return FALSE;
+
+  for (i = 0; i < len; i++) {
+    gchar c = str[i];
+
+    if (c == '\0' || (guchar) c < 0x20)
+      return FALSE;
+    if (quoted) {
+      if (c == '\\' && i + 1 < len)
+        i++;
+      else if (c == '"' && !value_ends_well (str, len, i + 1))
+        return FALSE;
+      else if (c == '"')
+        quoted = FALSE;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        /* GStreamer reads "" as the integer 0 (a legacy rule), which does
+         * not survive a round trip */
+        if (i + 1 < len && str[i + 1] == '"')
+          return FALSE;
+        quoted = TRUE;
+        break;
+      case ';':                /* more than one structure */
+      case '{':                /* a list */
+      case '[':                /* a range */
+      case ']':
+      case '}':
+        return FALSE;
+      case '<':
+        if (++arrays > MAX_CAPS_ARRAY_NESTING ||
+            !value_starts_well (str, len, i + 1))
+          return FALSE;
+        break;
+      case '>':
+        if (arrays-- == 0 || !value_ends_well (str, len, i + 1))
+          return FALSE;
+        break;
+      case '(':{
+        /* a type cast: "(int)", "(fraction)", "(buffer)0a1b..." */
+        gsize j = i + 1;
+
+        while (j < len && (g_ascii_isalnum (str[j]) || str[j] == '_'
+                || str[j] == '-'))
+          j++;
+        if (j == i + 1 || j >= len || str[j] != ')' ||
+            !caps_type_is_plain (str + i + 1, j - i - 1))
+          return FALSE;
+        if (j - i - 1 == 6 && memcmp (str + i + 1, "buffer", 6) == 0) {
+          gsize k = j + 1, start;
+
+          /* a buffer value is pairs of hex digits, and nothing else */
+          while (k < len && str[k] == ' ')
+            k++;
+          start = k;
+          while (k < len && g_ascii_isxdigit (str[k]))
+            k++;
+          if (k == start || (k - start) % 2 != 0 ||
+              !value_ends_well (str, len, k))
+            return FALSE;
+        }
+        i = j;
+        break;
+      }
+      case ')':
+        return FALSE;
+      case ',':
+        if (arrays == 0) {
+          /* a field: "name=" */
+          gsize j = i + 1;
+
+          while (j < len && str[j] == ' ')
+            j++;
+          if (j == len || !g_ascii_isalpha (str[j]))
+            return FALSE;
+          while (j < len && (g_ascii_isalnum (str[j]) ||
+                  strchr ("_-.:+/", str[j])))
+            j++;
+          while (j < len && str[j] == ' ')
+            j++;
+          if (j == len || str[j] != '=' || !value_starts_well (str, len, j + 1))
+            return FALSE;
+          i = j;
+        } else if (!value_starts_well (str, len, i + 1)) {
+          return FALSE;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return arrays == 0 && !quoted;
+}
+
+/* NaN is not equal to itself: caps holding it never compare equal to their
+ * own copy, and downstream would renegotiate forever. */
+static gboolean
+caps_field_is_sane (GQuark field, const GValue * value, gpointer user_data)
+{
+  if (G_VALUE_HOLDS_DOUBLE (value))
+    return isfinite (g_value_get_double (value));
+  if (G_VALUE_HOLDS_FLOAT (value))
+    return isfinite (g_value_get_float (value));
+  return TRUE;
+}
+
 /* Parses the caps field, reusing the last caps when the string did not
  * change. The decoder's caps only change once the whole entry decoded
  * (commit_caps ()), so a bad entry cannot leave half-applied caps behind. */
@@ -582,13 +766,16 @@ parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
       && memcmp (dec->caps_str, f->value, f->value_len) == 0)
     return TRUE;
 
-  if (f->value_len == 0 || f->value_len > GST_REDIS_MAX_TEXT_FIELD
-      || memchr (f->value, '\0', f->value_len))
-    return bad_field (error, GST_REDIS_FIELD_CAPS, "is not a caps string");
+  if (!caps_string_is_safe (f->value, f->value_len))
+    return bad_field (error, GST_REDIS_FIELD_CAPS, "is not the caps string "
+        "of one fixed media type (at most 4096 bytes, no lists or ranges)");
 
   str = g_strndup (f->value, f->value_len);
   caps = gst_caps_from_string (str);
-  if (caps == NULL || !gst_caps_is_fixed (caps)) {
+  if (caps == NULL || gst_caps_is_any (caps) || gst_caps_is_empty (caps) ||
+      !gst_caps_is_fixed (caps) ||
+      !gst_structure_foreach (gst_caps_get_structure (caps, 0),
+          caps_field_is_sane, NULL)) {
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_BAD_FIELD,
         "field \"caps\" is not a fixed caps string: \"%.200s\"", str);
@@ -626,6 +813,26 @@ decompress_lz4 (GstRedisEntryDecoder * dec, const GstRedisField * data,
   if (dec->dctx == NULL) {
     g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
         "no LZ4 decompression context");
+    return FALSE;
+  }
+  if (size == 0) {
+    /* nothing to write to (out may be NULL): only an empty frame is valid */
+    LZ4F_frameInfo_t info;
+    size_t src_n = data->value_len;
+
+    LZ4F_resetDecompressionContext (dec->dctx);
+    if (!LZ4F_isError (LZ4F_getFrameInfo (dec->dctx, &info, src,
+                &src_n)) && info.contentSize == 0) {
+      size_t dst_n = 0, left = data->value_len - src_n, rest = left;
+      size_t ret = LZ4F_decompress (dec->dctx, NULL, &dst_n, src + src_n,
+          &rest, &opts);
+
+      if (ret == 0 && dst_n == 0 && rest == left)
+        return TRUE;
+    }
+    LZ4F_resetDecompressionContext (dec->dctx);
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_CORRUPT,
+        "LZ4 payload is not an empty frame, as its size 0 says");
     return FALSE;
   }
   LZ4F_resetDecompressionContext (dec->dctx);
@@ -697,8 +904,13 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     }
 
     if (slot == NULL) {
-      GST_LOG ("ignoring unknown field \"%.*s\"", (gint) MIN (field->name_len,
-              64), field->name);
+      if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
+        /* a copy: GStreamer's printf ignores the precision of %.*s */
+        gchar *name = g_strndup (field->name, MIN (field->name_len, 64));
+
+        GST_LOG ("ignoring unknown field \"%s\"", name);
+        g_free (name);
+      }
       continue;
     }
     if (*slot != NULL) {
@@ -858,11 +1070,20 @@ value_to_json (const GValue * v)
       json_node_set_int (node, (gint64) g_value_get_uint64 (v));
       break;
     case G_TYPE_FLOAT:
-      json_node_set_double (node, g_value_get_float (v));
+    case G_TYPE_DOUBLE:{
+      gdouble d = G_VALUE_TYPE (v) == G_TYPE_FLOAT ?
+          g_value_get_float (v) : g_value_get_double (v);
+
+      /* JSON has no inf or nan; and json-glib 1.6 writes a number with an
+       * exponent as invalid JSON ("1e-300.0"), so magnitudes that need one
+       * (below 1e-5, 1e17 and above) are rounded to 0 or left out. */
+      if (!isfinite (d) || fabs (d) >= 1e17) {
+        json_node_unref (node);
+        return NULL;
+      }
+      json_node_set_double (node, fabs (d) < 1e-5 ? 0.0 : d);
       break;
-    case G_TYPE_DOUBLE:
-      json_node_set_double (node, g_value_get_double (v));
-      break;
+    }
     case G_TYPE_STRING:
       json_node_set_string (node, g_value_get_string (v));
       break;
@@ -978,6 +1199,74 @@ json_member_to_gvalue (JsonNode * node, GValue * v)
   }
 }
 
+/* Limits of what a region may carry: every name becomes a GLib quark, which
+ * lives as long as the process, so names are few and short. */
+#define MAX_PARAMS_PER_REGION 8
+#define MAX_FIELDS_PER_PARAM 16
+#define MAX_NAME_LENGTH 64
+#define MAX_STRING_VALUE_LENGTH 256
+
+static gboolean
+text_is_valid (const gchar * text, gsize max)
+{
+  return text && strlen (text) <= max && g_utf8_validate (text, -1, NULL);
+}
+
+static gboolean
+params_are_valid (JsonNode * node)
+{
+  JsonObject *params;
+  GList *names, *l;
+  gboolean ok = TRUE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  params = json_node_get_object (node);
+  if (json_object_get_size (params) > MAX_PARAMS_PER_REGION)
+    return FALSE;
+  names = json_object_get_members (params);
+  for (l = names; l && ok; l = l->next) {
+    JsonNode *pnode = json_object_get_member (params, l->data);
+    GList *fields, *f;
+
+    if (strlen (l->data) > MAX_NAME_LENGTH ||
+        !structure_name_is_valid (l->data) || !JSON_NODE_HOLDS_OBJECT (pnode)
+        || json_object_get_size (json_node_get_object (pnode)) >
+        MAX_FIELDS_PER_PARAM) {
+      ok = FALSE;
+      break;
+    }
+    fields = json_object_get_members (json_node_get_object (pnode));
+    for (f = fields; f && ok; f = f->next) {
+      JsonNode *v = json_object_get_member (json_node_get_object (pnode),
+          f->data);
+
+      ok = strlen (f->data) <= MAX_NAME_LENGTH &&
+          structure_name_is_valid (f->data) && JSON_NODE_HOLDS_VALUE (v);
+      if (!ok)
+        break;
+      switch (json_node_get_value_type (v)) {
+        case G_TYPE_BOOLEAN:
+        case G_TYPE_INT64:
+          break;
+        case G_TYPE_DOUBLE:
+          ok = isfinite (json_node_get_double (v));
+          break;
+        case G_TYPE_STRING:
+          ok = text_is_valid (json_node_get_string (v),
+              MAX_STRING_VALUE_LENGTH);
+          break;
+        default:
+          ok = FALSE;
+          break;
+      }
+    }
+    g_list_free (fields);
+  }
+  g_list_free (names);
+  return ok;
+}
+
 static gboolean
 get_int_member (JsonObject * obj, const gchar * name, gint64 min, gint64 max,
     gint64 * out)
@@ -1042,8 +1331,8 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
   }
 
   n = rois ? json_array_get_length (rois) : 0;
-  if (n > 4096) {
-    bad_field (error, GST_REDIS_FIELD_META, "has more than 4096 regions");
+  if (n > 1024) {
+    bad_field (error, GST_REDIS_FIELD_META, "has more than 1024 regions");
     goto out;
   }
 
@@ -1067,8 +1356,10 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
         !get_int_member (obj, "w", 0, G_MAXUINT, &v) ||
         !get_int_member (obj, "h", 0, G_MAXUINT, &v))
       goto bad_roi;
+    if (!text_is_valid (json_object_get_string_member (obj, "type"), 64))
+      goto bad_roi;
     if (json_object_has_member (obj, "params") &&
-        !JSON_NODE_HOLDS_OBJECT (json_object_get_member (obj, "params")))
+        !params_are_valid (json_object_get_member (obj, "params")))
       goto bad_roi;
   }
 
@@ -1098,9 +1389,6 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
         GstStructure *s;
         GList *fnames, *fl;
 
-        if (!JSON_NODE_HOLDS_OBJECT (pnode) ||
-            !structure_name_is_valid (l->data))
-          continue;
         s = gst_structure_new_empty (l->data);
         fnames = json_object_get_members (json_node_get_object (pnode));
         for (fl = fnames; fl; fl = fl->next) {
@@ -1121,7 +1409,9 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
 
 bad_roi:
   bad_field (error, GST_REDIS_FIELD_META, "has a region that is not "
-      "{\"type\": string, \"x\", \"y\", \"w\", \"h\": non-negative integers}");
+      "{\"type\": string, \"x\", \"y\", \"w\", \"h\": non-negative "
+      "integers, \"params\": {name: {field: number, string or boolean}}} "
+      "within the documented limits");
 out:
   g_object_unref (parser);
   return ok;
