@@ -44,6 +44,11 @@
  *   server and how to log in (an ACL user with `username`). The password is
  *   write-only and never appears in any log or message.
  * - `stream`: the stream key, `video-frames` by default.
+ * - `retention`: when set (milliseconds), every `XADD` trims instead the
+ *   entries older than that (`MINID ~`, from the entry ids' millisecond
+ *   part), so Redis holds a time window whatever the frame rate; `maxlen`
+ *   is then not used. Raw 1080p I420 is 3.1 MB a frame: `maxlen` 1000 is
+ *   3 GB of Redis memory, a `retention` of 2000 at 30 fps about 190 MB.
  * - `maxlen`: every `XADD` trims the stream to about this many entries
  *   (`MAXLEN ~`), 1000 by default; 0 turns trimming off. Redis trims whole
  *   macro nodes, so the stream may hold slightly more.
@@ -167,6 +172,7 @@ gst_redis_disconnect_policy_get_type (void)
 enum
 {
   PROP_MAXLEN = GST_REDIS_PROP_LAST,
+  PROP_RETENTION,
   PROP_COMPRESSION,
   PROP_LZ4_ACCELERATION,
   PROP_ON_DISCONNECT,
@@ -181,6 +187,7 @@ struct _GstRedisStreamSink
   /* properties, under the object lock */
   GstRedisSettings settings;
   guint maxlen;
+  guint retention;
   GstRedisCompression compression;
   gint lz4_acceleration;
   GstRedisDisconnectPolicy on_disconnect;
@@ -252,6 +259,12 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           "Trim the stream to about this many entries on every XADD "
           "(MAXLEN ~); 0 keeps every entry", 0, G_MAXUINT, DEFAULT_MAXLEN,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_RETENTION,
+      g_param_spec_uint ("retention", "Retention",
+          "Trim entries older than this many milliseconds on every XADD "
+          "(MINID ~) instead of by count; 0 trims by maxlen", 0, G_MAXINT,
+          0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
@@ -373,6 +386,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAXLEN:
       self->maxlen = g_value_get_uint (value);
       break;
+    case PROP_RETENTION:
+      self->retention = g_value_get_uint (value);
+      break;
     case PROP_COMPRESSION:
       self->compression = g_value_get_enum (value);
       break;
@@ -405,6 +421,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
     case PROP_MAXLEN:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->maxlen);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RETENTION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->retention);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_COMPRESSION:
@@ -601,7 +622,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   gboolean sent = FALSE;
   guint redirects = 0;
   gint acceleration;
-  guint maxlen;
+  guint maxlen, retention;
   guint64 seq;
   gsize wire_size = 0;
   GstMapInfo map;
@@ -609,6 +630,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
 
   GST_OBJECT_LOCK (self);
   maxlen = self->maxlen;
+  retention = self->retention;
   compression = self->compression;
   acceleration = self->lz4_acceleration;
   GST_OBJECT_UNLOCK (self);
@@ -626,7 +648,16 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   gst_redis_command_reset (&self->cmd);
   gst_redis_command_add (&self->cmd, "XADD");
   gst_redis_command_add (&self->cmd, self->active.stream);
-  if (maxlen > 0) {
+  if (retention > 0) {
+    /* Entry ids start with the Redis server's clock in ms; ours is close
+     * enough for a retention window (NTP-synchronised hosts). */
+    gint64 min_ms = g_get_real_time () / 1000 - retention;
+
+    gst_redis_command_add (&self->cmd, "MINID");
+    gst_redis_command_add (&self->cmd, "~");
+    gst_redis_command_add_printf (&self->cmd, "%" G_GINT64_FORMAT,
+        MAX (min_ms, 0));
+  } else if (maxlen > 0) {
     gst_redis_command_add (&self->cmd, "MAXLEN");
     gst_redis_command_add (&self->cmd, "~");
     gst_redis_command_add_printf (&self->cmd, "%u", maxlen);

@@ -248,6 +248,29 @@ GST_START_TEST (test_maxlen_keeps_stream_bounded)
 
 GST_END_TEST;
 
+/* retention trims by age (MINID) instead of by count. */
+GST_START_TEST (test_retention_trims_by_age)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=aged "
+      "retention=300 maxlen=5", "application/x-test");
+  gint i;
+
+  freeReplyObject (redis_server_command (server,
+          "CONFIG SET stream-node-max-entries 10"));
+  for (i = 0; i < 40; i++)
+    gst_harness_push (h, redis_test_numbered (i));
+  /* all recent: nothing trimmed, maxlen is not used */
+  fail_unless_equals_int (redis_server_integer (server, "XLEN aged"), 40);
+  g_usleep (600 * 1000);
+  for (i = 40; i < 45; i++)
+    gst_harness_push (h, redis_test_numbered (i));
+  /* the 40 old ones went, node by node */
+  fail_unless (redis_server_integer (server, "XLEN aged") <= 10);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_maxlen_zero_keeps_everything)
 {
   GstHarness *h = redis_test_sink_harness (server, "stream=all maxlen=0",
@@ -849,6 +872,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_auto_compression_skips_compressed_caps);
   tcase_add_test (tc, test_auto_compression_adapts_to_content);
   tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
+  tcase_add_test (tc, test_retention_trims_by_age);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_unix_socket);
