@@ -282,8 +282,8 @@ GST_START_TEST (test_caps_change_mid_stream)
   ca = gst_video_info_to_caps (&a);
   cb = gst_video_info_to_caps (&b);
 
-  sink = gst_harness_new_parse (g_strdup_printf ("redisstreamsink port=%u "
-          "stream=cc", server->port));
+  sink = redis_test_harness_new ("redisstreamsink port=%u stream=cc",
+      server->port);
   gst_harness_set_src_caps (sink, gst_caps_ref (ca));
   for (i = 0; i < 3; i++)
     gst_harness_push (sink, redis_test_make_frame (&a, i, TRUE));
