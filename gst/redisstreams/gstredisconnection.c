@@ -181,8 +181,9 @@ gst_redis_settings_install_properties (GObjectClass * klass)
           GST_REDIS_DEFAULT_HOST, flags));
   g_object_class_install_property (klass, GST_REDIS_PROP_PORT,
       g_param_spec_uint ("port", "Port",
-          "TCP port of the Redis server", 1, 65535,
-          GST_REDIS_DEFAULT_PORT, flags));
+          "TCP port of the Redis server (1-65535; checked when the element "
+          "starts, so that a wrong value is an error, not the default)", 0,
+          G_MAXINT, GST_REDIS_DEFAULT_PORT, flags));
   g_object_class_install_property (klass, GST_REDIS_PROP_SOCKET_PATH,
       g_param_spec_string ("socket-path", "Socket Path",
           "Path of the Redis server's unix socket; when set, host and port "
@@ -479,6 +480,13 @@ gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "The host \"%s\" is not a valid host name or address; set host (or "
         "socket-path) to the Redis server", s->host ? s->host : "");
+    return FALSE;
+  }
+  if ((s->socket_path == NULL || *s->socket_path == '\0') &&
+      (s->port == 0 || s->port > 65535)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The port %u is not a TCP port: set port to 1-65535 (Redis listens "
+        "on 6379 by default)", s->port);
     return FALSE;
   }
   if (!name_is_valid (s->stream)) {
