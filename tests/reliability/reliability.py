@@ -72,15 +72,16 @@ def kill_holding_pending(r, proc, consumer, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         os.killpg(proc.pid, signal.SIGSTOP)
-        # the stopped process cannot ack; the count is stable now
-        c = consumer_info(r, "in", "proc", consumer)
-        pending = c["pending"] if c else 0
-        if pending > 0:
-            ids = [e["message_id"] for e in
-                   r.xpending_range("in", "proc", "-", "+", 100, consumername=consumer)]
+        # The stopped process cannot send an ack any more, but one it sent
+        # just before may still be on its way to Redis: let it land, then
+        # take the pending entries as Redis lists them.
+        time.sleep(0.05)
+        ids = [e["message_id"] for e in
+               r.xpending_range("in", "proc", "-", "+", 100, consumername=consumer)]
+        if ids:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            return pending, ids, time.monotonic()
+            return len(ids), ids, time.monotonic()
         os.killpg(proc.pid, signal.SIGCONT)
         time.sleep(0.013)
     raise AssertionError("%s never held a pending entry" % consumer)
