@@ -1331,6 +1331,76 @@ GST_START_TEST (test_reorder_gives_up_and_drops_late_frames)
 
 GST_END_TEST;
 
+/* Large LZ4 frames are decoded block by block on every core; a damaged one
+ * is skipped and counted like any other. */
+GST_START_TEST (test_large_lz4_frames_damaged_are_skipped)
+{
+  GstHarness *sink = redis_test_sink_harness (server, "stream=big "
+      "compression=lz4", "video/x-raw,format=GRAY8,width=1280,height=960");
+  GstHarness *src;
+  GstElement *e;
+  GstVideoInfo info;
+  GstBuffer *frame, *b;
+  redisReply *r, *data = NULL;
+  gchar *good;
+  gsize len, i;
+  const gchar *caps = "video/x-raw,format=GRAY8,width=1280,height=960";
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 1280, 960);
+  frame = redis_test_make_frame (&info, 5, FALSE);
+  gst_harness_push (sink, gst_buffer_ref (frame));
+  r = redis_server_command (server, "XRANGE big - +");
+  for (i = 0; i + 1 < r->element[0]->element[1]->elements; i += 2) {
+    if (g_str_equal (r->element[0]->element[1]->element[i]->str, "data"))
+      data = r->element[0]->element[1]->element[i + 1];
+  }
+  fail_unless (data != NULL);
+  len = data->len;
+  good = g_memdup2 (data->str, len);
+  freeReplyObject (r);
+  freeReplyObject (redis_server_command (server, "DEL big"));
+
+  src = src_harness ("stream=big group=g");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  wait_for_group ("big", "g");
+  {
+    redisContext *c = redis_server_connect (server);
+    gchar *bad = g_memdup2 (good, len);
+    gchar *size = g_strdup_printf ("%" G_GSIZE_FORMAT,
+        (gsize) GST_VIDEO_INFO_SIZE (&info));
+    gchar *size1 = g_strdup_printf ("%" G_GSIZE_FORMAT,
+        (gsize) GST_VIDEO_INFO_SIZE (&info) + 1);
+
+    for (i = len / 3; i < len / 3 + 64; i++)
+      bad[i] ^= 0x5a;
+    /* damaged in the middle, cut short, a size that does not match, good */
+    freeReplyObject (redisCommand (c, "XADD big * v 1 seq 1 caps %s "
+            "encoding lz4 size %s data %b", caps, size, bad, len));
+    freeReplyObject (redisCommand (c, "XADD big * v 1 seq 2 caps %s "
+            "encoding lz4 size %s data %b", caps, size, good, len / 2));
+    freeReplyObject (redisCommand (c, "XADD big * v 1 seq 3 caps %s "
+            "encoding lz4 size %s data %b", caps, size1, good, len));
+    freeReplyObject (redisCommand (c, "XADD big * v 1 seq 4 caps %s "
+            "encoding lz4 size %s data %b", caps, size, good, len));
+    redisFree (c);
+    g_free (bad);
+    g_free (size);
+    g_free (size1);
+  }
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 4);
+  fail_unless (redis_test_buffer_equal (b, frame));
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), 3);
+
+  g_free (good);
+  gst_buffer_unref (frame);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
 /* A missing frame is waited for at most reorder-timeout. */
 GST_START_TEST (test_reorder_timeout_bounds_the_wait)
 {
@@ -1417,6 +1487,7 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_src_outage_longer_than_limit_is_an_error);
   tcase_add_test (tc, test_src_network_cut);
   tcase_add_test (tc, test_autoclaim_takes_over_dead_consumer_entries);
+  tcase_add_test (tc, test_large_lz4_frames_damaged_are_skipped);
   tcase_add_test (tc, test_reorder_window_restores_order);
   tcase_add_test (tc, test_reorder_gives_up_and_drops_late_frames);
   tcase_add_test (tc, test_reorder_timeout_bounds_the_wait);
