@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,84 +26,24 @@ import traceback
 
 import redis
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
+import procs  # noqa: E402
+from procs import free_port, read, spawn, stop, stop_all  # noqa: E402,F401
+
 REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
 CAPS = "video/x-raw,format=I420,width=160,height=120,framerate=25/1"
 
-_procs = []
 
 
 def log(*args):
     print(*args, flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def spawn(cmd, logfile, env=None, stdout=None):
-    f = open(logfile, "ab")
-    p = subprocess.Popen(cmd, stdout=stdout or f, stderr=f,
-                         stdin=subprocess.DEVNULL, env=env or os.environ.copy(),
-                         start_new_session=True)
-    f.close()
-    p.logfile = logfile
-    _procs.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGINT, timeout=10):
-    """Stops the process group of p, by its PID, and reaps it."""
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, sig)
-            p.wait(timeout)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if p in _procs:
-        _procs.remove(p)
-
-
-def stop_all():
-    while _procs:
-        stop(_procs[-1])
-
-
 def wait_for(cond, timeout, what, interval=0.1):
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            v = cond()
-        except (redis.RedisError, OSError):
-            v = None
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
+    return procs.wait_for(cond, timeout, what, interval,
+                          ignore=(redis.RedisError, OSError))
 
 
 def client(port, **kw):

@@ -53,45 +53,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(TOP, "pipelines")
 N = 150
 W, H = 640, 480
-procs = []
-
-
-def spawn(cmd, log, env, cwd=None):
-    p = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env=env, cwd=cwd,
-                         start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGINT, timeout=5):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, sig)
-            p.wait(timeout)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
-def wait_for(cond, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
+from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 
 
 def number(fields, name):
@@ -325,14 +288,6 @@ def monitor_once(ctx):
     assert bad.returncode == 1 and "none.sock" in bad.stderr, (bad.returncode, bad.stderr)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def descendants(pid):
     """pids of the whole process tree below pid, from /proc."""
     children = {}
@@ -483,8 +438,7 @@ def main():
     finally:
         for rd in ctx.readers:
             rd.done.set()
-        for p in reversed(procs):
-            stop(p)
+        stop_all()
         cleanup_demo(ctx)
         shutil.rmtree(ctx.tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))

@@ -5,13 +5,9 @@ own session (process group) and recorded; stop_all() kills every recorded
 group by PID, also when a test fails. Nothing here is killed by name.
 """
 
-import json
 import os
-import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,77 +22,8 @@ GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
 PYTHON = "/usr/bin/python3"
 CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
-_procs = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def spawn(cmd, log, env=None, stdout_file=None):
-    """Starts cmd in its own session, stdout+stderr to the file log."""
-    f = open(log, "ab")
-    p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env=env or os.environ.copy(),
-                         start_new_session=True)
-    f.close()
-    p.log = log
-    p.cmd = cmd
-    _procs.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGINT, timeout=10):
-    """Stops the process group of p (by its PID) and reaps it."""
-    if p is None:
-        return None
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGCONT)   # a stopped process cannot exit
-            os.killpg(p.pid, sig)
-            p.wait(timeout)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-    # anything else left in its group (gst-launch does not fork, but be sure)
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    return p.returncode
-
-
-def stop_all():
-    while _procs:
-        stop(_procs.pop())
-
-
-def wait_for(cond, timeout, what, interval=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
+from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 
 
 class RedisServer:
@@ -135,10 +62,7 @@ class RedisServer:
         return redis.Redis(port=self.port, socket_timeout=10, **kw)
 
     def stop(self, sig=signal.SIGTERM):
-        rc = stop(self.proc, sig, timeout=20)
-        if self.proc in _procs:
-            _procs.remove(self.proc)
-        return rc
+        return stop(self.proc, sig, timeout=20)
 
 
 def gst_env(**extra):
