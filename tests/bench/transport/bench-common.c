@@ -402,3 +402,25 @@ bench_rx_print (BenchRx * rx, const char *extra_json)
   printf ("}%s%s}\n", extra_json ? ", " : "", extra_json ? extra_json : "");
   fflush (stdout);
 }
+
+int
+bench_check_bus (GstElement * pipeline, const char *who)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  int failed = 0;
+
+  if (msg) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fprintf (stderr, "%s error: %s (%s)\n", who, err->message, dbg);
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    failed = 1;
+  }
+  gst_object_unref (bus);
+  return failed;
+}

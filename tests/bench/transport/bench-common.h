@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <gst/gst.h>
 
 /* Every frame starts with this header, written by the sender just before the
  * frame leaves it: send time (CLOCK_REALTIME ns) and frame number, both
@@ -30,6 +31,8 @@ void bench_args_parse (BenchArgs * a, int argc, char **argv);
 size_t bench_i420_size (int width, int height);
 int bench_frames_load (BenchFrames * f, const char *path, int width,
     int height, int k);
+/* Prints the first error on @pipeline's bus, prefixed by @who; 1 if any. */
+int bench_check_bus (GstElement * pipeline, const char *who);
 uint64_t bench_now_real (void);
 uint64_t bench_now_mono (void);
 void bench_header_write (uint8_t * p, uint64_t t, uint64_t n);

@@ -58,28 +58,6 @@ new_sample (GstAppSink * sink, gpointer user_data)
   return GST_FLOW_OK;
 }
 
-static int
-check_bus (GstElement * pipeline)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  int failed = 0;
-
-  if (msg) {
-    GError *err = NULL;
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fprintf (stderr, "receiver error: %s (%s)\n", err->message, dbg);
-    g_clear_error (&err);
-    g_free (dbg);
-    gst_message_unref (msg);
-    failed = 1;
-  }
-  gst_object_unref (bus);
-  return failed;
-}
-
 /* Waits until every frame came, or idle_timeout seconds pass without one. */
 static int
 wait_done (GstElement * pipeline, const BenchArgs * a)
@@ -96,7 +74,7 @@ wait_done (GstElement * pipeline, const BenchArgs * a)
       last_change = g_get_monotonic_time ();
     }
     g_mutex_unlock (&lock);
-    failed = check_bus (pipeline);
+    failed = bench_check_bus (pipeline, "receiver");
     g_mutex_lock (&lock);
     /* An error after the last frame (a sender that already stopped, as
      * shmsrc reports it) is not a failure of this run. */
@@ -263,14 +241,14 @@ main (int argc, char **argv)
   }
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
-    check_bus (pipeline);
+    bench_check_bus (pipeline, "receiver");
     fprintf (stderr, "receiver pipeline does not start\n");
     return 1;
   }
   /* The sources connect (and redisstreamsrc creates its group) in start (),
    * done when set_state () returns; tcpclientsrc is not live, so the
    * pipeline prerolls only once frames come: do not wait for it. */
-  failed = check_bus (pipeline);
+  failed = bench_check_bus (pipeline, "receiver");
   if (!failed) {
     bench_progress_write (rx.progress_fd, 0);
     failed = wait_done (pipeline, &a);

@@ -70,28 +70,6 @@ sleep_until (uint64_t mono_ns)
   while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR);
 }
 
-static int
-check_bus (GstElement * pipeline)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  int failed = 0;
-
-  if (msg) {
-    GError *err = NULL;
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fprintf (stderr, "sender error: %s (%s)\n", err->message, dbg);
-    g_clear_error (&err);
-    g_free (dbg);
-    gst_message_unref (msg);
-    failed = 1;
-  }
-  gst_object_unref (bus);
-  return failed;
-}
-
 static gchar *
 make_pipeline (const BenchArgs * a, const BenchFrames * f)
 {
@@ -189,8 +167,8 @@ main (int argc, char **argv)
       client_connected = 1;
     unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
     if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-        GST_STATE_CHANGE_FAILURE || check_bus (pipeline)) {
-      check_bus (pipeline);
+        GST_STATE_CHANGE_FAILURE || bench_check_bus (pipeline, "sender")) {
+      bench_check_bus (pipeline, "sender");
       fprintf (stderr, "sender pipeline does not start\n");
       return 1;
     }
@@ -276,14 +254,14 @@ main (int argc, char **argv)
         buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p,
             f.size, 0, f.size, slot, slot_release);
       }
-      GST_BUFFER_PTS (buf) = (GstClockTime) i * period;
+      GST_BUFFER_PTS (buf) = (GstClockTime) i *period;
       GST_BUFFER_DURATION (buf) = period;
       GST_BUFFER_OFFSET (buf) = i;
       if (strcmp (a.transport, "redis") == 0)
         gst_buffer_add_reference_timestamp_meta (buf, unix_caps, t,
             GST_CLOCK_TIME_NONE);
       if (gst_app_src_push_buffer (GST_APP_SRC (appsrc), buf) != GST_FLOW_OK
-          || check_bus (pipeline)) {
+          || bench_check_bus (pipeline, "sender")) {
         fprintf (stderr, "push failed at frame %d\n", i);
         failed = 1;
         goto out;
@@ -294,10 +272,11 @@ main (int argc, char **argv)
 
   /* Wait for the receiver to have everything (it may be behind). */
   {
-    uint64_t deadline = bench_now_mono () + (uint64_t) a.idle_timeout * 1000000000ull;
+    uint64_t deadline =
+        bench_now_mono () + (uint64_t) a.idle_timeout * 1000000000ull;
 
     while (received < (uint64_t) a.count && bench_now_mono () < deadline) {
-      if (pipeline && check_bus (pipeline)) {
+      if (pipeline && bench_check_bus (pipeline, "sender")) {
         failed = 1;
         break;
       }
