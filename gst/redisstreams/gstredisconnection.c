@@ -24,8 +24,9 @@
  * streaming thread and kills the application, and its blocking reads cannot
  * be interrupted. GSocket sends with MSG_NOSIGNAL, and every wait here is a
  * g_socket_condition_timed_wait () on the element's GCancellable, so
- * unlock () interrupts it at once. hiredis is used for what it does well:
- * parsing replies with its redisReader.
+ * unlock () interrupts it at once. Replies are parsed by GstRedisReader
+ * (gstredisreader.c), which receives a frame's bulk string in place, into
+ * hiredis' redisReply trees.
  *
  * Errors are returned as GError in GST_RESOURCE_ERROR (or G_IO_ERROR_CANCELLED
  * when the wait was cancelled); the connection never posts messages itself,
@@ -37,21 +38,17 @@
 #endif
 
 #include "gstredisconnection.h"
+#include "gstredisreader.h"
 
 #include <string.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <gio/gunixsocketaddress.h>
-#include <hiredis/sds.h>
 
 GST_DEBUG_CATEGORY_STATIC (redis_connection_debug);
 #define GST_CAT_DEFAULT redis_connection_debug
 
-/* Room made in the reader's buffer before each recv (); the buffer grows
- * by doubling up to the size of the largest reply (a raw 1080p frame is
- * about 3 MB) and stays that size. */
-#define READ_CHUNK (256 * 1024)
 /* Unix socket paths longer than this do not fit in sockaddr_un. */
 #define MAX_SOCKET_PATH 107
 
@@ -80,7 +77,7 @@ struct _GstRedisConnection
   gchar *description;
 
   GSocket *socket;
-  redisReader *reader;
+  GstRedisReader *reader;
   guint pending;
   /* open () finished: replies are checked for redirections */
   gboolean ready;
@@ -884,7 +881,7 @@ gst_redis_connection_close (GstRedisConnection * conn)
     g_socket_close (conn->socket, NULL);
     g_clear_object (&conn->socket);
   }
-  g_clear_pointer (&conn->reader, redisReaderFree);
+  g_clear_pointer (&conn->reader, gst_redis_reader_free);
   conn->pending = 0;
   conn->ready = FALSE;
   conn->asking = FALSE;
@@ -1173,13 +1170,14 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
   }
 
   for (;;) {
-    void *reply = NULL;
+    redisReply *reply = NULL;
     gssize n;
 
-    if (redisReaderGetReply (conn->reader, &reply) != REDIS_OK) {
+    if (!gst_redis_reader_get_reply (conn->reader, &reply, &err)) {
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
           "Could not parse the reply from Redis at %s: %s",
-          conn->description, conn->reader->errstr);
+          conn->description, err->message);
+      g_clear_error (&err);
       gst_redis_connection_close (conn);
       return NULL;
     }
@@ -1202,27 +1200,17 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
       return reply;
     }
 
-    /* Receive straight into the reader's own buffer rather than into one of
-     * ours that redisReaderFeed () would copy from: one copy less per
-     * frame. The buffer keeps its size between replies (maxbuf = 0). */
+    /* Receive where the reader wants the bytes: a frame's bulk string
+     * straight into the memory that becomes the buffer's. */
     {
-      redisReader *r = conn->reader;
-      sds grown = sdsMakeRoomFor (r->buf, READ_CHUNK);
+      gsize space;
+      guint8 *dest = gst_redis_reader_get_space (conn->reader, &space);
 
-      if (grown == NULL) {
-        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-            "Out of memory reading a reply from Redis at %s",
-            conn->description);
-        gst_redis_connection_close (conn);
-        return NULL;
-      }
-      r->buf = grown;
-      n = g_socket_receive (conn->socket, r->buf + sdslen (r->buf),
-          MIN (sdsavail (r->buf), G_MAXINT), NULL, &err);
+      n = g_socket_receive (conn->socket, (gchar *) dest,
+          MIN (space, G_MAXINT), NULL, &err);
       if (n > 0) {
         conn->bytes_received += n;
-        sdsIncrLen (r->buf, (int) n);
-        r->len = sdslen (r->buf);
+        gst_redis_reader_advance (conn->reader, n);
         continue;
       }
     }
@@ -1482,10 +1470,7 @@ connection_connect (GstRedisConnection * conn, const gchar * host, guint port,
     return FALSE;
   }
 
-  conn->reader = redisReaderCreate ();
-  /* Keep the reader's buffer between replies instead of freeing it after
-   * each frame and growing it again for the next one. */
-  conn->reader->maxbuf = 0;
+  conn->reader = gst_redis_reader_new ();
   conn->pending = 0;
   return TRUE;
 }

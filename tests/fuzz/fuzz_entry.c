@@ -2,7 +2,7 @@
  *
  * Input layout (see README.md):
  *   byte 0  mode bits
- *           0x01 owner: the entry goes through hiredis' redisReader as a
+ *           0x01 owner: the entry goes through GstRedisReader as a
  *                RESP array and the decoder gets a GstRedisReplyRef, as in
  *                redisstreamsrc (zero-copy payloads); else owner NULL
  *           0x02 LZ4-frame-compress the value of the "data" field first
@@ -26,6 +26,7 @@
 
 #include "fuzz_common.h"
 #include "gstredisentry.h"
+#include "gstredisreader.h"
 
 #include <hiredis/hiredis.h>
 #include <lz4frame.h>
@@ -192,22 +193,23 @@ compress_data (Entry * e, guint8 mode, guint8 b1, guint8 b2, guint8 b3)
   f->value = (const gchar *) e->lz4;
   f->value_len = n;
   if (mode & 0x04) {
-    g_snprintf (e->size_str, sizeof (e->size_str), "%" G_GSIZE_FORMAT,
-        src_len);
+    g_snprintf (e->size_str, sizeof (e->size_str), "%" G_GSIZE_FORMAT, src_len);
     set_field (e, "size", e->size_str, strlen (e->size_str));
     set_field (e, "encoding", "lz4", 3);
   }
 }
 
-/* Builds the RESP array of the fields and parses it with hiredis, the way
- * redisstreamsrc gets its entries; the fields then point into the reply. */
+/* Builds the RESP array of the fields and reads it with GstRedisReader the
+ * way redisstreamsrc receives its entries (large values in place, at most a
+ * read window at a time); the fields then point into the reply. */
 static GstRedisReplyRef *
 make_owner (const Entry * e, GstRedisField * out)
 {
   GString *resp = g_string_new (NULL);
-  redisReader *reader = redisReaderCreate ();
-  void *reply = NULL;
+  GstRedisReader *reader = gst_redis_reader_new ();
+  redisReply *reply = NULL;
   redisReply *r;
+  gsize off = 0;
   guint i;
 
   g_string_append_printf (resp, "*%u\r\n", e->n * 2);
@@ -221,10 +223,23 @@ make_owner (const Entry * e, GstRedisField * out)
     g_string_append_len (resp, e->fields[i].value, e->fields[i].value_len);
     g_string_append (resp, "\r\n");
   }
-  if (redisReaderFeed (reader, resp->str, resp->len) != REDIS_OK ||
-      redisReaderGetReply (reader, &reply) != REDIS_OK || reply == NULL)
-    abort ();
-  redisReaderFree (reader);
+  for (;;) {
+    gsize space;
+    guint8 *dest;
+
+    if (!gst_redis_reader_get_reply (reader, &reply, NULL))
+      abort ();
+    if (reply)
+      break;
+    FUZZ_CHECK (off < resp->len);
+    dest = gst_redis_reader_get_space (reader, &space);
+    space = MIN (space, resp->len - off);
+    memcpy (dest, resp->str + off, space);
+    gst_redis_reader_advance (reader, space);
+    off += space;
+  }
+  FUZZ_CHECK (off == resp->len);
+  gst_redis_reader_free (reader);
   g_string_free (resp, TRUE);
 
   r = reply;

@@ -1,0 +1,78 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_REDIS_READER_H__
+#define __GST_REDIS_READER_H__
+
+#include <gio/gio.h>
+#include <hiredis/hiredis.h>
+
+G_BEGIN_DECLS
+
+/* A RESP2 reply reader that receives large bulk strings in place.
+ *
+ * It builds the same redisReply trees as hiredis' redisReader (they are
+ * freed with freeReplyObject ()), but a bulk string of
+ * GST_REDIS_READER_DIRECT_MIN bytes or more is allocated at its final size
+ * as soon as its header is parsed, and the rest of it is received straight
+ * into that allocation: a frame goes from the socket into the memory that
+ * becomes the GstBuffer's, without being assembled in a read buffer first.
+ *
+ * Use: get_space () says where the next bytes belong and how many fit
+ * there; receive into it and advance () by the count; get_reply () parses
+ * what has arrived. Everything is kept between calls, so a wait that is
+ * interrupted in the middle of a reply loses nothing. */
+
+/* Bulk strings this large are received in place. */
+#define GST_REDIS_READER_DIRECT_MIN (16 * 1024)
+/* Bytes asked of the socket while reading headers: at most this much of a
+ * large bulk is received into the read buffer and copied from it. */
+#define GST_REDIS_READER_WINDOW (4 * 1024)
+/* Redis' own default proto-max-bulk-len: a longer bulk is a protocol error,
+ * never an allocation. (The fuzz targets build with a lower limit.) */
+#ifndef GST_REDIS_READER_MAX_BULK
+#define GST_REDIS_READER_MAX_BULK (512 * 1024 * 1024)
+#endif
+/* Limits on what a reply may declare before it is allocated. */
+#define GST_REDIS_READER_MAX_ELEMENTS (1024 * 1024)
+#define GST_REDIS_READER_MAX_DEPTH 7
+#define GST_REDIS_READER_MAX_LINE (64 * 1024)
+
+typedef struct _GstRedisReader GstRedisReader;
+
+GstRedisReader *gst_redis_reader_new (void);
+void gst_redis_reader_free (GstRedisReader * reader);
+void gst_redis_reader_reset (GstRedisReader * reader);
+
+guint8 *gst_redis_reader_get_space (GstRedisReader * reader, gsize * size);
+void gst_redis_reader_advance (GstRedisReader * reader, gsize n);
+void gst_redis_reader_feed (GstRedisReader * reader, const guint8 * data,
+    gsize len);
+
+gboolean gst_redis_reader_get_reply (GstRedisReader * reader,
+    redisReply ** reply, GError ** error);
+
+/* Since creation: bytes of large bulks (GST_REDIS_READER_DIRECT_MIN or more)
+ * that were copied out of the read buffer, and bytes received in place. */
+guint64 gst_redis_reader_get_copied (GstRedisReader * reader);
+guint64 gst_redis_reader_get_direct (GstRedisReader * reader);
+
+G_END_DECLS
+
+#endif /* __GST_REDIS_READER_H__ */
