@@ -16,7 +16,6 @@ removed. Prints "N passed, N failed" and exits non-zero on failure.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,8 +28,8 @@ import redis
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 import procs  # noqa: E402
 from procs import free_port, read, spawn, stop, stop_all  # noqa: E402,F401
+from redisserver import RedisServer  # noqa: E402
 
-REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
 CAPS = "video/x-raw,format=I420,width=160,height=120,framerate=25/1"
@@ -50,38 +49,9 @@ def client(port, **kw):
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, **kw)
 
 
-class Server:
-    def __init__(self, tmp, name, *extra, conf=None):
-        self.name = name
-        self.dir = os.path.join(tmp, name)
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.logfile = os.path.join(tmp, name + ".log")
-        if conf is not None:
-            path = os.path.join(self.dir, "sentinel.conf")
-            with open(path, "w") as f:
-                f.write("port %d\nbind 127.0.0.1\ndir %s\n" % (self.port, self.dir) + conf)
-            args = [REDIS_SERVER, path, "--sentinel"]
-        else:
-            args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--dir", self.dir, "--save", "", "--appendonly", "no",
-                    "--daemonize", "no", "--logfile", ""] + list(extra)
-        self.proc = spawn(args, self.logfile)
-        wait_for(self.ping, 20, "%s on port %d" % (name, self.port))
-
-    def ping(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("%s exited:\n%s" % (self.name, read(self.logfile)))
-        try:
-            return client(self.port).ping()
-        except redis.RedisError:
-            return False
-
-    def client(self, **kw):
-        return client(self.port, **kw)
-
-    def kill(self):
-        stop(self.proc, signal.SIGKILL)
+def Server(tmp, name, *extra, conf=None):
+    """A node (or, with conf, a Sentinel) on a free port of 127.0.0.1."""
+    return RedisServer(tmp, *extra, name=name, sentinel_conf=conf)
 
 
 class Pipeline:

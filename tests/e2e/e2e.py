@@ -55,6 +55,7 @@ N = 150
 W, H = 640, 480
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
+from redisserver import RedisServer  # noqa: E402
 
 
 def number(fields, name):
@@ -405,18 +406,9 @@ def main():
     ctx.readers = []
     passed = failed = 0
     try:
-        ctx.sock = os.path.join(ctx.tmp, "redis.sock")
-        spawn([os.environ.get("REDIS_SERVER", "redis-server"), "--port", "0",
-               "--unixsocket", ctx.sock, "--save", "", "--appendonly", "no",
-               "--dir", ctx.tmp], os.path.join(ctx.tmp, "redis.log"), dict(os.environ))
-        ctx.r = redis.Redis(unix_socket_path=ctx.sock)
-
-        def up():
-            try:
-                return ctx.r.ping()
-            except redis.RedisError:
-                return False
-        wait_for(up, 10, "redis-server")
+        ctx.redis = RedisServer(ctx.tmp, unix=True)
+        ctx.sock = ctx.redis.sock
+        ctx.r = ctx.redis.client()
         for name, fn in selected:
             print("%s:" % name, flush=True)
             t0 = time.monotonic()

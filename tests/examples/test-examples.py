@@ -15,74 +15,21 @@ Usage: test-examples.py PROCESSOR_EXE PROCESSOR_PY. Ends with one line
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 import traceback
-
-import redis
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PRODUCER = os.path.join(TOP, "pipelines", "producer")
 FRAMES = 60
 PYTHON = "/usr/bin/python3"
-
-procs = []   # every process started, stopped by PID at the end
-
-
-def spawn(cmd, log, env):
-    p = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGTERM, timeout=5):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
-def wait_for(cond, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def read(path):
-    with open(path, errors="replace") as f:
-        return f.read()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
+from procs import read, spawn, stop_all, wait_for  # noqa: E402
+from redisserver import RedisServer  # noqa: E402
 
 
 class Ctx:
     pass
-
-
-def start_redis(tmp):
-    sock = os.path.join(tmp, "redis.sock")
-    p = spawn([os.environ.get("REDIS_SERVER", "redis-server"), "--port", "0",
-               "--unixsocket", sock, "--save", "", "--appendonly", "no",
-               "--dir", tmp], os.path.join(tmp, "redis.log"), dict(os.environ))
-    r = redis.Redis(unix_socket_path=sock)
-
-    def up():
-        try:
-            return r.ping()
-        except redis.RedisError:
-            return False
-    wait_for(up, 10, "redis-server")
-    return p, sock, r
 
 
 def processes_frames(ctx, name, cmd):
@@ -132,7 +79,8 @@ def main():
     ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-examples.")
     passed = failed = 0
     try:
-        redis_proc, ctx.sock, ctx.r = start_redis(ctx.tmp)
+        server = RedisServer(ctx.tmp, unix=True)
+        ctx.sock, ctx.r = server.sock, server.client()
         cases = []
         for name, cmd in examples:
             cases.append(("%s_processes_frames" % name, processes_frames, name, cmd))
@@ -151,8 +99,7 @@ def main():
         traceback.print_exc(file=sys.stdout)
         failed += 1
     finally:
-        for p in reversed(procs):
-            stop(p)
+        stop_all()
         shutil.rmtree(ctx.tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or not passed else 0

@@ -46,6 +46,10 @@ gi.require_version("GstApp", "1.0")
 gi.require_version("GstVideo", "1.0")
 from gi.repository import GLib, Gst, GstApp, GstVideo  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
+from procs import stop_all  # noqa: E402
+from redisserver import RedisServer  # noqa: E402
+
 PYTHON = sys.executable or "/usr/bin/python3"
 UNIX_CAPS = "timestamp/x-unix"
 NONE_TIME = (1 << 64) - 1          # GST_CLOCK_TIME_NONE / GST_BUFFER_OFFSET_NONE
@@ -182,59 +186,6 @@ def die_with_parent():
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
     except OSError:
         pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self):
-        self.proc = None
-        self.dir = tempfile.mkdtemp(prefix="interop-redis-")
-        self.port = None
-
-    def start(self):
-        binary = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
-        if not binary:
-            raise RuntimeError("redis-server not found")
-        for _ in range(5):
-            self.port = free_port()
-            log = open(os.path.join(self.dir, "redis.log"), "ab")
-            self.proc = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--dir", self.dir,
-                 "--daemonize", "no"],
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-            log.close()
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.port), 0.2) as c:
-                        c.sendall(b"PING\r\n")
-                        if c.recv(16).startswith(b"+PONG"):
-                            return
-                except OSError:
-                    pass
-                time.sleep(0.05)
-            self.stop()
-        raise RuntimeError("redis-server did not start; log in %s" % self.dir)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 R = None        # redis.Redis
@@ -1043,8 +994,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
 
     Gst.init(None)
-    server = RedisServer()
-    WORKDIR = server.dir
+    WORKDIR = tempfile.mkdtemp(prefix="interop-")
     passed = failed = 0
     try:
         missing = [e for e in ("redisstreamsink", "redisstreamsrc")
@@ -1053,7 +1003,7 @@ def main():
             raise RuntimeError("elements not found: %s (GST_PLUGIN_PATH_1_0=%s)"
                                % (", ".join(missing),
                                   os.environ.get("GST_PLUGIN_PATH_1_0")))
-        server.start()
+        server = RedisServer(WORKDIR)
         PORT = server.port
         R = redis.Redis(host="127.0.0.1", port=PORT)
         selected = sys.argv[1:]
@@ -1083,7 +1033,8 @@ def main():
                                                       SystemExit))
                                   else traceback.format_exc()), flush=True)
     finally:
-        server.cleanup()
+        stop_all()
+        shutil.rmtree(WORKDIR, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed or not passed else 0
 

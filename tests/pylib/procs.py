@@ -1,11 +1,12 @@
-"""Processes of the Python test scripts, shared by tests/e2e, tests/reliability
-and tests/cluster.
+"""Processes of the Python test scripts, shared by tests/e2e, tests/examples,
+tests/interop, tests/reliability and tests/cluster.
 
 Every process is started in its own session (process group) and recorded;
 stop() stops a group by the PID of its leader and reaps it, stop_all() every
 recorded one, also when a test fails. Nothing is ever killed by name.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -24,13 +25,22 @@ def free_port():
     return port
 
 
-def spawn(cmd, log, env=None, stdout=None, cwd=None):
+def _die_with_parent():
+    # PR_SET_PDEATHSIG: SIGKILL when the thread that started it exits, so
+    # that a script killed by a meson timeout leaves nothing behind
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def spawn(cmd, log, env=None, stdout=None, cwd=None, die_with_parent=False):
     """Starts cmd in its own session; stderr (and stdout unless another
-    file or subprocess.PIPE is given) appended to the file log."""
+    file or subprocess.PIPE is given) appended to the file log.
+    die_with_parent: killed when this script dies, even by SIGKILL (only
+    for processes started from the main thread)."""
     f = open(log, "ab")
     p = subprocess.Popen(cmd, stdout=stdout or f, stderr=f,
                          stdin=subprocess.DEVNULL, env=env or os.environ.copy(),
-                         cwd=cwd, start_new_session=True)
+                         cwd=cwd, start_new_session=True,
+                         preexec_fn=_die_with_parent if die_with_parent else None)
     f.close()
     p.log = p.logfile = log
     p.cmd = cmd

@@ -17,52 +17,13 @@ import lz4.frame
 import redis
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
 GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
 PYTHON = "/usr/bin/python3"
 CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
-
-
-class RedisServer:
-    """A private redis-server on a free TCP port of 127.0.0.1 in its own dir."""
-
-    def __init__(self, tmp, *extra, name="redis"):
-        self.tmp = tmp
-        self.dir = os.path.join(tmp, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.extra = list(extra)
-        self.log = os.path.join(tmp, name + ".log")
-        self.proc = None
-        self.start()
-
-    def start(self):
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", self.dir, "--save", "", "--daemonize", "no",
-                "--logfile", ""] + self.extra
-        self.proc = spawn(args, self.log)
-        r = redis.Redis(port=self.port, socket_timeout=5)
-        wait_for(lambda: self._ping(r), 20, "redis-server on port %d" % self.port)
-
-    def _ping(self, r):
-        if self.proc.poll() is not None:
-            raise AssertionError("redis-server exited:\n" + read(self.log))
-        try:
-            # during AOF loading PING answers -LOADING
-            return r.ping()
-        except redis.exceptions.BusyLoadingError:
-            return False
-        except redis.ConnectionError:
-            return False
-
-    def client(self, **kw):
-        return redis.Redis(port=self.port, socket_timeout=10, **kw)
-
-    def stop(self, sig=signal.SIGTERM):
-        return stop(self.proc, sig, timeout=20)
+from redisserver import RedisServer  # noqa: E402,F401
 
 
 def gst_env(**extra):

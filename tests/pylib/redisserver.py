@@ -1,0 +1,101 @@
+"""A private redis-server for a test script, shared by tests/e2e,
+tests/examples, tests/interop, tests/reliability and tests/cluster.
+
+Each server runs in its own directory under the test's temporary directory,
+with no persistence unless the extra arguments ask for it, on a free TCP port
+of 127.0.0.1 or (unix=True) on a unix socket only. It is started with
+procs.spawn () and stopped by its PID (procs.stop), never by name; it also
+dies with the script (PR_SET_PDEATHSIG), so a test killed by a timeout leaves
+no server behind.
+"""
+
+import os
+import shutil
+import signal
+
+import redis
+
+from procs import free_port, read, spawn, stop, wait_for
+
+REDIS_SERVER = (os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+                or "redis-server")
+
+
+class RedisServer:
+    """redis-server in tmp/<name>, its log in tmp/<name>.log.
+
+    extra: more redis-server arguments ("--appendonly", "yes", ...).
+    unix: listen on tmp/<name>/redis.sock only (port 0), else on a free
+    port of 127.0.0.1. sentinel_conf: run as a Sentinel with this
+    configuration text (port, bind and dir are written first)."""
+
+    def __init__(self, tmp, *extra, name="redis", unix=False,
+                 sentinel_conf=None, start=True):
+        self.name = name
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, "redis.sock") if unix else None
+        self.port = 0 if unix else free_port()
+        self.log = self.logfile = os.path.join(tmp, name + ".log")
+        self.extra = list(extra)
+        self.sentinel_conf = sentinel_conf
+        self.proc = None
+        if start:
+            self.start()
+
+    def _args(self):
+        if self.sentinel_conf is not None:
+            path = os.path.join(self.dir, "sentinel.conf")
+            with open(path, "w") as f:
+                f.write("port %d\nbind 127.0.0.1\ndir %s\n"
+                        % (self.port, self.dir) + self.sentinel_conf)
+            return [REDIS_SERVER, path, "--sentinel"]
+        args = [REDIS_SERVER, "--port", str(self.port), "--dir", self.dir,
+                "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--logfile", ""]
+        if self.sock:
+            args += ["--unixsocket", self.sock]
+        else:
+            args += ["--bind", "127.0.0.1"]
+        return args + self.extra
+
+    def start(self):
+        """Starts the server (again, on the same port or socket) and waits
+        until it answers PING. A server that exits at once because its free
+        port was taken meanwhile is retried on another port."""
+        for attempt in range(5):
+            self.proc = spawn(self._args(), self.log, die_with_parent=True)
+            try:
+                wait_for(self.ping, 20, "%s (%s)" % (self.name, self.where()))
+                return
+            except AssertionError:
+                taken = "Address already in use" in read(self.log)
+                if self.sock or not taken or attempt == 4:
+                    raise
+                stop(self.proc)
+                self.port = free_port()
+
+    def where(self):
+        return "unix:" + self.sock if self.sock else "port %d" % self.port
+
+    def ping(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("%s exited:\n%s" % (self.name, read(self.log)))
+        try:
+            # while an AOF loads, PING answers -LOADING (BusyLoadingError)
+            return self.client(socket_timeout=5).ping()
+        except (redis.RedisError, OSError):
+            return False
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", 10)
+        if self.sock:
+            return redis.Redis(unix_socket_path=self.sock, **kw)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stops the server by its PID and returns its exit status."""
+        return stop(self.proc, sig, timeout=timeout)
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
