@@ -42,6 +42,7 @@
 
 #include <string.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <gio/gunixsocketaddress.h>
@@ -1301,6 +1302,10 @@ gst_redis_reply_is_error (const redisReply * reply, const gchar * prefix)
   return g_str_has_prefix (reply->str, prefix);
 }
 
+/* Requested send buffer of a unix socket (the kernel doubles it for its
+ * bookkeeping and caps it at net.core.wmem_max). */
+#define UNIX_SNDBUF (8 * 1024 * 1024)
+
 static GSocket *
 connect_address (GSocketAddress * address, gint64 deadline,
     GCancellable * cancellable, GError ** error)
@@ -1332,6 +1337,13 @@ connect_address (GSocketAddress * address, gint64 deadline,
   if (g_socket_address_get_family (address) != G_SOCKET_FAMILY_UNIX) {
     /* Frames go out as soon as they are written. */
     g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  } else {
+    /* A unix stream socket holds at most SO_SNDBUF bytes in flight
+     * (net.core.wmem_default, 208 KiB): a 460 KB XADD would go out in
+     * several writes, each waiting for redis-server to drain the last.
+     * Ask for room for a whole frame; the kernel caps the request at
+     * net.core.wmem_max without an error. */
+    g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, UNIX_SNDBUF, NULL);
   }
   return socket;
 
