@@ -79,6 +79,8 @@ struct _GstRedisConnection
 
   GSocket *socket;
   GstRedisReader *reader;
+  /* longer bulk strings are dropped by the reader */
+  guint64 max_bulk;
   guint pending;
   /* open () finished: replies are checked for redirections */
   gboolean ready;
@@ -805,6 +807,7 @@ gst_redis_connection_new (const GstRedisSettings * settings)
   gst_redis_settings_copy (&conn->settings, settings);
   conn->known_nodes = g_array_new (FALSE, TRUE, sizeof (NodeAddr));
   g_array_set_clear_func (conn->known_nodes, (GDestroyNotify) node_addr_clear);
+  conn->max_bulk = GST_REDIS_READER_MAX_BULK;
   if (settings_use_sentinels (settings)) {
     conn->mode = MODE_SENTINEL;
     conn->sentinels = parse_sentinels (settings->sentinels);
@@ -817,6 +820,17 @@ gst_redis_connection_new (const GstRedisSettings * settings)
   else
     connection_describe_node (conn);
   return conn;
+}
+
+/* Values (bulk strings) longer than @max bytes in a reply are not read into
+ * memory: the reply has a REDIS_REPLY_ERROR element in their place, whose
+ * text says why. */
+void
+gst_redis_connection_set_max_bulk (GstRedisConnection * conn, guint64 max)
+{
+  conn->max_bulk = max;
+  if (conn->reader)
+    gst_redis_reader_set_max_bulk (conn->reader, max);
 }
 
 void
@@ -1483,6 +1497,7 @@ connection_connect (GstRedisConnection * conn, const gchar * host, guint port,
   }
 
   conn->reader = gst_redis_reader_new ();
+  gst_redis_reader_set_max_bulk (conn->reader, conn->max_bulk);
   conn->pending = 0;
   return TRUE;
 }

@@ -148,6 +148,8 @@ typedef struct _GstRedisConnection GstRedisConnection;
 GstRedisConnection *gst_redis_connection_new (const GstRedisSettings *
     settings);
 void gst_redis_connection_free (GstRedisConnection * conn);
+void gst_redis_connection_set_max_bulk (GstRedisConnection * conn,
+    guint64 max);
 gboolean gst_redis_connection_open (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
 void gst_redis_connection_close (GstRedisConnection * conn);

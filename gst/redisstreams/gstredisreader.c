@@ -28,7 +28,9 @@
  * already read is copied in, and from then on get_space () points into the
  * string itself until it is complete.
  *
- * Every declared size is checked before anything is allocated for it. */
+ * Every declared size is checked before anything is allocated for it. A
+ * bulk longer than the reader's limit is read in chunks and dropped; the
+ * reply gets an error element in its place. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -57,12 +59,18 @@ struct _GstRedisReader
   ReaderLevel levels[GST_REDIS_READER_MAX_DEPTH];
   guint depth;
 
-  /* a large bulk being received in place */
+  /* a large bulk being received in place, or (discarding) the error
+   * element that stands for a bulk over the limit being dropped */
   redisReply *bulk;
   gsize bulk_have;
+  gboolean discarding;
+  guint64 discard_left;
+  guint64 bulk_declared;
 
+  guint64 max_bulk;
   guint64 copied;
   guint64 direct;
+  guint64 discarded;
 };
 
 GstRedisReader *
@@ -72,7 +80,15 @@ gst_redis_reader_new (void)
 
   reader->size = 2 * GST_REDIS_READER_WINDOW;
   reader->buf = g_malloc (reader->size);
+  reader->max_bulk = GST_REDIS_READER_MAX_BULK;
   return reader;
+}
+
+/* Bulks longer than @max bytes are dropped (see gstredisreader.h). */
+void
+gst_redis_reader_set_max_bulk (GstRedisReader * reader, guint64 max)
+{
+  reader->max_bulk = max;
 }
 
 void
@@ -88,6 +104,8 @@ gst_redis_reader_reset (GstRedisReader * reader)
     reader->bulk = NULL;
   }
   reader->bulk_have = 0;
+  reader->discarding = FALSE;
+  reader->discard_left = 0;
   reader->start = reader->end = 0;
   reader->want = 0;
 }
@@ -130,7 +148,15 @@ gst_redis_reader_get_space (GstRedisReader * reader, gsize * size)
 {
   gsize room = GST_REDIS_READER_WINDOW;
 
-  if (reader->bulk && reader->bulk_have < reader->bulk->len) {
+  if (reader->discarding && reader->discard_left > 0) {
+    /* into the read buffer, to be dropped */
+    room = MIN (reader->discard_left, GST_REDIS_READER_DISCARD_CHUNK);
+    reader_reserve (reader, room);
+    *size = room;
+    return reader->buf + reader->end;
+  }
+  if (reader->bulk && !reader->discarding &&
+      reader->bulk_have < reader->bulk->len) {
     *size = reader->bulk->len - reader->bulk_have;
     return (guint8 *) reader->bulk->str + reader->bulk_have;
   }
@@ -146,7 +172,8 @@ gst_redis_reader_get_space (GstRedisReader * reader, gsize * size)
 void
 gst_redis_reader_advance (GstRedisReader * reader, gsize n)
 {
-  if (reader->bulk && reader->bulk_have < reader->bulk->len) {
+  if (reader->bulk && !reader->discarding &&
+      reader->bulk_have < reader->bulk->len) {
     g_assert (n <= reader->bulk->len - reader->bulk_have);
     reader->bulk_have += n;
     reader->direct += n;
@@ -181,6 +208,12 @@ guint64
 gst_redis_reader_get_direct (GstRedisReader * reader)
 {
   return reader->direct;
+}
+
+guint64
+gst_redis_reader_get_discarded (GstRedisReader * reader)
+{
+  return reader->discarded;
 }
 
 /* *INDENT-OFF* */
@@ -297,19 +330,31 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
     gint64 n;
 
     if (reader->bulk) {
-      if (reader->bulk_have < reader->bulk->len)
+      if (reader->discarding) {
+        gsize drop = MIN (avail, reader->discard_left);
+
+        reader->start += drop;
+        reader->discard_left -= drop;
+        reader->discarded += drop;
+        if (reader->discard_left > 0)
+          return TRUE;
+        p += drop;
+        avail -= drop;
+      } else if (reader->bulk_have < reader->bulk->len) {
         return TRUE;
+      }
       if (avail < 2) {
         reader->want = 2;
         return TRUE;
       }
       if (p[0] != '\r' || p[1] != '\n')
-        return reader_error (error, "a bulk string of %" G_GSIZE_FORMAT
-            " bytes is not followed by CRLF", reader->bulk->len);
+        return reader_error (error, "a bulk string of %" G_GUINT64_FORMAT
+            " bytes is not followed by CRLF", reader->bulk_declared);
       reader->start += 2;
       element = reader->bulk;
       reader->bulk = NULL;
       reader->bulk_have = 0;
+      reader->discarding = FALSE;
       reader->want = 0;
       if (reader_place (reader, element, reply))
         return TRUE;
@@ -355,10 +400,27 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
       case '$':
         if (!reader_parse_integer (p + 1, line_len, &n) || n < -1)
           return reader_error (error, "bad bulk string length");
-        if (n > GST_REDIS_READER_MAX_BULK)
-          return reader_error (error, "a bulk string of %" G_GINT64_FORMAT
-              " bytes, more than the %d that Redis allows by default",
-              n, GST_REDIS_READER_MAX_BULK);
+        if (n >= 0 && (guint64) n > reader->max_bulk) {
+          /* too large to keep: drop its bytes as they come, and put an
+           * error element in its place */
+          gchar *why = g_strdup_printf ("a value of %" G_GINT64_FORMAT
+              " bytes, more than the limit of %" G_GUINT64_FORMAT
+              " bytes; it was not read into memory", n, reader->max_bulk);
+
+          element = reader_new_string (REDIS_REPLY_ERROR, strlen (why));
+          if (element)
+            memcpy (element->str, why, element->len);
+          g_free (why);
+          if (element == NULL)
+            return reader_error (error, "out of memory");
+          reader->start += header_len;
+          reader->bulk = element;
+          reader->bulk_declared = n;
+          reader->discarding = TRUE;
+          reader->discard_left = n;
+          reader->want = 0;
+          continue;
+        }
         if (n == -1) {
           element = reader_new_reply (REDIS_REPLY_NIL);
           if (element == NULL)
@@ -394,6 +456,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
         reader->copied += reader->bulk_have;
         reader->start += header_len + reader->bulk_have;
         reader->bulk = element;
+        reader->bulk_declared = n;
         reader->want = 0;
         continue;
       case '*':

@@ -44,11 +44,16 @@ G_BEGIN_DECLS
 /* Bytes asked of the socket while reading headers: at most this much of a
  * large bulk is received into the read buffer and copied from it. */
 #define GST_REDIS_READER_WINDOW (4 * 1024)
-/* Redis' own default proto-max-bulk-len: a longer bulk is a protocol error,
- * never an allocation. (The fuzz targets build with a lower limit.) */
+/* Bulk strings longer than the reader's limit are not kept: their bytes are
+ * read and dropped, and the reply holds a REDIS_REPLY_ERROR element in
+ * their place that says so. The default limit is Redis' own default
+ * proto-max-bulk-len; gst_redis_reader_set_max_bulk () changes it (the fuzz
+ * targets build with a lower default). */
 #ifndef GST_REDIS_READER_MAX_BULK
 #define GST_REDIS_READER_MAX_BULK (512 * 1024 * 1024)
 #endif
+/* Bytes asked of the socket at a time while dropping a bulk. */
+#define GST_REDIS_READER_DISCARD_CHUNK (256 * 1024)
 /* Limits on what a reply may declare before it is allocated. */
 #define GST_REDIS_READER_MAX_ELEMENTS (1024 * 1024)
 #define GST_REDIS_READER_MAX_DEPTH 7
@@ -59,6 +64,7 @@ typedef struct _GstRedisReader GstRedisReader;
 GstRedisReader *gst_redis_reader_new (void);
 void gst_redis_reader_free (GstRedisReader * reader);
 void gst_redis_reader_reset (GstRedisReader * reader);
+void gst_redis_reader_set_max_bulk (GstRedisReader * reader, guint64 max);
 
 guint8 *gst_redis_reader_get_space (GstRedisReader * reader, gsize * size);
 void gst_redis_reader_advance (GstRedisReader * reader, gsize n);
@@ -69,9 +75,11 @@ gboolean gst_redis_reader_get_reply (GstRedisReader * reader,
     redisReply ** reply, GError ** error);
 
 /* Since creation: bytes of large bulks (GST_REDIS_READER_DIRECT_MIN or more)
- * that were copied out of the read buffer, and bytes received in place. */
+ * that were copied out of the read buffer, bytes received in place, and
+ * bytes of bulks over the limit that were dropped. */
 guint64 gst_redis_reader_get_copied (GstRedisReader * reader);
 guint64 gst_redis_reader_get_direct (GstRedisReader * reader);
+guint64 gst_redis_reader_get_discarded (GstRedisReader * reader);
 
 G_END_DECLS
 

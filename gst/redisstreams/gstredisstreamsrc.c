@@ -57,7 +57,9 @@
  * time), `count` (entries per read), `max-age` (milliseconds; entries whose
  * capture time is older are acknowledged and skipped, for displays that must
  * not fall behind; 0 = off), `max-frame-size` (bytes; a larger declared size
- * is refused before anything is allocated), `claim-idle-time` and `stats`.
+ * is refused before anything is allocated, and a `data` value too large to
+ * hold such a frame is dropped as it arrives, never read into memory),
+ * `claim-idle-time` and `stats`.
  *
  * Faults: when the connection is lost (Redis restarts, or stops answering
  * for `timeout` plus `block` milliseconds), the source posts a warning and
@@ -87,10 +89,11 @@
  * started counting again.
  *
  * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
- * size that does not match, a size above `max-frame-size`, caps that do not
- * parse) are skipped with a warning message naming the entry id, counted in
- * `stats`, and acknowledged so they are not re-read forever; they stay in the
- * stream for inspection with `XRANGE`. The pipeline keeps running.
+ * size that does not match, a size or `data` value above `max-frame-size`,
+ * caps that do not parse) are skipped with a warning message naming the
+ * entry id, counted in `stats`, and acknowledged so they are not re-read
+ * forever; they stay in the stream for inspection with `XRANGE`. The
+ * pipeline keeps running.
  *
  * The `stats` structure (`application/x-redis-stream-src-stats`) has:
  * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes
@@ -695,6 +698,12 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   GST_OBJECT_LOCK (self);
   gst_redis_entry_decoder_set_max_frame_size (self->decoder,
       self->max_frame_size);
+  /* A value that cannot hold a frame of max-frame-size bytes, even
+   * LZ4-compressed at its worst (+1/255, block headers), is dropped as it
+   * arrives instead of being read into memory; the entry is skipped. */
+  gst_redis_connection_set_max_bulk (self->conn,
+      self->max_frame_size > G_MAXUINT64 / 2 ? G_MAXUINT64 :
+      self->max_frame_size + self->max_frame_size / 255 + 64 * 1024);
   GST_OBJECT_UNLOCK (self);
   /* Our own pending entries first, then new ones. */
   self->history_id = g_strdup ("0");
@@ -1016,6 +1025,14 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
     redisReply *name = values->element[2 * i];
     redisReply *value = values->element[2 * i + 1];
 
+    if (name->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_ERROR) {
+      /* the connection dropped a value too large for max-frame-size */
+      err = g_error_new (GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_TOO_LARGE, "field \"%.*s\" holds %s "
+          "(max-frame-size is %" G_GUINT64_FORMAT ")", (gint) MIN (name->len,
+              64), name->str, value->str, self->max_frame_size);
+      goto invalid;
+    }
     if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) {
       err = g_error_new (GST_REDIS_ENTRY_ERROR,
           GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field %" G_GSIZE_FORMAT

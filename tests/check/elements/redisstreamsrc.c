@@ -711,6 +711,68 @@ GST_START_TEST (test_bad_entries_are_skipped_and_counted)
 
 GST_END_TEST;
 
+GST_START_TEST (test_value_over_max_frame_size_is_not_read)
+{
+  GstHarness *src = src_harness ("stream=huge group=g max-frame-size=100000");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  const gchar *fv[] = { GOOD, "seq", "1" };
+  const gchar *ok[] = { GOOD, "seq", "2" };
+  gchar *big = g_malloc0 (300000);
+  GstMessage *msg;
+  GstBuffer *b;
+  gchar *debug = NULL;
+  GError *err = NULL;
+  long long pending = -1;
+  guint i;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("huge", "g");
+
+  /* 300 KB of data cannot be a frame of at most 100000 bytes, not even
+   * LZ4-compressed: the source drops it as it arrives, skips the entry
+   * (counted, a warning, acknowledged) and reads the next one */
+  xadd_raw ("huge", fv, 6, big, 300000);
+  xadd_raw ("huge", ok, 6, "ok", 2);
+  b = gst_harness_pull (src);
+  fail_unless (b != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 2);
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), 1);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (strstr (err->message, "Skipped entry") != NULL);
+  fail_unless (strstr (debug, "field \"data\" holds a value of 300000 "
+          "bytes") != NULL, debug);
+  fail_unless (strstr (debug, "not read into memory") != NULL, debug);
+  fail_unless (strstr (debug, "max-frame-size is 100000") != NULL, debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
+
+  /* the skipped entry was acknowledged: at most the last one is pending */
+  for (i = 0; i < 200; i++) {
+    redisReply *r = redis_server_command (server, "XPENDING huge g");
+
+    pending = r->element[0]->integer;
+    freeReplyObject (r);
+    if (pending <= 1)
+      break;
+    g_usleep (10000);
+  }
+  fail_unless (pending <= 1, "%lld entries pending", pending);
+
+  g_free (big);
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_max_age_skips_old_frames)
 {
   GstHarness *src = src_harness ("stream=rt group=g max-age=500");
@@ -1475,6 +1537,7 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_pause_keeps_entry_of_interrupted_read);
   tcase_add_test (tc, test_trimmed_pending_entry_is_skipped);
   tcase_add_test (tc, test_bad_entries_are_skipped_and_counted);
+  tcase_add_test (tc, test_value_over_max_frame_size_is_not_read);
   tcase_add_test (tc, test_max_age_skips_old_frames);
   tcase_add_test (tc, test_start_id);
   tcase_add_test (tc, test_count_reads_several_pushes_each);

@@ -326,9 +326,9 @@ GST_START_TEST (test_bad_input_refused)
   check_refused ("$3\r\nabcde", "not followed by CRLF");
   check_refused ("*-5\r\n", "bad array length");
   check_refused ("*1x\r\n", "bad array length");
-  /* sizes are checked before anything is allocated for them */
-  check_refused ("$536870913\r\n", "more than the 536870912");
-  check_refused ("$9223372036854775807\r\n", "more than the");
+  /* sizes are checked before anything is allocated for them (bulks over
+   * the limit: test_bulk_over_limit_dropped) */
+  check_refused ("$9223372036854775808\r\n", "bad bulk string length");
   check_refused ("*1048577\r\n", "more than 1048576");
   {
     GString *s = g_string_new (NULL);
@@ -378,6 +378,64 @@ GST_START_TEST (test_reset_in_the_middle)
 
 GST_END_TEST;
 
+GST_START_TEST (test_bulk_over_limit_dropped)
+{
+  GstRedisReader *reader = gst_redis_reader_new ();
+  guint8 *frame;
+  GString *s = xreadgroup_reply (300000, &frame);
+  redisReply **r;
+  redisReply *fields, *dropped;
+  gsize chunks[] = { 1, 5000, G_MAXSIZE };
+  guint i;
+
+  /* a frame over the limit, then a reply that must still be read right */
+  g_string_append (s, ":7\r\n");
+  gst_redis_reader_set_max_bulk (reader, 100000);
+  for (i = 0; i < G_N_ELEMENTS (chunks); i++) {
+    guint64 discarded = gst_redis_reader_get_discarded (reader);
+    guint64 kept = gst_redis_reader_get_copied (reader) +
+        gst_redis_reader_get_direct (reader);
+
+    r = read_replies (reader, s->str, s->len, chunks[i], NULL);
+    fail_unless (r != NULL && r[0] != NULL && r[1] != NULL && r[2] == NULL);
+    fields = r[0]->element[0]->element[1]->element[0]->element[1];
+    check_string (fields->element[3], REDIS_REPLY_STRING, CAPS);
+    dropped = fields->element[5];
+    fail_unless_equals_int (dropped->type, REDIS_REPLY_ERROR);
+    fail_unless (strstr (dropped->str, "a value of 300000 bytes, more than "
+            "the limit of 100000 bytes") != NULL, dropped->str);
+    fail_unless_equals_int64 (r[1]->integer, 7);
+    /* nothing of it was kept */
+    fail_unless_equals_uint64 (gst_redis_reader_get_discarded (reader) -
+        discarded, 300000);
+    fail_unless_equals_uint64 (gst_redis_reader_get_copied (reader) +
+        gst_redis_reader_get_direct (reader), kept);
+    free_replies (r);
+  }
+
+  /* reset in the middle of dropping one */
+  r = read_replies (reader, s->str, s->len / 2, 4096, NULL);
+  fail_unless (r != NULL && r[0] == NULL);
+  g_free (r);
+  gst_redis_reader_reset (reader);
+  r = read_replies (reader, ":1\r\n", 4, G_MAXSIZE, NULL);
+  fail_unless (r != NULL && r[0] != NULL && r[0]->integer == 1);
+  free_replies (r);
+
+  /* a declared size far beyond memory is dropped the same way: the
+   * reader allocates nothing for it and waits for its bytes */
+  gst_redis_reader_set_max_bulk (reader, GST_REDIS_READER_MAX_BULK);
+  r = read_replies (reader, "$9223372036854775807\r\nabc", 25, G_MAXSIZE, NULL);
+  fail_unless (r != NULL && r[0] == NULL);
+  g_free (r);
+
+  gst_redis_reader_free (reader);
+  g_string_free (s, TRUE);
+  g_free (frame);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisreader_suite (void)
 {
@@ -390,6 +448,7 @@ redisreader_suite (void)
   tcase_add_test (tc, test_frame_from_socket);
   tcase_add_test (tc, test_bad_input_refused);
   tcase_add_test (tc, test_reset_in_the_middle);
+  tcase_add_test (tc, test_bulk_over_limit_dropped);
   return s;
 }
 
