@@ -464,12 +464,31 @@ GST_END_TEST;
 
 /* A frame is acknowledged once it was pushed: at most the last one stays
  * pending while the source runs. */
+/* Waits until at most one entry of @stream is pending in group "g": the
+ * last one pushed, whose XACK goes out with the next read. */
+static void
+wait_pending_at_most_one (const gchar * stream)
+{
+  long long pending = -1;
+  gint i;
+
+  for (i = 0; i < 200; i++) {
+    redisReply *r = redis_server_command (server, "XPENDING %s g", stream);
+
+    pending = r->element[0]->integer;
+    freeReplyObject (r);
+    if (pending <= 1)
+      return;
+    g_usleep (10000);
+  }
+  fail_unless (pending <= 1, "%lld entries of %s pending", pending, stream);
+}
+
 GST_START_TEST (test_ack_after_push)
 {
   GstHarness *src = src_harness ("stream=ack group=g consumer=c");
   GstHarness *sink;
   gint i;
-  long long pending = -1;
 
   wait_for_group ("ack", "g");
   sink = redis_test_sink_harness (server, "stream=ack", "application/x-test");
@@ -478,16 +497,8 @@ GST_START_TEST (test_ack_after_push)
   for (i = 0; i < 20; i++)
     gst_buffer_unref (gst_harness_pull (src));
 
-  for (i = 0; i < 200; i++) {
-    redisReply *r = redis_server_command (server, "XPENDING ack g");
-
-    pending = r->element[0]->integer;
-    freeReplyObject (r);
-    if (pending <= 1)
-      break;
-    g_usleep (10000);
-  }
-  fail_unless (pending <= 1, "%lld entries pending", pending);
+  /* the XACK of the last one goes out with the next read */
+  wait_pending_at_most_one ("ack");
 
   gst_harness_teardown (sink);
   gst_harness_teardown (src);
@@ -723,8 +734,6 @@ GST_START_TEST (test_value_over_max_frame_size_is_not_read)
   GstBuffer *b;
   gchar *debug = NULL;
   GError *err = NULL;
-  long long pending = -1;
-  guint i;
 
   gst_element_set_bus (src->element, bus);
   wait_for_group ("huge", "g");
@@ -754,16 +763,7 @@ GST_START_TEST (test_value_over_max_frame_size_is_not_read)
   fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
 
   /* the skipped entry was acknowledged: at most the last one is pending */
-  for (i = 0; i < 200; i++) {
-    redisReply *r = redis_server_command (server, "XPENDING huge g");
-
-    pending = r->element[0]->integer;
-    freeReplyObject (r);
-    if (pending <= 1)
-      break;
-    g_usleep (10000);
-  }
-  fail_unless (pending <= 1, "%lld entries pending", pending);
+  wait_pending_at_most_one ("huge");
 
   g_free (big);
   gst_element_set_bus (src->element, NULL);

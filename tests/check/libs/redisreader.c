@@ -79,6 +79,17 @@ free_replies (redisReply ** replies)
   g_free (replies);
 }
 
+/* Hands over bytes that do not complete a reply. */
+static void
+read_no_reply (GstRedisReader * reader, const gchar * bytes, gsize len,
+    gsize chunk)
+{
+  redisReply **r = read_replies (reader, bytes, len, chunk, NULL);
+
+  fail_unless (r != NULL && r[0] == NULL);
+  g_free (r);
+}
+
 static void
 check_string (const redisReply * r, gint type, const gchar * str)
 {
@@ -358,9 +369,7 @@ GST_START_TEST (test_reset_in_the_middle)
   /* stopped in the middle of the frame (nested arrays half built and the
    * bulk half received): everything is freed (valgrind/ASan check it), and
    * the reader reads the next reply from scratch */
-  r = read_replies (reader, s->str, s->len / 2, 4096, NULL);
-  fail_unless (r != NULL && r[0] == NULL);
-  g_free (r);
+  read_no_reply (reader, s->str, s->len / 2, 4096);
   gst_redis_reader_reset (reader);
   r = read_replies (reader, s->str, s->len, 4096, NULL);
   fail_unless (r != NULL && r[0] != NULL && r[1] == NULL);
@@ -368,9 +377,7 @@ GST_START_TEST (test_reset_in_the_middle)
   free_replies (r);
 
   /* and freed with a half-read reply in it */
-  r = read_replies (reader, s->str, s->len - 1, 70000, NULL);
-  fail_unless (r != NULL && r[0] == NULL);
-  g_free (r);
+  read_no_reply (reader, s->str, s->len - 1, 70000);
   gst_redis_reader_free (reader);
   g_string_free (s, TRUE);
   g_free (frame);
@@ -414,9 +421,7 @@ GST_START_TEST (test_bulk_over_limit_dropped)
   }
 
   /* reset in the middle of dropping one */
-  r = read_replies (reader, s->str, s->len / 2, 4096, NULL);
-  fail_unless (r != NULL && r[0] == NULL);
-  g_free (r);
+  read_no_reply (reader, s->str, s->len / 2, 4096);
   gst_redis_reader_reset (reader);
   r = read_replies (reader, ":1\r\n", 4, G_MAXSIZE, NULL);
   fail_unless (r != NULL && r[0] != NULL && r[0]->integer == 1);
@@ -425,9 +430,7 @@ GST_START_TEST (test_bulk_over_limit_dropped)
   /* a declared size far beyond memory is dropped the same way: the
    * reader allocates nothing for it and waits for its bytes */
   gst_redis_reader_set_max_bulk (reader, GST_REDIS_READER_MAX_BULK);
-  r = read_replies (reader, "$9223372036854775807\r\nabc", 25, G_MAXSIZE, NULL);
-  fail_unless (r != NULL && r[0] == NULL);
-  g_free (r);
+  read_no_reply (reader, "$9223372036854775807\r\nabc", 25, G_MAXSIZE);
 
   gst_redis_reader_free (reader);
   g_string_free (s, TRUE);
