@@ -370,6 +370,20 @@ read_le32 (const guint8 * p)
   return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32) p[3] << 24);
 }
 
+/* What every frame the encoder writes looks like: independent 256 KiB
+ * blocks, the content size in the header, no checksums. */
+static void
+lz4_preferences (LZ4F_preferences_t * prefs, gsize size, gint acceleration)
+{
+  memset (prefs, 0, sizeof (*prefs));
+  prefs->frameInfo.blockSizeID = LZ4F_max256KB;
+  prefs->frameInfo.blockMode = LZ4F_blockIndependent;
+  prefs->frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+  prefs->frameInfo.contentSize = size;
+  /* LZ4F's fast mode takes the acceleration as a negative level. */
+  prefs->compressionLevel = acceleration > 1 ? -acceleration : 0;
+}
+
 static const guint8 *
 compress_lz4_serial (GstRedisEntryEncoder * enc, const GstMapInfo * map,
     gint acceleration, gsize * out_size, GError ** error)
@@ -377,13 +391,7 @@ compress_lz4_serial (GstRedisEntryEncoder * enc, const GstMapInfo * map,
   LZ4F_preferences_t prefs;
   size_t bound, n;
 
-  memset (&prefs, 0, sizeof (prefs));
-  prefs.frameInfo.blockSizeID = LZ4F_max256KB;
-  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
-  prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
-  prefs.frameInfo.contentSize = map->size;
-  /* LZ4F's fast mode takes the acceleration as a negative level. */
-  prefs.compressionLevel = acceleration > 1 ? -acceleration : 0;
+  lz4_preferences (&prefs, map->size, acceleration);
 
   bound = LZ4F_compressFrameBound (map->size, &prefs);
   if (bound > enc->scratch_size) {
@@ -419,12 +427,7 @@ compress_lz4 (GstRedisEntryEncoder * enc, const GstMapInfo * map,
   if (n_blocks < 2 || lz4_pool () == NULL)
     return compress_lz4_serial (enc, map, acceleration, out_size, error);
 
-  memset (&prefs, 0, sizeof (prefs));
-  prefs.frameInfo.blockSizeID = LZ4F_max256KB;
-  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
-  prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
-  prefs.frameInfo.contentSize = map->size;
-  prefs.compressionLevel = acceleration > 1 ? -acceleration : 0;
+  lz4_preferences (&prefs, map->size, acceleration);
 
   need = LZ4F_HEADER_SIZE_MAX + n_blocks * slot + 4;
   if (need > enc->scratch_size) {
