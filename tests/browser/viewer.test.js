@@ -5,8 +5,10 @@
 // moving white square and a "motion" ROI meta around it), opens the page in
 // Debian's chromium through playwright-core, and checks what a person would
 // see: live video at the source's rate, never black, the detection box drawn
-// around the square, the latency figure, and the page coming back by itself
-// after the pipeline restarts. Prints "N passed, N failed".
+// around the square, a label in the corner kept whole on the canvas, a status
+// line that describes the frame on screen, the latency figure, and the page
+// coming back by itself after the pipeline restarts. Prints "N passed, N
+// failed".
 //
 // Environment (set by meson): DRIVER, CHROMIUM, TEST_BUILD_DIR,
 // GST_PLUGIN_PATH_1_0, GST_REGISTRY.
@@ -27,6 +29,7 @@ const OVERALL_TIMEOUT_MS = 240 * 1000;
 // Must match websocketsink-driver.c
 const WIDTH = 320, HEIGHT = 240, FPS = 30;
 const SQUARE = { size: 40, margin: 8, stepX: 4, stepY: 3 };
+const EDGE = { type: 'person', x: WIDTH - 20, y: 0, w: 20, h: 30, score: 0.75 };
 
 function expectedSquare(pts) {
   const n = Math.round(pts * FPS / 1e9);
@@ -136,26 +139,91 @@ function sampleCanvas(page) {
   });
 }
 
-// The frame on screen, its first detection, and pixels on the box's edge and
-// in its middle: all read in one task, so they belong together
+// The frame on screen, its "motion" detection, and pixels on the box's edge
+// and in its middle: all read in one task, so they belong together. hidden
+// says a label is drawn over one of those pixels (the corner label when the
+// square passes under it): such a sample says nothing about the box.
 function sampleDetection(page) {
   return page.evaluate(() => {
     const s = window.viewerStats.lastDrawn;
-    if (!s || !s.detections.length)
+    if (!s)
+      return null;
+    const d = s.detections.find((x) => x.type === 'motion');
+    if (!d)
       return null;
     const c = document.getElementById('video');
     const ctx = c.getContext('2d');
-    const d = s.detections[0];
-    const px = (x, y) => Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data);
-    return {
-      pts: s.pts,
-      seq: s.seq,
-      det: d,
-      canvas: [c.width, c.height],
-      edgeTop: px(d.x + d.w / 2, d.y),
-      edgeLeft: px(d.x, d.y + d.h / 2),
-      centre: px(d.x + d.w / 2, d.y + d.h / 2),
+    const points = {
+      edgeTop: [d.x + d.w / 2, d.y],
+      edgeLeft: [d.x, d.y + d.h / 2],
+      centre: [d.x + d.w / 2, d.y + d.h / 2],
     };
+    const out = { pts: s.pts, seq: s.seq, det: d, canvas: [c.width, c.height], hidden: false };
+    for (const [name, [x, y]] of Object.entries(points)) {
+      out[name] = Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data);
+      for (const l of s.labels || []) {
+        if (l && x >= l.x - 2 && x <= l.x + l.w + 2 && y >= l.y - 2 && y <= l.y + l.h + 2)
+          out.hidden = true;
+      }
+    }
+    return out;
+  });
+}
+
+// The "person" detection in the corner, where its label was drawn, and how
+// many pixels of the last quarter of that label (the end of the score) are
+// the label colour. smpte75's bar under it is blue, so green there is ink.
+// clear says the moving square's box is not near the label, so its green
+// cannot be mistaken for the label's.
+function sampleEdgeLabel(page) {
+  return page.evaluate(() => {
+    const s = window.viewerStats.lastDrawn;
+    if (!s || !Array.isArray(s.labels))
+      return { error: 'the page exposes no label geometry (lastDrawn.labels)' };
+    const i = s.detections.findIndex((x) => x.type === 'person');
+    if (i < 0)
+      return { error: 'no "person" detection on the frame shown' };
+    const l = s.labels[i];
+    const c = document.getElementById('video');
+    const out = { det: s.detections[i], label: l, canvas: [c.width, c.height], ink: 0, clear: true };
+    if (!l)
+      return out;
+    const x0 = Math.max(0, Math.floor(l.x + 0.75 * l.w));
+    const x1 = Math.min(c.width, Math.ceil(l.x + l.w));
+    const y0 = Math.max(0, Math.floor(l.y));
+    const y1 = Math.min(c.height, Math.ceil(l.y + l.h));
+    if (x1 > x0 && y1 > y0) {
+      const data = c.getContext('2d').getImageData(x0, y0, x1 - x0, y1 - y0).data;
+      for (let p = 0; p < data.length; p += 4) {
+        if (data[p + 1] - Math.max(data[p], data[p + 2]) > 100)
+          out.ink++;
+      }
+    }
+    const m = s.detections.find((x) => x.type === 'motion');
+    if (m && m.x + m.w + 4 >= x0 && m.y - 4 <= y1)
+      out.clear = false;
+    return out;
+  });
+}
+
+// Records, for every drawn frame, what the status line says at that moment
+// (the page dispatches "viewerframe" right after drawing). Installed before
+// the page's own script runs, so the first frame is seen too.
+function recordStatusPerFrame() {
+  const rec = { first: null, frames: 0, mismatches: [] };
+  window.statusRecord = rec;
+  window.addEventListener('viewerframe', () => {
+    const s = window.viewerStats;
+    const text = document.getElementById('status').textContent.replace(/\s+/g, ' ').trim();
+    const frames = /frames (\d+)/.exec(text);
+    const latency = /latency (\S+) ms/.exec(text);
+    const want = s.lastLatencyMs === null ? '–' : s.lastLatencyMs.toFixed(0);
+    rec.frames++;
+    if (rec.first === null)
+      rec.first = { text: text, frames: s.frames, latency: s.lastLatencyMs };
+    if ((!frames || Number(frames[1]) !== s.frames || !latency || latency[1] !== want) &&
+        rec.mismatches.length < 5)
+      rec.mismatches.push('drawn ' + s.frames + ', latency ' + want + ': "' + text + '"');
   });
 }
 
@@ -185,12 +253,33 @@ async function main() {
     });
     const page = context.pages()[0] || await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.addInitScript(recordStatusPerFrame);
+    const pwVersion = JSON.parse(fs.readFileSync(path.join(
+      path.dirname(require.resolve('playwright-core')), 'package.json'))).version;
+    console.log('# node ' + process.version + ', playwright-core ' + pwVersion +
+      ', ' + CHROMIUM);
 
     await check('page loads and receives frames', async () => {
       await page.goto(url, { timeout: 15000 });
       await page.waitForFunction(() => window.viewerStats &&
         window.viewerStats.connected && window.viewerStats.frames > 5,
         null, { timeout: 15000 });
+      console.log('# ' + await page.evaluate(() => navigator.userAgent));
+    });
+
+    await check('the status line describes the frame on screen, from the first', async () => {
+      const rec = await page.evaluate(() => window.statusRecord);
+      assert(rec && rec.first !== null, 'no "viewerframe" event after a drawn frame');
+      console.log('# status at the first frame: ' + rec.first.text);
+      assert(rec.first.frames >= 1, 'first event with ' + rec.first.frames + ' frames drawn');
+      const frames = /frames (\d+)/.exec(rec.first.text);
+      assert(frames && Number(frames[1]) >= 1, 'a frame is drawn, the status says "' +
+        rec.first.text + '"');
+      const latency = /latency (-?\d+) ms/.exec(rec.first.text);
+      assert(latency && Number.isFinite(Number(latency[1])),
+        'the frame carries its capture time, the status says "' + rec.first.text + '"');
+      assert(rec.mismatches.length === 0, rec.mismatches.length + ' of ' + rec.frames +
+        ' frames out of step: ' + rec.mismatches.join('; '));
     });
 
     await check('frames advance at the source rate (>= 20 fps of 30)', async () => {
@@ -220,9 +309,16 @@ async function main() {
 
     await check('the detection box is drawn around the moving square', async () => {
       const seen = new Set();
+      let hidden = 0;
       for (let i = 0; i < 5; i++) {
         const s = await sampleDetection(page);
-        assert(s !== null, 'no detection on the frame shown');
+        assert(s !== null, 'no motion detection on the frame shown');
+        if (s.hidden && hidden < 20) {
+          hidden++;
+          i--;
+          await sleep(100);
+          continue;
+        }
         assert(s.canvas[0] === WIDTH && s.canvas[1] === HEIGHT, 'canvas ' + s.canvas);
         const want = expectedSquare(s.pts);
         assert(s.det.type === 'motion', 'type ' + s.det.type);
@@ -237,6 +333,29 @@ async function main() {
         await sleep(300);
       }
       assert(seen.size >= 3, 'the box did not move: ' + [...seen].join(' '));
+    });
+
+    await check('a label at the canvas edge is kept whole on the canvas', async () => {
+      let s = null;
+      for (let i = 0; i < 50; i++) {
+        s = await sampleEdgeLabel(page);
+        if (s.error || s.clear)
+          break;
+        await sleep(100);
+      }
+      assert(!s.error, s.error);
+      const d = s.det, l = s.label;
+      assert(d.x === EDGE.x && d.y === EDGE.y && d.w === EDGE.w && d.h === EDGE.h &&
+        d.score === EDGE.score, 'detection ' + JSON.stringify(d) + ', not ' + JSON.stringify(EDGE));
+      assert(l !== null, 'no label drawn');
+      console.log('# corner label ' + JSON.stringify(l) + ', ' + s.ink + ' ink pixels at its end');
+      assert(l.text === 'person 0.75', 'label "' + l.text + '"');
+      assert(l.w > 10 && l.h > 4, 'label extent ' + l.w + 'x' + l.h);
+      assert(l.x >= 0 && l.y >= 0 && l.x + l.w <= s.canvas[0] && l.y + l.h <= s.canvas[1],
+        'label [' + l.x.toFixed(1) + ', ' + l.y.toFixed(1) + '] + ' + l.w.toFixed(1) + 'x' +
+        l.h.toFixed(1) + ' leaves the ' + s.canvas.join('x') + ' canvas');
+      assert(s.clear, 'the moving box stayed over the label');
+      assert(s.ink >= 3, 'only ' + s.ink + ' label-coloured pixels where the score ends');
     });
 
     await check('the status line shows the latency', async () => {

@@ -33,6 +33,11 @@
  *   y = MARGIN + (n * STEP_Y) % (height - 2 * MARGIN - SIZE)
  * with SIZE x SIZE pixels; viewer.test.js repeats the formula.
  *
+ * Every frame also carries a "person" ROI (score 0.75) of EDGE_W x EDGE_H in
+ * the top-right corner, with nothing painted under it: there is no room for
+ * its label above it or to its right, so the viewer must move the label to
+ * keep it on the canvas.
+ *
  * Prints "PORT <n>" once the server listens, runs until SIGINT or SIGTERM,
  * and exits non-zero on a pipeline error.
  */
@@ -54,6 +59,8 @@
 #define SQUARE_STEP_X 4
 #define SQUARE_STEP_Y 3
 #define FPS 30
+#define EDGE_W 20
+#define EDGE_H 30
 
 static gint exit_code = 0;
 
@@ -110,6 +117,11 @@ motion_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       SQUARE_SIZE, SQUARE_SIZE);
   gst_video_region_of_interest_meta_add_param (roi,
       gst_structure_new ("motion", "score", G_TYPE_DOUBLE, 0.9, NULL));
+
+  roi = gst_buffer_add_video_region_of_interest_meta (buffer, "person",
+      GST_VIDEO_INFO_WIDTH (vinfo) - EDGE_W, 0, EDGE_W, EDGE_H);
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new ("person", "score", G_TYPE_DOUBLE, 0.75, NULL));
 
   unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
   gst_buffer_add_reference_timestamp_meta (buffer, unix_caps,

@@ -2,7 +2,10 @@
 // and draws them with their detections. Message format (see the element
 // docs): uint32 big-endian N, N bytes of JSON header, then the JPEG.
 //
-// Counters for tests and curious users are on window.viewerStats.
+// Counters for tests and curious users are on window.viewerStats; the frame
+// on screen, with where each detection's label was drawn, is
+// viewerStats.lastDrawn. A "viewerframe" event is dispatched on window after
+// each frame is drawn and the status line updated for it.
 'use strict';
 
 (function () {
@@ -10,6 +13,7 @@
   const BACKOFF_MAX_MS = 5000;
   const STATUS_INTERVAL_MS = 250;
   const BOX_COLOUR = '#00ff00';
+  const LABEL_PAD = 2;        // pixels between a label and the box or the edge
 
   const canvas = document.getElementById('video');
   const ctx = canvas.getContext('2d', { alpha: false });
@@ -36,7 +40,10 @@
     decodeErrors: 0,
     connects: 0,        // successful connections
     lastSeq: null,
-    lastDrawn: null,    // {seq, pts, width, height, detections} of the frame on screen
+    // {seq, pts, width, height, detections, labels} of the frame on screen;
+    // labels[i] is {text, x, y, w, h}: the canvas pixels the label of
+    // detections[i] covers (its ink), or null when it has no label
+    lastDrawn: null,
   };
   window.viewerStats = stats;
 
@@ -178,14 +185,23 @@
     ctx.strokeStyle = BOX_COLOUR;
     ctx.fillStyle = BOX_COLOUR;
     ctx.font = Math.max(10, Math.round(bitmap.width / 40)) + 'px system-ui, sans-serif';
+    ctx.textAlign = 'start';
+    ctx.textBaseline = 'alphabetic';
+    const labels = [];
     for (const d of detections) {
       const x = d.x * sx, y = d.y * sy, w = d.w * sx, h = d.h * sy;
       ctx.strokeRect(x, y, w, h);
-      let label = d.type || '';
+      let text = typeof d.type === 'string' ? d.type : '';
       if (typeof d.score === 'number')
-        label += ' ' + d.score.toFixed(2);
-      if (label)
-        ctx.fillText(label, x + line, y > 14 ? y - line - 2 : y + h + 14);
+        text += (text ? ' ' : '') + d.score.toFixed(2);
+      if (!text) {
+        labels.push(null);
+        continue;
+      }
+      const at = placeLabel(ctx.measureText(text), x, y, line,
+        bitmap.width, bitmap.height);
+      ctx.fillText(text, at.baseX, at.baseY);
+      labels.push({ text: text, x: at.x, y: at.y, w: at.w, h: at.h });
     }
 
     const now = performance.now();
@@ -200,6 +216,9 @@
       latencySum += latency;
       latencyCount++;
       stats.avgLatencyMs = latencySum / latencyCount;
+    } else {
+      // The latency shown is the one of the frame shown, or none
+      stats.lastLatencyMs = null;
     }
 
     stats.frames++;
@@ -209,6 +228,35 @@
       width: bitmap.width,
       height: bitmap.height,
       detections: detections,
+      labels: labels,
+    };
+    // In the same task as the drawing: the status never describes an
+    // earlier frame than the one on screen (the timer alone lagged up to
+    // STATUS_INTERVAL_MS, showing "frames 0" under the first picture)
+    updateStatus();
+    window.dispatchEvent(new Event('viewerframe'));
+  }
+
+  // Where a label goes: above the box, starting at its left edge; just inside
+  // the box's top edge when there is no room above; then shifted left and
+  // down (or right and up) as far as needed to keep all of it on the canvas,
+  // so the score at its end is never cut off. Works on the ink extent that
+  // measureText reports, returns the baseline point to draw at and that
+  // extent on the canvas.
+  function placeLabel(m, x, y, line, width, height) {
+    const left = m.actualBoundingBoxLeft, right = m.actualBoundingBoxRight;
+    const ascent = m.actualBoundingBoxAscent;
+    const descent = m.actualBoundingBoxDescent;
+    const gap = line / 2 + LABEL_PAD;
+    let bx = x + left;
+    let by = y - gap - descent;
+    if (by - ascent < LABEL_PAD)
+      by = y + gap + ascent;
+    bx = Math.max(Math.min(bx, width - LABEL_PAD - right), left);
+    by = Math.max(Math.min(by, height - LABEL_PAD - descent), ascent);
+    return {
+      baseX: bx, baseY: by,
+      x: bx - left, y: by - ascent, w: left + right, h: ascent + descent,
     };
   }
 
