@@ -1,14 +1,46 @@
 #!/bin/sh
 # Runs viewer.test.js, installing playwright-core (the library only: the
-# browser is Debian's chromium) into node_modules here when it is missing.
+# browser is Debian's chromium) into node_modules here when it is missing or
+# is not the version package.json pins.
+#
+# When the test cannot run (node, npm or chromium not found, npm install
+# failing), it fails under CI=true, because a CI run must not pass without
+# ever opening the page; elsewhere it is skipped (exit 77) with the reason
+# on stderr.
+#
+# Environment (set by meson): NODE, NPM, MISSING (the programs meson did not
+# find), plus what viewer.test.js reads.
 set -eu
 cd "$(dirname "$0")"
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  echo "run.sh: installing playwright-core" >&2
-  if ! npm install --no-save >&2; then
-    echo "run.sh: npm install failed, cannot run the browser test" >&2
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 77
+NODE=${NODE:-node}
+NPM=${NPM:-npm}
+
+cannot_run () {
+  if [ "${CI:-}" = "true" ]; then
+    echo "run.sh: the browser test could not run: $1" >&2
+    echo "run.sh: under CI=true that is a failure, not a skip" >&2
+    echo "not ok - the browser test could not run: $1"
+    echo "0 passed, 1 failed"
+    exit 1
   fi
+  echo "run.sh: ******************************************************" >&2
+  echo "run.sh: SKIPPED: the viewer page was NOT tested in a browser" >&2
+  echo "run.sh: because $1" >&2
+  echo "run.sh: (under CI=true this is a failure)" >&2
+  echo "run.sh: ******************************************************" >&2
+  echo "0 passed, 0 failed, 1 skipped"
+  exit 77
+}
+
+if [ -n "${MISSING:-}" ]; then
+  cannot_run "$MISSING not found (pipelines/install-deps --tests installs them)"
 fi
-exec node viewer.test.js
+
+want=$("$NODE" -p 'require("./package.json").dependencies["playwright-core"]')
+have=$("$NODE" -p 'try { require("./node_modules/playwright-core/package.json").version } catch (e) { "" }')
+if [ "$want" != "$have" ]; then
+  echo "run.sh: installing playwright-core $want${have:+ (replacing $have)}" >&2
+  "$NPM" install --no-save >&2 ||
+    cannot_run "npm install of playwright-core $want failed (see above)"
+fi
+exec "$NODE" viewer.test.js
