@@ -325,7 +325,6 @@ def stop_case(ctx, name, args, sig, busy):
     else:
         wait_for(lambda: group_read(ctx, "stop", "g") == PREFILL and pending(ctx) == 0, 30,
                  "every entry read and acknowledged")
-        time.sleep(0.2)   # into the next XREADGROUP ... BLOCK
     if sig is not None:
         os.kill(p.pid, sig)
     try:
@@ -378,6 +377,13 @@ def stop_sigterm_idle(ctx):
 
 
 # each push takes 3 s: time enough to see the state and send the signal
+def stop_sigkill_idle(ctx):
+    """SIGKILL while waiting: 0 pending."""
+    rc, ids, _, _ = stop_case(ctx, "stop-sigkill-idle", src_args(ctx) + ["!", "fakesink"],
+                              signal.SIGKILL, False)
+    assert rc == -signal.SIGKILL and ids == [], (rc, ids)
+
+
 BUSY = ["!", "identity", "sleep-time=3000000", "!", "fakesink", "silent=false"]
 
 
@@ -488,7 +494,7 @@ def main():
                          if os.access(os.path.join(PIPELINES, f), os.X_OK))
         cases += [(fn.__name__, fn) for fn in (
             stop_num_buffers, stop_sigint_idle, stop_eos_idle, stop_sigterm_idle,
-            stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
+            stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
         cases += [("help_" + s, help_case(s)) for s in scripts]
         print("%d gst-launch-1.0 lines in %d Markdown files" % (nlines, len(DOCS)), flush=True)
         skips = []
