@@ -85,6 +85,7 @@ def extract(path):
     out = []
     marker = None          # (kind, reason, line number) waiting for its line
     fenced = False
+    covered = set()
 
     def take(i, first):
         text, j = first.strip(), i
@@ -123,8 +124,14 @@ def extract(path):
                     found = (i, m.group(1))
         if found:
             out.append(Line(path, found[0] + 1, found[1], marker))
+            covered.add(found[0])
             marker = None
         i += 1
+    # a launch line written some other way (after a prompt or a variable,
+    # inline code over two lines) would be missed: refuse it
+    missed = [n + 1 for n, l in enumerate(lines)
+              if re.search(r"gst-launch-1\.0 .*!", l) and n not in covered]
+    assert not missed, "%s: lines %s look like launch lines this test cannot run" % (path, missed)
     assert marker is None, "%s:%d: a docs-test marker with no launch line after it" % (path, marker[2])
     return out
 
