@@ -78,7 +78,9 @@ for _arg in "$@"; do
   case "$_arg" in
     --print) PRINT_ONLY=1 ;;
     -h | --help)
-      sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
+      # the comment block at the top of the script, up to its first
+      # line that is not a comment
+      sed -n '2,${/^#/!q;s/^# \{0,1\}//;p}' "$0"
       exit 0 ;;
     *) echo "$(basename "$0"): unknown argument $_arg (try --help)" >&2; exit 2 ;;
   esac

@@ -1,0 +1,543 @@
+#!/usr/bin/python3
+"""The launch lines and scripts the documentation shows, run as a user would.
+
+launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
+              and indented code blocks, `\\` continuations joined, and inline
+              code with a `!`) is one test case, run as a real gst-launch-1.0
+              process against a private redis-server:
+                - display and audio sinks (autovideosink, ximagesink, ...)
+                  become fakesink;
+                - redisstreamsrc/redisstreamsink get the private server
+                  (host/port, socket-path, or a private Sentinel for
+                  `sentinels`), websocketsink gets port=0;
+                - the first source gets num-buffers (unless it has one), so
+                  the line ends with EOS;
+                - for each redisstreamsrc, its stream is written first (20
+                  frames, 320x240 I420, by redisstreamsink) and a live
+                  producer writes into it while the line runs, as in the
+                  README's "terminal 1"; a line marked
+                  `<!-- docs-test: after-writer -->` runs after the writer
+                  has finished, with no live producer (it must read from the
+                  start);
+                - a `filesrc location=X.mp4` gets an MP4 file made first.
+              A case passes when gst-launch-1.0 reaches PLAYING, then EOS,
+              exits 0 with no ERROR, every redisstreamsrc read its frames in
+              its group, and every redisstreamsink stored its frames.
+              A line marked `<!-- docs-test: skip (reason) -->` right before
+              its code block is not run; it is listed and counted as skipped.
+stop_*        What stays pending (XPENDING) after each way a redisstreamsrc
+              pipeline stops, as docs/redisstreamsrc.md says.
+display_*     pipelines/display refuses to start without a display, and runs
+              with VIDEO_SINK=fakesink.
+help_*        Every script of pipelines/ answers --help (run directly and by
+              bash) with its usage, exit status 0, nothing on stderr and no
+              line of its code.
+
+Processes are started in their own session and stopped by PID. Arguments
+select cases by substring. Ends with "N passed, N failed, N skipped" (the
+skipped ones are the marked lines); exit status 1 when anything failed.
+"""
+
+import glob
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import redis
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PIPELINES = os.path.join(TOP, "pipelines")
+sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
+from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
+from redisserver import RedisServer  # noqa: E402
+
+DOCS = ["README.md"] + sorted(os.path.relpath(p, TOP) for p in glob.glob(os.path.join(TOP, "docs", "*.md")))
+DISPLAY_SINKS = {"autovideosink", "ximagesink", "xvimagesink", "glimagesink", "waylandsink",
+                 "autoaudiosink", "alsasink", "pulsesink"}
+SOURCES_WITH_NUM_BUFFERS = {"videotestsrc", "redisstreamsrc", "audiotestsrc", "v4l2src"}
+PREFILL = 20      # frames written before a reader starts
+READ_N = 10       # num-buffers of a redisstreamsrc (at most PREFILL)
+TEST_N = 10       # num-buffers of a test source
+LINE_TIMEOUT = 60
+PRODUCER_CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(skip|after-writer)\b\s*(.*?)\s*-->\s*$")
+
+
+class Line:
+    def __init__(self, path, lineno, text, marker):
+        self.path, self.lineno, self.text, self.marker = path, lineno, text, marker
+
+    @property
+    def name(self):
+        return "%s:%d" % (self.path, self.lineno)
+
+
+def extract(path):
+    """The gst-launch-1.0 lines of one Markdown file, with their markers."""
+    lines = read(os.path.join(TOP, path)).split("\n")
+    out = []
+    marker = None          # (kind, reason, line number) waiting for its line
+    fenced = False
+    covered = set()
+
+    def take(i, first):
+        text, j = first.strip(), i
+        while text.endswith("\\") and j + 1 < len(lines):
+            j += 1
+            text = text[:-1].rstrip() + " " + lines[j].strip()
+        return text, j
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = MARKER.match(line)
+        if m:
+            assert marker is None, "%s:%d: two markers in a row" % (path, i + 1)
+            marker = (m.group(1), m.group(2), i + 1)
+            # the marker must be right before a code block or a paragraph
+            # whose inline code is the line
+            nxt = next((l for l in lines[i + 1:] if l.strip()), "")
+            assert (nxt.startswith("```") or nxt.startswith("    ")
+                    or "`gst-launch-1.0 " in nxt), \
+                "%s:%d: a docs-test marker not right before a code block" % (path, i + 1)
+            i += 1
+            continue
+        if line.startswith("```"):
+            fenced = not fenced
+            i += 1
+            continue
+        found = None
+        if (fenced or line.startswith("    ")) and line.strip().startswith("gst-launch-1.0 "):
+            text, j = take(i, line)
+            found = (i, text)
+            i = j
+        elif not fenced:
+            for m in re.finditer(r"`(gst-launch-1\.0 [^`]*)`", line):
+                if "!" in m.group(1):
+                    found = (i, m.group(1))
+        if found:
+            out.append(Line(path, found[0] + 1, found[1], marker))
+            covered.add(found[0])
+            marker = None
+        i += 1
+    # a launch line written some other way (after a prompt or a variable,
+    # inline code over two lines) would be missed: refuse it
+    missed = [n + 1 for n, l in enumerate(lines)
+              if re.search(r"gst-launch-1\.0 .*!", l) and n not in covered]
+    assert not missed, "%s: lines %s look like launch lines this test cannot run" % (path, missed)
+    assert marker is None, "%s:%d: a docs-test marker with no launch line after it" % (path, marker[2])
+    return out
+
+
+class Ctx:
+    pass
+
+
+def log(ctx, name):
+    return os.path.join(ctx.tmp, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".log")
+
+
+def gst(ctx, args, name, **kw):
+    return spawn(["gst-launch-1.0"] + args, log(ctx, name), cwd=ctx.work, **kw)
+
+
+def producer_args(ctx, stream, n=None):
+    src = ["videotestsrc", "pattern=ball"] + (["num-buffers=%d" % n] if n else ["is-live=true"])
+    return src + ["!", PRODUCER_CAPS, "!", "redisstreamsink", "host=127.0.0.1",
+                  "port=%d" % ctx.redis.port, "stream=" + stream, "maxlen=1000"]
+
+
+def prefill(ctx, stream, n=PREFILL):
+    p = gst(ctx, producer_args(ctx, stream, n), "prefill-" + stream)
+    rc = p.wait(60)
+    assert rc == 0, "writing %s failed:\n%s" % (stream, read(p.log))
+
+
+def make_mp4(ctx, name):
+    p = gst(ctx, ["videotestsrc", "num-buffers=30", "!", "video/x-raw,width=320,height=240", "!",
+                  "jpegenc", "!", "qtmux", "!", "filesink", "location=" + name], "make-" + name)
+    assert p.wait(60) == 0, read(p.log)
+
+
+def sentinel(ctx):
+    if ctx.sentinel is None:
+        ctx.sentinel = RedisServer(ctx.tmp, name="sentinel", sentinel_conf=(
+            "sentinel monitor mymaster 127.0.0.1 %d 1\n" % ctx.redis.port))
+    return ctx.sentinel
+
+
+def split_elements(tokens):
+    elems, cur = [], []
+    for t in tokens:
+        if t == "!":
+            elems.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    elems.append(cur)
+    return elems
+
+
+def prop(elem, name):
+    for t in elem[1:]:
+        if t.startswith(name + "="):
+            return t.split("=", 1)[1].strip('"')
+    return None
+
+
+def set_prop(elem, name, value):
+    """Sets name=value on an element (replacing it), or removes it (None)."""
+    elem[1:] = [t for t in elem[1:] if not t.startswith(name + "=")]
+    if value is not None:
+        elem.append("%s=%s" % (name, value))
+
+
+def prepare(ctx, line):
+    """The line as it runs here, and what it needs: (args, readers, writers,
+    n) where readers are (stream, group), writers are stream names and n is
+    the num-buffers of its first element."""
+    tokens = shlex.split(line.text)
+    assert tokens[0] == "gst-launch-1.0", tokens
+    opts = []
+    tokens = tokens[1:]
+    while tokens and tokens[0].startswith("-"):
+        opts.append(tokens.pop(0))
+    elems = split_elements(tokens)
+    readers, writers = [], []
+    n = None
+    for k, e in enumerate(elems):
+        name = e[0]
+        if name in DISPLAY_SINKS:
+            e[0] = "fakesink"
+        if name in ("redisstreamsrc", "redisstreamsink"):
+            if prop(e, "sentinels") is not None:
+                set_prop(e, "sentinels", "127.0.0.1:%d" % sentinel(ctx).port)
+            elif prop(e, "socket-path") is not None:
+                set_prop(e, "socket-path", ctx.redis_sock)
+            else:
+                set_prop(e, "host", "127.0.0.1")
+                set_prop(e, "port", str(ctx.redis.port))
+        if name == "redisstreamsrc":
+            readers.append((prop(e, "stream") or "video-frames", prop(e, "group") or "gst-redis"))
+        if name == "redisstreamsink":
+            writers.append(prop(e, "stream") or "video-frames")
+        if name == "websocketsink":
+            set_prop(e, "port", "0")
+        if name == "filesrc":
+            loc = prop(e, "location")
+            if loc and not os.path.exists(os.path.join(ctx.work, loc)) and loc.endswith(".mp4"):
+                make_mp4(ctx, loc)
+        if k == 0 and name in SOURCES_WITH_NUM_BUFFERS and prop(e, "num-buffers") is None:
+            set_prop(e, "num-buffers", str(READ_N if name == "redisstreamsrc" else TEST_N))
+        if k == 0 and prop(e, "num-buffers") is not None:
+            n = int(prop(e, "num-buffers"))
+    args = opts[:]
+    for k, e in enumerate(elems):
+        if k:
+            args.append("!")
+        args += e
+    return args, readers, writers, n
+
+
+def xlen(ctx, stream):
+    return ctx.r.xlen(stream)
+
+
+def group_read(ctx, stream, group):
+    try:
+        for g in ctx.r.xinfo_groups(stream):
+            if g["name"].decode() == group:
+                return g["entries-read"] or 0
+    except redis.ResponseError:
+        pass
+    return 0
+
+
+def run_line(ctx, line):
+    ctx.r.flushall()
+    args, readers, writers, n = prepare(ctx, line)
+    after_writer = line.marker and line.marker[0] == "after-writer"
+    assert not after_writer or readers, "after-writer on a line without redisstreamsrc"
+    for stream, _ in readers:
+        prefill(ctx, stream)
+    before = {s: xlen(ctx, s) for s in writers}
+    live = []
+    if not after_writer:
+        for stream, _ in readers:
+            live.append(gst(ctx, producer_args(ctx, stream), "live-" + stream))
+    print("  runs: gst-launch-1.0 " + " ".join(shlex.quote(a) for a in args), flush=True)
+    p = gst(ctx, args, line.name)
+    try:
+        try:
+            rc = p.wait(LINE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            stop(p)
+            raise AssertionError("no EOS within %d s:\n%s" % (LINE_TIMEOUT, tail(p.log))) from None
+    finally:
+        for q in live:
+            stop(q)
+    out = read(p.log)
+    assert rc == 0, "exit status %d:\n%s" % (rc, tail(p.log))
+    assert "Setting pipeline to PLAYING" in out, tail(p.log)
+    assert "Got EOS from element" in out, "no EOS:\n" + tail(p.log)
+    errors = [l for l in out.splitlines() if l.startswith("ERROR") or "CRITICAL" in l]
+    assert not errors, "\n".join(errors)
+    for stream, group in readers:
+        got = group_read(ctx, stream, group)
+        assert got >= (n or READ_N), "group %s read %d entries of %s" % (group, got, stream)
+    for s in writers:
+        grown = xlen(ctx, s) - before[s]
+        assert grown >= (n or 1), "%s grew by %d entries" % (s, grown)
+    # (entries-read of a group created at $ counts the entries before it too)
+    summary = ", ".join(["%s group %s entries-read %d" % (s, g, group_read(ctx, s, g))
+                         for s, g in readers] +
+                        ["%s +%d entries" % (s, xlen(ctx, s) - before[s]) for s in writers])
+    print("  PLAYING, EOS, exit 0" + (": " + summary if summary else ""))
+
+
+def tail(path, n=15):
+    return "\n".join(read(path).splitlines()[-n:])
+
+
+# --- what stays pending after a stop (docs/redisstreamsrc.md) ------------
+
+def src_args(ctx, *more):
+    return ["redisstreamsrc", "port=%d" % ctx.redis.port, "stream=stop", "group=g",
+            "consumer=c", "start-id=0"] + list(more)
+
+
+def pending(ctx):
+    return ctx.r.xpending("stop", "g")["pending"]
+
+
+def stop_case(ctx, name, args, sig, busy):
+    """Starts args reading "stop" (PREFILL entries), waits until the source is
+    idle (every entry read and acknowledged, blocked in the next read) or
+    busy (the second entry read and still in its push: the first push came
+    back, so the pipeline is PLAYING), sends sig, and returns (exit status,
+    pending entry ids, the stream's first entry ids, gst-launch output)."""
+    ctx.r.flushall()
+    prefill(ctx, "stop")
+    p = gst(ctx, args, name)
+    if busy:
+        wait_for(lambda: group_read(ctx, "stop", "g") == 2 and pending(ctx) == 1, 30,
+                 "the second entry in its push")
+    else:
+        wait_for(lambda: group_read(ctx, "stop", "g") == PREFILL and pending(ctx) == 0, 30,
+                 "every entry read and acknowledged")
+    if sig is not None:
+        os.kill(p.pid, sig)
+    try:
+        rc = p.wait(30)
+    except subprocess.TimeoutExpired:
+        stop(p, signal.SIGKILL)
+        raise AssertionError("did not stop:\n" + tail(p.log))
+    ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
+    first = [i.decode() for i, _ in ctx.r.xrange("stop", "-", "+", PREFILL)]
+    print("  exit %s, XPENDING %d %s (entries-read %d)" % (
+        rc, len(ids), ["entry %d of the stream" % first.index(i) for i in ids],
+        group_read(ctx, "stop", "g")))
+    return rc, ids, first, read(p.log)
+
+
+def stop_num_buffers(ctx):
+    """num-buffers=5: EOS after the fifth push, with no read after it: the
+    fifth entry stays pending."""
+    ctx.r.flushall()
+    prefill(ctx, "stop")
+    p = gst(ctx, src_args(ctx, "num-buffers=5") + ["!", "fakesink"], "stop-num-buffers")
+    rc = p.wait(30)
+    ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
+    first = [i.decode() for i, _ in ctx.r.xrange("stop", "-", "+", PREFILL)]
+    print("  exit %s, XPENDING %d %s" % (rc, len(ids), ["entry %d" % first.index(i) for i in ids]))
+    assert rc == 0 and "Got EOS" in read(p.log), tail(p.log)
+    assert ids == [first[4]], "pending %s, expected the fifth entry %s" % (ids, first[4])
+
+
+def stop_sigint_idle(ctx):
+    """SIGINT while waiting for the next entry, without -e (to NULL): the
+    last entry pushed was acknowledged with the read that waits: 0 pending."""
+    rc, ids, _, _ = stop_case(ctx, "stop-sigint-idle", src_args(ctx) + ["!", "fakesink"],
+                              signal.SIGINT, False)
+    assert rc == 0 and ids == [], (rc, ids)
+
+
+def stop_eos_idle(ctx):
+    """gst-launch-1.0 -e and SIGINT (an EOS event) while waiting: 0 pending."""
+    rc, ids, _, out = stop_case(ctx, "stop-eos-idle", ["-e"] + src_args(ctx) + ["!", "fakesink"],
+                                signal.SIGINT, False)
+    assert rc == 0 and "Got EOS" in out and ids == [], (rc, ids, out[-500:])
+
+
+def stop_sigterm_idle(ctx):
+    """SIGTERM (gst-launch-1.0 dies at once) while waiting: 0 pending."""
+    rc, ids, _, _ = stop_case(ctx, "stop-sigterm-idle", src_args(ctx) + ["!", "fakesink"],
+                              signal.SIGTERM, False)
+    assert rc == -signal.SIGTERM and ids == [], (rc, ids)
+
+
+# each push takes 3 s: time enough to see the state and send the signal
+def stop_sigkill_idle(ctx):
+    """SIGKILL while waiting: 0 pending."""
+    rc, ids, _, _ = stop_case(ctx, "stop-sigkill-idle", src_args(ctx) + ["!", "fakesink"],
+                              signal.SIGKILL, False)
+    assert rc == -signal.SIGKILL and ids == [], (rc, ids)
+
+
+BUSY = ["!", "identity", "sleep-time=3000000", "!", "fakesink", "silent=false"]
+
+
+def stop_sigint_busy(ctx):
+    """SIGINT without -e while a frame is in its push (a slow downstream):
+    the push comes back FLUSHING, the entry is not acknowledged: 1 pending."""
+    rc, ids, first, out = stop_case(ctx, "stop-sigint-busy", ["-v"] + src_args(ctx) + BUSY,
+                                    signal.SIGINT, True)
+    assert rc == 0 and ids == [first[1]], (rc, ids)
+
+
+def stop_eos_busy(ctx):
+    """-e and SIGINT while a frame is in its push: the push completes (the
+    frame reaches the sink), then EOS goes out without another read: the
+    processed frame stays pending (delivered again to a consumer of the same
+    name)."""
+    rc, ids, first, out = stop_case(ctx, "stop-eos-busy", ["-e", "-v"] + src_args(ctx) + BUSY,
+                                    signal.SIGINT, True)
+    chains = [l for l in out.splitlines() if "fakesink0" in l and "chain" in l]
+    assert rc == 0 and "Got EOS" in out and ids == [first[1]], (rc, ids)
+    assert len(chains) == 2, "the sink got %d buffers:\n%s" % (len(chains), "\n".join(chains))
+
+
+# --- pipelines/display without a display --------------------------------
+
+def display_env(ctx, **kw):
+    env = dict(os.environ, REDIS_HOST="127.0.0.1", REDIS_PORT=str(ctx.redis.port),
+               OUTPUT_STREAM="shown", **kw)
+    for k in ("DISPLAY", "WAYLAND_DISPLAY", "GST_PLUGIN_PATH"):
+        env.pop(k, None)
+    for k, v in kw.items():
+        env[k] = v
+    return env
+
+
+def display_refuses_headless(ctx):
+    ctx.r.flushall()
+    out = subprocess.run([os.path.join(PIPELINES, "display")], env=display_env(ctx),
+                         capture_output=True, text=True, timeout=30)
+    print("  exit %d, stderr: %s" % (out.returncode, out.stderr.strip()))
+    assert out.returncode == 1, (out.returncode, out.stdout, out.stderr)
+    assert "DISPLAY" in out.stderr and "VIDEO_SINK=fakesink" in out.stderr, out.stderr
+    assert "gst-launch-1.0" not in out.stdout, out.stdout
+    assert not ctx.r.exists("shown"), "display ran a pipeline"
+
+
+def display_headless_sink(ctx):
+    ctx.r.flushall()
+    live = gst(ctx, producer_args(ctx, "shown"), "display-live")
+    p = spawn([os.path.join(PIPELINES, "display")], log(ctx, "display"),
+              env=display_env(ctx, VIDEO_SINK="fakesink"))
+    try:
+        wait_for(lambda: group_read(ctx, "shown", "display") >= 10 or p.poll() is not None, 30,
+                 "the display group to read 10 frames")
+        assert p.poll() is None, "display exited:\n" + tail(p.log)
+    finally:
+        stop(p)
+        stop(live)
+    assert "fakesink" in read(p.log).splitlines()[0], read(p.log)
+    print("  group display read %d frames" % group_read(ctx, "shown", "display"))
+
+
+# --- --help of every script ------------------------------------------------
+
+def help_case(script):
+    path = os.path.join(PIPELINES, script)
+
+    def case(ctx):
+        # its code: the lines that are neither comments nor in a string
+        # (the usage text of pipelines/monitor is its docstring)
+        text = re.sub(r'"""[\s\S]*?"""', "", read(path))
+        code = [l.strip() for l in text.splitlines()
+                if l.strip() and not l.lstrip().startswith("#") and len(l.strip()) > 3]
+        for how in ([path], ["bash", path]):
+            out = subprocess.run(how + ["--help"], capture_output=True, text=True, timeout=30,
+                                 env=dict(os.environ, REDIS_PORT="1"))
+            what = " ".join(how[:-1] + [script, "--help"])
+            assert out.returncode == 0, "%s: exit %d, %s" % (what, out.returncode, out.stderr)
+            assert out.stderr == "", "%s wrote on stderr: %s" % (what, out.stderr)
+            assert "usage:" in out.stdout.lower(), \
+                "%s: no usage text:\n%s" % (what, out.stdout)
+            stray = [l for l in out.stdout.splitlines() if l.strip() in code]
+            assert not stray, "%s printed lines of its code: %s" % (what, stray)
+        print("  %d lines of usage, exit 0, nothing on stderr (run directly and by bash)"
+              % len(out.stdout.splitlines()))
+    return case
+
+
+def main():
+    selected = sys.argv[1:]
+    ctx = Ctx()
+    ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-docs.")
+    ctx.work = os.path.join(ctx.tmp, "work")
+    os.makedirs(ctx.work)
+    ctx.sentinel = None
+    passed = failed = skipped = 0
+    try:
+        ctx.redis_sock = os.path.join(ctx.tmp, "redis.sock")
+        ctx.redis = RedisServer(ctx.tmp, "--unixsocket", ctx.redis_sock)
+        ctx.r = ctx.redis.client()
+        cases = []
+        nlines = 0
+        for path in DOCS:
+            for line in extract(path):
+                nlines += 1
+                cases.append(("line " + line.name, line))
+        scripts = sorted(f for f in os.listdir(PIPELINES)
+                         if os.access(os.path.join(PIPELINES, f), os.X_OK))
+        cases += [(fn.__name__, fn) for fn in (
+            stop_num_buffers, stop_sigint_idle, stop_eos_idle, stop_sigterm_idle,
+            stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
+        cases += [("help_" + s, help_case(s)) for s in scripts]
+        print("%d gst-launch-1.0 lines in %d Markdown files" % (nlines, len(DOCS)), flush=True)
+        skips = []
+        for name, what in cases:
+            if selected and not any(s in name for s in selected):
+                continue
+            if isinstance(what, Line) and what.marker and what.marker[0] == "skip":
+                print("%s: SKIP %s\n  %s" % (name, what.marker[1], what.text), flush=True)
+                skips.append(name)
+                skipped += 1
+                continue
+            print("%s:" % name, flush=True)
+            if isinstance(what, Line):
+                print("  " + what.text)
+            t0 = time.monotonic()
+            try:
+                if isinstance(what, Line):
+                    run_line(ctx, what)
+                else:
+                    what(ctx)
+                print("  PASS (%.1f s)" % (time.monotonic() - t0), flush=True)
+                passed += 1
+            except Exception:
+                traceback.print_exc(file=sys.stdout)
+                print("  FAIL", flush=True)
+                failed += 1
+        print("lines marked docs-test: skip: %d (%s)" % (len(skips), ", ".join(skips) or "none"))
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        failed += 1
+    finally:
+        stop_all()
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
