@@ -69,11 +69,22 @@
  *   its cells; regions whose boxes come within 4 pixels of each other are
  *   merged; regions with fewer than #GstFrameProc:min-area changed pixels
  *   are dropped. Each region becomes a #GstVideoRegionOfInterestMeta with
- *   roi_type "motion" and a param structure named "motion" with the fields
- *   `score` (G_TYPE_DOUBLE, changed pixels / box pixels) and `area`
- *   (G_TYPE_UINT, changed pixels). With #GstFrameProc:draw a 2 pixel
- *   outline is painted inside each box: green (RGB 0,255,0; YUV
- *   145,54,34), white on GRAY8.
+ *   roi_type "motion", the region's id as id, and a param structure named
+ *   "motion" with the fields `score` (G_TYPE_DOUBLE, changed pixels / box
+ *   pixels) and `area` (G_TYPE_UINT, changed pixels). With
+ *   #GstFrameProc:draw a 2 pixel outline is painted inside each box: green
+ *   (RGB 0,255,0; YUV 145,54,34), white on GRAY8.
+ *   Region ids (always >= 1) follow an object from frame to frame: a region
+ *   takes the id of the region of earlier frames whose box it overlaps best,
+ *   both boxes grown by 8 pixels on every side, when intersection / union
+ *   is at least 0.1 (pairs matched greedily, best first); other regions
+ *   take new ids, counting up in region order. An id is remembered while
+ *   unmatched for up to 5 consecutive frames, so a momentary miss keeps it.
+ *   At most 256 are remembered: in a frame with more regions the first 256
+ *   are, and the ids of the others do not persist. A flush, a caps change
+ *   or a change of operation to motion forgets them all, numbering going
+ *   on so that an id never names two objects; a start numbers from 1 again.
+ *   Ids do not depend on #GstFrameProc:n-threads.
  *
  * ## Threads
  *
@@ -82,7 +93,8 @@
  * thread taking one band itself. Blur and edges read their neighbourhood
  * from scratch copies, never from rows another band is writing, so the
  * output is byte-identical whatever the number of threads. Connected
- * components run on the streaming thread after the parallel mask pass.
+ * components and region ids run on the streaming thread after the parallel
+ * mask pass.
  *
  * ## Messages
  *
@@ -100,8 +112,8 @@
  * * `motion-score` (G_TYPE_DOUBLE): fraction of changed pixels, 0..1 (0
  *   unless the operation is motion)
  * * `regions` (GST_TYPE_LIST of GstStructure named "region"): one per
- *   moving region, fields `x`, `y`, `width`, `height`, `area`
- *   (G_TYPE_UINT) and `score` (G_TYPE_DOUBLE), as in the ROI metas
+ *   moving region, fields `id` (G_TYPE_INT), `x`, `y`, `width`, `height`,
+ *   `area` (G_TYPE_UINT) and `score` (G_TYPE_DOUBLE), as in the ROI metas
  *
  * "frameproc-motion" (element message, always posted with the motion
  * operation) when motion starts (the first frame with at least one region)
@@ -214,6 +226,7 @@ struct _GstFrameProc
   gboolean is_rgb;
   GstFrameProcScratch scratch;
   GArray *regions;
+  GstFrameProcTracker tracker;
   GstFrameProcOperation last_operation;
 };
 
@@ -473,6 +486,7 @@ gst_frame_proc_init (GstFrameProc * self)
   self->n_threads_used = 1;
   self->last_motion_score = 0.0;
   self->regions = g_array_new (FALSE, FALSE, sizeof (GstFrameProcRegion));
+  gst_frame_proc_tracker_init (&self->tracker);
   self->last_operation = DEFAULT_OPERATION;
 }
 
@@ -538,6 +552,7 @@ gst_frame_proc_finalize (GObject * object)
 
   gst_frame_proc_scratch_free (&self->scratch);
   g_array_free (self->regions, TRUE);
+  gst_frame_proc_tracker_clear (&self->tracker);
 
   G_OBJECT_CLASS (gst_frame_proc_parent_class)->finalize (object);
 }
@@ -692,6 +707,7 @@ gst_frame_proc_start (GstBaseTransform * trans)
   self->last_operation = DEFAULT_OPERATION;
   self->scratch.in_motion = FALSE;
   gst_frame_proc_motion_reset (&self->scratch);
+  gst_frame_proc_tracker_reset (&self->tracker, TRUE);
 
   GST_DEBUG_OBJECT (self, "started with %u threads", n_threads);
   return TRUE;
@@ -719,9 +735,12 @@ gst_frame_proc_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstFrameProc *self = GST_FRAME_PROC (trans);
 
   /* after a flush the next frame need not follow the last one: start the
-   * motion reference again rather than report the jump as motion */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+   * motion reference again rather than report the jump as motion, and let
+   * no region inherit the id of one from before the jump */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     gst_frame_proc_motion_reset (&self->scratch);
+    gst_frame_proc_tracker_reset (&self->tracker, FALSE);
+  }
 
   return GST_BASE_TRANSFORM_CLASS (gst_frame_proc_parent_class)->sink_event
       (trans, event);
@@ -769,6 +788,7 @@ gst_frame_proc_set_info (GstVideoFilter * vfilter, GstCaps * incaps,
 
   self->scratch.in_motion = FALSE;
   gst_frame_proc_motion_reset (&self->scratch);
+  gst_frame_proc_tracker_reset (&self->tracker, FALSE);
   return TRUE;
 
   /* ERRORS */
@@ -902,6 +922,7 @@ gst_frame_proc_fill_job (GstFrameProc * self, GstFrameProcJob * job,
   job->scratch = &self->scratch;
   job->pool = self->pool;
   job->regions = self->regions;
+  job->tracker = &self->tracker;
   job->motion_score = 0.0;
   g_array_set_size (job->regions, 0);
   gst_frame_proc_plan_bands (self, job);
@@ -964,6 +985,7 @@ gst_frame_proc_post_frame_message (GstFrameProc * self, GstBuffer * buf,
 
     g_value_init (&v, GST_TYPE_STRUCTURE);
     g_value_take_boxed (&v, gst_structure_new ("region",
+            "id", G_TYPE_INT, r->id,
             "x", G_TYPE_UINT, (guint) r->x,
             "y", G_TYPE_UINT, (guint) r->y,
             "width", G_TYPE_UINT, (guint) r->width,
@@ -994,6 +1016,7 @@ gst_frame_proc_add_roi_metas (GstFrameProc * self, GstBuffer * buf)
 
     meta = gst_buffer_add_video_region_of_interest_meta (buf, "motion",
         r->x, r->y, r->width, r->height);
+    meta->id = r->id;
     gst_video_region_of_interest_meta_add_param (meta,
         gst_structure_new ("motion",
             "score", G_TYPE_DOUBLE,
@@ -1031,8 +1054,10 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
   gst_frame_proc_fill_job (self, &job, frame);
 
   if (settings->operation != self->last_operation &&
-      settings->operation == GST_FRAME_PROC_OPERATION_MOTION)
+      settings->operation == GST_FRAME_PROC_OPERATION_MOTION) {
     gst_frame_proc_motion_reset (&self->scratch);
+    gst_frame_proc_tracker_reset (&self->tracker, FALSE);
+  }
   self->last_operation = settings->operation;
 
   switch (settings->operation) {
@@ -1086,6 +1111,12 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
       GST_TIME_FORMAT " (%u bands), motion score %.4f, %u regions", frame_no,
       GST_TIME_ARGS (elapsed), job.n_bands, job.motion_score,
       self->regions->len);
+  if (G_UNLIKELY (settings->operation == GST_FRAME_PROC_OPERATION_MOTION
+          && self->tracker.untracked > 0)) {
+    GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u new regions "
+        "beyond the %u tracked, their ids will not persist", frame_no,
+        self->tracker.untracked, GST_FRAME_PROC_MAX_TRACKS);
+  }
   if (frames % 100 == 0) {
     GST_INFO_OBJECT (self, "Processed %" G_GUINT64_FORMAT " frames | last: "
         "frame %" G_GUINT64_FORMAT " (%.1f ms)", frames, frame_no,

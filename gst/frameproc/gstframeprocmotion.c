@@ -22,7 +22,8 @@
  * and records the changed pixels per 4x4 cell. A single-threaded pass then
  * labels connected groups of active cells, takes the exact bounding box of
  * the changed pixels in each group, merges boxes that are close and drops
- * the regions smaller than min-area. */
+ * the regions smaller than min-area. Last, on the streaming thread too, the
+ * tracker gives each region the id of the region it continues. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -313,10 +314,171 @@ find_regions (GstFrameProcJob * job)
     r.width = b->x1 - b->x0 + 1;
     r.height = b->y1 - b->y0 + 1;
     r.area = b->area;
+    r.id = 0;
     g_array_append_val (job->regions, r);
   }
   g_array_free (boxes, TRUE);
   g_array_sort (job->regions, compare_regions);
+}
+
+/* ---- region ids ---- */
+
+typedef struct
+{
+  gdouble iou;
+  guint track;
+  guint region;
+} Pair;
+
+void
+gst_frame_proc_tracker_init (GstFrameProcTracker * tracker)
+{
+  tracker->tracks = g_array_new (FALSE, FALSE, sizeof (GstFrameProcTrack));
+  tracker->next_tracks = g_array_new (FALSE, FALSE, sizeof (GstFrameProcTrack));
+  tracker->pairs = g_array_new (FALSE, FALSE, sizeof (Pair));
+  tracker->next_id = 1;
+}
+
+void
+gst_frame_proc_tracker_clear (GstFrameProcTracker * tracker)
+{
+  g_clear_pointer (&tracker->tracks, g_array_unref);
+  g_clear_pointer (&tracker->next_tracks, g_array_unref);
+  g_clear_pointer (&tracker->pairs, g_array_unref);
+}
+
+/* Forgets every track. restart_ids numbers from 1 again (a new run);
+ * otherwise numbering goes on, so an id never names two objects. */
+void
+gst_frame_proc_tracker_reset (GstFrameProcTracker * tracker,
+    gboolean restart_ids)
+{
+  g_array_set_size (tracker->tracks, 0);
+  if (restart_ids)
+    tracker->next_id = 1;
+}
+
+/* Intersection over union of the two boxes grown by
+ * GST_FRAME_PROC_TRACK_MARGIN on every side (growing both adds twice the
+ * margin to the overlap on each axis). */
+static gdouble
+grown_iou (const GstFrameProcTrack * t, const GstFrameProcRegion * r)
+{
+  const gint m2 = 2 * GST_FRAME_PROC_TRACK_MARGIN;
+  gint iw = MIN (t->x + t->width, r->x + r->width) - MAX (t->x, r->x) + m2;
+  gint ih = MIN (t->y + t->height, r->y + r->height) - MAX (t->y, r->y) + m2;
+  gdouble inter, uni;
+
+  if (iw <= 0 || ih <= 0)
+    return 0.0;
+  inter = (gdouble) (iw * (gint64) ih);
+  uni = (gdouble) (t->width + m2) * (t->height + m2) +
+      (gdouble) (r->width + m2) * (r->height + m2) - inter;
+  return inter / uni;
+}
+
+/* Best overlap first; ties in list order, so the result depends on nothing
+ * but the regions of this and earlier frames. */
+static gint
+compare_pairs (gconstpointer a, gconstpointer b)
+{
+  const Pair *pa = a, *pb = b;
+
+  if (pa->iou != pb->iou)
+    return pa->iou > pb->iou ? -1 : 1;
+  if (pa->track != pb->track)
+    return pa->track < pb->track ? -1 : 1;
+  if (pa->region != pb->region)
+    return pa->region < pb->region ? -1 : 1;
+  return 0;
+}
+
+static void
+track_append (GArray * tracks, const GstFrameProcRegion * r)
+{
+  GstFrameProcTrack t = { r->id, r->x, r->y, r->width, r->height, 0, -1 };
+
+  g_array_append_val (tracks, t);
+}
+
+/* Greedy matching by overlap: fine for the few regions motion detection
+ * reports; two regions that cross each other may swap ids. */
+static void
+track_regions (GstFrameProcTracker * tracker, GArray * regions)
+{
+  GArray *tracks = tracker->tracks, *next = tracker->next_tracks;
+  guint i, j;
+
+  tracker->untracked = 0;
+  g_array_set_size (tracker->pairs, 0);
+  for (i = 0; i < tracks->len; i++) {
+    GstFrameProcTrack *t = &g_array_index (tracks, GstFrameProcTrack, i);
+
+    t->match = -1;
+    for (j = 0; j < regions->len; j++) {
+      const GstFrameProcRegion *r =
+          &g_array_index (regions, GstFrameProcRegion, j);
+      gdouble iou = grown_iou (t, r);
+
+      if (iou >= GST_FRAME_PROC_TRACK_MIN_IOU) {
+        Pair p = { iou, i, j };
+
+        g_array_append_val (tracker->pairs, p);
+      }
+    }
+  }
+  g_array_sort (tracker->pairs, compare_pairs);
+
+  for (i = 0; i < tracker->pairs->len; i++) {
+    const Pair *p = &g_array_index (tracker->pairs, Pair, i);
+    GstFrameProcTrack *t = &g_array_index (tracks, GstFrameProcTrack,
+        p->track);
+    GstFrameProcRegion *r = &g_array_index (regions, GstFrameProcRegion,
+        p->region);
+
+    if (t->match >= 0 || r->id != 0)
+      continue;
+    t->match = p->region;
+    r->id = t->id;
+  }
+
+  /* The next frame's tracks: the matched ones, then the new regions, then
+   * the recently missed ones, up to GST_FRAME_PROC_MAX_TRACKS. There is
+   * always room for the matched ones, there being no more of them than
+   * tracks before. */
+  g_array_set_size (next, 0);
+  for (j = 0; j < regions->len; j++) {
+    const GstFrameProcRegion *r = &g_array_index (regions,
+        GstFrameProcRegion, j);
+
+    if (r->id != 0)
+      track_append (next, r);
+  }
+  for (j = 0; j < regions->len; j++) {
+    GstFrameProcRegion *r = &g_array_index (regions, GstFrameProcRegion, j);
+
+    if (r->id != 0)
+      continue;
+    r->id = tracker->next_id;
+    /* after 2^31 - 1 regions: 1 again, long gone by then */
+    tracker->next_id = r->id == G_MAXINT ? 1 : r->id + 1;
+    if (next->len < GST_FRAME_PROC_MAX_TRACKS)
+      track_append (next, r);
+    else
+      tracker->untracked++;
+  }
+  for (i = 0; i < tracks->len; i++) {
+    GstFrameProcTrack t = g_array_index (tracks, GstFrameProcTrack, i);
+
+    if (t.match >= 0 || t.missed >= GST_FRAME_PROC_TRACK_KEEP)
+      continue;
+    if (next->len < GST_FRAME_PROC_MAX_TRACKS) {
+      t.missed++;
+      g_array_append_val (next, t);
+    }
+  }
+  tracker->tracks = next;
+  tracker->next_tracks = tracks;
 }
 
 void
@@ -336,16 +498,19 @@ gst_frame_proc_motion (GstFrameProcJob * job)
     gst_frame_proc_job_run (job, reference_init_band);
     s->have_reference = TRUE;
     s->reference_kind = kind;
-    return;
+  } else {
+    gst_frame_proc_job_run (job, mask_band);
+    for (i = 0; i < job->n_bands; i++)
+      changed += job->bands[i].changed;
+    job->motion_score =
+        (gdouble) changed / ((gdouble) job->width * job->height);
+
+    if (changed > 0)
+      find_regions (job);
   }
 
-  gst_frame_proc_job_run (job, mask_band);
-  for (i = 0; i < job->n_bands; i++)
-    changed += job->bands[i].changed;
-  job->motion_score = (gdouble) changed / ((gdouble) job->width * job->height);
-
-  if (changed > 0)
-    find_regions (job);
+  /* a frame without regions counts as a miss for every track */
+  track_regions (job->tracker, job->regions);
 }
 
 /* ---- drawing ---- */

@@ -69,6 +69,19 @@ typedef enum
 /* Thickness in pixels of the outline draw=true paints inside each box. */
 #define GST_FRAME_PROC_BOX_THICKNESS 2
 
+/* Region ids: a region takes the id of the remembered region (track) its
+ * box overlaps best, both boxes grown by TRACK_MARGIN pixels on every side
+ * and provided intersection / union >= MIN_IOU. The margin keeps thin
+ * regions (the leading edge of a uniform object seen with the previous
+ * frame as reference) and fast ones matched. A track is kept while it has
+ * been unmatched for at most TRACK_KEEP consecutive frames, so a region
+ * missed for a frame or two keeps its id; at most MAX_TRACKS are kept,
+ * which bounds memory and matching time. */
+#define GST_FRAME_PROC_TRACK_MARGIN 8
+#define GST_FRAME_PROC_TRACK_MIN_IOU 0.1
+#define GST_FRAME_PROC_TRACK_KEEP 5
+#define GST_FRAME_PROC_MAX_TRACKS 256
+
 /* Values of the settings for one frame, copied under the object lock. */
 typedef struct
 {
@@ -105,12 +118,37 @@ typedef struct
   guint8 x0, x1, y0, y1;
 } GstFrameProcCell;
 
-/* A moving region, in pixels of the frame. */
+/* A moving region, in pixels of the frame; id > 0 once tracked. */
 typedef struct
 {
   gint x, y, width, height;
   guint area;
+  gint id;
 } GstFrameProcRegion;
+
+/* A region remembered from earlier frames. */
+typedef struct
+{
+  gint id;
+  gint x, y, width, height;
+  /* consecutive frames without a matching region */
+  guint missed;
+  /* this frame: index of the matching region, or -1 */
+  gint match;
+} GstFrameProcTrack;
+
+/* Gives motion regions ids that persist while the object moves. It lives
+ * next to the scratch, not in it, because the numbering goes on across
+ * caps changes. The streaming thread owns it. */
+typedef struct
+{
+  GArray *tracks;               /* GstFrameProcTrack */
+  GArray *next_tracks;          /* built for the next frame, then swapped */
+  GArray *pairs;                /* matching candidates of one frame */
+  gint next_id;
+  /* this frame: new regions left out of the tracks (no room) */
+  guint untracked;
+} GstFrameProcTracker;
 
 /* Memory allocated in set_info for the negotiated size and reused for every
  * frame; the streaming thread owns it. */
@@ -184,6 +222,7 @@ struct _GstFrameProcJob
   /* motion results */
   gdouble motion_score;
   GArray *regions;
+  GstFrameProcTracker *tracker;
 };
 
 /* gstframeproc.c: runs func on every band of job, the calling thread taking
@@ -204,6 +243,10 @@ void gst_frame_proc_blur_kernel (gdouble sigma, gint * radius,
 void gst_frame_proc_motion (GstFrameProcJob * job);
 void gst_frame_proc_motion_draw (GstFrameProcJob * job);
 void gst_frame_proc_motion_reset (GstFrameProcScratch * scratch);
+void gst_frame_proc_tracker_init (GstFrameProcTracker * tracker);
+void gst_frame_proc_tracker_clear (GstFrameProcTracker * tracker);
+void gst_frame_proc_tracker_reset (GstFrameProcTracker * tracker,
+    gboolean restart_ids);
 
 /* luma of an RGB pixel: BT.601 weights scaled to 256, rounded */
 #define GST_FRAME_PROC_LUMA(r,g,b) \

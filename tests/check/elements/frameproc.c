@@ -1374,11 +1374,14 @@ GST_START_TEST (test_frame_messages)
       const GstStructure *r =
           gst_value_get_structure (gst_value_list_get_value (regions, 0));
       guint x, y, w, hh, area;
+      gint id;
 
       fail_unless_equals_int (gst_value_list_get_size (regions), 1);
-      fail_unless (gst_structure_get (r, "x", G_TYPE_UINT, &x, "y",
-              G_TYPE_UINT, &y, "width", G_TYPE_UINT, &w, "height",
-              G_TYPE_UINT, &hh, "area", G_TYPE_UINT, &area, NULL));
+      fail_unless (gst_structure_get (r, "id", G_TYPE_INT, &id, "x",
+              G_TYPE_UINT, &x, "y", G_TYPE_UINT, &y, "width", G_TYPE_UINT,
+              &w, "height", G_TYPE_UINT, &hh, "area", G_TYPE_UINT, &area,
+              NULL));
+      fail_unless_equals_int (id, 1);
       fail_unless (ABS ((gint) x - (gint) (30 + 4 * n)) <= 2);
       fail_unless (ABS ((gint) y - 40) <= 2);
       fail_unless (ABS ((gint) w - SQ) <= 2 && ABS ((gint) hh - SQ) <= 2);
@@ -1895,6 +1898,435 @@ GST_START_TEST (test_frames_without_offset)
 
 GST_END_TEST;
 
+/* ---- region ids ---- */
+
+/* docs/frameproc.md: a track is kept while it has been unmatched for at
+ * most this many consecutive frames, and at most this many are kept */
+#define TRACK_KEEP 5
+#define MAX_TRACKS 256
+
+typedef struct
+{
+  gint x, y;                    /* x < 0: absent */
+} Pos;
+
+typedef struct
+{
+  gint id;
+  guint x, y, w, h;
+} Roi;
+
+#define MAX_ROIS 1024
+
+/* motion_scene with any number of striped squares */
+static Img *
+squares_scene (const Fmt * fmt, const Pos * pos, guint n)
+{
+  Img *img = motion_scene (fmt, -1, 0, 0, NULL);
+  gint x, y, c;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    if (pos[i].x < 0)
+      continue;
+    for (y = pos[i].y; y < pos[i].y + SQ; y++) {
+      for (x = pos[i].x; x < pos[i].x + SQ; x++) {
+        gint v = ((x - pos[i].x) & 1) ? 130 : 230;
+
+        for (c = 0; c < n_colour (fmt); c++) {
+          if (c == 0 || fmt->kind == KIND_RGB)
+            img->p[c][y * MW + x] = v;
+        }
+      }
+    }
+  }
+  return img;
+}
+
+/* The regions of buf, in meta order. */
+static guint
+get_rois (GstBuffer * buf, Roi * out)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint n = 0;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+
+    fail_unless (n < MAX_ROIS);
+    out[n].id = roi->id;
+    out[n].x = roi->x;
+    out[n].y = roi->y;
+    out[n].w = roi->w;
+    out[n].h = roi->h;
+    n++;
+  }
+  return n;
+}
+
+/* Pushes frame no with the squares at pos and returns in ids[i] the id of
+ * the region found at square i (0 when the square is absent). Every present
+ * square must have exactly one region within 8 pixels of its corner (the
+ * previous-frame reference extends the box backwards by one step) and there
+ * must be no other region. */
+static void
+push_squares (GstHarness * h, const Fmt * fmt, const Layout * layout,
+    guint64 no, const Pos * pos, guint n, gint * ids)
+{
+  Img *img = squares_scene (fmt, pos, n);
+  GstBuffer *out = push_frame (h, img, layout, no);
+  Roi rois[MAX_ROIS];
+  guint n_rois = get_rois (out, rois);
+  guint i, j, present = 0;
+
+  for (i = 0; i < n; i++) {
+    guint found = 0;
+
+    ids[i] = 0;
+    if (pos[i].x < 0)
+      continue;
+    present++;
+    for (j = 0; j < n_rois; j++) {
+      if (ABS ((gint) rois[j].x - pos[i].x) <= 8
+          && ABS ((gint) rois[j].y - pos[i].y) <= 8) {
+        ids[i] = rois[j].id;
+        found++;
+      }
+    }
+    fail_unless_equals_int (found, 1);
+  }
+  fail_unless_equals_int (n_rois, present);
+  gst_buffer_unref (out);
+  img_free (img);
+}
+
+static GstHarness *
+ids_harness (const Fmt * fmt, const gchar * reference, guint n_threads)
+{
+  return harness_new (fmt, MW, MH, "operation", "motion",
+      "motion-reference", reference, "learning-rate", 0.0, "n-threads",
+      n_threads, "post-messages", TRUE, NULL);
+}
+
+/* A moving square keeps one id, 1, in the metas and the messages. */
+GST_START_TEST (test_motion_ids_follow_square)
+{
+  const gchar *refs[] = { "background", "previous" };
+  const Fmt *fmt = &formats[0];
+  Layout layout = make_layout (fmt, MW, MH, LAYOUT_DEFAULT);
+  guint r, i;
+
+  for (r = 0; r < G_N_ELEMENTS (refs); r++) {
+    GstHarness *h = ids_harness (fmt, refs[r], 2);
+    GstBus *bus = harness_bus (h);
+    GstMessage *msg;
+    guint n_regions = 0;
+    Pos p = { 10, 10 };
+    gint id;
+
+    push_squares (h, fmt, &layout, 0, &p, 0, &id);
+    for (i = 1; i < 25; i++) {
+      p.x = 10 + 5 * i;
+      p.y = 10 + 3 * i;
+      push_squares (h, fmt, &layout, i, &p, 1, &id);
+      fail_unless_equals_int (id, 1);
+    }
+
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (gst_structure_has_name (s, "frameproc")) {
+        const GValue *regions = gst_structure_get_value (s, "regions");
+
+        for (i = 0; i < gst_value_list_get_size (regions); i++) {
+          const GstStructure *rs =
+              gst_value_get_structure (gst_value_list_get_value (regions, i));
+
+          fail_unless (gst_structure_get_int (rs, "id", &id));
+          fail_unless_equals_int (id, 1);
+          n_regions++;
+        }
+      }
+      gst_message_unref (msg);
+    }
+    fail_unless_equals_int (n_regions, 24);
+
+    gst_element_set_bus (h->element, NULL);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* Two squares moving towards each other: two ids, numbered in frame order,
+ * each staying with its square. */
+GST_START_TEST (test_motion_ids_two_objects)
+{
+  const Fmt *fmt = &formats[3];
+  Layout layout = make_layout (fmt, MW, MH, LAYOUT_ODD_PADDING);
+  GstHarness *h = ids_harness (fmt, "background", 2);
+  Pos p[2] = { {-1, 0}, {-1, 0} };
+  gint ids[2];
+  guint i;
+
+  push_squares (h, fmt, &layout, 0, p, 2, ids);
+  for (i = 1; i < 16; i++) {
+    p[0].x = 10 + 4 * i;
+    p[0].y = 8;
+    p[1].x = 120 - 4 * i;
+    p[1].y = 80;
+    push_squares (h, fmt, &layout, i, p, 2, ids);
+    fail_unless_equals_int (ids[0], 1);
+    fail_unless_equals_int (ids[1], 2);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A square missing for TRACK_KEEP frames keeps its id; missing for one more
+ * it gets a new one, even in the same place; a square appearing as another
+ * disappears gets a new one too. Ids are never reused. */
+GST_START_TEST (test_motion_ids_new_object)
+{
+  const Fmt *fmt = &formats[2];
+  Layout layout = make_layout (fmt, MW, MH, LAYOUT_DEFAULT);
+  GstHarness *h = ids_harness (fmt, "background", 1);
+  const Pos absent = { -1, 0 };
+  Pos p[2] = { {-1, 0}, {-1, 0} };
+  guint64 f = 0;
+  gint ids[2], k = 0;
+  guint i;
+
+  push_squares (h, fmt, &layout, f++, p, 2, ids);
+
+  /* A visible, moving */
+  for (i = 0; i < 4; i++) {
+    p[0].x = 10 + 4 * k++;
+    p[0].y = 10;
+    push_squares (h, fmt, &layout, f++, p, 2, ids);
+    fail_unless_equals_int (ids[0], 1);
+  }
+  /* gone for TRACK_KEEP frames, back one step further: same id */
+  for (i = 0; i < TRACK_KEEP; i++)
+    push_squares (h, fmt, &layout, f++, &absent, 1, ids);
+  for (i = 0; i < 2; i++) {
+    p[0].x = 10 + 4 * k++;
+    push_squares (h, fmt, &layout, f++, p, 2, ids);
+    fail_unless_equals_int (ids[0], 1);
+  }
+  /* gone for one frame more than that: forgotten, a new id */
+  for (i = 0; i < TRACK_KEEP + 1; i++)
+    push_squares (h, fmt, &layout, f++, &absent, 1, ids);
+  for (i = 0; i < 2; i++) {
+    p[0].x = 10 + 4 * k++;
+    push_squares (h, fmt, &layout, f++, p, 2, ids);
+    fail_unless_equals_int (ids[0], 2);
+  }
+  /* A disappears as B appears elsewhere: a third id */
+  p[0] = absent;
+  for (i = 0; i < 3; i++) {
+    p[1].x = 110 - 4 * i;
+    p[1].y = 80;
+    push_squares (h, fmt, &layout, f++, p, 2, ids);
+    fail_unless_equals_int (ids[0], 0);
+    fail_unless_equals_int (ids[1], 3);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Where the two squares of the ids threads test are in frame f. */
+static void
+threads_scene_positions (guint f, Pos * p)
+{
+  p[0].x = -1;
+  p[0].y = 0;
+  p[1] = p[0];
+  if ((f >= 1 && f <= 10) || (f >= 18 && f <= 25)) {
+    p[0].x = 10 + 3 * f;
+    p[0].y = 10;
+  }
+  /* through the band boundaries of 2 and 3 bands (rows 32, 48, 80) */
+  if (f >= 5) {
+    p[1].x = 120;
+    p[1].y = 10 + 3 * (f - 5);
+  }
+}
+
+GST_START_TEST (test_motion_ids_threads)
+{
+  const gchar *refs[] = { "background", "previous" };
+  const gint max_ids[] = { 3, 4 };
+  const guint threads[] = { 2, 3 };
+  const Fmt *fmt = &formats[1];
+  Layout layout = make_layout (fmt, MW, MH, LAYOUT_DEFAULT);
+  guint r, t, f, i;
+
+  for (r = 0; r < G_N_ELEMENTS (refs); r++) {
+    for (t = 0; t < G_N_ELEMENTS (threads); t++) {
+      GstHarness *h1 = ids_harness (fmt, refs[r], 1);
+      GstHarness *hn = ids_harness (fmt, refs[r], threads[t]);
+      gint max_id = 0;
+
+      for (f = 0; f < 31; f++) {
+        Pos p[2];
+        Img *img;
+        GstBuffer *b1, *bn;
+        Roi r1[MAX_ROIS], rn[MAX_ROIS];
+        guint n1, nn;
+
+        threads_scene_positions (f, p);
+        img = squares_scene (fmt, p, 2);
+        b1 = push_frame (h1, img, &layout, f);
+        bn = push_frame (hn, img, &layout, f);
+        n1 = get_rois (b1, r1);
+        nn = get_rois (bn, rn);
+        fail_unless_equals_int (n1, nn);
+        for (i = 0; i < n1; i++) {
+          fail_unless (r1[i].id > 0);
+          fail_unless (r1[i].id == rn[i].id && r1[i].x == rn[i].x
+              && r1[i].y == rn[i].y && r1[i].w == rn[i].w
+              && r1[i].h == rn[i].h, "%s, %u threads, frame %u, region %u: "
+              "id %d %u,%u %ux%u, 1 thread: id %d %u,%u %ux%u", refs[r],
+              threads[t], f, i, rn[i].id, rn[i].x, rn[i].y, rn[i].w, rn[i].h,
+              r1[i].id, r1[i].x, r1[i].y, r1[i].w, r1[i].h);
+          max_id = MAX (max_id, r1[i].id);
+        }
+        gst_buffer_unref (b1);
+        gst_buffer_unref (bn);
+        img_free (img);
+      }
+      /* A, B, then A again after more than TRACK_KEEP frames away; with
+       * the previous frame as reference B soon shows as two strips, its
+       * leading and trailing edges, the second a new region */
+      fail_unless_equals_int (max_id, max_ids[r]);
+      gst_harness_teardown (h1);
+      gst_harness_teardown (hn);
+    }
+  }
+}
+
+GST_END_TEST;
+
+static void
+push_segment (GstHarness * h)
+{
+  GstSegment segment;
+
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+}
+
+/* A flush and a caps change forget the tracks (numbering goes on, an id
+ * never names two objects); a stop and start numbers from 1 again. The
+ * first frame after each only becomes the motion reference. */
+GST_START_TEST (test_motion_ids_reset)
+{
+  const Fmt *fmt = &formats[0];
+  Layout layout = make_layout (fmt, MW, MH, LAYOUT_DEFAULT);
+  GstHarness *h = ids_harness (fmt, "background", 2);
+  Pos p = { 10, 20 };
+  guint64 f = 0;
+  gint id;
+  gchar *caps;
+
+  push_squares (h, fmt, &layout, f++, &p, 0, &id);
+  for (; f < 4; f++) {
+    p.x += 4;
+    push_squares (h, fmt, &layout, f, &p, 1, &id);
+    fail_unless_equals_int (id, 1);
+  }
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  push_segment (h);
+  push_squares (h, fmt, &layout, f++, &p, 0, &id);
+  p.x += 4;
+  push_squares (h, fmt, &layout, f++, &p, 1, &id);
+  fail_unless_equals_int (id, 2);
+  p.x += 4;
+  push_squares (h, fmt, &layout, f++, &p, 1, &id);
+  fail_unless_equals_int (id, 2);
+
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=160,"
+      "height=120,framerate=15/1");
+  push_squares (h, fmt, &layout, f++, &p, 0, &id);
+  p.x += 4;
+  push_squares (h, fmt, &layout, f++, &p, 1, &id);
+  fail_unless_equals_int (id, 3);
+
+  fail_unless_equals_int (gst_element_set_state (h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (h->element,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("restarted")));
+  caps = caps_string (fmt, MW, MH);
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  push_squares (h, fmt, &layout, f++, &p, 0, &id);
+  p.x += 4;
+  push_squares (h, fmt, &layout, f++, &p, 1, &id);
+  fail_unless_equals_int (id, 1);
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* 540 small blocks: every region gets a distinct id, the first MAX_TRACKS
+ * regions (frame order) are remembered and keep theirs, the others get new
+ * ones every frame. */
+GST_START_TEST (test_motion_ids_bounded)
+{
+  const Fmt *fmt = &formats[2];
+  const gint w = 320, hh = 240, pitch = 12;
+  const gint cols = (w - 4) / pitch + 1, rows = (hh - 4) / pitch + 1;
+  const guint n_blocks = cols * rows;
+  GstHarness *h = harness_new (fmt, w, hh, "operation", "motion",
+      "learning-rate", 0.0, "min-area", 0, NULL);
+  Layout layout = make_layout (fmt, w, hh, LAYOUT_DEFAULT);
+  Img *bg = img_new (fmt, w, hh), *blocks;
+  static Roi rois[MAX_ROIS];
+  GstBuffer *out;
+  gint x, y, next = 1;
+  guint i, f;
+
+  fail_unless_equals_int (n_blocks, 540);
+  memset (bg->p[0], 60, w * hh);
+  blocks = img_copy (bg);
+  for (y = 0; y < hh; y++)
+    for (x = 0; x < w; x++)
+      if (x % pitch < 4 && y % pitch < 4)
+        blocks->p[0][y * w + x] = 200;
+
+  gst_buffer_unref (push_frame (h, bg, &layout, 0));
+  for (f = 1; f < 4; f++) {
+    out = push_frame (h, blocks, &layout, f);
+    fail_unless_equals_int (get_rois (out, rois), n_blocks);
+    for (i = 0; i < n_blocks; i++) {
+      fail_unless_equals_int (rois[i].x, (i % cols) * pitch);
+      fail_unless_equals_int (rois[i].y, (i / cols) * pitch);
+      if (f > 1 && i < MAX_TRACKS) {
+        fail_unless_equals_int (rois[i].id, (gint) i + 1);
+      } else {
+        fail_unless_equals_int (rois[i].id, next++);
+      }
+    }
+    gst_buffer_unref (out);
+  }
+  img_free (bg);
+  img_free (blocks);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 frameproc_suite (void)
 {
@@ -1940,6 +2372,12 @@ frameproc_suite (void)
   tcase_add_test (tc, test_threads_blur_matches_reference);
   tcase_add_test (tc, test_stress_properties);
   tcase_add_test (tc, test_operation_switch_while_playing);
+  tcase_add_test (tc, test_motion_ids_follow_square);
+  tcase_add_test (tc, test_motion_ids_two_objects);
+  tcase_add_test (tc, test_motion_ids_new_object);
+  tcase_add_test (tc, test_motion_ids_threads);
+  tcase_add_test (tc, test_motion_ids_reset);
+  tcase_add_test (tc, test_motion_ids_bounded);
 
   return s;
 }

@@ -1273,7 +1273,8 @@ GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
 GST_END_TEST;
 
 /* frameproc's detections travel through Redis: ROI metas written by
- * redisstreamsink come back as ROI metas from redisstreamsrc. */
+ * redisstreamsink come back as ROI metas from redisstreamsrc, ids
+ * included. */
 GST_START_TEST (test_frameproc_detections_survive_redis)
 {
   GstHarness *src = src_harness ("stream=det group=g");
@@ -1290,14 +1291,16 @@ GST_START_TEST (test_frameproc_detections_survive_redis)
   fail_unless (msg == NULL);
   for (i = 0; i < 10; i++) {
     GstBuffer *b = gst_harness_pull (src);
-    GstVideoRegionOfInterestMeta *roi =
-        gst_buffer_get_video_region_of_interest_meta_id (b, 0);
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)
+        gst_buffer_get_meta (b, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
 
     if (roi) {
       GstStructure *param;
       gdouble score = -1;
 
       fail_unless_equals_string (g_quark_to_string (roi->roi_type), "motion");
+      /* the ball, followed from frame to frame, is region 1 throughout */
+      fail_unless_equals_int (roi->id, 1);
       fail_unless (roi->w > 0 && roi->h > 0);
       fail_unless (roi->x + roi->w <= 160 && roi->y + roi->h <= 120);
       param = gst_video_region_of_interest_meta_get_param (roi, "motion");
