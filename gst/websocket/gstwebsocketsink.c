@@ -95,7 +95,7 @@
  * |[
  * {"seq": 41, "pts": 1366666666, "capture_time_ns": 1700000000123456789,
  *  "width": 320, "height": 240,
- *  "detections": [{"type": "motion", "id": 0, "x": 12, "y": 40,
+ *  "detections": [{"type": "motion", "id": 1, "x": 12, "y": 40,
  *                  "w": 64, "h": 48, "score": 0.82}]}
  * ]|
  *
