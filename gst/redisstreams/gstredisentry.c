@@ -579,9 +579,9 @@ struct _GstRedisEntryDecoder
   gsize max_frame_size;
   LZ4F_dctx *dctx;
 
+  /* the caps of the last entry, reused while the string stays the same */
   gchar *caps_str;
   GstCaps *caps;
-  gboolean caps_changed;
 };
 
 GstRedisEntryDecoder *
@@ -613,18 +613,6 @@ gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
     gsize max)
 {
   dec->max_frame_size = max;
-}
-
-GstCaps *
-gst_redis_entry_decoder_get_caps (GstRedisEntryDecoder * dec)
-{
-  return dec->caps;
-}
-
-gboolean
-gst_redis_entry_decoder_caps_changed (GstRedisEntryDecoder * dec)
-{
-  return dec->caps_changed;
 }
 
 typedef struct
@@ -993,15 +981,17 @@ parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
   return TRUE;
 }
 
-static void
+/* Returns a reference to the caps of the entry just decoded: the new ones,
+ * or the ones kept from an earlier entry with the same string. */
+static GstCaps *
 commit_caps (GstRedisEntryDecoder * dec, gchar * str, GstCaps * caps)
 {
-  dec->caps_changed = caps != NULL;
-  if (caps == NULL)
-    return;
-  g_free (dec->caps_str);
-  dec->caps_str = str;
-  gst_caps_take (&dec->caps, caps);
+  if (caps) {
+    g_free (dec->caps_str);
+    dec->caps_str = str;
+    gst_caps_take (&dec->caps, caps);
+  }
+  return gst_caps_ref (dec->caps);
 }
 
 /* Decompresses a frame of independent blocks without checksums (what
@@ -1185,14 +1175,17 @@ payload_release (gpointer data)
   gst_redis_reply_ref_unref (data);
 }
 
-/* Builds a buffer from the fields of one entry. Unknown field names are
- * ignored (a later writer may add fields that older readers need not
- * understand); anything a reader must understand but cannot is an error,
- * and nothing is allocated beyond the decoder's max-frame-size. */
+/* Builds a buffer from the fields of one entry, and gives the caps of that
+ * entry in @caps (a reference): the caps belong to the frame, since a
+ * reader may push frames in another order than it decodes them. Unknown
+ * field names are ignored (a later writer may add fields that older
+ * readers need not understand); anything a reader must understand but
+ * cannot is an error, and nothing is allocated beyond the decoder's
+ * max-frame-size. */
 GstBuffer *
 gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
-    GError ** error)
+    GstCaps ** caps, GError ** error)
 {
   Fields f = { NULL, };
   GstBuffer *buffer = NULL;
@@ -1204,6 +1197,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   gboolean lz4 = FALSE;
   guint i, k;
 
+  *caps = NULL;
   for (i = 0; i < n_fields; i++) {
     const GstRedisField *field = &fields[i];
     const GstRedisField **slot = NULL;
@@ -1347,7 +1341,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     gst_buffer_add_reference_timestamp_meta (buffer,
         gst_redis_unix_timestamp_caps (), capture, GST_CLOCK_TIME_NONE);
 
-  commit_caps (dec, new_caps_str, new_caps);
+  *caps = commit_caps (dec, new_caps_str, new_caps);
   return buffer;
 
 failed:

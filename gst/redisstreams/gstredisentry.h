@@ -102,9 +102,7 @@ void gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
     gsize max);
 GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
-    GError ** error);
-GstCaps *gst_redis_entry_decoder_get_caps (GstRedisEntryDecoder * dec);
-gboolean gst_redis_entry_decoder_caps_changed (GstRedisEntryDecoder * dec);
+    GstCaps ** caps, GError ** error);
 
 GstCaps *gst_redis_unix_timestamp_caps (void);
 gint64 gst_redis_buffer_get_capture_time (GstBuffer * buffer);

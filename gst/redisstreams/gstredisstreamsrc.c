@@ -29,7 +29,13 @@
  * (#GstReferenceTimestampMeta with caps `timestamp/x-unix`) and detections
  * (#GstVideoRegionOfInterestMeta) that redisstreamsink, or any program
  * following docs/wire-format.md, wrote into it. LZ4 payloads are
- * decompressed. When the caps of the entries change, the source renegotiates.
+ * decompressed. Each frame goes out with the caps of its own entry, set on
+ * the pad right before it when they differ from the caps of the frame
+ * before (also when the reorder window or `max-age` make the frame pushed
+ * another one than the entry read last). Caps that downstream does not
+ * accept are an error (#GST_STREAM_ERROR_FORMAT, "Downstream does not
+ * accept the caps of stream ...") that names the stream, the caps of the
+ * entry and the caps the next element accepts; the entry stays pending.
  *
  * An entry is acknowledged (`XACK`) only after its buffer was pushed
  * downstream successfully, so in `redisstreamsrc ! ... ! redisstreamsink`
@@ -155,6 +161,8 @@ typedef struct
 {
   guint64 seq;
   GstBuffer *buffer;
+  /* the caps of its own entry, set on the pad when it goes out */
+  GstCaps *caps;
   gchar *id;
   gint64 arrived;
 } HeldFrame;
@@ -163,6 +171,7 @@ static void
 held_frame_free (HeldFrame * h)
 {
   gst_buffer_unref (h->buffer);
+  gst_caps_unref (h->caps);
   g_free (h->id);
   g_free (h);
 }
@@ -243,7 +252,7 @@ struct _GstRedisStreamSrc
   GQueue held;
   guint64 next_seq;
   gboolean next_seq_valid;
-  /* caps of the last entry, under the object lock for get_caps () */
+  /* caps of the last frame pushed, under the object lock for get_caps () */
   GstCaps *caps;
   /* entries of the last reply not pushed yet (count > 1) */
   GstRedisReplyRef *reply;
@@ -976,11 +985,12 @@ gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
   g_ptr_array_add (self->ack_now, g_strdup (id));
 }
 
-/* Decodes one entry of the current reply. Returns a buffer, or NULL when
- * the entry was skipped (and is to be acknowledged). */
+/* Decodes one entry of the current reply. Returns a buffer and the caps
+ * of its entry in @caps, or NULL when the entry was skipped (and is to be
+ * acknowledged). */
 static GstBuffer *
 gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
-    redisReply * entry, GError ** error)
+    redisReply * entry, GstCaps ** caps, GError ** error)
 {
   GstRedisField fields[MAX_FIELDS];
   redisReply *values, *id;
@@ -1046,7 +1056,7 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
   }
 
   buf = gst_redis_entry_decoder_decode (self->decoder, fields, n, self->reply,
-      &err);
+      caps, &err);
   if (buf == NULL)
     goto invalid;
 
@@ -1063,6 +1073,7 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
         GST_DEBUG_OBJECT (self, "entry %s is %.1f ms old, skipping", id->str,
             latency);
         gst_buffer_unref (buf);
+        gst_clear_caps (caps);
         gst_redis_stream_src_skip (self, id->str, &self->skipped_late);
         return NULL;
       }
@@ -1237,18 +1248,21 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   return TRUE;
 }
 
-/* The next frame of the stream. With @wait, reads until there is one;
- * without, returns TRUE with *@out NULL when a read came back empty (after
- * self->read_block ms). FALSE with @error when reading failed for good (a
- * lost connection is retried first) or was cancelled. */
+/* The next frame of the stream and the caps of its entry. With @wait,
+ * reads until there is one; without, returns TRUE with *@out NULL when a
+ * read came back empty (after self->read_block ms). FALSE with @error when
+ * reading failed for good (a lost connection is retried first) or was
+ * cancelled. */
 static gboolean
 gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
-    gboolean wait, GstBuffer ** out, GError ** error)
+    gboolean wait, GstBuffer ** out, GstCaps ** out_caps, GError ** error)
 {
   GstBuffer *buf = NULL;
+  GstCaps *caps = NULL;
   GError *err = NULL;
 
   *out = NULL;
+  *out_caps = NULL;
   while (buf == NULL) {
     redisReply *reply;
     gboolean nogroup = FALSE;
@@ -1259,7 +1273,7 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
     /* Entries left from a read of several. */
     if (self->entries && self->reply_index < self->entries->elements) {
       buf = gst_redis_stream_src_decode_entry (self,
-          self->entries->element[self->reply_index++], &err);
+          self->entries->element[self->reply_index++], &caps, &err);
       if (buf == NULL && err)
         goto error;
       continue;
@@ -1329,6 +1343,7 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
     }
   }
   *out = buf;
+  *out_caps = caps;
   return TRUE;
 }
 
@@ -1341,15 +1356,18 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
  * straight through. */
 static gboolean
 gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GstBuffer ** out, GError ** error)
+    GCancellable * cancellable, GstBuffer ** out, GstCaps ** out_caps,
+    GError ** error)
 {
   const gint64 timeout = (gint64) self->active_reorder_timeout * 1000;
 
   *out = NULL;
+  *out_caps = NULL;
   for (;;) {
     HeldFrame *h = g_queue_peek_head (&self->held);
     gint64 now = g_get_monotonic_time ();
     GstBuffer *buf;
+    GstCaps *caps;
     gchar *id;
     guint64 seq;
 
@@ -1384,6 +1402,7 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
         g_free (self->ack_id);
         self->ack_id = h->id;
         *out = h->buffer;
+        *out_caps = h->caps;
         g_free (h);
         return TRUE;
       }
@@ -1391,13 +1410,15 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
               (h->arrived + timeout - now) / 1000 + 1));
     }
 
-    if (!gst_redis_stream_src_next (self, cancellable, FALSE, &buf, error))
+    if (!gst_redis_stream_src_next (self, cancellable, FALSE, &buf, &caps,
+            error))
       return FALSE;
     if (buf == NULL)
       continue;
 
     if (!GST_BUFFER_OFFSET_IS_VALID (buf)) {
       *out = buf;
+      *out_caps = caps;
       return TRUE;
     }
     seq = GST_BUFFER_OFFSET (buf);
@@ -1412,6 +1433,7 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
         GST_OBJECT_UNLOCK (self);
         g_ptr_array_add (self->ack_now, id);
         gst_buffer_unref (buf);
+        gst_caps_unref (caps);
         continue;
       }
       GST_INFO_OBJECT (self, "sequence numbers start again at %"
@@ -1421,6 +1443,7 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
     h = g_new0 (HeldFrame, 1);
     h->seq = seq;
     h->buffer = buf;
+    h->caps = caps;
     h->id = id;
     h->arrived = g_get_monotonic_time ();
     GST_OBJECT_LOCK (self);
@@ -1429,33 +1452,140 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
   }
 }
 
+/* Caps as text for a message: valid UTF-8, cut after about @max bytes. */
+static gchar *
+caps_to_message_string (const GstCaps * caps, gsize max)
+{
+  gchar *str, *valid;
+  const gchar *end;
+
+  if (caps == NULL)
+    return g_strdup ("nothing (the pad is not linked)");
+  str = gst_caps_to_string (caps);
+  valid = g_utf8_make_valid (str, -1);
+  g_free (str);
+  if (strlen (valid) <= max)
+    return valid;
+  g_utf8_validate (valid, max, &end);
+  str = g_strdup_printf ("%.*s [...]", (gint) (end - valid), valid);
+  g_free (valid);
+  return str;
+}
+
+/* Downstream refused the caps of a frame: say which stream, which caps and
+ * what the next element takes instead, rather than basesrc's bare
+ * "not-negotiated". */
+static void
+gst_redis_stream_src_post_not_negotiated (GstRedisStreamSrc * self,
+    GstCaps * caps)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (self);
+  GstPad *peer = gst_pad_get_peer (pad);
+  GstCaps *accepted = peer ? gst_pad_query_caps (peer, NULL) : NULL;
+  gchar *short_caps = caps_to_message_string (caps, 200);
+  gchar *short_accepted = caps_to_message_string (accepted, 200);
+  gchar *full_caps = caps_to_message_string (caps, G_MAXSIZE);
+  gchar *long_accepted = caps_to_message_string (accepted, 4096);
+  gchar *peer_name = peer ? g_strdup_printf ("%s:%s",
+      GST_DEBUG_PAD_NAME (peer)) : g_strdup ("no pad");
+
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("Downstream does not accept the caps of stream \"%s\": %s. The "
+          "next element accepts: %s. Convert or decode in front of it "
+          "(videoconvert for other raw video formats, jpegdec for "
+          "image/jpeg).",
+          self->active.stream, short_caps, short_accepted),
+      ("entry %s has caps %s; %s accepts %s", self->ack_id ? self->ack_id :
+          "(none)", full_caps, peer_name, long_accepted));
+  g_free (peer_name);
+  g_free (short_caps);
+  g_free (short_accepted);
+  g_free (full_caps);
+  g_free (long_accepted);
+  gst_clear_caps (&accepted);
+  if (peer)
+    gst_object_unref (peer);
+}
+
+/* Caps belong to each frame, and the frame pushed is not always the entry
+ * read last (a reorder window, entries skipped by max-age): the pad gets
+ * the caps of the frame about to go out, right before it, when they differ
+ * from its current caps (as appsrc queues caps in line with buffers).
+ * A caps event downstream refuses would only show up when the buffer
+ * behind it is pushed, as basesrc's bare not-negotiated: ask first
+ * (ACCEPT_CAPS goes through queues), then check that the peer took them. */
+static GstFlowReturn
+gst_redis_stream_src_set_frame_caps (GstRedisStreamSrc * self, GstCaps * caps)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (self);
+  GstCaps *current = gst_pad_get_current_caps (pad);
+  gboolean same = current && gst_caps_is_equal (current, caps);
+  GstPad *peer;
+
+  gst_clear_caps (&current);
+  if (same)
+    return GST_FLOW_OK;
+
+  GST_DEBUG_OBJECT (self, "caps from entry %s: %" GST_PTR_FORMAT,
+      self->ack_id, caps);
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&self->caps, caps);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_pad_peer_query_accept_caps (pad, caps) ||
+      !gst_base_src_set_caps (GST_BASE_SRC (self), caps))
+    goto refused;
+
+  peer = gst_pad_get_peer (pad);
+  if (peer == NULL)
+    return GST_FLOW_OK;         /* not linked: the push says so */
+  current = gst_pad_get_current_caps (peer);
+  same = current && gst_caps_is_equal (current, caps);
+  gst_clear_caps (&current);
+  if (!same && GST_PAD_IS_FLUSHING (peer))
+    same = TRUE;                /* not sent yet: it goes with the buffer */
+  gst_object_unref (peer);
+  if (!same)
+    goto refused;
+  return GST_FLOW_OK;
+
+refused:
+  /* shutting down or seeking is not a refusal */
+  if (GST_PAD_IS_FLUSHING (pad))
+    return GST_FLOW_FLUSHING;
+  return GST_FLOW_NOT_NEGOTIATED;
+}
+
 static GstFlowReturn
 gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (psrc);
   GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
   GstBuffer *buf = NULL;
+  GstCaps *caps = NULL;
   GError *err = NULL;
+  GstFlowReturn ret;
   gboolean ok;
 
   gst_redis_stream_src_settle_push (self);
   if (self->active_reorder_window > 0)
-    ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &err);
+    ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &caps,
+        &err);
   else
-    ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &err);
+    ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &caps, &err);
+  g_object_unref (cancellable);
   if (!ok)
     goto failed;
 
-  if (gst_redis_entry_decoder_caps_changed (self->decoder)) {
-    GstCaps *caps = gst_redis_entry_decoder_get_caps (self->decoder);
-
-    GST_DEBUG_OBJECT (self, "caps from entry %s: %" GST_PTR_FORMAT,
-        self->ack_id, caps);
-    GST_OBJECT_LOCK (self);
-    gst_caps_replace (&self->caps, caps);
-    GST_OBJECT_UNLOCK (self);
-    if (!gst_base_src_set_caps (GST_BASE_SRC (self), caps))
-      goto not_negotiated;
+  ret = gst_redis_stream_src_set_frame_caps (self, caps);
+  if (ret == GST_FLOW_NOT_NEGOTIATED)
+    goto not_negotiated;
+  gst_caps_unref (caps);
+  if (ret != GST_FLOW_OK) {
+    GST_DEBUG_OBJECT (self, "flushing, entry %s stays pending", self->ack_id);
+    g_clear_pointer (&self->ack_id, g_free);
+    gst_buffer_unref (buf);
+    return ret;
   }
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
@@ -1465,14 +1595,12 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       self->latency_last);
   gst_redis_stream_src_log_summary (self);
 
-  g_object_unref (cancellable);
   *outbuf = buf;
   return GST_FLOW_OK;
 
   /* ERRORS */
 failed:
   {
-    g_object_unref (cancellable);
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       GST_DEBUG_OBJECT (self, "cancelled%s", self->read_in_flight ?
           ", read reply still to come" : "");
@@ -1485,11 +1613,10 @@ failed:
   }
 not_negotiated:
   {
-    g_object_unref (cancellable);
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Downstream does not accept the caps of stream \"%s\".",
-            self->active.stream), ("caps %" GST_PTR_FORMAT,
-            gst_redis_entry_decoder_get_caps (self->decoder)));
+    gst_redis_stream_src_post_not_negotiated (self, caps);
+    /* not pushed: the entry stays pending */
+    g_clear_pointer (&self->ack_id, g_free);
+    gst_caps_unref (caps);
     gst_buffer_unref (buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }

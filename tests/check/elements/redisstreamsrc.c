@@ -1522,6 +1522,359 @@ GST_START_TEST (test_reorder_follows_a_restarted_sequence)
 
 GST_END_TEST;
 
+/* Frames whose caps are told by their own entry: GRAY8, @width x 2 (rows
+ * of a multiple of 4 bytes need no padding), sequence number @seq, captured
+ * @age_ms milliseconds ago. */
+static void
+xadd_gray (const gchar * stream, guint64 seq, gint width, gint64 age_ms)
+{
+  gchar caps[160], data[64];
+
+  g_assert (width * 2 <= (gint) sizeof (data) && width % 4 == 0);
+  memset (data, (gint) (seq & 0xff), sizeof (data));
+  g_snprintf (caps, sizeof (caps), "video/x-raw, format=(string)GRAY8, "
+      "width=(int)%d, height=(int)2, framerate=(fraction)0/1", width);
+  freeReplyObject (redis_server_command (server, "XADD %s * v 1 caps %s "
+          "seq %" G_GUINT64_FORMAT " capture-time %" G_GINT64_FORMAT
+          " data %b", stream, caps, seq,
+          g_get_real_time () * 1000 - age_ms * 1000000, data,
+          (size_t) width * 2));
+}
+
+/* What each buffer arrived with at the harness: its offset, its size and
+ * the width of the caps current on the pad at that moment (-1: none). */
+typedef struct
+{
+  GMutex lock;
+  GArray *seen;
+} CapsLog;
+
+typedef struct
+{
+  guint64 seq;
+  gsize size;
+  gint width;
+} CapsLogEntry;
+
+static GstPadProbeReturn
+caps_log_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  CapsLog *log = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  CapsLogEntry e = { GST_BUFFER_OFFSET (buf), gst_buffer_get_size (buf), -1 };
+
+  if (caps) {
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &e.width);
+    gst_caps_unref (caps);
+  }
+  g_mutex_lock (&log->lock);
+  g_array_append_val (log->seen, e);
+  g_mutex_unlock (&log->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+caps_log_attach (CapsLog * log, GstHarness * h)
+{
+  g_mutex_init (&log->lock);
+  log->seen = g_array_new (FALSE, FALSE, sizeof (CapsLogEntry));
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_BUFFER, caps_log_probe,
+      log, NULL);
+}
+
+/* Pulls @n buffers and checks that they came with sequence numbers
+ * @expect, each under the caps of its own entry: width 8 before seq
+ * @change, 16 from it on. */
+static void
+caps_log_check (CapsLog * log, GstHarness * h, const guint64 * expect,
+    guint n, guint64 change)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = gst_harness_pull (h);
+
+    fail_unless (b != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), expect[i]);
+    gst_buffer_unref (b);
+  }
+  g_mutex_lock (&log->lock);
+  fail_unless_equals_int (log->seen->len, n);
+  for (i = 0; i < n; i++) {
+    CapsLogEntry *e = &g_array_index (log->seen, CapsLogEntry, i);
+    gint width = e->seq < change ? 8 : 16;
+
+    fail_unless_equals_uint64 (e->seq, expect[i]);
+    fail_unless (e->width == width, "frame %" G_GUINT64_FORMAT " (%"
+        G_GSIZE_FORMAT " bytes) pushed under caps of width %d, its entry "
+        "says %d", e->seq, e->size, e->width, width);
+    fail_unless_equals_int (e->size, width * 2);
+  }
+  g_mutex_unlock (&log->lock);
+  g_array_unref (log->seen);
+  g_mutex_clear (&log->lock);
+}
+
+static void
+check_reorder_caps (const gchar * stream, const guint64 * order, guint n)
+{
+  gchar *props = g_strdup_printf ("stream=%s group=g reorder-window=8 "
+      "reorder-timeout=2000", stream);
+  GstHarness *src = src_harness (props);
+  guint64 expect[64];
+  CapsLog log;
+  guint i;
+
+  g_assert (n <= G_N_ELEMENTS (expect));
+  wait_for_group (stream, "g");
+  caps_log_attach (&log, src);
+  for (i = 0; i < n; i++) {
+    xadd_gray (stream, order[i], order[i] < 10 ? 8 : 16, 0);
+    expect[i] = i;
+  }
+  caps_log_check (&log, src, expect, n, 10);
+  gst_harness_teardown (src);
+  g_free (props);
+}
+
+/* With a reorder window, the frame pushed is not the entry decoded last:
+ * each frame still goes out under the caps of its own entry. */
+GST_START_TEST (test_reorder_frames_keep_their_caps)
+{
+  /* every pair swapped; the caps change at 10, which comes after 11 */
+  const guint64 swapped[] = { 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12,
+    15, 14, 17, 16, 19, 18
+  };
+  /* in order up to the change, then 11 before 10 */
+  const guint64 late_change[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 10, 12,
+    13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29
+  };
+  /* the new caps held behind old ones still to come */
+  const guint64 early_change[] = { 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 8, 9,
+    13, 14, 15
+  };
+
+  check_reorder_caps ("swapped", swapped, G_N_ELEMENTS (swapped));
+  check_reorder_caps ("late", late_change, G_N_ELEMENTS (late_change));
+  check_reorder_caps ("early", early_change, G_N_ELEMENTS (early_change));
+}
+
+GST_END_TEST;
+
+/* max-age skips the first entry of new caps: the frames after it still go
+ * out under the new caps. */
+GST_START_TEST (test_max_age_skip_keeps_caps_of_next_frames)
+{
+  GstHarness *src = src_harness ("stream=ma group=g max-age=5000");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  const guint64 expect[] = { 0, 1, 2, 3, 4, 6, 7, 8, 9 };
+  CapsLog log;
+  guint i;
+
+  wait_for_group ("ma", "g");
+  caps_log_attach (&log, src);
+  for (i = 0; i < 10; i++)
+    xadd_gray ("ma", i, i < 5 ? 8 : 16, i == 5 ? 60000 : 0);
+  caps_log_check (&log, src, expect, G_N_ELEMENTS (expect), 5);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-late"), 1);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* The line of docs/scaling.md, on an ordinary in-order stream: the first
+ * frame, held in the window, goes out with its caps. */
+GST_START_TEST (test_reorder_window_into_videoconvert)
+{
+  GstElement *pipeline, *sink, *src;
+  GstHarness *producer;
+  GstVideoInfo info;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *desc;
+  guint64 i;
+
+  desc = g_strdup_printf ("redisstreamsrc port=%u stream=processed-frames "
+      "group=display reorder-window=16 reorder-timeout=100 num-buffers=10 "
+      "name=src ! videoconvert ! video/x-raw,format=RGB ! fakesink name=out",
+      server->port);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipeline != NULL);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  wait_for_group ("processed-frames", "display");
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 64, 48);
+  info.fps_n = 30;
+  info.fps_d = 1;
+  producer = redis_test_sink_harness (server, "stream=processed-frames",
+      "video/x-raw, format=(string)I420, width=(int)64, height=(int)48, "
+      "framerate=(fraction)30/1");
+  for (i = 0; i < 10; i++) {
+    GstBuffer *b = redis_test_make_frame (&info, i, TRUE);
+
+    GST_BUFFER_OFFSET (b) = i;
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (producer, b), GST_FLOW_OK);
+  }
+
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "neither EOS nor an error within 30 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    gst_message_parse_error (msg, &err, &debug);
+    fail ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg), err->message,
+        debug);
+  }
+  gst_message_unref (msg);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  {
+    GstSample *last = NULL;
+    GstCaps *caps;
+    GstBuffer *b;
+
+    g_object_get (sink, "last-sample", &last, NULL);
+    fail_unless (last != NULL);
+    caps = gst_sample_get_caps (last);
+    fail_unless (caps != NULL);
+    b = gst_sample_get_buffer (last);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 9);
+    fail_unless_equals_int (gst_buffer_get_size (b), 64 * 48 * 3);
+    gst_sample_unref (last);
+  }
+  gst_object_unref (sink);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  fail_unless_equals_uint64 (redis_test_get_stat (src, "frames"), 10);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  gst_harness_teardown (producer);
+}
+
+GST_END_TEST;
+
+/* Runs @launch until an error and checks that it is redisstreamsrc's
+ * "Downstream does not accept the caps of stream ..." with the entry's
+ * caps and what downstream takes. */
+static void
+check_caps_refused (const gchar * launch, const gchar * stream,
+    const gchar * entry_caps, const gchar * downstream_caps)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL, *prefix;
+  const gchar *accepts;
+
+  msg = redis_test_launch_until_error (&pipeline, 30000, "%s", launch);
+  fail_unless (msg != NULL, "no error from %s", launch);
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+      err->message, debug);
+  fail_unless (g_str_has_prefix (GST_MESSAGE_SRC_NAME (msg),
+          "redisstreamsrc"), "first error from %s: %s",
+      GST_MESSAGE_SRC_NAME (msg), err->message);
+  fail_unless (err->domain == GST_STREAM_ERROR, "domain %s",
+      g_quark_to_string (err->domain));
+  fail_unless_equals_int (err->code, GST_STREAM_ERROR_FORMAT);
+  prefix = g_strdup_printf ("Downstream does not accept the caps of stream "
+      "\"%s\"", stream);
+  fail_unless (g_str_has_prefix (err->message, prefix), "%s", err->message);
+  /* the entry's caps, then what the next element takes */
+  fail_unless (strstr (err->message, entry_caps) != NULL, "%s not in %s",
+      entry_caps, err->message);
+  accepts = strstr (err->message, "The next element accepts: ");
+  fail_unless (accepts != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, entry_caps) < accepts);
+  fail_unless (strstr (accepts, downstream_caps) != NULL, "%s not in %s",
+      downstream_caps, accepts);
+  fail_unless (debug != NULL && strstr (debug, entry_caps) != NULL);
+  g_free (prefix);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* The text the docs promise is the one users get. */
+static void
+check_doc_mentions (const gchar * doc, const gchar * text)
+{
+  const gchar *top = g_getenv ("TEST_SOURCE_DIR");
+  gchar *path, *contents = NULL;
+
+  /* set by tests/check/meson.build and tests/valgrind/run-* */
+  fail_unless (top != NULL, "TEST_SOURCE_DIR is not set");
+  path = g_build_filename (top, doc, NULL);
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "%s", path);
+  fail_unless (strstr (contents, text) != NULL, "\"%s\" not in %s", text, path);
+  g_free (contents);
+  g_free (path);
+}
+
+/* JPEG entries straight into videoconvert. */
+GST_START_TEST (test_caps_refused_by_videoconvert_are_named)
+{
+  gchar *launch;
+
+  freeReplyObject (redis_server_command (server, "XADD jpeg * v 1 caps %s "
+          "seq 0 data %b", "image/jpeg, width=(int)64, height=(int)48, "
+          "framerate=(fraction)30/1", "\xff\xd8\xff\xe0", (size_t) 4));
+  launch = g_strdup_printf ("redisstreamsrc port=%u stream=jpeg group=g "
+      "start-id=0 ! videoconvert ! fakesink", server->port);
+  check_caps_refused (launch, "jpeg", "image/jpeg", "video/x-raw");
+  g_free (launch);
+
+  check_doc_mentions ("docs/redisstreamsrc.md",
+      "Downstream does not accept the caps of stream");
+  check_doc_mentions ("docs/redisstreamsrc.md", "The next element accepts:");
+  check_doc_mentions ("docs/troubleshooting.md",
+      "Downstream does not accept the caps of stream");
+  check_doc_mentions ("docs/troubleshooting.md", "The next element accepts:");
+}
+
+GST_END_TEST;
+
+/* A producer that let videotestsrc pick its format (ABGR64_LE) into
+ * frameproc, which takes I420, NV12, GRAY8 and packed RGB. */
+GST_START_TEST (test_caps_refused_by_frameproc_are_named)
+{
+  GstElement *producer;
+  GstMessage *msg;
+  gchar *launch;
+
+  msg = redis_test_launch_until_error (&producer, 0, "videotestsrc "
+      "num-buffers=2 ! video/x-raw,format=ABGR64_LE,width=64,height=48 ! "
+      "redisstreamsink port=%u stream=wide", server->port);
+  fail_unless (msg == NULL);
+  {
+    GstBus *bus = gst_element_get_bus (producer);
+
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+  }
+  gst_element_set_state (producer, GST_STATE_NULL);
+  gst_object_unref (producer);
+
+  launch = g_strdup_printf ("redisstreamsrc port=%u stream=wide group=g "
+      "start-id=0 ! frameproc ! fakesink", server->port);
+  check_caps_refused (launch, "wide", "ABGR64_LE", "I420");
+  g_free (launch);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsrc_suite (void)
 {
@@ -1558,10 +1911,16 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_reorder_gives_up_and_drops_late_frames);
   tcase_add_test (tc, test_reorder_timeout_bounds_the_wait);
   tcase_add_test (tc, test_reorder_follows_a_restarted_sequence);
+  tcase_add_test (tc, test_reorder_frames_keep_their_caps);
+  tcase_add_test (tc, test_max_age_skip_keeps_caps_of_next_frames);
+  tcase_add_test (tc, test_reorder_window_into_videoconvert);
+  tcase_add_test (tc, test_caps_refused_by_videoconvert_are_named);
   /* only where the frameproc plugin was built next to this one */
   if (gst_registry_check_feature_version (gst_registry_get (), "frameproc",
-          0, 0, 0))
+          0, 0, 0)) {
     tcase_add_test (tc, test_frameproc_detections_survive_redis);
+    tcase_add_test (tc, test_caps_refused_by_frameproc_are_named);
+  }
   return s;
 }
 
