@@ -409,11 +409,12 @@ bench_rx_print (BenchRx * rx, const char *extra_json)
   printf ("{\"received\": %llu, \"bad\": %llu, \"dups\": %llu, "
       "\"meta_mismatch\": %llu, \"meta_missing\": %llu, \"window\": %llu, "
       "\"seconds\": %.6f, \"fps\": %.3f, \"p50\": %.4f, \"p95\": %.4f, "
-      "\"p99\": %.4f, \"max\": %.4f, \"cpu_ms\": {",
+      "\"p99\": %.4f, \"max\": %.4f, \"warmup\": %d, \"cpu_ms\": {",
       (unsigned long long) rx->received, (unsigned long long) rx->bad,
       (unsigned long long) rx->dups, (unsigned long long) rx->meta_mismatch,
       (unsigned long long) rx->meta_missing, (unsigned long long) window, secs,
-      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3]);
+      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3],
+      rx->args->warmup);
   for (i = 0; i < rx->n_pids; i++) {
     double ms = (window > 0 && rx->cpu0[i] >= 0 && rx->cpu1[i] >= 0) ?
         (rx->cpu1[i] - rx->cpu0[i]) * tick_ms : -1;
