@@ -68,8 +68,7 @@ scene_alloc (int frame_w, int frame_h, int margin_x, int margin_y)
 }
 
 BenchScene *
-bench_scene_new_synthetic (int frame_w, int frame_h, int margin_x,
-    int margin_y)
+bench_scene_new_synthetic (int frame_w, int frame_h, int margin_x, int margin_y)
 {
   BenchScene *s = scene_alloc (frame_w, frame_h, margin_x, margin_y);
   int x, y;
@@ -252,8 +251,7 @@ noise (BenchNoise * n, int amp)
   if (amp <= 0)
     return 0;
   r = rng (n);
-  return (int) ((r & 0xff) % (amp + 1)) - (int) (((r >> 8) & 0xff) % (amp +
-          1));
+  return (int) ((r & 0xff) % (amp + 1)) - (int) (((r >> 8) & 0xff) % (amp + 1));
 }
 
 static inline uint8_t

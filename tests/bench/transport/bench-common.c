@@ -413,8 +413,7 @@ bench_rx_print (BenchRx * rx, const char *extra_json)
       (unsigned long long) rx->received, (unsigned long long) rx->bad,
       (unsigned long long) rx->dups, (unsigned long long) rx->meta_mismatch,
       (unsigned long long) rx->meta_missing, (unsigned long long) window, secs,
-      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3],
-      rx->args->warmup);
+      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3], rx->args->warmup);
   for (i = 0; i < rx->n_pids; i++) {
     double ms = (window > 0 && rx->cpu0[i] >= 0 && rx->cpu1[i] >= 0) ?
         (rx->cpu1[i] - rx->cpu0[i]) * tick_ms : -1;
