@@ -21,9 +21,10 @@
  * operation, on one thread and on all processors, next to the stock
  * elements that do something comparable, measured in the same run.
  *
- * The frames look like a camera's: fractal value noise (smooth areas and
- * fine texture), flat shapes with hard edges and a little sensor noise,
- * panned by one pixel per frame. All frames are made before the clock
+ * The frames look like a camera's: the synthetic scene of the benchmarks'
+ * shared generator (tests/bench/common/bench-scene.h: fractal value noise
+ * with smooth areas and fine texture, flat shapes with hard edges) with a
+ * little sensor noise, panned by one pixel per frame. All frames are made before the clock
  * starts. Each cell is the median time per frame. Only the measured
  * element is timed: a probe on its sink pad and
  * one on its src pad, both on the streaming thread, bracket the element's
@@ -38,7 +39,6 @@
 #include "config.h"
 #endif
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,129 +46,30 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
+#include "bench-scene.h"
+
 #define PAN 32
 #define WARMUP 3
 
-typedef struct
-{
-  gint w, h;
-  guint8 *y, *u, *v;            /* (w + PAN) x (h + PAN), chroma halved */
-} Scene;
-
-static guint32
-hash2 (gint x, gint y, guint32 seed)
-{
-  guint32 h = (guint32) x * 374761393u + (guint32) y * 668265263u + seed;
-
-  h = (h ^ (h >> 13)) * 1274126177u;
-  return h ^ (h >> 16);
-}
-
-static gdouble
-value_noise (gdouble x, gdouble y, gint cell, guint32 seed)
-{
-  gint x0 = (gint) floor (x / cell), y0 = (gint) floor (y / cell);
-  gdouble fx = x / cell - x0, fy = y / cell - y0;
-  gdouble v00 = (hash2 (x0, y0, seed) & 0xffff) / 65535.0;
-  gdouble v10 = (hash2 (x0 + 1, y0, seed) & 0xffff) / 65535.0;
-  gdouble v01 = (hash2 (x0, y0 + 1, seed) & 0xffff) / 65535.0;
-  gdouble v11 = (hash2 (x0 + 1, y0 + 1, seed) & 0xffff) / 65535.0;
-
-  fx = fx * fx * (3 - 2 * fx);
-  fy = fy * fy * (3 - 2 * fy);
-  return (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) +
-      v11 * fx) * fy;
-}
-
-static gdouble
-fbm (gdouble x, gdouble y, guint32 seed)
-{
-  gdouble sum = 0, amp = 0.5;
-  gint cell;
-
-  for (cell = 128; cell >= 2; cell /= 2) {
-    sum += amp * value_noise (x, y, cell, seed + cell);
-    amp *= 0.55;
-  }
-  return sum;
-}
-
-static Scene *
-scene_new (gint w, gint h)
-{
-  Scene *s = g_new0 (Scene, 1);
-  gint sw = w + PAN, sh = h + PAN, x, y;
-
-  s->w = w;
-  s->h = h;
-  s->y = g_malloc ((gsize) sw * sh);
-  s->u = g_malloc ((gsize) (sw / 2) * (sh / 2));
-  s->v = g_malloc ((gsize) (sw / 2) * (sh / 2));
-
-  for (y = 0; y < sh; y++) {
-    for (x = 0; x < sw; x++) {
-      gdouble v = 40 + 180 * fbm (x * 640.0 / w, y * 480.0 / h, 1);
-      gint bx = (x * 8) / sw, by = (y * 6) / sh;
-
-      /* flat shapes with hard edges: a grid of "windows" and a disc */
-      if ((bx + by) % 3 == 0 && (x % (sw / 8)) > sw / 40
-          && (y % (sh / 6)) > sh / 30)
-        v = 30 + 25 * ((bx * 7 + by * 3) % 8);
-      if (hypot (x - sw * 0.65, y - sh * 0.45) < sh * 0.18)
-        v = 225;
-      s->y[y * sw + x] = (guint8) CLAMP (v, 0, 255);
-    }
-  }
-  for (y = 0; y < sh / 2; y++) {
-    for (x = 0; x < sw / 2; x++) {
-      s->u[y * (sw / 2) + x] = 128 + (gint) (40 * (fbm (x, y, 7) - 0.5));
-      s->v[y * (sw / 2) + x] = 128 + (gint) (40 * (fbm (x, y, 9) - 0.5));
-    }
-  }
-  return s;
-}
-
-static void
-scene_free (Scene * s)
-{
-  g_free (s->y);
-  g_free (s->u);
-  g_free (s->v);
-  g_free (s);
-}
-
-/* frame t: the scene panned by t pixels, plus +-2 of sensor noise */
+/* frame t: the scene (the synthetic scene of tests/bench/common) panned by
+ * t pixels, plus +-2 of sensor noise on luma */
 static GstBuffer *
-scene_frame (const Scene * s, GstVideoInfo * info, guint t)
+scene_frame (const BenchScene * s, GstVideoInfo * info, guint t)
 {
   GstBuffer *buf = gst_buffer_new_allocate (NULL, info->size, NULL);
   GstVideoFrame frame;
-  gint sw = s->w + PAN, ox = t % PAN, oy = (t / 2) % PAN, x, y, p;
-  guint32 seed = t * 7919;
+  BenchNoise noise = { t * 7919 + 1 };
+  uint8_t *planes[3];
+  int strides[3], p;
 
   gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE);
-  for (y = 0; y < s->h; y++) {
-    guint8 *d = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
-    const guint8 *src = s->y + (gsize) (y + oy) * sw + ox;
-
-    for (x = 0; x < s->w; x++) {
-      gint n = (gint) (hash2 (x, y, seed) % 5) - 2;
-
-      d[x] = CLAMP (src[x] + n, 0, 255);
-    }
+  for (p = 0; p < 3; p++) {
+    planes[p] = GST_VIDEO_FRAME_COMP_DATA (&frame, p);
+    strides[p] = GST_VIDEO_FRAME_COMP_STRIDE (&frame, p);
   }
-  for (p = 1; p < 3; p++) {
-    const guint8 *plane = p == 1 ? s->u : s->v;
-
-    for (y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, p); y++) {
-      guint8 *d = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, p) +
-          y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
-
-      memcpy (d, plane + (gsize) (y + oy / 2) * (sw / 2) + ox / 2,
-          GST_VIDEO_FRAME_COMP_WIDTH (&frame, p));
-    }
-  }
+  bench_scene_render (s, GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info), t % PAN, (t / 2) % PAN, 2, 0, &noise,
+      planes, strides);
   gst_video_frame_unmap (&frame);
 
   GST_BUFFER_PTS (buf) = t * GST_SECOND / 30;
@@ -365,7 +266,8 @@ main (int argc, char **argv)
 
   for (d = 0; d < 2; d++) {
     GstVideoInfo info;
-    Scene *scene = scene_new (dims[d][0], dims[d][1]);
+    BenchScene *scene = bench_scene_new_synthetic (dims[d][0], dims[d][1],
+        PAN, PAN);
     GstBuffer **frames = g_new (GstBuffer *, n_frames[d]);
 
     gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, dims[d][0],
@@ -430,7 +332,7 @@ main (int argc, char **argv)
     for (i = 0; i < n_frames[d]; i++)
       gst_buffer_unref (frames[i]);
     g_free (frames);
-    scene_free (scene);
+    bench_scene_free (scene);
   }
   return 0;
 }

@@ -48,6 +48,7 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
     S ("group", group);
     S ("compression", compression);
     S ("shm-path", shm_path);
+    S ("lat-file", lat_file);
     N ("width", width);
     N ("height", height);
     N ("k", k);
@@ -58,6 +59,7 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
     N ("warmup", warmup);
     N ("fps", fps);
     N ("idle-timeout", idle_timeout);
+    N ("defaults", defaults);
 #undef S
 #undef N
     fprintf (stderr, "unknown option %s\n", k);
@@ -300,6 +302,8 @@ bench_rx_init (BenchRx * rx, BenchArgs * a, BenchFrames * f)
   rx->frames = f;
   rx->seen = calloc (a->count, 1);
   rx->lat_ms = calloc (a->count, sizeof (double));
+  rx->all_sent = calloc (a->count, sizeof (uint64_t));
+  rx->all_recv = calloc (a->count, sizeof (uint64_t));
   rx->progress_fd = bench_progress_open (a->progress, 1);
   read_pids (rx);
 }
@@ -345,6 +349,8 @@ bench_rx_frame (BenchRx * rx, const uint8_t * data, size_t len,
     rx->t_first = t_recv;
   if (rx->received >= (uint64_t) rx->args->warmup)
     rx->lat_ms[rx->n_lat++] = (t_recv - t_send) / 1e6;
+  rx->all_sent[rx->n_all] = t_send;
+  rx->all_recv[rx->n_all++] = t_recv;
   rx->received++;
   rx->t_last = t_recv;
   bench_progress_write (rx->progress_fd, rx->received);
@@ -386,14 +392,28 @@ bench_rx_print (BenchRx * rx, const char *extra_json)
   }
   if (window > 0)
     secs = (rx->t_last - rx->t_window_start) / 1e9;
+  if (rx->args->lat_file) {
+    FILE *fp = fopen (rx->args->lat_file, "w");
+
+    if (fp == NULL) {
+      perror (rx->args->lat_file);
+    } else {
+      size_t j;
+
+      for (j = 0; j < rx->n_all; j++)
+        fprintf (fp, "%llu %llu\n", (unsigned long long) rx->all_sent[j],
+            (unsigned long long) rx->all_recv[j]);
+      fclose (fp);
+    }
+  }
   printf ("{\"received\": %llu, \"bad\": %llu, \"dups\": %llu, "
       "\"meta_mismatch\": %llu, \"meta_missing\": %llu, \"window\": %llu, "
       "\"seconds\": %.6f, \"fps\": %.3f, \"p50\": %.4f, \"p95\": %.4f, "
-      "\"p99\": %.4f, \"max\": %.4f, \"cpu_ms\": {",
+      "\"p99\": %.4f, \"max\": %.4f, \"warmup\": %d, \"cpu_ms\": {",
       (unsigned long long) rx->received, (unsigned long long) rx->bad,
       (unsigned long long) rx->dups, (unsigned long long) rx->meta_mismatch,
       (unsigned long long) rx->meta_missing, (unsigned long long) window, secs,
-      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3]);
+      secs > 0 ? window / secs : 0.0, p[0], p[1], p[2], p[3], rx->args->warmup);
   for (i = 0; i < rx->n_pids; i++) {
     double ms = (window > 0 && rx->cpu0[i] >= 0 && rx->cpu1[i] >= 0) ?
         (rx->cpu1[i] - rx->cpu0[i]) * tick_ms : -1;

@@ -23,8 +23,12 @@ typedef struct
 {
   const char *transport, *frames_file, *progress, *pids, *mode;
   const char *host, *socket, *stream, *group, *compression, *shm_path;
+  const char *lat_file;
   int width, height, k, count, window, port, maxlen, warmup, fps;
   int idle_timeout;
+  /* --defaults 1: redisstreamsink / redisstreamsrc get only the address
+   * and the stream name, every other property its default */
+  int defaults;
 } BenchArgs;
 
 void bench_args_parse (BenchArgs * a, int argc, char **argv);
@@ -57,6 +61,10 @@ typedef struct
   double *lat_ms;
   size_t n_lat;
   uint64_t t_first, t_window_start, t_last;
+  /* every frame in arrival order, warm-up included: send and receive time
+   * (CLOCK_REALTIME ns), written to --lat-file */
+  uint64_t *all_sent, *all_recv;
+  size_t n_all;
   uint64_t window_start_count;
   int n_pids;
   char pid_names[BENCH_MAX_PIDS][32];

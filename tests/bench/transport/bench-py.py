@@ -3,18 +3,28 @@
 
     bench-py.py send|recv --frames-file F --width W --height H --k K
         --count M --port P --stream S --compression lz4|none
-        [--mode live|closed --window N --progress FIFO --pids FILE --warmup W]
+        [--mode live|closed --window N --progress FIFO --pids FILE --warmup W
+         --lat-file FILE]
+    bench-py.py proc --port P --stream S --out-stream S2 --group G
+        --width W --height H [--maxlen N]
 
 Sender: redis-py XADD of each frame in the format of docs/wire-format.md
 (lz4.frame.compress for lz4). Receiver: XREADGROUP COUNT 1 BLOCK 1000, then
 lz4.frame.decompress, then XACK. Same header, checks, progress FIFO, CPU
 sampling and JSON output as bench-sender/bench-receiver (bench-common.c).
-Run it with /usr/bin/python3 (Debian's python3-redis and python3-lz4).
+Processor (tests/bench/capacity): XREADGROUP COUNT 1 BLOCK 1000 from S,
+lz4.frame.decompress when the entry says lz4, frameproc's motion step in
+NumPy (tests/bench/common/motion_np.py) on the luma plane, XADD of the
+entry to S2 (the same fields and payload, plus `meta` with the regions as
+redisstreamsink writes them), then XACK; runs until SIGINT or SIGTERM.
+Run it with /usr/bin/python3 (Debian's python3-redis, python3-lz4 and, for
+proc, python3-numpy).
 """
 import argparse
 import json
 import os
 import select
+import signal
 import struct
 import sys
 import time
@@ -27,11 +37,12 @@ HEADER = 16
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("role", choices=["send", "recv"])
+    p.add_argument("role", choices=["send", "recv", "proc"])
     for name, default in [("frames-file", None), ("progress", None),
                           ("pids", None), ("mode", "live"), ("host", "127.0.0.1"),
                           ("socket", None), ("stream", "bench"),
-                          ("group", "bench"), ("compression", "lz4")]:
+                          ("group", "bench"), ("compression", "lz4"),
+                          ("lat-file", None), ("out-stream", None)]:
         p.add_argument("--" + name, default=default)
     for name, default in [("width", 640), ("height", 480), ("k", 30),
                           ("count", 100), ("window", 4), ("port", 6379),
@@ -92,12 +103,17 @@ def send(a):
         sys.exit("receiver did not start")
     period = 1.0 / a.fps
     t0 = time.monotonic()
-    sent = 0
+    sent = late = 0
+    max_late = 0.0
     for i in range(a.count):
         if a.mode == "live":
             delay = t0 + i * period - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            behind = time.monotonic() - (t0 + i * period)
+            max_late = max(max_late, behind * 1e3)
+            if behind > period:
+                late += 1
         else:
             while i - received >= a.window:
                 n = read_progress(fd, 10)
@@ -125,7 +141,8 @@ def send(a):
         if n is not None:
             received = n
     print(json.dumps({"sent": sent, "copies": 0, "sink_ratio": 0,
-                      "failed": 0}), flush=True)
+                      "late": late, "max_late_ms": max_late, "failed": 0}),
+          flush=True)
 
 
 def recv(a):
@@ -147,6 +164,7 @@ def recv(a):
     os.write(fd, struct.pack("<Q", 0))
     seen = bytearray(a.count)
     lat, received, bad, dups, idle = [], 0, 0, 0, 0
+    all_frames = []   # (send, receive) ns per frame in arrival order
     cpu0 = cpu1 = None
     t_start = t_last = 0
     start_count = 0
@@ -182,6 +200,7 @@ def recv(a):
             print("frame %d is not bit-exact" % n, file=sys.stderr)
         if received >= a.warmup:
             lat.append((now - t) / 1e6)
+        all_frames.append((t, now))
         received += 1
         t_last = now
         try:
@@ -196,6 +215,9 @@ def recv(a):
     window = received - start_count if cpu0 is not None else 0
     secs = (t_last - t_start) / 1e9 if window else 0
     lat.sort()
+    if a.lat_file:
+        with open(a.lat_file, "w") as f:
+            f.writelines("%d %d\n" % x for x in all_frames)
 
     def pct(q):
         return lat[int(q * (len(lat) - 1) + 0.5)] if lat else 0
@@ -210,9 +232,54 @@ def recv(a):
         "meta_missing": 0, "window": window, "seconds": secs,
         "fps": window / secs if secs else 0, "p50": pct(0.5),
         "p95": pct(0.95), "p99": pct(0.99), "max": lat[-1] if lat else 0,
-        "cpu_ms": cpu}), flush=True)
+        "warmup": a.warmup, "cpu_ms": cpu}), flush=True)
+
+
+def proc(a):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "common"))
+    import numpy as np
+    import motion_np
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    r = connect(a)
+    try:
+        r.xgroup_create(a.stream, a.group, id="0", mkstream=True)
+    except redis.ResponseError as e:
+        if "BUSYGROUP" not in str(e):
+            raise
+    motion = motion_np.Motion()
+    n_luma = a.width * a.height
+    print("READY", flush=True)
+    processed = 0
+    try:
+        while True:
+            reply = r.xreadgroup(a.group, "p", {a.stream: ">"}, count=1,
+                                 block=1000)
+            if not reply:
+                continue
+            entry_id, fields = reply[0][1][0]
+            data = fields[b"data"]
+            if fields.get(b"encoding") == b"lz4":
+                data = lz4.frame.decompress(data)
+            luma = np.frombuffer(data, np.uint8, count=n_luma).reshape(
+                a.height, a.width)
+            _, regions = motion.process(luma)
+            out = dict(fields)
+            out.pop(b"meta", None)
+            if regions:
+                out[b"meta"] = json.dumps({"rois": [
+                    {"type": "motion", "id": 0, "parent-id": 0, "x": x,
+                     "y": y, "w": w, "h": h, "params": {"motion": {
+                         "score": area / float(w * h), "area": area}}}
+                    for x, y, w, h, area in regions]})
+            r.xadd(a.out_stream, out, maxlen=a.maxlen, approximate=True)
+            r.xack(a.stream, a.group, entry_id)
+            processed += 1
+    except KeyboardInterrupt:
+        pass
+    print(json.dumps({"processed": processed}), flush=True)
 
 
 if __name__ == "__main__":
     args = parse()
-    send(args) if args.role == "send" else recv(args)
+    {"send": send, "recv": recv, "proc": proc}[args.role](args)

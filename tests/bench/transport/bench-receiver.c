@@ -211,9 +211,15 @@ main (int argc, char **argv)
     gchar *where = a.socket ? g_strdup_printf ("socket-path=%s", a.socket) :
         g_strdup_printf ("host=%s port=%d", a.host, a.port);
 
-    desc = g_strdup_printf ("redisstreamsrc %s stream=%s group=%s "
-        "consumer=c start-id=0 ! appsink name=sink sync=false", where,
-        a.stream, a.group);
+    /* with defaults: group gst-redis, start-id $ (the group is created
+     * before the sender starts: it waits for this receiver's first count) */
+    if (a.defaults)
+      desc = g_strdup_printf ("redisstreamsrc %s stream=%s ! appsink "
+          "name=sink sync=false", where, a.stream);
+    else
+      desc = g_strdup_printf ("redisstreamsrc %s stream=%s group=%s "
+          "consumer=c start-id=0 ! appsink name=sink sync=false", where,
+          a.stream, a.group);
     g_free (where);
   } else if (strcmp (a.transport, "tcp") == 0) {
     desc = g_strdup_printf ("tcpclientsrc host=%s port=%d ! gdpdepay ! "

@@ -39,6 +39,10 @@ typedef struct
 
 static gint client_connected = 0;
 static guint64 copies = 0;
+/* live mode: frames that left more than one frame interval after their
+ * time (a camera would have dropped or queued them), and the worst delay */
+static guint64 late = 0;
+static double max_late_ms = 0;
 
 static void
 on_client (void)
@@ -83,9 +87,13 @@ make_pipeline (const BenchArgs * a, const BenchFrames * f)
     gchar *where = a->socket ? g_strdup_printf ("socket-path=%s", a->socket) :
         g_strdup_printf ("host=%s port=%d", a->host, a->port);
 
-    desc = g_strdup_printf ("%s ! redisstreamsink name=sink %s stream=%s "
-        "maxlen=%d compression=%s", src, where, a->stream, a->maxlen,
-        a->compression);
+    if (a->defaults)
+      desc = g_strdup_printf ("%s ! redisstreamsink name=sink %s stream=%s",
+          src, where, a->stream);
+    else
+      desc = g_strdup_printf ("%s ! redisstreamsink name=sink %s stream=%s "
+          "maxlen=%d compression=%s", src, where, a->stream, a->maxlen,
+          a->compression);
     g_free (where);
   } else if (strcmp (a->transport, "tcp") == 0) {
     desc = g_strdup_printf ("%s ! gdppay ! tcpserversink name=sink host=%s "
@@ -198,7 +206,15 @@ main (int argc, char **argv)
     uint64_t t;
 
     if (strcmp (a.mode, "live") == 0) {
-      sleep_until (t0 + (uint64_t) i * period);
+      uint64_t due = t0 + (uint64_t) i * period, now;
+
+      sleep_until (due);
+      now = bench_now_mono ();
+      if (now > due) {
+        max_late_ms = MAX (max_late_ms, (now - due) / 1e6);
+        if (now - due > period)
+          late++;
+      }
     } else {
       while ((uint64_t) i - received >= (uint64_t) a.window) {
         int r = bench_progress_read (progress_fd, 10000, &received);
@@ -304,7 +320,9 @@ out:
   if (rc)
     redisFree (rc);
   printf ("{\"sent\": %d, \"copies\": %llu, \"sink_ratio\": %.4f, "
-      "\"failed\": %d}\n", sent, (unsigned long long) copies, ratio, failed);
+      "\"late\": %llu, \"max_late_ms\": %.3f, \"failed\": %d}\n", sent,
+      (unsigned long long) copies, ratio, (unsigned long long) late,
+      max_late_ms, failed);
   fflush (stdout);
   return failed;
 }
