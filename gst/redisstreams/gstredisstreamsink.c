@@ -71,18 +71,37 @@
  * - `reconnect-timeout`: when the connection is lost, the sink posts a
  *   warning and reconnects by itself (backoff from 100 ms to 2 s) for up to
  *   this many milliseconds (30000) before the outage becomes an error; 0
- *   makes it an error at once. On success it posts an info message.
- * - `on-disconnect`: what happens to frames while disconnected: `drop`
- *   (default, counted in `dropped-disconnected`) or `buffer`: keep up to
- *   `max-buffered` frames (100) in memory, oldest dropped first, and write
- *   them in order once reconnected. Frames kept are written with the caps
- *   current when they are sent.
+ *   makes it an error at once. On success it posts an info message. A
+ *   connection that Redis closed while the sink was idle (its `timeout`,
+ *   `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
+ *   the frame written on the new one, in every `on-disconnect` mode; when
+ *   the close only shows after the `XADD` was sent (no reply), the frame is
+ *   sent once more on a new connection, so it may be stored twice if Redis
+ *   had stored it before closing.
+ * - `on-disconnect`: what happens to frames during an outage. `auto`
+ *   (default): `wait` when the frames come from a redisstreamsrc (it
+ *   answers a query the sink sends upstream, through filters, converters
+ *   and queues), since that source acknowledges each frame once render ()
+ *   returned; `drop` otherwise (a camera). `wait`: render () returns only
+ *   once the frame is stored, reconnecting meanwhile (interruptible by a
+ *   flush or a state change); after `reconnect-timeout` an error, and the
+ *   frame is not reported stored. `drop`: dropped and counted in
+ *   `dropped-disconnected`. `buffer`: keep up to `max-buffered` frames
+ *   (100) in memory, oldest dropped first, and write them in order once
+ *   reconnected; frames kept are written with the caps current when they
+ *   are sent. With `drop` or `buffer` render () returns for frames not
+ *   stored: behind a redisstreamsrc they are acknowledged, and lost if
+ *   dropped or if the process stops before they are written.
  * - `stats`: a #GstStructure of counters, see below.
  *
- * Every reply is read and checked before the next buffer is rendered, so a
+ * Every reply is read and checked before the next buffer is rendered, so
+ * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
  * buffer that render () returned for is stored in Redis: a pipeline
  * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
- * its result was stored. The sink does not synchronise to the clock by
+ * its result was stored. With a `queue` between them the source
+ * acknowledges a frame once the queue took it; the sink still waits, so the
+ * queued frames are written after an outage, but up to a queue's worth is
+ * lost if the process stops or the sink gives up. The sink does not synchronise to the clock by
  * default (#GstBaseSink:sync is %FALSE): frames go out as soon as they
  * arrive. Set `sync=true` when the source is not live (a file) and the
  * stream should fill at the media's own rate.
@@ -94,8 +113,14 @@
  * written to Redis after compression), `compression-ratio` (#gdouble,
  * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
  * `dropped-disconnected` (#guint64, frames dropped during outages),
- * `buffered` (#guint, frames held right now), `reconnects` (#guint64),
- * `last-entry-id` (#gchararray), `connected` (#gboolean).
+ * `buffered` (#guint, frames held right now), `reconnects` (#guint64, new
+ * connections after one was lost or closed by Redis), `last-entry-id`
+ * (#gchararray), `connected` (#gboolean) and `last-command-time` (#gint64).
+ * The sink talks to Redis only when a frame comes (or to reconnect):
+ * `connected` is the state of the connection after the last exchange with
+ * Redis, and `last-command-time` when that was, in microseconds since the
+ * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
+ * frames does not notice an outage until the next one.
  *
  * Errors: a server that cannot be reached or refuses the credentials makes
  * the element fail to start, with a message naming the server and stream
