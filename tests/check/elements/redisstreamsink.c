@@ -1414,6 +1414,44 @@ GST_START_TEST (test_chain_output_outage_too_long_is_an_error)
 
 GST_END_TEST;
 
+/* A sink waiting for its Redis stops at once when the pipeline stops; the
+ * frame it held is not acknowledged. */
+GST_START_TEST (test_waiting_sink_is_interruptible)
+{
+  RedisServer *in = redis_server_start ();
+  RedisServer *out = redis_server_start ();
+  GstElement *pipeline, *src;
+  GstBus *bus;
+  gint64 deadline, t0;
+
+  produce (in, "in", 0, 3, FALSE);
+  pipeline = chain_start (in, out, "", &bus);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  wait_pushed_and_acked (src, in, 3);
+  redis_server_kill (out, SIGKILL);
+  produce (in, "in", 3, 6, FALSE);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "held back until they are stored") == 0 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless (g_get_monotonic_time () < deadline, "no warning");
+
+  t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  /* well within the 30 s reconnect-timeout */
+  fail_unless (g_get_monotonic_time () - t0 < 5 * G_TIME_SPAN_SECOND);
+  fail_unless (pending_count (in, "in", "g") >= 1);
+
+  gst_object_unref (src);
+  chain_stop (pipeline, bus);
+  redis_server_stop (in);
+  redis_server_stop (out);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsink_suite (void)
 {
@@ -1454,6 +1492,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_chain_output_outage_waits_through_elements);
   tcase_add_test (tc, test_chain_output_outage_waits_behind_queue);
   tcase_add_test (tc, test_chain_output_outage_too_long_is_an_error);
+  tcase_add_test (tc, test_waiting_sink_is_interruptible);
   tcase_add_test (tc, test_connection_closed_before_reply_resends);
   tcase_add_test (tc, test_stats_connected_as_of_last_command);
   return s;
