@@ -100,6 +100,8 @@ struct _GstRedisConnection
   /* after ASK: every command is preceded by ASKING, whose +OK is dropped */
   gboolean asking;
   gboolean asking_reply_next;
+  /* the last close was the server's doing (EOF, reset, broken pipe) */
+  gboolean closed_by_peer;
   /* Sentinel: NodeAddr of each sentinel */
   GArray *sentinels;
 
@@ -870,6 +872,38 @@ gst_redis_connection_is_redirected (GstRedisConnection * conn)
   return conn->redirected;
 }
 
+/* TRUE when the connection was closed because the server had closed it: an
+ * end of file, a reset or a broken pipe, not a timeout. Redis closes
+ * connections it considers idle (`timeout`), killed (CLIENT KILL) or those
+ * of the process that exited (a restart); a new connection may well work at
+ * once. */
+gboolean
+gst_redis_connection_closed_by_peer (GstRedisConnection * conn)
+{
+  return conn->closed_by_peer;
+}
+
+/* Checks, without waiting, a connection that owes no reply: if the socket
+ * is readable or hung up, the server closed it while it was idle (or sent
+ * something nobody asked for). The connection is then closed, and TRUE
+ * returned, so that the caller opens a new one before sending a command
+ * that would otherwise be lost with it. */
+gboolean
+gst_redis_connection_check_idle_closed (GstRedisConnection * conn)
+{
+  GIOCondition cond;
+
+  if (conn->socket == NULL || conn->pending > 0)
+    return FALSE;
+  cond = g_socket_condition_check (conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  if (cond == 0)
+    return FALSE;
+  GST_INFO ("Redis at %s closed the idle connection", conn->description);
+  gst_redis_connection_close (conn);
+  conn->closed_by_peer = TRUE;
+  return TRUE;
+}
+
 guint
 gst_redis_connection_get_pending (GstRedisConnection * conn)
 {
@@ -964,10 +998,15 @@ static void
 fail_io (GstRedisConnection * conn, GError * err, GstResourceError code,
     const gchar * what, GError ** error)
 {
+  gboolean closed_by_peer;
+
   if (error_is_cancelled (err)) {
     g_propagate_error (error, err);
     return;
   }
+  closed_by_peer = g_error_matches (err, G_IO_ERROR,
+      G_IO_ERROR_CONNECTION_CLOSED) || g_error_matches (err, G_IO_ERROR,
+      G_IO_ERROR_NOT_CONNECTED);
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
     g_set_error (error, GST_RESOURCE_ERROR, code,
         "Timed out %s Redis at %s", what, conn->description);
@@ -978,6 +1017,7 @@ fail_io (GstRedisConnection * conn, GError * err, GstResourceError code,
   }
   g_error_free (err);
   gst_redis_connection_close (conn);
+  conn->closed_by_peer = closed_by_peer;
 }
 
 static gboolean
@@ -1233,6 +1273,7 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
           "Redis at %s closed the connection", conn->description);
       gst_redis_connection_close (conn);
+      conn->closed_by_peer = TRUE;
       return NULL;
     }
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -1860,6 +1901,7 @@ gst_redis_connection_open (GstRedisConnection * conn,
 
   gst_redis_connection_close (conn);
   conn->redirected = FALSE;
+  conn->closed_by_peer = FALSE;
 
   if (conn->mode == MODE_SENTINEL) {
     ok = connection_open_sentinel (conn, deadline, cancellable, error);

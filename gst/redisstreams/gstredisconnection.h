@@ -156,6 +156,8 @@ void gst_redis_connection_close (GstRedisConnection * conn);
 gboolean gst_redis_connection_is_open (GstRedisConnection * conn);
 const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
 gboolean gst_redis_connection_is_redirected (GstRedisConnection * conn);
+gboolean gst_redis_connection_closed_by_peer (GstRedisConnection * conn);
+gboolean gst_redis_connection_check_idle_closed (GstRedisConnection * conn);
 
 /* The Redis Cluster hash slot of a key: CRC16 of the key, or of its
  * {hash tag}, modulo 16384. */

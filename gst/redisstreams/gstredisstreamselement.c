@@ -35,3 +35,46 @@ redis_streams_element_init (GstPlugin * plugin)
     g_once_init_leave (&done, 1);
   }
 }
+
+#define ACK_QUERY_NAME "GstRedisStreamAcknowledges"
+
+GstQuery *
+gst_redis_ack_query_new (void)
+{
+  return gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty (ACK_QUERY_NAME));
+}
+
+/* Fills in @query if it is the acknowledgement query; returns FALSE (and
+ * leaves it alone) otherwise. */
+gboolean
+gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
+    const gchar * group)
+{
+  GstStructure *s;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM)
+    return FALSE;
+  s = gst_query_writable_structure (query);
+  if (s == NULL || !gst_structure_has_name (s, ACK_QUERY_NAME))
+    return FALSE;
+  gst_structure_set (s, "stream", G_TYPE_STRING, stream, "group",
+      G_TYPE_STRING, group, NULL);
+  return TRUE;
+}
+
+/* After a successful query: the answering source's stream and group. */
+gboolean
+gst_redis_ack_query_parse (GstQuery * query, gchar ** stream, gchar ** group)
+{
+  const GstStructure *s = gst_query_get_structure (query);
+
+  if (s == NULL || !gst_structure_has_name (s, ACK_QUERY_NAME) ||
+      !gst_structure_has_field_typed (s, "stream", G_TYPE_STRING))
+    return FALSE;
+  if (stream)
+    *stream = g_strdup (gst_structure_get_string (s, "stream"));
+  if (group)
+    *group = g_strdup (gst_structure_get_string (s, "group"));
+  return TRUE;
+}

@@ -26,6 +26,18 @@ G_BEGIN_DECLS
 
 void redis_streams_element_init (GstPlugin * plugin);
 
+/* A custom upstream query redisstreamsink sends to learn whether its frames
+ * come from a redisstreamsrc, which acknowledges each entry on its stream
+ * once the push of its buffer returned OK: a frame the sink did not store
+ * must then not return OK. redisstreamsrc answers with its stream and
+ * group. Like any custom query it passes filters, converters, encoders and
+ * queues on its way upstream. */
+GstQuery *gst_redis_ack_query_new (void);
+gboolean gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
+    const gchar * group);
+gboolean gst_redis_ack_query_parse (GstQuery * query, gchar ** stream,
+    gchar ** group);
+
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsink);
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsrc);
 

@@ -71,18 +71,37 @@
  * - `reconnect-timeout`: when the connection is lost, the sink posts a
  *   warning and reconnects by itself (backoff from 100 ms to 2 s) for up to
  *   this many milliseconds (30000) before the outage becomes an error; 0
- *   makes it an error at once. On success it posts an info message.
- * - `on-disconnect`: what happens to frames while disconnected: `drop`
- *   (default, counted in `dropped-disconnected`) or `buffer`: keep up to
- *   `max-buffered` frames (100) in memory, oldest dropped first, and write
- *   them in order once reconnected. Frames kept are written with the caps
- *   current when they are sent.
+ *   makes it an error at once. On success it posts an info message. A
+ *   connection that Redis closed while the sink was idle (its `timeout`,
+ *   `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
+ *   the frame written on the new one, in every `on-disconnect` mode; when
+ *   the close only shows after the `XADD` was sent (no reply), the frame is
+ *   sent once more on a new connection, so it may be stored twice if Redis
+ *   had stored it before closing.
+ * - `on-disconnect`: what happens to frames during an outage. `auto`
+ *   (default): `wait` when the frames come from a redisstreamsrc (it
+ *   answers a query the sink sends upstream, through filters, converters
+ *   and queues), since that source acknowledges each frame once render ()
+ *   returned; `drop` otherwise (a camera). `wait`: render () returns only
+ *   once the frame is stored, reconnecting meanwhile (interruptible by a
+ *   flush or a state change); after `reconnect-timeout` an error, and the
+ *   frame is not reported stored. `drop`: dropped and counted in
+ *   `dropped-disconnected`. `buffer`: keep up to `max-buffered` frames
+ *   (100) in memory, oldest dropped first, and write them in order once
+ *   reconnected; frames kept are written with the caps current when they
+ *   are sent. With `drop` or `buffer` render () returns for frames not
+ *   stored: behind a redisstreamsrc they are acknowledged, and lost if
+ *   dropped or if the process stops before they are written.
  * - `stats`: a #GstStructure of counters, see below.
  *
- * Every reply is read and checked before the next buffer is rendered, so a
+ * Every reply is read and checked before the next buffer is rendered, so
+ * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
  * buffer that render () returned for is stored in Redis: a pipeline
  * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
- * its result was stored. The sink does not synchronise to the clock by
+ * its result was stored. With a `queue` between them the source
+ * acknowledges a frame once the queue took it; the sink still waits, so the
+ * queued frames are written after an outage, but up to a queue's worth is
+ * lost if the process stops or the sink gives up. The sink does not synchronise to the clock by
  * default (#GstBaseSink:sync is %FALSE): frames go out as soon as they
  * arrive. Set `sync=true` when the source is not live (a file) and the
  * stream should fill at the media's own rate.
@@ -94,8 +113,14 @@
  * written to Redis after compression), `compression-ratio` (#gdouble,
  * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
  * `dropped-disconnected` (#guint64, frames dropped during outages),
- * `buffered` (#guint, frames held right now), `reconnects` (#guint64),
- * `last-entry-id` (#gchararray), `connected` (#gboolean).
+ * `buffered` (#guint, frames held right now), `reconnects` (#guint64, new
+ * connections after one was lost or closed by Redis), `last-entry-id`
+ * (#gchararray), `connected` (#gboolean) and `last-command-time` (#gint64).
+ * The sink talks to Redis only when a frame comes (or to reconnect):
+ * `connected` is the state of the connection after the last exchange with
+ * Redis, and `last-command-time` when that was, in microseconds since the
+ * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
+ * frames does not notice an outage until the next one.
  *
  * Errors: a server that cannot be reached or refuses the credentials makes
  * the element fail to start, with a message naming the server and stream
@@ -137,13 +162,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
 #define DEFAULT_MAXLEN 1000
 #define DEFAULT_COMPRESSION GST_REDIS_COMPRESSION_AUTO
 #define DEFAULT_LZ4_ACCELERATION 1
-#define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_DROP
+#define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_AUTO
 #define DEFAULT_MAX_BUFFERED 100
 
 typedef enum
 {
   GST_REDIS_DISCONNECT_DROP,
   GST_REDIS_DISCONNECT_BUFFER,
+  GST_REDIS_DISCONNECT_WAIT,
+  GST_REDIS_DISCONNECT_AUTO,
 } GstRedisDisconnectPolicy;
 
 #define GST_TYPE_REDIS_DISCONNECT_POLICY (gst_redis_disconnect_policy_get_type ())
@@ -156,6 +183,11 @@ gst_redis_disconnect_policy_get_type (void)
         "drop"},
     {GST_REDIS_DISCONNECT_BUFFER, "Keep up to max-buffered frames while "
           "disconnected and send them after reconnecting", "buffer"},
+    {GST_REDIS_DISCONNECT_WAIT, "Hold the frame until it is stored: block "
+          "while reconnecting, an error after reconnect-timeout", "wait"},
+    {GST_REDIS_DISCONNECT_AUTO, "wait when the frames come from a "
+          "redisstreamsrc (which acknowledges them once stored), drop "
+          "otherwise", "auto"},
     {0, NULL, NULL},
   };
 
@@ -204,6 +236,8 @@ struct _GstRedisStreamSink
   guint64 next_seq;
   gint64 last_summary;
   GstRedisOutage outage;
+  /* what this outage does with frames (auto resolved when it began) */
+  GstRedisDisconnectPolicy outage_policy;
   /* frames kept during an outage, under the object lock */
   GQueue held;
 
@@ -213,7 +247,13 @@ struct _GstRedisStreamSink
   guint64 bytes_out;
   guint64 errors;
   guint64 dropped;
+  /* connections replaced after Redis closed them while idle */
+  guint64 stale_reconnects;
   gchar *last_id;
+  /* the connection as of the last exchange with Redis, and when that was
+   * (g_get_real_time (), us; 0 before the first) */
+  gboolean connected;
+  gint64 last_command_time;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -364,10 +404,11 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "errors", G_TYPE_UINT64, self->errors,
       "dropped-disconnected", G_TYPE_UINT64, self->dropped,
       "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
-      "reconnects", G_TYPE_UINT64, self->outage.reconnects,
+      "reconnects", G_TYPE_UINT64,
+      self->outage.reconnects + self->stale_reconnects,
       "last-entry-id", G_TYPE_STRING, self->last_id,
-      "connected", G_TYPE_BOOLEAN, self->conn != NULL &&
-      !gst_redis_outage_active (&self->outage), NULL);
+      "connected", G_TYPE_BOOLEAN, self->connected,
+      "last-command-time", G_TYPE_INT64, self->last_command_time, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -463,6 +504,20 @@ gst_redis_stream_sink_get_cancellable (GstRedisStreamSink * self)
   return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
 }
 
+/* Records the state of the connection after an exchange with Redis. The
+ * sink talks to Redis only when a frame comes (or to reconnect), so this is
+ * all it knows while no frame comes. */
+static void
+gst_redis_stream_sink_note_command (GstRedisStreamSink * self)
+{
+  gboolean open = gst_redis_connection_is_open (self->conn);
+
+  GST_OBJECT_LOCK (self);
+  self->connected = open;
+  self->last_command_time = g_get_real_time ();
+  GST_OBJECT_UNLOCK (self);
+}
+
 static gboolean
 gst_redis_stream_sink_start (GstBaseSink * bsink)
 {
@@ -473,7 +528,9 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
   self->frames = self->bytes_in = self->bytes_out = self->errors = 0;
-  self->dropped = 0;
+  self->dropped = self->stale_reconnects = 0;
+  self->connected = FALSE;
+  self->last_command_time = 0;
   g_clear_pointer (&self->last_id, g_free);
   gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
@@ -492,6 +549,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
     goto failed;
   }
   g_object_unref (cancellable);
+  gst_redis_stream_sink_note_command (self);
 
   GST_INFO_OBJECT (self, "writing to stream \"%s\" on Redis at %s",
       self->active.stream, gst_redis_connection_describe (self->conn));
@@ -520,6 +578,7 @@ gst_redis_stream_sink_stop (GstBaseSink * bsink)
   GST_OBJECT_LOCK (self);
   conn = self->conn;
   self->conn = NULL;
+  self->connected = FALSE;
   GST_OBJECT_UNLOCK (self);
 
   if (conn) {
@@ -611,7 +670,15 @@ gst_redis_stream_sink_log_summary (GstRedisStreamSink * self)
 /* Writes one frame: XADD, then waits for and checks its reply. Returns
  * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
  * an error the connection is closed when it was lost (retry later) and
- * still open when Redis refused the command (a real error). */
+ * still open when Redis refused the command (a real error).
+ *
+ * A connection that had been working and that Redis closed (idle
+ * `timeout`, CLIENT KILL, a restart) is not an outage: it is replaced at
+ * once. When Redis closed it while it was idle, which is seen before
+ * sending, nothing was lost with it. When the close shows only after the
+ * XADD was sent (end of file or reset instead of the reply), the frame is
+ * sent once more on a new connection: had Redis stored it before closing,
+ * it is then stored twice (at-least-once, like the rest of the chain). */
 static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
@@ -620,6 +687,8 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   GCancellable *cancellable = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean sent = FALSE;
+  /* the connection was opened for this frame; it was resent once */
+  gboolean fresh = FALSE, resent = FALSE, replacing = FALSE;
   guint redirects = 0;
   gint acceleration;
   guint maxlen, retention;
@@ -679,8 +748,27 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
 
     if (!gst_redis_connection_is_open (self->conn)) {
       /* A send cut in half by a flush leaves the connection closed. */
-      if (!gst_redis_connection_open (self->conn, cancellable, &err))
+      if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
+        if (replacing && !g_error_matches (err, G_IO_ERROR,
+                G_IO_ERROR_CANCELLED)) {
+          /* what the user needs to know is that Redis went away */
+          GError *lost = g_error_new (GST_RESOURCE_ERROR,
+              GST_RESOURCE_ERROR_WRITE, "Redis at %s closed the connection "
+              "and connecting again failed: %s",
+              gst_redis_connection_describe (self->conn), err->message);
+
+          g_error_free (err);
+          err = lost;
+        }
         goto io_error;
+      }
+      fresh = TRUE;
+      if (replacing) {
+        replacing = FALSE;
+        GST_OBJECT_LOCK (self);
+        self->stale_reconnects++;
+        GST_OBJECT_UNLOCK (self);
+      }
     }
 
     /* Replies to XADDs whose wait a flush interrupted come first. */
@@ -697,6 +785,13 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     }
 
     if (!sent) {
+      if (!fresh && gst_redis_connection_check_idle_closed (self->conn)) {
+        GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
+            "sending frame %" G_GUINT64_FORMAT " on a new one",
+            gst_redis_connection_describe (self->conn), seq);
+        replacing = TRUE;
+        continue;
+      }
       if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable,
               &err))
         goto io_error;
@@ -723,7 +818,20 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
       sent = FALSE;
       continue;
     }
+    /* Redis closed a connection that had been working, while the XADD or
+     * its reply was on its way: once more at once on a new connection. */
+    if (!fresh && !resent && err->domain == GST_RESOURCE_ERROR &&
+        gst_redis_connection_closed_by_peer (self->conn)) {
+      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending "
+          "it again on a new connection", seq, sent ? "sent" : "not sent",
+          err->message);
+      g_clear_error (&err);
+      resent = replacing = TRUE;
+      sent = FALSE;
+      continue;
+    }
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      gst_redis_stream_sink_note_command (self);
       g_propagate_error (error, err);
       ret = GST_FLOW_ERROR;
       goto done;
@@ -741,6 +849,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     }
   }
 
+  gst_redis_stream_sink_note_command (self);
   GST_OBJECT_LOCK (self);
   self->frames++;
   self->bytes_in += map.size;
@@ -763,13 +872,11 @@ done:
 static void
 gst_redis_stream_sink_hold (GstRedisStreamSink * self, GstBuffer * buffer)
 {
-  GstRedisDisconnectPolicy policy;
   guint max;
 
   GST_OBJECT_LOCK (self);
-  policy = self->on_disconnect;
   max = self->max_buffered;
-  if (policy == GST_REDIS_DISCONNECT_BUFFER && max > 0) {
+  if (self->outage_policy == GST_REDIS_DISCONNECT_BUFFER && max > 0) {
     while (g_queue_get_length (&self->held) >= max) {
       gst_buffer_unref (g_queue_pop_head (&self->held));
       self->dropped++;
@@ -796,6 +903,8 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
   cancellable = gst_redis_stream_sink_get_cancellable (self);
   ok = gst_redis_connection_open (self->conn, cancellable, &err);
   g_object_unref (cancellable);
+  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    gst_redis_stream_sink_note_command (self);
 
   if (ok) {
     gst_redis_outage_end (&self->outage);
@@ -816,6 +925,100 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
   return FALSE;
 }
 
+/* What this outage does with frames. auto: wait when a redisstreamsrc
+ * upstream answers the acknowledgement query, as it acknowledges each frame
+ * once render () returned (with a queue in between, once the queue took
+ * it), so returning for a frame not stored would lose it; drop otherwise
+ * (a camera: the newest frames matter). Sets @what to a sentence for the
+ * user. */
+static GstRedisDisconnectPolicy
+gst_redis_stream_sink_resolve_policy (GstRedisStreamSink * self, gchar ** what)
+{
+  GstRedisDisconnectPolicy policy;
+  GstQuery *query;
+  gchar *stream = NULL, *group = NULL;
+
+  GST_OBJECT_LOCK (self);
+  policy = self->on_disconnect;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (policy) {
+    case GST_REDIS_DISCONNECT_DROP:
+      *what = g_strdup ("dropped and counted (on-disconnect=drop)");
+      return policy;
+    case GST_REDIS_DISCONNECT_BUFFER:
+      *what = g_strdup ("kept (up to max-buffered) and sent after "
+          "reconnecting (on-disconnect=buffer)");
+      return policy;
+    case GST_REDIS_DISCONNECT_WAIT:
+      *what = g_strdup ("held back until they are stored "
+          "(on-disconnect=wait)");
+      return policy;
+    case GST_REDIS_DISCONNECT_AUTO:
+      break;
+  }
+
+  query = gst_redis_ack_query_new ();
+  if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query) &&
+      gst_redis_ack_query_parse (query, &stream, &group)) {
+    *what = g_strdup_printf ("held back until they are stored: they come "
+        "from redisstreamsrc (stream \"%s\", group \"%s\"), which "
+        "acknowledges a frame once it is stored here", stream, group);
+    policy = GST_REDIS_DISCONNECT_WAIT;
+  } else {
+    *what = g_strdup ("dropped and counted (on-disconnect=auto, no "
+        "redisstreamsrc upstream)");
+    policy = GST_REDIS_DISCONNECT_DROP;
+  }
+  GST_DEBUG_OBJECT (self, "on-disconnect=auto: %s", *what);
+  gst_query_unref (query);
+  g_free (stream);
+  g_free (group);
+  return policy;
+}
+
+/* on-disconnect=wait, between two attempts to reconnect: sleeps until the
+ * next one is due. A flush or a pause interrupts the sleep, like a sink
+ * waiting for its clock. */
+static GstFlowReturn
+gst_redis_stream_sink_wait_next_try (GstRedisStreamSink * self)
+{
+  GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+  gboolean slept;
+
+  slept = gst_redis_wait_cancellable (cancellable,
+      gst_redis_outage_wait_us (&self->outage));
+  g_object_unref (cancellable);
+  if (slept)
+    return GST_FLOW_OK;
+  return gst_base_sink_wait_preroll (GST_BASE_SINK (self));
+}
+
+/* Writes the frames held during an outage, in order; one that could not be
+ * written goes back to the front. */
+static GstFlowReturn
+gst_redis_stream_sink_write_held (GstRedisStreamSink * self, GError ** error)
+{
+  for (;;) {
+    GstBuffer *held;
+    GstFlowReturn ret;
+
+    GST_OBJECT_LOCK (self);
+    held = g_queue_pop_head (&self->held);
+    GST_OBJECT_UNLOCK (self);
+    if (held == NULL)
+      return GST_FLOW_OK;
+    ret = gst_redis_stream_sink_write (self, held, error);
+    if (ret != GST_FLOW_OK) {
+      GST_OBJECT_LOCK (self);
+      g_queue_push_head (&self->held, held);
+      GST_OBJECT_UNLOCK (self);
+      return ret;
+    }
+    gst_buffer_unref (held);
+  }
+}
+
 static GstFlowReturn
 gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
 {
@@ -823,63 +1026,51 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   GstFlowReturn ret;
   GError *err = NULL;
 
-  if (gst_redis_outage_active (&self->outage)) {
-    if (!gst_redis_stream_sink_reconnect (self, &err))
-      goto error;
-    if (gst_redis_outage_active (&self->outage)) {
-      gst_redis_stream_sink_hold (self, buffer);
-      return GST_FLOW_OK;
-    }
-  }
-
-  /* Frames held during an outage go first, in order. */
   for (;;) {
-    GstBuffer *held;
-
-    GST_OBJECT_LOCK (self);
-    held = g_queue_pop_head (&self->held);
-    GST_OBJECT_UNLOCK (self);
-    if (held == NULL)
-      break;
-    ret = gst_redis_stream_sink_write (self, held, &err);
-    if (ret != GST_FLOW_OK) {
-      /* not sent: back to the front */
-      GST_OBJECT_LOCK (self);
-      g_queue_push_head (&self->held, held);
-      GST_OBJECT_UNLOCK (self);
-      goto failed;
+    if (gst_redis_outage_active (&self->outage)) {
+      if (!gst_redis_stream_sink_reconnect (self, &err))
+        goto error;
+      if (gst_redis_outage_active (&self->outage)) {
+        if (self->outage_policy != GST_REDIS_DISCONNECT_WAIT) {
+          gst_redis_stream_sink_hold (self, buffer);
+          return GST_FLOW_OK;
+        }
+        ret = gst_redis_stream_sink_wait_next_try (self);
+        if (ret != GST_FLOW_OK)
+          return ret;
+        continue;
+      }
     }
-    gst_buffer_unref (held);
-  }
 
-  ret = gst_redis_stream_sink_write (self, buffer, &err);
-  if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING)
-    return ret;
-  /* the current frame is kept (or dropped) like any during an outage */
-  if (err && err->domain == GST_RESOURCE_ERROR
-      && !gst_redis_connection_is_open (self->conn)
-      && self->outage.limit_ms > 0)
-    gst_redis_stream_sink_hold (self, buffer);
+    /* Frames held during an outage go first, in order. */
+    ret = gst_redis_stream_sink_write_held (self, &err);
+    if (ret == GST_FLOW_OK)
+      ret = gst_redis_stream_sink_write (self, buffer, &err);
+    if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING)
+      return ret;
 
-failed:
-  if (ret == GST_FLOW_FLUSHING)
-    return ret;
-  /* Lost the connection: reconnect when allowed, warn once per outage. */
-  if (err && err->domain == GST_RESOURCE_ERROR
-      && !gst_redis_connection_is_open (self->conn)
-      && self->outage.limit_ms > 0) {
+    /* Lost the connection: reconnect when allowed, warn once per outage. */
+    if (!(err && err->domain == GST_RESOURCE_ERROR
+            && !gst_redis_connection_is_open (self->conn)
+            && self->outage.limit_ms > 0))
+      goto error;
     if (gst_redis_outage_begin (&self->outage)) {
+      gchar *what = NULL;
+
+      self->outage_policy = gst_redis_stream_sink_resolve_policy (self, &what);
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
           ("Lost the connection to Redis at %s; trying to reconnect for up "
               "to %u ms. Frames meanwhile are %s.",
               gst_redis_connection_describe (self->conn),
-              self->outage.limit_ms,
-              self->on_disconnect == GST_REDIS_DISCONNECT_BUFFER ?
-              "kept (up to max-buffered) and sent after reconnecting" :
-              "dropped and counted"), ("%s", err->message));
+              self->outage.limit_ms, what), ("%s", err->message));
+      g_free (what);
     }
     g_clear_error (&err);
-    return GST_FLOW_OK;
+    /* the current frame is kept (or dropped) like any during an outage */
+    if (self->outage_policy != GST_REDIS_DISCONNECT_WAIT) {
+      gst_redis_stream_sink_hold (self, buffer);
+      return GST_FLOW_OK;
+    }
   }
 
 error:

@@ -305,6 +305,8 @@ static gboolean gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc);
 static GstCaps *gst_redis_stream_src_get_caps (GstBaseSrc * bsrc,
     GstCaps * filter);
 static gboolean gst_redis_stream_src_negotiate (GstBaseSrc * bsrc);
+static gboolean gst_redis_stream_src_query (GstBaseSrc * bsrc,
+    GstQuery * query);
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
 
@@ -390,10 +392,28 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       GST_DEBUG_FUNCPTR (gst_redis_stream_src_unlock_stop);
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_redis_stream_src_get_caps);
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_redis_stream_src_negotiate);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_redis_stream_src_query);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_redis_stream_src_create);
 
   GST_DEBUG_CATEGORY_INIT (gst_redis_stream_src_debug, "redisstreamsrc", 0,
       "Redis stream source");
+}
+
+/* redisstreamsink asks whether its frames will be acknowledged on a
+ * stream once it returns: they are, here. */
+static gboolean
+gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  gboolean answered;
+
+  GST_OBJECT_LOCK (self);
+  answered = gst_redis_ack_query_answer (query, self->settings.stream,
+      self->group);
+  GST_OBJECT_UNLOCK (self);
+  if (answered)
+    return TRUE;
+  return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
 }
 
 static void

@@ -863,6 +863,595 @@ GST_START_TEST (test_network_cut_detected_by_timeout)
 
 GST_END_TEST;
 
+/* Stale connections and chains (issue 13). */
+
+typedef enum
+{
+  FAULT_IDLE_TIMEOUT,
+  FAULT_CLIENT_KILL,
+  FAULT_RESTART,
+} StaleFault;
+
+/* Writes numbered frames [@from, @to) to @stream of @srv, as a producer
+ * would; video frames (I420 320x240) when @video. */
+static void
+produce (RedisServer * srv, const gchar * stream, guint64 from, guint64 to,
+    gboolean video)
+{
+  gchar *props = g_strdup_printf ("stream=%s", stream);
+  GstHarness *h = redis_test_sink_harness (srv, props,
+      video ? I420_320 : "application/x-test");
+  GstVideoInfo info;
+  guint64 seq;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  for (seq = from; seq < to; seq++) {
+    GstBuffer *b;
+
+    if (video) {
+      b = redis_test_make_frame (&info, (guint) seq, FALSE);
+      GST_BUFFER_OFFSET (b) = seq;
+    } else {
+      b = redis_test_numbered (seq);
+    }
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  gst_harness_teardown (h);
+  g_free (props);
+}
+
+/* The clients of @srv whose last command was @cmd, as "id=N" lines. */
+static guint
+clients_with_cmd (RedisServer * srv, const gchar * cmd, long long *id)
+{
+  redisReply *r = redis_server_command (srv, "CLIENT LIST");
+  gchar **lines = g_strsplit (r->str, "\n", -1);
+  gchar *needle = g_strdup_printf (" cmd=%s ", cmd);
+  guint i, n = 0;
+
+  for (i = 0; lines[i]; i++) {
+    if (strstr (lines[i], needle)) {
+      n++;
+      if (id)
+        *id = g_ascii_strtoll (lines[i] + strlen ("id="), NULL, 10);
+    }
+  }
+  g_free (needle);
+  g_strfreev (lines);
+  freeReplyObject (r);
+  return n;
+}
+
+/* Waits up to 30 s for @n clients whose last command was @cmd. */
+static void
+wait_clients_with_cmd (RedisServer * srv, const gchar * cmd, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  while (clients_with_cmd (srv, cmd, NULL) != n &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless_equals_int (clients_with_cmd (srv, cmd, NULL), n);
+}
+
+/* Makes the connection of the only client writing to @srv (the sink under
+ * test) stale while it is idle: Redis closes it (idle timeout), kills it
+ * (CLIENT KILL) or restarts (AOF on: the streams and groups stay). */
+static void
+make_stale (RedisServer * srv, StaleFault fault)
+{
+  long long id = -1;
+  redisReply *r;
+
+  wait_clients_with_cmd (srv, "xadd", 1);
+  switch (fault) {
+    case FAULT_IDLE_TIMEOUT:
+      r = redis_server_command (srv, "CONFIG SET timeout 2");
+      freeReplyObject (r);
+      /* an idle gap longer than 2 s: Redis closes the sink's connection */
+      wait_clients_with_cmd (srv, "xadd", 0);
+      r = redis_server_command (srv, "CONFIG SET timeout 0");
+      freeReplyObject (r);
+      break;
+    case FAULT_CLIENT_KILL:
+      clients_with_cmd (srv, "xadd", &id);
+      fail_unless_equals_int (redis_server_integer (srv,
+              "CLIENT KILL ID %lld", id), 1);
+      break;
+    case FAULT_RESTART:
+      fail_unless (redis_server_restart (srv));
+      break;
+  }
+}
+
+/* Entries of @stream, counted per seq: each of [0, @n) exactly once. */
+static void
+check_each_seq_once (RedisServer * srv, const gchar * stream, guint64 n)
+{
+  GArray *seqs = stream_seqs (srv, stream);
+  guint8 *seen = g_new0 (guint8, n);
+  guint i;
+
+  for (i = 0; i < seqs->len; i++) {
+    guint64 s = g_array_index (seqs, guint64, i);
+
+    fail_unless (s < n, "unexpected seq %" G_GUINT64_FORMAT, s);
+    seen[s]++;
+  }
+  for (i = 0; i < n; i++)
+    fail_unless (seen[i] == 1, "seq %u stored %u times in %s", i, seen[i],
+        stream);
+  g_array_unref (seqs);
+  g_free (seen);
+}
+
+/* Live camera (frames pushed straight into the sink, default
+ * on-disconnect): a connection Redis closed while the sink was idle is
+ * replaced at the next frame, which is stored; Redis was up, so nothing is
+ * dropped and there is no outage. */
+static void
+check_camera_stale (StaleFault fault)
+{
+  RedisServer *srv = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  GstBus *bus;
+  GstHarness *h;
+  GstElement *sink;
+  guint64 seq;
+
+  h = redis_test_sink_harness (srv, "stream=cam", "application/x-test");
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  sink = redis_test_harness_element (h, "redisstreamsink");
+  for (seq = 0; seq < 10; seq++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
+
+  make_stale (srv, fault);
+
+  for (; seq < 20; seq++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
+        GST_FLOW_OK);
+  check_each_seq_once (srv, "cam", 20);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "frames"), 20);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "reconnects"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          NULL), 0);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  sink_with_bus_teardown (h, bus);
+  redis_server_stop (srv);
+}
+
+GST_START_TEST (test_camera_idle_timeout_loses_nothing)
+{
+  check_camera_stale (FAULT_IDLE_TIMEOUT);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_camera_client_kill_loses_nothing)
+{
+  check_camera_stale (FAULT_CLIENT_KILL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_camera_restart_while_idle_loses_nothing)
+{
+  check_camera_stale (FAULT_RESTART);
+}
+
+GST_END_TEST;
+
+/* XPENDING count of @group on @stream. */
+static long long
+pending_count (RedisServer * srv, const gchar * stream, const gchar * group)
+{
+  redisReply *r = redis_server_command (srv, "XPENDING %s %s", stream, group);
+  long long n;
+
+  fail_unless (r->type == REDIS_REPLY_ARRAY && r->elements == 4);
+  n = r->element[0]->integer;
+  freeReplyObject (r);
+  return n;
+}
+
+/* Waits up to 30 s until @src pushed @frames frames and acknowledged them
+ * all. */
+static void
+wait_pushed_and_acked (GstElement * src, RedisServer * srv, guint64 frames)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  while ((redis_test_get_stat (src, "frames") < frames ||
+          pending_count (srv, "in", "g") > 0) &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless_equals_uint64 (redis_test_get_stat (src, "frames"), frames);
+  fail_unless_equals_int (pending_count (srv, "in", "g"), 0);
+}
+
+static GstElement *
+chain_start (RedisServer * in, RedisServer * out, const gchar * middle,
+    GstBus ** bus)
+{
+  GstElement *pipeline;
+  GError *err = NULL;
+  gchar *desc;
+
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=in group=g "
+      "start-id=0 ! %s%sredisstreamsink name=sink port=%u stream=out",
+      in->port, middle, *middle ? " ! " : "", out->port);
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+  *bus = gst_element_get_bus (pipeline);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  return pipeline;
+}
+
+static void
+chain_stop (GstElement * pipeline, GstBus * bus)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+/* A processing stage (redisstreamsrc ! redisstreamsink, default
+ * properties, one Redis): its output connection goes stale while no frame
+ * comes; every input frame still reaches the output stream, each once, and
+ * each input entry is acknowledged only after that. */
+static void
+check_chain_stale (StaleFault fault)
+{
+  RedisServer *srv = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  GstElement *pipeline, *src, *sink;
+  GstBus *bus;
+
+  produce (srv, "in", 0, 10, FALSE);
+  pipeline = chain_start (srv, srv, "", &bus);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  wait_pushed_and_acked (src, srv, 10);
+
+  make_stale (srv, fault);
+
+  produce (srv, "in", 10, 20, FALSE);
+  wait_pushed_and_acked (src, srv, 20);
+  check_each_seq_once (srv, "out", 20);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  chain_stop (pipeline, bus);
+  redis_server_stop (srv);
+}
+
+GST_START_TEST (test_chain_idle_timeout_loses_nothing)
+{
+  check_chain_stale (FAULT_IDLE_TIMEOUT);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_chain_client_kill_loses_nothing)
+{
+  check_chain_stale (FAULT_CLIENT_KILL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_chain_restart_loses_nothing)
+{
+  check_chain_stale (FAULT_RESTART);
+}
+
+GST_END_TEST;
+
+/* A processing stage whose output Redis goes away while frames come
+ * (input and output on two servers): with default properties the sink
+ * waits for its Redis instead of dropping, and after the restart every
+ * frame is stored. @middle: elements between source and sink. Without a
+ * queue, the frame the sink holds stays pending on the input stream; with
+ * one, the source acknowledged what the queue took (@queued). */
+static void
+check_chain_output_outage (const gchar * middle, gboolean video,
+    gboolean queued)
+{
+  RedisServer *in = redis_server_start ();
+  RedisServer *out = redis_server_start_with_args ("--appendonly", "yes",
+      "--appendfsync", "always", NULL);
+  GstElement *pipeline, *src, *sink;
+  GstBus *bus;
+  gint64 deadline;
+
+  produce (in, "in", 0, 10, video);
+  pipeline = chain_start (in, out, middle, &bus);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  wait_pushed_and_acked (src, in, 10);
+
+  redis_server_kill (out, SIGTERM);
+  produce (in, "in", 10, 20, video);
+  /* the source pushed what it could; what is not stored is not acked */
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "held back until they are stored: they come from redisstreamsrc "
+          "(stream \"in\", group \"g\")") == 0 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless (g_get_monotonic_time () < deadline, "no warning");
+  fail_unless (redis_test_get_stat (src, "frames") > 10);
+  if (!queued)
+    fail_unless (pending_count (in, "in", "g") >= 1);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+
+  fail_unless (redis_server_restart (out));
+  wait_pushed_and_acked (src, in, 20);
+  /* behind a queue, acknowledged does not mean stored yet */
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (redis_test_get_stat (sink, "frames") < 20 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  check_each_seq_once (out, "out", 20);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  chain_stop (pipeline, bus);
+  redis_server_stop (in);
+  redis_server_stop (out);
+}
+
+GST_START_TEST (test_chain_output_outage_waits)
+{
+  check_chain_output_outage ("", FALSE, FALSE);
+}
+
+GST_END_TEST;
+
+/* The same through a processing element and a converter. */
+GST_START_TEST (test_chain_output_outage_waits_through_elements)
+{
+  check_chain_output_outage ("frameproc operation=invert ! videoconvert ! "
+      "video/x-raw,format=NV12", TRUE, FALSE);
+}
+
+GST_END_TEST;
+
+/* With a queue between source and sink: the source acknowledges a frame
+ * once the queue took it; the sink still waits, so the frames in the queue
+ * are stored after the restart rather than dropped. */
+GST_START_TEST (test_chain_output_outage_waits_behind_queue)
+{
+  check_chain_output_outage ("queue", FALSE, TRUE);
+}
+
+GST_END_TEST;
+
+/* The sink only learns about its connection when it talks to Redis:
+ * `connected` is the state as of `last-command-time`. */
+GST_START_TEST (test_stats_connected_as_of_last_command)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=cam",
+      "application/x-test");
+  GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
+  gint64 before, t1, t2;
+  GstStructure *s;
+
+  before = g_get_real_time ();
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (0)),
+      GST_FLOW_OK);
+  g_object_get (sink, "stats", &s, NULL);
+  fail_unless (gst_structure_get_int64 (s, "last-command-time", &t1));
+  gst_structure_free (s);
+  fail_unless (t1 >= before && t1 <= g_get_real_time ());
+  fail_unless (sink_connected (h));
+
+  redis_server_kill (server, SIGKILL);
+  /* no frame, no command: what is known is still the last command's */
+  g_usleep (100 * 1000);
+  fail_unless (sink_connected (h));
+  g_object_get (sink, "stats", &s, NULL);
+  fail_unless (gst_structure_get_int64 (s, "last-command-time", &t2));
+  gst_structure_free (s);
+  fail_unless_equals_int64 (t2, t1);
+
+  /* the next frame finds out */
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (1)),
+      GST_FLOW_OK);
+  fail_if (sink_connected (h));
+  g_object_get (sink, "stats", &s, NULL);
+  fail_unless (gst_structure_get_int64 (s, "last-command-time", &t2));
+  gst_structure_free (s);
+  fail_unless (t2 > t1);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstHarness *h;
+  guint64 seq;
+} PushJob;
+
+static gpointer
+push_thread (gpointer data)
+{
+  PushJob *job = data;
+
+  return GINT_TO_POINTER (gst_harness_push (job->h,
+          redis_test_numbered (job->seq)));
+}
+
+/* The id of a client of @srv blocked by CLIENT PAUSE, other than @not_id;
+ * -1 when none. */
+static long long
+paused_client (RedisServer * srv, long long not_id)
+{
+  redisReply *r = redis_server_command (srv, "CLIENT LIST");
+  gchar **lines = g_strsplit (r->str, "\n", -1);
+  long long found = -1;
+  guint i;
+
+  for (i = 0; lines[i] && found < 0; i++) {
+    long long id = g_ascii_strtoll (lines[i] + strlen ("id="), NULL, 10);
+
+    if (strstr (lines[i], " flags=b ") && id != not_id)
+      found = id;
+  }
+  g_strfreev (lines);
+  freeReplyObject (r);
+  return found;
+}
+
+static long long
+wait_paused_client (RedisServer * srv, long long not_id)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  long long id;
+
+  while ((id = paused_client (srv, not_id)) < 0 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  fail_unless (id >= 0, "no client waiting in CLIENT PAUSE");
+  return id;
+}
+
+/* Redis closes the connection after the XADD was sent, before its reply
+ * (CLIENT KILL while CLIENT PAUSE holds the command): the frame is sent
+ * again at once on a new connection and stored, not dropped. */
+GST_START_TEST (test_connection_closed_before_reply_resends)
+{
+  GstBus *bus;
+  GstHarness *h = sink_with_bus ("stream=cam", &bus);
+  GstElement *sink = redis_test_harness_element (h, "redisstreamsink");
+  PushJob job = { h, 1 };
+  GThread *thread;
+  long long killed;
+  redisReply *r;
+
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (0)),
+      GST_FLOW_OK);
+  r = redis_server_command (server, "CLIENT PAUSE 30000 WRITE");
+  freeReplyObject (r);
+  thread = g_thread_new ("push", push_thread, &job);
+  killed = wait_paused_client (server, -1);
+  fail_unless_equals_int (redis_server_integer (server, "CLIENT KILL ID %lld",
+          killed), 1);
+  /* the frame again, on a new connection */
+  wait_paused_client (server, killed);
+  r = redis_server_command (server, "CLIENT UNPAUSE");
+  freeReplyObject (r);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
+      GST_FLOW_OK);
+
+  check_each_seq_once (server, "cam", 2);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink,
+          "dropped-disconnected"), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (sink, "reconnects"), 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          NULL), 0);
+  sink_with_bus_teardown (h, bus);
+}
+
+GST_END_TEST;
+
+/* A processing stage whose output Redis stays away longer than
+ * reconnect-timeout: an error naming the server, and the frame the sink
+ * held is still pending on the input stream (another worker, or this one
+ * restarted, gets it). */
+GST_START_TEST (test_chain_output_outage_too_long_is_an_error)
+{
+  RedisServer *in = redis_server_start ();
+  RedisServer *out = redis_server_start ();
+  GstElement *pipeline, *src;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *desc;
+  GstBus *bus;
+
+  produce (in, "in", 0, 5, FALSE);
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=in "
+      "group=g start-id=0 ! redisstreamsink port=%u stream=out "
+      "reconnect-timeout=500", in->port, out->port);
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  wait_pushed_and_acked (src, in, 5);
+
+  redis_server_kill (out, SIGKILL);
+  produce (in, "in", 5, 10, FALSE);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+      "Gave up reconnecting after 500 ms");
+  gst_message_unref (msg);
+  fail_unless (pending_count (in, "in", "g") >= 1);
+
+  gst_object_unref (src);
+  chain_stop (pipeline, bus);
+  redis_server_stop (in);
+  redis_server_stop (out);
+}
+
+GST_END_TEST;
+
+/* A sink waiting for its Redis stops at once when the pipeline stops; the
+ * frame it held is not acknowledged. */
+GST_START_TEST (test_waiting_sink_is_interruptible)
+{
+  RedisServer *in = redis_server_start ();
+  RedisServer *out = redis_server_start ();
+  GstElement *pipeline, *src;
+  GstBus *bus;
+  gint64 deadline, t0;
+
+  produce (in, "in", 0, 3, FALSE);
+  pipeline = chain_start (in, out, "", &bus);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  wait_pushed_and_acked (src, in, 3);
+  redis_server_kill (out, SIGKILL);
+  produce (in, "in", 3, 6, FALSE);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "held back until they are stored") == 0 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  fail_unless (g_get_monotonic_time () < deadline, "no warning");
+
+  t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  /* well within the 30 s reconnect-timeout */
+  fail_unless (g_get_monotonic_time () - t0 < 5 * G_TIME_SPAN_SECOND);
+  fail_unless (pending_count (in, "in", "g") >= 1);
+
+  gst_object_unref (src);
+  chain_stop (pipeline, bus);
+  redis_server_stop (in);
+  redis_server_stop (out);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsink_suite (void)
 {
@@ -893,6 +1482,19 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_buffer_policy_is_bounded);
   tcase_add_test (tc, test_outage_longer_than_limit_is_an_error);
   tcase_add_test (tc, test_network_cut_detected_by_timeout);
+  tcase_add_test (tc, test_camera_idle_timeout_loses_nothing);
+  tcase_add_test (tc, test_camera_client_kill_loses_nothing);
+  tcase_add_test (tc, test_camera_restart_while_idle_loses_nothing);
+  tcase_add_test (tc, test_chain_idle_timeout_loses_nothing);
+  tcase_add_test (tc, test_chain_client_kill_loses_nothing);
+  tcase_add_test (tc, test_chain_restart_loses_nothing);
+  tcase_add_test (tc, test_chain_output_outage_waits);
+  tcase_add_test (tc, test_chain_output_outage_waits_through_elements);
+  tcase_add_test (tc, test_chain_output_outage_waits_behind_queue);
+  tcase_add_test (tc, test_chain_output_outage_too_long_is_an_error);
+  tcase_add_test (tc, test_waiting_sink_is_interruptible);
+  tcase_add_test (tc, test_connection_closed_before_reply_resends);
+  tcase_add_test (tc, test_stats_connected_as_of_last_command);
   return s;
 }
 
