@@ -752,6 +752,26 @@ gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data, gsize len)
   command_append_bytes (cmd, "\r\n", 2);
 }
 
+/* Appends the arguments of @args to @cmd: small ones are copied, referenced
+ * ones stay references. */
+void
+gst_redis_command_append (GstRedisCommand * cmd, const GstRedisCommand * args)
+{
+  guint i;
+
+  for (i = 0; i < args->segments->len; i++) {
+    const Segment *seg = &g_array_index (args->segments, Segment, i);
+
+    if (seg->ref != NULL) {
+      g_array_append_val (cmd->segments, *seg);
+      cmd->size += seg->len;
+    } else {
+      command_append_bytes (cmd, args->bytes->data + seg->offset, seg->len);
+    }
+  }
+  cmd->argc += args->argc;
+}
+
 /* Connection */
 
 /* The description used in messages ("Redis at %s"): the node in use, and

@@ -142,6 +142,8 @@ void gst_redis_command_add_printf (GstRedisCommand * cmd,
     const gchar * format, ...) G_GNUC_PRINTF (2, 3);
 void gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data,
     gsize len);
+void gst_redis_command_append (GstRedisCommand * cmd,
+    const GstRedisCommand * args);
 
 typedef struct _GstRedisConnection GstRedisConnection;
 

@@ -44,14 +44,12 @@
  *   server and how to log in (an ACL user with `username`). The password is
  *   write-only and never appears in any log or message.
  * - `stream`: the stream key, `video-frames` by default.
- * - `retention`: when set (milliseconds), every `XADD` trims instead the
- *   entries older than that (`MINID ~`, from the entry ids' millisecond
- *   part), so Redis holds a time window whatever the frame rate; `maxlen`
- *   is then not used. Raw 1080p I420 is 3.1 MB a frame: `maxlen` 1000 is
- *   3 GB of Redis memory, a `retention` of 2000 at 30 fps about 190 MB.
- * - `maxlen`: every `XADD` trims the stream to about this many entries
- *   (`MAXLEN ~`), 1000 by default; 0 turns trimming off. Redis trims whole
- *   macro nodes, so the stream may hold slightly more.
+ * - `max-bytes`, `maxlen`, `retention`: every `XADD` trims the stream, in
+ *   the same command, to what the first bound reached allows: the newest
+ *   entries that fit in `max-bytes` (128 MiB by default, whatever the
+ *   resolution), about `maxlen` entries (1000; `MAXLEN ~`) or, when
+ *   `retention` is set, the last that many milliseconds (`MINID ~`, from
+ *   the entry ids' millisecond part; `maxlen` is then not used).
  * - `compression`: `none`, `lz4` or `auto` (default). `auto` sends formats
  *   that are compressed already (image/jpeg, video/x-h264, ...) as they
  *   are, and compresses raw media with LZ4 only while it pays: a frame that
@@ -112,6 +110,8 @@
  * (#guint64, payload bytes received), `bytes-out` (#guint64, payload bytes
  * written to Redis after compression), `compression-ratio` (#gdouble,
  * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
+ * `retained-bytes` (#guint64, what the sink's newest entries take in Redis,
+ * as counted for `max-bytes`),
  * `dropped-disconnected` (#guint64, frames dropped during outages),
  * `buffered` (#guint, frames held right now), `reconnects` (#guint64, new
  * connections after one was lost or closed by Redis), `last-entry-id`
@@ -153,6 +153,7 @@
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
+#include "gstredisretention.h"
 
 #include <string.h>
 
@@ -160,6 +161,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
 #define GST_CAT_DEFAULT gst_redis_stream_sink_debug
 
 #define DEFAULT_MAXLEN 1000
+#define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (128) * 1024 * 1024)
 #define DEFAULT_COMPRESSION GST_REDIS_COMPRESSION_AUTO
 #define DEFAULT_LZ4_ACCELERATION 1
 #define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_AUTO
@@ -204,6 +206,7 @@ gst_redis_disconnect_policy_get_type (void)
 enum
 {
   PROP_MAXLEN = GST_REDIS_PROP_LAST,
+  PROP_MAX_BYTES,
   PROP_RETENTION,
   PROP_COMPRESSION,
   PROP_LZ4_ACCELERATION,
@@ -219,6 +222,7 @@ struct _GstRedisStreamSink
   /* properties, under the object lock */
   GstRedisSettings settings;
   guint maxlen;
+  guint64 max_bytes;
   guint retention;
   GstRedisCompression compression;
   gint lz4_acceleration;
@@ -233,6 +237,11 @@ struct _GstRedisStreamSink
   GstRedisConnection *conn;
   GstRedisEntryEncoder *encoder;
   GstRedisCommand cmd;
+  GstRedisCommand entry;
+  /* what the sink wrote, to trim by size; the bounds of the last XADD */
+  GstRedisRetention *kept;
+  guint64 trim_maxlen;
+  guint64 trim_max_bytes;
   guint64 next_seq;
   gint64 last_summary;
   GstRedisOutage outage;
@@ -300,6 +309,34 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           "(MAXLEN ~); 0 keeps every entry", 0, G_MAXUINT, DEFAULT_MAXLEN,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:max-bytes:
+   *
+   * The most bytes of entries the stream keeps, the role of Kafka's
+   * `retention.bytes`: every `XADD` trims the stream (with the same
+   * `MAXLEN ~` or `MINID ~` that #GstRedisStreamSink:maxlen or
+   * #GstRedisStreamSink:retention use, no extra command) to the newest
+   * entries whose sizes add up to at most this, counted as Redis stores
+   * them (compressed payload, caps and the other fields, plus 64 bytes per
+   * entry, rounded up to the size classes of Redis's allocator, plus 512
+   * bytes for its stream node: what `MEMORY USAGE` reports). Whichever
+   * bound is reached first wins. The default, 128 MiB, bounds a default
+   * pipeline at any resolution: 42 raw 1080p I420 frames, 85 at 720p, 255
+   * at 640x480; a JPEG or H.264 stream reaches #GstRedisStreamSink:maxlen
+   * first. 0 turns the byte bound off.
+   *
+   * Entries the stream held before this sink started are counted at the
+   * size of the sink's current entry until its own entries fill the
+   * budget.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BYTES,
+      g_param_spec_uint64 ("max-bytes", "Maximum Bytes",
+          "Trim the stream on every XADD to the newest entries whose sizes "
+          "add up to at most this many bytes (with maxlen/retention, the "
+          "first bound reached wins); 0 turns the byte bound off", 0,
+          G_MAXUINT64, DEFAULT_MAX_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_RETENTION,
       g_param_spec_uint ("retention", "Retention",
           "Trim entries older than this many milliseconds on every XADD "
@@ -360,6 +397,7 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   gst_redis_settings_init (&self->settings);
   gst_redis_settings_init (&self->active);
   self->maxlen = DEFAULT_MAXLEN;
+  self->max_bytes = DEFAULT_MAX_BYTES;
   self->compression = DEFAULT_COMPRESSION;
   self->lz4_acceleration = DEFAULT_LZ4_ACCELERATION;
   self->on_disconnect = DEFAULT_ON_DISCONNECT;
@@ -367,6 +405,8 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   g_queue_init (&self->held);
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
+  gst_redis_command_init (&self->entry);
+  self->kept = gst_redis_retention_new ();
 
   /* Frames are sent as soon as they arrive, whatever their timestamps: a
    * processing stage gets the producer's timestamps, which mean nothing to
@@ -383,6 +423,8 @@ gst_redis_stream_sink_finalize (GObject * object)
   gst_redis_settings_clear (&self->active);
   g_clear_object (&self->cancellable);
   gst_redis_command_clear (&self->cmd);
+  gst_redis_command_clear (&self->entry);
+  gst_redis_retention_free (self->kept);
   g_free (self->last_id);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -402,6 +444,8 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "compression-ratio", G_TYPE_DOUBLE, self->bytes_out ?
       (gdouble) self->bytes_in / self->bytes_out : 1.0,
       "errors", G_TYPE_UINT64, self->errors,
+      "retained-bytes", G_TYPE_UINT64,
+      gst_redis_retention_get_bytes (self->kept),
       "dropped-disconnected", G_TYPE_UINT64, self->dropped,
       "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
       "reconnects", G_TYPE_UINT64,
@@ -426,6 +470,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_MAXLEN:
       self->maxlen = g_value_get_uint (value);
+      break;
+    case PROP_MAX_BYTES:
+      self->max_bytes = g_value_get_uint64 (value);
       break;
     case PROP_RETENTION:
       self->retention = g_value_get_uint (value);
@@ -462,6 +509,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
     case PROP_MAXLEN:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->maxlen);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_BYTES:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->max_bytes);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_RETENTION:
@@ -531,6 +583,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   self->dropped = self->stale_reconnects = 0;
   self->connected = FALSE;
   self->last_command_time = 0;
+  gst_redis_retention_reset (self->kept);
   g_clear_pointer (&self->last_id, g_free);
   gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
@@ -667,6 +720,64 @@ gst_redis_stream_sink_log_summary (GstRedisStreamSink * self)
       self->last_id);
 }
 
+/* Builds the XADD of one frame into self->cmd: the entry first (trimming by
+ * size needs its size), then the command with the trimming that the first
+ * bound reached asks for, in the same command. */
+static gboolean
+gst_redis_stream_sink_build_xadd (GstRedisStreamSink * self,
+    GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
+    gsize * wire_size, GError ** error)
+{
+  GstRedisCompression compression;
+  gint acceleration;
+  guint maxlen, retention;
+  guint64 max_bytes, n_keep, min_ms, min_seq;
+
+  GST_OBJECT_LOCK (self);
+  maxlen = self->maxlen;
+  max_bytes = self->max_bytes;
+  retention = self->retention;
+  compression = self->compression;
+  acceleration = self->lz4_acceleration;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_redis_command_reset (&self->entry);
+  if (!gst_redis_entry_encoder_encode (self->encoder, buffer, map, seq,
+          compression, acceleration, &self->entry, wire_size, error))
+    return FALSE;
+
+  /* with retention, the count bound is not used */
+  self->trim_maxlen = retention > 0 ? 0 : maxlen;
+  self->trim_max_bytes = max_bytes;
+  gst_redis_retention_plan (self->kept, self->entry.size, self->trim_maxlen,
+      max_bytes, &n_keep, &min_ms, &min_seq);
+
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XADD");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (retention > 0) {
+    /* Entry ids start with the Redis server's clock in ms; ours is close
+     * enough for a retention window (NTP-synchronised hosts). The byte
+     * budget, when it is the tighter bound, names its oldest entry. */
+    gint64 time_ms = MAX (g_get_real_time () / 1000 - retention, 0);
+
+    gst_redis_command_add (&self->cmd, "MINID");
+    gst_redis_command_add (&self->cmd, "~");
+    if (min_ms > (guint64) time_ms)
+      gst_redis_command_add_printf (&self->cmd, "%" G_GUINT64_FORMAT "-%"
+          G_GUINT64_FORMAT, min_ms, min_seq);
+    else
+      gst_redis_command_add_printf (&self->cmd, "%" G_GINT64_FORMAT, time_ms);
+  } else if (n_keep != G_MAXUINT64) {
+    gst_redis_command_add (&self->cmd, "MAXLEN");
+    gst_redis_command_add (&self->cmd, "~");
+    gst_redis_command_add_printf (&self->cmd, "%" G_GUINT64_FORMAT, n_keep);
+  }
+  gst_redis_command_add (&self->cmd, "*");
+  gst_redis_command_append (&self->cmd, &self->entry);
+  return TRUE;
+}
+
 /* Writes one frame: XADD, then waits for and checks its reply. Returns
  * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
  * an error the connection is closed when it was lost (retry later) and
@@ -683,26 +794,16 @@ static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
 {
-  GstRedisCompression compression;
   GCancellable *cancellable = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean sent = FALSE;
   /* the connection was opened for this frame; it was resent once */
   gboolean fresh = FALSE, resent = FALSE, replacing = FALSE;
   guint redirects = 0;
-  gint acceleration;
-  guint maxlen, retention;
   guint64 seq;
   gsize wire_size = 0;
   GstMapInfo map;
   GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  maxlen = self->maxlen;
-  retention = self->retention;
-  compression = self->compression;
-  acceleration = self->lz4_acceleration;
-  GST_OBJECT_UNLOCK (self);
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
@@ -714,26 +815,8 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
       self->next_seq;
   self->next_seq = seq + 1;
 
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XADD");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  if (retention > 0) {
-    /* Entry ids start with the Redis server's clock in ms; ours is close
-     * enough for a retention window (NTP-synchronised hosts). */
-    gint64 min_ms = g_get_real_time () / 1000 - retention;
-
-    gst_redis_command_add (&self->cmd, "MINID");
-    gst_redis_command_add (&self->cmd, "~");
-    gst_redis_command_add_printf (&self->cmd, "%" G_GINT64_FORMAT,
-        MAX (min_ms, 0));
-  } else if (maxlen > 0) {
-    gst_redis_command_add (&self->cmd, "MAXLEN");
-    gst_redis_command_add (&self->cmd, "~");
-    gst_redis_command_add_printf (&self->cmd, "%u", maxlen);
-  }
-  gst_redis_command_add (&self->cmd, "*");
-  if (!gst_redis_entry_encoder_encode (self->encoder, buffer, &map, seq,
-          compression, acceleration, &self->cmd, &wire_size, &err)) {
+  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, seq, &wire_size,
+          &err)) {
     g_propagate_prefixed_error (error, err, "Could not encode frame %"
         G_GUINT64_FORMAT ": ", seq);
     gst_buffer_unmap (buffer, &map);
@@ -851,6 +934,8 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
 
   gst_redis_stream_sink_note_command (self);
   GST_OBJECT_LOCK (self);
+  gst_redis_retention_commit (self->kept, self->entry.size, self->last_id,
+      self->trim_maxlen, self->trim_max_bytes);
   self->frames++;
   self->bytes_in += map.size;
   self->bytes_out += wire_size;

@@ -1452,6 +1452,133 @@ GST_START_TEST (test_waiting_sink_is_interruptible)
 
 GST_END_TEST;
 
+/* MEMORY USAGE of @stream, every node counted. */
+static long long
+stream_memory (const gchar * stream)
+{
+  return redis_server_integer (server, "MEMORY USAGE %s SAMPLES 0", stream);
+}
+
+static void
+push_frames (GstHarness * h, gint width, gint height, gint count)
+{
+  GstVideoInfo info;
+  GstBuffer *frame;
+  gchar *caps;
+  gint i;
+
+  caps = g_strdup_printf ("video/x-raw,format=I420,width=%d,height=%d,"
+      "framerate=30/1", width, height);
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, width, height);
+  frame = redis_test_make_frame (&info, width, TRUE);
+  for (i = 0; i < count; i++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (frame)),
+        GST_FLOW_OK);
+  gst_buffer_unref (frame);
+}
+
+/* max-bytes keeps the stream's memory under the budget whatever the frame
+ * size, and uses the budget: a caps change to bigger or smaller frames
+ * changes how many entries are kept. */
+GST_START_TEST (test_max_bytes_bounds_memory_across_sizes)
+{
+  const long long budget = 4 * 1024 * 1024;
+  GstHarness *h = redis_test_sink_harness (server, "stream=sized "
+      "compression=none max-bytes=4194304", I420_320);
+  long long mem, len;
+
+  push_frames (h, 320, 240, 100);
+  mem = stream_memory ("sized");
+  len = redis_server_integer (server, "XLEN sized");
+  GST_INFO ("320x240: %lld entries, %lld bytes", len, mem);
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  /* 115200-byte frames take 128 KiB each in Redis's allocator: 31 fit */
+  fail_unless (len >= 30 && len <= 32, "XLEN %lld at 320x240", len);
+
+  push_frames (h, 640, 480, 30);
+  mem = stream_memory ("sized");
+  len = redis_server_integer (server, "XLEN sized");
+  GST_INFO ("640x480: %lld entries, %lld bytes", len, mem);
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  /* 460800 bytes: 512 KiB each, 7 fit */
+  fail_unless (len >= 7 && len <= 8, "XLEN %lld at 640x480", len);
+
+  push_frames (h, 160, 120, 300);
+  mem = stream_memory ("sized");
+  len = redis_server_integer (server, "XLEN sized");
+  GST_INFO ("160x120: %lld entries, %lld bytes", len, mem);
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  /* 28800 bytes: 32 KiB each, 126 fit */
+  fail_unless (len >= 120 && len <= 128, "XLEN %lld at 160x120", len);
+  fail_unless (redis_test_get_stat (gst_harness_find_element (h,
+              "redisstreamsink"), "retained-bytes") <= (guint64) budget);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* With default properties a raw 1080p stream stays within the default
+ * budget (128 MiB, about 41 frames) instead of maxlen's 1000 frames (3 GB). */
+GST_START_TEST (test_max_bytes_default_bounds_1080p)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=hd", I420_320);
+  long long mem, len;
+
+  push_frames (h, 1920, 1080, 60);
+  mem = stream_memory ("hd");
+  len = redis_server_integer (server, "XLEN hd");
+  GST_INFO ("1080p: %lld entries, %lld bytes", len, mem);
+  fail_unless (mem <= 128 * 1024 * 1024, "%lld bytes", mem);
+  /* 3110400 bytes: 3 MiB each, 42 fit */
+  fail_unless (len >= 40 && len <= 43, "XLEN %lld at 1080p", len);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* With retention (MINID) the byte budget still holds, in the same XADD. */
+GST_START_TEST (test_max_bytes_with_retention)
+{
+  const long long budget = 2 * 1024 * 1024;
+  GstHarness *h = redis_test_sink_harness (server, "stream=timed "
+      "compression=none retention=60000 max-bytes=2097152", I420_320);
+  long long mem, len;
+
+  push_frames (h, 320, 240, 60);
+  mem = stream_memory ("timed");
+  len = redis_server_integer (server, "XLEN timed");
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  fail_unless (len >= 14 && len <= 16, "XLEN %lld", len);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Entries an earlier run left in the stream count against the budget from
+ * the first frame. */
+GST_START_TEST (test_max_bytes_counts_older_entries)
+{
+  const long long budget = 1024 * 1024;
+  GstHarness *h = redis_test_sink_harness (server, "stream=old "
+      "compression=none max-bytes=0 maxlen=0", I420_320);
+  long long mem;
+
+  push_frames (h, 320, 240, 40);
+  gst_harness_teardown (h);
+  fail_unless (stream_memory ("old") > 4 * budget);
+
+  h = redis_test_sink_harness (server, "stream=old compression=none "
+      "max-bytes=1048576", I420_320);
+  push_frames (h, 320, 240, 1);
+  mem = stream_memory ("old");
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsink_suite (void)
 {
@@ -1467,6 +1594,10 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
   tcase_add_test (tc, test_retention_trims_by_age);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
+  tcase_add_test (tc, test_max_bytes_bounds_memory_across_sizes);
+  tcase_add_test (tc, test_max_bytes_default_bounds_1080p);
+  tcase_add_test (tc, test_max_bytes_with_retention);
+  tcase_add_test (tc, test_max_bytes_counts_older_entries);
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_unix_socket);
   tcase_add_test (tc, test_db_select);
