@@ -1092,8 +1092,11 @@ static gboolean
 connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
     GError ** error)
 {
+  /* Not UNBLOCKED: Redis ends a blocked XREADGROUP with it when the key was
+   * deleted, replaced or migrated, and the reader's next read tells which
+   * (NOGROUP, WRONGTYPE, or an ASK/MOVED handled here). */
   static const gchar *const transient[] = {
-    "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "UNBLOCKED",
+    "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN",
   };
   const gchar *stream = conn->settings.stream;
   guint i;
