@@ -149,8 +149,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
  * third of the time the stream keeps its entries, within these bounds. */
 #define AUTO_CLAIM_IDLE_MIN 500
 #define AUTO_CLAIM_IDLE_DIVISOR 3
-/* How often the group's position (XINFO GROUPS, XLEN) is looked at, and the
- * least time between two warnings about trimmed entries. */
+/* The least time over which the stream's rate is measured, and between two
+ * warnings about trimmed entries. */
 #define SAMPLE_INTERVAL G_TIME_SPAN_SECOND
 #define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 #define DEFAULT_REORDER_WINDOW 0
@@ -271,9 +271,9 @@ struct _GstRedisStreamSrc
   gchar *read_pos;
   gboolean read_pos_valid;
   guint64 read_pos_ms, read_pos_seq;
-  /* the group's position, looked at once a second (XINFO GROUPS, XLEN) */
+  /* the group's position, looked at with each read (XINFO GROUPS, XLEN) */
   gboolean sample_enabled;
-  gint64 last_sample;
+  guint samples_in_flight;
   gboolean added_valid;
   gint64 added_at;
   gint64 added;
@@ -833,41 +833,48 @@ xinfo_find_group (const redisReply * reply, const gchar * group)
   return NULL;
 }
 
-/* Once a second while reading new entries: the group's read counter and
- * lag (XINFO GROUPS) and the stream's length (XLEN). Redis 7 counts every
- * entry ever added (entries-added = entries-read + lag) and, once it knows
- * the group's position, each entry the group reads; an entry trimmed before
- * the group read it is never counted as read. So lag minus the entries
- * still in the stream is the number of entries the group will never see:
- * when it grows, retention removed entries before they were read, and it is
- * counted (trimmed-unread) and reported. The growth of entries-added also
- * gives how long the stream keeps an entry (XLEN / rate): retention, from
- * which claim-idle-time is chosen when it is not set. */
+/* Before each read of new entries, in the same round trip: the group's
+ * read counter and lag (XINFO GROUPS) and the stream's length (XLEN). Redis
+ * 7 counts every entry ever added (entries-added = entries-read + lag) and,
+ * once it knows the group's position, each entry the group reads; an entry
+ * trimmed before the group read it is never counted as read. Just before a
+ * read that jumps over trimmed entries, every entry still in the stream is
+ * unread, so lag minus the stream's length is the number of entries the
+ * group will never see; when it grows, retention removed entries before
+ * they were read: they are counted (trimmed-unread) and reported. The
+ * growth of entries-added also gives how long the stream keeps an entry
+ * (XLEN / rate): retention, from which claim-idle-time is chosen when it is
+ * not set. Only commands and small replies are added, no round trip. */
 static gboolean
-gst_redis_stream_src_sample_group (GstRedisStreamSrc * self,
+gst_redis_stream_src_send_sample (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (redisReply) info = NULL;
-  g_autoptr (redisReply) len = NULL;
+  if (!self->sample_enabled || self->history_id)
+    return TRUE;
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XINFO");
+  gst_redis_command_add (&self->cmd, "GROUPS");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->samples_in_flight++;
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XLEN");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->samples_in_flight++;
+  return TRUE;
+}
+
+static void
+gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
+    const redisReply * info, const redisReply * len)
+{
   const redisReply *group;
   gint64 now = g_get_monotonic_time ();
   gint64 read, lag, added, behind;
 
-  if (!self->sample_enabled || self->history_id ||
-      now - self->last_sample < SAMPLE_INTERVAL)
-    return TRUE;
-  self->last_sample = now;
-
-  info = gst_redis_connection_call (self->conn, cancellable, error, "XINFO",
-      "GROUPS", self->active.stream, NULL);
-  if (info == NULL)
-    return FALSE;
-  if (info->type != REDIS_REPLY_ERROR) {
-    len = gst_redis_connection_call (self->conn, cancellable, error, "XLEN",
-        self->active.stream, NULL);
-    if (len == NULL)
-      return FALSE;
-  }
   if (gst_redis_reply_is_error (info, "NOPERM") ||
       gst_redis_reply_is_error (len, "NOPERM")) {
     GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
@@ -878,24 +885,24 @@ gst_redis_stream_src_sample_group (GstRedisStreamSrc * self,
             self->active.stream), ("%s", info->type == REDIS_REPLY_ERROR ?
             info->str : len->str));
     self->sample_enabled = FALSE;
-    return TRUE;
+    return;
   }
   if (info->type == REDIS_REPLY_ERROR || len->type != REDIS_REPLY_INTEGER) {
-    /* the stream is gone: the next read says NOGROUP */
+    /* the stream is gone: the read says NOGROUP */
     GST_DEBUG_OBJECT (self, "cannot sample the group: %s",
         info->type == REDIS_REPLY_ERROR ? info->str : "XLEN failed");
-    return TRUE;
+    return;
   }
   group = xinfo_find_group (info, self->active_group);
   if (group == NULL || !xinfo_get_int (group, "entries-read", &read) ||
       !xinfo_get_int (group, "lag", &lag)) {
     /* Redis does not know the group's position yet (a group created at an
-     * id in the middle of the stream): it does after the group reads the
+     * id in the middle of the stream): it does once the group read the
      * stream's first or last entry */
     GST_LOG_OBJECT (self, "group position unknown");
     self->behind_valid = FALSE;
     self->added_valid = FALSE;
-    return TRUE;
+    return;
   }
 
   added = read + lag;
@@ -910,13 +917,16 @@ gst_redis_stream_src_sample_group (GstRedisStreamSrc * self,
     self->trimmed_unread += lost;
     GST_OBJECT_UNLOCK (self);
     self->trimmed_unwarned += lost;
+    self->behind = behind;
+  } else if (!self->behind_valid) {
+    /* The first look. Later ones only count growth: once the group reads
+     * on into the stream, lag minus length drops below the number lost. */
+    self->behind = behind;
   }
-  /* a smaller value: Redis estimated the group's position again */
-  self->behind = behind;
   self->behind_valid = TRUE;
-  if (self->trimmed_unwarned > 0 &&
-      now - self->last_trim_warning >= TRIM_WARNING_INTERVAL) {
-    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+  if (self->trimmed_unwarned > 0 && (self->last_trim_warning == 0 ||
+          now - self->last_trim_warning >= TRIM_WARNING_INTERVAL)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
         ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed (the "
             "producer's maxlen) before consumer group \"%s\" read them: the "
             "group reads slower than the producer writes. Add consumers to "
@@ -929,37 +939,62 @@ gst_redis_stream_src_sample_group (GstRedisStreamSrc * self,
     self->last_trim_warning = now;
   }
 
-  if (self->added_valid && added > self->added && len->integer > 0) {
-    gdouble rate = (added - self->added) * (gdouble) G_TIME_SPAN_SECOND /
-        (now - self->added_at);
-    guint retention = (guint) MIN (len->integer * 1000.0 / rate, G_MAXINT);
+  if (!self->added_valid || added < self->added) {
+    self->added = added;
+    self->added_at = now;
+    self->added_valid = TRUE;
+  } else if (now - self->added_at >= SAMPLE_INTERVAL) {
+    if (added > self->added && len->integer > 0) {
+      gdouble rate = (added - self->added) * (gdouble) G_TIME_SPAN_SECOND /
+          (now - self->added_at);
+      guint retention = (guint) MIN (len->integer * 1000.0 / rate, G_MAXINT);
 
-    GST_OBJECT_LOCK (self);
-    self->retention = retention;
-    if (self->claim_idle_auto && self->claim_idle > 0)
-      self->claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
-          AUTO_CLAIM_IDLE_MIN, DEFAULT_CLAIM_IDLE_TIME);
-    GST_OBJECT_UNLOCK (self);
-    GST_LOG_OBJECT (self, "stream keeps %u ms (%.1f entries/s), claiming "
-        "after %u ms", retention, rate, self->claim_idle);
-    if (!self->claim_idle_auto && self->claim_idle > retention &&
-        !self->claim_idle_warned) {
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
-              "entries (about %u ms at %.0f entries/s): the frames of a "
-              "consumer that died are trimmed before another one takes them "
-              "over, and are lost (counted in skipped-deleted). Leave "
-              "claim-idle-time unset, set it below %u, or raise maxlen.",
-              self->claim_idle, self->active.stream, retention, rate,
-              retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
-      self->claim_idle_warned = TRUE;
+      GST_OBJECT_LOCK (self);
+      self->retention = retention;
+      if (self->claim_idle_auto && self->claim_idle > 0)
+        self->claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
+            AUTO_CLAIM_IDLE_MIN, DEFAULT_CLAIM_IDLE_TIME);
+      GST_OBJECT_UNLOCK (self);
+      GST_LOG_OBJECT (self, "stream keeps %u ms (%.1f entries/s), claiming "
+          "after %u ms", retention, rate, self->claim_idle);
+      if (!self->claim_idle_auto && self->claim_idle > retention &&
+          !self->claim_idle_warned) {
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
+                "entries (about %u ms at %.0f entries/s): the frames of a "
+                "consumer that died are trimmed before another one takes "
+                "them over, and are lost (counted in skipped-deleted). Leave "
+                "claim-idle-time unset, set it below %u, or raise maxlen.",
+                self->claim_idle, self->active.stream, retention, rate,
+                retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
+        self->claim_idle_warned = TRUE;
+      }
     }
-  }
-  if (!self->added_valid || added != self->added) {
     self->added = added;
     self->added_at = now;
   }
-  self->added_valid = TRUE;
+}
+
+/* The replies of the last send_sample (), which come before the read's. */
+static gboolean
+gst_redis_stream_src_read_sample (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (redisReply) info = NULL;
+  g_autoptr (redisReply) len = NULL;
+
+  if (self->samples_in_flight == 0)
+    return TRUE;
+  info = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (info == NULL)
+    return FALSE;
+  self->samples_in_flight--;
+  len = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (len == NULL)
+    return FALSE;
+  self->samples_in_flight--;
+  if (self->sample_enabled)
+    gst_redis_stream_src_use_sample (self, info, len);
   return TRUE;
 }
 
@@ -1027,7 +1062,7 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   g_clear_pointer (&self->read_pos, g_free);
   self->read_pos_valid = FALSE;
   self->sample_enabled = TRUE;
-  self->last_sample = 0;
+  self->samples_in_flight = 0;
   self->added_valid = self->behind_valid = FALSE;
   self->trimmed_unwarned = 0;
   self->last_trim_warning = 0;
@@ -1556,6 +1591,7 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   g_clear_error (error);
   self->read_in_flight = FALSE;
   self->acks_in_flight = 0;
+  self->samples_in_flight = 0;
   self->entries = NULL;
   g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
 
@@ -1575,6 +1611,18 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
     }
     GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
     if (!gst_redis_outage_retry_later (&self->outage)) {
+      /* Reading failed: GST_RESOURCE_ERROR_READ, whatever the last attempt
+       * ran into, unless Redis refused the credentials or settings (an
+       * application tells those apart). docs/redisstreamsrc.md lists it. */
+      if (err->domain != GST_RESOURCE_ERROR ||
+          (err->code != GST_RESOURCE_ERROR_NOT_AUTHORIZED &&
+              err->code != GST_RESOURCE_ERROR_SETTINGS)) {
+        GError *read_err = g_error_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_READ, "%s", err->message);
+
+        g_error_free (err);
+        err = read_err;
+      }
       g_propagate_prefixed_error (error, err, "Gave up reconnecting after "
           "%u ms: ", self->outage.limit_ms);
       return FALSE;
@@ -1624,15 +1672,16 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
 
     if (!self->read_in_flight) {
       if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
-          !gst_redis_stream_src_autoclaim (self, cancellable, &err) ||
-          !gst_redis_stream_src_sample_group (self, cancellable, &err))
+          !gst_redis_stream_src_autoclaim (self, cancellable, &err))
         goto error;
       if (self->entries)
         continue;
-      if (!gst_redis_stream_src_send_read (self, cancellable, &err))
+      if (!gst_redis_stream_src_send_sample (self, cancellable, &err) ||
+          !gst_redis_stream_src_send_read (self, cancellable, &err))
         goto error;
     }
-    if (!gst_redis_stream_src_read_acks (self, cancellable, &err))
+    if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+        !gst_redis_stream_src_read_sample (self, cancellable, &err))
       goto error;
 
     reply = gst_redis_connection_read_reply (self->conn, self->active_block,
