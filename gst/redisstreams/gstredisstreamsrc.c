@@ -40,9 +40,11 @@
  * again when a consumer of the same name starts, which first re-reads its
  * own pending entries.
  *
- * The group is created (with `MKSTREAM`) when missing, starting at
- * `start-id`: `$` (default) for new entries only, `0` for everything in the
- * stream, or an entry id. Several sources with the same `group` and
+ * The group is created (with `MKSTREAM`) only when the first read says it
+ * is missing (`NOGROUP`), starting at `start-id`: `$` (default) for new
+ * entries only, `0` for everything in the stream, or an entry id. An
+ * existing group is never created again, so the source starts and
+ * reconnects while Redis is over `maxmemory`. Several sources with the same `group` and
  * different `consumer` names share the entries: each entry goes to one of
  * them. The consumer name defaults to `<hostname>-<pid>`, unique per host and
  * process; set it to a fixed name for a worker that must take over its own
@@ -67,11 +69,22 @@
  * `reconnect-timeout` milliseconds (30000; 0 makes a lost connection an
  * error at once), then posts an info message and first re-reads its own
  * pending entries, so an entry whose acknowledgement was lost comes again
- * (at-least-once). If Redis lost the stream and group (no persistence), the
- * group is created again from the start of the new stream, with a warning.
+ * (at-least-once). If the group disappears (`XGROUP DESTROY`, `DEL`, Redis
+ * lost its data), it is created again after the last entry read here, with
+ * a warning: what was written since is read, nothing is read twice, the
+ * stream is not replayed. An `UNBLOCKED` reply (the key was deleted,
+ * replaced or migrated) is not a lost connection: the next read says which.
  * Entries another consumer of the group read but left unacknowledged for
- * `claim-idle-time` milliseconds (30000; 0 = never), a worker that died,
- * are taken over with `XAUTOCLAIM` and processed here.
+ * `claim-idle-time` milliseconds (0 = never), a worker that died, are taken
+ * over with `XAUTOCLAIM` and processed here; when the property is not set
+ * it is a third of the time the stream keeps an entry (500 to 30000 ms), so
+ * that take-over comes before the producer's `maxlen` trims them. Pending
+ * entries trimmed first (reported deleted by `XAUTOCLAIM`, or found deleted
+ * when re-read at start) are counted in `skipped-deleted` and named in a
+ * warning. With each read of new entries the source also asks for the
+ * group's lag and the stream's length (`XINFO GROUPS`, `XLEN`, same round
+ * trip) to count entries trimmed before the group read them
+ * (`trimmed-unread`, with a warning at most every 10 s).
  *
  * In order: several processors in one group finish frames out of order, so
  * their results reach the next stream out of order. With `reorder-window`
@@ -101,8 +114,11 @@
  * decompression), `redelivered` (#guint64, own pending entries read again at
  * start), `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
  * `max-age`), `skipped-deleted` (#guint64, pending entries trimmed from the
- * stream before they could be read again), `claimed` (#guint64, entries
- * taken over from other consumers), `reconnects` (#guint64),
+ * stream before they were processed, own or reported by XAUTOCLAIM),
+ * `claimed` (#guint64, entries taken over from other consumers),
+ * `trimmed-unread` (#guint64, entries trimmed before the group read them),
+ * `retention` (#guint, ms an entry stays in the stream, 0 until measured),
+ * `claim-idle-time` (#guint, ms, the value in use), `reconnects` (#guint64),
  * `last-entry-id` (#gchararray),
  * `latency-last`, `latency-average`, `latency-max` (#gdouble, milliseconds
  * from capture time to the moment the frame was read here), `connected`
@@ -383,7 +399,8 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
           "left unacknowledged for this many milliseconds; 0 never does; "
           "when not set, a third of the time the stream keeps its entries "
-          "(at most the default)", 0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME, ready));
+          "(at most the default)", 0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME,
+          ready));
   g_object_class_install_property (gobject_class, PROP_REORDER_WINDOW,
       g_param_spec_uint ("reorder-window", "Reorder Window",
           "Hold up to this many frames to push them in sequence-number "
@@ -756,8 +773,7 @@ gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
 
     if (!gst_redis_stream_src_send_read (self, cancellable, error))
       return FALSE;
-    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
-        error);
+    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
     if (reply == NULL)
       return FALSE;
     self->read_in_flight = FALSE;
@@ -1464,8 +1480,7 @@ gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
 }
 
 static void
-gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self,
-    redisReply * ids)
+gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self, redisReply * ids)
 {
   GString *list = g_string_new (NULL);
   gsize i;
@@ -1477,8 +1492,7 @@ gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self,
         "from stream \"%s\" before it was taken over: lost",
         ids->element[i]->str, self->active_group, self->active.stream);
     if (i < 20)
-      g_string_append_printf (list, "%s%s", i ? " " : "",
-          ids->element[i]->str);
+      g_string_append_printf (list, "%s%s", i ? " " : "", ids->element[i]->str);
   }
   if (ids->elements > 20)
     g_string_append (list, " ...");

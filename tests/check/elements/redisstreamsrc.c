@@ -2056,8 +2056,7 @@ GST_START_TEST (test_error_codes_apps_see)
   bus = gst_element_get_bus (pipeline);
   msg = gst_bus_timed_pop_filtered (bus, 15 * GST_SECOND, GST_MESSAGE_ERROR);
   /* before: GST_RESOURCE_ERROR_OPEN_READ_WRITE, while the docs said READ */
-  redis_test_check_error (msg, GST_RESOURCE_ERROR_READ,
-      "Gave up reconnecting");
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_READ, "Gave up reconnecting");
   gst_message_unref (msg);
   gst_object_unref (bus);
   gst_element_set_state (pipeline, GST_STATE_NULL);
