@@ -77,7 +77,7 @@
  * Entries another consumer of the group read but left unacknowledged for
  * `claim-idle-time` milliseconds (0 = never), a worker that died, are taken
  * over with `XAUTOCLAIM` and processed here; when the property is not set
- * it is a third of the time the stream keeps an entry (500 to 30000 ms), so
+ * it is a quarter of the time the stream keeps an entry (500 to 30000 ms), so
  * that take-over comes before the producer's `maxlen` trims them. Pending
  * entries trimmed first (reported deleted by `XAUTOCLAIM`, or found deleted
  * when re-read at start) are counted in `skipped-deleted` and named in a
@@ -162,9 +162,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
 #define DEFAULT_CLAIM_IDLE_TIME 30000
 /* Without claim-idle-time set, take over a dead worker's entries after a
- * third of the time the stream keeps its entries, within these bounds. */
+ * quarter of the time the stream keeps its entries, within these bounds. */
 #define AUTO_CLAIM_IDLE_MIN 500
-#define AUTO_CLAIM_IDLE_DIVISOR 3
+#define AUTO_CLAIM_IDLE_DIVISOR 4
 /* The least time over which the stream's rate is measured, and between two
  * warnings about trimmed entries. */
 #define SAMPLE_INTERVAL G_TIME_SPAN_SECOND
@@ -398,7 +398,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
           "left unacknowledged for this many milliseconds; 0 never does; "
-          "when not set, a third of the time the stream keeps its entries "
+          "when not set, a quarter of the time the stream keeps its entries "
           "(at most the default)", 0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME,
           ready));
   g_object_class_install_property (gobject_class, PROP_REORDER_WINDOW,

@@ -1936,7 +1936,7 @@ get_stat_uint (GstElement * e, const gchar * field)
   return v;
 }
 
-/* claim-idle-time follows the stream when not set (a third of how long it
+/* claim-idle-time follows the stream when not set (a quarter of how long it
  * keeps entries), and a value set longer than that is warned about. */
 GST_START_TEST (test_claim_idle_time_follows_retention)
 {
@@ -1974,7 +1974,7 @@ GST_START_TEST (test_claim_idle_time_follows_retention)
   retention = get_stat_uint (ea, "retention");
   idle = get_stat_uint (ea, "claim-idle-time");
   fail_unless (retention > 0, "the stream's retention was never measured");
-  fail_unless_equals_uint64 (idle, CLAMP (retention / 3, 500, 30000));
+  fail_unless_equals_uint64 (idle, CLAMP (retention / 4, 500, 30000));
   fail_unless (idle < 30000);
   /* set explicitly: kept, with a warning naming the problem */
   fail_unless_equals_uint64 (get_stat_uint (eb, "claim-idle-time"), 30000);
