@@ -583,6 +583,23 @@ gst_redis_outage_retry_later (GstRedisOutage * outage)
   return TRUE;
 }
 
+/* The error an element posts when an outage lasted longer than its limit:
+ * @code (GST_RESOURCE_ERROR_READ for a source, _WRITE for a sink) whatever
+ * the last attempt ran into, unless Redis refused the credentials or the
+ * settings, which an application tells apart. Takes @last. */
+void
+gst_redis_outage_give_up (GstRedisOutage * outage, GError * last,
+    GstResourceError code, GError ** error)
+{
+  if (last->domain == GST_RESOURCE_ERROR &&
+      (last->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED ||
+          last->code == GST_RESOURCE_ERROR_SETTINGS))
+    code = last->code;
+  g_set_error (error, GST_RESOURCE_ERROR, code, "Gave up reconnecting after "
+      "%u ms: %s", outage->limit_ms, last->message);
+  g_error_free (last);
+}
+
 void
 gst_redis_outage_end (GstRedisOutage * outage)
 {
@@ -1152,8 +1169,11 @@ static gboolean
 connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
     GError ** error)
 {
+  /* Not UNBLOCKED: Redis ends a blocked XREADGROUP with it when the key was
+   * deleted, replaced or migrated, and the reader's next read tells which
+   * (NOGROUP, WRONGTYPE, or an ASK/MOVED handled here). */
   static const gchar *const transient[] = {
-    "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "UNBLOCKED",
+    "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN",
   };
   const gchar *stream = conn->settings.stream;
   guint i;

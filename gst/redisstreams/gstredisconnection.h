@@ -26,7 +26,6 @@
 #include <hiredis/hiredis.h>
 
 G_BEGIN_DECLS
-
 /* Connection settings shared by redisstreamsink and redisstreamsrc: the same
  * properties, installed by one helper, documented once. */
 #define GST_REDIS_DEFAULT_HOST            "127.0.0.1"
@@ -41,8 +40,7 @@ G_BEGIN_DECLS
 #define GST_REDIS_DEFAULT_RECONNECT_TIMEOUT 30000
 #define GST_REDIS_DEFAULT_SENTINELS       NULL
 #define GST_REDIS_DEFAULT_MASTER_NAME     NULL
-
-enum
+    enum
 {
   GST_REDIS_PROP_0,
   GST_REDIS_PROP_HOST,
@@ -109,6 +107,8 @@ gboolean gst_redis_outage_due (const GstRedisOutage * outage);
 gint64 gst_redis_outage_wait_us (const GstRedisOutage * outage);
 gboolean gst_redis_outage_retry_later (GstRedisOutage * outage);
 void gst_redis_outage_end (GstRedisOutage * outage);
+void gst_redis_outage_give_up (GstRedisOutage * outage, GError * last,
+    GstResourceError code, GError ** error);
 gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
     gint64 timeout_us);
 
@@ -138,48 +138,51 @@ void gst_redis_command_reset (GstRedisCommand * cmd);
 void gst_redis_command_add (GstRedisCommand * cmd, const gchar * arg);
 void gst_redis_command_add_len (GstRedisCommand * cmd, const void *data,
     gsize len);
-void gst_redis_command_add_printf (GstRedisCommand * cmd,
-    const gchar * format, ...) G_GNUC_PRINTF (2, 3);
-void gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data,
+void
+gst_redis_command_add_printf (GstRedisCommand * cmd, const gchar * format, ...)
+G_GNUC_PRINTF (2, 3);
+     void gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data,
     gsize len);
-void gst_redis_command_append (GstRedisCommand * cmd,
+     void gst_redis_command_append (GstRedisCommand * cmd,
     const GstRedisCommand * args);
 
-typedef struct _GstRedisConnection GstRedisConnection;
+     typedef struct _GstRedisConnection GstRedisConnection;
 
-GstRedisConnection *gst_redis_connection_new (const GstRedisSettings *
+     GstRedisConnection *gst_redis_connection_new (const GstRedisSettings *
     settings);
-void gst_redis_connection_free (GstRedisConnection * conn);
-void gst_redis_connection_set_max_bulk (GstRedisConnection * conn,
+     void gst_redis_connection_free (GstRedisConnection * conn);
+     void gst_redis_connection_set_max_bulk (GstRedisConnection * conn,
     guint64 max);
-gboolean gst_redis_connection_open (GstRedisConnection * conn,
+     gboolean gst_redis_connection_open (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
-void gst_redis_connection_close (GstRedisConnection * conn);
-gboolean gst_redis_connection_is_open (GstRedisConnection * conn);
-const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
-gboolean gst_redis_connection_is_redirected (GstRedisConnection * conn);
-gboolean gst_redis_connection_closed_by_peer (GstRedisConnection * conn);
-gboolean gst_redis_connection_check_idle_closed (GstRedisConnection * conn);
+     void gst_redis_connection_close (GstRedisConnection * conn);
+     gboolean gst_redis_connection_is_open (GstRedisConnection * conn);
+     const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
+     gboolean gst_redis_connection_is_redirected (GstRedisConnection * conn);
+     gboolean gst_redis_connection_closed_by_peer (GstRedisConnection * conn);
+     gboolean gst_redis_connection_check_idle_closed (GstRedisConnection *
+    conn);
 
 /* The Redis Cluster hash slot of a key: CRC16 of the key, or of its
  * {hash tag}, modulo 16384. */
-guint gst_redis_key_hash_slot (const gchar * key, gsize len);
+     guint gst_redis_key_hash_slot (const gchar * key, gsize len);
 
-gboolean gst_redis_connection_send (GstRedisConnection * conn,
+     gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
-redisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
+     redisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
     guint extra_timeout_ms, GCancellable * cancellable, GError ** error);
-guint gst_redis_connection_get_pending (GstRedisConnection * conn);
-guint64 gst_redis_connection_get_bytes_received (GstRedisConnection * conn);
-guint64 gst_redis_connection_get_bytes_sent (GstRedisConnection * conn);
+     guint gst_redis_connection_get_pending (GstRedisConnection * conn);
+     guint64 gst_redis_connection_get_bytes_received (GstRedisConnection *
+    conn);
+     guint64 gst_redis_connection_get_bytes_sent (GstRedisConnection * conn);
 
-redisReply *gst_redis_connection_call (GstRedisConnection * conn,
+     redisReply *gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,
     ...) G_GNUC_NULL_TERMINATED;
-redisReply *gst_redis_connection_call_command (GstRedisConnection * conn,
+     redisReply *gst_redis_connection_call_command (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
 
-gboolean gst_redis_reply_is_error (const redisReply * reply,
+     gboolean gst_redis_reply_is_error (const redisReply * reply,
     const gchar * prefix);
 
 /* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
@@ -188,12 +191,11 @@ gboolean gst_redis_reply_is_error (const redisReply * reply,
 #define GST_REDIS_ELEMENT_POST(element, type, err, settings)              \
   gst_redis_element_post ((GstElement *) (element), type, err, settings,  \
       __FILE__, GST_FUNCTION, __LINE__)
-void gst_redis_element_post (GstElement * element, GstMessageType type,
+     void gst_redis_element_post (GstElement * element, GstMessageType type,
     const GError * err, const GstRedisSettings * settings, const gchar * file,
     const gchar * function, gint line);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisReply, freeReplyObject);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_CONNECTION_H__ */

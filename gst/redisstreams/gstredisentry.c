@@ -760,6 +760,34 @@ parse_flags (const GstRedisField * f, GstBufferFlags * out, GError ** error)
   return ok;
 }
 
+/* A field value for a message: valid UTF-8 (GStreamer refuses anything
+ * else and drops the whole text), at most @max bytes of it, with invalid
+ * bytes and control characters written as \xNN so that the reader still
+ * sees what the producer sent. */
+static gchar *
+printable (const gchar * s, gsize len, gsize max)
+{
+  GString *out = g_string_sized_new (MIN (len, max) + 8);
+  const gchar *p = s, *end = s + MIN (len, max);
+
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated (p, end - p);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c < 0x20 || c == 0x7f) {
+      g_string_append_printf (out, "\\x%02x", (guint8) * p);
+      p++;
+    } else {
+      const gchar *next = g_utf8_next_char (p);
+
+      g_string_append_len (out, p, next - p);
+      p = next;
+    }
+  }
+  if (len > max)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}
+
 /* What gst_caps_from_string () must never see: it recurses once per nested
  * bracket (a stack overflow at ~20000 levels), leaks memory on malformed
  * lists, and raises a GLib critical for an invalid structure name or a
@@ -969,9 +997,12 @@ parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
       !gst_caps_is_fixed (caps) ||
       !gst_structure_foreach (gst_caps_get_structure (caps, 0),
           caps_field_is_sane, NULL)) {
+    gchar *shown = printable (f->value, f->value_len, 200);
+
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_BAD_FIELD,
-        "field \"caps\" is not a fixed caps string: \"%.200s\"", str);
+        "field \"caps\" is not a fixed caps string: \"%s\"", shown);
+    g_free (shown);
     gst_clear_caps (&caps);
     g_free (str);
     return FALSE;
@@ -1266,10 +1297,12 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   } else if (value_is (f.encoding, "lz4")) {
     lz4 = TRUE;
   } else {
+    gchar *shown = printable (f.encoding->value, f.encoding->value_len, 32);
+
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
-        "encoding \"%.*s\" is not supported (none, lz4)",
-        (gint) MIN (f.encoding->value_len, 32), f.encoding->value);
+        "encoding \"%s\" is not supported (none, lz4)", shown);
+    g_free (shown);
     return NULL;
   }
 

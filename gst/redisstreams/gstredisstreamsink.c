@@ -1005,8 +1005,8 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
     g_clear_error (&err);
     return TRUE;
   }
-  g_propagate_prefixed_error (error, err, "Gave up reconnecting after %u ms: ",
-      self->outage.limit_ms);
+  gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_WRITE,
+      error);
   return FALSE;
 }
 

@@ -46,9 +46,11 @@
  * again when a consumer of the same name starts, which first re-reads its
  * own pending entries.
  *
- * The group is created (with `MKSTREAM`) when missing, starting at
- * `start-id`: `$` (default) for new entries only, `0` for everything in the
- * stream, or an entry id. Several sources with the same `group` and
+ * The group is created (with `MKSTREAM`) only when the first read says it
+ * is missing (`NOGROUP`), starting at `start-id`: `$` (default) for new
+ * entries only, `0` for everything in the stream, or an entry id. An
+ * existing group is never created again, so the source starts and
+ * reconnects while Redis is over `maxmemory`. Several sources with the same `group` and
  * different `consumer` names share the entries: each entry goes to one of
  * them. The consumer name defaults to `<hostname>-<pid>`, unique per host and
  * process; set it to a fixed name for a worker that must take over its own
@@ -73,11 +75,22 @@
  * `reconnect-timeout` milliseconds (30000; 0 makes a lost connection an
  * error at once), then posts an info message and first re-reads its own
  * pending entries, so an entry whose acknowledgement was lost comes again
- * (at-least-once). If Redis lost the stream and group (no persistence), the
- * group is created again from the start of the new stream, with a warning.
+ * (at-least-once). If the group disappears (`XGROUP DESTROY`, `DEL`, Redis
+ * lost its data), it is created again after the last entry read here, with
+ * a warning: what was written since is read, nothing is read twice, the
+ * stream is not replayed. An `UNBLOCKED` reply (the key was deleted,
+ * replaced or migrated) is not a lost connection: the next read says which.
  * Entries another consumer of the group read but left unacknowledged for
- * `claim-idle-time` milliseconds (30000; 0 = never), a worker that died,
- * are taken over with `XAUTOCLAIM` and processed here.
+ * `claim-idle-time` milliseconds (0 = never), a worker that died, are taken
+ * over with `XAUTOCLAIM` and processed here; when the property is not set
+ * it is a quarter of the time the stream keeps an entry (500 to 30000 ms), so
+ * that take-over comes before the producer's `maxlen` trims them. Pending
+ * entries trimmed first (reported deleted by `XAUTOCLAIM`, or found deleted
+ * when re-read at start) are counted in `skipped-deleted` and named in a
+ * warning. With each read of new entries the source also asks for the
+ * group's lag and the stream's length (`XINFO GROUPS`, `XLEN`, same round
+ * trip) to count entries trimmed before the group read them
+ * (`trimmed-unread`, with a warning at most every 10 s).
  *
  * In order: several processors in one group finish frames out of order, so
  * their results reach the next stream out of order. With `reorder-window`
@@ -107,8 +120,11 @@
  * decompression), `redelivered` (#guint64, own pending entries read again at
  * start), `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
  * `max-age`), `skipped-deleted` (#guint64, pending entries trimmed from the
- * stream before they could be read again), `claimed` (#guint64, entries
- * taken over from other consumers), `reconnects` (#guint64),
+ * stream before they were processed, own or reported by XAUTOCLAIM),
+ * `claimed` (#guint64, entries taken over from other consumers),
+ * `trimmed-unread` (#guint64, entries trimmed before the group read them),
+ * `retention` (#guint, ms an entry stays in the stream, 0 until measured),
+ * `claim-idle-time` (#guint, ms, the value in use), `reconnects` (#guint64),
  * `last-entry-id` (#gchararray),
  * `latency-last`, `latency-average`, `latency-max` (#gdouble, milliseconds
  * from capture time to the moment the frame was read here), `connected`
@@ -151,6 +167,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define DEFAULT_MAX_AGE 0
 #define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
 #define DEFAULT_CLAIM_IDLE_TIME 30000
+/* Without claim-idle-time set, take over a dead worker's entries after a
+ * quarter of the time the stream keeps its entries, within these bounds. */
+#define AUTO_CLAIM_IDLE_MIN 500
+#define AUTO_CLAIM_IDLE_DIVISOR 4
+/* The least time over which the stream's rate is measured, and between two
+ * warnings about trimmed entries. */
+#define SAMPLE_INTERVAL G_TIME_SPAN_SECOND
+#define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 #define DEFAULT_REORDER_WINDOW 0
 #define DEFAULT_REORDER_TIMEOUT 100
 /* A frame this much older than the next one due is not late: its producer
@@ -217,6 +241,7 @@ struct _GstRedisStreamSrc
   guint max_age;
   guint64 max_frame_size;
   guint claim_idle_time;
+  gboolean claim_idle_time_set;
   guint reorder_window;
   guint reorder_timeout;
 
@@ -227,6 +252,7 @@ struct _GstRedisStreamSrc
   GstRedisSettings active;
   gchar *active_group;
   gchar *active_consumer;
+  gchar *active_start_id;
   guint active_block;
   guint active_count;
   GstRedisConnection *conn;
@@ -262,7 +288,24 @@ struct _GstRedisStreamSrc
   gint64 last_claim;
   gchar *claim_cursor;
   guint claim_idle;
+  gboolean claim_idle_auto;
+  gboolean claim_idle_warned;
   gint64 last_summary;
+  /* largest entry id read so far: where a group that disappeared is made
+   * again */
+  gchar *read_pos;
+  gboolean read_pos_valid;
+  guint64 read_pos_ms, read_pos_seq;
+  /* the group's position, looked at with each read (XINFO GROUPS, XLEN) */
+  gboolean sample_enabled;
+  guint samples_in_flight;
+  gboolean added_valid;
+  gint64 added_at;
+  gint64 added;
+  gboolean behind_valid;
+  gint64 behind;
+  guint64 trimmed_unwarned;
+  gint64 last_trim_warning;
 
   /* statistics, under the object lock; kept after stop () */
   guint64 frames;
@@ -272,6 +315,8 @@ struct _GstRedisStreamSrc
   guint64 skipped_late;
   guint64 skipped_deleted;
   guint64 claimed;
+  guint64 trimmed_unread;
+  guint retention;
   guint64 reorder_late;
   guint64 reorder_gaps;
   gchar *last_id;
@@ -309,6 +354,10 @@ static gboolean gst_redis_stream_src_query (GstBaseSrc * bsrc,
     GstQuery * query);
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
+static gboolean gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error);
+static redisReply *gst_redis_stream_src_reply_entries (GstRedisStreamSrc *
+    self, redisReply * reply, gboolean * nogroup, GError ** error);
 
 static void
 gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
@@ -359,8 +408,10 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_CLAIM_IDLE_TIME,
       g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
-          "left unacknowledged for this many milliseconds; 0 never does",
-          0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME, ready));
+          "left unacknowledged for this many milliseconds; 0 never does; "
+          "when not set, a quarter of the time the stream keeps its entries "
+          "(at most the default)", 0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME,
+          ready));
   g_object_class_install_property (gobject_class, PROP_REORDER_WINDOW,
       g_param_spec_uint ("reorder-window", "Reorder Window",
           "Hold up to this many frames to push them in sequence-number "
@@ -454,6 +505,8 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->start_id);
   g_free (self->active_group);
   g_free (self->active_consumer);
+  g_free (self->active_start_id);
+  g_free (self->read_pos);
   g_free (self->last_id);
   g_clear_object (&self->cancellable);
   gst_redis_command_clear (&self->cmd);
@@ -479,6 +532,9 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "skipped-late", G_TYPE_UINT64, self->skipped_late,
       "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
       "claimed", G_TYPE_UINT64, self->claimed,
+      "trimmed-unread", G_TYPE_UINT64, self->trimmed_unread,
+      "retention", G_TYPE_UINT, self->retention,
+      "claim-idle-time", G_TYPE_UINT, self->claim_idle,
       "reorder-late", G_TYPE_UINT64, self->reorder_late,
       "reorder-gaps", G_TYPE_UINT64, self->reorder_gaps,
       "reorder-held", G_TYPE_UINT, g_queue_get_length (&self->held),
@@ -531,6 +587,7 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CLAIM_IDLE_TIME:
       self->claim_idle_time = g_value_get_uint (value);
+      self->claim_idle_time_set = TRUE;
       break;
     case PROP_REORDER_WINDOW:
       self->reorder_window = g_value_get_uint (value);
@@ -676,12 +733,313 @@ gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
         g_str_has_prefix (reply->str, "NOPERM") ?
         GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ,
         "Redis at %s refused to create the consumer group \"%s\" on stream "
-        "\"%s\": %s", gst_redis_connection_describe (self->conn),
-        self->active_group, self->active.stream, reply->str);
+        "\"%s\"%s: %s", gst_redis_connection_describe (self->conn),
+        self->active_group, self->active.stream,
+        g_str_has_prefix (reply->str, "WRONGTYPE") ?
+        " (the key holds something else than a stream)" : "", reply->str);
     return FALSE;
   }
   GST_INFO_OBJECT (self, "created group \"%s\" on stream \"%s\" at %s",
       self->active_group, self->active.stream, start_id);
+  return TRUE;
+}
+
+/* "<ms>-<seq>" (or "<ms>") as two numbers, to compare entry ids. */
+static gboolean
+entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
+{
+  gchar *end;
+
+  if (!entry_id_is_valid (id))
+    return FALSE;
+  *ms = g_ascii_strtoull (id, &end, 10);
+  *seq = *end == '-' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
+  return TRUE;
+}
+
+/* Remembers the largest entry id of a reply: a group that disappears is
+ * made again after it, so that what was read here is not read again and
+ * what came after is not lost. */
+static void
+gst_redis_stream_src_note_read (GstRedisStreamSrc * self, redisReply * entries)
+{
+  gsize i;
+
+  for (i = 0; i < entries->elements; i++) {
+    redisReply *e = entries->element[i];
+    guint64 ms, seq;
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
+        e->element[0]->type != REDIS_REPLY_STRING ||
+        !entry_id_parse (e->element[0]->str, &ms, &seq))
+      continue;
+    if (self->read_pos_valid && (ms < self->read_pos_ms ||
+            (ms == self->read_pos_ms && seq <= self->read_pos_seq)))
+      continue;
+    g_free (self->read_pos);
+    self->read_pos = g_strdup (e->element[0]->str);
+    self->read_pos_ms = ms;
+    self->read_pos_seq = seq;
+    self->read_pos_valid = TRUE;
+  }
+}
+
+/* The first command on the group: XREADGROUP of this consumer's own pending
+ * entries (STREAMS key 0). The group is created only when Redis answers
+ * NOGROUP: XGROUP CREATE is a write, refused over maxmemory even for a group
+ * that exists, while reading and acknowledging still work there. The
+ * entries read are kept for create (). */
+static gboolean
+gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  guint attempt;
+
+  for (attempt = 0;; attempt++) {
+    redisReply *reply, *entries;
+    gboolean nogroup = FALSE;
+    GError *err = NULL;
+
+    if (!gst_redis_stream_src_send_read (self, cancellable, error))
+      return FALSE;
+    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+    if (reply == NULL)
+      return FALSE;
+    self->read_in_flight = FALSE;
+    entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup, &err);
+    if (entries) {
+      self->reply = gst_redis_reply_ref_new (reply);
+      self->entries = entries;
+      self->reply_index = 0;
+      gst_redis_stream_src_note_read (self, entries);
+      return TRUE;
+    }
+    freeReplyObject (reply);
+    if (err == NULL) {
+      GST_DEBUG_OBJECT (self, "no pending entries, reading new ones");
+      g_clear_pointer (&self->history_id, g_free);
+      return TRUE;
+    }
+    if (!nogroup || attempt > 0) {
+      /* the stream cannot be opened for reading as configured */
+      if (err->domain == GST_RESOURCE_ERROR &&
+          err->code == GST_RESOURCE_ERROR_READ)
+        err->code = GST_RESOURCE_ERROR_OPEN_READ;
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    g_clear_error (&err);
+    if (!gst_redis_stream_src_create_group (self, self->active_start_id,
+            cancellable, error))
+      return FALSE;
+  }
+}
+
+/* Reads a field of an XINFO GROUPS entry (RESP2: name, value, ...): an
+ * integer, or FALSE when it is nil (Redis does not know it). */
+static gboolean
+xinfo_get_int (const redisReply * group, const gchar * name, gint64 * out)
+{
+  gsize i;
+
+  for (i = 0; i + 1 < group->elements; i += 2) {
+    const redisReply *k = group->element[i], *v = group->element[i + 1];
+
+    if (k->type == REDIS_REPLY_STRING && g_str_equal (k->str, name)) {
+      if (v->type != REDIS_REPLY_INTEGER)
+        return FALSE;
+      *out = v->integer;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static const redisReply *
+xinfo_find_group (const redisReply * reply, const gchar * group)
+{
+  gsize g, i;
+
+  if (reply->type != REDIS_REPLY_ARRAY)
+    return NULL;
+  for (g = 0; g < reply->elements; g++) {
+    const redisReply *e = reply->element[g];
+
+    if (e->type != REDIS_REPLY_ARRAY)
+      continue;
+    for (i = 0; i + 1 < e->elements; i += 2) {
+      if (e->element[i]->type == REDIS_REPLY_STRING &&
+          g_str_equal (e->element[i]->str, "name") &&
+          e->element[i + 1]->type == REDIS_REPLY_STRING &&
+          g_str_equal (e->element[i + 1]->str, group))
+        return e;
+    }
+  }
+  return NULL;
+}
+
+/* Before each read of new entries, in the same round trip: the group's
+ * read counter and lag (XINFO GROUPS) and the stream's length (XLEN). Redis
+ * 7 counts every entry ever added (entries-added = entries-read + lag) and,
+ * once it knows the group's position, each entry the group reads; an entry
+ * trimmed before the group read it is never counted as read. Just before a
+ * read that jumps over trimmed entries, every entry still in the stream is
+ * unread, so lag minus the stream's length is the number of entries the
+ * group will never see; when it grows, retention removed entries before
+ * they were read: they are counted (trimmed-unread) and reported. The
+ * growth of entries-added also gives how long the stream keeps an entry
+ * (XLEN / rate): retention, from which claim-idle-time is chosen when it is
+ * not set. Only commands and small replies are added, no round trip. */
+static gboolean
+gst_redis_stream_src_send_sample (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  if (!self->sample_enabled || self->history_id)
+    return TRUE;
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XINFO");
+  gst_redis_command_add (&self->cmd, "GROUPS");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->samples_in_flight++;
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "XLEN");
+  gst_redis_command_add (&self->cmd, self->active.stream);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->samples_in_flight++;
+  return TRUE;
+}
+
+static void
+gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
+    const redisReply * info, const redisReply * len)
+{
+  const redisReply *group;
+  gint64 now = g_get_monotonic_time ();
+  gint64 read, lag, added, behind;
+
+  if (gst_redis_reply_is_error (info, "NOPERM") ||
+      gst_redis_reply_is_error (len, "NOPERM")) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+        ("Redis at %s does not let this user run XINFO GROUPS or XLEN on "
+            "stream \"%s\", so entries trimmed before they were read cannot "
+            "be counted and claim-idle-time cannot follow the stream; grant "
+            "+xinfo|groups +xlen.", gst_redis_connection_describe (self->conn),
+            self->active.stream), ("%s", info->type == REDIS_REPLY_ERROR ?
+            info->str : len->str));
+    self->sample_enabled = FALSE;
+    return;
+  }
+  if (info->type == REDIS_REPLY_ERROR || len->type != REDIS_REPLY_INTEGER) {
+    /* the stream is gone: the read says NOGROUP */
+    GST_DEBUG_OBJECT (self, "cannot sample the group: %s",
+        info->type == REDIS_REPLY_ERROR ? info->str : "XLEN failed");
+    return;
+  }
+  group = xinfo_find_group (info, self->active_group);
+  if (group == NULL || !xinfo_get_int (group, "entries-read", &read) ||
+      !xinfo_get_int (group, "lag", &lag)) {
+    /* Redis does not know the group's position yet (a group created at an
+     * id in the middle of the stream): it does once the group read the
+     * stream's first or last entry */
+    GST_LOG_OBJECT (self, "group position unknown");
+    self->behind_valid = FALSE;
+    self->added_valid = FALSE;
+    return;
+  }
+
+  added = read + lag;
+  behind = MAX (0, lag - len->integer);
+  if (self->behind_valid && behind > self->behind) {
+    guint64 lost = behind - self->behind;
+
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " entries of stream \"%s\" "
+        "were trimmed before group \"%s\" read them (last read %s)", lost,
+        self->active.stream, self->active_group, self->read_pos);
+    GST_OBJECT_LOCK (self);
+    self->trimmed_unread += lost;
+    GST_OBJECT_UNLOCK (self);
+    self->trimmed_unwarned += lost;
+    self->behind = behind;
+  } else if (!self->behind_valid) {
+    /* The first look. Later ones only count growth: once the group reads
+     * on into the stream, lag minus length drops below the number lost. */
+    self->behind = behind;
+  }
+  self->behind_valid = TRUE;
+  if (self->trimmed_unwarned > 0 && (self->last_trim_warning == 0 ||
+          now - self->last_trim_warning >= TRIM_WARNING_INTERVAL)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed (the "
+            "producer's maxlen) before consumer group \"%s\" read them: the "
+            "group reads slower than the producer writes. Add consumers to "
+            "the group, raise maxlen, or skip old frames with max-age.",
+            self->trimmed_unwarned, self->active.stream, self->active_group),
+        ("%" G_GUINT64_FORMAT " entries trimmed unread since start; stream "
+            "length %lld, group lag %" G_GINT64_FORMAT, self->trimmed_unread,
+            len->integer, lag));
+    self->trimmed_unwarned = 0;
+    self->last_trim_warning = now;
+  }
+
+  if (!self->added_valid || added < self->added) {
+    self->added = added;
+    self->added_at = now;
+    self->added_valid = TRUE;
+  } else if (now - self->added_at >= SAMPLE_INTERVAL) {
+    if (added > self->added && len->integer > 0) {
+      gdouble rate = (added - self->added) * (gdouble) G_TIME_SPAN_SECOND /
+          (now - self->added_at);
+      guint retention = (guint) MIN (len->integer * 1000.0 / rate, G_MAXINT);
+
+      GST_OBJECT_LOCK (self);
+      self->retention = retention;
+      if (self->claim_idle_auto && self->claim_idle > 0)
+        self->claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
+            AUTO_CLAIM_IDLE_MIN, DEFAULT_CLAIM_IDLE_TIME);
+      GST_OBJECT_UNLOCK (self);
+      GST_LOG_OBJECT (self, "stream keeps %u ms (%.1f entries/s), claiming "
+          "after %u ms", retention, rate, self->claim_idle);
+      if (!self->claim_idle_auto && self->claim_idle > retention &&
+          !self->claim_idle_warned) {
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
+                "entries (about %u ms at %.0f entries/s): the frames of a "
+                "consumer that died are trimmed before another one takes "
+                "them over, and are lost (counted in skipped-deleted). Leave "
+                "claim-idle-time unset, set it below %u, or raise maxlen.",
+                self->claim_idle, self->active.stream, retention, rate,
+                retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
+        self->claim_idle_warned = TRUE;
+      }
+    }
+    self->added = added;
+    self->added_at = now;
+  }
+}
+
+/* The replies of the last send_sample (), which come before the read's. */
+static gboolean
+gst_redis_stream_src_read_sample (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (redisReply) info = NULL;
+  g_autoptr (redisReply) len = NULL;
+
+  if (self->samples_in_flight == 0)
+    return TRUE;
+  info = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (info == NULL)
+    return FALSE;
+  self->samples_in_flight--;
+  len = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (len == NULL)
+    return FALSE;
+  self->samples_in_flight--;
+  if (self->sample_enabled)
+    gst_redis_stream_src_use_sample (self, info, len);
   return TRUE;
 }
 
@@ -691,7 +1049,6 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
   GCancellable *cancellable;
   GError *err = NULL;
-  gchar *start_id;
 
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
@@ -700,15 +1057,20 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   g_free (self->active_consumer);
   self->active_consumer = self->consumer ? g_strdup (self->consumer) :
       g_strdup_printf ("%s-%d", g_get_host_name (), (gint) getpid ());
-  start_id = g_strdup (self->start_id);
+  g_free (self->active_start_id);
+  self->active_start_id = g_strdup (self->start_id);
   self->active_block = self->block;
   self->read_block = self->block;
   self->active_count = self->count;
   self->frames = self->bytes_out = self->redelivered = 0;
   self->skipped_invalid = self->skipped_late = self->skipped_deleted = 0;
   self->claimed = 0;
+  self->trimmed_unread = 0;
+  self->retention = 0;
   self->reorder_late = self->reorder_gaps = 0;
   self->claim_idle = self->claim_idle_time;
+  self->claim_idle_auto = !self->claim_idle_time_set;
+  self->claim_idle_warned = FALSE;
   self->active_reorder_window = self->reorder_window;
   self->active_reorder_timeout = self->reorder_timeout;
   self->next_seq_valid = FALSE;
@@ -742,15 +1104,21 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   self->last_claim = 0;
   g_free (self->claim_cursor);
   self->claim_cursor = g_strdup ("0-0");
+  g_clear_pointer (&self->read_pos, g_free);
+  self->read_pos_valid = FALSE;
+  self->sample_enabled = TRUE;
+  self->samples_in_flight = 0;
+  self->added_valid = self->behind_valid = FALSE;
+  self->trimmed_unwarned = 0;
+  self->last_trim_warning = 0;
 
   cancellable = gst_redis_stream_src_get_cancellable (self);
   if (!gst_redis_connection_open (self->conn, cancellable, &err) ||
-      !gst_redis_stream_src_create_group (self, start_id, cancellable, &err)) {
+      !gst_redis_stream_src_first_read (self, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
   }
   g_object_unref (cancellable);
-  g_free (start_id);
 
   GST_INFO_OBJECT (self, "reading stream \"%s\" as consumer \"%s\" of group "
       "\"%s\" on Redis at %s", self->active.stream, self->active_consumer,
@@ -760,7 +1128,6 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   /* ERRORS */
 failed:
   {
-    g_free (start_id);
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       GST_DEBUG_OBJECT (self, "start cancelled");
     else
@@ -964,18 +1331,17 @@ gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
 
   if (reply->type == REDIS_REPLY_NIL)
     return NULL;
-  /* NOGROUP: the group (or stream) is gone; UNBLOCKED: Redis 7 ends a
-   * blocked read this way when the stream is deleted under it */
+  /* NOGROUP: the group (or stream) is gone */
   if (nogroup)
-    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP") ||
-        gst_redis_reply_is_error (reply, "UNBLOCKED");
+    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
   if (reply->type == REDIS_REPLY_ERROR) {
     g_set_error (error, GST_RESOURCE_ERROR,
         g_str_has_prefix (reply->str, "NOPERM") ?
         GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
-        "Redis at %s refused to read stream \"%s\" in group \"%s\": %s",
+        "Redis at %s refused to read stream \"%s\" in group \"%s\"%s: %s",
         gst_redis_connection_describe (self->conn), self->active.stream,
-        self->active_group, reply->str);
+        self->active_group, g_str_has_prefix (reply->str, "WRONGTYPE") ?
+        " (the key holds something else than a stream now)" : "", reply->str);
     return NULL;
   }
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
@@ -1144,6 +1510,36 @@ gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
       self->skipped_late, self->last_id);
 }
 
+static void
+gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self, redisReply * ids)
+{
+  GString *list = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < ids->elements; i++) {
+    if (ids->element[i]->type != REDIS_REPLY_STRING)
+      continue;
+    GST_WARNING_OBJECT (self, "pending entry %s of group \"%s\" was trimmed "
+        "from stream \"%s\" before it was taken over: lost",
+        ids->element[i]->str, self->active_group, self->active.stream);
+    if (i < 20)
+      g_string_append_printf (list, "%s%s", i ? " " : "", ids->element[i]->str);
+  }
+  if (ids->elements > 20)
+    g_string_append (list, " ...");
+  GST_OBJECT_LOCK (self);
+  self->skipped_deleted += ids->elements;
+  GST_OBJECT_UNLOCK (self);
+  GST_ELEMENT_WARNING (self, RESOURCE, READ,
+      ("%" G_GSIZE_FORMAT " frames of stream \"%s\" that a consumer of group "
+          "\"%s\" had read but not acknowledged (it stopped or died) were "
+          "trimmed from the stream before they could be taken over: they are "
+          "lost. Lower claim-idle-time (now %u ms) or raise the producer's "
+          "maxlen.", ids->elements, self->active.stream, self->active_group,
+          self->claim_idle), ("entries %s", list->str));
+  g_string_free (list, TRUE);
+}
+
 /* Takes over entries that other consumers of the group read but did not
  * acknowledge within claim-idle-time (a worker that died): XAUTOCLAIM,
  * at most once a second. Returns the claimed entries in self->entries. */
@@ -1155,8 +1551,10 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
   gint64 now = g_get_monotonic_time ();
   gchar idle[16], count[16];
 
+  /* at most once a second, or twice per claim-idle-time when shorter */
   if (self->claim_idle == 0 || self->history_id ||
-      now - self->last_claim < G_TIME_SPAN_SECOND)
+      now - self->last_claim < MIN (G_TIME_SPAN_SECOND,
+          (gint64) self->claim_idle * 1000 / 2))
     return TRUE;
   self->last_claim = now;
 
@@ -1195,6 +1593,12 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
   }
   g_free (self->claim_cursor);
   self->claim_cursor = g_strdup (reply->element[0]->str);
+  /* Redis 7: the ids of pending entries that were trimmed from the stream,
+   * which XAUTOCLAIM has just removed from the pending list. Their frames
+   * are lost; say which. */
+  if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY &&
+      reply->element[2]->elements > 0)
+    gst_redis_stream_src_claim_deleted (self, reply->element[2]);
   if (reply->element[1]->elements == 0) {
     freeReplyObject (reply);
     return TRUE;
@@ -1232,6 +1636,7 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   g_clear_error (error);
   self->read_in_flight = FALSE;
   self->acks_in_flight = 0;
+  self->samples_in_flight = 0;
   self->entries = NULL;
   g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
 
@@ -1241,9 +1646,9 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
       return FALSE;
     }
-    /* "0": a stream that Redis lost is new, all of it */
-    if (gst_redis_connection_open (self->conn, cancellable, &err) &&
-        gst_redis_stream_src_create_group (self, "0", cancellable, &err))
+    /* No XGROUP CREATE here: it is a write, refused over maxmemory. A
+     * group that Redis lost shows up as NOGROUP at the next read. */
+    if (gst_redis_connection_open (self->conn, cancellable, &err))
       break;
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_propagate_error (error, err);
@@ -1251,8 +1656,9 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
     }
     GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
     if (!gst_redis_outage_retry_later (&self->outage)) {
-      g_propagate_prefixed_error (error, err, "Gave up reconnecting after "
-          "%u ms: ", self->outage.limit_ms);
+      /* docs/redisstreamsrc.md lists the codes */
+      gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_READ,
+          error);
       return FALSE;
     }
     g_clear_error (&err);
@@ -1307,10 +1713,12 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
         goto error;
       if (self->entries)
         continue;
-      if (!gst_redis_stream_src_send_read (self, cancellable, &err))
+      if (!gst_redis_stream_src_send_sample (self, cancellable, &err) ||
+          !gst_redis_stream_src_send_read (self, cancellable, &err))
         goto error;
     }
-    if (!gst_redis_stream_src_read_acks (self, cancellable, &err))
+    if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+        !gst_redis_stream_src_read_sample (self, cancellable, &err))
       goto error;
 
     reply = gst_redis_connection_read_reply (self->conn, self->active_block,
@@ -1318,25 +1726,51 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
     if (reply == NULL)
       goto error;
     self->read_in_flight = FALSE;
+    if (gst_redis_reply_is_error (reply, "UNBLOCKED")) {
+      /* Redis ended the blocked read: the stream was deleted (DEL), replaced
+       * (SET), or moved to another node (MIGRATE). The next read says
+       * which: NOGROUP, WRONGTYPE, or ASK. Not a lost connection. */
+      GST_INFO_OBJECT (self, "read of stream \"%s\" ended by Redis: %s",
+          self->active.stream, reply->str);
+      freeReplyObject (reply);
+      continue;
+    }
     self->reply = gst_redis_reply_ref_new (reply);
     self->reply_index = 0;
     self->entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
         &err);
+    if (self->entries)
+      gst_redis_stream_src_note_read (self, self->entries);
 
     if (self->entries == NULL) {
       g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
       if (err) {
         if (nogroup) {
-          /* The stream or group was deleted (a Redis restart without
-           * persistence, a DEL): make it again and carry on. */
-          GST_ELEMENT_WARNING (self, RESOURCE, READ,
-              ("The consumer group \"%s\" of stream \"%s\" disappeared; "
-                  "creating it again and continuing with new entries.",
-                  self->active_group, self->active.stream),
-              ("%s", err->message));
+          /* The group or the stream was deleted (XGROUP DESTROY, DEL, a
+           * Redis restart without persistence): make it again after the
+           * last entry read here, so that nothing read is read again (no
+           * replay of the stream) and nothing written since is lost. */
+          const gchar *at = self->read_pos ? self->read_pos :
+              self->active_start_id;
+
+          if (self->read_pos) {
+            GST_ELEMENT_WARNING (self, RESOURCE, READ,
+                ("The consumer group \"%s\" of stream \"%s\" disappeared; "
+                    "creating it again after entry %s, the last one read "
+                    "here: entries written since are read, older ones are "
+                    "not read again.", self->active_group,
+                    self->active.stream, at), ("%s", err->message));
+          } else {
+            GST_ELEMENT_WARNING (self, RESOURCE, READ,
+                ("The consumer group \"%s\" of stream \"%s\" disappeared "
+                    "before anything was read; creating it again at "
+                    "start-id %s.", self->active_group, self->active.stream,
+                    at), ("%s", err->message));
+          }
           g_clear_error (&err);
           g_clear_pointer (&self->history_id, g_free);
-          if (!gst_redis_stream_src_create_group (self, "0", cancellable, &err))
+          self->behind_valid = self->added_valid = FALSE;
+          if (!gst_redis_stream_src_create_group (self, at, cancellable, &err))
             goto error;
           continue;
         }

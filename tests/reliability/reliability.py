@@ -20,6 +20,13 @@ by PID (process group) in a finally block, also on failure.
                            stays <= maxlen + one macro node, MEMORY USAGE
                            stays bounded, XINFO shows the stall (lag /
                            consumer idle); after SIGCONT it reads on, no ERROR.
+  trimmed_pending_kill     a processor SIGKILLed with frames pending on a
+                           stream of maxlen=100 at 30 fps: with
+                           claim-idle-time not set the survivor takes them
+                           over before they are trimmed; with 9000 ms they
+                           are trimmed first and the survivor counts them
+                           (skipped-deleted) and names their ids. Every frame
+                           is in `out` or counted as lost.
   redis_restart_aof        redis-server --appendonly yes is stopped and
                            started again mid-stream: producer and consumer
                            keep running (WARNING, no ERROR) and every entry
@@ -32,12 +39,13 @@ the exit status is 1 when a case failed.
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CAPS, RedisServer, consumer_info, errors_in, gst_env,  # noqa: E402
-                    group_info, install_signal_handlers, launch, read, run_cases,
+from common import (CAPS, PYTHON, RedisServer, consumer_info, errors_in, gst_env,  # noqa: E402
+                    group_info, install_signal_handlers, launch, read, run_cases, spawn,
                     stop, stream_seqs, wait_for, xlen)
 
 N_KILL = 300          # frames produced in the kill cases (10 s at 30 fps)
@@ -170,6 +178,68 @@ def processor_kill_restart(tmp):
         assert not errors_in(read(p.log)), read(p.log)[-3000:]
 
 
+GSTRUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gstrun.py")
+
+
+def stat_of(res, field):
+    m = re.search(r"\b%s=\([a-z0-9]+\)([^,;]+)" % re.escape(field), res["stats"]["src"])
+    return int(m.group(1)) if m else None
+
+
+def trimmed_pending_kill(tmp):
+    """A worker SIGKILLed with frames pending on a stream of maxlen=100 at 30
+    fps (about 3.3 s of frames): each of its frames is processed by the other
+    worker or counted as lost, never silently gone. With claim-idle-time not
+    set it follows the stream and takes over in time (nothing lost); with
+    claim-idle-time=9000 (longer than the stream keeps them) the frames are
+    trimmed first, and the survivor counts them and names their ids."""
+    import json
+    n = 450
+    for claim in (None, 9000):
+        redis = RedisServer(tmp)
+        r = redis.client()
+        extra = "" if claim is None else "claim-idle-time=%d" % claim
+        pipe = ("redisstreamsrc name=src port=%d stream=in group=proc consumer=%%s %s ! "
+                "frameproc operation=invert ! redisstreamsink port=%d stream=out maxlen=0"
+                % (redis.port, extra, redis.port))
+        pa = launch(pipe % "pA", os.path.join(tmp, "pA-%s.log" % claim))
+        pb = spawn([PYTHON, GSTRUN, pipe % "pB", "--timeout", "40", "--stats", "src"],
+                   os.path.join(tmp, "pB-%s.log" % claim), env=gst_env(),
+                   stdout=subprocess.PIPE)
+        wait_consumers(r, "in", "proc", ["pA", "pB"], [pa, pb])
+        prod = producer(redis, tmp, "in", n, name="producer-%s" % claim, extra="maxlen=100")
+        wait_for(lambda: xlen(r, "out") >= 100, 60, "100 frames in `out`")
+        pending, ids, t_kill = kill_holding_pending(r, pa, "pA")
+        held = [int(r.xrange("in", i, i)[0][1][b"seq"]) for i in ids]
+        assert prod.wait(120) == 0, read(prod.log)
+        out_s, _ = pb.communicate(timeout=120)
+        res = json.loads([l for l in out_s.decode().splitlines() if l.startswith("{")][-1])
+        out = set(stream_seqs(r, "out"))
+        missing = sorted(set(range(n)) - out)
+        deleted = stat_of(res, "skipped-deleted")
+        trimmed = stat_of(res, "trimmed-unread")
+        idle = stat_of(res, "claim-idle-time")
+        print("claim-idle-time %s: pA held %s (ids %s); pB claimed %s, skipped-deleted %d, "
+              "trimmed-unread %d, claim-idle-time in use %d ms, retention %s ms; "
+              "seqs not in `out`: %s" % (claim or "not set", held, ids, stat_of(res, "claimed"),
+                                          deleted, trimmed, idle, stat_of(res, "retention"), missing))
+        # every frame is processed, or counted as lost
+        assert len(missing) <= deleted + trimmed, (missing, deleted, trimmed)
+        assert set(missing) - set(held) == set() or trimmed > 0, missing
+        if claim is None:
+            assert idle < 30000
+            assert set(held) <= out, "pA's frames were not taken over in time"
+        else:
+            # trimmed before claim-idle-time: counted and named
+            assert deleted >= len([s for s in held if s not in out]) and deleted >= 1
+            text = " ".join(w["message"] + " " + (w["debug"] or "") for w in res["warnings"])
+            for i in ids:
+                i = i.decode() if isinstance(i, bytes) else i
+                assert i in text, "id %s of a lost frame not named: %s" % (i, text[:2000])
+        stop(pb)
+        redis.stop()
+
+
 def consumer_stall(tmp):
     maxlen = 100
     redis = RedisServer(tmp)
@@ -299,7 +369,8 @@ def redis_restart_aof(tmp):
         print("  " + l[:240])
 
 
-CASES = [processor_kill_claim, processor_kill_restart, consumer_stall, redis_restart_aof]
+CASES = [processor_kill_claim, processor_kill_restart, trimmed_pending_kill, consumer_stall,
+         redis_restart_aof]
 
 if __name__ == "__main__":
     install_signal_handlers()

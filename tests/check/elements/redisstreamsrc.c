@@ -1875,6 +1875,554 @@ GST_START_TEST (test_caps_refused_by_frameproc_are_named)
 
 GST_END_TEST;
 
+/* Waits (up to @timeout_s) until stats field @field of @e is at least
+ * @want; returns the last value. */
+static guint64
+wait_stat_at_least (GstElement * e, const gchar * field, guint64 want,
+    gint timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  guint64 v;
+
+  while ((v = redis_test_get_stat (e, field)) < want &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  return v;
+}
+
+/* The bus message of @type whose text holds @text, or NULL. */
+static GstMessage *
+find_message (GstBus * bus, GstMessageType type, const gchar * text)
+{
+  GstMessage *msg, *found = NULL;
+  GQueue keep = G_QUEUE_INIT;
+
+  while ((msg = gst_bus_pop (bus))) {
+    GError *err = NULL;
+
+    if (found == NULL && GST_MESSAGE_TYPE (msg) == type) {
+      if (type == GST_MESSAGE_WARNING)
+        gst_message_parse_warning (msg, &err, NULL);
+      else
+        gst_message_parse_error (msg, &err, NULL);
+      if (strstr (err->message, text)) {
+        g_clear_error (&err);
+        found = msg;
+        continue;
+      }
+      g_clear_error (&err);
+    }
+    g_queue_push_tail (&keep, msg);
+  }
+  while ((msg = g_queue_pop_head (&keep)))
+    gst_bus_post (bus, msg);
+  return found;
+}
+
+/* XGROUP DESTROY while playing: the group is made again after the last
+ * entry read, so nothing already read comes again (no replay of what is
+ * left in the stream) and what is written afterwards is read. */
+GST_START_TEST (test_destroyed_group_does_not_replay_the_stream)
+{
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=dg", "application/x-test");
+  GstHarness *src;
+  GstBus *bus = gst_bus_new ();
+  GstElement *e;
+  GstMessage *msg;
+  GstBuffer *b;
+  guint64 seq;
+
+  src = src_harness ("stream=dg group=g start-id=0 block=200");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  gst_element_set_bus (src->element, bus);
+  for (seq = 0; seq < 20; seq++)
+    gst_harness_push (sink, redis_test_numbered (seq));
+  fail_unless_equals_int (pull_all (src, 20, 20), 0);
+
+  freeReplyObject (redis_server_command (server, "XGROUP DESTROY dg g"));
+  wait_for_group ("dg", "g");
+  for (seq = 20; seq < 25; seq++)
+    gst_harness_push (sink, redis_test_numbered (seq));
+  for (seq = 20; seq < 25; seq++) {
+    b = gst_harness_pull (src);
+    fail_unless (b != NULL);
+    /* before: the group came back at 0 and seq 0.. came again */
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), seq);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "frames"), 25);
+  msg = find_message (bus, GST_MESSAGE_WARNING, "disappeared");
+  fail_unless (msg != NULL);
+  {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "after entry") != NULL, "%s",
+        err->message);
+    fail_unless (err->domain == GST_RESOURCE_ERROR);
+    fail_unless_equals_int (err->code, GST_RESOURCE_ERROR_READ);
+    g_clear_error (&err);
+  }
+  gst_message_unref (msg);
+  fail_unless (find_message (bus, GST_MESSAGE_WARNING,
+          "Lost the connection") == NULL);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Over maxmemory with noeviction Redis refuses writes that allocate
+ * (XGROUP CREATE, XADD) but still serves XREADGROUP and XACK: a source
+ * starts on the existing group, and reconnects, and reads. */
+GST_START_TEST (test_reads_over_maxmemory)
+{
+  GstHarness *sink =
+      redis_test_sink_harness (server, "stream=mm", "application/x-test");
+  GstHarness *src;
+  GstElement *e;
+  GstBus *bus = gst_bus_new ();
+  redisReply *r;
+  gboolean seen[10] = { FALSE };
+  guint64 seq, got = 0;
+  gint64 deadline;
+
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE mm g 0 MKSTREAM"));
+  for (seq = 0; seq < 10; seq++)
+    gst_harness_push (sink, redis_test_numbered (seq));
+  gst_harness_teardown (sink);
+  /* fill Redis over its limit: a value larger than maxmemory */
+  freeReplyObject (redis_server_command (server,
+          "CONFIG SET maxmemory-policy noeviction"));
+  r = redis_server_command (server, "SETRANGE ballast %d x", 4 * 1024 * 1024);
+  freeReplyObject (r);
+  freeReplyObject (redis_server_command (server, "CONFIG SET maxmemory %d",
+          2 * 1024 * 1024));
+  r = redis_server_command (server, "XGROUP CREATE mm g $");
+  fail_unless (r->type == REDIS_REPLY_ERROR && g_str_has_prefix (r->str,
+          "OOM"), "Redis is not over maxmemory: %s", r->str ? r->str : "?");
+  freeReplyObject (r);
+
+  src = src_harness ("stream=mm group=g consumer=c block=200");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  gst_element_set_bus (src->element, bus);
+  for (got = 0; got < 5; got++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless (b != NULL, "nothing read over maxmemory");
+    seen[GST_BUFFER_OFFSET (b)] = TRUE;
+    gst_buffer_unref (b);
+  }
+  /* a reconnect: every client but ours is disconnected */
+  freeReplyObject (redis_server_command (server, "CLIENT KILL TYPE normal"));
+  deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < deadline) {
+    GstBuffer *b = gst_harness_try_pull (src);
+    guint i, n = 0;
+
+    if (b == NULL) {
+      g_usleep (5000);
+    } else {
+      seen[GST_BUFFER_OFFSET (b)] = TRUE;
+      gst_buffer_unref (b);
+    }
+    for (i = 0; i < 10; i++)
+      n += seen[i];
+    if (n == 10)
+      break;
+  }
+  for (seq = 0; seq < 10; seq++)
+    fail_unless (seen[seq], "seq %" G_GUINT64_FORMAT " never read", seq);
+  fail_unless (redis_test_get_stat (e, "reconnects") >= 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
+          NULL), 0);
+
+  freeReplyObject (redis_server_command (server, "CONFIG SET maxmemory 0"));
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Waits until a client of the server is blocked (in XREADGROUP). */
+static void
+wait_blocked_client (void)
+{
+  gint i;
+
+  for (i = 0; i < 500; i++) {
+    redisReply *r = redis_server_command (server, "INFO clients");
+    gboolean blocked = strstr (r->str, "blocked_clients:1") != NULL;
+
+    freeReplyObject (r);
+    if (blocked)
+      return;
+    g_usleep (10000);
+  }
+  fail ("no client blocked");
+}
+
+/* DEL of the stream under a blocked read: Redis answers UNBLOCKED. That is
+ * not a lost connection: the group is made again (with the disappeared
+ * warning) and reading carries on. SET of the key: a clear error. */
+GST_START_TEST (test_unblocked_is_not_a_lost_connection)
+{
+  GstHarness *src = src_harness ("stream=ub group=g block=10000");
+  GstHarness *sink;
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *b;
+  GError *err = NULL;
+
+  gst_element_set_bus (src->element, bus);
+  wait_for_group ("ub", "g");
+  wait_blocked_client ();
+  freeReplyObject (redis_server_command (server, "DEL ub"));
+  wait_for_group ("ub", "g");
+  sink = redis_test_sink_harness (server, "stream=ub", "application/x-test");
+  gst_harness_push (sink, redis_test_numbered (7));
+  b = gst_harness_pull (src);
+  fail_unless (b != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 7);
+  gst_buffer_unref (b);
+  fail_unless (find_message (bus, GST_MESSAGE_WARNING,
+          "Lost the connection") == NULL);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "disappeared"), 1);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "reconnects"), 0);
+
+  /* the key replaced by a string */
+  wait_blocked_client ();
+  freeReplyObject (redis_server_command (server, "SET ub x"));
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "something else than a stream") != NULL,
+      "%s", err->message);
+  fail_unless (strstr (err->message, "\"ub\"") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  fail_unless (find_message (bus, GST_MESSAGE_WARNING,
+          "Lost the connection") == NULL);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Caps with bytes that are not UTF-8: the entry is skipped with a warning
+ * that is valid UTF-8, keeps its explanation and shows the bytes. */
+GST_START_TEST (test_invalid_utf8_caps_warning_explains)
+{
+  GstHarness *src = src_harness ("stream=u8 group=g start-id=0");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  const gchar caps[] = "video/x-raw,format=I\xff\xfe" "420";
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+  GstBuffer *b;
+
+  gst_element_set_bus (src->element, bus);
+  freeReplyObject (redis_server_command (server,
+          "XADD u8 * v 1 caps %b seq 1 data a", caps, strlen (caps)));
+  freeReplyObject (redis_server_command (server,
+          "XADD u8 * v 1 caps application/x-test seq 2 data b"));
+  b = gst_harness_pull (src);
+  fail_unless (b != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 2);
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), 1);
+
+  msg = find_message (bus, GST_MESSAGE_WARNING, "Skipped entry");
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (err->domain == GST_STREAM_ERROR);
+  fail_unless (debug != NULL);
+  fail_unless (g_utf8_validate (debug, -1, NULL));
+  fail_unless (strstr (debug, "is not a fixed caps string") != NULL, "%s",
+      debug);
+  fail_unless (strstr (debug, "format=I\\xff\\xfe420") != NULL, "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Pending entries of a dead consumer trimmed before they were taken over:
+ * XAUTOCLAIM removes them from the pending list and says which; they are
+ * counted and named, never silently gone. */
+GST_START_TEST (test_autoclaim_counts_trimmed_pending_entries)
+{
+  GstHarness *src;
+  GstElement *e;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL, *first;
+  redisReply *r;
+  gint i;
+
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE ct g $ MKSTREAM"));
+  for (i = 0; i < 5; i++)
+    freeReplyObject (redis_server_command (server,
+            "XADD ct * v 1 caps application/x-test seq %d data x", i));
+  r = redis_server_command (server,
+      "XREADGROUP GROUP g dead COUNT 5 STREAMS ct >");
+  first = g_strdup (r->element[0]->element[1]->element[0]->element[0]->str);
+  freeReplyObject (r);
+  /* retention removes them, and the stream goes on */
+  freeReplyObject (redis_server_command (server, "XTRIM ct MAXLEN 0"));
+  freeReplyObject (redis_server_command (server,
+          "XADD ct * v 1 caps application/x-test seq 5 data x"));
+  g_usleep (300 * 1000);
+
+  src = src_harness ("stream=ct group=g consumer=alive claim-idle-time=200 "
+      "block=200");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  gst_element_set_bus (src->element, bus);
+  fail_unless_equals_uint64 (wait_stat_at_least (e, "skipped-deleted", 5, 20),
+      5);
+  r = redis_server_command (server, "XPENDING ct g");
+  fail_unless_equals_int (r->element[0]->integer, 0);
+  freeReplyObject (r);
+
+  /* the first warning names the first of them (one per XAUTOCLAIM) */
+  msg = find_message (bus, GST_MESSAGE_WARNING, "trimmed from the stream");
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (strstr (err->message, "stream \"ct\"") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (debug, first) != NULL, "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  g_free (first);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A reader slower than the producer on a trimmed stream: the entries it
+ * never got are counted (trimmed-unread) and reported. */
+GST_START_TEST (test_slow_reader_counts_trimmed_entries)
+{
+  GstHarness *src = src_harness ("stream=sl group=g block=100");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  guint64 frames = 0, trimmed, len;
+  gint i;
+
+  gst_element_set_bus (src->element, bus);
+  /* pushes wait for pulls: the reader is as slow as the test */
+  gst_harness_set_blocking_push_mode (src);
+  wait_for_group ("sl", "g");
+  for (i = 0; i < 5; i++) {
+    GstBuffer *b;
+
+    freeReplyObject (redis_server_command (server,
+            "XADD sl MAXLEN 100 * v 1 caps application/x-test seq %d data x",
+            i));
+    b = gst_harness_pull (src);
+    fail_unless (b != NULL);
+    gst_buffer_unref (b);
+    frames++;
+    /* the group's position is looked at once a second */
+    g_usleep (300 * 1000);
+  }
+  /* 300 more while the reader is busy with one of them */
+  for (i = 5; i < 305; i++)
+    freeReplyObject (redis_server_command (server,
+            "XADD sl MAXLEN 100 * v 1 caps application/x-test seq %d data x",
+            i));
+  len = redis_server_integer (server, "XLEN sl");
+  fail_unless_equals_uint64 (len, 100);
+  for (;;) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless (b != NULL);
+    frames++;
+    i = GST_BUFFER_OFFSET (b);
+    gst_buffer_unref (b);
+    if (i == 304)
+      break;
+  }
+  /* every entry was read or counted */
+  trimmed = wait_stat_at_least (e, "trimmed-unread", 305 - frames, 20);
+  fail_unless_equals_uint64 (trimmed, 305 - frames);
+  fail_unless (trimmed >= 300 - 100 - 1);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "were trimmed"), 1);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+static guint
+get_stat_uint (GstElement * e, const gchar * field)
+{
+  GstStructure *s;
+  guint v = 0;
+
+  g_object_get (e, "stats", &s, NULL);
+  fail_unless (gst_structure_get_uint (s, field, &v), "no field %s", field);
+  gst_structure_free (s);
+  return v;
+}
+
+/* claim-idle-time follows the stream when not set (a quarter of how long it
+ * keeps entries), and a value set longer than that is warned about. */
+GST_START_TEST (test_claim_idle_time_follows_retention)
+{
+  GstHarness *a = src_harness ("stream=rt2 group=g consumer=a block=100");
+  GstHarness *b =
+      src_harness ("stream=rt2 group=h consumer=b block=100 "
+      "claim-idle-time=30000");
+  GstElement *ea = redis_test_harness_element (a, "redisstreamsrc");
+  GstElement *eb = redis_test_harness_element (b, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  gint64 deadline;
+  guint64 idle, retention;
+  gint i = 0;
+
+  gst_element_set_bus (b->element, bus);
+  wait_for_group ("rt2", "g");
+  wait_for_group ("rt2", "h");
+  /* 100 entries kept, 50 added a second: about 2 s of stream */
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < deadline) {
+    GstBuffer *buf;
+
+    freeReplyObject (redis_server_command (server,
+            "XADD rt2 MAXLEN 100 * v 1 caps application/x-test seq %d data x",
+            i++));
+    while ((buf = gst_harness_try_pull (a)))
+      gst_buffer_unref (buf);
+    while ((buf = gst_harness_try_pull (b)))
+      gst_buffer_unref (buf);
+    g_usleep (20 * 1000);
+    if (get_stat_uint (ea, "retention") > 0 &&
+        get_stat_uint (eb, "retention") > 0 && i > 150)
+      break;
+  }
+  retention = get_stat_uint (ea, "retention");
+  idle = get_stat_uint (ea, "claim-idle-time");
+  fail_unless (retention > 0, "the stream's retention was never measured");
+  fail_unless_equals_uint64 (idle, CLAMP (retention / 4, 500, 30000));
+  fail_unless (idle < 30000);
+  /* set explicitly: kept, with a warning naming the problem */
+  fail_unless_equals_uint64 (get_stat_uint (eb, "claim-idle-time"), 30000);
+  fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "claim-idle-time=30000 ms is longer than stream \"rt2\" keeps"), 1);
+
+  gst_element_set_bus (b->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (a);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
+/* The domain and code an application sees on the bus, as
+ * docs/redisstreamsrc.md lists them. */
+GST_START_TEST (test_error_codes_apps_see)
+{
+  RedisServer *secure = redis_server_start_with_args ("--requirepass", "pw1",
+      NULL);
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+  GError *err = NULL;
+  gchar *desc;
+
+  /* wrong password at start */
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "redisstreamsrc port=%u password=nope ! fakesink", secure->port);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "refused "
+      "the credentials");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  /* the password changes while playing: the reconnect is refused */
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=pw "
+      "block=200 reconnect-timeout=500 ! fakesink", secure->port);
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+  {
+    GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+
+    g_object_set (src, "password", "pw1", NULL);
+    gst_object_unref (src);
+  }
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND)
+      != GST_STATE_CHANGE_FAILURE);
+  {
+    redisContext *c = redis_server_connect (secure);
+    redisReply *r = redisCommand (c, "AUTH pw1");
+
+    freeReplyObject (r);
+    freeReplyObject (redisCommand (c, "CONFIG SET requirepass pw2"));
+    freeReplyObject (redisCommand (c, "CLIENT KILL TYPE normal"));
+    redisFree (c);
+  }
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 15 * GST_SECOND, GST_MESSAGE_ERROR);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      "Gave up reconnecting");
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  /* Redis gone for longer than reconnect-timeout */
+  desc = g_strdup_printf ("redisstreamsrc port=%u stream=d block=200 "
+      "reconnect-timeout=500 ! fakesink", server->port);
+  pipeline = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND);
+  wait_for_group ("d", "gst-redis");
+  redis_server_kill (server, SIGKILL);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 15 * GST_SECOND, GST_MESSAGE_ERROR);
+  /* before: GST_RESOURCE_ERROR_OPEN_READ_WRITE, while the docs said READ */
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_READ, "Gave up reconnecting");
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  redis_server_stop (secure);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsrc_suite (void)
 {
@@ -1915,6 +2463,14 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_max_age_skip_keeps_caps_of_next_frames);
   tcase_add_test (tc, test_reorder_window_into_videoconvert);
   tcase_add_test (tc, test_caps_refused_by_videoconvert_are_named);
+  tcase_add_test (tc, test_destroyed_group_does_not_replay_the_stream);
+  tcase_add_test (tc, test_reads_over_maxmemory);
+  tcase_add_test (tc, test_unblocked_is_not_a_lost_connection);
+  tcase_add_test (tc, test_invalid_utf8_caps_warning_explains);
+  tcase_add_test (tc, test_autoclaim_counts_trimmed_pending_entries);
+  tcase_add_test (tc, test_slow_reader_counts_trimmed_entries);
+  tcase_add_test (tc, test_claim_idle_time_follows_retention);
+  tcase_add_test (tc, test_error_codes_apps_see);
   /* only where the frameproc plugin was built next to this one */
   if (gst_registry_check_feature_version (gst_registry_get (), "frameproc",
           0, 0, 0)) {
