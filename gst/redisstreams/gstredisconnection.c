@@ -26,7 +26,11 @@
  * g_socket_condition_timed_wait () on the element's GCancellable, so
  * unlock () interrupts it at once. Replies are parsed by GstRedisReader
  * (gstredisreader.c), which receives a frame's bulk string in place, into
- * hiredis' redisReply trees.
+ * GstRedisReply trees. Commands are written by GstRedisCommand, which
+ * references a frame instead of copying it. hiredis is not used by the
+ * plugin at all: the tests use it as an independent client (the fixture,
+ * and the reference the reply reader is fuzzed against) and the transport
+ * benchmark as the plain-hiredis hop.
  *
  * Errors are returned as GError in GST_RESOURCE_ERROR (or G_IO_ERROR_CANCELLED
  * when the wait was cancelled); the connection never posts messages itself,
@@ -862,7 +866,7 @@ gst_redis_connection_new (const GstRedisSettings * settings)
 }
 
 /* Values (bulk strings) longer than @max bytes in a reply are not read into
- * memory: the reply has a REDIS_REPLY_ERROR element in their place, whose
+ * memory: the reply has a GST_REDIS_REPLY_ERROR element in their place, whose
  * text says why. */
 void
 gst_redis_connection_set_max_bulk (GstRedisConnection * conn, guint64 max)
@@ -1166,8 +1170,8 @@ gst_redis_connection_send (GstRedisConnection * conn, GstRedisCommand * cmd,
  * command can be sent again at once. Returns TRUE (with @error set) when
  * @reply was one of these. */
 static gboolean
-connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
-    GError ** error)
+connection_check_redirect (GstRedisConnection * conn,
+    const GstRedisReply * reply, GError ** error)
 {
   /* Not UNBLOCKED: Redis ends a blocked XREADGROUP with it when the key was
    * deleted, replaced or migrated, and the reader's next read tells which
@@ -1178,7 +1182,7 @@ connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
   const gchar *stream = conn->settings.stream;
   guint i;
 
-  if (reply->type != REDIS_REPLY_ERROR || reply->str == NULL)
+  if (reply->type != GST_REDIS_REPLY_ERROR || reply->str == NULL)
     return FALSE;
 
   if (g_str_has_prefix (reply->str, "MOVED ") ||
@@ -1249,7 +1253,7 @@ connection_check_redirect (GstRedisConnection * conn, const redisReply * reply,
   return FALSE;
 }
 
-redisReply *
+GstRedisReply *
 gst_redis_connection_read_reply (GstRedisConnection * conn,
     guint extra_timeout_ms, GCancellable * cancellable, GError ** error)
 {
@@ -1265,7 +1269,7 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
   }
 
   for (;;) {
-    redisReply *reply = NULL;
+    GstRedisReply *reply = NULL;
     gssize n;
 
     if (!gst_redis_reader_get_reply (conn->reader, &reply, &err)) {
@@ -1281,7 +1285,7 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
         /* replies alternate: ASKING's +OK, then the command's */
         if (conn->asking_reply_next) {
           conn->asking_reply_next = FALSE;
-          freeReplyObject (reply);
+          gst_redis_reply_free (reply);
           continue;
         }
         conn->asking_reply_next = TRUE;
@@ -1289,7 +1293,7 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
       if (conn->pending > 0)
         conn->pending--;
       if (conn->ready && connection_check_redirect (conn, reply, error)) {
-        freeReplyObject (reply);
+        gst_redis_reply_free (reply);
         return NULL;
       }
       return reply;
@@ -1330,24 +1334,24 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
 /* One command and its reply. A redirection (MOVED, ASK, READONLY) is
  * followed here, by reconnecting and sending the command again: nothing
  * else is in flight on the connection at that point, so this is safe. */
-redisReply *
+GstRedisReply *
 gst_redis_connection_call_command (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error)
 {
   guint redirects = 0;
 
   for (;;) {
-    redisReply *reply = NULL;
+    GstRedisReply *reply = NULL;
     GError *err = NULL;
 
     /* Replies still owed to earlier commands come first. */
     while (conn->pending > 0) {
-      redisReply *stale = gst_redis_connection_read_reply (conn, 0,
+      GstRedisReply *stale = gst_redis_connection_read_reply (conn, 0,
           cancellable, &err);
 
       if (stale == NULL)
         break;
-      freeReplyObject (stale);
+      gst_redis_reply_free (stale);
     }
     if (err == NULL && gst_redis_connection_send (conn, cmd, cancellable, &err))
       reply = gst_redis_connection_read_reply (conn, 0, cancellable, &err);
@@ -1367,12 +1371,12 @@ gst_redis_connection_call_command (GstRedisConnection * conn,
   }
 }
 
-redisReply *
+GstRedisReply *
 gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg, ...)
 {
   GstRedisCommand cmd;
-  redisReply *reply;
+  GstRedisReply *reply;
   const gchar *arg;
   va_list args;
 
@@ -1388,9 +1392,9 @@ gst_redis_connection_call (GstRedisConnection * conn,
 }
 
 gboolean
-gst_redis_reply_is_error (const redisReply * reply, const gchar * prefix)
+gst_redis_reply_is_error (const GstRedisReply * reply, const gchar * prefix)
 {
-  if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
+  if (reply == NULL || reply->type != GST_REDIS_REPLY_ERROR)
     return FALSE;
   if (prefix == NULL)
     return TRUE;
@@ -1454,7 +1458,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
     GError ** error)
 {
   const GstRedisSettings *s = &conn->settings;
-  g_autoptr (redisReply) reply = NULL;
+  g_autoptr (GstRedisReply) reply = NULL;
 
   if (s->password && *s->password) {
     if (s->username && *s->username)
@@ -1465,7 +1469,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
           s->password, NULL);
     if (reply == NULL)
       return FALSE;
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (reply->type == GST_REDIS_REPLY_ERROR) {
       /* The reply is Redis's own text (WRONGPASS ...), which never echoes
        * the password. */
       g_set_error (error, GST_RESOURCE_ERROR,
@@ -1475,7 +1479,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
           s->username && *s->username ? s->username : "default", reply->str);
       return FALSE;
     }
-    g_clear_pointer (&reply, freeReplyObject);
+    g_clear_pointer (&reply, gst_redis_reply_free);
   }
 
   /* A PING tells a server that wants a password from one that does not,
@@ -1483,7 +1487,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
   reply = gst_redis_connection_call (conn, cancellable, error, "PING", NULL);
   if (reply == NULL)
     return FALSE;
-  if (reply->type == REDIS_REPLY_ERROR) {
+  if (reply->type == GST_REDIS_REPLY_ERROR) {
     if (g_str_has_prefix (reply->str, "NOAUTH")) {
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED,
@@ -1502,7 +1506,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
     }
     return FALSE;
   }
-  g_clear_pointer (&reply, freeReplyObject);
+  g_clear_pointer (&reply, gst_redis_reply_free);
 
   if (s->db != 0) {
     gchar db[16];
@@ -1512,7 +1516,7 @@ connection_authenticate (GstRedisConnection * conn, GCancellable * cancellable,
         NULL);
     if (reply == NULL)
       return FALSE;
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (reply->type == GST_REDIS_REPLY_ERROR) {
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
           "Redis at %s cannot select database %u: %s", conn->description,
           s->db, reply->str);
@@ -1622,12 +1626,12 @@ node_list_add (GArray * list, const gchar * host, guint port)
 /* A node of a CLUSTER SLOTS range: [host, port, id, ...]; an empty host
  * (or "?") is the node that answered. */
 static gboolean
-slots_node (GstRedisConnection * conn, const redisReply * node,
+slots_node (GstRedisConnection * conn, const GstRedisReply * node,
     const gchar ** host, guint * port)
 {
-  if (node->type != REDIS_REPLY_ARRAY || node->elements < 2 ||
-      node->element[0]->type != REDIS_REPLY_STRING ||
-      node->element[1]->type != REDIS_REPLY_INTEGER ||
+  if (node->type != GST_REDIS_REPLY_ARRAY || node->elements < 2 ||
+      node->element[0]->type != GST_REDIS_REPLY_STRING ||
+      node->element[1]->type != GST_REDIS_REPLY_INTEGER ||
       node->element[1]->integer <= 0 || node->element[1]->integer > 65535)
     return FALSE;
   *host = node->element[0]->str;
@@ -1654,14 +1658,14 @@ static DiscoverResult
 connection_discover (GstRedisConnection * conn, NodeAddr * owner,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (redisReply) reply = NULL;
+  g_autoptr (GstRedisReply) reply = NULL;
   gsize i, j;
 
   reply = gst_redis_connection_call (conn, cancellable, error, "CLUSTER",
       "SLOTS", NULL);
   if (reply == NULL)
     return DISCOVER_FAILED;
-  if (reply->type == REDIS_REPLY_ERROR) {
+  if (reply->type == GST_REDIS_REPLY_ERROR) {
     if (g_str_has_prefix (reply->str, "NOPERM"))
       GST_INFO ("%s: this user may not run CLUSTER SLOTS (%s); using the "
           "node as it is, following MOVED and ASK if it is a cluster",
@@ -1670,7 +1674,7 @@ connection_discover (GstRedisConnection * conn, NodeAddr * owner,
       GST_DEBUG ("%s is not a cluster node: %s", conn->description, reply->str);
     return DISCOVER_STANDALONE;
   }
-  if (reply->type != REDIS_REPLY_ARRAY) {
+  if (reply->type != GST_REDIS_REPLY_ARRAY) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
         "Redis at %s sent a CLUSTER SLOTS reply of unexpected shape",
         conn->description);
@@ -1682,13 +1686,13 @@ connection_discover (GstRedisConnection * conn, NodeAddr * owner,
   g_array_set_size (conn->known_nodes, 0);
   node_addr_clear (owner);
   for (i = 0; i < reply->elements; i++) {
-    const redisReply *range = reply->element[i];
+    const GstRedisReply *range = reply->element[i];
     const gchar *host;
     guint port;
 
-    if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
-        range->element[0]->type != REDIS_REPLY_INTEGER ||
-        range->element[1]->type != REDIS_REPLY_INTEGER)
+    if (range->type != GST_REDIS_REPLY_ARRAY || range->elements < 3 ||
+        range->element[0]->type != GST_REDIS_REPLY_INTEGER ||
+        range->element[1]->type != GST_REDIS_REPLY_INTEGER)
       continue;
     for (j = 2; j < range->elements; j++) {
       if (slots_node (conn, range->element[j], &host, &port))
@@ -1718,13 +1722,14 @@ static gboolean
 connection_check_cluster_state (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (redisReply) reply = NULL;
+  g_autoptr (GstRedisReply) reply = NULL;
 
   reply = gst_redis_connection_call (conn, cancellable, error, "CLUSTER",
       "INFO", NULL);
   if (reply == NULL)
     return FALSE;
-  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+  if (reply->type == GST_REDIS_REPLY_STRING
+      || reply->type == GST_REDIS_REPLY_STATUS) {
     if (strstr (reply->str, "cluster_state:ok") == NULL) {
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ_WRITE,
@@ -1834,7 +1839,7 @@ connection_open_sentinel (GstRedisConnection * conn, gint64 deadline,
   g_array_set_clear_func (tried, (GDestroyNotify) node_addr_clear);
   for (i = 0; i < conn->sentinels->len && !ok; i++) {
     NodeAddr *sentinel = &g_array_index (conn->sentinels, NodeAddr, i);
-    g_autoptr (redisReply) reply = NULL;
+    g_autoptr (GstRedisReply) reply = NULL;
     gchar *host = NULL;
     guint64 port;
 
@@ -1858,14 +1863,14 @@ connection_open_sentinel (GstRedisConnection * conn, gint64 deadline,
         break;
       continue;
     }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING ||
-        reply->element[1]->type != REDIS_REPLY_STRING) {
+    if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != GST_REDIS_REPLY_STRING ||
+        reply->element[1]->type != GST_REDIS_REPLY_STRING) {
       g_set_error (&err, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ_WRITE,
           "The sentinel at %s:%u does not know a master named \"%s\" (%s)",
           sentinel->host, sentinel->port, s->master_name,
-          reply->type == REDIS_REPLY_ERROR ? reply->str : "no address");
+          reply->type == GST_REDIS_REPLY_ERROR ? reply->str : "no address");
       GST_DEBUG ("%s", err->message);
       continue;
     }
@@ -1883,13 +1888,13 @@ connection_open_sentinel (GstRedisConnection * conn, gint64 deadline,
         break;
       continue;
     }
-    g_clear_pointer (&reply, freeReplyObject);
+    g_clear_pointer (&reply, gst_redis_reply_free);
     connection_use_deadline (conn, deadline);
     reply = gst_redis_connection_call (conn, cancellable, &err, "ROLE", NULL);
     if (reply == NULL)
       continue;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
-        reply->element[0]->type == REDIS_REPLY_STRING &&
+    if (reply->type == GST_REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->type == GST_REDIS_REPLY_STRING &&
         !g_str_equal (reply->element[0]->str, "master")) {
       g_set_error (&err, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ_WRITE,

@@ -22,8 +22,7 @@
 
 #include <gst/gst.h>
 #include <gio/gio.h>
-#include <hiredis/read.h>
-#include <hiredis/hiredis.h>
+#include "gstredisreader.h"
 
 G_BEGIN_DECLS
 /* Connection settings shared by redisstreamsink and redisstreamsrc: the same
@@ -169,20 +168,20 @@ G_GNUC_PRINTF (2, 3);
 
      gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
-     redisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
+     GstRedisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
     guint extra_timeout_ms, GCancellable * cancellable, GError ** error);
      guint gst_redis_connection_get_pending (GstRedisConnection * conn);
      guint64 gst_redis_connection_get_bytes_received (GstRedisConnection *
     conn);
      guint64 gst_redis_connection_get_bytes_sent (GstRedisConnection * conn);
 
-     redisReply *gst_redis_connection_call (GstRedisConnection * conn,
+     GstRedisReply *gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,
     ...) G_GNUC_NULL_TERMINATED;
-     redisReply *gst_redis_connection_call_command (GstRedisConnection * conn,
+     GstRedisReply *gst_redis_connection_call_command (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
 
-     gboolean gst_redis_reply_is_error (const redisReply * reply,
+     gboolean gst_redis_reply_is_error (const GstRedisReply * reply,
     const gchar * prefix);
 
 /* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
@@ -195,7 +194,7 @@ G_GNUC_PRINTF (2, 3);
     const GError * err, const GstRedisSettings * settings, const gchar * file,
     const gchar * function, gint line);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisReply, freeReplyObject);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstRedisReply, gst_redis_reply_free);
 
 G_END_DECLS
 #endif /* __GST_REDIS_CONNECTION_H__ */

@@ -80,7 +80,7 @@ ensure_debug_category (void)
 
 struct _GstRedisReplyRef
 {
-  redisReply *reply;
+  GstRedisReply *reply;
 };
 
 static void
@@ -88,11 +88,11 @@ reply_ref_clear (gpointer data)
 {
   GstRedisReplyRef *ref = data;
 
-  freeReplyObject (ref->reply);
+  gst_redis_reply_free (ref->reply);
 }
 
 GstRedisReplyRef *
-gst_redis_reply_ref_new (redisReply * reply)
+gst_redis_reply_ref_new (GstRedisReply * reply)
 {
   GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
 
@@ -112,7 +112,7 @@ gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
   g_atomic_rc_box_release_full (ref, reply_ref_clear);
 }
 
-redisReply *
+GstRedisReply *
 gst_redis_reply_ref_get (GstRedisReplyRef * ref)
 {
   return ref->reply;

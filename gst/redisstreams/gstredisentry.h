@@ -69,10 +69,10 @@ typedef enum
 
 /* A refcounted reply, so that buffers can point into it without a copy. */
 typedef struct _GstRedisReplyRef GstRedisReplyRef;
-GstRedisReplyRef *gst_redis_reply_ref_new (redisReply * reply);
+GstRedisReplyRef *gst_redis_reply_ref_new (GstRedisReply * reply);
 GstRedisReplyRef *gst_redis_reply_ref_ref (GstRedisReplyRef * ref);
 void gst_redis_reply_ref_unref (GstRedisReplyRef * ref);
-redisReply *gst_redis_reply_ref_get (GstRedisReplyRef * ref);
+GstRedisReply *gst_redis_reply_ref_get (GstRedisReplyRef * ref);
 
 /* One field of an entry, as any reader of the stream sees it. */
 typedef struct

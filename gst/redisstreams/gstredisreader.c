@@ -43,7 +43,7 @@
 
 typedef struct
 {
-  redisReply *array;
+  GstRedisReply *array;
   gsize filled;
 } ReaderLevel;
 
@@ -61,7 +61,7 @@ struct _GstRedisReader
 
   /* a large bulk being received in place, or (discarding) the error
    * element that stands for a bulk over the limit being dropped */
-  redisReply *bulk;
+  GstRedisReply *bulk;
   gsize bulk_have;
   gboolean discarding;
   guint64 discard_left;
@@ -97,10 +97,10 @@ gst_redis_reader_reset (GstRedisReader * reader)
   /* inner arrays first: none of them is linked to its parent yet */
   while (reader->depth > 0) {
     reader->depth--;
-    freeReplyObject (reader->levels[reader->depth].array);
+    gst_redis_reply_free (reader->levels[reader->depth].array);
   }
   if (reader->bulk) {
-    freeReplyObject (reader->bulk);
+    gst_redis_reply_free (reader->bulk);
     reader->bulk = NULL;
   }
   reader->bulk_have = 0;
@@ -266,28 +266,45 @@ reader_parse_integer (const guint8 * p, gsize len, gint64 * value)
   return TRUE;
 }
 
-static redisReply *
+void
+gst_redis_reply_free (GstRedisReply * reply)
+{
+  gsize i;
+
+  if (reply == NULL)
+    return;
+  if (reply->element) {
+    for (i = 0; i < reply->elements; i++)
+      gst_redis_reply_free (reply->element[i]);
+    g_free (reply->element);
+  }
+  g_free (reply->str);
+  g_free (reply);
+}
+
+/* Sizes come from the network (bounded, but up to the bulk limit), so
+ * allocations that fail are an error, not an abort. */
+static GstRedisReply *
 reader_new_reply (gint type)
 {
-  redisReply *r = calloc (1, sizeof (redisReply));
+  GstRedisReply *r = g_try_new0 (GstRedisReply, 1);
 
   if (r)
     r->type = type;
   return r;
 }
 
-/* A string reply (bulk, status or error) of @len bytes, NUL-terminated,
- * allocated with malloc () as freeReplyObject () expects. */
-static redisReply *
+/* A string reply (bulk, status or error) of @len bytes, NUL-terminated. */
+static GstRedisReply *
 reader_new_string (gint type, gsize len)
 {
-  redisReply *r = reader_new_reply (type);
+  GstRedisReply *r = reader_new_reply (type);
 
   if (r == NULL)
     return NULL;
-  r->str = malloc (len + 1);
+  r->str = g_try_malloc (len + 1);
   if (r->str == NULL) {
-    free (r);
+    g_free (r);
     return NULL;
   }
   r->str[len] = '\0';
@@ -299,8 +316,8 @@ reader_new_string (gint type, gsize len)
  * that this completes into its parent. TRUE when that completes the
  * reply. */
 static gboolean
-reader_place (GstRedisReader * reader, redisReply * element,
-    redisReply ** reply)
+reader_place (GstRedisReader * reader, GstRedisReply * element,
+    GstRedisReply ** reply)
 {
   while (reader->depth > 0) {
     ReaderLevel *level = &reader->levels[reader->depth - 1];
@@ -316,7 +333,7 @@ reader_place (GstRedisReader * reader, redisReply * element,
 }
 
 gboolean
-gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
+gst_redis_reader_get_reply (GstRedisReader * reader, GstRedisReply ** reply,
     GError ** error)
 {
   *reply = NULL;
@@ -326,7 +343,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
     gsize avail = reader->end - reader->start;
     const guint8 *cr;
     gsize line_len, header_len;
-    redisReply *element;
+    GstRedisReply *element;
     gint64 n;
 
     if (reader->bulk) {
@@ -381,8 +398,8 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
     switch (p[0]) {
       case '+':
       case '-':
-        element = reader_new_string (p[0] == '+' ? REDIS_REPLY_STATUS :
-            REDIS_REPLY_ERROR, line_len);
+        element = reader_new_string (p[0] == '+' ? GST_REDIS_REPLY_STATUS :
+            GST_REDIS_REPLY_ERROR, line_len);
         if (element == NULL)
           return reader_error (error, "out of memory");
         memcpy (element->str, p + 1, line_len);
@@ -391,7 +408,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
       case ':':
         if (!reader_parse_integer (p + 1, line_len, &n))
           return reader_error (error, "bad integer");
-        element = reader_new_reply (REDIS_REPLY_INTEGER);
+        element = reader_new_reply (GST_REDIS_REPLY_INTEGER);
         if (element == NULL)
           return reader_error (error, "out of memory");
         element->integer = n;
@@ -407,7 +424,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
               " bytes, more than the limit of %" G_GUINT64_FORMAT
               " bytes; it was not read into memory", n, reader->max_bulk);
 
-          element = reader_new_string (REDIS_REPLY_ERROR, strlen (why));
+          element = reader_new_string (GST_REDIS_REPLY_ERROR, strlen (why));
           if (element)
             memcpy (element->str, why, element->len);
           g_free (why);
@@ -422,7 +439,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
           continue;
         }
         if (n == -1) {
-          element = reader_new_reply (REDIS_REPLY_NIL);
+          element = reader_new_reply (GST_REDIS_REPLY_NIL);
           if (element == NULL)
             return reader_error (error, "out of memory");
           reader->start += header_len;
@@ -433,7 +450,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
           if (p[header_len + n] != '\r' || p[header_len + n + 1] != '\n')
             return reader_error (error, "a bulk string of %" G_GINT64_FORMAT
                 " bytes is not followed by CRLF", n);
-          element = reader_new_string (REDIS_REPLY_STRING, n);
+          element = reader_new_string (GST_REDIS_REPLY_STRING, n);
           if (element == NULL)
             return reader_error (error, "out of memory");
           memcpy (element->str, p + header_len, n);
@@ -447,7 +464,7 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
           return TRUE;
         }
         /* large and not here yet: receive the rest in place */
-        element = reader_new_string (REDIS_REPLY_STRING, n);
+        element = reader_new_string (GST_REDIS_REPLY_STRING, n);
         if (element == NULL)
           return reader_error (error, "out of memory for a bulk string of %"
               G_GINT64_FORMAT " bytes", n);
@@ -465,20 +482,20 @@ gst_redis_reader_get_reply (GstRedisReader * reader, redisReply ** reply,
         if (n > GST_REDIS_READER_MAX_ELEMENTS)
           return reader_error (error, "an array of %" G_GINT64_FORMAT
               " elements, more than %d", n, GST_REDIS_READER_MAX_ELEMENTS);
-        element = reader_new_reply (n == -1 ? REDIS_REPLY_NIL :
-            REDIS_REPLY_ARRAY);
+        element = reader_new_reply (n == -1 ? GST_REDIS_REPLY_NIL :
+            GST_REDIS_REPLY_ARRAY);
         if (element == NULL)
           return reader_error (error, "out of memory");
         reader->start += header_len;
         if (n > 0) {
           if (reader->depth == GST_REDIS_READER_MAX_DEPTH) {
-            freeReplyObject (element);
+            gst_redis_reply_free (element);
             return reader_error (error, "arrays nested more than %d deep",
                 GST_REDIS_READER_MAX_DEPTH);
           }
-          element->element = calloc (n, sizeof (redisReply *));
+          element->element = g_try_new0 (GstRedisReply *, n);
           if (element->element == NULL) {
-            freeReplyObject (element);
+            gst_redis_reply_free (element);
             return reader_error (error, "out of memory");
           }
           element->elements = n;

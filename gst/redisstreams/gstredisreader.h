@@ -21,14 +21,13 @@
 #define __GST_REDIS_READER_H__
 
 #include <gio/gio.h>
-#include <hiredis/hiredis.h>
 
 G_BEGIN_DECLS
 
 /* A RESP2 reply reader that receives large bulk strings in place.
  *
- * It builds the same redisReply trees as hiredis' redisReader (they are
- * freed with freeReplyObject ()), but a bulk string of
+ * It builds trees of the same shape as hiredis' redisReader (freed with
+ * gst_redis_reply_free ()), but a bulk string of
  * GST_REDIS_READER_DIRECT_MIN bytes or more is allocated at its final size
  * as soon as its header is parsed, and the rest of it is received straight
  * into that allocation: a frame goes from the socket into the memory that
@@ -45,7 +44,7 @@ G_BEGIN_DECLS
  * large bulk is received into the read buffer and copied from it. */
 #define GST_REDIS_READER_WINDOW (4 * 1024)
 /* Bulk strings longer than the reader's limit are not kept: their bytes are
- * read and dropped, and the reply holds a REDIS_REPLY_ERROR element in
+ * read and dropped, and the reply holds a GST_REDIS_REPLY_ERROR element in
  * their place that says so. The default limit is Redis' own default
  * proto-max-bulk-len; gst_redis_reader_set_max_bulk () changes it (the fuzz
  * targets build with a lower default). */
@@ -58,6 +57,36 @@ G_BEGIN_DECLS
 #define GST_REDIS_READER_MAX_ELEMENTS (1024 * 1024)
 #define GST_REDIS_READER_MAX_DEPTH 7
 #define GST_REDIS_READER_MAX_LINE (64 * 1024)
+
+/* A reply, as the reader builds it: the shape of hiredis's redisReply, but
+ * our own type, allocated with GLib and freed with gst_redis_reply_free ()
+ * (hiredis frees its replies with its own allocator, which hiredis 1.0 made
+ * replaceable: the two must not meet). */
+    typedef enum
+{
+  GST_REDIS_REPLY_STRING = 1,
+  GST_REDIS_REPLY_ARRAY,
+  GST_REDIS_REPLY_INTEGER,
+  GST_REDIS_REPLY_NIL,
+  GST_REDIS_REPLY_STATUS,
+  GST_REDIS_REPLY_ERROR,
+} GstRedisReplyType;
+
+typedef struct _GstRedisReply GstRedisReply;
+
+struct _GstRedisReply
+{
+  GstRedisReplyType type;
+  gint64 integer;
+  /* STRING, STATUS, ERROR: len bytes and a NUL */
+  gsize len;
+  gchar *str;
+  /* ARRAY */
+  gsize elements;
+  GstRedisReply **element;
+};
+
+void gst_redis_reply_free (GstRedisReply * reply);
 
 typedef struct _GstRedisReader GstRedisReader;
 
@@ -72,7 +101,7 @@ void gst_redis_reader_feed (GstRedisReader * reader, const guint8 * data,
     gsize len);
 
 gboolean gst_redis_reader_get_reply (GstRedisReader * reader,
-    redisReply ** reply, GError ** error);
+    GstRedisReply ** reply, GError ** error);
 
 /* Since creation: bytes of large bulks (GST_REDIS_READER_DIRECT_MIN or more)
  * that were copied out of the read buffer, bytes received in place, and

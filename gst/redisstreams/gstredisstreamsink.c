@@ -682,9 +682,9 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
 /* Checks the reply to one XADD: the new entry's id. */
 static gboolean
 gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
-    redisReply * reply, GError ** error)
+    GstRedisReply * reply, GError ** error)
 {
-  if (reply->type == REDIS_REPLY_STRING) {
+  if (reply->type == GST_REDIS_REPLY_STRING) {
     GST_OBJECT_LOCK (self);
     g_free (self->last_id);
     self->last_id = g_strndup (reply->str, reply->len);
@@ -701,7 +701,7 @@ gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
       GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
       "Redis at %s refused to add a frame to stream \"%s\": %s",
       gst_redis_connection_describe (self->conn), self->active.stream,
-      reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+      reply->type == GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
   return FALSE;
 }
 
@@ -824,7 +824,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   }
 
   for (;;) {
-    redisReply *reply;
+    GstRedisReply *reply;
 
     g_clear_object (&cancellable);
     cancellable = gst_redis_stream_sink_get_cancellable (self);
@@ -861,10 +861,10 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
       if (reply == NULL)
         goto io_error;
       if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-        freeReplyObject (reply);
+        gst_redis_reply_free (reply);
         goto io_error;
       }
-      freeReplyObject (reply);
+      gst_redis_reply_free (reply);
     }
 
     if (!sent) {
@@ -885,10 +885,10 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     if (reply == NULL)
       goto io_error;
     if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-      freeReplyObject (reply);
+      gst_redis_reply_free (reply);
       goto io_error;
     }
-    freeReplyObject (reply);
+    gst_redis_reply_free (reply);
     break;
 
   io_error:

@@ -282,7 +282,7 @@ struct _GstRedisStreamSrc
   GstCaps *caps;
   /* entries of the last reply not pushed yet (count > 1) */
   GstRedisReplyRef *reply;
-  redisReply *entries;
+  GstRedisReply *entries;
   gsize reply_index;
   GstRedisOutage outage;
   gint64 last_claim;
@@ -356,8 +356,8 @@ static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
 static gboolean gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error);
-static redisReply *gst_redis_stream_src_reply_entries (GstRedisStreamSrc *
-    self, redisReply * reply, gboolean * nogroup, GError ** error);
+static GstRedisReply *gst_redis_stream_src_reply_entries (GstRedisStreamSrc *
+    self, GstRedisReply * reply, gboolean * nogroup, GError ** error);
 
 static void
 gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
@@ -717,7 +717,7 @@ static gboolean
 gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
     const gchar * start_id, GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (redisReply) reply = NULL;
+  g_autoptr (GstRedisReply) reply = NULL;
 
   reply = gst_redis_connection_call (self->conn, cancellable, error, "XGROUP",
       "CREATE", self->active.stream, self->active_group, start_id,
@@ -728,7 +728,7 @@ gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
     GST_DEBUG_OBJECT (self, "group \"%s\" exists", self->active_group);
     return TRUE;
   }
-  if (reply->type == REDIS_REPLY_ERROR) {
+  if (reply->type == GST_REDIS_REPLY_ERROR) {
     g_set_error (error, GST_RESOURCE_ERROR,
         g_str_has_prefix (reply->str, "NOPERM") ?
         GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ,
@@ -761,16 +761,17 @@ entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
  * made again after it, so that what was read here is not read again and
  * what came after is not lost. */
 static void
-gst_redis_stream_src_note_read (GstRedisStreamSrc * self, redisReply * entries)
+gst_redis_stream_src_note_read (GstRedisStreamSrc * self,
+    GstRedisReply * entries)
 {
   gsize i;
 
   for (i = 0; i < entries->elements; i++) {
-    redisReply *e = entries->element[i];
+    GstRedisReply *e = entries->element[i];
     guint64 ms, seq;
 
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
-        e->element[0]->type != REDIS_REPLY_STRING ||
+    if (e->type != GST_REDIS_REPLY_ARRAY || e->elements < 1 ||
+        e->element[0]->type != GST_REDIS_REPLY_STRING ||
         !entry_id_parse (e->element[0]->str, &ms, &seq))
       continue;
     if (self->read_pos_valid && (ms < self->read_pos_ms ||
@@ -796,7 +797,7 @@ gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
   guint attempt;
 
   for (attempt = 0;; attempt++) {
-    redisReply *reply, *entries;
+    GstRedisReply *reply, *entries;
     gboolean nogroup = FALSE;
     GError *err = NULL;
 
@@ -814,7 +815,7 @@ gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
       gst_redis_stream_src_note_read (self, entries);
       return TRUE;
     }
-    freeReplyObject (reply);
+    gst_redis_reply_free (reply);
     if (err == NULL) {
       GST_DEBUG_OBJECT (self, "no pending entries, reading new ones");
       g_clear_pointer (&self->history_id, g_free);
@@ -838,15 +839,15 @@ gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
 /* Reads a field of an XINFO GROUPS entry (RESP2: name, value, ...): an
  * integer, or FALSE when it is nil (Redis does not know it). */
 static gboolean
-xinfo_get_int (const redisReply * group, const gchar * name, gint64 * out)
+xinfo_get_int (const GstRedisReply * group, const gchar * name, gint64 * out)
 {
   gsize i;
 
   for (i = 0; i + 1 < group->elements; i += 2) {
-    const redisReply *k = group->element[i], *v = group->element[i + 1];
+    const GstRedisReply *k = group->element[i], *v = group->element[i + 1];
 
-    if (k->type == REDIS_REPLY_STRING && g_str_equal (k->str, name)) {
-      if (v->type != REDIS_REPLY_INTEGER)
+    if (k->type == GST_REDIS_REPLY_STRING && g_str_equal (k->str, name)) {
+      if (v->type != GST_REDIS_REPLY_INTEGER)
         return FALSE;
       *out = v->integer;
       return TRUE;
@@ -855,22 +856,22 @@ xinfo_get_int (const redisReply * group, const gchar * name, gint64 * out)
   return FALSE;
 }
 
-static const redisReply *
-xinfo_find_group (const redisReply * reply, const gchar * group)
+static const GstRedisReply *
+xinfo_find_group (const GstRedisReply * reply, const gchar * group)
 {
   gsize g, i;
 
-  if (reply->type != REDIS_REPLY_ARRAY)
+  if (reply->type != GST_REDIS_REPLY_ARRAY)
     return NULL;
   for (g = 0; g < reply->elements; g++) {
-    const redisReply *e = reply->element[g];
+    const GstRedisReply *e = reply->element[g];
 
-    if (e->type != REDIS_REPLY_ARRAY)
+    if (e->type != GST_REDIS_REPLY_ARRAY)
       continue;
     for (i = 0; i + 1 < e->elements; i += 2) {
-      if (e->element[i]->type == REDIS_REPLY_STRING &&
+      if (e->element[i]->type == GST_REDIS_REPLY_STRING &&
           g_str_equal (e->element[i]->str, "name") &&
-          e->element[i + 1]->type == REDIS_REPLY_STRING &&
+          e->element[i + 1]->type == GST_REDIS_REPLY_STRING &&
           g_str_equal (e->element[i + 1]->str, group))
         return e;
     }
@@ -914,9 +915,9 @@ gst_redis_stream_src_send_sample (GstRedisStreamSrc * self,
 
 static void
 gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
-    const redisReply * info, const redisReply * len)
+    const GstRedisReply * info, const GstRedisReply * len)
 {
-  const redisReply *group;
+  const GstRedisReply *group;
   gint64 now = g_get_monotonic_time ();
   gint64 read, lag, added, behind;
 
@@ -927,15 +928,16 @@ gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
             "stream \"%s\", so entries trimmed before they were read cannot "
             "be counted and claim-idle-time cannot follow the stream; grant "
             "+xinfo|groups +xlen.", gst_redis_connection_describe (self->conn),
-            self->active.stream), ("%s", info->type == REDIS_REPLY_ERROR ?
+            self->active.stream), ("%s", info->type == GST_REDIS_REPLY_ERROR ?
             info->str : len->str));
     self->sample_enabled = FALSE;
     return;
   }
-  if (info->type == REDIS_REPLY_ERROR || len->type != REDIS_REPLY_INTEGER) {
+  if (info->type == GST_REDIS_REPLY_ERROR
+      || len->type != GST_REDIS_REPLY_INTEGER) {
     /* the stream is gone: the read says NOGROUP */
     GST_DEBUG_OBJECT (self, "cannot sample the group: %s",
-        info->type == REDIS_REPLY_ERROR ? info->str : "XLEN failed");
+        info->type == GST_REDIS_REPLY_ERROR ? info->str : "XLEN failed");
     return;
   }
   group = xinfo_find_group (info, self->active_group);
@@ -978,8 +980,8 @@ gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
             "the group, raise maxlen, or skip old frames with max-age.",
             self->trimmed_unwarned, self->active.stream, self->active_group),
         ("%" G_GUINT64_FORMAT " entries trimmed unread since start; stream "
-            "length %lld, group lag %" G_GINT64_FORMAT, self->trimmed_unread,
-            len->integer, lag));
+            "length %" G_GINT64_FORMAT ", group lag %" G_GINT64_FORMAT,
+            self->trimmed_unread, len->integer, lag));
     self->trimmed_unwarned = 0;
     self->last_trim_warning = now;
   }
@@ -1025,8 +1027,8 @@ static gboolean
 gst_redis_stream_src_read_sample (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (redisReply) info = NULL;
-  g_autoptr (redisReply) len = NULL;
+  g_autoptr (GstRedisReply) info = NULL;
+  g_autoptr (GstRedisReply) len = NULL;
 
   if (self->samples_in_flight == 0)
     return TRUE;
@@ -1298,24 +1300,25 @@ gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
   while (self->acks_in_flight > 0) {
-    redisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
+    GstRedisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
         cancellable, error);
 
     if (reply == NULL)
       return FALSE;
     self->acks_in_flight--;
-    if (reply->type != REDIS_REPLY_INTEGER) {
+    if (reply->type != GST_REDIS_REPLY_INTEGER) {
       g_set_error (error, GST_RESOURCE_ERROR,
           g_str_has_prefix (reply->str ? reply->str : "", "NOPERM") ?
           GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
           "Redis at %s refused to acknowledge an entry of stream \"%s\" in "
           "group \"%s\": %s", gst_redis_connection_describe (self->conn),
           self->active.stream, self->active_group,
-          reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-      freeReplyObject (reply);
+          reply->type ==
+          GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+      gst_redis_reply_free (reply);
       return FALSE;
     }
-    freeReplyObject (reply);
+    gst_redis_reply_free (reply);
   }
   return TRUE;
 }
@@ -1323,18 +1326,18 @@ gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
 /* Checks the shape of an XREADGROUP reply and returns its entries array:
  * [[stream, [[id, [field, value, ...]], ...]]]. NULL with no error: no
  * entries (a timeout, or the end of our pending entries). */
-static redisReply *
+static GstRedisReply *
 gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
-    redisReply * reply, gboolean * nogroup, GError ** error)
+    GstRedisReply * reply, gboolean * nogroup, GError ** error)
 {
-  redisReply *stream;
+  GstRedisReply *stream;
 
-  if (reply->type == REDIS_REPLY_NIL)
+  if (reply->type == GST_REDIS_REPLY_NIL)
     return NULL;
   /* NOGROUP: the group (or stream) is gone */
   if (nogroup)
     *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
-  if (reply->type == REDIS_REPLY_ERROR) {
+  if (reply->type == GST_REDIS_REPLY_ERROR) {
     g_set_error (error, GST_RESOURCE_ERROR,
         g_str_has_prefix (reply->str, "NOPERM") ?
         GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
@@ -1344,10 +1347,10 @@ gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
         " (the key holds something else than a stream now)" : "", reply->str);
     return NULL;
   }
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
-      reply->element[0]->type != REDIS_REPLY_ARRAY ||
+  if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements != 1 ||
+      reply->element[0]->type != GST_REDIS_REPLY_ARRAY ||
       reply->element[0]->elements != 2 ||
-      reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+      reply->element[0]->element[1]->type != GST_REDIS_REPLY_ARRAY)
     goto bad_reply;
   stream = reply->element[0]->element[1];
   if (stream->elements == 0)
@@ -1376,17 +1379,17 @@ gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
  * acknowledged). */
 static GstBuffer *
 gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
-    redisReply * entry, GstCaps ** caps, GError ** error)
+    GstRedisReply * entry, GstCaps ** caps, GError ** error)
 {
   GstRedisField fields[MAX_FIELDS];
-  redisReply *values, *id;
+  GstRedisReply *values, *id;
   GstBuffer *buf;
   GError *err = NULL;
   guint max_age;
   gsize i, n;
 
-  if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-      entry->element[0]->type != REDIS_REPLY_STRING) {
+  if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
+      entry->element[0]->type != GST_REDIS_REPLY_STRING) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
         "Redis at %s sent a stream entry of unexpected shape",
         gst_redis_connection_describe (self->conn));
@@ -1400,14 +1403,14 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
     self->history_id = g_strdup (id->str);
   }
 
-  if (values->type == REDIS_REPLY_NIL) {
+  if (values->type == GST_REDIS_REPLY_NIL) {
     /* A pending entry that MAXLEN trimmed away before we read it again. */
     GST_WARNING_OBJECT (self, "pending entry %s was deleted from stream "
         "\"%s\" before it could be read again", id->str, self->active.stream);
     gst_redis_stream_src_skip (self, id->str, &self->skipped_deleted);
     return NULL;
   }
-  if (values->type != REDIS_REPLY_ARRAY || values->elements % 2 != 0 ||
+  if (values->type != GST_REDIS_REPLY_ARRAY || values->elements % 2 != 0 ||
       values->elements / 2 > MAX_FIELDS) {
     err = g_error_new (GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_BAD_FIELD, "it has %" G_GSIZE_FORMAT
@@ -1418,10 +1421,11 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
 
   n = values->elements / 2;
   for (i = 0; i < n; i++) {
-    redisReply *name = values->element[2 * i];
-    redisReply *value = values->element[2 * i + 1];
+    GstRedisReply *name = values->element[2 * i];
+    GstRedisReply *value = values->element[2 * i + 1];
 
-    if (name->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_ERROR) {
+    if (name->type == GST_REDIS_REPLY_STRING
+        && value->type == GST_REDIS_REPLY_ERROR) {
       /* the connection dropped a value too large for max-frame-size */
       err = g_error_new (GST_REDIS_ENTRY_ERROR,
           GST_REDIS_ENTRY_ERROR_TOO_LARGE, "field \"%.*s\" holds %s "
@@ -1429,10 +1433,11 @@ gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
               64), name->str, value->str, self->max_frame_size);
       goto invalid;
     }
-    if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) {
-      err = g_error_new (GST_REDIS_ENTRY_ERROR,
-          GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field %" G_GSIZE_FORMAT
-          " is not a string", i);
+    if (name->type != GST_REDIS_REPLY_STRING
+        || value->type != GST_REDIS_REPLY_STRING) {
+      err =
+          g_error_new (GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+          "field %" G_GSIZE_FORMAT " is not a string", i);
       goto invalid;
     }
     fields[i].name = name->str;
@@ -1511,13 +1516,14 @@ gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
 }
 
 static void
-gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self, redisReply * ids)
+gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self,
+    GstRedisReply * ids)
 {
   GString *list = g_string_new (NULL);
   gsize i;
 
   for (i = 0; i < ids->elements; i++) {
-    if (ids->element[i]->type != REDIS_REPLY_STRING)
+    if (ids->element[i]->type != GST_REDIS_REPLY_STRING)
       continue;
     GST_WARNING_OBJECT (self, "pending entry %s of group \"%s\" was trimmed "
         "from stream \"%s\" before it was taken over: lost",
@@ -1547,7 +1553,7 @@ static gboolean
 gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
-  redisReply *reply;
+  GstRedisReply *reply;
   gint64 now = g_get_monotonic_time ();
   gchar idle[16], count[16];
 
@@ -1565,7 +1571,7 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
       self->active_consumer, idle, self->claim_cursor, "COUNT", count, NULL);
   if (reply == NULL)
     return FALSE;
-  if (reply->type == REDIS_REPLY_ERROR) {
+  if (reply->type == GST_REDIS_REPLY_ERROR) {
     /* A user without +xautoclaim: say so once, then stop trying; anything
      * else (NOGROUP) shows up in the next read. */
     if (g_str_has_prefix (reply->str, "NOPERM")) {
@@ -1579,13 +1585,13 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
     } else {
       GST_WARNING_OBJECT (self, "XAUTOCLAIM failed: %s", reply->str);
     }
-    freeReplyObject (reply);
+    gst_redis_reply_free (reply);
     return TRUE;
   }
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_ARRAY) {
-    freeReplyObject (reply);
+  if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      reply->element[0]->type != GST_REDIS_REPLY_STRING ||
+      reply->element[1]->type != GST_REDIS_REPLY_ARRAY) {
+    gst_redis_reply_free (reply);
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
         "Redis at %s sent an XAUTOCLAIM reply of unexpected shape",
         gst_redis_connection_describe (self->conn));
@@ -1596,11 +1602,11 @@ gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
   /* Redis 7: the ids of pending entries that were trimmed from the stream,
    * which XAUTOCLAIM has just removed from the pending list. Their frames
    * are lost; say which. */
-  if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY &&
-      reply->element[2]->elements > 0)
+  if (reply->elements >= 3 && reply->element[2]->type == GST_REDIS_REPLY_ARRAY
+      && reply->element[2]->elements > 0)
     gst_redis_stream_src_claim_deleted (self, reply->element[2]);
   if (reply->element[1]->elements == 0) {
-    freeReplyObject (reply);
+    gst_redis_reply_free (reply);
     return TRUE;
   }
   GST_INFO_OBJECT (self, "claimed %" G_GSIZE_FORMAT " entries idle for more "
@@ -1690,7 +1696,7 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
   *out = NULL;
   *out_caps = NULL;
   while (buf == NULL) {
-    redisReply *reply;
+    GstRedisReply *reply;
     gboolean nogroup = FALSE;
 
     if (!gst_redis_stream_src_send_acks (self, cancellable, &err))
@@ -1732,7 +1738,7 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
        * which: NOGROUP, WRONGTYPE, or ASK. Not a lost connection. */
       GST_INFO_OBJECT (self, "read of stream \"%s\" ended by Redis: %s",
           self->active.stream, reply->str);
-      freeReplyObject (reply);
+      gst_redis_reply_free (reply);
       continue;
     }
     self->reply = gst_redis_reply_ref_new (reply);

@@ -207,8 +207,8 @@ make_owner (const Entry * e, GstRedisField * out)
 {
   GString *resp = g_string_new (NULL);
   GstRedisReader *reader = gst_redis_reader_new ();
-  redisReply *reply = NULL;
-  redisReply *r;
+  GstRedisReply *reply = NULL;
+  GstRedisReply *r;
   gsize off = 0;
   guint i;
 
@@ -243,7 +243,7 @@ make_owner (const Entry * e, GstRedisField * out)
   g_string_free (resp, TRUE);
 
   r = reply;
-  FUZZ_CHECK (r->type == REDIS_REPLY_ARRAY && r->elements == e->n * 2);
+  FUZZ_CHECK (r->type == GST_REDIS_REPLY_ARRAY && r->elements == e->n * 2);
   for (i = 0; i < e->n; i++) {
     out[i].name = r->element[2 * i]->str;
     out[i].name_len = r->element[2 * i]->len;

@@ -35,7 +35,7 @@
 /* Hands @len bytes to @reader in pieces of at most @chunk bytes (and of
  * what get_space () offers) and returns the replies, NULL-terminated; on a
  * protocol error returns NULL with @error set. */
-static redisReply **
+static GstRedisReply **
 read_replies (GstRedisReader * reader, const gchar * bytes, gsize len,
     gsize chunk, GError ** error)
 {
@@ -43,12 +43,13 @@ read_replies (GstRedisReader * reader, const gchar * bytes, gsize len,
   gsize off = 0;
 
   for (;;) {
-    redisReply *reply = NULL;
+    GstRedisReply *reply = NULL;
     gsize space;
     guint8 *dest;
 
     if (!gst_redis_reader_get_reply (reader, &reply, error)) {
-      g_ptr_array_set_free_func (replies, freeReplyObject);
+      g_ptr_array_set_free_func (replies,
+          (GDestroyNotify) gst_redis_reply_free);
       g_ptr_array_free (replies, TRUE);
       return NULL;
     }
@@ -66,16 +67,16 @@ read_replies (GstRedisReader * reader, const gchar * bytes, gsize len,
     off += space;
   }
   g_ptr_array_add (replies, NULL);
-  return (redisReply **) g_ptr_array_free (replies, FALSE);
+  return (GstRedisReply **) g_ptr_array_free (replies, FALSE);
 }
 
 static void
-free_replies (redisReply ** replies)
+free_replies (GstRedisReply ** replies)
 {
-  redisReply **r;
+  GstRedisReply **r;
 
   for (r = replies; *r; r++)
-    freeReplyObject (*r);
+    gst_redis_reply_free (*r);
   g_free (replies);
 }
 
@@ -84,14 +85,14 @@ static void
 read_no_reply (GstRedisReader * reader, const gchar * bytes, gsize len,
     gsize chunk)
 {
-  redisReply **r = read_replies (reader, bytes, len, chunk, NULL);
+  GstRedisReply **r = read_replies (reader, bytes, len, chunk, NULL);
 
   fail_unless (r != NULL && r[0] == NULL);
   g_free (r);
 }
 
 static void
-check_string (const redisReply * r, gint type, const gchar * str)
+check_string (const GstRedisReply * r, gint type, const gchar * str)
 {
   fail_unless_equals_int (r->type, type);
   fail_unless_equals_int (r->len, strlen (str));
@@ -104,33 +105,33 @@ static const gchar all_types[] =
     "*2\r\n*1\r\n$1\r\nx\r\n*2\r\n:1\r\n+s\r\n";
 
 static void
-check_all_types (redisReply ** r)
+check_all_types (GstRedisReply ** r)
 {
-  check_string (r[0], REDIS_REPLY_STATUS, "OK");
-  check_string (r[1], REDIS_REPLY_ERROR, "ERR wrong");
-  fail_unless_equals_int (r[2]->type, REDIS_REPLY_INTEGER);
+  check_string (r[0], GST_REDIS_REPLY_STATUS, "OK");
+  check_string (r[1], GST_REDIS_REPLY_ERROR, "ERR wrong");
+  fail_unless_equals_int (r[2]->type, GST_REDIS_REPLY_INTEGER);
   fail_unless_equals_int64 (r[2]->integer, 42);
   fail_unless_equals_int64 (r[3]->integer, G_MININT64);
   /* a bulk may hold CR LF */
-  check_string (r[4], REDIS_REPLY_STRING, "ab\r\nc");
-  check_string (r[5], REDIS_REPLY_STRING, "");
-  fail_unless_equals_int (r[6]->type, REDIS_REPLY_NIL);
-  fail_unless_equals_int (r[7]->type, REDIS_REPLY_NIL);
-  fail_unless_equals_int (r[8]->type, REDIS_REPLY_ARRAY);
+  check_string (r[4], GST_REDIS_REPLY_STRING, "ab\r\nc");
+  check_string (r[5], GST_REDIS_REPLY_STRING, "");
+  fail_unless_equals_int (r[6]->type, GST_REDIS_REPLY_NIL);
+  fail_unless_equals_int (r[7]->type, GST_REDIS_REPLY_NIL);
+  fail_unless_equals_int (r[8]->type, GST_REDIS_REPLY_ARRAY);
   fail_unless_equals_int (r[8]->elements, 0);
-  fail_unless_equals_int (r[9]->type, REDIS_REPLY_ARRAY);
+  fail_unless_equals_int (r[9]->type, GST_REDIS_REPLY_ARRAY);
   fail_unless_equals_int (r[9]->elements, 2);
   fail_unless_equals_int (r[9]->element[0]->elements, 1);
-  check_string (r[9]->element[0]->element[0], REDIS_REPLY_STRING, "x");
+  check_string (r[9]->element[0]->element[0], GST_REDIS_REPLY_STRING, "x");
   fail_unless_equals_int64 (r[9]->element[1]->element[0]->integer, 1);
-  check_string (r[9]->element[1]->element[1], REDIS_REPLY_STATUS, "s");
+  check_string (r[9]->element[1]->element[1], GST_REDIS_REPLY_STATUS, "s");
   fail_unless (r[10] == NULL);
 }
 
 GST_START_TEST (test_every_reply_type)
 {
   GstRedisReader *reader = gst_redis_reader_new ();
-  redisReply **r;
+  GstRedisReply **r;
   gsize chunk;
 
   /* all at once, then byte by byte and in odd pieces: the same replies */
@@ -174,14 +175,14 @@ xreadgroup_reply (gsize size, guint8 ** frame)
 }
 
 static void
-check_frame (redisReply * reply, const guint8 * frame, gsize size)
+check_frame (GstRedisReply * reply, const guint8 * frame, gsize size)
 {
-  redisReply *fields = reply->element[0]->element[1]->element[0]->element[1];
-  redisReply *data = fields->element[5];
+  GstRedisReply *fields = reply->element[0]->element[1]->element[0]->element[1];
+  GstRedisReply *data = fields->element[5];
 
   fail_unless_equals_int (fields->elements, 6);
-  check_string (fields->element[3], REDIS_REPLY_STRING, CAPS);
-  fail_unless_equals_int (data->type, REDIS_REPLY_STRING);
+  check_string (fields->element[3], GST_REDIS_REPLY_STRING, CAPS);
+  fail_unless_equals_int (data->type, GST_REDIS_REPLY_STRING);
   fail_unless_equals_int (data->len, size);
   fail_unless (memcmp (data->str, frame, size) == 0);
   fail_unless_equals_int (data->str[size], '\0');
@@ -193,7 +194,7 @@ GST_START_TEST (test_frame_received_in_place)
   guint8 *frame;
   GString *s = xreadgroup_reply (size, &frame);
   GstRedisReader *reader = gst_redis_reader_new ();
-  redisReply **r;
+  GstRedisReply **r;
   gsize chunks[] = { 1, 100, 1500, 65536, G_MAXSIZE };
   guint i;
 
@@ -257,7 +258,7 @@ GST_START_TEST (test_frame_from_socket)
   gint fds[2];
   Writer w;
   GThread *thread;
-  redisReply *reply = NULL;
+  GstRedisReply *reply = NULL;
   guint recvs = 0;
 
   /* ":1" first: the XACK reply that precedes a frame in redisstreamsrc */
@@ -277,8 +278,8 @@ GST_START_TEST (test_frame_from_socket)
 
     fail_unless (gst_redis_reader_get_reply (reader, &reply, NULL));
     if (reply) {
-      if (reply->type == REDIS_REPLY_INTEGER) {
-        freeReplyObject (reply);
+      if (reply->type == GST_REDIS_REPLY_INTEGER) {
+        gst_redis_reply_free (reply);
         continue;
       }
       break;
@@ -293,7 +294,7 @@ GST_START_TEST (test_frame_from_socket)
   GST_INFO ("%u recv () calls, %" G_GUINT64_FORMAT " bytes copied", recvs,
       gst_redis_reader_get_copied (reader));
   fail_unless (gst_redis_reader_get_copied (reader) < GST_REDIS_READER_WINDOW);
-  freeReplyObject (reply);
+  gst_redis_reply_free (reply);
 
   g_thread_join (thread);
   g_object_unref (pair[0]);
@@ -310,7 +311,7 @@ check_refused (const gchar * bytes, const gchar * why)
 {
   GstRedisReader *reader = gst_redis_reader_new ();
   GError *error = NULL;
-  redisReply **r;
+  GstRedisReply **r;
 
   r = read_replies (reader, bytes, strlen (bytes), G_MAXSIZE, &error);
   fail_unless (r == NULL, "accepted: %s", bytes);
@@ -364,7 +365,7 @@ GST_START_TEST (test_reset_in_the_middle)
   GstRedisReader *reader = gst_redis_reader_new ();
   guint8 *frame;
   GString *s = xreadgroup_reply (100000, &frame);
-  redisReply **r;
+  GstRedisReply **r;
 
   /* stopped in the middle of the frame (nested arrays half built and the
    * bulk half received): everything is freed (valgrind/ASan check it), and
@@ -390,8 +391,8 @@ GST_START_TEST (test_bulk_over_limit_dropped)
   GstRedisReader *reader = gst_redis_reader_new ();
   guint8 *frame;
   GString *s = xreadgroup_reply (300000, &frame);
-  redisReply **r;
-  redisReply *fields, *dropped;
+  GstRedisReply **r;
+  GstRedisReply *fields, *dropped;
   gsize chunks[] = { 1, 5000, G_MAXSIZE };
   guint i;
 
@@ -406,9 +407,9 @@ GST_START_TEST (test_bulk_over_limit_dropped)
     r = read_replies (reader, s->str, s->len, chunks[i], NULL);
     fail_unless (r != NULL && r[0] != NULL && r[1] != NULL && r[2] == NULL);
     fields = r[0]->element[0]->element[1]->element[0]->element[1];
-    check_string (fields->element[3], REDIS_REPLY_STRING, CAPS);
+    check_string (fields->element[3], GST_REDIS_REPLY_STRING, CAPS);
     dropped = fields->element[5];
-    fail_unless_equals_int (dropped->type, REDIS_REPLY_ERROR);
+    fail_unless_equals_int (dropped->type, GST_REDIS_REPLY_ERROR);
     fail_unless (strstr (dropped->str, "a value of 300000 bytes, more than "
             "the limit of 100000 bytes") != NULL, dropped->str);
     fail_unless_equals_int64 (r[1]->integer, 7);
