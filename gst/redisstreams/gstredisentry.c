@@ -32,6 +32,7 @@
 #endif
 
 #include "gstredisentry.h"
+#include "gstrediscaps.h"
 
 #include <math.h>
 #include <string.h>
@@ -225,14 +226,26 @@ gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc)
   g_free (enc);
 }
 
-void
-gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc, GstCaps * caps)
+/* Refuses, with *@why, caps a reader would refuse (gstrediscaps.c): the
+ * encoder never writes a stream that no reader can read. */
+gboolean
+gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc, GstCaps * caps,
+    const gchar ** why)
 {
+  gchar *str = g_strdup ("");
+
+  if (caps) {
+    g_free (str);
+    str = gst_redis_caps_serialize (caps, why);
+    if (str == NULL)
+      return FALSE;
+  }
   g_free (enc->caps_str);
-  enc->caps_str = caps ? gst_caps_to_string (caps) : g_strdup ("");
+  enc->caps_str = str;
   enc->raw = caps_are_raw (caps);
   /* new caps, new content: find out again */
   enc->auto_skip = 0;
+  return TRUE;
 }
 
 static void
@@ -788,189 +801,6 @@ printable (const gchar * s, gsize len, gsize max)
   return g_string_free (out, FALSE);
 }
 
-/* What gst_caps_from_string () must never see: it recurses once per nested
- * bracket (a stack overflow at ~20000 levels), leaks memory on malformed
- * lists, and raises a GLib critical for an invalid structure name or a
- * (buffer) value that is not hex. The caps of an entry are fixed: one
- * structure with a valid name, no lists ({}) and no ranges ([]), only
- * arrays (<>), not nested, and type casts "(int)". Anything else
- * is refused before parsing. */
-#define MAX_CAPS_LENGTH 4096
-#define MAX_CAPS_ARRAY_NESTING 1
-
-/* Type casts of plain values only: a cast to caps, a structure, a date or a
- * tag list would make GStreamer parse a nested string. */
-static gboolean
-caps_type_is_plain (const gchar * type, gsize len)
-{
-  static const gchar *plain[] = { "int", "i", "uint", "u", "int64", "uint64",
-    "double", "d", "float", "f", "boolean", "bool", "b", "string", "str", "s",
-    "fraction", "buffer", "bitmask", "flagset", "date"
-  };
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (plain); i++) {
-    if (strlen (plain[i]) == len && memcmp (plain[i], type, len) == 0)
-      return TRUE;
-  }
-  /* flagset subtypes such as GstVideoMultiviewFlagsSet, which decoders put
-   * into video caps: "0:ffffffff:/right-view-first/..." */
-  return len > 11 && memcmp (type, "Gst", 3) == 0 &&
-      memcmp (type + len - 8, "FlagsSet", 8) == 0;
-}
-
-/* A value starts at @i: not empty, and not the word NULL, which GStreamer
- * reads as a NULL string that it then cannot write back. */
-static gboolean
-value_starts_well (const gchar * str, gsize len, gsize i)
-{
-  while (i < len && str[i] == ' ')
-    i++;
-  if (i == len || str[i] == ',' || str[i] == '>')
-    return FALSE;
-  return !(len - i >= 4 && memcmp (str + i, "NULL", 4) == 0 &&
-      (len - i == 4 || strchr (", >", str[i + 4])));
-}
-
-/* After a quoted string or an array, the next thing is a separator. */
-static gboolean
-value_ends_well (const gchar * str, gsize len, gsize i)
-{
-  while (i < len && str[i] == ' ')
-    i++;
-  return i == len || str[i] == ',' || str[i] == '>';
-}
-
-static gboolean
-caps_string_is_safe (const gchar * str, gsize len)
-{
-  guint arrays = 0;
-  gboolean quoted = FALSE;
-  const gchar *name_end;
-  gchar *name;
-  gboolean name_ok;
-  gsize i;
-
-  if (len == 0 || len > MAX_CAPS_LENGTH)
-    return FALSE;
-
-  /* the structure name: "video/x-raw" in "video/x-raw, width=..." */
-  name_end = str;
-  while (name_end < str + len && *name_end != ',' && *name_end != ';' &&
-      *name_end != '(' && !g_ascii_isspace (*name_end))
-    name_end++;
-  name = g_strndup (str, name_end - str);
-  name_ok = structure_name_is_valid (name) && g_strcmp0 (name, "ANY") != 0
-      && g_strcmp0 (name, "EMPTY") != 0 && g_strcmp0 (name, "NONE") != 0;
-  g_free (name);
-  if (!name_ok)
-    return FALSE;
-
-  for (i = 0; i < len; i++) {
-    gchar c = str[i];
-
-    if (c == '\0' || (guchar) c < 0x20)
-      return FALSE;
-    if (quoted) {
-      if (c == '\\' && i + 1 < len)
-        i++;
-      else if (c == '"' && !value_ends_well (str, len, i + 1))
-        return FALSE;
-      else if (c == '"')
-        quoted = FALSE;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        /* GStreamer reads "" as the integer 0 (a legacy rule), which does
-         * not survive a round trip */
-        if (i + 1 < len && str[i + 1] == '"')
-          return FALSE;
-        quoted = TRUE;
-        break;
-      case ';':                /* more than one structure */
-      case '{':                /* a list */
-      case '[':                /* a range */
-      case ']':
-      case '}':
-        return FALSE;
-      case '<':
-        if (++arrays > MAX_CAPS_ARRAY_NESTING ||
-            !value_starts_well (str, len, i + 1))
-          return FALSE;
-        break;
-      case '>':
-        if (arrays-- == 0 || !value_ends_well (str, len, i + 1))
-          return FALSE;
-        break;
-      case '(':{
-        /* a type cast: "(int)", "(fraction)", "(buffer)0a1b..." */
-        gsize j = i + 1;
-
-        while (j < len && (g_ascii_isalnum (str[j]) || str[j] == '_'
-                || str[j] == '-'))
-          j++;
-        if (j == i + 1 || j >= len || str[j] != ')' ||
-            !caps_type_is_plain (str + i + 1, j - i - 1))
-          return FALSE;
-        if (j - i - 1 == 6 && memcmp (str + i + 1, "buffer", 6) == 0) {
-          gsize k = j + 1, start;
-
-          /* a buffer value is pairs of hex digits, and nothing else */
-          while (k < len && str[k] == ' ')
-            k++;
-          start = k;
-          while (k < len && g_ascii_isxdigit (str[k]))
-            k++;
-          if (k == start || (k - start) % 2 != 0 ||
-              !value_ends_well (str, len, k))
-            return FALSE;
-        }
-        i = j;
-        break;
-      }
-      case ')':
-        return FALSE;
-      case ',':
-        if (arrays == 0) {
-          /* a field: "name=" */
-          gsize j = i + 1;
-
-          while (j < len && str[j] == ' ')
-            j++;
-          if (j == len || !g_ascii_isalpha (str[j]))
-            return FALSE;
-          while (j < len && (g_ascii_isalnum (str[j]) ||
-                  strchr ("_-.:+/", str[j])))
-            j++;
-          while (j < len && str[j] == ' ')
-            j++;
-          if (j == len || str[j] != '=' || !value_starts_well (str, len, j + 1))
-            return FALSE;
-          i = j;
-        } else if (!value_starts_well (str, len, i + 1)) {
-          return FALSE;
-        }
-        break;
-      default:
-        break;
-    }
-  }
-  return arrays == 0 && !quoted;
-}
-
-/* NaN is not equal to itself: caps holding it never compare equal to their
- * own copy, and downstream would renegotiate forever. */
-static gboolean
-caps_field_is_sane (GQuark field, const GValue * value, gpointer user_data)
-{
-  if (G_VALUE_HOLDS_DOUBLE (value))
-    return isfinite (g_value_get_double (value));
-  if (G_VALUE_HOLDS_FLOAT (value))
-    return isfinite (g_value_get_float (value));
-  return TRUE;
-}
-
 /* Parses the caps field, reusing the last caps when the string did not
  * change. The decoder's caps only change once the whole entry decoded
  * (commit_caps ()), so a bad entry cannot leave half-applied caps behind. */
@@ -978,6 +808,7 @@ static gboolean
 parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
     gchar ** str_out, GstCaps ** caps_out, GError ** error)
 {
+  const gchar *why = NULL;
   GstCaps *caps;
   gchar *str;
 
@@ -987,26 +818,17 @@ parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
       && memcmp (dec->caps_str, f->value, f->value_len) == 0)
     return TRUE;
 
-  if (!caps_string_is_safe (f->value, f->value_len))
-    return bad_field (error, GST_REDIS_FIELD_CAPS, "is not the caps string "
-        "of one fixed media type (at most 4096 bytes, no lists or ranges)");
-
-  str = g_strndup (f->value, f->value_len);
-  caps = gst_caps_from_string (str);
-  if (caps == NULL || gst_caps_is_any (caps) || gst_caps_is_empty (caps) ||
-      !gst_caps_is_fixed (caps) ||
-      !gst_structure_foreach (gst_caps_get_structure (caps, 0),
-          caps_field_is_sane, NULL)) {
+  caps = gst_redis_caps_deserialize (f->value, f->value_len, &why);
+  if (caps == NULL) {
     gchar *shown = printable (f->value, f->value_len, 200);
 
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
-        GST_REDIS_ENTRY_ERROR_BAD_FIELD,
-        "field \"caps\" is not a fixed caps string: \"%s\"", shown);
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field \"caps\" %s: \"%s\"", why,
+        shown);
     g_free (shown);
-    gst_clear_caps (&caps);
-    g_free (str);
     return FALSE;
   }
+  str = g_strndup (f->value, f->value_len);
   *str_out = str;
   *caps_out = caps;
   return TRUE;

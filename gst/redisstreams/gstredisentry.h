@@ -87,8 +87,8 @@ typedef struct _GstRedisEntryEncoder GstRedisEntryEncoder;
 
 GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
 void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
-void gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
-    GstCaps * caps);
+gboolean gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
+    GstCaps * caps, const gchar ** why);
 gboolean gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
     GstRedisCompression compression, gint acceleration,

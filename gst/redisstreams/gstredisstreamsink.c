@@ -674,8 +674,19 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
 
+  const gchar *why = NULL;
+
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
-  gst_redis_entry_encoder_set_caps (self->encoder, caps);
+  if (!gst_redis_entry_encoder_set_caps (self->encoder, caps, &why)) {
+    gchar *str = gst_caps_to_string (caps);
+
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Cannot write to stream \"%s\": no reader could read these caps: "
+            "the caps string %s.", self->active.stream, why),
+        ("caps %.1000s", str));
+    g_free (str);
+    return FALSE;
+  }
   return TRUE;
 }
 

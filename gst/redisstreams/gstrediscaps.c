@@ -1,0 +1,348 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* Caps on the wire. GStreamer's own parser reads them: every caps string
+ * GStreamer writes (stream headers, codec data, nested structures, flag
+ * sets) crosses as it is. Before the parser sees a string written by
+ * someone else, this file refuses only what would hurt the reader:
+ *
+ * - length over GST_REDIS_CAPS_MAX_LENGTH, control characters, invalid
+ *   UTF-8;
+ * - nesting of <> {} [] deeper than MAX_DEPTH (the parser recurses once per
+ *   level: ~20000 levels overflow the stack);
+ * - an invalid structure name, at the start, after ';' or opening a nested
+ *   structure, and a (buffer) value that is not hex digits: GStreamer 1.22
+ *   raises a GLib critical for both (fatal in applications that make
+ *   criticals fatal);
+ * - a type cast other than plain values, enums, flags, flag sets, and
+ *   nested structures or caps in GStreamer's bracket form: a quoted nested
+ *   string, a sample or a tag list would be parsed again from inside.
+ *
+ * After that, the parse itself: one structure, fixed, and the same caps
+ * again after GStreamer writes and reads them (that also refuses NaN, which
+ * is never equal to itself). Every field and structure name becomes a GLib
+ * quark for the life of the process; the length bound bounds how many one
+ * entry can add (docs/security.md). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrediscaps.h"
+
+#include <string.h>
+#include <gst/video/video.h>
+
+#define MAX_DEPTH 8
+
+static gsize
+skip_spaces (const gchar * str, gsize len, gsize i)
+{
+  while (i < len && str[i] == ' ')
+    i++;
+  return i;
+}
+
+/* A structure name at @i: a letter, then letters, digits and "/-_.:+". */
+static gboolean
+name_is_valid_at (const gchar * str, gsize len, gsize i)
+{
+  i = skip_spaces (str, len, i);
+  if (i == len || !g_ascii_isalpha (str[i]))
+    return FALSE;
+  for (i++; i < len; i++) {
+    if (g_ascii_isalnum (str[i]) || strchr ("/-_.:+", str[i]))
+      continue;
+    return str[i] == ',' || str[i] == ';' || str[i] == ']' || str[i] == ' ';
+  }
+  return TRUE;
+}
+
+/* After ';': another structure, or nothing (GStreamer ends a nested
+ * structure with ";]"). */
+static gboolean
+after_semicolon_is_valid (const gchar * str, gsize len, gsize i)
+{
+  gsize j = skip_spaces (str, len, i);
+
+  return j == len || str[j] == ']' || name_is_valid_at (str, len, i);
+}
+
+/* After '[': a range ("[1, 5]", "[ (int)1, (int)5 ]": GStreamer reads it
+ * safely, and it is refused later as not fixed) or a nested structure,
+ * whose name must be valid. */
+static gboolean
+after_bracket_is_valid (const gchar * str, gsize len, gsize i)
+{
+  gsize j = skip_spaces (str, len, i);
+
+  if (j < len && (g_ascii_isdigit (str[j]) || strchr ("-+.(", str[j])))
+    return TRUE;
+  return name_is_valid_at (str, len, i);
+}
+
+static gboolean
+cast_is (const gchar * type, gsize len, const gchar * name)
+{
+  return strlen (name) == len && memcmp (type, name, len) == 0;
+}
+
+typedef enum
+{
+  CAST_PLAIN,
+  CAST_BUFFER,
+  CAST_NESTED,
+  CAST_REFUSED,
+} CastKind;
+
+static CastKind
+classify_cast (const gchar * type, gsize len)
+{
+  static const gchar *plain[] = { "int", "i", "uint", "u", "int64",
+    "uint64", "double", "d", "float", "f", "boolean", "bool", "b", "string",
+    "str", "s", "fraction", "bitmask", "flagset", "date", "datetime", "gint",
+    "guint", "gint64", "guint64", "gdouble", "gfloat", "gboolean",
+    "gchararray", "GstFraction", "GstBitmask", "GstFlagSet", "GstDateTime",
+    "GDate"
+  };
+  static const gchar *nested[] = { "structure", "GstStructure", "caps",
+    "GstCaps"
+  };
+  gchar name[64];
+  GType gtype;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (plain); i++) {
+    if (cast_is (type, len, plain[i]))
+      return CAST_PLAIN;
+  }
+  if (cast_is (type, len, "buffer") || cast_is (type, len, "GstBuffer"))
+    return CAST_BUFFER;
+  for (i = 0; i < G_N_ELEMENTS (nested); i++) {
+    if (cast_is (type, len, nested[i]))
+      return CAST_NESTED;
+  }
+  /* Enums, flags and flag sets registered in this process (video caps
+   * carry GstVideoMultiviewFlagsSet): their parsers read plain text. */
+  if (len >= sizeof (name))
+    return CAST_REFUSED;
+  memcpy (name, type, len);
+  name[len] = '\0';
+  gtype = g_type_from_name (name);
+  if (gtype != 0 && (G_TYPE_IS_ENUM (gtype) || G_TYPE_IS_FLAGS (gtype) ||
+          g_type_is_a (gtype, GST_TYPE_FLAG_SET)))
+    return CAST_PLAIN;
+  return CAST_REFUSED;
+}
+
+/* A run of hex digit pairs at @i; returns the index after it, or 0. */
+static gsize
+hex_end (const gchar * str, gsize len, gsize i)
+{
+  gsize start = i;
+
+  while (i < len && g_ascii_isxdigit (str[i]))
+    i++;
+  if (i == start || (i - start) % 2 != 0)
+    return 0;
+  return i;
+}
+
+/* A (buffer) value at @i: hex, or an array of hex values "< 0a0b, 0c >".
+ * Returns the index of its last character, or 0. */
+static gsize
+buffer_value_end (const gchar * str, gsize len, gsize i)
+{
+  i = skip_spaces (str, len, i);
+  if (i < len && str[i] != '<') {
+    gsize end = hex_end (str, len, i);
+
+    return end ? end - 1 : 0;
+  }
+  for (i++;;) {
+    i = hex_end (str, len, skip_spaces (str, len, i));
+    if (i == 0)
+      return 0;
+    i = skip_spaces (str, len, i);
+    if (i == len)
+      return 0;
+    if (str[i] == '>')
+      return i;
+    if (str[i] != ',')
+      return 0;
+    i++;
+  }
+}
+
+static const gchar *
+check_string (const gchar * str, gsize len)
+{
+  gboolean quoted = FALSE;
+  guint depth = 0;
+  gsize i;
+
+  if (len == 0)
+    return "is empty";
+  if (len > GST_REDIS_CAPS_MAX_LENGTH)
+    return "is longer than 65536 bytes";
+  if (!g_utf8_validate_len (str, len, NULL))
+    return "is not valid UTF-8";
+  if (!name_is_valid_at (str, len, 0)) {
+    i = 0;
+    while (i < len && str[i] != ',' && str[i] != '(')
+      i++;
+    if (i < len && str[i] == '(')
+      return "has caps features (such as memory:DMABuf), which do not "
+          "cross processes";
+    return "does not start with a valid media type name";
+  }
+
+  for (i = 0; i < len; i++) {
+    gchar c = str[i];
+
+    if ((guchar) c < 0x20 || c == 0x7f)
+      return "holds a control character";
+    if (quoted) {
+      if (c == '\\' && i + 1 < len)
+        i++;
+      else if (c == '"')
+        quoted = FALSE;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        quoted = TRUE;
+        break;
+      case '[':
+        if (!after_bracket_is_valid (str, len, i + 1))
+          return "holds a nested structure with an invalid name";
+        /* fall through */
+      case '<':
+      case '{':
+        if (++depth > MAX_DEPTH)
+          return "nests values more than 8 levels deep";
+        break;
+      case ']':
+      case '>':
+      case '}':
+        if (depth > 0)
+          depth--;
+        break;
+      case ';':
+        if (!after_semicolon_is_valid (str, len, i + 1))
+          return "holds a structure with an invalid name";
+        break;
+      case '(':{
+        gsize j = i + 1;
+        CastKind kind;
+
+        while (j < len && str[j] != ')' && str[j] != ',' && str[j] != ' ')
+          j++;
+        if (j == len || str[j] != ')')
+          break;                /* not a type cast: GStreamer refuses it */
+        kind = classify_cast (str + i + 1, j - i - 1);
+        if (kind == CAST_REFUSED)
+          return "holds a value of a type other than numbers, strings, "
+              "buffers, fractions, flags and nested structures";
+        if (kind == CAST_BUFFER) {
+          gsize end = buffer_value_end (str, len, j + 1);
+
+          if (end == 0)
+            return "holds a (buffer) value that is not hex digits";
+          i = end;
+          break;
+        }
+        if (kind == CAST_NESTED) {
+          gsize k = skip_spaces (str, len, j + 1);
+
+          if (k == len || str[k] != '[')
+            return "holds a nested structure or caps in quotes";
+        }
+        i = j;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (quoted)
+    return "ends inside a quoted string";
+  return NULL;
+}
+
+GstCaps *
+gst_redis_caps_deserialize (const gchar * str, gsize len, const gchar ** why)
+{
+  GstCaps *caps, *again = NULL;
+  gchar *copy, *written = NULL;
+  const gchar *reason;
+
+  /* Video caps carry a GstVideoMultiviewFlagsSet, a type GStreamer's
+   * parser knows only once it is registered. */
+  g_type_ensure (GST_TYPE_VIDEO_MULTIVIEW_FLAGSET);
+
+  reason = check_string (str, len);
+  if (reason) {
+    *why = reason;
+    return NULL;
+  }
+
+  copy = g_strndup (str, len);
+  caps = gst_caps_from_string (copy);
+  g_free (copy);
+  if (caps == NULL) {
+    *why = "is not a caps string GStreamer can parse";
+    return NULL;
+  }
+  if (gst_caps_is_any (caps) || gst_caps_is_empty (caps) ||
+      gst_caps_get_size (caps) != 1 || !gst_caps_is_fixed (caps)) {
+    *why = "is not one fixed media type (no lists, ranges, ANY or EMPTY)";
+    goto refused;
+  }
+  written = gst_caps_to_string (caps);
+  again = gst_caps_from_string (written);
+  if (again == NULL || !gst_caps_is_equal (caps, again)) {
+    *why = "does not come back the same after GStreamer writes and reads " "it";
+    goto refused;
+  }
+  g_free (written);
+  gst_caps_unref (again);
+  return caps;
+
+refused:
+  g_free (written);
+  gst_clear_caps (&again);
+  gst_caps_unref (caps);
+  return NULL;
+}
+
+gchar *
+gst_redis_caps_serialize (const GstCaps * caps, const gchar ** why)
+{
+  gchar *str = gst_caps_to_string (caps);
+  GstCaps *read;
+
+  read = gst_redis_caps_deserialize (str, strlen (str), why);
+  if (read == NULL) {
+    g_free (str);
+    return NULL;
+  }
+  gst_caps_unref (read);
+  return str;
+}
