@@ -84,17 +84,19 @@ after_semicolon_is_valid (const gchar * str, gsize len, gsize i)
   return j == len || str[j] == ']' || name_is_valid_at (str, len, i);
 }
 
-/* After '[': a range ("[1, 5]", "[ (int)1, (int)5 ]": GStreamer reads it
- * safely, and it is refused later as not fixed) or a nested structure,
- * whose name must be valid. */
-static gboolean
-after_bracket_is_valid (const gchar * str, gsize len, gsize i)
+/* After '[': a nested structure, whose name must be valid. Not a range
+ * ("[1, 5]"): ranges are never fixed, and GStreamer raises a critical for
+ * one that ends before it starts. */
+static const gchar *
+after_bracket_problem (const gchar * str, gsize len, gsize i)
 {
   gsize j = skip_spaces (str, len, i);
 
-  if (j < len && (g_ascii_isdigit (str[j]) || strchr ("-+.(", str[j])))
-    return TRUE;
-  return name_is_valid_at (str, len, i);
+  if (j < len && !g_ascii_isalpha (str[j]))
+    return "holds a range, which is not one fixed value";
+  if (!name_is_valid_at (str, len, i))
+    return "holds a nested structure with an invalid name";
+  return NULL;
 }
 
 static gboolean
@@ -194,8 +196,9 @@ static const gchar *
 check_string (const gchar * str, gsize len)
 {
   gboolean quoted = FALSE;
+  gchar closing[MAX_DEPTH];
   guint depth = 0;
-  gsize i;
+  gsize i, k;
 
   if (len == 0)
     return "is empty";
@@ -227,54 +230,104 @@ check_string (const gchar * str, gsize len)
     }
     switch (c) {
       case '"':
+        /* GStreamer reads a bare "" as the integer 0, through a path that
+         * leaks inside arrays; it writes an empty string as (string)"" */
+        if (i + 1 < len && str[i + 1] == '"' && str[i - 1] != ')')
+          return "holds an empty string without (string) before it";
         quoted = TRUE;
         break;
-      case '[':
-        if (!after_bracket_is_valid (str, len, i + 1))
-          return "holds a nested structure with an invalid name";
+      case '[':{
+        const gchar *problem = after_bracket_problem (str, len, i + 1);
+
+        if (problem)
+          return problem;
+      }
         /* fall through */
       case '<':
       case '{':
-        if (++depth > MAX_DEPTH)
+        /* GStreamer 1.22's parser leaks on malformed arrays and lists
+         * (unterminated, empty elements, no comma after one): refused */
+        if (depth == MAX_DEPTH)
           return "nests values more than 8 levels deep";
+        closing[depth++] = c == '<' ? '>' : c == '{' ? '}' : ']';
+        k = skip_spaces (str, len, i + 1);
+        if (k < len && (str[k] == ',' || str[k] == closing[depth - 1]))
+          return "holds an empty array, list or element";
         break;
       case ']':
       case '>':
       case '}':
-        if (depth > 0)
-          depth--;
+        if (depth == 0 || closing[depth - 1] != c)
+          return "has unbalanced brackets";
+        depth--;
+        k = skip_spaces (str, len, i + 1);
+        if (k < len && !strchr (",>}];", str[k]))
+          return "has no comma after an array, list or nested structure";
+        break;
+      case ',':
+        k = skip_spaces (str, len, i + 1);
+        /* in a structure, top-level or nested ("[name, a=1]"), a field
+         * name comes next; in an array or a list, a value */
+        if ((depth == 0 || closing[depth - 1] == ']') &&
+            (k == len || !g_ascii_isalpha (str[k])))
+          return "has a comma that no field name follows";
+        if (depth > 0 && (k == len || strchr (",>}]", str[k])))
+          return "holds an empty array, list or element";
         break;
       case ';':
         if (!after_semicolon_is_valid (str, len, i + 1))
           return "holds a structure with an invalid name";
         break;
       case '(':{
-        gsize j = i + 1;
+        gsize j, start;
         CastKind kind;
 
-        while (j < len && str[j] != ')' && str[j] != ',' && str[j] != ' ')
+        /* a type cast, "(int)" or "( buffer )": GStreamer skips the spaces */
+        start = skip_spaces (str, len, i + 1);
+        j = start;
+        while (j < len && str[j] != ')' && str[j] != ',' && str[j] != ' ' &&
+            str[j] != '(')
           j++;
-        if (j == len || str[j] != ')')
-          break;                /* not a type cast: GStreamer refuses it */
-        kind = classify_cast (str + i + 1, j - i - 1);
+        k = skip_spaces (str, len, j);
+        if (j == start || k == len || str[k] != ')')
+          return "holds a '(' that does not start a type cast";
+        kind = classify_cast (str + start, j - start);
         if (kind == CAST_REFUSED)
           return "holds a value of a type other than numbers, strings, "
               "buffers, fractions, flags and nested structures";
         if (kind == CAST_BUFFER) {
-          gsize end = buffer_value_end (str, len, j + 1);
+          gsize end = buffer_value_end (str, len, k + 1);
 
           if (end == 0)
             return "holds a (buffer) value that is not hex digits";
           i = end;
+          k = skip_spaces (str, len, i + 1);
+          if (k < len && !strchr (",>}];", str[k]))
+            return "has no comma after a (buffer) value";
           break;
         }
         if (kind == CAST_NESTED) {
-          gsize k = skip_spaces (str, len, j + 1);
-
+          k = skip_spaces (str, len, k + 1);
           if (k == len || str[k] != '[')
             return "holds a nested structure or caps in quotes";
+          if (!name_is_valid_at (str, len, k + 1))
+            return "holds a nested structure with an invalid name";
         }
         i = j;
+        break;
+      }
+      case 'N':{
+        /* a bare NULL is a string GStreamer reads as missing and then
+         * cannot write (a critical inside arrays) */
+        gsize p = i;
+
+        while (p > 0 && str[p - 1] == ' ')
+          p--;
+        if (len - i >= 4 && memcmp (str + i, "NULL", 4) == 0 &&
+            (i + 4 == len || !(g_ascii_isalnum (str[i + 4]) ||
+                    strchr ("_-.:+/", str[i + 4]))) &&
+            p > 0 && strchr ("=<{,)", str[p - 1]))
+          return "holds the word NULL as a value";
         break;
       }
       default:
@@ -283,6 +336,8 @@ check_string (const gchar * str, gsize len)
   }
   if (quoted)
     return "ends inside a quoted string";
+  if (depth > 0)
+    return "has unbalanced brackets";
   return NULL;
 }
 
@@ -315,7 +370,14 @@ gst_redis_caps_deserialize (const gchar * str, gsize len, const gchar ** why)
     *why = "is not one fixed media type (no lists, ranges, ANY or EMPTY)";
     goto refused;
   }
+  /* What a writer would send for them must be acceptable too (GStreamer
+   * writes a structure nested twice in quotes, which is refused). */
   written = gst_caps_to_string (caps);
+  reason = check_string (written, strlen (written));
+  if (reason) {
+    *why = reason;
+    goto refused;
+  }
   again = gst_caps_from_string (written);
   if (again == NULL || !gst_caps_is_equal (caps, again)) {
     *why = "does not come back the same after GStreamer writes and reads " "it";
