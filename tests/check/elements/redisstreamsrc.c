@@ -2150,7 +2150,7 @@ GST_START_TEST (test_invalid_utf8_caps_warning_explains)
   fail_unless (err->domain == GST_STREAM_ERROR);
   fail_unless (debug != NULL);
   fail_unless (g_utf8_validate (debug, -1, NULL));
-  fail_unless (strstr (debug, "is not a fixed caps string") != NULL, "%s",
+  fail_unless (strstr (debug, "field \"caps\" is not valid UTF-8") != NULL, "%s",
       debug);
   fail_unless (strstr (debug, "format=I\\xff\\xfe420") != NULL, "%s", debug);
   g_clear_error (&err);
