@@ -1,0 +1,137 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* Timestamps for a live reader.
+ *
+ * A frame read from Redis carries the producer's PTS/DTS, which are running
+ * times of the producer's pipeline: they mean nothing to the reader's
+ * clock, so a synchronised sink would wait for them (a reader started an
+ * hour after the producer waits an hour). Like rtpjitterbuffer, the source
+ * keeps the producer's spacing and places it on its own running time: an
+ * offset, taken at the first frame and again whenever the frames stop
+ * fitting it (a gap, a restarted producer, clocks that drift apart). DTS
+ * decides where a frame falls (decode order); PTS moves with it, so
+ * reordered B-frames keep their order. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstredistiming.h"
+
+GType
+gst_redis_timestamp_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_REDIS_TIMESTAMP_RUNNING_TIME, "The producer's spacing on this "
+          "pipeline's running time, from where the first frame arrived",
+        "running-time"},
+    {GST_REDIS_TIMESTAMP_CAPTURE, "Capture time plus latency, on this "
+          "pipeline's clock (needs synchronised host clocks)", "capture"},
+    {GST_REDIS_TIMESTAMP_PRODUCER, "The producer's own timestamps (recording, "
+          "offline processing)", "producer"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRedisTimestampMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+void
+gst_redis_timing_reset (GstRedisTiming * timing)
+{
+  timing->anchored = FALSE;
+  timing->offset = 0;
+  timing->last_producer = GST_CLOCK_TIME_NONE;
+}
+
+static GstClockTime
+shift (GstClockTime t, GstClockTimeDiff offset)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return t;
+  if (offset < 0 && t < (GstClockTime) (-offset))
+    return 0;
+  return t + offset;
+}
+
+gboolean
+gst_redis_timing_apply (GstRedisTiming * timing, GstRedisTimestampMode mode,
+    GstBuffer * buffer, GstClockTime now, gint64 realtime_now, gint64 capture)
+{
+  GstClockTime producer = GST_BUFFER_DTS_OR_PTS (buffer);
+  GstClockTimeDiff want;
+  gboolean resync = FALSE;
+
+  if (mode == GST_REDIS_TIMESTAMP_PRODUCER)
+    return FALSE;
+
+  if (!GST_CLOCK_TIME_IS_VALID (producer)) {
+    /* nothing to keep the spacing of: where it arrived, or was captured */
+    GstClockTimeDiff at = (GstClockTimeDiff) now;
+
+    if (mode == GST_REDIS_TIMESTAMP_CAPTURE && capture >= 0)
+      at += capture - realtime_now;
+    GST_BUFFER_PTS (buffer) = MAX (at, 0);
+    GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+    return FALSE;
+  }
+
+  /* Where this frame should go on our running time, on its own. */
+  if (mode == GST_REDIS_TIMESTAMP_CAPTURE && capture >= 0) {
+    GstClockTimeDiff capture_rt = (GstClockTimeDiff) now +
+        (capture - realtime_now);
+
+    want = capture_rt - (GstClockTimeDiff) producer;
+  } else {
+    want = (GstClockTimeDiff) now - (GstClockTimeDiff) producer;
+  }
+
+  if (!timing->anchored) {
+    resync = TRUE;
+  } else if (mode == GST_REDIS_TIMESTAMP_CAPTURE && capture >= 0) {
+    /* follow the capture times, within a tolerance that keeps the
+     * producer's spacing smooth */
+    resync = ABS (want - timing->offset) >
+        (GstClockTimeDiff) GST_REDIS_TIMING_CAPTURE_TOLERANCE;
+  } else {
+    /* where the frame would go with the current offset, against now */
+    GstClockTimeDiff ahead = timing->offset - want;
+
+    resync = ahead > (GstClockTimeDiff) GST_REDIS_TIMING_MAX_AHEAD ||
+        ahead < -(GstClockTimeDiff) GST_REDIS_TIMING_MAX_BEHIND ||
+        (GST_CLOCK_TIME_IS_VALID (timing->last_producer) &&
+        producer + GST_REDIS_TIMING_MAX_AHEAD < timing->last_producer);
+  }
+  if (resync) {
+    if (timing->anchored)
+      timing->resyncs++;
+    timing->anchored = TRUE;
+    timing->offset = want;
+  }
+  timing->last_producer = producer;
+
+  GST_BUFFER_PTS (buffer) = shift (GST_BUFFER_PTS (buffer), timing->offset);
+  GST_BUFFER_DTS (buffer) = shift (GST_BUFFER_DTS (buffer), timing->offset);
+  return resync;
+}
