@@ -945,6 +945,17 @@ gst_redis_connection_check_idle_closed (GstRedisConnection * conn)
   return TRUE;
 }
 
+gboolean
+gst_redis_connection_can_read (GstRedisConnection * conn)
+{
+  if (conn->socket == NULL)
+    return FALSE;
+  if (conn->reader && gst_redis_reader_has_input (conn->reader))
+    return TRUE;
+  return g_socket_condition_check (conn->socket,
+      G_IO_IN | G_IO_HUP | G_IO_ERR) != 0;
+}
+
 guint
 gst_redis_connection_get_pending (GstRedisConnection * conn)
 {

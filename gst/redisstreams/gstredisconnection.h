@@ -161,6 +161,9 @@ G_GNUC_PRINTF (2, 3);
      gboolean gst_redis_connection_closed_by_peer (GstRedisConnection * conn);
      gboolean gst_redis_connection_check_idle_closed (GstRedisConnection *
     conn);
+/* TRUE when a reply or a Pub/Sub message can be read without waiting
+ * (or the connection was closed: reading then says so). */
+gboolean gst_redis_connection_can_read (GstRedisConnection * conn);
 
 /* The Redis Cluster hash slot of a key: CRC16 of the key, or of its
  * {hash tag}, modulo 16384. */

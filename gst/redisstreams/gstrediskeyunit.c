@@ -82,3 +82,121 @@ gst_redis_key_unit_gate_take_request (GstRedisKeyUnitGate * gate, gint64 now_us)
   gate->request = gate->waiting;
   return TRUE;
 }
+
+#define LISTENER_RETRY_INTERVAL (2 * G_USEC_PER_SEC)
+
+struct _GstRedisKeyUnitListener
+{
+  GstRedisConnection *conn;
+  gchar *channel;
+  gboolean subscribed;
+  gboolean refused;
+  gint64 retry_at;
+  gboolean request;
+  gint64 last_event;
+};
+
+GstRedisKeyUnitListener *
+gst_redis_key_unit_listener_new (const GstRedisSettings * settings)
+{
+  GstRedisKeyUnitListener *l = g_new0 (GstRedisKeyUnitListener, 1);
+
+  l->conn = gst_redis_connection_new (settings);
+  l->channel = gst_redis_key_unit_channel (settings->stream);
+  return l;
+}
+
+void
+gst_redis_key_unit_listener_free (GstRedisKeyUnitListener * listener)
+{
+  gst_redis_connection_free (listener->conn);
+  g_free (listener->channel);
+  g_free (listener);
+}
+
+static void
+listener_lost (GstRedisKeyUnitListener * l, gint64 now_us, GError * err)
+{
+  GST_DEBUG ("key frame requests of %s: %s", l->channel,
+      err ? err->message : "connection closed");
+  g_clear_error (&err);
+  gst_redis_connection_close (l->conn);
+  l->subscribed = FALSE;
+  l->retry_at = now_us + LISTENER_RETRY_INTERVAL;
+}
+
+static void
+listener_subscribe (GstRedisKeyUnitListener * l, GCancellable * cancellable,
+    gint64 now_us, GError ** refused)
+{
+  GstRedisReply *reply;
+  GError *err = NULL;
+
+  if (!gst_redis_connection_is_open (l->conn) &&
+      !gst_redis_connection_open (l->conn, cancellable, &err)) {
+    listener_lost (l, now_us, err);
+    return;
+  }
+  reply = gst_redis_connection_call (l->conn, cancellable, &err, "SUBSCRIBE",
+      l->channel, NULL);
+  if (reply == NULL) {
+    listener_lost (l, now_us, err);
+    return;
+  }
+  if (reply->type == GST_REDIS_REPLY_ARRAY) {
+    l->subscribed = TRUE;
+    GST_DEBUG ("listening for key frame requests on %s", l->channel);
+  } else {
+    l->refused = TRUE;
+    g_set_error (refused, GST_RESOURCE_ERROR,
+        gst_redis_reply_is_error (reply, "NOPERM") ?
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
+        "Redis at %s does not let this user listen for key frame requests "
+        "(SUBSCRIBE %s): %s", gst_redis_connection_describe (l->conn),
+        l->channel, reply->str ? reply->str : "unexpected reply");
+    gst_redis_connection_close (l->conn);
+  }
+  gst_redis_reply_free (reply);
+}
+
+/* A message: ["message", channel, payload]. */
+static gboolean
+is_request (GstRedisKeyUnitListener * l, const GstRedisReply * r)
+{
+  return r->type == GST_REDIS_REPLY_ARRAY && r->elements == 3 &&
+      r->element[0]->type == GST_REDIS_REPLY_STRING &&
+      g_strcmp0 (r->element[0]->str, "message") == 0 &&
+      r->element[2]->type == GST_REDIS_REPLY_STRING &&
+      g_strcmp0 (r->element[2]->str, GST_REDIS_KEY_UNIT_REQUEST) == 0;
+}
+
+gboolean
+gst_redis_key_unit_listener_poll (GstRedisKeyUnitListener * l,
+    GCancellable * cancellable, gint64 now_us, GError ** refused)
+{
+  if (l->refused)
+    return FALSE;
+  if (!l->subscribed && now_us >= l->retry_at)
+    listener_subscribe (l, cancellable, now_us, refused);
+
+  while (l->subscribed && gst_redis_connection_can_read (l->conn)) {
+    GError *err = NULL;
+    GstRedisReply *reply = gst_redis_connection_read_reply (l->conn, 0,
+        cancellable, &err);
+
+    if (reply == NULL) {
+      listener_lost (l, now_us, err);
+      break;
+    }
+    if (is_request (l, reply))
+      l->request = TRUE;
+    gst_redis_reply_free (reply);
+  }
+
+  if (!l->request || (l->last_event != 0 &&
+          now_us - l->last_event < GST_REDIS_KEY_UNIT_EVENT_INTERVAL))
+    return FALSE;
+  l->request = FALSE;
+  l->last_event = now_us;
+  return TRUE;
+}

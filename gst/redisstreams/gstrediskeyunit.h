@@ -22,6 +22,8 @@
 
 #include <gst/gst.h>
 
+#include "gstredisconnection.h"
+
 G_BEGIN_DECLS
 
 /* Key frames across Redis: a reader holds back delta units after a gap
@@ -62,6 +64,20 @@ gboolean gst_redis_key_unit_gate_pass (GstRedisKeyUnitGate * gate,
 /* TRUE when a request should be sent now (rate-limited); marks it sent. */
 gboolean gst_redis_key_unit_gate_take_request (GstRedisKeyUnitGate * gate,
     gint64 now_us);
+
+/* The producer's side: a connection subscribed to a stream's channel. */
+typedef struct _GstRedisKeyUnitListener GstRedisKeyUnitListener;
+
+GstRedisKeyUnitListener *gst_redis_key_unit_listener_new (const
+    GstRedisSettings * settings);
+void gst_redis_key_unit_listener_free (GstRedisKeyUnitListener * listener);
+/* Subscribes when not subscribed (again at most every 2 s after a failure)
+ * and reads what arrived, without waiting for more. Returns TRUE when a
+ * request came and a GstForceKeyUnit event is due (at most one every half
+ * second). When Redis refuses the subscription (ACL), sets @refused once
+ * and gives up. */
+gboolean gst_redis_key_unit_listener_poll (GstRedisKeyUnitListener *
+    listener, GCancellable * cancellable, gint64 now_us, GError ** refused);
 
 G_END_DECLS
 

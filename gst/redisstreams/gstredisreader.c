@@ -515,3 +515,11 @@ gst_redis_reader_get_reply (GstRedisReader * reader, GstRedisReply ** reply,
       return TRUE;
   }
 }
+
+/* TRUE when bytes were received that no reply returned yet. */
+gboolean
+gst_redis_reader_has_input (GstRedisReader * reader)
+{
+  return reader->end > reader->start || reader->depth > 0 ||
+      reader->bulk != NULL;
+}

@@ -107,6 +107,7 @@ gboolean gst_redis_reader_get_reply (GstRedisReader * reader,
  * that were copied out of the read buffer, bytes received in place, and
  * bytes of bulks over the limit that were dropped. */
 guint64 gst_redis_reader_get_copied (GstRedisReader * reader);
+gboolean gst_redis_reader_has_input (GstRedisReader * reader);
 guint64 gst_redis_reader_get_direct (GstRedisReader * reader);
 guint64 gst_redis_reader_get_discarded (GstRedisReader * reader);
 

@@ -154,6 +154,9 @@
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
 #include "gstredisretention.h"
+#include "gstrediskeyunit.h"
+
+#include <gst/video/video.h>
 
 #include <string.h>
 
@@ -212,6 +215,7 @@ enum
   PROP_LZ4_ACCELERATION,
   PROP_ON_DISCONNECT,
   PROP_MAX_BUFFERED,
+  PROP_KEY_UNIT_REQUESTS,
   PROP_STATS,
 };
 
@@ -228,6 +232,7 @@ struct _GstRedisStreamSink
   gint lz4_acceleration;
   GstRedisDisconnectPolicy on_disconnect;
   guint max_buffered;
+  gboolean key_unit_requests;
 
   /* under the object lock: unlock () cancels, unlock_stop () replaces */
   GCancellable *cancellable;
@@ -238,6 +243,10 @@ struct _GstRedisStreamSink
   GstRedisEntryEncoder *encoder;
   GstRedisCommand cmd;
   GstRedisCommand entry;
+  /* readers' key frame requests (gstrediskeyunit.h) */
+  GstRedisKeyUnitListener *listener;
+  guint key_unit_count;
+  guint64 key_unit_events;
   /* what the sink wrote, to trim by size; the bounds of the last XADD */
   GstRedisRetention *kept;
   guint64 trim_maxlen;
@@ -367,6 +376,23 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           DEFAULT_MAX_BUFFERED, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
+  /**
+   * GstRedisStreamSink:key-unit-requests:
+   *
+   * Listen for readers' key frame requests (`SUBSCRIBE <stream>:control`,
+   * on a second connection) and send a GstForceKeyUnit event upstream for
+   * each (at most one every half second), so that an encoder with a long
+   * GOP emits a key frame for a reader that just joined or lost frames
+   * (redisstreamsrc's #GstRedisStreamSrc:request-key-units). Needs the
+   * right to subscribe to that channel (docs/security.md); without it the
+   * sink warns once and goes on.
+   */
+  g_object_class_install_property (gobject_class, PROP_KEY_UNIT_REQUESTS,
+      g_param_spec_boolean ("key-unit-requests", "Key Unit Requests",
+          "Turn readers' key frame requests (SUBSCRIBE <stream>:control) "
+          "into GstForceKeyUnit events for the encoder upstream", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames and bytes written, compression ratio, errors "
@@ -402,6 +428,7 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->lz4_acceleration = DEFAULT_LZ4_ACCELERATION;
   self->on_disconnect = DEFAULT_ON_DISCONNECT;
   self->max_buffered = DEFAULT_MAX_BUFFERED;
+  self->key_unit_requests = TRUE;
   g_queue_init (&self->held);
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
@@ -444,6 +471,7 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "compression-ratio", G_TYPE_DOUBLE, self->bytes_out ?
       (gdouble) self->bytes_in / self->bytes_out : 1.0,
       "errors", G_TYPE_UINT64, self->errors,
+      "key-unit-requests", G_TYPE_UINT64, self->key_unit_events,
       "retained-bytes", G_TYPE_UINT64,
       gst_redis_retention_get_bytes (self->kept),
       "dropped-disconnected", G_TYPE_UINT64, self->dropped,
@@ -488,6 +516,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_BUFFERED:
       self->max_buffered = g_value_get_uint (value);
+      break;
+    case PROP_KEY_UNIT_REQUESTS:
+      self->key_unit_requests = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -541,6 +572,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, self->max_buffered);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_KEY_UNIT_REQUESTS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->key_unit_requests);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_redis_stream_sink_get_stats (self));
       break;
@@ -570,6 +606,36 @@ gst_redis_stream_sink_note_command (GstRedisStreamSink * self)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Readers asked for a key frame: ask the encoder upstream. */
+static void
+gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
+    GCancellable * cancellable)
+{
+  GError *refused = NULL;
+
+  if (gst_redis_key_unit_listener_poll (self->listener, cancellable,
+          g_get_monotonic_time (), &refused)) {
+    GstEvent *event = gst_video_event_new_upstream_force_key_unit
+        (GST_CLOCK_TIME_NONE, TRUE, ++self->key_unit_count);
+
+    GST_DEBUG_OBJECT (self, "a reader of stream \"%s\" asks for a key frame",
+        self->active.stream);
+    GST_OBJECT_LOCK (self);
+    self->key_unit_events++;
+    GST_OBJECT_UNLOCK (self);
+    gst_pad_push_event (GST_BASE_SINK_PAD (self), event);
+  }
+  if (refused) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+        ("Readers of stream \"%s\" cannot ask for key frames: %s. They "
+            "start at the next key frame the encoder sends. Allow the "
+            "channel in the user's ACL (docs/security.md), or set "
+            "key-unit-requests=false.", self->active.stream,
+            refused->message), (NULL));
+    g_error_free (refused);
+  }
+}
+
 static gboolean
 gst_redis_stream_sink_start (GstBaseSink * bsink)
 {
@@ -584,6 +650,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   self->connected = FALSE;
   self->last_command_time = 0;
   gst_redis_retention_reset (self->kept);
+  self->key_unit_events = 0;
   g_clear_pointer (&self->last_id, g_free);
   gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
@@ -600,6 +667,10 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
+  }
+  if (self->key_unit_requests) {
+    self->listener = gst_redis_key_unit_listener_new (&self->active);
+    gst_redis_stream_sink_poll_key_units (self, cancellable);
   }
   g_object_unref (cancellable);
   gst_redis_stream_sink_note_command (self);
@@ -640,6 +711,7 @@ gst_redis_stream_sink_stop (GstBaseSink * bsink)
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&self->encoder, gst_redis_entry_encoder_free);
+  g_clear_pointer (&self->listener, gst_redis_key_unit_listener_free);
   GST_OBJECT_LOCK (self);
   if (!g_queue_is_empty (&self->held))
     GST_WARNING_OBJECT (self, "stopping with %u frames never sent",
@@ -1121,6 +1193,13 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
   GstFlowReturn ret;
   GError *err = NULL;
+
+  if (self->listener) {
+    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+
+    gst_redis_stream_sink_poll_key_units (self, cancellable);
+    g_object_unref (cancellable);
+  }
 
   for (;;) {
     if (gst_redis_outage_active (&self->outage)) {

@@ -152,6 +152,10 @@
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
+#include "gstredistiming.h"
+#include "gstrediskeyunit.h"
+
+#include <gst/video/video.h>
 
 #include <string.h>
 #include <unistd.h>
@@ -177,6 +181,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 #define DEFAULT_REORDER_WINDOW 0
 #define DEFAULT_REORDER_TIMEOUT 100
+#define DEFAULT_TIMESTAMP_MODE GST_REDIS_TIMESTAMP_RUNNING_TIME
+#define DEFAULT_LATENCY 20
+#define DEFAULT_REQUEST_KEY_UNITS TRUE
 /* A frame this much older than the next one due is not late: its producer
  * started counting again. */
 #define REORDER_RESTART_DISTANCE 1000
@@ -224,6 +231,9 @@ enum
   PROP_CLAIM_IDLE_TIME,
   PROP_REORDER_WINDOW,
   PROP_REORDER_TIMEOUT,
+  PROP_TIMESTAMP_MODE,
+  PROP_LATENCY,
+  PROP_REQUEST_KEY_UNITS,
   PROP_STATS,
 };
 
@@ -244,6 +254,9 @@ struct _GstRedisStreamSrc
   gboolean claim_idle_time_set;
   guint reorder_window;
   guint reorder_timeout;
+  GstRedisTimestampMode timestamp_mode;
+  guint latency;
+  gboolean request_key_units;
 
   /* under the object lock: unlock () cancels, unlock_stop () replaces */
   GCancellable *cancellable;
@@ -307,8 +320,22 @@ struct _GstRedisStreamSrc
   guint64 trimmed_unwarned;
   gint64 last_trim_warning;
 
+  /* live timing and key frames (gstredistiming.c, gstrediskeyunit.c) */
+  GstRedisTimestampMode active_timestamp_mode;
+  gboolean active_request_key_units;
+  GstRedisTiming timing;
+  GstRedisKeyUnitGate gate;
+  /* set by a GstForceKeyUnit event from downstream, any thread */
+  gint key_unit_wanted;
+  gchar *key_unit_channel;
+  gboolean key_unit_publish_due;
+  guint publishes_in_flight;
+
   /* statistics, under the object lock; kept after stop () */
   guint64 frames;
+  guint64 held_back_delta;
+  guint64 key_unit_requests;
+  guint64 timing_resyncs;
   guint64 bytes_out;
   guint64 redelivered;
   guint64 skipped_invalid;
@@ -352,6 +379,8 @@ static GstCaps *gst_redis_stream_src_get_caps (GstBaseSrc * bsrc,
 static gboolean gst_redis_stream_src_negotiate (GstBaseSrc * bsrc);
 static gboolean gst_redis_stream_src_query (GstBaseSrc * bsrc,
     GstQuery * query);
+static gboolean gst_redis_stream_src_event (GstBaseSrc * bsrc,
+    GstEvent * event);
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
 static gboolean gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
@@ -423,6 +452,51 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
           "With a reorder window, the longest a frame waits (ms) for the "
           "frames before it; then they are given up", 1, 60000,
           DEFAULT_REORDER_TIMEOUT, ready));
+  /**
+   * GstRedisStreamSrc:timestamp-mode:
+   *
+   * How frames are timestamped. `running-time` (default): at the
+   * producer's spacing, placed where the first frame arrived on this
+   * pipeline's running time, so a synchronised sink (sync=true, the default
+   * of every video and audio sink) plays at once and at the producer's
+   * pace, whenever the reader started. `capture`: at each frame's capture
+   * time on this pipeline's clock, so every reader shows a frame the same
+   * #GstRedisStreamSrc:latency after capture and streams captured together
+   * play together (hosts with synchronised clocks, NTP/PTP). `producer`: the
+   * producer's own timestamps, for recording and offline processing.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_MODE,
+      g_param_spec_enum ("timestamp-mode", "Timestamp Mode",
+          "How frames are timestamped: on this pipeline's running time from "
+          "where they arrived, at their capture time, or as the producer "
+          "stamped them", GST_TYPE_REDIS_TIMESTAMP_MODE,
+          DEFAULT_TIMESTAMP_MODE, ready));
+  /**
+   * GstRedisStreamSrc:latency:
+   *
+   * How long after its arrival (or capture, with `timestamp-mode=capture`)
+   * a synchronised sink shows a frame, in milliseconds: the source reports
+   * it in the LATENCY query. It absorbs the jitter of the hop; a frame that
+   * comes later than that is late for the sink (QoS, counted there).
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Milliseconds between a frame's arrival (or capture) and when a "
+          "synchronised sink shows it", 0, 60000, DEFAULT_LATENCY, ready));
+  /**
+   * GstRedisStreamSrc:request-key-units:
+   *
+   * After a start, a reconnect or any gap, delta units are held back until
+   * a key frame comes, always. With this set, the source also asks the
+   * producer for a key frame (a `PUBLISH` on the channel
+   * `<stream>:control`, at most once a second while waiting; redisstreamsink
+   * turns it into a GstForceKeyUnit event for its encoder), and forwards
+   * GstForceKeyUnit events from downstream the same way.
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_KEY_UNITS,
+      g_param_spec_boolean ("request-key-units", "Request Key Units",
+          "Ask the producer for a key frame (PUBLISH <stream>:control) when "
+          "one is needed", DEFAULT_REQUEST_KEY_UNITS, ready));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
@@ -444,6 +518,8 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_redis_stream_src_get_caps);
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_redis_stream_src_negotiate);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_redis_stream_src_query);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_redis_stream_src_event);
+  gst_type_mark_as_plugin_api (GST_TYPE_REDIS_TIMESTAMP_MODE, 0);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_redis_stream_src_create);
 
   GST_DEBUG_CATEGORY_INIT (gst_redis_stream_src_debug, "redisstreamsrc", 0,
@@ -464,7 +540,33 @@ gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
   GST_OBJECT_UNLOCK (self);
   if (answered)
     return TRUE;
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime latency;
+
+    /* A frame is timestamped where it arrived (or was captured); a
+     * synchronised sink shows it this much later. */
+    GST_OBJECT_LOCK (self);
+    latency = self->latency * GST_MSECOND;
+    GST_OBJECT_UNLOCK (self);
+    gst_query_set_latency (query, TRUE, latency, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
   return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+}
+
+/* A decoder or websocketsink downstream asks for a key frame: asked of the
+ * producer across Redis (gstrediskeyunit.h). */
+static gboolean
+gst_redis_stream_src_event (GstBaseSrc * bsrc, GstEvent * event)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  if (gst_video_event_is_force_key_unit (event)) {
+    GST_DEBUG_OBJECT (self, "downstream asks for a key frame");
+    g_atomic_int_set (&self->key_unit_wanted, 1);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
 }
 
 static void
@@ -490,6 +592,9 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   /* Frames arrive when a producer writes them: a live source in TIME, with
    * the producer's timestamps restored from each entry. */
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  self->timestamp_mode = DEFAULT_TIMESTAMP_MODE;
+  self->latency = DEFAULT_LATENCY;
+  self->request_key_units = DEFAULT_REQUEST_KEY_UNITS;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
 
@@ -533,6 +638,9 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
       "claimed", G_TYPE_UINT64, self->claimed,
       "trimmed-unread", G_TYPE_UINT64, self->trimmed_unread,
+      "held-back-delta", G_TYPE_UINT64, self->held_back_delta,
+      "key-unit-requests", G_TYPE_UINT64, self->key_unit_requests,
+      "timing-resyncs", G_TYPE_UINT64, self->timing_resyncs,
       "retention", G_TYPE_UINT, self->retention,
       "claim-idle-time", G_TYPE_UINT, self->claim_idle,
       "reorder-late", G_TYPE_UINT64, self->reorder_late,
@@ -595,6 +703,15 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
     case PROP_REORDER_TIMEOUT:
       self->reorder_timeout = g_value_get_uint (value);
       break;
+    case PROP_TIMESTAMP_MODE:
+      self->timestamp_mode = g_value_get_enum (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      break;
+    case PROP_REQUEST_KEY_UNITS:
+      self->request_key_units = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -649,6 +766,15 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_REORDER_TIMEOUT:
       g_value_set_uint (value, self->reorder_timeout);
+      break;
+    case PROP_TIMESTAMP_MODE:
+      g_value_set_enum (value, self->timestamp_mode);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    case PROP_REQUEST_KEY_UNITS:
+      g_value_set_boolean (value, self->request_key_units);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -962,6 +1088,7 @@ gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
         self->active.stream, self->active_group, self->read_pos);
     GST_OBJECT_LOCK (self);
     self->trimmed_unread += lost;
+    gst_redis_key_unit_gate_gap (&self->gate);
     GST_OBJECT_UNLOCK (self);
     self->trimmed_unwarned += lost;
     self->behind = behind;
@@ -1075,6 +1202,16 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   self->claim_idle_warned = FALSE;
   self->active_reorder_window = self->reorder_window;
   self->active_reorder_timeout = self->reorder_timeout;
+  self->active_timestamp_mode = self->timestamp_mode;
+  self->active_request_key_units = self->request_key_units;
+  gst_redis_timing_reset (&self->timing);
+  gst_redis_key_unit_gate_reset (&self->gate);
+  g_atomic_int_set (&self->key_unit_wanted, 0);
+  self->key_unit_publish_due = FALSE;
+  self->publishes_in_flight = 0;
+  self->held_back_delta = self->key_unit_requests = self->timing_resyncs = 0;
+  g_free (self->key_unit_channel);
+  self->key_unit_channel = gst_redis_key_unit_channel (self->active.stream);
   self->next_seq_valid = FALSE;
   gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
   self->latency_last = self->latency_sum = self->latency_max = 0;
@@ -1166,6 +1303,7 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
   g_clear_pointer (&self->history_id, g_free);
   g_clear_pointer (&self->ack_id, g_free);
   g_clear_pointer (&self->claim_cursor, g_free);
+  g_clear_pointer (&self->key_unit_channel, g_free);
   g_ptr_array_set_size (self->ack_now, 0);
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
@@ -1323,6 +1461,69 @@ gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
   return TRUE;
 }
 
+/* Asks the producer for a key frame (gstrediskeyunit.h), pipelined with the
+ * next read like the XACKs: a PUBLISH whose reply is read before the read's
+ * reply. */
+static gboolean
+gst_redis_stream_src_send_key_unit_request (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  if (!self->key_unit_publish_due)
+    return TRUE;
+  self->key_unit_publish_due = FALSE;
+  gst_redis_command_reset (&self->cmd);
+  gst_redis_command_add (&self->cmd, "PUBLISH");
+  gst_redis_command_add (&self->cmd, self->key_unit_channel);
+  gst_redis_command_add (&self->cmd, GST_REDIS_KEY_UNIT_REQUEST);
+  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+    return FALSE;
+  self->publishes_in_flight++;
+  GST_OBJECT_LOCK (self);
+  self->key_unit_requests++;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "asked for a key frame on channel \"%s\"",
+      self->key_unit_channel);
+  return TRUE;
+}
+
+/* PUBLISH answers with the number of subscribers. One this user may not
+ * publish on turns requests off, with one warning: the stream still plays
+ * from the next key frame. */
+static gboolean
+gst_redis_stream_src_read_key_unit_replies (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GError ** error)
+{
+  while (self->publishes_in_flight > 0) {
+    GstRedisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
+        cancellable, error);
+
+    if (reply == NULL)
+      return FALSE;
+    self->publishes_in_flight--;
+    if (reply->type == GST_REDIS_REPLY_INTEGER) {
+      GST_LOG_OBJECT (self, "key frame request heard by %" G_GINT64_FORMAT
+          " producers", reply->integer);
+    } else if (self->active_request_key_units) {
+      gint code = gst_redis_reply_is_error (reply, "NOPERM") ?
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE;
+
+      self->active_request_key_units = FALSE;
+      gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_WARNING,
+          GST_RESOURCE_ERROR, code, g_strdup_printf ("Redis at %s does not "
+              "let this user ask the producer of stream \"%s\" for key "
+              "frames (PUBLISH %s): playback starts at the next key frame "
+              "the producer sends. Allow the channel in the user's ACL "
+              "(docs/security.md).",
+              gst_redis_connection_describe (self->conn),
+              self->active.stream, self->key_unit_channel),
+          g_strdup (reply->str ? reply->str : ""), __FILE__, GST_FUNCTION,
+          __LINE__);
+    }
+    gst_redis_reply_free (reply);
+  }
+  return TRUE;
+}
+
 /* Checks the shape of an XREADGROUP reply and returns its entries array:
  * [[stream, [[id, [field, value, ...]], ...]]]. NULL with no error: no
  * entries (a timeout, or the end of our pending entries). */
@@ -1372,6 +1573,8 @@ gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
   (*counter)++;
   GST_OBJECT_UNLOCK (self);
   g_ptr_array_add (self->ack_now, g_strdup (id));
+  /* whatever came after it may refer to it */
+  gst_redis_key_unit_gate_gap (&self->gate);
 }
 
 /* Decodes one entry of the current reply. Returns a buffer and the caps
@@ -1671,6 +1874,8 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   }
 
   gst_redis_outage_end (&self->outage);
+  gst_redis_key_unit_gate_gap (&self->gate);
+  self->publishes_in_flight = 0;
   g_free (self->history_id);
   self->history_id = g_strdup ("0");
   GST_ELEMENT_INFO (self, RESOURCE, READ,
@@ -1699,7 +1904,8 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
     GstRedisReply *reply;
     gboolean nogroup = FALSE;
 
-    if (!gst_redis_stream_src_send_acks (self, cancellable, &err))
+    if (!gst_redis_stream_src_send_acks (self, cancellable, &err) ||
+        !gst_redis_stream_src_send_key_unit_request (self, cancellable, &err))
       goto error;
 
     /* Entries left from a read of several. */
@@ -1715,6 +1921,8 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
 
     if (!self->read_in_flight) {
       if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+          !gst_redis_stream_src_read_key_unit_replies (self, cancellable,
+              &err) ||
           !gst_redis_stream_src_autoclaim (self, cancellable, &err))
         goto error;
       if (self->entries)
@@ -1724,6 +1932,8 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
         goto error;
     }
     if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+        !gst_redis_stream_src_read_key_unit_replies (self, cancellable,
+            &err) ||
         !gst_redis_stream_src_read_sample (self, cancellable, &err))
       goto error;
 
@@ -1852,6 +2062,7 @@ gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
               "..%" G_GUINT64_FORMAT, self->next_seq, h->seq - 1);
           GST_OBJECT_LOCK (self);
           self->reorder_gaps += h->seq - self->next_seq;
+          gst_redis_key_unit_gate_gap (&self->gate);
           GST_OBJECT_UNLOCK (self);
         }
         GST_OBJECT_LOCK (self);
@@ -2016,6 +2227,61 @@ refused:
   return GST_FLOW_NOT_NEGOTIATED;
 }
 
+/* Holds back a delta unit after a start or a gap (skipped or trimmed
+ * entries, frames given up by the reorder window, a reconnect, a DISCONT
+ * from the producer): acknowledged, counted, not pushed, so no decoder
+ * sees a frame whose reference it never got. Returns FALSE for such a
+ * frame. Also decides when the producer is asked for a key frame. */
+static gboolean
+gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstBuffer * buf)
+{
+  gboolean pass;
+
+  /* A producer that lost frames marks the next one DISCONT. (Sequence
+   * numbers cannot tell: parsers number buffers by byte offset.) */
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    gst_redis_key_unit_gate_gap (&self->gate);
+  if (g_atomic_int_compare_and_exchange (&self->key_unit_wanted, 1, 0))
+    gst_redis_key_unit_gate_want (&self->gate);
+
+  pass = gst_redis_key_unit_gate_pass (&self->gate, buf);
+  if (!pass) {
+    GST_LOG_OBJECT (self, "holding back delta unit %s until a key frame",
+        self->ack_id);
+    GST_OBJECT_LOCK (self);
+    self->held_back_delta++;
+    GST_OBJECT_UNLOCK (self);
+    g_ptr_array_add (self->ack_now, g_steal_pointer (&self->ack_id));
+  }
+  if (self->active_request_key_units &&
+      gst_redis_key_unit_gate_take_request (&self->gate,
+          g_get_monotonic_time ()))
+    self->key_unit_publish_due = TRUE;
+  return pass;
+}
+
+/* Timestamps for this pipeline's clock (gstredistiming.c). */
+static void
+gst_redis_stream_src_timestamp (GstRedisStreamSrc * self, GstBuffer * buf)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now;
+
+  if (clock == NULL)
+    return;
+  now = gst_clock_get_time (clock) - gst_element_get_base_time (GST_ELEMENT
+      (self));
+  gst_object_unref (clock);
+  if (gst_redis_timing_apply (&self->timing, self->active_timestamp_mode, buf,
+          now, g_get_real_time () * 1000,
+          gst_redis_buffer_get_capture_time (buf))) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    GST_OBJECT_LOCK (self);
+    self->timing_resyncs = self->timing.resyncs;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
 static GstFlowReturn
 gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -2028,14 +2294,24 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   gboolean ok;
 
   gst_redis_stream_src_settle_push (self);
-  if (self->active_reorder_window > 0)
-    ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &caps,
-        &err);
-  else
-    ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &caps, &err);
+  for (;;) {
+    if (self->active_reorder_window > 0)
+      ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &caps,
+          &err);
+    else
+      ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &caps,
+          &err);
+    if (!ok)
+      break;
+    if (gst_redis_stream_src_gate (self, buf))
+      break;
+    gst_buffer_unref (buf);
+    gst_caps_unref (caps);
+  }
   g_object_unref (cancellable);
   if (!ok)
     goto failed;
+  gst_redis_stream_src_timestamp (self, buf);
 
   ret = gst_redis_stream_src_set_frame_caps (self, caps);
   if (ret == GST_FLOW_NOT_NEGOTIATED)

@@ -186,7 +186,7 @@ def first_out_of_source(reader):
 
 def check_h264_late_joiner(server, tmp, requests):
     stream = "h264-%s" % ("req" if requests else "noreq")
-    gop = 300 if requests else 90
+    gop = 300 if requests else 150
     prod = Producer(tmp, stream, H264 % (RAW, gop, server.port, stream, ""))
     props = "" if requests else " request-key-units=false"
     reader = Reader("redisstreamsrc port=%d stream=%s name=src%s ! h264parse ! "
@@ -196,19 +196,25 @@ def check_h264_late_joiner(server, tmp, requests):
     try:
         time.sleep(3)
         reader.start()
-        reader.run(4 if requests else 5)
+        reader.run(4 if requests else 6)
         held = stat(reader.element("src"), "held-back-delta")
     finally:
         reader.stop()
         prod.stop()
     assert flags, "nothing left the source"
     assert not flags[0], "a delta unit left the source first"
+    # it joined in the middle of a GOP
+    assert held > 0, "no delta unit was held back"
     assert reader.rendered["out"], "nothing decoded"
     first = (reader.rendered["out"][0][0] - reader.started) / 1e6
     if requests:
         assert first <= 1000, "first picture after %.0f ms" % first
-    return "first picture after %.0f ms, %d delta units held back" % (first,
-                                                                      held)
+    # from then on every frame plays, not only key frames
+    end = reader.rendered["out"][-1][0]
+    last2 = [r for r in reader.rendered["out"] if r[0] >= end - 2e9]
+    assert len(last2) >= 54, "%d pictures in the last 2 s" % len(last2)
+    return ("first picture after %.0f ms, %d delta units held back, %d "
+            "pictures in the last 2 s" % (first, held, len(last2)))
 
 
 def check_history_starts_at_key_frame(server, tmp):

@@ -168,7 +168,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_timestamps_flags_offset_and_metas_preserved)
 {
-  GstHarness *src = src_harness ("stream=meta group=g");
+  GstHarness *src = src_harness ("stream=meta group=g timestamp-mode=producer");
   GstHarness *sink;
   GstBuffer *buf, *got;
   GstReferenceTimestampMeta *ts;
@@ -2150,8 +2150,8 @@ GST_START_TEST (test_invalid_utf8_caps_warning_explains)
   fail_unless (err->domain == GST_STREAM_ERROR);
   fail_unless (debug != NULL);
   fail_unless (g_utf8_validate (debug, -1, NULL));
-  fail_unless (strstr (debug, "field \"caps\" is not valid UTF-8") != NULL, "%s",
-      debug);
+  fail_unless (strstr (debug, "field \"caps\" is not valid UTF-8") != NULL,
+      "%s", debug);
   fail_unless (strstr (debug, "format=I\\xff\\xfe420") != NULL, "%s", debug);
   g_clear_error (&err);
   g_free (debug);
