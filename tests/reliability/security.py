@@ -217,7 +217,7 @@ def acl_refused(tmp):
                 or e["code_name"] != "not-authorized"):
             bad.append(what)
     # redis-py as the producer user
-    pr = redis.Redis(port=srv.port, username="producer", password=PASSWORDS["producer"])
+    pr = srv.client(username="producer", password=PASSWORDS["producer"])
     for name, fn in [("DEL video-frames", lambda: pr.delete("video-frames")),
                      ("XRANGE video-frames", lambda: pr.xrange("video-frames")),
                      ("XREADGROUP processed-frames", lambda: pr.xreadgroup("g", "c", {"processed-frames": ">"})),
@@ -230,7 +230,7 @@ def acl_refused(tmp):
             print("  producer user: %s -> allowed!" % name)
         except redis.exceptions.NoPermissionError as e:
             print("  producer user: %s -> %s" % (name, e))
-    cr = redis.Redis(port=srv.port, username="consumer", password=PASSWORDS["consumer"])
+    cr = srv.client(username="consumer", password=PASSWORDS["consumer"])
     for name, fn in [("XADD processed-frames", lambda: cr.xadd("processed-frames", {"a": "b"})),
                      ("XTRIM processed-frames", lambda: cr.xtrim("processed-frames", 0)),
                      ("XRANGE video-frames", lambda: cr.xrange("video-frames"))]:
