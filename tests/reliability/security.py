@@ -138,7 +138,7 @@ def acl_least_privilege(tmp):
                 stream, group = ("video-frames", "proc") if role == "processor" else ("processed-frames", "display")
                 admin.xgroup_create(stream, group, id="0")
                 admin.xreadgroup(group, "dead-worker", {stream: ">"}, count=1)
-                time.sleep(1.1)
+                time.sleep(1.1)     # not a poll: idle past claim-idle-time
                 extra = "claim-idle-time=1000"
                 if role == "processor":
                     res, out = process(tmp, srv.port, "processor-no-xautoclaim", 1, extra=extra)
@@ -181,7 +181,7 @@ def acl_least_privilege(tmp):
     admin.xadd("processed-frames", {"v": "1", "seq": "0", "caps": "text/x-raw,format=utf8", "data": "x"})
     admin.xgroup_create("processed-frames", "display", id="0")
     admin.xreadgroup("display", "dead-worker", {"processed-frames": ">"}, count=1)
-    time.sleep(1.1)
+    time.sleep(1.1)     # not a poll: idle past claim-idle-time
     res, out = consume(tmp, srv.port, "consumer-claims", 1, extra="claim-idle-time=1000", timeout="6")
     assert int(stat(res, "src", "claimed") or 0) == 1, res
     assert not needed, "rules that are not needed: %s" % needed
