@@ -6,13 +6,17 @@ project's other test programs (Python, Node) print "N passed, N failed" and
 optionally ", N skipped". A program that crashed or timed out before printing
 its own count counts as one failed case more than it reported. Prints one
 line "N passed, N failed, N skipped" and exits non-zero when anything failed
-or when no test case ran.
+or when no test case ran. Before it, the name of every program with a failed
+case ("FAILED: name (N failed)") and of every program with a skipped case
+("SKIPPED: name (N skipped)", with the reason a test gave in a line
+"SKIPPED: name: reason", as tests/cannot-run.sh prints).
 """
 import json
 import re
 import sys
 
 CHECK = re.compile(r"^\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)", re.M)
+REASON = re.compile(r"^SKIPPED: [^:\n]+: (.*)$", re.M)
 PLAIN = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", re.M)
 
 passed = failed = skipped = 0
@@ -47,6 +51,10 @@ with open(sys.argv[1]) as f:
             fl += 1
         if fl:
             print("FAILED: %s (%d failed)" % (t["name"], fl))
+        if s:
+            why = REASON.search(out)
+            print("SKIPPED: %s (%d skipped)%s" % (
+                t["name"], s, ": " + why.group(1) if why else ""))
         passed += p
         failed += fl
         skipped += s

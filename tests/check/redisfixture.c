@@ -113,8 +113,8 @@ spawn_and_wait (RedisServer * server)
     return FALSE;
   }
 
-  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  while (g_get_monotonic_time () < deadline) {
+  deadline = test_wait_deadline (10000);
+  do {
     redisContext *c;
     int status;
 
@@ -135,8 +135,9 @@ spawn_and_wait (RedisServer * server)
     } else if (c) {
       redisFree (c);
     }
-    g_usleep (20 * 1000);
-  }
+  } while (test_wait_tick (deadline));
+  g_printerr ("%s did not answer PING on port %u within 10 s\n",
+      redis_server_binary (), server->port);
   redis_server_kill (server, SIGKILL);
   return FALSE;
 }
@@ -183,16 +184,15 @@ redis_server_kill (RedisServer * server, gint sig)
   if (server->pid > 0) {
     kill (server->pid, sig);
     if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
-      gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+      gint64 deadline = test_wait_deadline (10000);
       int status;
 
       while (waitpid (server->pid, &status, WNOHANG) == 0) {
-        if (g_get_monotonic_time () > deadline) {
+        if (!test_wait_tick (deadline)) {
           kill (server->pid, SIGKILL);
           waitpid (server->pid, &status, 0);
           break;
         }
-        g_usleep (10 * 1000);
       }
       g_spawn_close_pid (server->pid);
       server->pid = 0;
@@ -205,15 +205,21 @@ redis_server_kill (RedisServer * server, gint sig)
 gboolean
 redis_server_restart (RedisServer * server)
 {
-  gint attempt;
+  gint64 deadline;
 
   redis_server_kill (server, SIGTERM);
-  for (attempt = 0; attempt < 50; attempt++) {
-    if (spawn_and_wait (server))
-      return TRUE;
+  /* the port can stay taken for a moment after the old server exited */
+  deadline = test_wait_deadline (30000);
+  while (!spawn_and_wait (server)) {
+    if (g_get_monotonic_time () >= deadline) {
+      g_printerr ("%s could not start again on port %u within 30 s\n",
+          redis_server_binary (), server->port);
+      return FALSE;
+    }
+    /* pacing of the attempts, not a poll: each attempt waits for PING */
     g_usleep (100 * 1000);
   }
-  return FALSE;
+  return TRUE;
 }
 
 static void

@@ -55,6 +55,9 @@ long long redis_server_integer (RedisServer * server, const gchar * format,
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+/* test_wait_until (): every wait of a test is a condition with a deadline */
+#include "testwait.h"
+
 GstHarness *redis_test_harness_new (const gchar * format, ...)
     G_GNUC_PRINTF (1, 2);
 GstElement *redis_test_harness_element (GstHarness * h, const gchar * factory);

@@ -122,6 +122,14 @@ def producer(tmp, name, conn, stream):
                     ["stream=" + stream, "reconnect-timeout=60000", "maxlen=5000"])
 
 
+def wait_group(node, stream):
+    """Waits until the consumers' group g exists on stream (on node, the
+    master that serves it): the consumer is ready for the producer."""
+    def has_group():
+        return any(g["name"] == b"g" for g in node.client().xinfo_groups(stream))
+    wait_for(has_group, 30, "group g of %s on :%d" % (stream, node.port))
+
+
 def consumer(tmp, name, conn, stream):
     return Pipeline(tmp, name, ["redisstreamsrc"] + conn +
                     ["stream=" + stream, "group=g", "consumer=c1",
@@ -236,7 +244,8 @@ def test_cluster_failover(tmp):
     pipes = {}
     for tag, key in (("a", key_a), ("b", key_b)):
         pipes["cons_" + tag] = consumer(tmp, "consumer-" + tag, conn, key)
-    time.sleep(1)
+    wait_group(master_a, key_a)
+    wait_group(master_b, key_b)
     for tag, key in (("a", key_a), ("b", key_b)):
         pipes["prod_" + tag] = producer(tmp, "producer-" + tag, conn, key)
     cons = [pipes["cons_a"], pipes["cons_b"]]
@@ -306,7 +315,7 @@ def test_cluster_ask(tmp):
     log("  key %s (slot %d) on :%d, migrating to :%d" % (key, slot, source.port, target.port))
 
     cons = consumer(tmp, "consumer", conn, key)
-    time.sleep(1)
+    wait_group(source, key)
     prod = producer(tmp, "producer", conn, key)
     wait_frames([cons], 40, n=25)
 
@@ -314,6 +323,7 @@ def test_cluster_ask(tmp):
     dst_id = target.client().execute_command("CLUSTER", "MYID").decode()
     target.client().execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
     source.client().execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+    # not a poll: frames go on for a while with the slot in migration
     time.sleep(1)
     t0 = time.monotonic()
     source.client().execute_command("MIGRATE", "127.0.0.1", target.port, key, 0, 5000)
@@ -321,11 +331,13 @@ def test_cluster_ask(tmp):
     # the source answers ASK
     wait_frames([cons], 30, after=time.monotonic(), n=25)
     asking = target.client(single_connection_client=True)
-    asking.execute_command("ASKING")
-    grown = asking.xlen(key)
-    time.sleep(1)
-    asking.execute_command("ASKING")
-    assert asking.xlen(key) > grown, "the stream does not grow on the importing node"
+
+    def importing_len():
+        asking.execute_command("ASKING")
+        return asking.xlen(key)
+    grown = importing_len()
+    wait_for(lambda: importing_len() > grown, 10,
+             "the stream to grow on the importing node")
     assert source.client().execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
     assert "followed ASK" in prod.debug(), "the producer did not follow ASK"
     assert "followed ASK" in cons.debug(), "the consumer did not follow ASK"
@@ -373,7 +385,7 @@ def test_sentinel_failover(tmp):
             "master-name=mymaster"]
     key = "video-frames"
     cons = consumer(tmp, "consumer", conn, key)
-    time.sleep(1)
+    wait_group(master, key)
     prod = producer(tmp, "producer", conn, key)
     wait_frames([cons], 40, n=25)
     for p in (prod, cons):

@@ -26,16 +26,19 @@ class RedisServer:
 
     extra: more redis-server arguments ("--appendonly", "yes", ...).
     unix: listen on tmp/<name>/redis.sock only (port 0), else on a free
-    port of 127.0.0.1. sentinel_conf: run as a Sentinel with this
+    port of 127.0.0.1; with tcp=True as well, on both (client () then
+    uses the socket). sentinel_conf: run as a Sentinel with this
     configuration text (port, bind and dir are written first)."""
 
-    def __init__(self, tmp, *extra, name="redis", unix=False,
+    def __init__(self, tmp, *extra, name="redis", unix=False, tcp=None,
                  sentinel_conf=None, start=True):
         self.name = name
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.sock = os.path.join(self.dir, "redis.sock") if unix else None
-        self.port = 0 if unix else free_port()
+        if tcp is None:
+            tcp = not unix
+        self.port = free_port() if tcp else 0
         self.log = self.logfile = os.path.join(tmp, name + ".log")
         self.extra = list(extra)
         self.sentinel_conf = sentinel_conf
@@ -54,8 +57,8 @@ class RedisServer:
                 "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--logfile", ""]
         if self.sock:
-            args += ["--unixsocket", self.sock]
-        else:
+            args += ["--unixsocket", self.sock, "--unixsocketperm", "700"]
+        if self.port:
             args += ["--bind", "127.0.0.1"]
         return args + self.extra
 
@@ -70,13 +73,15 @@ class RedisServer:
                 return
             except AssertionError:
                 taken = "Address already in use" in read(self.log)
-                if self.sock or not taken or attempt == 4:
+                if not self.port or not taken or attempt == 4:
                     raise
                 stop(self.proc)
                 self.port = free_port()
 
     def where(self):
-        return "unix:" + self.sock if self.sock else "port %d" % self.port
+        return " and ".join(
+            ([("unix:" + self.sock)] if self.sock else [])
+            + (["port %d" % self.port] if self.port else []))
 
     def ping(self):
         if self.proc.poll() is not None:

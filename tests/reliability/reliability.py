@@ -82,7 +82,7 @@ def kill_holding_pending(r, proc, consumer, timeout=30):
         os.killpg(proc.pid, signal.SIGSTOP)
         # The stopped process cannot send an ack any more, but one it sent
         # just before may still be on its way to Redis: let it land, then
-        # take the pending entries as Redis lists them.
+        # take the pending entries as Redis lists them (not a poll).
         time.sleep(0.05)
         ids = [e["message_id"] for e in
                r.xpending_range("in", "proc", "-", "+", 100, consumername=consumer)]
@@ -91,7 +91,7 @@ def kill_holding_pending(r, proc, consumer, timeout=30):
             proc.wait()
             return len(ids), ids, time.monotonic()
         os.killpg(proc.pid, signal.SIGCONT)
-        time.sleep(0.013)
+        time.sleep(0.013)   # not a poll: let it run on a bit
     raise AssertionError("%s never held a pending entry" % consumer)
 
 
@@ -159,7 +159,8 @@ def processor_kill_restart(tmp):
     held = [int(r.xrange("in", i, i)[0][1][b"seq"]) for i in ids]
     print("SIGKILL pA holding %d pending entr%s (seq %s)" % (
         pending, "y" if pending == 1 else "ies", held))
-    # claim-idle-time=0: nobody takes them over while pA is down
+    # claim-idle-time=0: nobody takes them over while pA is down (not a
+    # poll: a while in which nothing may happen)
     time.sleep(1.5)
     still = consumer_info(r, "in", "proc", "pA")["pending"]
     assert still == pending, "pA's pending entries moved while it was down (%d -> %d)" % (pending, still)
@@ -269,7 +270,7 @@ def consumer_stall(tmp):
         mem = r.memory_usage("in", samples=0)
         samples.append((added(), n, mem))
         assert time.monotonic() - t_stop < 120, "producer did not go on: %s" % samples[-1:]
-        time.sleep(0.2)
+        time.sleep(0.2)     # the sampling interval of the stream's memory
     g1 = group_info(r, "in", "viewers")
     c1 = consumer_info(r, "in", "viewers", "c1")
     stall = time.monotonic() - t_stop
@@ -305,7 +306,7 @@ def consumer_stall(tmp):
     t_catch = time.monotonic() - t_cont
     g2 = group_info(r, "in", "viewers")
     stop(prod)
-    time.sleep(0.5)
+    time.sleep(0.5)     # not a poll: the consumer outlives the producer's end
     assert cons.poll() is None, "consumer exited after SIGCONT:\n" + read(cons.log)
     rc = stop(cons)
     log = read(cons.log)
@@ -329,7 +330,7 @@ def redis_restart_aof(tmp):
     t_down = time.monotonic()
     rc = redis.stop(signal.SIGTERM)     # shutdown: the AOF is flushed
     assert rc == 0, "redis-server exited with %s" % rc
-    time.sleep(1.0)
+    time.sleep(1.0)     # not a poll: an outage of 1 s
     redis.start()
     t_up = time.monotonic()
     r = redis.client()

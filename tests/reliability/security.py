@@ -138,7 +138,7 @@ def acl_least_privilege(tmp):
                 stream, group = ("video-frames", "proc") if role == "processor" else ("processed-frames", "display")
                 admin.xgroup_create(stream, group, id="0")
                 admin.xreadgroup(group, "dead-worker", {stream: ">"}, count=1)
-                time.sleep(1.1)
+                time.sleep(1.1)     # not a poll: idle past claim-idle-time
                 extra = "claim-idle-time=1000"
                 if role == "processor":
                     res, out = process(tmp, srv.port, "processor-no-xautoclaim", 1, extra=extra)
@@ -181,7 +181,7 @@ def acl_least_privilege(tmp):
     admin.xadd("processed-frames", {"v": "1", "seq": "0", "caps": "text/x-raw,format=utf8", "data": "x"})
     admin.xgroup_create("processed-frames", "display", id="0")
     admin.xreadgroup("display", "dead-worker", {"processed-frames": ">"}, count=1)
-    time.sleep(1.1)
+    time.sleep(1.1)     # not a poll: idle past claim-idle-time
     res, out = consume(tmp, srv.port, "consumer-claims", 1, extra="claim-idle-time=1000", timeout="6")
     assert int(stat(res, "src", "claimed") or 0) == 1, res
     assert not needed, "rules that are not needed: %s" % needed
@@ -217,7 +217,7 @@ def acl_refused(tmp):
                 or e["code_name"] != "not-authorized"):
             bad.append(what)
     # redis-py as the producer user
-    pr = redis.Redis(port=srv.port, username="producer", password=PASSWORDS["producer"])
+    pr = srv.client(username="producer", password=PASSWORDS["producer"])
     for name, fn in [("DEL video-frames", lambda: pr.delete("video-frames")),
                      ("XRANGE video-frames", lambda: pr.xrange("video-frames")),
                      ("XREADGROUP processed-frames", lambda: pr.xreadgroup("g", "c", {"processed-frames": ">"})),
@@ -230,7 +230,7 @@ def acl_refused(tmp):
             print("  producer user: %s -> allowed!" % name)
         except redis.exceptions.NoPermissionError as e:
             print("  producer user: %s -> %s" % (name, e))
-    cr = redis.Redis(port=srv.port, username="consumer", password=PASSWORDS["consumer"])
+    cr = srv.client(username="consumer", password=PASSWORDS["consumer"])
     for name, fn in [("XADD processed-frames", lambda: cr.xadd("processed-frames", {"a": "b"})),
                      ("XTRIM processed-frames", lambda: cr.xtrim("processed-frames", 0)),
                      ("XRANGE video-frames", lambda: cr.xrange("video-frames"))]:

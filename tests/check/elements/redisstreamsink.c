@@ -261,6 +261,7 @@ GST_START_TEST (test_retention_trims_by_age)
     gst_harness_push (h, redis_test_numbered (i));
   /* all recent: nothing trimmed, maxlen is not used */
   fail_unless_equals_int (redis_server_integer (server, "XLEN aged"), 40);
+  /* not a poll: the entries age past retention=300 */
   g_usleep (600 * 1000);
   for (i = 40; i < 45; i++)
     gst_harness_push (h, redis_test_numbered (i));
@@ -639,19 +640,22 @@ sink_connected (GstHarness * h)
   return connected;
 }
 
-/* Pushes numbered frames every 20 ms from @seq until the sink is connected
- * again (or 10 s passed); returns the next sequence number. */
+/* Pushes frame *@seq (and counts it); TRUE when the sink is connected. */
+static gboolean
+push_then_connected (GstHarness * h, guint64 * seq)
+{
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered ((*seq)++)),
+      GST_FLOW_OK);
+  return sink_connected (h);
+}
+
+/* Pushes numbered frames from @seq, one per poll, until the sink is
+ * connected again (at most 10 s); returns the next sequence number. */
 static guint64
 push_until_connected (GstHarness * h, guint64 seq)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-
-  do {
-    fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq++)),
-        GST_FLOW_OK);
-    g_usleep (20 * 1000);
-  } while (!sink_connected (h) && g_get_monotonic_time () < deadline);
-  fail_unless (sink_connected (h));
+  test_wait_until (push_then_connected (h, &seq), 10000,
+      "the sink to reconnect while frames keep coming");
   return seq;
 }
 
@@ -699,7 +703,7 @@ GST_START_TEST (test_restart_drop_policy)
   for (before = seq; seq < before + 10; seq++) {
     fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
         GST_FLOW_OK);
-    g_usleep (10 * 1000);
+    g_usleep (10 * 1000);       /* not a poll: a live source's pace */
   }
   fail_if (sink_connected (h));
   fail_unless (redis_server_restart (aof));
@@ -758,7 +762,7 @@ GST_START_TEST (test_restart_buffer_policy_loses_nothing)
   for (; seq < 30; seq++) {
     fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq)),
         GST_FLOW_OK);
-    g_usleep (10 * 1000);
+    g_usleep (10 * 1000);       /* not a poll: a live source's pace */
   }
   fail_unless (redis_server_restart (aof));
   seq = push_until_connected (h, seq);
@@ -816,11 +820,9 @@ GST_START_TEST (test_outage_longer_than_limit_is_an_error)
   gst_harness_push (h, redis_test_numbered (seq++));
   redis_server_kill (server, SIGKILL);
   start = g_get_monotonic_time ();
-  while (ret == GST_FLOW_OK &&
-      g_get_monotonic_time () - start < 10 * G_TIME_SPAN_SECOND) {
-    ret = gst_harness_push (h, redis_test_numbered (seq++));
-    g_usleep (20 * 1000);
-  }
+  test_wait_until ((ret = gst_harness_push (h,
+              redis_test_numbered (seq++))) != GST_FLOW_OK, 10000,
+      "the sink to give up reconnecting (frame %" G_GUINT64_FORMAT ")", seq);
   fail_unless_equals_int (ret, GST_FLOW_ERROR);
   /* not before the limit */
   fail_unless (g_get_monotonic_time () - start >= 300 * 1000);
@@ -926,12 +928,8 @@ clients_with_cmd (RedisServer * srv, const gchar * cmd, long long *id)
 static void
 wait_clients_with_cmd (RedisServer * srv, const gchar * cmd, guint n)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-
-  while (clients_with_cmd (srv, cmd, NULL) != n &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
-  fail_unless_equals_int (clients_with_cmd (srv, cmd, NULL), n);
+  test_wait_until (clients_with_cmd (srv, cmd, NULL) == n, 30000,
+      "%u clients whose last command is %s (CLIENT LIST)", n, cmd);
 }
 
 /* Makes the connection of the only client writing to @srv (the sink under
@@ -1065,12 +1063,11 @@ pending_count (RedisServer * srv, const gchar * stream, const gchar * group)
 static void
 wait_pushed_and_acked (GstElement * src, RedisServer * srv, guint64 frames)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-
-  while ((redis_test_get_stat (src, "frames") < frames ||
-          pending_count (srv, "in", "g") > 0) &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
+  test_wait_until (redis_test_get_stat (src, "frames") >= frames &&
+      pending_count (srv, "in", "g") == 0, 30000,
+      "the source to push %" G_GUINT64_FORMAT " frames and acknowledge them "
+      "all (pushed %" G_GUINT64_FORMAT ", %lld pending)", frames,
+      redis_test_get_stat (src, "frames"), pending_count (srv, "in", "g"));
   fail_unless_equals_uint64 (redis_test_get_stat (src, "frames"), frames);
   fail_unless_equals_int (pending_count (srv, "in", "g"), 0);
 }
@@ -1173,7 +1170,6 @@ check_chain_output_outage (const gchar * middle, gboolean video,
       "--appendfsync", "always", NULL);
   GstElement *pipeline, *src, *sink;
   GstBus *bus;
-  gint64 deadline;
 
   produce (in, "in", 0, 10, video);
   pipeline = chain_start (in, out, middle, &bus);
@@ -1184,13 +1180,10 @@ check_chain_output_outage (const gchar * middle, gboolean video,
   redis_server_kill (out, SIGTERM);
   produce (in, "in", 10, 20, video);
   /* the source pushed what it could; what is not stored is not acked */
-  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+  test_wait_until (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
           "held back until they are stored: they come from redisstreamsrc "
-          "(stream \"in\", group \"g\")") == 0 &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
-  fail_unless (g_get_monotonic_time () < deadline, "no warning");
+          "(stream \"in\", group \"g\")") > 0, 30000,
+      "the warning that frames are held back");
   fail_unless (redis_test_get_stat (src, "frames") > 10);
   if (!queued)
     fail_unless (pending_count (in, "in", "g") >= 1);
@@ -1200,10 +1193,8 @@ check_chain_output_outage (const gchar * middle, gboolean video,
   fail_unless (redis_server_restart (out));
   wait_pushed_and_acked (src, in, 20);
   /* behind a queue, acknowledged does not mean stored yet */
-  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (redis_test_get_stat (sink, "frames") < 20 &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
+  test_wait_until (redis_test_get_stat (sink, "frames") >= 20, 30000,
+      "the sink to store 20 frames");
   check_each_seq_once (out, "out", 20);
   fail_unless_equals_uint64 (redis_test_get_stat (sink,
           "dropped-disconnected"), 0);
@@ -1263,7 +1254,8 @@ GST_START_TEST (test_stats_connected_as_of_last_command)
   fail_unless (sink_connected (h));
 
   redis_server_kill (server, SIGKILL);
-  /* no frame, no command: what is known is still the last command's */
+  /* no frame, no command: what is known is still the last command's (not a
+   * poll: a while in which nothing happens) */
   g_usleep (100 * 1000);
   fail_unless (sink_connected (h));
   g_object_get (sink, "stats", &s, NULL);
@@ -1323,13 +1315,10 @@ paused_client (RedisServer * srv, long long not_id)
 static long long
 wait_paused_client (RedisServer * srv, long long not_id)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
   long long id;
 
-  while ((id = paused_client (srv, not_id)) < 0 &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  fail_unless (id >= 0, "no client waiting in CLIENT PAUSE");
+  test_wait_until ((id = paused_client (srv, not_id)) >= 0, 30000,
+      "a client waiting in CLIENT PAUSE");
   return id;
 }
 
@@ -1422,7 +1411,7 @@ GST_START_TEST (test_waiting_sink_is_interruptible)
   RedisServer *out = redis_server_start ();
   GstElement *pipeline, *src;
   GstBus *bus;
-  gint64 deadline, t0;
+  gint64 t0;
 
   produce (in, "in", 0, 3, FALSE);
   pipeline = chain_start (in, out, "", &bus);
@@ -1430,12 +1419,9 @@ GST_START_TEST (test_waiting_sink_is_interruptible)
   wait_pushed_and_acked (src, in, 3);
   redis_server_kill (out, SIGKILL);
   produce (in, "in", 3, 6, FALSE);
-  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
-          "held back until they are stored") == 0 &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
-  fail_unless (g_get_monotonic_time () < deadline, "no warning");
+  test_wait_until (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "held back until they are stored") > 0, 30000,
+      "the warning that frames are held back");
 
   t0 = g_get_monotonic_time ();
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),

@@ -60,29 +60,49 @@ src_harness (const gchar * props)
   return h;
 }
 
+/* TRUE when @group exists on @stream. */
+static gboolean
+group_exists (const gchar * stream, const gchar * group)
+{
+  redisReply *r = redis_server_command (server, "XINFO GROUPS %s", stream);
+  gboolean found = FALSE;
+  gsize g;
+
+  if (r->type == REDIS_REPLY_ARRAY) {
+    for (g = 0; g < r->elements; g++) {
+      if (g_str_equal (r->element[g]->element[1]->str, group))
+        found = TRUE;
+    }
+  }
+  freeReplyObject (r);
+  return found;
+}
+
 /* Waits until the group exists (the source created it in start ()). */
 static void
 wait_for_group (const gchar * stream, const gchar * group)
 {
-  gint i;
+  test_wait_until (group_exists (stream, group), 5000,
+      "group %s on stream %s", group, stream);
+}
 
-  for (i = 0; i < 500; i++) {
-    redisReply *r = redis_server_command (server, "XINFO GROUPS %s", stream);
-    gboolean found = FALSE;
-    gsize g;
+/* TRUE when one client of the server is blocked (in XREAD[GROUP]). */
+static gboolean
+one_client_blocked (void)
+{
+  redisReply *r = redis_server_command (server, "INFO clients");
+  gboolean blocked = strstr (r->str, "blocked_clients:1\r\n") != NULL;
 
-    if (r->type == REDIS_REPLY_ARRAY) {
-      for (g = 0; g < r->elements; g++) {
-        if (g_str_equal (r->element[g]->element[1]->str, group))
-          found = TRUE;
-      }
-    }
-    freeReplyObject (r);
-    if (found)
-      return;
-    g_usleep (10000);
-  }
-  fail ("group %s never appeared on %s", group, stream);
+  freeReplyObject (r);
+  return blocked;
+}
+
+/* Waits until a client of the server is blocked (in XREAD[GROUP]). */
+static void
+wait_blocked_client (void)
+{
+  test_wait_until (one_client_blocked (), 5000,
+      "a client blocked in XREADGROUP (INFO clients)");
 }
 
 static void
@@ -315,14 +335,45 @@ GST_START_TEST (test_caps_change_mid_stream)
 
 GST_END_TEST;
 
+/* What two consumers of one group pulled so far. */
+typedef struct
+{
+  GstHarness *h[2];
+  gboolean seen[200];
+  guint got[2];
+  guint total;
+} TwoConsumers;
+
+/* Pulls what both have; TRUE once all 200 arrived, each exactly once. */
+static gboolean
+two_consumers_pull_all (TwoConsumers * t)
+{
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    GstBuffer *b;
+
+    while ((b = gst_harness_try_pull (t->h[k]))) {
+      guint64 seq = GST_BUFFER_OFFSET (b);
+
+      fail_unless (seq < 200);
+      fail_if (t->seen[seq], "entry %" G_GUINT64_FORMAT " delivered twice",
+          seq);
+      t->seen[seq] = TRUE;
+      t->total++;
+      t->got[k]++;
+      gst_buffer_unref (b);
+    }
+  }
+  return t->total == 200;
+}
+
 GST_START_TEST (test_two_consumers_share_work_exactly_once)
 {
   GstHarness *c1 = src_harness ("stream=work group=workers consumer=one");
   GstHarness *c2 = src_harness ("stream=work group=workers consumer=two");
   GstHarness *sink;
-  gboolean seen[200] = { FALSE, };
-  guint got1 = 0, got2 = 0, total = 0;
-  gint64 deadline;
+  TwoConsumers t = { {c1, c2}, {FALSE,}, {0, 0}, 0 };
   gint i;
 
   wait_for_group ("work", "workers");
@@ -334,33 +385,12 @@ GST_START_TEST (test_two_consumers_share_work_exactly_once)
     gst_harness_push (sink, b);
   }
 
-  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (total < 200 && g_get_monotonic_time () < deadline) {
-    GstHarness *hs[2] = { c1, c2 };
-    guint k;
-
-    for (k = 0; k < 2; k++) {
-      GstBuffer *b;
-
-      while ((b = gst_harness_try_pull (hs[k]))) {
-        guint64 seq = GST_BUFFER_OFFSET (b);
-
-        fail_unless (seq < 200);
-        fail_if (seen[seq], "entry %" G_GUINT64_FORMAT " delivered twice", seq);
-        seen[seq] = TRUE;
-        total++;
-        if (k == 0)
-          got1++;
-        else
-          got2++;
-        gst_buffer_unref (b);
-      }
-    }
-    g_usleep (1000);
-  }
-  fail_unless_equals_int (total, 200);
-  GST_INFO ("consumer one got %u, two got %u", got1, got2);
-  fail_unless (got1 > 0 && got2 > 0, "one %u two %u", got1, got2);
+  test_wait_until (two_consumers_pull_all (&t), 30000,
+      "200 entries shared by two consumers (got %u)", t.total);
+  fail_unless_equals_int (t.total, 200);
+  GST_INFO ("consumer one got %u, two got %u", t.got[0], t.got[1]);
+  fail_unless (t.got[0] > 0 && t.got[1] > 0, "one %u two %u", t.got[0],
+      t.got[1]);
 
   gst_harness_teardown (sink);
   gst_harness_teardown (c1);
@@ -462,28 +492,42 @@ GST_START_TEST (test_trimmed_pending_entry_is_skipped)
 
 GST_END_TEST;
 
-/* A frame is acknowledged once it was pushed: at most the last one stays
- * pending while the source runs. */
+/* How many entries of @stream group g holds pending. */
+static long long
+pending_in_group (const gchar * stream)
+{
+  redisReply *r = redis_server_command (server, "XPENDING %s g", stream);
+  long long pending = r->element[0]->integer;
+
+  freeReplyObject (r);
+  return pending;
+}
+
+/* How many entries of @stream group g holds pending for @consumer (at
+ * most 10). */
+static gsize
+consumer_pending (const gchar * stream, const gchar * consumer)
+{
+  redisReply *r = redis_server_command (server, "XPENDING %s g - + 10 %s",
+      stream, consumer);
+  gsize n = r->elements;
+
+  freeReplyObject (r);
+  return n;
+}
+
 /* Waits until at most one entry of @stream is pending in group "g": the
  * last one pushed, whose XACK goes out with the next read. */
 static void
 wait_pending_at_most_one (const gchar * stream)
 {
-  long long pending = -1;
-  gint i;
-
-  for (i = 0; i < 200; i++) {
-    redisReply *r = redis_server_command (server, "XPENDING %s g", stream);
-
-    pending = r->element[0]->integer;
-    freeReplyObject (r);
-    if (pending <= 1)
-      return;
-    g_usleep (10000);
-  }
-  fail_unless (pending <= 1, "%lld entries of %s pending", pending, stream);
+  test_wait_until (pending_in_group (stream) <= 1, 2000,
+      "at most one entry of %s pending (%lld)", stream,
+      pending_in_group (stream));
 }
 
+/* A frame is acknowledged once it was pushed: at most the last one stays
+ * pending while the source runs. */
 GST_START_TEST (test_ack_after_push)
 {
   GstHarness *src = src_harness ("stream=ack group=g consumer=c");
@@ -542,8 +586,7 @@ GST_START_TEST (test_interrupt_latency)
         GST_STATE_CHANGE_FAILURE);
     fail_unless (gst_element_get_state (pipeline, NULL, NULL,
             5 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
-    /* let it get into the blocking read */
-    g_usleep (200 * 1000);
+    wait_blocked_client ();
     ms[i] = time_state_change_to_null (pipeline);
     GST_INFO ("PLAYING -> NULL took %.2f ms", ms[i]);
     fail_unless (ms[i] < 1000.0, "took %.1f ms", ms[i]);
@@ -569,7 +612,7 @@ GST_START_TEST (test_pause_keeps_entry_of_interrupted_read)
 
   wait_for_group ("fl", "g");
   sink = redis_test_sink_harness (server, "stream=fl", "application/x-test");
-  g_usleep (200 * 1000);        /* the source is now blocked in XREADGROUP */
+  wait_blocked_client ();
 
   t0 = g_get_monotonic_time ();
   gst_element_set_state (src->element, GST_STATE_PAUSED);
@@ -579,6 +622,7 @@ GST_START_TEST (test_pause_keeps_entry_of_interrupted_read)
   b = gst_buffer_new_memdup ("after", 5);
   GST_BUFFER_OFFSET (b) = 7;
   gst_harness_push (sink, b);
+  /* not a poll: a paused source pushes nothing, however long it waits */
   g_usleep (100 * 1000);
   fail_unless (gst_harness_try_pull (src) == NULL);
 
@@ -976,7 +1020,7 @@ GST_START_TEST (test_group_recreated_when_stream_deleted)
   gst_element_set_bus (src->element, bus);
   wait_for_group ("gone", "g");
   freeReplyObject (redis_server_command (server, "DEL gone"));
-  g_usleep (500 * 1000);
+  /* the group went with the stream; the source makes it again */
   wait_for_group ("gone", "g");
 
   sink = redis_test_sink_harness (server, "stream=gone", "application/x-test");
@@ -1029,37 +1073,71 @@ GST_START_TEST (test_server_death_is_an_error_not_a_hang)
 
 GST_END_TEST;
 
-/* Pulls until every seq in [0, n) was seen at least once or @timeout_s
- * passed; returns how many extra (duplicate) deliveries there were. */
+/* The numbered frames [0, n) a source delivered so far. */
+typedef struct
+{
+  GstHarness *src;
+  guint64 n;
+  guint64 missing;
+  guint dups;
+  gboolean *seen;
+} Arrivals;
+
+static void
+arrivals_init (Arrivals * a, GstHarness * src, guint64 n)
+{
+  a->src = src;
+  a->n = a->missing = n;
+  a->dups = 0;
+  a->seen = g_new0 (gboolean, n);
+}
+
+/* Counts (and unrefs) frame @b. */
+static void
+arrivals_add (Arrivals * a, GstBuffer * b)
+{
+  guint64 seq = GST_BUFFER_OFFSET (b);
+
+  fail_unless (seq < a->n, "unexpected seq %" G_GUINT64_FORMAT, seq);
+  if (a->seen[seq])
+    a->dups++;
+  else
+    a->missing--;
+  a->seen[seq] = TRUE;
+  gst_buffer_unref (b);
+}
+
+/* Takes what the source has; TRUE once every frame arrived. */
+static gboolean
+arrivals_pull (Arrivals * a)
+{
+  GstBuffer *b;
+
+  while (a->missing > 0 && (b = gst_harness_try_pull (a->src)))
+    arrivals_add (a, b);
+  return a->missing == 0;
+}
+
+/* Waits (up to @timeout_s) for every frame of the source to arrive. */
+static void
+arrivals_wait_all (Arrivals * a, gint timeout_s)
+{
+  test_wait_until (arrivals_pull (a), timeout_s * 1000,
+      "every frame up to seq %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+      " never arrived)", a->n - 1, a->missing);
+}
+
+/* Pulls until every seq in [0, n) was seen at least once (fails after
+ * @timeout_s); returns how many extra (duplicate) deliveries there were. */
 static guint
 pull_all (GstHarness * src, guint64 n, gint timeout_s)
 {
-  gboolean *seen = g_new0 (gboolean, n);
-  guint64 missing = n;
-  guint dups = 0;
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  Arrivals a;
 
-  while (missing > 0 && g_get_monotonic_time () < deadline) {
-    GstBuffer *b = gst_harness_try_pull (src);
-    guint64 seq;
-
-    if (b == NULL) {
-      g_usleep (5 * 1000);
-      continue;
-    }
-    seq = GST_BUFFER_OFFSET (b);
-    fail_unless (seq < n, "unexpected seq %" G_GUINT64_FORMAT, seq);
-    if (seen[seq])
-      dups++;
-    else
-      missing--;
-    seen[seq] = TRUE;
-    gst_buffer_unref (b);
-  }
-  fail_unless (missing == 0, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-      " frames never arrived", missing, n);
-  g_free (seen);
-  return dups;
+  arrivals_init (&a, src, n);
+  arrivals_wait_all (&a, timeout_s);
+  g_free (a.seen);
+  return a.dups;
 }
 
 /* Redis restarts with AOF on: the source warns, reconnects by itself, and
@@ -1094,7 +1172,7 @@ GST_START_TEST (test_restart_with_aof_delivers_everything)
   fail_unless (redis_server_restart (aof));
   for (; seq < 30; seq++) {
     gst_harness_push (sink, redis_test_numbered (seq));
-    g_usleep (20 * 1000);
+    g_usleep (20 * 1000);       /* not a poll: a live source's pace */
   }
 
   dups = pull_all (src, seq, 30);
@@ -1129,6 +1207,7 @@ GST_START_TEST (test_restart_without_persistence_recreates_group)
   gst_element_set_bus (src->element, bus);
   wait_for_group ("cam", "g");
   redis_server_kill (server, SIGTERM);
+  /* not a poll: the source runs into the outage (block=200) */
   g_usleep (300 * 1000);
   fail_unless (redis_server_restart (server));
   wait_for_group ("cam", "g");
@@ -1199,13 +1278,10 @@ GST_START_TEST (test_src_network_cut)
   gst_element_set_bus (src->element, bus);
   wait_for_group ("cut", "g");
   redis_server_kill (server, SIGSTOP);
-  for (i = 0; i < 300; i++) {
-    if (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
-            "Lost the connection") > 0)
-      break;
-    g_usleep (10 * 1000);
-  }
-  fail_unless (i < 300, "no warning within 3 s of the cut");
+  test_wait_until (redis_test_count_messages (bus, GST_MESSAGE_WARNING,
+          "Lost the connection") > 0, 3000,
+      "the warning \"Lost the connection\" (it must come within 3 s of "
+      "the cut)");
   redis_server_kill (server, SIGCONT);
 
   sink = redis_test_sink_harness (server, "stream=cut", "application/x-test");
@@ -1218,6 +1294,7 @@ GST_START_TEST (test_src_network_cut)
 
   /* during an outage, stopping does not wait for the backoff */
   redis_server_kill (server, SIGSTOP);
+  /* not a poll: the source gets into its reconnect backoff */
   g_usleep (800 * 1000);
   {
     gint64 t0 = g_get_monotonic_time ();
@@ -1261,10 +1338,8 @@ GST_START_TEST (test_autoclaim_takes_over_dead_consumer_entries)
   fail_unless_equals_int (pull_all (src, 10, 20), 0);
   fail_unless_equals_uint64 (redis_test_get_stat (e, "claimed"), 5);
   /* the dead consumer's entries are acknowledged now */
-  g_usleep (300 * 1000);
-  r = redis_server_command (server, "XPENDING cl g - + 10 dead");
-  fail_unless_equals_int (r->elements, 0);
-  freeReplyObject (r);
+  test_wait_until (consumer_pending ("cl", "dead") == 0, 5000,
+      "the claimed entries of consumer dead to be acknowledged");
 
   gst_harness_teardown (sink);
   gst_harness_teardown (src);
@@ -1881,12 +1956,11 @@ static guint64
 wait_stat_at_least (GstElement * e, const gchar * field, guint64 want,
     gint timeout_s)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  gint64 deadline = test_wait_deadline (timeout_s * 1000);
   guint64 v;
 
   while ((v = redis_test_get_stat (e, field)) < want &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
+      test_wait_tick (deadline));
   return v;
 }
 
@@ -1987,9 +2061,8 @@ GST_START_TEST (test_reads_over_maxmemory)
   GstElement *e;
   GstBus *bus = gst_bus_new ();
   redisReply *r;
-  gboolean seen[10] = { FALSE };
+  Arrivals arrivals;
   guint64 seq, got = 0;
-  gint64 deadline;
 
   freeReplyObject (redis_server_command (server,
           "XGROUP CREATE mm g 0 MKSTREAM"));
@@ -2011,33 +2084,17 @@ GST_START_TEST (test_reads_over_maxmemory)
   src = src_harness ("stream=mm group=g consumer=c block=200");
   e = redis_test_harness_element (src, "redisstreamsrc");
   gst_element_set_bus (src->element, bus);
+  arrivals_init (&arrivals, src, 10);
   for (got = 0; got < 5; got++) {
     GstBuffer *b = gst_harness_pull (src);
 
     fail_unless (b != NULL, "nothing read over maxmemory");
-    seen[GST_BUFFER_OFFSET (b)] = TRUE;
-    gst_buffer_unref (b);
+    arrivals_add (&arrivals, b);
   }
   /* a reconnect: every client but ours is disconnected */
   freeReplyObject (redis_server_command (server, "CLIENT KILL TYPE normal"));
-  deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
-  while (g_get_monotonic_time () < deadline) {
-    GstBuffer *b = gst_harness_try_pull (src);
-    guint i, n = 0;
-
-    if (b == NULL) {
-      g_usleep (5000);
-    } else {
-      seen[GST_BUFFER_OFFSET (b)] = TRUE;
-      gst_buffer_unref (b);
-    }
-    for (i = 0; i < 10; i++)
-      n += seen[i];
-    if (n == 10)
-      break;
-  }
-  for (seq = 0; seq < 10; seq++)
-    fail_unless (seen[seq], "seq %" G_GUINT64_FORMAT " never read", seq);
+  arrivals_wait_all (&arrivals, 20);
+  g_free (arrivals.seen);
   fail_unless (redis_test_get_stat (e, "reconnects") >= 1);
   fail_unless_equals_int (redis_test_count_messages (bus, GST_MESSAGE_ERROR,
           NULL), 0);
@@ -2049,24 +2106,6 @@ GST_START_TEST (test_reads_over_maxmemory)
 }
 
 GST_END_TEST;
-
-/* Waits until a client of the server is blocked (in XREADGROUP). */
-static void
-wait_blocked_client (void)
-{
-  gint i;
-
-  for (i = 0; i < 500; i++) {
-    redisReply *r = redis_server_command (server, "INFO clients");
-    gboolean blocked = strstr (r->str, "blocked_clients:1") != NULL;
-
-    freeReplyObject (r);
-    if (blocked)
-      return;
-    g_usleep (10000);
-  }
-  fail ("no client blocked");
-}
 
 /* DEL of the stream under a blocked read: Redis answers UNBLOCKED. That is
  * not a lost connection: the group is made again (with the disappeared
@@ -2191,6 +2230,7 @@ GST_START_TEST (test_autoclaim_counts_trimmed_pending_entries)
   freeReplyObject (redis_server_command (server, "XTRIM ct MAXLEN 0"));
   freeReplyObject (redis_server_command (server,
           "XADD ct * v 1 caps application/x-test seq 5 data x"));
+  /* not a poll: the entries get idle past claim-idle-time=200 */
   g_usleep (300 * 1000);
 
   src = src_harness ("stream=ct group=g consumer=alive claim-idle-time=200 "
@@ -2246,7 +2286,8 @@ GST_START_TEST (test_slow_reader_counts_trimmed_entries)
     fail_unless (b != NULL);
     gst_buffer_unref (b);
     frames++;
-    /* the group's position is looked at once a second */
+    /* not a poll: the reader's pace; the group's position is looked at
+     * once a second */
     g_usleep (300 * 1000);
   }
   /* 300 more while the reader is busy with one of them */
@@ -2322,7 +2363,7 @@ GST_START_TEST (test_claim_idle_time_follows_retention)
       gst_buffer_unref (buf);
     while ((buf = gst_harness_try_pull (b)))
       gst_buffer_unref (buf);
-    g_usleep (20 * 1000);
+    g_usleep (20 * 1000);       /* not a poll: the producer's pace */
     if (get_stat_uint (ea, "retention") > 0 &&
         get_stat_uint (eb, "retention") > 0 && i > 150)
       break;

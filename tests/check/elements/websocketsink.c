@@ -35,6 +35,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "../testwait.h"
+
 #define WAIT_S 10
 #define CAPTURE_BASE G_GINT64_CONSTANT (1700000000000000000)
 
@@ -502,17 +504,26 @@ sink_n_clients (GstElement * sink)
   return n;
 }
 
-static gboolean
+/* The sequence number of the last frame @c received (it has one) */
+static gint64
+last_frame_seq (WsClient * c)
+{
+  GBytes *last;
+  gint64 seq;
+
+  g_mutex_lock (&test_lock);
+  last = g_bytes_ref (g_ptr_array_index (c->messages, c->messages->len - 1));
+  g_mutex_unlock (&test_lock);
+  seq = frame_seq (last);
+  g_bytes_unref (last);
+  return seq;
+}
+
+static void
 wait_n_clients (GstElement * sink, guint n, gint seconds)
 {
-  gint64 deadline = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
-
-  while (sink_n_clients (sink) != n) {
-    if (g_get_monotonic_time () > deadline)
-      return FALSE;
-    g_usleep (10 * 1000);
-  }
-  return TRUE;
+  test_wait_until (sink_n_clients (sink) == n, seconds * 1000,
+      "%u clients of websocketsink (it has %u)", n, sink_n_clients (sink));
 }
 
 /* The per-client statistics of the client at @address ("ip:port"), or of
@@ -548,6 +559,16 @@ structure_get_u64 (const GstStructure * s, const gchar * field)
   fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s in %"
       GST_PTR_FORMAT, field, s);
   return v;
+}
+
+static guint64
+sink_frames_received (GstElement * sink)
+{
+  GstStructure *stats = sink_stats (sink);
+  guint64 n = structure_get_u64 (stats, "frames-received");
+
+  gst_structure_free (stats);
+  return n;
 }
 
 /* ---- raw sockets ---- */
@@ -802,7 +823,7 @@ GST_START_TEST (test_frames_in_order_with_meta)
   cl = client_loop_new ();
   c = ws_client_new (cl, port, NULL);
   fail_unless (c->connected);
-  fail_unless (wait_n_clients (sink, 1, WAIT_S));
+  wait_n_clients (sink, 1, WAIT_S);
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
@@ -891,7 +912,7 @@ GST_START_TEST (test_seq_without_offset)
   port = pipeline_pause (pipeline, sink);
   cl = client_loop_new ();
   c = ws_client_new (cl, port, NULL);
-  fail_unless (wait_n_clients (sink, 1, WAIT_S));
+  wait_n_clients (sink, 1, WAIT_S);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   wait_eos (pipeline, WAIT_S);
   fail_unless (ws_client_wait_messages (c, 5, WAIT_S));
@@ -961,7 +982,7 @@ GST_START_TEST (test_stalled_client)
   cl = client_loop_new ();
   c = ws_client_new_full (cl, port, NULL, TRUE);
   fail_unless (c->connected);
-  fail_unless (wait_n_clients (sink, 2, WAIT_S));
+  wait_n_clients (sink, 2, WAIT_S);
 
   start = g_get_monotonic_time ();
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -978,26 +999,8 @@ GST_START_TEST (test_stalled_client)
 
   /* The good client ends up with the last frame */
   fail_unless (ws_client_wait_messages (c, 1, WAIT_S));
-  {
-    gint64 deadline = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
-
-    for (;;) {
-      GBytes *last;
-
-      g_mutex_lock (&test_lock);
-      last = g_bytes_ref (g_ptr_array_index (c->messages,
-              c->messages->len - 1));
-      g_mutex_unlock (&test_lock);
-      if (frame_seq (last) == n_frames - 1) {
-        g_bytes_unref (last);
-        break;
-      }
-      g_bytes_unref (last);
-      fail_unless (g_get_monotonic_time () < deadline,
-          "good client never got the last frame");
-      g_usleep (20 * 1000);
-    }
-  }
+  test_wait_until (last_frame_seq (c) == n_frames - 1, WAIT_S * 1000,
+      "the good client to get the last frame");
   heap_after = live_heap_bytes ();
 
   stalled = sink_client_stats (sink, raw_address);
@@ -1262,7 +1265,7 @@ GST_START_TEST (test_max_clients)
   c1 = ws_client_new (cl, port, NULL);
   c2 = ws_client_new (cl, port, NULL);
   fail_unless (c1->connected && c2->connected);
-  fail_unless (wait_n_clients (sink, 2, WAIT_S));
+  wait_n_clients (sink, 2, WAIT_S);
 
   c3 = ws_client_new (cl, port, NULL);
   fail_if (c3->connected);
@@ -1274,7 +1277,7 @@ GST_START_TEST (test_max_clients)
 
   /* A place freed is a place taken */
   ws_client_free (c1);
-  fail_unless (wait_n_clients (sink, 1, WAIT_S));
+  wait_n_clients (sink, 1, WAIT_S);
   c4 = ws_client_new (cl, port, NULL);
   fail_unless (c4->connected);
   fail_unless (ws_client_wait_messages (c4, 3, WAIT_S));
@@ -1305,14 +1308,14 @@ GST_START_TEST (test_garbage_client_disconnected)
   good = ws_client_new (cl, port, NULL);
   fail_unless (good->connected);
   raw = raw_ws_connect (port, 0, NULL, NULL);
-  fail_unless (wait_n_clients (sink, 2, WAIT_S));
+  wait_n_clients (sink, 2, WAIT_S);
 
   /* Reserved opcodes and no mask: not WebSocket */
   memset (garbage, 0xff, sizeof (garbage));
   fail_unless (g_socket_send (raw, (const gchar *) garbage, sizeof (garbage),
           NULL, NULL) == sizeof (garbage));
   fail_unless (raw_wait_eof (raw), "the garbage client was not disconnected");
-  fail_unless (wait_n_clients (sink, 1, WAIT_S));
+  wait_n_clients (sink, 1, WAIT_S);
 
   n = ws_client_n_messages (good);
   fail_unless (ws_client_wait_messages (good, n + 10, WAIT_S));
@@ -1342,7 +1345,7 @@ GST_START_TEST (test_huge_message_disconnected)
   good = ws_client_new (cl, port, NULL);
   bad = ws_client_new (cl, port, NULL);
   fail_unless (good->connected && bad->connected);
-  fail_unless (wait_n_clients (sink, 2, WAIT_S));
+  wait_n_clients (sink, 2, WAIT_S);
 
   /* A small message is ignored */
   huge = g_bytes_new_take (g_malloc0 (16), 16);
@@ -1358,7 +1361,7 @@ GST_START_TEST (test_huge_message_disconnected)
   /* libsoup drops the connection at once, so the client may see an
    * abnormal close rather than code 1009 */
   fail_unless (ws_client_wait_closed (bad, WAIT_S));
-  fail_unless (wait_n_clients (sink, 1, WAIT_S));
+  wait_n_clients (sink, 1, WAIT_S);
 
   n = ws_client_n_messages (good);
   fail_unless (ws_client_wait_messages (good, n + 10, WAIT_S));
@@ -1420,7 +1423,7 @@ GST_START_TEST (test_clients_come_and_go)
   ClientLoop *cl;
   WsClient *clients[8];
   guint port, round, i;
-  guint64 accepted = 0, received_before = 0, received_after = 0;
+  guint64 accepted = 0, received_before = 0;
 
   pipeline = pipeline_new (LIVE_PIPELINE, &sink);
   port = pipeline_pause (pipeline, sink);
@@ -1438,7 +1441,7 @@ GST_START_TEST (test_clients_come_and_go)
     for (i = 0; i < n_clients; i++)
       ws_client_free (clients[(i + round) % n_clients]);
   }
-  fail_unless (wait_n_clients (sink, 0, WAIT_S));
+  wait_n_clients (sink, 0, WAIT_S);
 
   stats = sink_stats (sink);
   fail_unless (gst_structure_get_uint64 (stats, "clients-accepted", &accepted));
@@ -1448,12 +1451,10 @@ GST_START_TEST (test_clients_come_and_go)
   gst_structure_free (stats);
 
   /* Still streaming */
-  g_usleep (300 * 1000);
-  stats = sink_stats (sink);
-  fail_unless (gst_structure_get_uint64 (stats, "frames-received",
-          &received_after));
-  gst_structure_free (stats);
-  fail_unless (received_after > received_before);
+  test_wait_until (sink_frames_received (sink) > received_before,
+      WAIT_S * 1000,
+      "websocketsink to receive frames after the clients left (%"
+      G_GUINT64_FORMAT " before)", received_before);
 
   client_loop_free (cl);
   gst_object_unref (sink);
@@ -1510,7 +1511,7 @@ visit_every_way (ClientLoop * cl, GstElement * sink, guint port)
   for (i = 0; i < G_N_ELEMENTS (clients); i++)
     ws_client_free (clients[i]);
   ws_client_free (extra);
-  fail_unless (wait_n_clients (sink, 0, WAIT_S));
+  wait_n_clients (sink, 0, WAIT_S);
 
   stranger = ws_client_new (cl, port, "http://stranger.example");
   fail_unless_equals_int (stranger->status, 403);
@@ -1522,7 +1523,7 @@ visit_every_way (ClientLoop * cl, GstElement * sink, guint port)
           NULL, NULL) == sizeof (garbage));
   fail_unless (raw_wait_eof (raw));
   g_object_unref (raw);
-  fail_unless (wait_n_clients (sink, 0, WAIT_S));
+  wait_n_clients (sink, 0, WAIT_S);
 }
 
 GST_START_TEST (test_no_fd_leak)
@@ -1541,6 +1542,7 @@ GST_START_TEST (test_no_fd_leak)
 
   /* Once first, for whatever libraries open once and keep */
   visit_every_way (cl, sink, port);
+  /* not a poll: what the first visit left behind settles */
   g_usleep (200 * 1000);
   fds_before = count_open_fds ();
 
@@ -1548,13 +1550,9 @@ GST_START_TEST (test_no_fd_leak)
     visit_every_way (cl, sink, port);
 
   /* Closing finishes asynchronously on both sides */
-  deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
-  while (g_get_monotonic_time () < deadline) {
-    fds_after = count_open_fds ();
-    if (fds_after <= fds_before)
-      break;
-    g_usleep (50 * 1000);
-  }
+  deadline = test_wait_deadline (5000);
+  while ((fds_after = count_open_fds ()) > fds_before &&
+      test_wait_tick (deadline));
   GST_INFO ("open fds: %u before, %u after", fds_before, fds_after);
   fail_unless (fds_after <= fds_before + 1, "%u fds open before, %u after",
       fds_before, fds_after);

@@ -243,7 +243,7 @@ write_thread (gpointer data)
 
     fail_unless (n > 0);
     off += n;
-    g_usleep (2000);
+    g_usleep (2000);            /* not a poll: the writer's pace */
   }
   return NULL;
 }
