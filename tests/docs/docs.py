@@ -67,6 +67,8 @@ READ_N = 10       # num-buffers of a redisstreamsrc (at most PREFILL)
 TEST_N = 10       # num-buffers of a test source
 LINE_TIMEOUT = 60
 PRODUCER_CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+AUDIO_CAPS = "audio/x-raw,format=S16LE,rate=48000,channels=2"
+H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
 MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(skip|after-writer)\b\s*(.*?)\s*-->\s*$")
 
 
@@ -149,9 +151,21 @@ def gst(ctx, args, name, **kw):
 
 
 def producer_args(ctx, stream, n=None):
-    src = ["videotestsrc", "pattern=ball"] + (["num-buffers=%d" % n] if n else ["is-live=true"])
-    return src + ["!", PRODUCER_CAPS, "!", "redisstreamsink", "host=127.0.0.1",
-                  "port=%d" % ctx.redis.port, "stream=" + stream, "maxlen=1000"]
+    """What writes @stream for a line that reads it: by the stream's name,
+    audio (a name with "audio"), H.264 (with "h264"), JPEG (with "jpeg") or
+    raw video."""
+    count = ["num-buffers=%d" % n] if n else ["is-live=true"]
+    if "audio" in stream:
+        chain = ["audiotestsrc"] + count + ["!", "audioconvert", "!", AUDIO_CAPS]
+    elif "h264" in stream:
+        chain = (["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS, "!",
+                 "openh264enc", "gop-size=30", "!", "h264parse", "!", H264_CAPS])
+    elif "jpeg" in stream:
+        chain = ["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS, "!", "jpegenc"]
+    else:
+        chain = ["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS]
+    return chain + ["!", "redisstreamsink", "host=127.0.0.1",
+                    "port=%d" % ctx.redis.port, "stream=" + stream, "maxlen=1000"]
 
 
 def prefill(ctx, stream, n=PREFILL):
@@ -174,15 +188,27 @@ def sentinel(ctx):
 
 
 def split_elements(tokens):
-    elems, cur = [], []
+    """[[element, prop=value, ...], ...] and, for each, whether it starts a
+    chain (the first, or one that follows another without "!": a line with
+    several chains, such as audio and video)."""
+    elems, starts, cur = [], [], []
+    linked = True
     for t in tokens:
         if t == "!":
             elems.append(cur)
-            cur = []
+            starts.append(not linked)
+            cur, linked = [], True
+        elif cur and "=" not in t:
+            # a new element right after another one: a new chain
+            elems.append(cur)
+            starts.append(not linked)
+            cur, linked = [t], False
         else:
             cur.append(t)
     elems.append(cur)
-    return elems
+    starts.append(not linked)
+    starts[0] = True
+    return elems, starts
 
 
 def prop(elem, name):
@@ -209,7 +235,7 @@ def prepare(ctx, line):
     tokens = tokens[1:]
     while tokens and tokens[0].startswith("-"):
         opts.append(tokens.pop(0))
-    elems = split_elements(tokens)
+    elems, starts = split_elements(tokens)
     readers, writers = [], []
     n = None
     for k, e in enumerate(elems):
@@ -234,13 +260,13 @@ def prepare(ctx, line):
             loc = prop(e, "location")
             if loc and not os.path.exists(os.path.join(ctx.work, loc)) and loc.endswith(".mp4"):
                 make_mp4(ctx, loc)
-        if k == 0 and name in SOURCES_WITH_NUM_BUFFERS and prop(e, "num-buffers") is None:
+        if starts[k] and name in SOURCES_WITH_NUM_BUFFERS and prop(e, "num-buffers") is None:
             set_prop(e, "num-buffers", str(READ_N if name == "redisstreamsrc" else TEST_N))
         if k == 0 and prop(e, "num-buffers") is not None:
             n = int(prop(e, "num-buffers"))
     args = opts[:]
     for k, e in enumerate(elems):
-        if k:
+        if k and not starts[k]:
             args.append("!")
         args += e
     return args, readers, writers, n
