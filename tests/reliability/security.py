@@ -46,12 +46,21 @@ SECRET = "Zq9-SeKrEt-4711-xyzzy"
 # The rules of docs/security.md; keep the two in step.
 BASE = ["on", "resetkeys", "resetchannels", "-@all"]
 RULES = {
-    "producer": ["%W~video-frames", "+xadd", "+ping"],
+    "producer": ["%W~video-frames", "+xadd", "+ping", "&video-frames:control", "+subscribe"],
     "processor": ["~video-frames", "~processed-frames", "+xreadgroup", "+xack",
-                  "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd", "+ping"],
+                  "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd", "+ping",
+                  "&video-frames:control", "&processed-frames:control", "+publish", "+subscribe"],
     "consumer": ["~processed-frames", "+xreadgroup", "+xack", "+xgroup|create",
-                 "+xautoclaim", "+xinfo|groups", "+xlen", "+ping"],
+                 "+xautoclaim", "+xinfo|groups", "+xlen", "+ping",
+                 "&processed-frames:control", "+publish"],
 }
+# key frame requests: the stream a role reads (it publishes there) and the
+# one it writes (its sink subscribes there)
+READS = {"processor": "video-frames", "consumer": "processed-frames"}
+WRITES = {"producer": "video-frames", "processor": "processed-frames"}
+H264_DELTA = {"v": "1", "seq": "0", "flags": "delta",
+              "caps": "video/x-h264,stream-format=byte-stream,alignment=au",
+              "encoding": "none", "data": b"\0\0\0\1\x41" + b"\0" * 64}
 PASSWORDS = {"producer": "pw-producer", "processor": "pw-processor", "consumer": "pw-consumer"}
 
 
@@ -82,14 +91,14 @@ def produce(tmp, port, name, n, user="producer", stream="video-frames", password
                   "--set", "snk.password=" + (password or PASSWORDS[user]), "--stats", "snk")
 
 
-def process(tmp, port, name, n, user="processor", extra=""):
+def process(tmp, port, name, n, user="processor", extra="", timeout="8"):
     return gstrun(tmp, name,
                   "redisstreamsrc name=src port=%d stream=video-frames group=proc "
                   "start-id=0 username=%s %s ! frameproc operation=invert ! "
                   "redisstreamsink name=snk port=%d stream=processed-frames username=%s maxlen=0"
                   % (port, user, extra, port, user),
                   "--set", "src.password=" + PASSWORDS[user], "--set", "snk.password=" + PASSWORDS[user],
-                  "--until-frames", "src=%d" % n, "--timeout", "8", "--stats", "src", "--stats", "snk")
+                  "--until-frames", "src=%d" % n, "--timeout", timeout, "--stats", "src", "--stats", "snk")
 
 
 def consume(tmp, port, name, n, user="consumer", extra="", timeout="8"):
@@ -152,6 +161,33 @@ def acl_least_privilege(tmp):
                 print("  %-9s without %-18s -> %s (claimed %d of a dead worker's entries; "
                       "bus warnings: %s)" % (role, rule, "fails to claim" if ok else "still works", claimed,
                                               warned or "none"))
+            elif rule == "+publish" or rule == "&%s:control" % READS.get(role):
+                # a reader asks for a key frame only while it holds back
+                # delta units: give it encoded video without a key frame
+                stream = READS[role]
+                admin.delete(stream)
+                for _ in range(3):
+                    admin.xadd(stream, H264_DELTA)
+                if role == "processor":
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, 1, timeout="4")
+                else:
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 1, timeout="4")
+                warned = [w["message"] for w in res["warnings"]]
+                ok = any("ask the producer" in w for w in warned)
+                print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
+                    role, rule, "cannot ask for key frames" if ok else "still works", warned or "none"))
+            elif rule == "+subscribe" or rule == "&%s:control" % WRITES.get(role):
+                # the sink listens for key frame requests from its start: it
+                # runs, and says once that it cannot
+                if role == "producer":
+                    res, out = produce(tmp, srv.port, "producer-no-" + rule, 3)
+                else:
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
+                warned = [w["message"] for w in res["warnings"]]
+                ok = res["result"] in ("eos", "frames") and any(
+                    "cannot ask for key frames" in w for w in warned)
+                print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
+                    role, rule, "key frame requests off" if ok else "still works", warned or "none"))
             elif rule in ("+xinfo|groups", "+xlen"):
                 # only for counting trimmed entries: the source runs and says
                 # once that it cannot count them
