@@ -44,10 +44,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const drivers = new Set();
 
-function startDriver(port) {
+function startDriver(port, extraArgs) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(DRIVER, ['--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = spawn(DRIVER, ['--port', String(port)].concat(extraArgs || []), {
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: process.env,
     });
     drivers.add(proc);
@@ -120,12 +120,15 @@ function assert(cond, message) {
     throw new Error(message);
 }
 
-const stats = (page) => page.evaluate(() => Object.assign({}, window.viewerStats));
+// The one camera of the first driver: its counters with the connection's
+const CAM = 'camera';
+const stats = (page) => page.evaluate((name) => Object.assign({},
+  window.viewerStats, window.viewerStats.cameras[name] || { frames: 0 }), CAM);
 
 // Luma statistics of the whole canvas, in the page
 function sampleCanvas(page) {
   return page.evaluate(() => {
-    const c = document.getElementById('video');
+    const c = document.querySelector('.tile[data-camera="camera"] canvas');
     const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let sum = 0, dark = 0;
     const n = data.length / 4;
@@ -135,7 +138,7 @@ function sampleCanvas(page) {
       if (l < 16)
         dark++;
     }
-    return { mean: sum / n, darkFraction: dark / n, frames: window.viewerStats.frames };
+    return { mean: sum / n, darkFraction: dark / n, frames: window.viewerStats.cameras.camera.frames };
   });
 }
 
@@ -145,13 +148,13 @@ function sampleCanvas(page) {
 // square passes under it): such a sample says nothing about the box.
 function sampleDetection(page) {
   return page.evaluate(() => {
-    const s = window.viewerStats.lastDrawn;
+    const s = window.viewerStats.cameras.camera.lastDrawn;
     if (!s)
       return null;
     const d = s.detections.find((x) => x.type === 'motion');
     if (!d)
       return null;
-    const c = document.getElementById('video');
+    const c = document.querySelector('.tile[data-camera="camera"] canvas');
     const ctx = c.getContext('2d');
     const points = {
       edgeTop: [d.x + d.w / 2, d.y],
@@ -177,14 +180,14 @@ function sampleDetection(page) {
 // cannot be mistaken for the label's.
 function sampleEdgeLabel(page) {
   return page.evaluate(() => {
-    const s = window.viewerStats.lastDrawn;
+    const s = window.viewerStats.cameras.camera.lastDrawn;
     if (!s || !Array.isArray(s.labels))
       return { error: 'the page exposes no label geometry (lastDrawn.labels)' };
     const i = s.detections.findIndex((x) => x.type === 'person');
     if (i < 0)
       return { error: 'no "person" detection on the frame shown' };
     const l = s.labels[i];
-    const c = document.getElementById('video');
+    const c = document.querySelector('.tile[data-camera="camera"] canvas');
     const out = { det: s.detections[i], label: l, canvas: [c.width, c.height], ink: 0, clear: true };
     if (!l)
       return out;
@@ -212,9 +215,10 @@ function sampleEdgeLabel(page) {
 function recordStatusPerFrame() {
   const rec = { first: null, frames: 0, mismatches: [] };
   window.statusRecord = rec;
-  window.addEventListener('viewerframe', () => {
-    const s = window.viewerStats;
-    const text = document.getElementById('status').textContent.replace(/\s+/g, ' ').trim();
+  window.addEventListener('viewerframe', (e) => {
+    const s = window.viewerStats.cameras[e.detail.camera];
+    const text = document.querySelector('.tile[data-camera="' + e.detail.camera + '"] .info')
+      .textContent.replace(/\s+/g, ' ').trim();
     const frames = /frames (\d+)/.exec(text);
     const latency = /latency (\S+) ms/.exec(text);
     const want = s.lastLatencyMs === null ? '–' : s.lastLatencyMs.toFixed(0);
@@ -230,6 +234,223 @@ function recordStatusPerFrame() {
 // The box is #00ff00; the 75% bars of smpte75 never get near g > 225
 const isGreen = (p) => p[1] > 225 && p[0] < 60 && p[2] < 60;
 const isWhite = (p) => p[0] > 190 && p[1] > 190 && p[2] > 190;
+
+// ---- the wall: several cameras, H.264 and JPEG ----
+
+// Two H.264 and two JPEG cameras with a 10 s GOP (300 frames at 30 fps)
+const WALL = [
+  { name: 'gate', codec: 'h264', pattern: 'smpte75' },
+  { name: 'yard', codec: 'jpeg', pattern: 'smpte' },
+  { name: 'dock', codec: 'h264', pattern: 'snow' },
+  { name: 'roof', codec: 'jpeg', pattern: 'pinwheel' },
+];
+const WALL_GOP = 300;
+const STALL_S = 2;
+
+function wallCameras(page) {
+  return page.evaluate(() => {
+    const out = {};
+    for (const [name, c] of Object.entries(window.viewerStats.cameras)) {
+      const tile = document.querySelector('.tile[data-camera="' + name + '"]');
+      const canvas = tile.querySelector('canvas');
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0, hash = 0;
+      for (let i = 0; i < data.length; i += 4 * 7) {
+        sum += data[i + 1];
+        hash = (hash * 31 + data[i] + 3 * data[i + 1] + 7 * data[i + 2]) >>> 0;
+      }
+      const motion = c.lastDrawn && c.lastDrawn.detections.find((d) => d.type === 'motion');
+      out[name] = {
+        frames: c.frames, codec: c.codec, stalled: c.stalled, unsupported: c.unsupported,
+        decodeErrors: c.decodeErrors, firstDrawnAt: c.firstDrawnAt,
+        label: tile.querySelector('.name').textContent,
+        info: tile.querySelector('.info').textContent.replace(/\s+/g, ' ').trim(),
+        overlay: tile.querySelector('.overlay').textContent,
+        tileClass: tile.className, visible: tile.offsetWidth > 0,
+        mean: sum / (data.length / 28), hash: hash,
+        motion: motion ? motion.x + ',' + motion.y : null,
+        pts: c.lastDrawn ? c.lastDrawn.pts : null,
+      };
+    }
+    return out;
+  });
+}
+
+// The frame on screen of @name, its "motion" detection and the pixels on the
+// box's edge and in its middle, read in one task (see sampleDetection)
+function sampleCameraDetection(page, name) {
+  return page.evaluate((name) => {
+    const s = window.viewerStats.cameras[name].lastDrawn;
+    const d = s && s.detections.find((x) => x.type === 'motion');
+    if (!d)
+      return null;
+    const c = document.querySelector('.tile[data-camera="' + name + '"] canvas');
+    const ctx = c.getContext('2d');
+    const px = (x, y) => Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data);
+    let hidden = false;
+    for (const l of s.labels || []) {
+      if (l && d.x + d.w >= l.x - 2 && d.y <= l.y + l.h + 2 && d.x <= l.x + l.w + 2)
+        hidden = true;
+    }
+    return { pts: s.pts, key: s.key, det: d, hidden: hidden,
+      edgeTop: px(d.x + d.w / 2, d.y), edgeLeft: px(d.x, d.y + d.h / 2),
+      centre: px(d.x + d.w / 2, d.y + d.h / 2) };
+  }, name);
+}
+
+function driverCommand(driver, line) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('driver did not answer "' + line + '"')), 5000);
+    const onData = (chunk) => {
+      if (String(chunk).includes('OK ' + line)) {
+        clearTimeout(timer);
+        driver.proc.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    driver.proc.stdout.on('data', onData);
+    driver.proc.stdin.write(line + '\n');
+  });
+}
+
+async function wallChecks(context, pageErrors) {
+  let driver = null;
+  const pages = [];
+  try {
+    driver = await startDriver(0, ['--gop', String(WALL_GOP)].concat(
+      ...WALL.map((c) => ['--camera', c.name + ':' + c.codec + ':' + c.pattern])));
+    const url = 'http://127.0.0.1:' + driver.port + '/?stall=' + STALL_S;
+    const page = await context.newPage();
+    pages.push(page);
+    page.on('pageerror', (e) => pageErrors.push('wall: ' + e.message));
+
+    await check('a wall of 4 cameras (H.264 and JPEG) shows 4 moving pictures with their labels', async () => {
+      await page.goto(url, { timeout: 15000 });
+      await page.waitForFunction((n) => Object.values(window.viewerStats.cameras)
+        .filter((c) => c.frames > 10).length === n, WALL.length, { timeout: 20000 });
+      const a = await wallCameras(page);
+      await sleep(1000);
+      const b = await wallCameras(page);
+      for (const cam of WALL) {
+        const x = a[cam.name], y = b[cam.name];
+        assert(x && y, 'no tile for ' + cam.name + ': ' + Object.keys(b));
+        console.log('# ' + cam.name + ': ' + y.info);
+        assert(y.label === cam.name, 'tile of ' + cam.name + ' is labelled "' + y.label + '"');
+        assert(y.codec === cam.codec, cam.name + ' arrives as ' + y.codec);
+        assert(y.unsupported === null && y.decodeErrors === 0, cam.name + ': ' +
+          y.unsupported + ', ' + y.decodeErrors + ' decode errors');
+        assert(y.frames - x.frames >= 15, cam.name + ' drew ' + (y.frames - x.frames) + ' frames in 1 s');
+        assert(y.mean > 30, cam.name + ' is dark: mean green ' + y.mean.toFixed(1));
+        assert(x.hash !== y.hash && x.motion !== y.motion, cam.name + ' did not move: ' +
+          x.motion + ' -> ' + y.motion);
+        assert(/\d+(\.\d)? fps/.test(y.info) && /latency -?\d+ ms/.test(y.info),
+          cam.name + ' info "' + y.info + '" lacks fps or latency');
+      }
+    });
+
+    await check('H.264: the detection box is drawn on the frame it belongs to', async () => {
+      for (const cam of WALL.filter((c) => c.codec === 'h264')) {
+        const seen = new Set();
+        for (let i = 0, tries = 0; i < 5 && tries < 40; tries++) {
+          const s = await sampleCameraDetection(page, cam.name);
+          assert(s !== null, 'no motion detection on ' + cam.name);
+          if (s.hidden) {
+            await sleep(50);
+            continue;
+          }
+          const want = expectedSquare(s.pts);
+          assert(s.det.x === want.x && s.det.y === want.y, cam.name + ': detection ' +
+            JSON.stringify(s.det) + ' is not where the source put it ' + JSON.stringify(want));
+          assert(isGreen(s.edgeTop) && isGreen(s.edgeLeft), cam.name + ': box edge ' +
+            s.edgeTop + ' / ' + s.edgeLeft);
+          // The white square of the decoded picture is inside the box drawn for it
+          assert(isWhite(s.centre), cam.name + ': box centre is ' + s.centre +
+            ', not the white square (box and picture from different frames)');
+          seen.add(s.det.x + ',' + s.det.y);
+          i++;
+          await sleep(150);
+        }
+        assert(seen.size >= 3, cam.name + ': the box did not move: ' + [...seen].join(' '));
+      }
+    });
+
+    await check('a late-joining page shows its first picture within 1 s (10 s GOP)', async () => {
+      // Well inside a GOP: the last key frame is seconds old
+      const late = await context.newPage();
+      pages.push(late);
+      late.on('pageerror', (e) => pageErrors.push('late: ' + e.message));
+      await late.goto(url, { timeout: 15000 });
+      await late.waitForFunction((n) => Object.values(window.viewerStats.cameras)
+        .filter((c) => c.firstDrawnAt !== null).length === n, WALL.length, { timeout: 10000 });
+      const first = await late.evaluate(() => Object.fromEntries(Object.entries(
+        window.viewerStats.cameras).map(([n, c]) => [n, c.firstDrawnAt])));
+      console.log('# first picture after navigation start (ms): ' + JSON.stringify(first));
+      for (const cam of WALL)
+        assert(first[cam.name] < 1000, cam.name + ': first picture after ' +
+          first[cam.name].toFixed(0) + ' ms');
+      // And live from the next key frame on, which the sink asked for
+      const a = await wallCameras(late);
+      await sleep(2000);
+      const b = await wallCameras(late);
+      for (const cam of WALL) {
+        const n = b[cam.name].frames - a[cam.name].frames;
+        assert(n >= 30, cam.name + ' drew ' + n + ' frames in the 2 s after joining');
+      }
+      await late.close();
+      pages.pop();
+    });
+
+    await check('a camera that stops is shown as stalled, and live again when it resumes', async () => {
+      await driverCommand(driver, 'stop yard');
+      await page.waitForFunction(() => window.viewerStats.cameras.yard.stalled, null,
+        { timeout: (STALL_S + 5) * 1000 });
+      const s = await wallCameras(page);
+      console.log('# yard: ' + s.yard.overlay);
+      assert(/stalled/.test(s.yard.tileClass) && /STALLED/.test(s.yard.overlay),
+        'yard tile "' + s.yard.tileClass + '", overlay "' + s.yard.overlay + '"');
+      for (const cam of WALL.filter((c) => c.name !== 'yard'))
+        assert(!s[cam.name].stalled, cam.name + ' is shown as stalled too');
+      await driverCommand(driver, 'start yard');
+      await page.waitForFunction(() => !window.viewerStats.cameras.yard.stalled, null,
+        { timeout: 10000 });
+    });
+
+    await check('a click shows one camera large, another click the wall again', async () => {
+      await page.click('.tile[data-camera="dock"]');
+      let s = await wallCameras(page);
+      assert(/large/.test(s.dock.tileClass) && s.dock.visible, 'dock is not large');
+      for (const cam of WALL.filter((c) => c.name !== 'dock'))
+        assert(!s[cam.name].visible, cam.name + ' is still shown');
+      await page.click('.tile[data-camera="dock"]');
+      s = await wallCameras(page);
+      for (const cam of WALL)
+        assert(s[cam.name].visible && !/large/.test(s[cam.name].tileClass),
+          cam.name + ' after the second click: ' + s[cam.name].tileClass);
+    });
+
+    await check('without WebCodecs the page says why H.264 is not shown', async () => {
+      const plain = await context.newPage();
+      pages.push(plain);
+      await plain.addInitScript(() => { delete window.VideoDecoder; });
+      await plain.goto(url, { timeout: 15000 });
+      await plain.waitForFunction(() => window.viewerStats.cameras.gate &&
+        window.viewerStats.cameras.gate.unsupported !== null &&
+        window.viewerStats.cameras.yard && window.viewerStats.cameras.yard.frames > 5,
+      null, { timeout: 10000 });
+      const s = await wallCameras(plain);
+      console.log('# gate without WebCodecs: ' + s.gate.overlay);
+      assert(/WebCodecs/.test(s.gate.overlay), 'gate says "' + s.gate.overlay + '"');
+      assert(s.yard.unsupported === null, 'JPEG is refused too: ' + s.yard.unsupported);
+      await plain.close();
+      pages.pop();
+    });
+  } finally {
+    for (const p of pages)
+      await p.close().catch(() => {});
+    if (driver !== null)
+      await stopDriver(driver.proc);
+  }
+}
 
 async function main() {
   assert(DRIVER, 'DRIVER is not set (run through meson test)');
@@ -262,7 +483,8 @@ async function main() {
     await check('page loads and receives frames', async () => {
       await page.goto(url, { timeout: 15000 });
       await page.waitForFunction(() => window.viewerStats &&
-        window.viewerStats.connected && window.viewerStats.frames > 5,
+        window.viewerStats.connected && window.viewerStats.cameras.camera &&
+        window.viewerStats.cameras.camera.frames > 5,
         null, { timeout: 15000 });
       console.log('# ' + await page.evaluate(() => navigator.userAgent));
     });
@@ -360,9 +582,10 @@ async function main() {
 
     await check('the status line shows the latency', async () => {
       await page.waitForFunction(() => /latency\s+-?\d+\s*ms\s*\(avg\s+-?\d+\s*ms\)/
-        .test(document.getElementById('status').textContent), null, { timeout: 5000 });
+        .test(document.querySelector('.tile[data-camera="camera"] .info').textContent), null,
+        { timeout: 5000 });
       const s = await stats(page);
-      const text = await page.textContent('#status');
+      const text = await page.textContent('.tile[data-camera="camera"] .info');
       console.log('# status: ' + text.replace(/\s+/g, ' ').trim());
       assert(Number.isFinite(s.lastLatencyMs) && s.lastLatencyMs > -50 &&
         s.lastLatencyMs < 2000, 'latency ' + s.lastLatencyMs + ' ms');
@@ -381,7 +604,8 @@ async function main() {
       for (let i = 0; i < 10; i++) {
         await page.reload({ timeout: 15000 });
         await page.waitForFunction(() => window.viewerStats.connected &&
-          window.viewerStats.frames > 0, null, { timeout: 15000 });
+          window.viewerStats.cameras.camera && window.viewerStats.cameras.camera.frames > 0,
+          null, { timeout: 15000 });
       }
       // Closing finishes asynchronously in the server
       let after = fds();
@@ -416,12 +640,14 @@ async function main() {
       }
       assert(driver !== null, 'could not restart on port ' + port + ': ' + lastError);
       await page.waitForFunction((n) => window.viewerStats.connected &&
-        window.viewerStats.frames > n + 10, before.frames, { timeout: 20000 });
+        window.viewerStats.cameras.camera.frames > n + 10, before.frames, { timeout: 20000 });
       const after = await stats(page);
       assert(after.connects >= 2, 'connects ' + after.connects);
       const state = await page.textContent('#state');
       assert(state === 'live', 'state "' + state + '"');
     });
+
+    await wallChecks(context, pageErrors);
 
     await check('no script errors on the page', async () => {
       assert(pageErrors.length === 0, pageErrors.join('; '));

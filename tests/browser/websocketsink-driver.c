@@ -17,16 +17,18 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* The pipeline behind the browser test:
+/* The pipeline behind the browser test: one or more cameras
  *
- *   videotestsrc is-live=true pattern=smpte75 ! video/x-raw,WxH,30/1 !
- *       jpegenc ! websocketsink
+ *   videotestsrc is-live=true pattern=P ! video/x-raw,WxH,30/1 ! ENCODER !
+ *       valve ! websocketsink
  *
- * with a probe before jpegenc that stands in for frameproc and the capture
- * side: it paints a white square that moves with the frame number, attaches
- * a "motion" GstVideoRegionOfInterestMeta exactly around it, and a
+ * where ENCODER is jpegenc, openh264enc (H.264), vp8enc or vp9enc, with a
+ * probe before it that stands in for frameproc and the capture side: it
+ * paints a white square that moves with the frame number, attaches a
+ * "motion" GstVideoRegionOfInterestMeta exactly around it, and a
  * GstReferenceTimestampMeta (timestamp/x-unix) with the wall-clock time.
- * gst-launch cannot add metas, hence this program.
+ * gst-launch cannot add metas, hence this program. The first camera goes to
+ * the sink's always pad `sink`, the others to request pads.
  *
  * The square of frame n (n = PTS in frames) is at
  *   x = MARGIN + (n * STEP_X) % (width - 2 * MARGIN - SIZE)
@@ -37,6 +39,11 @@
  * the top-right corner, with nothing painted under it: there is no room for
  * its label above it or to its right, so the viewer must move the label to
  * keep it on the canvas.
+ *
+ * --camera NAME:CODEC[:PATTERN] adds a camera (default: one JPEG camera
+ * named "camera"); --gop N sets the encoders' key-frame interval in frames.
+ * Reads commands on stdin: "stop NAME" closes the camera's valve (its frames
+ * stop reaching the sink), "start NAME" opens it again.
  *
  * Prints "PORT <n>" once the server listens, runs until SIGINT or SIGTERM,
  * and exits non-zero on a pipeline error.
@@ -168,28 +175,85 @@ on_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The encoder part of one camera's branch */
+static gchar *
+encoder_description (const gchar * codec, gint gop, gint bitrate)
+{
+  if (g_str_equal (codec, "jpeg"))
+    return g_strdup ("jpegenc");
+  if (g_str_equal (codec, "h264"))
+    return g_strdup_printf ("openh264enc gop-size=%d bitrate=%d ! "
+        "video/x-h264,stream-format=byte-stream,alignment=au", gop, bitrate);
+  if (g_str_equal (codec, "vp8"))
+    return g_strdup_printf ("vp8enc keyframe-max-dist=%d deadline=1 "
+        "target-bitrate=%d lag-in-frames=0", gop, bitrate);
+  if (g_str_equal (codec, "vp9"))
+    return g_strdup_printf ("vp9enc keyframe-max-dist=%d deadline=1 "
+        "target-bitrate=%d lag-in-frames=0", gop, bitrate);
+  return NULL;
+}
+
+static gboolean
+on_stdin (GIOChannel * channel, GIOCondition condition, gpointer user_data)
+{
+  GstElement *pipeline = user_data;
+  gchar *line = NULL;
+  GIOStatus status;
+
+  status = g_io_channel_read_line (channel, &line, NULL, NULL, NULL);
+  if (status == G_IO_STATUS_NORMAL && line != NULL) {
+    gchar **words = g_strsplit (g_strstrip (line), " ", 2);
+
+    if (words[0] && words[1]) {
+      gchar *name = g_strdup_printf ("valve-%s", words[1]);
+      GstElement *valve = gst_bin_get_by_name (GST_BIN (pipeline), name);
+
+      if (valve) {
+        g_object_set (valve, "drop", g_str_equal (words[0], "stop"), NULL);
+        gst_object_unref (valve);
+        g_print ("OK %s %s\n", words[0], words[1]);
+      } else {
+        g_print ("ERROR no camera %s\n", words[1]);
+      }
+      fflush (stdout);
+      g_free (name);
+    }
+    g_strfreev (words);
+  }
+  g_free (line);
+
+  return status != G_IO_STATUS_EOF && status != G_IO_STATUS_ERROR;
+}
+
 int
 main (int argc, char **argv)
 {
-  gint port = 0, width = 320, height = 240;
+  gint port = 0, width = 320, height = 240, gop = 30, bitrate = 1000000;
   gchar *pattern = NULL;
+  gchar **camera_args = NULL;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port, "Port (0: any free)", "N"},
     {"width", 0, 0, G_OPTION_ARG_INT, &width, "Frame width", "W"},
     {"height", 0, 0, G_OPTION_ARG_INT, &height, "Frame height", "H"},
-    {"pattern", 0, 0, G_OPTION_ARG_STRING, &pattern, "videotestsrc pattern",
-        "NAME"},
+    {"pattern", 0, 0, G_OPTION_ARG_STRING, &pattern,
+        "videotestsrc pattern of cameras that name none", "NAME"},
+    {"camera", 0, 0, G_OPTION_ARG_STRING_ARRAY, &camera_args,
+        "A camera (repeatable)", "NAME:CODEC[:PATTERN]"},
+    {"gop", 0, 0, G_OPTION_ARG_INT, &gop, "Key-frame interval in frames", "N"},
+    {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate,
+        "H.264/VP8/VP9 bit rate (bit/s)", "N"},
     {NULL}
   };
   GOptionContext *ctx;
-  GstElement *pipeline, *sink, *enc;
+  GstElement *pipeline, *sink;
   GstVideoInfo vinfo;
   GMainLoop *loop;
+  GIOChannel *in;
   GstBus *bus;
-  GstPad *pad;
-  gchar *description;
+  GString *description, *branches;
   GError *err = NULL;
   gint bound_port = 0;
+  guint i, n_cameras;
 
   ctx = g_option_context_new ("- websocketsink browser test pipeline");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -200,30 +264,70 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
 
-  description = g_strdup_printf ("videotestsrc is-live=true pattern=%s ! "
-      "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
-      "jpegenc name=enc ! websocketsink name=sink port=%d",
-      pattern ? pattern : "smpte75", width, height, FPS, port);
-  pipeline = gst_parse_launch (description, &err);
-  g_free (description);
+  if (camera_args == NULL || camera_args[0] == NULL) {
+    g_strfreev (camera_args);
+    camera_args = g_new0 (gchar *, 2);
+    camera_args[0] = g_strdup ("camera:jpeg");
+  }
+  n_cameras = g_strv_length (camera_args);
+
+  /* The sink with its pad properties first, then one branch per camera */
+  description = g_string_new (NULL);
+  branches = g_string_new (NULL);
+  g_string_append_printf (description, "websocketsink name=sink port=%d", port);
+  for (i = 0; i < n_cameras; i++) {
+    gchar **f = g_strsplit (camera_args[i], ":", 3);
+    gchar *enc, *pad;
+
+    if (f[0] == NULL || f[1] == NULL ||
+        (enc = encoder_description (f[1], gop, bitrate)) == NULL) {
+      g_printerr ("bad --camera %s (NAME:jpeg|h264|vp8|vp9[:PATTERN])\n",
+          camera_args[i]);
+      return 2;
+    }
+    pad = i == 0 ? g_strdup ("sink") : g_strdup_printf ("sink_%u", i - 1);
+    g_string_append_printf (description, " %s::camera=%s", pad, f[0]);
+    g_string_append_printf (branches, " videotestsrc is-live=true "
+        "pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,"
+        "framerate=%d/1 ! identity name=mark-%s ! %s ! valve name=valve-%s ! "
+        "sink.%s", f[2] ? f[2] : (pattern ? pattern : "smpte75"), width,
+        height, FPS, f[0], enc, f[0], pad);
+    g_free (pad);
+    g_free (enc);
+    g_strfreev (f);
+  }
+  g_string_append (description, branches->str);
+  g_string_free (branches, TRUE);
+
+  pipeline = gst_parse_launch (description->str, &err);
+  g_string_free (description, TRUE);
   if (pipeline == NULL) {
     g_printerr ("%s\n", err->message);
     return 2;
   }
 
   gst_video_info_set_format (&vinfo, GST_VIDEO_FORMAT_I420, width, height);
-  enc = gst_bin_get_by_name (GST_BIN (pipeline), "enc");
-  pad = gst_element_get_static_pad (enc, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, motion_probe, &vinfo,
-      NULL);
-  gst_object_unref (pad);
-  gst_object_unref (enc);
+  for (i = 0; i < n_cameras; i++) {
+    gchar **f = g_strsplit (camera_args[i], ":", 3);
+    gchar *name = g_strdup_printf ("mark-%s", f[0]);
+    GstElement *mark = gst_bin_get_by_name (GST_BIN (pipeline), name);
+    GstPad *pad = gst_element_get_static_pad (mark, "src");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, motion_probe, &vinfo,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (mark);
+    g_free (name);
+    g_strfreev (f);
+  }
 
   loop = g_main_loop_new (NULL, FALSE);
   bus = gst_element_get_bus (pipeline);
   gst_bus_add_watch (bus, on_bus_message, loop);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
+  in = g_io_channel_unix_new (0);
+  g_io_add_watch (in, G_IO_IN | G_IO_HUP, on_stdin, pipeline);
 
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
@@ -249,7 +353,9 @@ main (int argc, char **argv)
   gst_object_unref (bus);
   gst_object_unref (pipeline);
   g_main_loop_unref (loop);
+  g_io_channel_unref (in);
   g_free (pattern);
+  g_strfreev (camera_args);
 
   return exit_code;
 }

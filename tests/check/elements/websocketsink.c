@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include <gst/check/gstcheck.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -1585,6 +1586,347 @@ GST_START_TEST (test_properties_documented)
 
 GST_END_TEST;
 
+/* ---- encoded video and cameras ---- */
+
+/* Annex B NAL units: fake payloads, real NAL headers */
+static const guint8 nal_sps[] = { 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0xaa };
+static const guint8 nal_pps[] = { 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80 };
+static const guint8 nal_idr[] = { 0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21 };
+static const guint8 nal_slice[] = { 0, 0, 0, 1, 0x41, 0x9a, 0x21, 0x6c };
+
+/* One access unit: SPS + PPS + IDR, IDR alone, or a delta slice */
+static GstBuffer *
+h264_access_unit (gboolean key, gboolean with_params, guint n)
+{
+  GstBuffer *buf = gst_buffer_new ();
+
+  if (with_params) {
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0,
+            g_memdup2 (nal_sps, sizeof (nal_sps)), sizeof (nal_sps), 0,
+            sizeof (nal_sps), NULL, NULL));
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0,
+            g_memdup2 (nal_pps, sizeof (nal_pps)), sizeof (nal_pps), 0,
+            sizeof (nal_pps), NULL, NULL));
+  }
+  if (key)
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0,
+            g_memdup2 (nal_idr, sizeof (nal_idr)), sizeof (nal_idr), 0,
+            sizeof (nal_idr), NULL, NULL));
+  else
+    gst_buffer_append_memory (buf, gst_memory_new_wrapped (0,
+            g_memdup2 (nal_slice, sizeof (nal_slice)), sizeof (nal_slice), 0,
+            sizeof (nal_slice), NULL, NULL));
+  if (!key)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_BUFFER_PTS (buf) = n * GST_SECOND / 30;
+
+  return buf;
+}
+
+static GstPadProbeReturn
+count_key_unit_requests (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  gint *count = user_data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info))) {
+    g_mutex_lock (&test_lock);
+    (*count)++;
+    g_cond_broadcast (&test_cond);
+    g_mutex_unlock (&test_lock);
+  }
+
+  return GST_PAD_PROBE_OK;
+}
+
+static JsonObject *
+message_header (WsClient * c, guint i, const guint8 ** payload, gsize * len)
+{
+  GBytes *message;
+
+  g_mutex_lock (&test_lock);
+  message = g_bytes_ref (g_ptr_array_index (c->messages, i));
+  g_mutex_unlock (&test_lock);
+  /* @payload stays valid: the client's array keeps the message */
+  g_bytes_unref (message);
+
+  return frame_parse (message, payload, len);
+}
+
+static void
+push_and_wait (GstElement * src, WsClient * c, GstBuffer * buf, guint n)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), buf),
+      GST_FLOW_OK);
+  fail_unless (ws_client_wait_messages (c, n, WAIT_S), "%u of %u messages",
+      ws_client_n_messages (c), n);
+}
+
+/* A client that joins in the middle of a GOP gets the last key frame first,
+ * with the SPS and PPS it needs even when the encoder sent them with an
+ * earlier key frame only, then no delta frame until the next key frame,
+ * which the sink has asked upstream for. */
+GST_START_TEST (test_h264_late_client_starts_at_key_frame)
+{
+  GstElement *pipeline, *sink, *src;
+  ClientLoop *cl;
+  WsClient *early, *late;
+  JsonObject *h;
+  const guint8 *payload;
+  gsize len;
+  GstPad *pad;
+  gint requests = 0;
+  gint64 deadline;
+  guint port, i;
+
+  pipeline = pipeline_new ("appsrc name=src format=time is-live=true "
+      "caps=video/x-h264,stream-format=byte-stream,alignment=au,width=64,"
+      "height=48 ! websocketsink name=sink port=0", &sink);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      count_key_unit_requests, &requests, NULL);
+  gst_object_unref (pad);
+  port = pipeline_pause (pipeline, sink);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  cl = client_loop_new ();
+  early = ws_client_new (cl, port, NULL);
+  fail_unless (early->connected);
+
+  /* Frames 0-9: key with parameter sets, 5 deltas, key without, 3 deltas */
+  for (i = 0; i < 10; i++)
+    push_and_wait (src, early, h264_access_unit (i == 0 || i == 6, i == 0, i),
+        i + 1);
+  g_mutex_lock (&test_lock);
+  fail_unless_equals_int (requests, 0);
+  g_mutex_unlock (&test_lock);
+
+  late = ws_client_new (cl, port, NULL);
+  fail_unless (late->connected);
+  fail_unless (ws_client_wait_messages (late, 1, WAIT_S));
+  h = message_header (late, 0, &payload, &len);
+  fail_unless_equals_string (json_object_get_string_member (h, "codec"),
+      "h264");
+  fail_unless_equals_string (json_object_get_string_member (h, "camera"),
+      "sink");
+  fail_unless (json_object_get_boolean_member (h, "key"));
+  fail_unless_equals_int64 (json_object_get_int_member (h, "seq"), 6);
+  /* SPS and PPS from frame 0 in front of frame 6's IDR */
+  fail_unless_equals_int (len, sizeof (nal_sps) + sizeof (nal_pps) +
+      sizeof (nal_idr));
+  fail_unless (memcmp (payload, nal_sps, sizeof (nal_sps)) == 0);
+  fail_unless (memcmp (payload + sizeof (nal_sps), nal_pps,
+          sizeof (nal_pps)) == 0);
+  json_object_unref (h);
+
+  /* The sink asked upstream for a key frame, once */
+  deadline = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&test_lock);
+  while (requests == 0 && g_cond_wait_until (&test_cond, &test_lock, deadline));
+  fail_unless_equals_int (requests, 1);
+  g_mutex_unlock (&test_lock);
+
+  /* A delta frame: the early client gets it, the late one cannot use it */
+  push_and_wait (src, early, h264_access_unit (FALSE, FALSE, 10), 11);
+  /* The next key frame: both get it, and the late client goes on from it */
+  push_and_wait (src, early, h264_access_unit (TRUE, TRUE, 11), 12);
+  push_and_wait (src, early, h264_access_unit (FALSE, FALSE, 12), 13);
+  fail_unless (ws_client_wait_messages (late, 3, WAIT_S));
+  fail_unless_equals_int (ws_client_n_messages (late), 3);
+  h = message_header (late, 1, &payload, &len);
+  fail_unless_equals_int64 (json_object_get_int_member (h, "seq"), 11);
+  fail_unless (json_object_get_boolean_member (h, "key"));
+  json_object_unref (h);
+  h = message_header (late, 2, &payload, &len);
+  fail_unless_equals_int64 (json_object_get_int_member (h, "seq"), 12);
+  fail_unless (!json_object_get_boolean_member (h, "key"));
+  json_object_unref (h);
+
+  /* The early client got every frame, in order */
+  for (i = 0; i < 13; i++) {
+    h = message_header (early, i, &payload, &len);
+    fail_unless_equals_int64 (json_object_get_int_member (h, "seq"), i);
+    json_object_unref (h);
+  }
+
+  ws_client_free (early);
+  ws_client_free (late);
+  client_loop_free (cl);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* With a real encoder: the key-frame request reaches openh264enc, which
+ * sends a key frame long before its GOP of 1000 frames would. */
+GST_START_TEST (test_h264_key_unit_request_reaches_encoder)
+{
+  GstElement *pipeline, *sink;
+  ClientLoop *cl;
+  WsClient *early, *late;
+  JsonObject *h;
+  const guint8 *payload;
+  gsize len;
+  guint port, i, n;
+  gint64 first_seq = -1;
+  gboolean fresh_key = FALSE;
+
+  if (!gst_registry_check_feature_version (gst_registry_get (), "openh264enc",
+          1, 0, 0)) {
+    /* The test suite's dependencies include openh264enc
+     * (pipelines/install-deps --tests): its absence is a failure */
+    fail ("openh264enc is not installed (gstreamer1.0-plugins-bad)");
+  }
+
+  pipeline = pipeline_new ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "openh264enc gop-size=1000 ! websocketsink name=sink port=0", &sink);
+  port = pipeline_pause (pipeline, sink);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  cl = client_loop_new ();
+  early = ws_client_new (cl, port, NULL);
+  /* Past the first key frame */
+  fail_unless (ws_client_wait_messages (early, 10, WAIT_S));
+
+  late = ws_client_new (cl, port, NULL);
+  fail_unless (ws_client_wait_messages (late, 1, WAIT_S));
+  h = message_header (late, 0, &payload, &len);
+  fail_unless (json_object_get_boolean_member (h, "key"));
+  first_seq = json_object_get_int_member (h, "seq");
+  /* An SPS NAL is in it: a decoder can start here */
+  fail_unless (len > 5 && payload[0] == 0 && payload[1] == 0 &&
+      (payload[2] == 1 ? payload[3] : payload[4]) == 0x67);
+  json_object_unref (h);
+
+  /* A new key frame, within a second (30 frames) of joining */
+  for (n = 2; n < 40 && !fresh_key; n++) {
+    fail_unless (ws_client_wait_messages (late, n, WAIT_S));
+    h = message_header (late, n - 1, &payload, &len);
+    fresh_key = json_object_get_boolean_member (h, "key") &&
+        json_object_get_int_member (h, "seq") > first_seq;
+    json_object_unref (h);
+  }
+  fail_unless (fresh_key, "no key frame in the %u messages after joining", n);
+  /* The early client never got a second key frame unasked: the GOP is long */
+  for (i = 1; i < 10; i++) {
+    h = message_header (early, i, &payload, &len);
+    fail_if (json_object_get_boolean_member (h, "key"));
+    json_object_unref (h);
+  }
+
+  ws_client_free (early);
+  ws_client_free (late);
+  client_loop_free (cl);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+static guint
+count_camera (WsClient * c, const gchar * camera)
+{
+  const guint8 *payload;
+  gsize len;
+  guint i, n = 0;
+  gint64 last_seq = -1;
+
+  for (i = 0; i < ws_client_n_messages (c); i++) {
+    JsonObject *h = message_header (c, i, &payload, &len);
+
+    if (g_str_equal (json_object_get_string_member (h, "camera"), camera)) {
+      /* Each camera's frames in order, numbered on their own */
+      fail_unless_equals_int64 (json_object_get_int_member (h, "seq"),
+          last_seq + 1);
+      last_seq = json_object_get_int_member (h, "seq");
+      fail_unless_equals_string (json_object_get_string_member (h, "codec"),
+          "jpeg");
+      n++;
+    }
+    json_object_unref (h);
+  }
+  return n;
+}
+
+/* Two live cameras on request pads named in the launch line, the always pad
+ * unlinked: the pipeline still plays, each camera's frames reach the client
+ * under its name, and the element posts EOS once both are done. */
+GST_START_TEST (test_request_pads_named_cameras)
+{
+  GstElement *pipeline, *sink;
+  GstStructure *stats;
+  const GValue *cameras;
+  ClientLoop *cl;
+  WsClient *c;
+  guint port;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 "
+      "sink_0::camera=left sink_1::camera=right "
+      "videotestsrc num-buffers=5 is-live=true ! "
+      "video/x-raw,width=64,height=48,framerate=30/1 ! jpegenc ! sink.sink_0 "
+      "videotestsrc num-buffers=8 is-live=true pattern=ball ! "
+      "video/x-raw,width=64,height=48,framerate=30/1 ! jpegenc ! sink.sink_1",
+      &sink);
+  port = pipeline_pause (pipeline, sink);
+
+  cl = client_loop_new ();
+  c = ws_client_new (cl, port, NULL);
+  fail_unless (c->connected);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_eos (pipeline, WAIT_S);
+  fail_unless (ws_client_wait_messages (c, 13, WAIT_S), "%u messages",
+      ws_client_n_messages (c));
+
+  fail_unless_equals_int (count_camera (c, "left"), 5);
+  fail_unless_equals_int (count_camera (c, "right"), 8);
+
+  stats = sink_stats (sink);
+  fail_unless_equals_int (structure_get_u64 (stats, "frames-received"), 13);
+  cameras = gst_structure_get_value (stats, "camera-stats");
+  fail_unless_equals_int (gst_value_array_get_size (cameras), 3);
+  gst_structure_free (stats);
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* The always pad ends first: the element's EOS waits for the camera on the
+ * request pad */
+GST_START_TEST (test_eos_waits_for_every_camera)
+{
+  GstElement *pipeline, *sink;
+  GstStructure *stats;
+  guint port;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 sync=false "
+      "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! "
+      "jpegenc ! sink.sink "
+      "videotestsrc num-buffers=30 is-live=true ! "
+      "video/x-raw,width=64,height=48,framerate=30/1 ! jpegenc ! sink.sink_0",
+      &sink);
+  port = pipeline_pause (pipeline, sink);
+  fail_unless (port > 0);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_eos (pipeline, WAIT_S);
+
+  stats = sink_stats (sink);
+  fail_unless_equals_int (structure_get_u64 (stats, "frames-received"), 32);
+  gst_structure_free (stats);
+
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 websocketsink_suite (void)
 {
@@ -1610,6 +1952,10 @@ websocketsink_suite (void)
   tcase_add_test (tc, test_clients_come_and_go);
   tcase_add_test (tc, test_no_fd_leak);
   tcase_add_test (tc, test_properties_documented);
+  tcase_add_test (tc, test_h264_late_client_starts_at_key_frame);
+  tcase_add_test (tc, test_h264_key_unit_request_reaches_encoder);
+  tcase_add_test (tc, test_request_pads_named_cameras);
+  tcase_add_test (tc, test_eos_waits_for_every_camera);
 
   return s;
 }
