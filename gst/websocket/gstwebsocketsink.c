@@ -348,6 +348,8 @@ struct _GstWebSocketSink
   guint64 clients_accepted;
   guint64 clients_refused;
   gboolean eos_flushing;
+  /* the server thread is handing a frame to the clients (unlocked) */
+  gboolean dispatch_busy;
   gboolean eos_posted;
 
   /* Created in start (), freed in stop () */
@@ -805,10 +807,14 @@ gst_websocket_sink_event (GstBaseSink * bsink, GstEvent * event)
   GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
 
   /* GstBaseSink posts EOS when this pad has it; hold it until the cameras
-   * on request pads are done too, or a flush or stop interrupts */
+   * on request pads are done too, and the server thread has taken every
+   * frame (a client that connects after EOS gets the last one), or a flush
+   * or stop interrupts */
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     g_mutex_lock (&self->lock);
-    while (!self->eos_flushing && !request_pads_eos (self))
+    while (!self->eos_flushing && (!request_pads_eos (self) ||
+            (self->context != NULL && (self->pending.length > 0 ||
+                    self->dispatch_busy))))
       g_cond_wait (&self->eos_cond, &self->lock);
     g_mutex_unlock (&self->lock);
   }
@@ -1537,6 +1543,7 @@ gst_websocket_sink_dispatch (gpointer user_data)
   g_source_unref (self->dispatch_source);
   self->dispatch_source = NULL;
   while ((item = g_queue_pop_head (&self->pending)) != NULL) {
+    self->dispatch_busy = TRUE;
     g_mutex_unlock (&self->lock);
 
     if (!self->stopping) {
@@ -1549,7 +1556,10 @@ gst_websocket_sink_dispatch (gpointer user_data)
     pending_frame_free (item);
 
     g_mutex_lock (&self->lock);
+    self->dispatch_busy = FALSE;
   }
+  /* an EOS may be waiting for the frames to be taken */
+  g_cond_broadcast (&self->eos_cond);
   g_mutex_unlock (&self->lock);
 
   return G_SOURCE_REMOVE;
