@@ -237,6 +237,34 @@ def check_history_starts_at_key_frame(server, tmp):
     return "%d buffers, the first a key frame" % len(flags)
 
 
+def check_downstream_request_crosses(server, tmp):
+    """A GstForceKeyUnit from downstream of the reader (what a decoder or
+    websocketsink sends for a new client) reaches the producer's encoder
+    across Redis: a key frame comes within a second, with a 10 s GOP."""
+    stream = "h264-forward"
+    prod = Producer(tmp, stream, H264 % (RAW, 300, server.port, stream, ""))
+    reader = Reader("redisstreamsrc port=%d stream=%s name=src ! fakesink "
+                    "sync=false name=out" % (server.port, stream), ["out"])
+    try:
+        time.sleep(3)
+        reader.start()
+        reader.run(2)       # past the key frame it asked for at its start
+        asked = time.time_ns()
+        sink = reader.element("out").get_static_pad("sink")
+        sink.push_event(Gst.Event.new_custom(
+            Gst.EventType.CUSTOM_UPSTREAM, Gst.Structure.new_from_string(
+                "GstForceKeyUnit, all-headers=(boolean)true")))
+        reader.run(2)
+    finally:
+        reader.stop()
+        prod.stop()
+    keys = [r for r, _, delta in reader.rendered["out"] if not delta and r > asked]
+    assert keys, "no key frame within 2 s of the request"
+    after = (keys[0] - asked) / 1e6
+    assert after < 1000, "the key frame came %.0f ms after the request" % after
+    return "key frame %.0f ms after the downstream request" % after
+
+
 def check_sync_false_example(server, tmp):
     """README's consumer line with sync=false still works."""
     stream = "sync-false"
@@ -277,6 +305,8 @@ def main():
          lambda: check_h264_late_joiner(server, tmp, False)),
         ("H.264 history with its key frame trimmed starts at a key frame",
          lambda: check_history_starts_at_key_frame(server, tmp)),
+        ("a downstream key frame request crosses Redis to the encoder",
+         lambda: check_downstream_request_crosses(server, tmp)),
         ("sync=false example", lambda: check_sync_false_example(server, tmp)),
     ]
     try:
