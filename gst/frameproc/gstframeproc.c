@@ -152,7 +152,9 @@
 
 #include "gstframeproc.h"
 #include "gstframeprocelements.h"
-#include "gstframeprocops.h"
+#include "gstframeprocjob.h"
+#include "gstframeprocfilters.h"
+#include "gstframeprocmotion.h"
 
 #include <string.h>
 
@@ -219,11 +221,11 @@ struct _GstFrameProc
   gdouble last_motion_score;
 
   /* set in start (), freed in stop () */
-  GstTaskPool *pool;
+  GstParallelRunner *runner;
   guint n_threads_used;
 
   /* streaming thread */
-  gboolean is_rgb;
+  const GstFrameProcFormat *format;
   GstFrameProcScratch scratch;
   GArray *regions;
   GstFrameProcTracker tracker;
@@ -294,56 +296,10 @@ gst_frame_proc_motion_reference_get_type (void)
   return type;
 }
 
+/* The properties of the motion operation. */
 static void
-gst_frame_proc_class_init (GstFrameProcClass * klass)
+gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
 {
-  GObjectClass *gobject_class = (GObjectClass *) klass;
-  GstElementClass *element_class = (GstElementClass *) klass;
-  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
-  GstVideoFilterClass *vfilter_class = (GstVideoFilterClass *) klass;
-
-  GST_DEBUG_CATEGORY_INIT (frame_proc_debug, "frameproc", 0,
-      "Per-frame video processing");
-
-  gst_frame_proc_filters_init ();
-
-  gobject_class->finalize = gst_frame_proc_finalize;
-  gobject_class->set_property = gst_frame_proc_set_property;
-  gobject_class->get_property = gst_frame_proc_get_property;
-
-  /**
-   * GstFrameProc:operation:
-   *
-   * What to do with each frame; see the element documentation for the
-   * exact formula of each operation.
-   */
-  g_object_class_install_property (gobject_class, PROP_OPERATION,
-      g_param_spec_enum ("operation", "Operation",
-          "What to do with each frame", GST_TYPE_FRAME_PROC_OPERATION,
-          DEFAULT_OPERATION, LIVE_PARAM_FLAGS));
-
-  /**
-   * GstFrameProc:sigma:
-   *
-   * Standard deviation in pixels of the Gaussian of the blur operation; the
-   * kernel radius is ceil (3 * sigma).
-   */
-  g_object_class_install_property (gobject_class, PROP_SIGMA,
-      g_param_spec_double ("sigma", "Sigma",
-          "Standard deviation in pixels of the blur's Gaussian, "
-          "kernel radius ceil (3 * sigma)", 0.1, GST_FRAME_PROC_MAX_SIGMA,
-          DEFAULT_SIGMA, LIVE_PARAM_FLAGS));
-
-  /**
-   * GstFrameProc:threshold:
-   *
-   * Luma at or above which the threshold operation outputs 255 (else 0).
-   */
-  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
-      g_param_spec_uint ("threshold", "Threshold",
-          "Luma at or above which the threshold operation outputs white",
-          0, 255, DEFAULT_THRESHOLD, LIVE_PARAM_FLAGS));
-
   /**
    * GstFrameProc:motion-reference:
    *
@@ -402,6 +358,59 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
       g_param_spec_boolean ("draw", "Draw",
           "Paint the box of each moving region onto the frame",
           DEFAULT_DRAW, LIVE_PARAM_FLAGS));
+}
+
+static void
+gst_frame_proc_class_init (GstFrameProcClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
+  GstVideoFilterClass *vfilter_class = (GstVideoFilterClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (frame_proc_debug, "frameproc", 0,
+      "Per-frame video processing");
+
+  gst_frame_proc_filters_init ();
+
+  gobject_class->finalize = gst_frame_proc_finalize;
+  gobject_class->set_property = gst_frame_proc_set_property;
+  gobject_class->get_property = gst_frame_proc_get_property;
+
+  /**
+   * GstFrameProc:operation:
+   *
+   * What to do with each frame; see the element documentation for the
+   * exact formula of each operation.
+   */
+  g_object_class_install_property (gobject_class, PROP_OPERATION,
+      g_param_spec_enum ("operation", "Operation",
+          "What to do with each frame", GST_TYPE_FRAME_PROC_OPERATION,
+          DEFAULT_OPERATION, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:sigma:
+   *
+   * Standard deviation in pixels of the Gaussian of the blur operation; the
+   * kernel radius is ceil (3 * sigma).
+   */
+  g_object_class_install_property (gobject_class, PROP_SIGMA,
+      g_param_spec_double ("sigma", "Sigma",
+          "Standard deviation in pixels of the blur's Gaussian, "
+          "kernel radius ceil (3 * sigma)", 0.1, GST_FRAME_PROC_MAX_SIGMA,
+          DEFAULT_SIGMA, LIVE_PARAM_FLAGS));
+
+  /**
+   * GstFrameProc:threshold:
+   *
+   * Luma at or above which the threshold operation outputs 255 (else 0).
+   */
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_uint ("threshold", "Threshold",
+          "Luma at or above which the threshold operation outputs white",
+          0, 255, DEFAULT_THRESHOLD, LIVE_PARAM_FLAGS));
+
+  gst_frame_proc_install_motion_properties (gobject_class);
 
   /**
    * GstFrameProc:post-messages:
@@ -488,61 +497,6 @@ gst_frame_proc_init (GstFrameProc * self)
   self->regions = g_array_new (FALSE, FALSE, sizeof (GstFrameProcRegion));
   gst_frame_proc_tracker_init (&self->tracker);
   self->last_operation = DEFAULT_OPERATION;
-}
-
-static void
-gst_frame_proc_scratch_free (GstFrameProcScratch * s)
-{
-  guint i;
-
-  g_clear_pointer (&s->hpass, g_free);
-  g_clear_pointer (&s->luma, g_free);
-  g_clear_pointer (&s->background, g_free);
-  g_clear_pointer (&s->previous, g_free);
-  g_clear_pointer (&s->cells, g_free);
-  g_clear_pointer (&s->labels, g_free);
-  for (i = 0; i < GST_FRAME_PROC_MAX_BANDS; i++) {
-    g_clear_pointer (&s->pad_row[i], g_free);
-    g_clear_pointer (&s->acc_row[i], g_free);
-  }
-  memset (s, 0, sizeof (*s));
-}
-
-/* Everything any operation needs for this size, so the operation can
- * change between two frames without allocating. */
-static gboolean
-gst_frame_proc_scratch_alloc (GstFrameProcScratch * s, gint width,
-    gint height, guint n_bands)
-{
-  const gsize n = (gsize) width * height;
-  guint i;
-
-  gst_frame_proc_scratch_free (s);
-  s->width = width;
-  s->height = height;
-  s->n_bands_max = n_bands;
-  s->cells_w = (width + GST_FRAME_PROC_CELL - 1) / GST_FRAME_PROC_CELL;
-  s->cells_h = (height + GST_FRAME_PROC_CELL - 1) / GST_FRAME_PROC_CELL;
-
-  s->hpass = g_try_malloc (n * sizeof (guint32));
-  s->luma = g_try_malloc (n);
-  s->background = g_try_malloc (n * sizeof (gfloat));
-  s->previous = g_try_malloc (n);
-  s->cells = g_try_malloc0 ((gsize) s->cells_w * s->cells_h *
-      sizeof (GstFrameProcCell));
-  /* union-find parents, then the box index of each root */
-  s->labels = g_try_malloc ((gsize) s->cells_w * s->cells_h * 2 *
-      sizeof (guint32));
-  if (!s->hpass || !s->luma || !s->background || !s->previous || !s->cells
-      || !s->labels)
-    return FALSE;
-
-  for (i = 0; i < n_bands; i++) {
-    s->pad_row[i] = g_malloc (width + 2 * GST_FRAME_PROC_MAX_RADIUS);
-    s->acc_row[i] = g_malloc ((gsize) width * sizeof (guint32));
-  }
-  s->kernel_sigma = -1.0;
-  return TRUE;
 }
 
 static void
@@ -690,16 +644,11 @@ gst_frame_proc_start (GstBaseTransform * trans)
   if (n_threads > 1) {
     GError *err = NULL;
 
-    self->pool = gst_shared_task_pool_new ();
-    /* the streaming thread works on a band too */
-    gst_shared_task_pool_set_max_threads (GST_SHARED_TASK_POOL (self->pool),
-        n_threads - 1);
-    gst_task_pool_prepare (self->pool, &err);
-    if (err) {
+    self->runner = gst_parallel_runner_new (n_threads, &err);
+    if (self->runner == NULL) {
       GST_WARNING_OBJECT (self, "Cannot start worker threads, running on "
-          "the streaming thread alone: %s", err ? err->message : "?");
+          "the streaming thread alone: %s", err->message);
       g_clear_error (&err);
-      gst_clear_object (&self->pool);
       n_threads = 1;
     }
   }
@@ -718,10 +667,7 @@ gst_frame_proc_stop (GstBaseTransform * trans)
 {
   GstFrameProc *self = GST_FRAME_PROC (trans);
 
-  if (self->pool) {
-    gst_task_pool_cleanup (self->pool);
-    gst_clear_object (&self->pool);
-  }
+  g_clear_pointer (&self->runner, gst_parallel_runner_free);
   self->n_threads_used = 1;
   gst_frame_proc_scratch_free (&self->scratch);
 
@@ -757,27 +703,10 @@ gst_frame_proc_set_info (GstVideoFilter * vfilter, GstCaps * incaps,
   GST_DEBUG_OBJECT (self, "setting caps: in %" GST_PTR_FORMAT " out %"
       GST_PTR_FORMAT, incaps, outcaps);
 
-  switch (GST_VIDEO_INFO_FORMAT (in_info)) {
-    case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_NV12:
-    case GST_VIDEO_FORMAT_GRAY8:
-      self->is_rgb = FALSE;
-      break;
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-      self->is_rgb = TRUE;
-      break;
-    default:
-      goto unsupported_format;
-  }
+  /* the row functions of this format, for every frame until new caps */
+  self->format = gst_frame_proc_format_get (GST_VIDEO_INFO_FORMAT (in_info));
+  if (self->format == NULL)
+    goto unsupported_format;
 
   if (width < 1 || height < 1)
     goto invalid_size;
@@ -829,103 +758,6 @@ gst_frame_proc_before_transform (GstBaseTransform * trans, GstBuffer * buf)
 
   if (GST_CLOCK_TIME_IS_VALID (stream_time))
     gst_object_sync_values (GST_OBJECT (trans), stream_time);
-}
-
-static void
-band_task (gpointer data)
-{
-  GstFrameProcBand *band = data;
-
-  band->job->band_func (band->job, band);
-}
-
-void
-gst_frame_proc_job_run (GstFrameProcJob * job, GstFrameProcBandFunc func)
-{
-  gpointer ids[GST_FRAME_PROC_MAX_BANDS] = { NULL, };
-  guint i;
-
-  job->band_func = func;
-  for (i = 1; i < job->n_bands; i++) {
-    GError *err = NULL;
-
-    job->bands[i].changed = 0;
-    ids[i] = gst_task_pool_push (job->pool, band_task, &job->bands[i], &err);
-    if (!ids[i]) {
-      GST_WARNING ("Cannot queue band %u, running it here: %s", i,
-          err ? err->message : "?");
-      band_task (&job->bands[i]);
-    }
-    g_clear_error (&err);
-  }
-  job->bands[0].changed = 0;
-  band_task (&job->bands[0]);
-  for (i = 1; i < job->n_bands; i++) {
-    if (ids[i])
-      gst_task_pool_join (job->pool, ids[i]);
-  }
-}
-
-/* Bands of at least GST_FRAME_PROC_MIN_BAND_HEIGHT rows, boundaries on
- * multiples of GST_FRAME_PROC_BAND_ALIGN; the last band takes the rest. */
-static void
-gst_frame_proc_plan_bands (GstFrameProc * self, GstFrameProcJob * job)
-{
-  const gint h = job->height;
-  guint n, i;
-
-  n = MIN (self->scratch.n_bands_max,
-      (guint) (h / GST_FRAME_PROC_MIN_BAND_HEIGHT));
-  n = MAX (n, 1);
-  if (!self->pool)
-    n = 1;
-
-  job->n_bands = n;
-  for (i = 0; i < n; i++) {
-    GstFrameProcBand *b = &job->bands[i];
-
-    b->job = job;
-    b->index = i;
-    b->changed = 0;
-    b->y0 = i == 0 ? 0 :
-        (gint) (((gint64) h * i / n) & ~(GST_FRAME_PROC_BAND_ALIGN - 1));
-    b->y1 = i == n - 1 ? h :
-        (gint) (((gint64) h * (i + 1) / n) & ~(GST_FRAME_PROC_BAND_ALIGN - 1));
-  }
-}
-
-static void
-gst_frame_proc_fill_job (GstFrameProc * self, GstFrameProcJob * job,
-    GstVideoFrame * frame)
-{
-  const GstVideoFormatInfo *finfo = frame->info.finfo;
-  guint c;
-
-  job->frame = frame;
-  job->is_rgb = self->is_rgb;
-  job->width = GST_VIDEO_FRAME_WIDTH (frame);
-  job->height = GST_VIDEO_FRAME_HEIGHT (frame);
-  /* R, G, B are components 0, 1, 2 of every RGB format, Y, U, V of every
-   * YUV format; alpha and padding are never listed */
-  job->n_comps = self->is_rgb ? 3 : GST_VIDEO_FRAME_N_COMPONENTS (frame);
-  for (c = 0; c < job->n_comps; c++) {
-    GstFrameProcComp *comp = &job->comp[c];
-
-    comp->data = GST_VIDEO_FRAME_COMP_DATA (frame, c);
-    comp->stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
-    comp->pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
-    comp->width = GST_VIDEO_FRAME_COMP_WIDTH (frame, c);
-    comp->height = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
-    comp->x_sub = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
-    comp->y_sub = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
-  }
-  job->scratch = &self->scratch;
-  job->pool = self->pool;
-  job->regions = self->regions;
-  job->tracker = &self->tracker;
-  job->motion_score = 0.0;
-  g_array_set_size (job->regions, 0);
-  gst_frame_proc_plan_bands (self, job);
 }
 
 static GstStructure *
@@ -1025,6 +857,57 @@ gst_frame_proc_add_roi_metas (GstFrameProc * self, GstBuffer * buf)
   }
 }
 
+/* Runs the operation of job->settings on the frame; returns the motion
+ * score (0 for the other operations). */
+static gdouble
+gst_frame_proc_apply (GstFrameProc * self, GstFrameProcJob * job,
+    GstBuffer * buf)
+{
+  gdouble score = 0.0;
+
+  if (job->settings.operation != self->last_operation &&
+      job->settings.operation == GST_FRAME_PROC_OPERATION_MOTION) {
+    gst_frame_proc_motion_reset (&self->scratch);
+    gst_frame_proc_tracker_reset (&self->tracker, FALSE);
+  }
+  self->last_operation = job->settings.operation;
+
+  switch (job->settings.operation) {
+    case GST_FRAME_PROC_OPERATION_PASSTHROUGH:
+      break;
+    case GST_FRAME_PROC_OPERATION_GRAYSCALE:
+      gst_frame_proc_grayscale (job);
+      break;
+    case GST_FRAME_PROC_OPERATION_INVERT:
+      gst_frame_proc_invert (job);
+      break;
+    case GST_FRAME_PROC_OPERATION_BLUR:
+      if (self->scratch.kernel_sigma != job->settings.sigma) {
+        gst_frame_proc_blur_kernel (job->settings.sigma, &self->scratch.radius,
+            self->scratch.weights);
+        self->scratch.kernel_sigma = job->settings.sigma;
+        GST_DEBUG_OBJECT (self, "blur sigma %f, radius %d, centre weight %u",
+            job->settings.sigma, self->scratch.radius,
+            self->scratch.weights[0]);
+      }
+      gst_frame_proc_blur (job);
+      break;
+    case GST_FRAME_PROC_OPERATION_EDGES:
+      gst_frame_proc_edges (job);
+      break;
+    case GST_FRAME_PROC_OPERATION_THRESHOLD:
+      gst_frame_proc_threshold (job);
+      break;
+    case GST_FRAME_PROC_OPERATION_MOTION:
+      gst_frame_proc_motion (job, &self->tracker, self->regions, &score);
+      gst_frame_proc_add_roi_metas (self, buf);
+      if (job->settings.draw)
+        gst_frame_proc_motion_draw (job, self->regions);
+      break;
+  }
+  return score;
+}
+
 static GstFlowReturn
 gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
     GstVideoFrame * frame)
@@ -1036,6 +919,7 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
   GstClockTime start, elapsed;
   guint64 frame_no, frames;
   gboolean was_in_motion, in_motion;
+  gdouble score;
 
   if (G_UNLIKELY (self->scratch.hpass == NULL))
     goto not_negotiated;
@@ -1051,47 +935,12 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
       self->frames;
   GST_OBJECT_UNLOCK (self);
 
-  gst_frame_proc_fill_job (self, &job, frame);
+  gst_frame_proc_job_init (&job, frame, self->format, &self->scratch,
+      self->runner);
+  /* regions of this frame only: none unless motion finds some */
+  g_array_set_size (self->regions, 0);
 
-  if (settings->operation != self->last_operation &&
-      settings->operation == GST_FRAME_PROC_OPERATION_MOTION) {
-    gst_frame_proc_motion_reset (&self->scratch);
-    gst_frame_proc_tracker_reset (&self->tracker, FALSE);
-  }
-  self->last_operation = settings->operation;
-
-  switch (settings->operation) {
-    case GST_FRAME_PROC_OPERATION_PASSTHROUGH:
-      break;
-    case GST_FRAME_PROC_OPERATION_GRAYSCALE:
-      gst_frame_proc_grayscale (&job);
-      break;
-    case GST_FRAME_PROC_OPERATION_INVERT:
-      gst_frame_proc_invert (&job);
-      break;
-    case GST_FRAME_PROC_OPERATION_BLUR:
-      if (self->scratch.kernel_sigma != settings->sigma) {
-        gst_frame_proc_blur_kernel (settings->sigma, &self->scratch.radius,
-            self->scratch.weights);
-        self->scratch.kernel_sigma = settings->sigma;
-        GST_DEBUG_OBJECT (self, "blur sigma %f, radius %d, centre weight %u",
-            settings->sigma, self->scratch.radius, self->scratch.weights[0]);
-      }
-      gst_frame_proc_blur (&job);
-      break;
-    case GST_FRAME_PROC_OPERATION_EDGES:
-      gst_frame_proc_edges (&job);
-      break;
-    case GST_FRAME_PROC_OPERATION_THRESHOLD:
-      gst_frame_proc_threshold (&job);
-      break;
-    case GST_FRAME_PROC_OPERATION_MOTION:
-      gst_frame_proc_motion (&job);
-      gst_frame_proc_add_roi_metas (self, buf);
-      if (settings->draw)
-        gst_frame_proc_motion_draw (&job);
-      break;
-  }
+  score = gst_frame_proc_apply (self, &job, buf);
 
   elapsed = gst_util_get_timestamp () - start;
 
@@ -1104,13 +953,12 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
   frames = self->frames;
   self->last_processing_time = elapsed;
   self->total_processing_time += elapsed;
-  self->last_motion_score = job.motion_score;
+  self->last_motion_score = score;
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " processed in %"
       GST_TIME_FORMAT " (%u bands), motion score %.4f, %u regions", frame_no,
-      GST_TIME_ARGS (elapsed), job.n_bands, job.motion_score,
-      self->regions->len);
+      GST_TIME_ARGS (elapsed), job.n_bands, score, self->regions->len);
   if (G_UNLIKELY (settings->operation == GST_FRAME_PROC_OPERATION_MOTION
           && self->tracker.untracked > 0)) {
     GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u new regions "
@@ -1124,11 +972,9 @@ gst_frame_proc_transform_frame_ip (GstVideoFilter * vfilter,
   }
 
   if (in_motion != was_in_motion)
-    gst_frame_proc_post_motion_change (self, buf, frame_no, in_motion,
-        job.motion_score);
+    gst_frame_proc_post_motion_change (self, buf, frame_no, in_motion, score);
   if (settings->post_messages)
-    gst_frame_proc_post_frame_message (self, buf, frame_no, elapsed,
-        job.motion_score);
+    gst_frame_proc_post_frame_message (self, buf, frame_no, elapsed, score);
 
   return GST_FLOW_OK;
 

@@ -30,7 +30,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gstframeprocops.h"
+#include "gstframeprocfilters.h"
 
 /* floor (sqrt (s)) for every s below 255 * 255, and 255 at index 255 * 255
  * where every larger sum is clamped to (a branch-free MIN: on noisy input
@@ -55,85 +55,27 @@ gst_frame_proc_filters_init (void)
   }
 }
 
-static inline guint8 *
-comp_row (const GstFrameProcComp * comp, gint y)
-{
-  return comp->data + (gssize) y *comp->stride;
-}
-
-/* The rows of comp that belong to the luma band [y0, y1). Rounding both
- * ends up partitions the component's rows between consecutive bands. */
-static inline void
-comp_rows (const GstFrameProcComp * comp, const GstFrameProcBand * band,
-    gint * r0, gint * r1)
-{
-  *r0 = GST_VIDEO_SUB_SCALE (comp->y_sub, band->y0);
-  *r1 = GST_VIDEO_SUB_SCALE (comp->y_sub, band->y1);
-  if (*r1 > comp->height)
-    *r1 = comp->height;
-}
-
-static void
-fill_comp_rows (const GstFrameProcComp * comp, const GstFrameProcBand * band,
-    guint8 value)
-{
-  gint y, x, r0, r1;
-
-  comp_rows (comp, band, &r0, &r1);
-  for (y = r0; y < r1; y++) {
-    guint8 *p = comp_row (comp, y);
-
-    if (comp->pstride == 1) {
-      memset (p, value, comp->width);
-    } else {
-      for (x = 0; x < comp->width; x++)
-        p[x * comp->pstride] = value;
-    }
-  }
-}
-
-/* YUV: chroma of the band to 128 (no colour) */
-static void
-neutral_chroma (GstFrameProcJob * job, GstFrameProcBand * band)
-{
-  guint c;
-
-  for (c = 1; c < job->n_comps; c++)
-    fill_comp_rows (&job->comp[c], band, 128);
-}
+#define comp_row gst_frame_proc_comp_row
+#define comp_rows gst_frame_proc_comp_rows
 
 /* ---- grayscale ---- */
 
+/* Y stays as it is; R, G and B take the luma */
 static void
-grayscale_yuv_band (GstFrameProcJob * job, GstFrameProcBand * band)
+grayscale_band (GstFrameProcJob * job, GstFrameProcBand * band)
 {
-  neutral_chroma (job, band);
-}
+  const GstFrameProcFormat *format = job->format;
+  gint y;
 
-static void
-grayscale_rgb_band (GstFrameProcJob * job, GstFrameProcBand * band)
-{
-  const gint ps = job->comp[0].pstride;
-  gint y, x;
-
-  for (y = band->y0; y < band->y1; y++) {
-    guint8 *r = comp_row (&job->comp[0], y);
-    guint8 *g = comp_row (&job->comp[1], y);
-    guint8 *b = comp_row (&job->comp[2], y);
-
-    for (x = 0; x < job->width; x++) {
-      guint8 l = GST_FRAME_PROC_LUMA (r[x * ps], g[x * ps], b[x * ps]);
-
-      r[x * ps] = g[x * ps] = b[x * ps] = l;
-    }
-  }
+  for (y = band->y0; y < band->y1; y++)
+    format->put_gray (job, y, gst_frame_proc_band_luma (job, band, y));
+  format->neutral_chroma (job, band);
 }
 
 void
 gst_frame_proc_grayscale (GstFrameProcJob * job)
 {
-  gst_frame_proc_job_run (job,
-      job->is_rgb ? grayscale_rgb_band : grayscale_yuv_band);
+  gst_frame_proc_job_run (job, grayscale_band);
 }
 
 /* ---- invert ---- */
@@ -167,46 +109,27 @@ gst_frame_proc_invert (GstFrameProcJob * job)
 /* ---- threshold ---- */
 
 static void
-threshold_yuv_band (GstFrameProcJob * job, GstFrameProcBand * band)
+threshold_band (GstFrameProcJob * job, GstFrameProcBand * band)
 {
+  const GstFrameProcFormat *format = job->format;
   const guint t = job->settings.threshold;
-  const GstFrameProcComp *luma = &job->comp[0];
+  guint8 *out = job->scratch->pad_row[band->index];
   gint y, x;
 
   for (y = band->y0; y < band->y1; y++) {
-    guint8 *p = comp_row (luma, y);
+    const guint8 *l = gst_frame_proc_band_luma (job, band, y);
 
-    for (x = 0; x < luma->width; x++)
-      p[x] = p[x] >= t ? 255 : 0;
+    for (x = 0; x < job->width; x++)
+      out[x] = l[x] >= t ? 255 : 0;
+    format->put_gray (job, y, out);
   }
-  neutral_chroma (job, band);
-}
-
-static void
-threshold_rgb_band (GstFrameProcJob * job, GstFrameProcBand * band)
-{
-  const guint t = job->settings.threshold;
-  const gint ps = job->comp[0].pstride;
-  gint y, x;
-
-  for (y = band->y0; y < band->y1; y++) {
-    guint8 *r = comp_row (&job->comp[0], y);
-    guint8 *g = comp_row (&job->comp[1], y);
-    guint8 *b = comp_row (&job->comp[2], y);
-
-    for (x = 0; x < job->width; x++) {
-      guint8 l = GST_FRAME_PROC_LUMA (r[x * ps], g[x * ps], b[x * ps]);
-
-      r[x * ps] = g[x * ps] = b[x * ps] = l >= t ? 255 : 0;
-    }
-  }
+  format->neutral_chroma (job, band);
 }
 
 void
 gst_frame_proc_threshold (GstFrameProcJob * job)
 {
-  gst_frame_proc_job_run (job,
-      job->is_rgb ? threshold_rgb_band : threshold_yuv_band);
+  gst_frame_proc_job_run (job, threshold_band);
 }
 
 /* ---- blur ---- */
@@ -312,7 +235,7 @@ gst_frame_proc_blur (GstFrameProcJob * job)
 {
   /* YUV: luma only; RGB: R, G and B, one after the other so one 32-bit
    * plane of scratch is enough */
-  guint n = job->is_rgb ? 3 : 1;
+  guint n = job->format->n_picture_comps;
 
   for (job->cur_comp = 0; job->cur_comp < n; job->cur_comp++) {
     gst_frame_proc_job_run (job, blur_hpass_band);
@@ -330,22 +253,14 @@ luma_band (GstFrameProcJob * job, GstFrameProcBand * band)
 {
   const gint w = job->width;
   guint8 *luma = job->scratch->luma;
-  gint y, x;
+  gint y;
 
   for (y = band->y0; y < band->y1; y++) {
     guint8 *out = luma + (gsize) y * w;
+    const guint8 *l = job->format->get_luma (job, y, out);
 
-    if (job->is_rgb) {
-      const gint ps = job->comp[0].pstride;
-      const guint8 *r = comp_row (&job->comp[0], y);
-      const guint8 *g = comp_row (&job->comp[1], y);
-      const guint8 *b = comp_row (&job->comp[2], y);
-
-      for (x = 0; x < w; x++)
-        out[x] = GST_FRAME_PROC_LUMA (r[x * ps], g[x * ps], b[x * ps]);
-    } else {
-      memcpy (out, comp_row (&job->comp[0], y), w);
-    }
+    if (l != out)
+      memcpy (out, l, w);
   }
 }
 
@@ -382,20 +297,9 @@ sobel_band (GstFrameProcJob * job, GstFrameProcBand * band)
     if (w > 1)
       mag[w - 1] = sobel (lm, l0, lp, w - 2, w - 1, w - 1);
 
-    if (job->is_rgb) {
-      const gint ps = job->comp[0].pstride;
-      guint8 *r = comp_row (&job->comp[0], y);
-      guint8 *g = comp_row (&job->comp[1], y);
-      guint8 *b = comp_row (&job->comp[2], y);
-
-      for (x = 0; x < w; x++)
-        r[x * ps] = g[x * ps] = b[x * ps] = mag[x];
-    } else {
-      memcpy (comp_row (&job->comp[0], y), mag, w);
-    }
+    job->format->put_gray (job, y, mag);
   }
-  if (!job->is_rgb)
-    neutral_chroma (job, band);
+  job->format->neutral_chroma (job, band);
 }
 
 void

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gstframeprocops.h"
+#include "gstframeprocmotion.h"
 
 #define CELL GST_FRAME_PROC_CELL
 #define NO_LABEL G_MAXUINT32
@@ -44,27 +44,6 @@ gst_frame_proc_motion_reset (GstFrameProcScratch * scratch)
   scratch->have_reference = FALSE;
 }
 
-static inline const guint8 *
-band_luma_row (GstFrameProcJob * job, GstFrameProcBand * band, gint y)
-{
-  const GstFrameProcComp *c = job->comp;
-  guint8 *out;
-  gint x;
-
-  if (!job->is_rgb)
-    return c[0].data + (gssize) y *c[0].stride;
-
-  out = job->scratch->pad_row[band->index];
-  for (x = 0; x < job->width; x++) {
-    const gsize o = (gsize) x * c[0].pstride;
-
-    out[x] = GST_FRAME_PROC_LUMA (c[0].data[(gssize) y * c[0].stride + o],
-        c[1].data[(gssize) y * c[1].stride + o],
-        c[2].data[(gssize) y * c[2].stride + o]);
-  }
-  return out;
-}
-
 static void
 reference_init_band (GstFrameProcJob * job, GstFrameProcBand * band)
 {
@@ -73,7 +52,7 @@ reference_init_band (GstFrameProcJob * job, GstFrameProcBand * band)
   gint y, x;
 
   for (y = band->y0; y < band->y1; y++) {
-    const guint8 *l = band_luma_row (job, band, y);
+    const guint8 *l = gst_frame_proc_band_luma (job, band, y);
     gsize i = (gsize) y * w;
 
     if (job->settings.motion_reference ==
@@ -121,7 +100,7 @@ mask_band (GstFrameProcJob * job, GstFrameProcBand * band)
       (gsize) (cy1 - cy0) * s->cells_w * sizeof (GstFrameProcCell));
 
   for (y = band->y0; y < band->y1; y++) {
-    const guint8 *l = band_luma_row (job, band, y);
+    const guint8 *l = gst_frame_proc_band_luma (job, band, y);
     GstFrameProcCell *crow = s->cells + (gsize) (y / CELL) * s->cells_w;
     const gsize i = (gsize) y * w;
 
@@ -202,19 +181,15 @@ compare_regions (gconstpointer a, gconstpointer b)
   return 0;
 }
 
+/* Labels the active cells: union-find over 8-connected neighbours,
+ * parent[c] == NO_LABEL for an inactive cell. */
 static void
-find_regions (GstFrameProcJob * job)
+label_cells (GstFrameProcJob * job, guint32 * parent)
 {
   GstFrameProcScratch *s = job->scratch;
   const gint w = job->width, h = job->height;
   const gint cw = s->cells_w, ch = s->cells_h;
-  const gsize n_cells = (gsize) cw * ch;
-  guint32 *parent = s->labels;
-  guint32 *box_of = s->labels + n_cells;
-  GArray *boxes;
   gint cx, cy;
-  guint i, j;
-  gboolean merged;
 
   for (cy = 0; cy < ch; cy++) {
     for (cx = 0; cx < cw; cx++) {
@@ -240,8 +215,17 @@ find_regions (GstFrameProcJob * job)
       }
     }
   }
+}
 
-  boxes = g_array_new (FALSE, FALSE, sizeof (Box));
+/* One box per group of labelled cells: the exact bounds of the changed
+ * pixels in the group, and their count. */
+static GArray *
+collect_boxes (GstFrameProcScratch * s, guint32 * parent, guint32 * box_of)
+{
+  const gint cw = s->cells_w, ch = s->cells_h;
+  GArray *boxes = g_array_new (FALSE, FALSE, sizeof (Box));
+  gint cx, cy;
+
   for (cy = 0; cy < ch; cy++) {
     for (cx = 0; cx < cw; cx++) {
       gsize c = (gsize) cy * cw + cx;
@@ -272,11 +256,19 @@ find_regions (GstFrameProcJob * job)
       b->area += cell->count;
     }
   }
+  return boxes;
+}
 
-  /* Merge regions whose boxes come within one cell of each other: one
-   * object whose middle did not change (a uniform surface) otherwise
-   * reports as several regions. Quadratic, but the regions are few once
-   * scattered pixels are filtered out by cell_active. */
+/* Merges boxes that come within one cell of each other: one object whose
+ * middle did not change (a uniform surface) otherwise reports as several
+ * regions. Quadratic, but the boxes are few once scattered pixels are
+ * filtered out by cell_active. */
+static void
+merge_boxes (GArray * boxes)
+{
+  gboolean merged;
+  guint i, j;
+
   do {
     merged = FALSE;
     for (i = 0; i < boxes->len; i++) {
@@ -302,6 +294,21 @@ find_regions (GstFrameProcJob * job)
       }
     }
   } while (merged);
+}
+
+static void
+find_regions (GstFrameProcJob * job, GArray * regions)
+{
+  GstFrameProcScratch *s = job->scratch;
+  const gsize n_cells = (gsize) s->cells_w * s->cells_h;
+  guint32 *parent = s->labels;
+  guint32 *box_of = s->labels + n_cells;
+  GArray *boxes;
+  guint i;
+
+  label_cells (job, parent);
+  boxes = collect_boxes (s, parent, box_of);
+  merge_boxes (boxes);
 
   for (i = 0; i < boxes->len; i++) {
     const Box *b = &g_array_index (boxes, Box, i);
@@ -315,10 +322,10 @@ find_regions (GstFrameProcJob * job)
     r.height = b->y1 - b->y0 + 1;
     r.area = b->area;
     r.id = 0;
-    g_array_append_val (job->regions, r);
+    g_array_append_val (regions, r);
   }
   g_array_free (boxes, TRUE);
-  g_array_sort (job->regions, compare_regions);
+  g_array_sort (regions, compare_regions);
 }
 
 /* ---- region ids ---- */
@@ -481,16 +488,19 @@ track_regions (GstFrameProcTracker * tracker, GArray * regions)
   tracker->next_tracks = tracks;
 }
 
+/* Finds the moving regions of the frame into @regions, with their ids,
+ * and the fraction of changed pixels into @score. */
 void
-gst_frame_proc_motion (GstFrameProcJob * job)
+gst_frame_proc_motion (GstFrameProcJob * job, GstFrameProcTracker * tracker,
+    GArray * regions, gdouble * score)
 {
   GstFrameProcScratch *s = job->scratch;
   const GstFrameProcMotionReference kind = job->settings.motion_reference;
   guint64 changed = 0;
   guint i;
 
-  g_array_set_size (job->regions, 0);
-  job->motion_score = 0.0;
+  g_array_set_size (regions, 0);
+  *score = 0.0;
 
   /* the first frame, or the first after a reset or a change of reference
    * kind, only becomes the reference */
@@ -502,15 +512,14 @@ gst_frame_proc_motion (GstFrameProcJob * job)
     gst_frame_proc_job_run (job, mask_band);
     for (i = 0; i < job->n_bands; i++)
       changed += job->bands[i].changed;
-    job->motion_score =
-        (gdouble) changed / ((gdouble) job->width * job->height);
+    *score = (gdouble) changed / ((gdouble) job->width * job->height);
 
     if (changed > 0)
-      find_regions (job);
+      find_regions (job, regions);
   }
 
   /* a frame without regions counts as a miss for every track */
-  track_regions (job->tracker, job->regions);
+  track_regions (tracker, regions);
 }
 
 /* ---- drawing ---- */
@@ -530,7 +539,7 @@ put_pixel (GstFrameProcJob * job, gint x, gint y, const guint8 * colour)
 }
 
 void
-gst_frame_proc_motion_draw (GstFrameProcJob * job)
+gst_frame_proc_motion_draw (GstFrameProcJob * job, GArray * regions)
 {
   /* green: R, G, B; BT.601 limited range Y, U, V; white on GRAY8 */
   static const guint8 rgb_green[3] = { 0, 255, 0 };
@@ -539,16 +548,16 @@ gst_frame_proc_motion_draw (GstFrameProcJob * job)
   const guint8 *colour;
   guint i;
 
-  if (job->is_rgb)
+  if (job->format->is_rgb)
     colour = rgb_green;
   else if (job->n_comps == 1)
     colour = gray_white;
   else
     colour = yuv_green;
 
-  for (i = 0; i < job->regions->len; i++) {
+  for (i = 0; i < regions->len; i++) {
     const GstFrameProcRegion *r =
-        &g_array_index (job->regions, GstFrameProcRegion, i);
+        &g_array_index (regions, GstFrameProcRegion, i);
     gint t = MIN (GST_FRAME_PROC_BOX_THICKNESS, MIN (r->width, r->height));
     gint x, y;
 

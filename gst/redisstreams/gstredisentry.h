@@ -22,28 +22,9 @@
 
 #include <gst/gst.h>
 #include "gstredisconnection.h"
+#include "gstrediswire.h"
 
 G_BEGIN_DECLS
-
-/* The stream entry format, docs/wire-format.md. */
-#define GST_REDIS_ENTRY_VERSION 1
-
-#define GST_REDIS_FIELD_VERSION      "v"
-#define GST_REDIS_FIELD_SEQ          "seq"
-#define GST_REDIS_FIELD_PTS          "pts"
-#define GST_REDIS_FIELD_DTS          "dts"
-#define GST_REDIS_FIELD_DURATION     "duration"
-#define GST_REDIS_FIELD_FLAGS        "flags"
-#define GST_REDIS_FIELD_CAPS         "caps"
-#define GST_REDIS_FIELD_ENCODING     "encoding"
-#define GST_REDIS_FIELD_SIZE         "size"
-#define GST_REDIS_FIELD_CAPTURE_TIME "capture-time"
-#define GST_REDIS_FIELD_META         "meta"
-#define GST_REDIS_FIELD_DATA         "data"
-
-/* Largest caps or meta field a reader accepts. */
-#define GST_REDIS_MAX_TEXT_FIELD (64 * 1024)
-#define GST_REDIS_DEFAULT_MAX_FRAME_SIZE (128 * 1024 * 1024)
 
 typedef enum
 {
@@ -54,18 +35,6 @@ typedef enum
 
 #define GST_TYPE_REDIS_COMPRESSION (gst_redis_compression_get_type ())
 GType gst_redis_compression_get_type (void);
-
-#define GST_REDIS_ENTRY_ERROR (gst_redis_entry_error_quark ())
-GQuark gst_redis_entry_error_quark (void);
-
-typedef enum
-{
-  GST_REDIS_ENTRY_ERROR_MISSING_FIELD,
-  GST_REDIS_ENTRY_ERROR_BAD_FIELD,
-  GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
-  GST_REDIS_ENTRY_ERROR_TOO_LARGE,
-  GST_REDIS_ENTRY_ERROR_CORRUPT,
-} GstRedisEntryError;
 
 /* A refcounted reply, so that buffers can point into it without a copy. */
 typedef struct _GstRedisReplyRef GstRedisReplyRef;
@@ -106,10 +75,6 @@ GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
 
 GstCaps *gst_redis_unix_timestamp_caps (void);
 gint64 gst_redis_buffer_get_capture_time (GstBuffer * buffer);
-
-gchar *gst_redis_meta_to_json (GstBuffer * buffer);
-gboolean gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json,
-    gsize len, GError ** error);
 
 G_END_DECLS
 

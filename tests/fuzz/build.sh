@@ -23,12 +23,15 @@ read -r -a pc_libs <<<"$(pkg-config --libs $pkgs)"
 cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   -Wall -Wno-unused-function -Wno-unused-parameter
   -DGST_REDIS_READER_MAX_BULK="(4 * 1024 * 1024)"
-  -I"$here" -I"$src/gst/redisstreams" -I"$src/gst/websocket"
+  -I"$here" -I"$src/gst/redisstreams" -I"$src/gst/common"
+  -I"$src/gst/websocket"
   "${pc_cflags[@]}")
 
 # The code under test is compiled once, with coverage, for all targets.
 objs=()
 for f in gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
+    gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
+    gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
     gst/redisstreams/gstredisconnection.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include "gstredisentry.h"
+#include "gstredismeta.h"
 
 /* Every GST_LOG/GST_DEBUG/... of the code under test is formatted (so that a
  * bad format string or a "%.*s" past the end of a field shows up under ASan)

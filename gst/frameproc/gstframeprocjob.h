@@ -17,17 +17,21 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* What the element (gstframeproc.c) and the families of operations
- * (gstframeprocfilters.c, gstframeprocmotion.c) share: a per-frame job that
- * describes the mapped frame component by component, a snapshot of the
- * settings, the scratch memory allocated in set_info, and the band runner.
- * Nothing in here is public API. */
+/* The frame as the operations see it, a leaf module below the element
+ * (gstframeproc.c) and the families of operations (gstframeprocfilters.c,
+ * gstframeprocmotion.c): the mapped frame component by component, the
+ * per-format row functions chosen once in set_info, the scratch memory
+ * allocated there, and the bands a frame is cut into to run on the shared
+ * parallel runner (gst/common/gstparallel.c). Nothing in here is public
+ * API. */
 
-#ifndef __GST_FRAME_PROC_OPS_H__
-#define __GST_FRAME_PROC_OPS_H__
+#ifndef __GST_FRAME_PROC_JOB_H__
+#define __GST_FRAME_PROC_JOB_H__
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
+
+#include "gstparallel.h"
 
 G_BEGIN_DECLS
 
@@ -66,22 +70,6 @@ typedef enum
 #define GST_FRAME_PROC_MIN_BAND_HEIGHT 32
 #define GST_FRAME_PROC_MAX_BANDS 64
 
-/* Thickness in pixels of the outline draw=true paints inside each box. */
-#define GST_FRAME_PROC_BOX_THICKNESS 2
-
-/* Region ids: a region takes the id of the remembered region (track) its
- * box overlaps best, both boxes grown by TRACK_MARGIN pixels on every side
- * and provided intersection / union >= MIN_IOU. The margin keeps thin
- * regions (the leading edge of a uniform object seen with the previous
- * frame as reference) and fast ones matched. A track is kept while it has
- * been unmatched for at most TRACK_KEEP consecutive frames, so a region
- * missed for a frame or two keeps its id; at most MAX_TRACKS are kept,
- * which bounds memory and matching time. */
-#define GST_FRAME_PROC_TRACK_MARGIN 8
-#define GST_FRAME_PROC_TRACK_MIN_IOU 0.1
-#define GST_FRAME_PROC_TRACK_KEEP 5
-#define GST_FRAME_PROC_MAX_TRACKS 256
-
 /* Values of the settings for one frame, copied under the object lock. */
 typedef struct
 {
@@ -117,38 +105,6 @@ typedef struct
   guint8 count;
   guint8 x0, x1, y0, y1;
 } GstFrameProcCell;
-
-/* A moving region, in pixels of the frame; id > 0 once tracked. */
-typedef struct
-{
-  gint x, y, width, height;
-  guint area;
-  gint id;
-} GstFrameProcRegion;
-
-/* A region remembered from earlier frames. */
-typedef struct
-{
-  gint id;
-  gint x, y, width, height;
-  /* consecutive frames without a matching region */
-  guint missed;
-  /* this frame: index of the matching region, or -1 */
-  gint match;
-} GstFrameProcTrack;
-
-/* Gives motion regions ids that persist while the object moves. It lives
- * next to the scratch, not in it, because the numbering goes on across
- * caps changes. The streaming thread owns it. */
-typedef struct
-{
-  GArray *tracks;               /* GstFrameProcTrack */
-  GArray *next_tracks;          /* built for the next frame, then swapped */
-  GArray *pairs;                /* matching candidates of one frame */
-  gint next_id;
-  /* this frame: new regions left out of the tracks (no room) */
-  guint untracked;
-} GstFrameProcTracker;
 
 /* Memory allocated in set_info for the negotiated size and reused for every
  * frame; the streaming thread owns it. */
@@ -199,10 +155,28 @@ typedef struct
 typedef void (*GstFrameProcBandFunc) (GstFrameProcJob * job,
     GstFrameProcBand * band);
 
+/* What differs between the formats frameproc handles, chosen once per
+ * caps in set_info (as gstvideobalance.c does) rather than per row. */
+typedef struct
+{
+  gboolean is_rgb;
+  /* the components that carry the picture: R, G, B, or Y alone */
+  guint n_picture_comps;
+  /* the luma of row y: a pointer into the frame (Y), or computed into
+   * tmp (RGB, BT.601 weights) */
+  const guint8 *(*get_luma) (const GstFrameProcJob * job, gint y,
+      guint8 * tmp);
+  /* writes a gray row: Y (the chroma is left alone), or R = G = B */
+  void (*put_gray) (const GstFrameProcJob * job, gint y, const guint8 * gray);
+  /* the chroma rows of the band to 128 (no colour); nothing for RGB */
+  void (*neutral_chroma) (const GstFrameProcJob * job,
+      const GstFrameProcBand * band);
+} GstFrameProcFormat;
+
 struct _GstFrameProcJob
 {
   GstVideoFrame *frame;
-  gboolean is_rgb;
+  const GstFrameProcFormat *format;
   gint width;
   gint height;
   /* Y, U, V (I420, NV12), Y only (GRAY8) or R, G, B */
@@ -214,45 +188,50 @@ struct _GstFrameProcJob
   /* blur: the component the passes currently work on */
   guint cur_comp;
 
-  GstTaskPool *pool;
+  GstParallelRunner *runner;
   GstFrameProcBandFunc band_func;
   guint n_bands;
   GstFrameProcBand bands[GST_FRAME_PROC_MAX_BANDS];
-
-  /* motion results */
-  gdouble motion_score;
-  GArray *regions;
-  GstFrameProcTracker *tracker;
 };
 
-/* gstframeproc.c: runs func on every band of job, the calling thread taking
- * band 0, and returns when all bands are done. */
+const GstFrameProcFormat *gst_frame_proc_format_get (GstVideoFormat format);
+
+gboolean gst_frame_proc_scratch_alloc (GstFrameProcScratch * scratch,
+    gint width, gint height, guint n_bands);
+void gst_frame_proc_scratch_free (GstFrameProcScratch * scratch);
+
+void gst_frame_proc_job_init (GstFrameProcJob * job, GstVideoFrame * frame,
+    const GstFrameProcFormat * format, GstFrameProcScratch * scratch,
+    GstParallelRunner * runner);
 void gst_frame_proc_job_run (GstFrameProcJob * job, GstFrameProcBandFunc func);
 
-/* gstframeprocfilters.c */
-void gst_frame_proc_filters_init (void);
-void gst_frame_proc_grayscale (GstFrameProcJob * job);
-void gst_frame_proc_invert (GstFrameProcJob * job);
-void gst_frame_proc_threshold (GstFrameProcJob * job);
-void gst_frame_proc_blur (GstFrameProcJob * job);
-void gst_frame_proc_edges (GstFrameProcJob * job);
-void gst_frame_proc_blur_kernel (gdouble sigma, gint * radius,
-    guint32 * weights);
+static inline guint8 *
+gst_frame_proc_comp_row (const GstFrameProcComp * comp, gint y)
+{
+  return comp->data + (gssize) y * comp->stride;
+}
 
-/* gstframeprocmotion.c */
-void gst_frame_proc_motion (GstFrameProcJob * job);
-void gst_frame_proc_motion_draw (GstFrameProcJob * job);
-void gst_frame_proc_motion_reset (GstFrameProcScratch * scratch);
-void gst_frame_proc_tracker_init (GstFrameProcTracker * tracker);
-void gst_frame_proc_tracker_clear (GstFrameProcTracker * tracker);
-void gst_frame_proc_tracker_reset (GstFrameProcTracker * tracker,
-    gboolean restart_ids);
+/* The rows of comp that belong to the luma band [y0, y1). Rounding both
+ * ends up partitions the component's rows between consecutive bands. */
+static inline void
+gst_frame_proc_comp_rows (const GstFrameProcComp * comp,
+    const GstFrameProcBand * band, gint * r0, gint * r1)
+{
+  *r0 = GST_VIDEO_SUB_SCALE (comp->y_sub, band->y0);
+  *r1 = GST_VIDEO_SUB_SCALE (comp->y_sub, band->y1);
+  if (*r1 > comp->height)
+    *r1 = comp->height;
+}
 
-/* luma of an RGB pixel: BT.601 weights scaled to 256, rounded */
-#define GST_FRAME_PROC_LUMA(r,g,b) \
-    ((guint8) ((77 * (guint) (r) + 150 * (guint) (g) + 29 * (guint) (b) \
-        + 128) >> 8))
+/* The luma of row y of the band, in the band's padded row when it has to
+ * be computed. */
+static inline const guint8 *
+gst_frame_proc_band_luma (const GstFrameProcJob * job,
+    const GstFrameProcBand * band, gint y)
+{
+  return job->format->get_luma (job, y, job->scratch->pad_row[band->index]);
+}
 
 G_END_DECLS
 
-#endif /* __GST_FRAME_PROC_OPS_H__ */
+#endif /* __GST_FRAME_PROC_JOB_H__ */

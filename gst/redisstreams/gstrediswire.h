@@ -1,0 +1,67 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_REDIS_WIRE_H__
+#define __GST_REDIS_WIRE_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* The names and limits of the stream entry format (docs/wire-format.md),
+ * and the errors of reading it, shared by the entry codec
+ * (gstredisentry.c), the meta codec (gstredismeta.c) and LZ4
+ * (gstredislz4.c). */
+#define GST_REDIS_ENTRY_VERSION 1
+
+#define GST_REDIS_FIELD_VERSION      "v"
+#define GST_REDIS_FIELD_SEQ          "seq"
+#define GST_REDIS_FIELD_PTS          "pts"
+#define GST_REDIS_FIELD_DTS          "dts"
+#define GST_REDIS_FIELD_DURATION     "duration"
+#define GST_REDIS_FIELD_FLAGS        "flags"
+#define GST_REDIS_FIELD_CAPS         "caps"
+#define GST_REDIS_FIELD_ENCODING     "encoding"
+#define GST_REDIS_FIELD_SIZE         "size"
+#define GST_REDIS_FIELD_CAPTURE_TIME "capture-time"
+#define GST_REDIS_FIELD_META         "meta"
+#define GST_REDIS_FIELD_DATA         "data"
+
+/* Largest caps or meta field a reader accepts. */
+#define GST_REDIS_MAX_TEXT_FIELD (64 * 1024)
+#define GST_REDIS_DEFAULT_MAX_FRAME_SIZE (128 * 1024 * 1024)
+
+#define GST_REDIS_ENTRY_ERROR (gst_redis_entry_error_quark ())
+GQuark gst_redis_entry_error_quark (void);
+
+typedef enum
+{
+  GST_REDIS_ENTRY_ERROR_MISSING_FIELD,
+  GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+  GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
+  GST_REDIS_ENTRY_ERROR_TOO_LARGE,
+  GST_REDIS_ENTRY_ERROR_CORRUPT,
+} GstRedisEntryError;
+
+gboolean gst_redis_wire_bad_field (GError ** error, const gchar * name,
+    const gchar * why);
+
+G_END_DECLS
+
+#endif /* __GST_REDIS_WIRE_H__ */
