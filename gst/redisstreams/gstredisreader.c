@@ -515,3 +515,14 @@ gst_redis_reader_get_reply (GstRedisReader * reader, GstRedisReply ** reply,
       return TRUE;
   }
 }
+
+/* TRUE when @reply is an error reply, starting with @prefix if not NULL. */
+gboolean
+gst_redis_reply_is_error (const GstRedisReply * reply, const gchar * prefix)
+{
+  if (reply == NULL || reply->type != GST_REDIS_REPLY_ERROR)
+    return FALSE;
+  if (prefix == NULL)
+    return TRUE;
+  return g_str_has_prefix (reply->str, prefix);
+}

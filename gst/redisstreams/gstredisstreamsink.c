@@ -152,6 +152,8 @@
 #include "gstredisstreamsink.h"
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
+#include "gstrediscancellable.h"
+#include "gstredisoutage.h"
 #include "gstredisentry.h"
 #include "gstredisretention.h"
 
@@ -585,7 +587,8 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   self->last_command_time = 0;
   gst_redis_retention_reset (self->kept);
   g_clear_pointer (&self->last_id, g_free);
-  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
+      GST_RESOURCE_ERROR_WRITE, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
@@ -706,13 +709,9 @@ gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
   GST_OBJECT_LOCK (self);
   self->errors++;
   GST_OBJECT_UNLOCK (self);
-  /* An ACL refusal is a matter of rights, like a wrong password. */
-  g_set_error (error, GST_RESOURCE_ERROR,
-      gst_redis_reply_is_error (reply, "NOPERM") ?
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
-      "Redis at %s refused to add a frame to stream \"%s\": %s",
-      gst_redis_connection_describe (self->conn), self->active.stream,
-      reply->type == GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+  gst_redis_connection_set_refused (self->conn, reply,
+      GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
+      self->active.stream);
   return FALSE;
 }
 
@@ -789,6 +788,127 @@ gst_redis_stream_sink_build_xadd (GstRedisStreamSink * self,
   return TRUE;
 }
 
+/* Where the write of one frame stands, across attempts. */
+typedef struct
+{
+  guint64 seq;
+  /* the XADD is on its way (its reply not read yet) */
+  gboolean sent;
+  /* the connection was opened for this frame; it was resent once; the
+   * connection is being replaced after Redis closed it */
+  gboolean fresh, resent, replacing;
+  guint redirects;
+} GstRedisWrite;
+
+/* Reads one reply owed to an XADD and checks it. */
+static gboolean
+gst_redis_stream_sink_read_checked (GstRedisStreamSink * self,
+    GCancellable * cancellable, GError ** error)
+{
+  GstRedisReply *reply;
+  gboolean ok;
+
+  reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  ok = gst_redis_stream_sink_check_reply (self, reply, error);
+  gst_redis_reply_free (reply);
+  return ok;
+}
+
+/* Opens the connection when it is not, for the frame of @w. */
+static gboolean
+gst_redis_stream_sink_ensure_open (GstRedisStreamSink * self,
+    GstRedisWrite * w, GCancellable * cancellable, GError ** error)
+{
+  GError *err = NULL;
+
+  if (gst_redis_connection_is_open (self->conn))
+    return TRUE;
+  /* A send cut in half by a flush leaves the connection closed. */
+  if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
+    if (w->replacing && !g_error_matches (err, G_IO_ERROR,
+            G_IO_ERROR_CANCELLED)) {
+      /* what the user needs to know is that Redis went away */
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+          "Redis at %s closed the connection and connecting again failed: "
+          "%s", gst_redis_connection_describe (self->conn), err->message);
+      g_error_free (err);
+    } else {
+      g_propagate_error (error, err);
+    }
+    return FALSE;
+  }
+  w->fresh = TRUE;
+  if (w->replacing) {
+    w->replacing = FALSE;
+    GST_OBJECT_LOCK (self);
+    self->stale_reconnects++;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return TRUE;
+}
+
+/* One attempt to store the frame of @w: the XADD in self->cmd (unless it is
+ * on its way already) and its reply. */
+static gboolean
+gst_redis_stream_sink_try_write (GstRedisStreamSink * self, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  while (!w->sent) {
+    if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
+      return FALSE;
+    /* Replies to XADDs whose wait a flush interrupted come first. */
+    while (gst_redis_connection_get_pending (self->conn) > 0) {
+      if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
+        return FALSE;
+    }
+    if (!w->fresh && gst_redis_connection_check_idle_closed (self->conn)) {
+      GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
+          "sending frame %" G_GUINT64_FORMAT " on a new one",
+          gst_redis_connection_describe (self->conn), w->seq);
+      w->replacing = TRUE;
+      continue;
+    }
+    if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+      return FALSE;
+    w->sent = TRUE;
+  }
+  if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
+    return FALSE;
+  while (gst_redis_connection_get_pending (self->conn) > 1) {
+    if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
+      return FALSE;
+  }
+  return gst_redis_stream_sink_read_checked (self, cancellable, error);
+}
+
+/* After a failed attempt: TRUE when the frame is to be sent again at once,
+ * on the connection Redis pointed to or on a new one. */
+static gboolean
+gst_redis_stream_sink_should_resend (GstRedisStreamSink * self,
+    GstRedisWrite * w, const GError * err)
+{
+  /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
+   * knows where to go; send this frame again there. */
+  if (gst_redis_connection_may_follow (self->conn, err, &w->redirects)) {
+    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", w->seq,
+        err->message);
+    return TRUE;
+  }
+  /* Redis closed a connection that had been working, while the XADD or its
+   * reply was on its way: once more at once on a new connection. */
+  if (!w->fresh && !w->resent && err->domain == GST_RESOURCE_ERROR &&
+      gst_redis_connection_closed_by_peer (self->conn)) {
+    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending it "
+        "again on a new connection", w->seq, w->sent ? "sent" : "not sent",
+        err->message);
+    w->resent = w->replacing = TRUE;
+    return TRUE;
+  }
+  return FALSE;
+}
+
 /* Writes one frame: XADD, then waits for and checks its reply. Returns
  * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
  * an error the connection is closed when it was lost (retry later) and
@@ -805,141 +925,49 @@ static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
 {
-  GCancellable *cancellable = NULL;
+  GstRedisWrite w = { 0, };
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean sent = FALSE;
-  /* the connection was opened for this frame; it was resent once */
-  gboolean fresh = FALSE, resent = FALSE, replacing = FALSE;
-  guint redirects = 0;
-  guint64 seq;
   gsize wire_size = 0;
   GstMapInfo map;
   GError *err = NULL;
 
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "Could not read the buffer's memory");
-    return GST_FLOW_ERROR;
-  }
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    goto map_failed;
 
-  seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
+  w.seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
       self->next_seq;
-  self->next_seq = seq + 1;
+  self->next_seq = w.seq + 1;
 
-  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, seq, &wire_size,
-          &err)) {
-    g_propagate_prefixed_error (error, err, "Could not encode frame %"
-        G_GUINT64_FORMAT ": ", seq);
-    gst_buffer_unmap (buffer, &map);
-    return GST_FLOW_ERROR;
-  }
+  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, w.seq,
+          &wire_size, &err))
+    goto encode_failed;
 
   for (;;) {
-    GstRedisReply *reply;
+    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+    gboolean ok = gst_redis_stream_sink_try_write (self, &w, cancellable,
+        &err);
 
-    g_clear_object (&cancellable);
-    cancellable = gst_redis_stream_sink_get_cancellable (self);
-
-    if (!gst_redis_connection_is_open (self->conn)) {
-      /* A send cut in half by a flush leaves the connection closed. */
-      if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
-        if (replacing && !g_error_matches (err, G_IO_ERROR,
-                G_IO_ERROR_CANCELLED)) {
-          /* what the user needs to know is that Redis went away */
-          GError *lost = g_error_new (GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_WRITE, "Redis at %s closed the connection "
-              "and connecting again failed: %s",
-              gst_redis_connection_describe (self->conn), err->message);
-
-          g_error_free (err);
-          err = lost;
-        }
-        goto io_error;
-      }
-      fresh = TRUE;
-      if (replacing) {
-        replacing = FALSE;
-        GST_OBJECT_LOCK (self);
-        self->stale_reconnects++;
-        GST_OBJECT_UNLOCK (self);
-      }
-    }
-
-    /* Replies to XADDs whose wait a flush interrupted come first. */
-    while (gst_redis_connection_get_pending (self->conn) > (sent ? 1 : 0)) {
-      reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
-          &err);
-      if (reply == NULL)
-        goto io_error;
-      if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-        gst_redis_reply_free (reply);
-        goto io_error;
-      }
-      gst_redis_reply_free (reply);
-    }
-
-    if (!sent) {
-      if (!fresh && gst_redis_connection_check_idle_closed (self->conn)) {
-        GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
-            "sending frame %" G_GUINT64_FORMAT " on a new one",
-            gst_redis_connection_describe (self->conn), seq);
-        replacing = TRUE;
-        continue;
-      }
-      if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable,
-              &err))
-        goto io_error;
-      sent = TRUE;
-    }
-
-    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, &err);
-    if (reply == NULL)
-      goto io_error;
-    if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-      gst_redis_reply_free (reply);
-      goto io_error;
-    }
-    gst_redis_reply_free (reply);
-    break;
-
-  io_error:
-    /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
-     * knows where to go; send this frame again there. */
-    if (gst_redis_connection_is_redirected (self->conn) && redirects++ < 5) {
-      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", seq,
-          err->message);
+    g_object_unref (cancellable);
+    if (ok)
+      break;
+    if (gst_redis_stream_sink_should_resend (self, &w, err)) {
       g_clear_error (&err);
-      sent = FALSE;
+      w.sent = FALSE;
       continue;
     }
-    /* Redis closed a connection that had been working, while the XADD or
-     * its reply was on its way: once more at once on a new connection. */
-    if (!fresh && !resent && err->domain == GST_RESOURCE_ERROR &&
-        gst_redis_connection_closed_by_peer (self->conn)) {
-      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending "
-          "it again on a new connection", seq, sent ? "sent" : "not sent",
-          err->message);
-      g_clear_error (&err);
-      resent = replacing = TRUE;
-      sent = FALSE;
-      continue;
-    }
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      gst_redis_stream_sink_note_command (self);
-      g_propagate_error (error, err);
-      ret = GST_FLOW_ERROR;
-      goto done;
-    }
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      goto write_failed;
     /* Flushing or going to PAUSED: wait like a sink waiting for its clock,
      * then finish this frame (its XADD may already be on its way). */
     g_clear_error (&err);
     if (!gst_redis_connection_is_open (self->conn))
-      sent = FALSE;
+      w.sent = FALSE;
     ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
     if (ret != GST_FLOW_OK) {
-      GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s", seq,
-          sent ? "sent, reply pending" : "not sent");
-      goto done;
+      GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s",
+          w.seq, w.sent ? "sent, reply pending" : "not sent");
+      gst_buffer_unmap (buffer, &map);
+      return ret;
     }
   }
 
@@ -953,14 +981,33 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
-      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", seq, map.size, wire_size,
-      self->last_id);
+      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", w.seq, map.size,
+      wire_size, self->last_id);
   gst_redis_stream_sink_log_summary (self);
-
-done:
   gst_buffer_unmap (buffer, &map);
-  g_clear_object (&cancellable);
-  return ret;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "Could not read the buffer's memory");
+    return GST_FLOW_ERROR;
+  }
+encode_failed:
+  {
+    g_propagate_prefixed_error (error, err, "Could not encode frame %"
+        G_GUINT64_FORMAT ": ", w.seq);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
+write_failed:
+  {
+    gst_redis_stream_sink_note_command (self);
+    g_propagate_error (error, err);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
 }
 
 /* While disconnected: keep the frame for later (on-disconnect=buffer, the
@@ -990,35 +1037,31 @@ static gboolean
 gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
 {
   GCancellable *cancellable;
+  GstRedisReconnect res;
   GError *err = NULL;
-  gboolean ok;
 
   if (!gst_redis_outage_due (&self->outage))
     return TRUE;
 
   cancellable = gst_redis_stream_sink_get_cancellable (self);
-  ok = gst_redis_connection_open (self->conn, cancellable, &err);
+  res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
+      &err);
   g_object_unref (cancellable);
-  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (res != GST_REDIS_RECONNECT_CANCELLED)
     gst_redis_stream_sink_note_command (self);
 
-  if (ok) {
-    gst_redis_outage_end (&self->outage);
-    GST_ELEMENT_INFO (self, RESOURCE, WRITE,
-        ("Reconnected to Redis at %s; writing to stream \"%s\" again.",
-            gst_redis_connection_describe (self->conn), self->active.stream),
-        (NULL));
-    return TRUE;
+  switch (res) {
+    case GST_REDIS_RECONNECT_OK:
+      gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
+      return TRUE;
+    case GST_REDIS_RECONNECT_GAVE_UP:
+      g_propagate_error (error, err);
+      return FALSE;
+    default:
+      /* a flush or a pause interrupts the wait that comes next */
+      g_clear_error (&err);
+      return TRUE;
   }
-  GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      gst_redis_outage_retry_later (&self->outage)) {
-    g_clear_error (&err);
-    return TRUE;
-  }
-  gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_WRITE,
-      error);
-  return FALSE;
 }
 
 /* What this outage does with frames. auto: wait when a redisstreamsrc
@@ -1146,19 +1189,15 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
       return ret;
 
     /* Lost the connection: reconnect when allowed, warn once per outage. */
-    if (!(err && err->domain == GST_RESOURCE_ERROR
-            && !gst_redis_connection_is_open (self->conn)
-            && self->outage.limit_ms > 0))
+    if (!gst_redis_outage_is_loss (&self->outage, self->conn, err))
       goto error;
     if (gst_redis_outage_begin (&self->outage)) {
-      gchar *what = NULL;
+      gchar *what = NULL, *consequence;
 
       self->outage_policy = gst_redis_stream_sink_resolve_policy (self, &what);
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Lost the connection to Redis at %s; trying to reconnect for up "
-              "to %u ms. Frames meanwhile are %s.",
-              gst_redis_connection_describe (self->conn),
-              self->outage.limit_ms, what), ("%s", err->message));
+      consequence = g_strdup_printf ("Frames meanwhile are %s.", what);
+      gst_redis_outage_warn (&self->outage, self->conn, err, consequence);
+      g_free (consequence);
       g_free (what);
     }
     g_clear_error (&err);

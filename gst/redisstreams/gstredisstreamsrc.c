@@ -151,6 +151,8 @@
 #include "gstredisstreamsrc.h"
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
+#include "gstrediscancellable.h"
+#include "gstredisoutage.h"
 #include "gstredisentry.h"
 
 #include <string.h>
@@ -729,14 +731,11 @@ gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
     return TRUE;
   }
   if (reply->type == GST_REDIS_REPLY_ERROR) {
-    g_set_error (error, GST_RESOURCE_ERROR,
-        g_str_has_prefix (reply->str, "NOPERM") ?
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ,
-        "Redis at %s refused to create the consumer group \"%s\" on stream "
-        "\"%s\"%s: %s", gst_redis_connection_describe (self->conn),
-        self->active_group, self->active.stream,
+    gst_redis_connection_set_refused (self->conn, reply,
+        GST_RESOURCE_ERROR_OPEN_READ, error, "create the consumer group "
+        "\"%s\" on stream \"%s\"%s", self->active_group, self->active.stream,
         g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream)" : "", reply->str);
+        " (the key holds something else than a stream)" : "");
     return FALSE;
   }
   GST_INFO_OBJECT (self, "created group \"%s\" on stream \"%s\" at %s",
@@ -1076,7 +1075,8 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   self->active_reorder_window = self->reorder_window;
   self->active_reorder_timeout = self->reorder_timeout;
   self->next_seq_valid = FALSE;
-  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
+      GST_RESOURCE_ERROR_READ, self->active.reconnect_timeout);
   self->latency_last = self->latency_sum = self->latency_max = 0;
   self->latency_n = 0;
   self->bytes_received = 0;
@@ -1307,14 +1307,9 @@ gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
       return FALSE;
     self->acks_in_flight--;
     if (reply->type != GST_REDIS_REPLY_INTEGER) {
-      g_set_error (error, GST_RESOURCE_ERROR,
-          g_str_has_prefix (reply->str ? reply->str : "", "NOPERM") ?
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
-          "Redis at %s refused to acknowledge an entry of stream \"%s\" in "
-          "group \"%s\": %s", gst_redis_connection_describe (self->conn),
-          self->active.stream, self->active_group,
-          reply->type ==
-          GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+      gst_redis_connection_set_refused (self->conn, reply,
+          GST_RESOURCE_ERROR_WRITE, error, "acknowledge an entry of stream "
+          "\"%s\" in group \"%s\"", self->active.stream, self->active_group);
       gst_redis_reply_free (reply);
       return FALSE;
     }
@@ -1338,13 +1333,11 @@ gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
   if (nogroup)
     *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
   if (reply->type == GST_REDIS_REPLY_ERROR) {
-    g_set_error (error, GST_RESOURCE_ERROR,
-        g_str_has_prefix (reply->str, "NOPERM") ?
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
-        "Redis at %s refused to read stream \"%s\" in group \"%s\"%s: %s",
-        gst_redis_connection_describe (self->conn), self->active.stream,
-        self->active_group, g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream now)" : "", reply->str);
+    gst_redis_connection_set_refused (self->conn, reply,
+        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\" in group \"%s\"%s",
+        self->active.stream, self->active_group,
+        g_str_has_prefix (reply->str, "WRONGTYPE") ?
+        " (the key holds something else than a stream now)" : "");
     return NULL;
   }
   if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements != 1 ||
@@ -1631,14 +1624,10 @@ static gboolean
 gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
-  GError *err = NULL;
+  GstRedisReconnect res;
 
-  if (gst_redis_outage_begin (&self->outage)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Lost the connection to Redis at %s; trying to reconnect for up to "
-            "%u ms.", gst_redis_connection_describe (self->conn),
-            self->outage.limit_ms), ("%s", (*error)->message));
-  }
+  if (gst_redis_outage_begin (&self->outage))
+    gst_redis_outage_warn (&self->outage, self->conn, *error, NULL);
   g_clear_error (error);
   self->read_in_flight = FALSE;
   self->acks_in_flight = 0;
@@ -1646,37 +1635,23 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   self->entries = NULL;
   g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
 
-  for (;;) {
+  /* No XGROUP CREATE here: it is a write, refused over maxmemory. A group
+   * that Redis lost shows up as NOGROUP at the next read. */
+  do {
     if (!gst_redis_wait_cancellable (cancellable,
             gst_redis_outage_wait_us (&self->outage))) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
       return FALSE;
     }
-    /* No XGROUP CREATE here: it is a write, refused over maxmemory. A
-     * group that Redis lost shows up as NOGROUP at the next read. */
-    if (gst_redis_connection_open (self->conn, cancellable, &err))
-      break;
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error (error, err);
-      return FALSE;
-    }
-    GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
-    if (!gst_redis_outage_retry_later (&self->outage)) {
-      /* docs/redisstreamsrc.md lists the codes */
-      gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_READ,
-          error);
-      return FALSE;
-    }
-    g_clear_error (&err);
-  }
+    res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
+        error);
+  } while (res == GST_REDIS_RECONNECT_LATER);
+  if (res != GST_REDIS_RECONNECT_OK)
+    return FALSE;
 
-  gst_redis_outage_end (&self->outage);
   g_free (self->history_id);
   self->history_id = g_strdup ("0");
-  GST_ELEMENT_INFO (self, RESOURCE, READ,
-      ("Reconnected to Redis at %s; reading stream \"%s\" again.",
-          gst_redis_connection_describe (self->conn), self->active.stream),
-      (NULL));
+  gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
   return TRUE;
 }
 
@@ -1793,9 +1768,7 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
 
     error:
       /* a lost connection is retried; anything else ends the stream */
-      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          gst_redis_connection_is_open (self->conn) ||
-          self->outage.limit_ms == 0 ||
+      if (!gst_redis_outage_is_loss (&self->outage, self->conn, err) ||
           !gst_redis_stream_src_reconnect (self, cancellable, &err)) {
         g_propagate_error (error, err);
         return FALSE;

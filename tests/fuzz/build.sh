@@ -29,7 +29,7 @@ cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # The code under test is compiled once, with coverage, for all targets.
 objs=()
 for f in gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
-    gst/redisstreams/gstredisconnection.c \
+    gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do
   o="$out/$(basename "${f%.c}").o"
