@@ -51,6 +51,18 @@ gst_redis_command_init (GstRedisCommand * cmd)
   cmd->size = 0;
 }
 
+/* A command of the NULL-terminated string arguments @first_arg, @args. */
+void
+gst_redis_command_init_valist (GstRedisCommand * cmd, const gchar * first_arg,
+    va_list args)
+{
+  const gchar *arg;
+
+  gst_redis_command_init (cmd);
+  for (arg = first_arg; arg != NULL; arg = va_arg (args, const gchar *))
+      gst_redis_command_add (cmd, arg);
+}
+
 void
 gst_redis_command_clear (GstRedisCommand * cmd)
 {

@@ -39,6 +39,8 @@ typedef struct
 #define GST_REDIS_COMMAND_HEAD_SIZE 32
 
 void gst_redis_command_init (GstRedisCommand * cmd);
+void gst_redis_command_init_valist (GstRedisCommand * cmd,
+    const gchar * first_arg, va_list args);
 void gst_redis_command_clear (GstRedisCommand * cmd);
 void gst_redis_command_reset (GstRedisCommand * cmd);
 void gst_redis_command_add (GstRedisCommand * cmd, const gchar * arg);

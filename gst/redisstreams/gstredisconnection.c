@@ -253,13 +253,10 @@ gst_redis_connection_call (GstRedisConnection * conn,
 {
   GstRedisCommand cmd;
   GstRedisReply *reply;
-  const gchar *arg;
   va_list args;
 
-  gst_redis_command_init (&cmd);
   va_start (args, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (args, const gchar *))
-      gst_redis_command_add (&cmd, arg);
+  gst_redis_command_init_valist (&cmd, first_arg, args);
   va_end (args);
 
   reply = gst_redis_connection_call_command (conn, &cmd, cancellable, error);

@@ -82,11 +82,14 @@ gst_redis_settings_copy (GstRedisSettings * dest, const GstRedisSettings * src)
   dest->master_name = g_strdup (src->master_name);
 }
 
-/* The properties both elements have. Each doc block is named after
+/* The properties both elements have, installed by
+ * gst_redis_settings_install_properties (). Each doc block is named after
  * redisstreamsink; redisstreamsrc has the same property with the same
  * meaning. */
-void
-gst_redis_settings_install_properties (GObjectClass * klass)
+
+/* Where the server is and how to log in. */
+static void
+install_server_properties (GObjectClass * klass)
 {
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -173,6 +176,15 @@ gst_redis_settings_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, GST_REDIS_PROP_STREAM,
       g_param_spec_string ("stream", "Stream",
           "Key of the Redis stream", GST_REDIS_DEFAULT_STREAM, flags));
+}
+
+/* How long to wait, and how to find a server that moves (Sentinel). */
+static void
+install_connection_properties (GObjectClass * klass)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
   /**
    * GstRedisStreamSink:connect-timeout:
    *
@@ -236,6 +248,13 @@ gst_redis_settings_install_properties (GObjectClass * klass)
           "Name of the master the sentinels monitor (sentinel monitor "
           "<name> ...); needed with sentinels", GST_REDIS_DEFAULT_MASTER_NAME,
           flags));
+}
+
+void
+gst_redis_settings_install_properties (GObjectClass * klass)
+{
+  install_server_properties (klass);
+  install_connection_properties (klass);
 }
 
 static void

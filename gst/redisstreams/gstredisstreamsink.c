@@ -38,59 +38,12 @@
  * point. Region-of-interest metas (detections) go into the entry's `meta`
  * field as JSON.
  *
- * Properties:
- *
- * - `host`, `port` or `socket-path`, `username`, `password`, `db`: the Redis
- *   server and how to log in (an ACL user with `username`). The password is
- *   write-only and never appears in any log or message.
- * - `stream`: the stream key, `video-frames` by default.
- * - `max-bytes`, `maxlen`, `retention`: every `XADD` trims the stream, in
- *   the same command, to what the first bound reached allows: the newest
- *   entries that fit in `max-bytes` (128 MiB by default, whatever the
- *   resolution), about `maxlen` entries (1000; `MAXLEN ~`) or, when
- *   `retention` is set, the last that many milliseconds (`MINID ~`, from
- *   the entry ids' millisecond part; `maxlen` is then not used).
- * - `compression`: `none`, `lz4` or `auto` (default). `auto` sends formats
- *   that are compressed already (image/jpeg, video/x-h264, ...) as they
- *   are, and compresses raw media with LZ4 only while it pays: a frame that
- *   shrinks less than 1.5x makes the next 300 go uncompressed, then one is
- *   tried again. A camera's raw frames shrink 1.05-1.25x and so go
- *   uncompressed; synthetic pictures shrink 10x. `lz4-acceleration` trades
- *   ratio for speed.
- * - `sentinels` and `master-name`: find the master through Redis Sentinel
- *   instead of `host`/`port`, and again after every failover. A Redis
- *   Cluster needs no setting: point `host`/`port` at any node and the
- *   element finds the node that owns the stream's hash slot, follows
- *   `MOVED`/`ASK` redirections and, after a failover, the new owner
- *   (docs/scaling.md).
- * - `connect-timeout`, `timeout`: how long connecting and each reply may
- *   take; a server that stops answering (a network cut) is detected by
- *   `timeout`.
- * - `reconnect-timeout`: when the connection is lost, the sink posts a
- *   warning and reconnects by itself (backoff from 100 ms to 2 s) for up to
- *   this many milliseconds (30000) before the outage becomes an error; 0
- *   makes it an error at once. On success it posts an info message. A
- *   connection that Redis closed while the sink was idle (its `timeout`,
- *   `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
- *   the frame written on the new one, in every `on-disconnect` mode; when
- *   the close only shows after the `XADD` was sent (no reply), the frame is
- *   sent once more on a new connection, so it may be stored twice if Redis
- *   had stored it before closing.
- * - `on-disconnect`: what happens to frames during an outage. `auto`
- *   (default): `wait` when the frames come from a redisstreamsrc (it
- *   answers a query the sink sends upstream, through filters, converters
- *   and queues), since that source acknowledges each frame once render ()
- *   returned; `drop` otherwise (a camera). `wait`: render () returns only
- *   once the frame is stored, reconnecting meanwhile (interruptible by a
- *   flush or a state change); after `reconnect-timeout` an error, and the
- *   frame is not reported stored. `drop`: dropped and counted in
- *   `dropped-disconnected`. `buffer`: keep up to `max-buffered` frames
- *   (100) in memory, oldest dropped first, and write them in order once
- *   reconnected; frames kept are written with the caps current when they
- *   are sent. With `drop` or `buffer` render () returns for frames not
- *   stored: behind a redisstreamsrc they are acknowledged, and lost if
- *   dropped or if the process stops before they are written.
- * - `stats`: a #GstStructure of counters, see below.
+ * The server is set with #GstRedisStreamSink:host and
+ * #GstRedisStreamSink:port (or #GstRedisStreamSink:socket-path, or
+ * #GstRedisStreamSink:sentinels); a Redis Cluster needs no setting: point
+ * `host`/`port` at any node (docs/scaling.md). Every `XADD` also trims the
+ * stream, in the same command (#GstRedisStreamSink:max-bytes,
+ * #GstRedisStreamSink:maxlen, #GstRedisStreamSink:retention).
  *
  * Every reply is read and checked before the next buffer is rendered, so
  * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
@@ -99,37 +52,37 @@
  * its result was stored. With a `queue` between them the source
  * acknowledges a frame once the queue took it; the sink still waits, so the
  * queued frames are written after an outage, but up to a queue's worth is
- * lost if the process stops or the sink gives up. The sink does not synchronise to the clock by
- * default (#GstBaseSink:sync is %FALSE): frames go out as soon as they
- * arrive. Set `sync=true` when the source is not live (a file) and the
- * stream should fill at the media's own rate.
+ * lost if the process stops or the sink gives up. The sink does not
+ * synchronise to the clock by default (#GstBaseSink:sync is %FALSE): frames
+ * go out as soon as they arrive. Set `sync=true` when the source is not
+ * live (a file) and the stream should fill at the media's own rate.
  *
- * The `stats` structure (`application/x-redis-stream-sink-stats`) has the
- * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
- * `rendered`) plus: `frames` (#guint64, entries added), `bytes-in`
- * (#guint64, payload bytes received), `bytes-out` (#guint64, payload bytes
- * written to Redis after compression), `compression-ratio` (#gdouble,
- * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
- * `retained-bytes` (#guint64, what the sink's newest entries take in Redis,
- * as counted for `max-bytes`),
- * `dropped-disconnected` (#guint64, frames dropped during outages),
- * `buffered` (#guint, frames held right now), `reconnects` (#guint64, new
- * connections after one was lost or closed by Redis), `last-entry-id`
- * (#gchararray), `connected` (#gboolean) and `last-command-time` (#gint64).
- * The sink talks to Redis only when a frame comes (or to reconnect):
- * `connected` is the state of the connection after the last exchange with
- * Redis, and `last-command-time` when that was, in microseconds since the
- * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
- * frames does not notice an outage until the next one.
+ * ## Messages
  *
- * Errors: a server that cannot be reached or refuses the credentials makes
- * the element fail to start, with a message naming the server and stream
- * and the error code %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
+ * When the connection is lost the sink posts a warning
+ * (%GST_RESOURCE_ERROR_WRITE, "Lost the connection to Redis at ...; trying
+ * to reconnect ...", saying what happens to frames meanwhile) and
+ * reconnects by itself for up to #GstRedisStreamSink:reconnect-timeout; on
+ * success it posts an info message ("Reconnected to Redis at ..."). A
+ * connection that Redis closed while the sink was idle (its `timeout`,
+ * `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
+ * the frame written on the new one, in every
+ * #GstRedisStreamSink:on-disconnect mode; when the close only shows after
+ * the `XADD` was sent (no reply), the frame is sent once more on a new
+ * connection, so it may be stored twice if Redis had stored it before
+ * closing.
+ *
+ * Errors carry the server and the stream as details (`server`, `stream`). A
+ * server that cannot be reached or refuses the credentials makes the
+ * element fail to start, with %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
  * %GST_RESOURCE_ERROR_NOT_AUTHORIZED; invalid settings give
  * %GST_RESOURCE_ERROR_SETTINGS; an XADD the user's ACL rules do not allow
  * gives %GST_RESOURCE_ERROR_NOT_AUTHORIZED, and one Redis refuses for
  * another reason (out of memory, a key of another type) gives
- * %GST_RESOURCE_ERROR_WRITE.
+ * %GST_RESOURCE_ERROR_WRITE; an outage longer than
+ * #GstRedisStreamSink:reconnect-timeout gives %GST_RESOURCE_ERROR_WRITE
+ * ("Gave up reconnecting after N ms"). Caps that no reader could read are
+ * %GST_STREAM_ERROR_FORMAT.
  *
  * ## Example launch lines
  * |[
@@ -292,19 +245,19 @@ static gboolean gst_redis_stream_sink_set_caps (GstBaseSink * bsink,
 static GstFlowReturn gst_redis_stream_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 
+/* How each XADD trims the stream. */
 static void
-gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
+gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
 {
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
-
-  gobject_class->finalize = gst_redis_stream_sink_finalize;
-  gobject_class->set_property = gst_redis_stream_sink_set_property;
-  gobject_class->get_property = gst_redis_stream_sink_get_property;
-
-  gst_redis_settings_install_properties (gobject_class);
-
+  /**
+   * GstRedisStreamSink:maxlen:
+   *
+   * Every `XADD` trims the stream to about this many entries (`MAXLEN ~`,
+   * which lets Redis trim whole nodes, so a few more may stay). Not used when
+   * #GstRedisStreamSink:retention is set. Whichever bound of this,
+   * #GstRedisStreamSink:max-bytes and #GstRedisStreamSink:retention is reached
+   * first wins. 0 keeps every entry (as far as the other bounds allow).
+   */
   g_object_class_install_property (gobject_class, PROP_MAXLEN,
       g_param_spec_uint ("maxlen", "Maximum Length",
           "Trim the stream to about this many entries on every XADD "
@@ -339,29 +292,84 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           G_MAXUINT64, DEFAULT_MAX_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:retention:
+   *
+   * When set, every `XADD` trims the entries older than this many
+   * milliseconds (`MINID ~`, from the entry ids' millisecond part, which is the
+   * Redis server's clock; the sink's clock must be close to it, as on
+   * NTP-synchronised hosts) instead of trimming by
+   * #GstRedisStreamSink:maxlen. 0 trims by count.
+   */
   g_object_class_install_property (gobject_class, PROP_RETENTION,
       g_param_spec_uint ("retention", "Retention",
           "Trim entries older than this many milliseconds on every XADD "
           "(MINID ~) instead of by count; 0 trims by maxlen", 0, G_MAXINT,
           0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+}
+
+/* How frames are written, and what happens to them during an outage. */
+static void
+gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
+{
+  /**
+   * GstRedisStreamSink:compression:
+   *
+   * How payloads are compressed. `none`: as they are; `lz4`: always LZ4;
+   * `auto` (default): formats that are compressed already (image/jpeg,
+   * video/x-h264, ...) go as they are, and raw media is compressed with LZ4
+   * only while it pays: a frame that shrinks less than 1.5x makes the next 300
+   * go uncompressed, then one is tried again. A camera's raw frames shrink
+   * 1.05-1.25x and so go uncompressed; synthetic pictures shrink 10x.
+   */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
           "How frame payloads are compressed", GST_TYPE_REDIS_COMPRESSION,
           DEFAULT_COMPRESSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:lz4-acceleration:
+   *
+   * LZ4 fast-mode acceleration: 1 compresses best, higher values trade
+   * ratio for speed.
+   */
   g_object_class_install_property (gobject_class, PROP_LZ4_ACCELERATION,
       g_param_spec_int ("lz4-acceleration", "LZ4 Acceleration",
           "LZ4 fast-mode acceleration: 1 compresses best, higher values are "
           "faster and compress less", 1, 65537, DEFAULT_LZ4_ACCELERATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:on-disconnect:
+   *
+   * What happens to frames while the connection is lost. `auto` (default):
+   * `wait` when the frames come from a redisstreamsrc (it answers a query the
+   * sink sends upstream, through filters, converters and queues), since that
+   * source acknowledges each frame once render () returned; `drop` otherwise (a
+   * camera). `wait`: render () returns only once the frame is stored,
+   * reconnecting meanwhile (interruptible by a flush or a state change); after
+   * #GstRedisStreamSink:reconnect-timeout an error, and the frame is not
+   * reported stored. `drop`: dropped and counted in `dropped-disconnected`.
+   * `buffer`: keep up to #GstRedisStreamSink:max-buffered frames in memory,
+   * oldest dropped first, and write them in order once reconnected; frames kept
+   * are written with the caps current when they are sent. With `drop` or
+   * `buffer` render () returns for frames not stored: behind a redisstreamsrc
+   * they are acknowledged, and lost if dropped or if the process stops before
+   * they are written.
+   */
   g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
       g_param_spec_enum ("on-disconnect", "On Disconnect",
           "What happens to frames while the connection to Redis is lost",
           GST_TYPE_REDIS_DISCONNECT_POLICY, DEFAULT_ON_DISCONNECT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:max-buffered:
+   *
+   * Frames kept in memory during an outage with `on-disconnect=buffer`;
+   * when full, the oldest is dropped (counted in `dropped-disconnected`).
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_BUFFERED,
       g_param_spec_uint ("max-buffered", "Maximum Buffered",
           "Frames kept in memory while disconnected with "
@@ -369,11 +377,50 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           DEFAULT_MAX_BUFFERED, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
+  /**
+   * GstRedisStreamSink:stats:
+   *
+   * Counters, in a #GstStructure named
+   * `application/x-redis-stream-sink-stats`, kept after the element stops: the
+   * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
+   * `rendered`) plus `frames` (#guint64, entries added), `bytes-in` (#guint64,
+   * payload bytes received), `bytes-out` (#guint64, payload bytes written to
+   * Redis after compression), `compression-ratio` (#gdouble, bytes-in /
+   * bytes-out), `errors` (#guint64, commands Redis refused), `retained-bytes`
+   * (#guint64, what the sink's newest entries take in Redis, as counted for
+   * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
+   * dropped during outages), `buffered` (#guint, frames held right now),
+   * `reconnects` (#guint64, new connections after one was lost or closed by
+   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean) and
+   * `last-command-time` (#gint64).
+   *
+   * The sink talks to Redis only when a frame comes (or to reconnect):
+   * `connected` is the state of the connection after the last exchange with
+   * Redis, and `last-command-time` when that was, in microseconds since the
+   * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
+   * frames does not notice an outage until the next one.
+   */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames and bytes written, compression ratio, errors "
           "and the last entry id", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->finalize = gst_redis_stream_sink_finalize;
+  gobject_class->set_property = gst_redis_stream_sink_set_property;
+  gobject_class->get_property = gst_redis_stream_sink_get_property;
+
+  gst_redis_settings_install_properties (gobject_class);
+  gst_redis_stream_sink_install_trim_properties (gobject_class);
+  gst_redis_stream_sink_install_write_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
