@@ -192,13 +192,134 @@ buffer_value_end (const gchar * str, gsize len, gsize i)
   }
 }
 
-static const gchar *
-check_string (const gchar * str, gsize len)
+/* Where the scan of a caps string is: the brackets open (what closes
+ * each) and the position. */
+typedef struct
 {
-  gboolean quoted = FALSE;
+  const gchar *str;
+  gsize len;
+  gsize i;
   gchar closing[MAX_DEPTH];
-  guint depth = 0;
-  gsize i, k;
+  guint depth;
+} Scan;
+
+static const gchar *
+scan_open (Scan * sc, gchar c)
+{
+  gsize k;
+
+  if (c == '[') {
+    const gchar *problem = after_bracket_problem (sc->str, sc->len, sc->i + 1);
+
+    if (problem)
+      return problem;
+  }
+  /* GStreamer 1.22's parser leaks on malformed arrays and lists
+   * (unterminated, empty elements, no comma after one): refused */
+  if (sc->depth == MAX_DEPTH)
+    return "nests values more than 8 levels deep";
+  sc->closing[sc->depth++] = c == '<' ? '>' : c == '{' ? '}' : ']';
+  k = skip_spaces (sc->str, sc->len, sc->i + 1);
+  if (k < sc->len && (sc->str[k] == ',' ||
+          sc->str[k] == sc->closing[sc->depth - 1]))
+    return "holds an empty array, list or element";
+  return NULL;
+}
+
+static const gchar *
+scan_close (Scan * sc, gchar c)
+{
+  gsize k;
+
+  if (sc->depth == 0 || sc->closing[sc->depth - 1] != c)
+    return "has unbalanced brackets";
+  sc->depth--;
+  k = skip_spaces (sc->str, sc->len, sc->i + 1);
+  if (k < sc->len && !strchr (",>}];", sc->str[k]))
+    return "has no comma after an array, list or nested structure";
+  return NULL;
+}
+
+static const gchar *
+scan_comma (Scan * sc)
+{
+  gsize k = skip_spaces (sc->str, sc->len, sc->i + 1);
+
+  /* in a structure, top-level or nested ("[name, a=1]"), a field name
+   * comes next; in an array or a list, a value */
+  if ((sc->depth == 0 || sc->closing[sc->depth - 1] == ']') &&
+      (k == sc->len || !g_ascii_isalpha (sc->str[k])))
+    return "has a comma that no field name follows";
+  if (sc->depth > 0 && (k == sc->len || strchr (",>}]", sc->str[k])))
+    return "holds an empty array, list or element";
+  return NULL;
+}
+
+/* A type cast, "(int)" or "( buffer )" (GStreamer skips the spaces), and
+ * for a buffer its value. Leaves sc->i on the last character read. */
+static const gchar *
+scan_cast (Scan * sc)
+{
+  const gchar *str = sc->str;
+  gsize len = sc->len, j, k, start;
+  CastKind kind;
+
+  start = skip_spaces (str, len, sc->i + 1);
+  j = start;
+  while (j < len && str[j] != ')' && str[j] != ',' && str[j] != ' ' &&
+      str[j] != '(')
+    j++;
+  k = skip_spaces (str, len, j);
+  if (j == start || k == len || str[k] != ')')
+    return "holds a '(' that does not start a type cast";
+  kind = classify_cast (str + start, j - start);
+  if (kind == CAST_REFUSED)
+    return "holds a value of a type other than numbers, strings, buffers, "
+        "fractions, flags and nested structures";
+  if (kind == CAST_BUFFER) {
+    gsize end = buffer_value_end (str, len, k + 1);
+
+    if (end == 0)
+      return "holds a (buffer) value that is not hex digits";
+    sc->i = end;
+    k = skip_spaces (str, len, end + 1);
+    if (k < len && !strchr (",>}];", str[k]))
+      return "has no comma after a (buffer) value";
+    return NULL;
+  }
+  if (kind == CAST_NESTED) {
+    k = skip_spaces (str, len, k + 1);
+    if (k == len || str[k] != '[')
+      return "holds a nested structure or caps in quotes";
+    if (!name_is_valid_at (str, len, k + 1))
+      return "holds a nested structure with an invalid name";
+  }
+  sc->i = j;
+  return NULL;
+}
+
+/* A bare NULL is a string GStreamer reads as missing and then cannot write
+ * (a critical inside arrays). */
+static const gchar *
+scan_null (Scan * sc)
+{
+  const gchar *str = sc->str;
+  gsize len = sc->len, i = sc->i, p = i;
+
+  while (p > 0 && str[p - 1] == ' ')
+    p--;
+  if (len - i >= 4 && memcmp (str + i, "NULL", 4) == 0 &&
+      (i + 4 == len || !(g_ascii_isalnum (str[i + 4]) ||
+              strchr ("_-.:+/", str[i + 4]))) &&
+      p > 0 && strchr ("=<{,)", str[p - 1]))
+    return "holds the word NULL as a value";
+  return NULL;
+}
+
+static const gchar *
+scan_start (const gchar * str, gsize len)
+{
+  gsize i = 0;
 
   if (len == 0)
     return "is empty";
@@ -206,24 +327,31 @@ check_string (const gchar * str, gsize len)
     return "is longer than 65536 bytes";
   if (!g_utf8_validate_len (str, len, NULL))
     return "is not valid UTF-8";
-  if (!name_is_valid_at (str, len, 0)) {
-    i = 0;
-    while (i < len && str[i] != ',' && str[i] != '(')
-      i++;
-    if (i < len && str[i] == '(')
-      return "has caps features (such as memory:DMABuf), which do not "
-          "cross processes";
-    return "does not start with a valid media type name";
-  }
+  if (name_is_valid_at (str, len, 0))
+    return NULL;
+  while (i < len && str[i] != ',' && str[i] != '(')
+    i++;
+  if (i < len && str[i] == '(')
+    return "has caps features (such as memory:DMABuf), which do not cross "
+        "processes";
+  return "does not start with a valid media type name";
+}
 
-  for (i = 0; i < len; i++) {
-    gchar c = str[i];
+static const gchar *
+check_string (const gchar * str, gsize len)
+{
+  Scan sc = { str, len, 0, {0}, 0 };
+  gboolean quoted = FALSE;
+  const gchar *problem = scan_start (str, len);
+
+  for (; problem == NULL && sc.i < len; sc.i++) {
+    gchar c = str[sc.i];
 
     if ((guchar) c < 0x20 || c == 0x7f)
       return "holds a control character";
     if (quoted) {
-      if (c == '\\' && i + 1 < len)
-        i++;
+      if (c == '\\' && sc.i + 1 < len)
+        sc.i++;
       else if (c == '"')
         quoted = FALSE;
       continue;
@@ -232,111 +360,42 @@ check_string (const gchar * str, gsize len)
       case '"':
         /* GStreamer reads a bare "" as the integer 0, through a path that
          * leaks inside arrays; it writes an empty string as (string)"" */
-        if (i + 1 < len && str[i + 1] == '"' && str[i - 1] != ')')
+        if (sc.i + 1 < len && str[sc.i + 1] == '"' && str[sc.i - 1] != ')')
           return "holds an empty string without (string) before it";
         quoted = TRUE;
         break;
-      case '[':{
-        const gchar *problem = after_bracket_problem (str, len, i + 1);
-
-        if (problem)
-          return problem;
-      }
-        /* fall through */
+      case '[':
       case '<':
       case '{':
-        /* GStreamer 1.22's parser leaks on malformed arrays and lists
-         * (unterminated, empty elements, no comma after one): refused */
-        if (depth == MAX_DEPTH)
-          return "nests values more than 8 levels deep";
-        closing[depth++] = c == '<' ? '>' : c == '{' ? '}' : ']';
-        k = skip_spaces (str, len, i + 1);
-        if (k < len && (str[k] == ',' || str[k] == closing[depth - 1]))
-          return "holds an empty array, list or element";
+        problem = scan_open (&sc, c);
         break;
       case ']':
       case '>':
       case '}':
-        if (depth == 0 || closing[depth - 1] != c)
-          return "has unbalanced brackets";
-        depth--;
-        k = skip_spaces (str, len, i + 1);
-        if (k < len && !strchr (",>}];", str[k]))
-          return "has no comma after an array, list or nested structure";
+        problem = scan_close (&sc, c);
         break;
       case ',':
-        k = skip_spaces (str, len, i + 1);
-        /* in a structure, top-level or nested ("[name, a=1]"), a field
-         * name comes next; in an array or a list, a value */
-        if ((depth == 0 || closing[depth - 1] == ']') &&
-            (k == len || !g_ascii_isalpha (str[k])))
-          return "has a comma that no field name follows";
-        if (depth > 0 && (k == len || strchr (",>}]", str[k])))
-          return "holds an empty array, list or element";
+        problem = scan_comma (&sc);
         break;
       case ';':
-        if (!after_semicolon_is_valid (str, len, i + 1))
-          return "holds a structure with an invalid name";
+        if (!after_semicolon_is_valid (str, len, sc.i + 1))
+          problem = "holds a structure with an invalid name";
         break;
-      case '(':{
-        gsize j, start;
-        CastKind kind;
-
-        /* a type cast, "(int)" or "( buffer )": GStreamer skips the spaces */
-        start = skip_spaces (str, len, i + 1);
-        j = start;
-        while (j < len && str[j] != ')' && str[j] != ',' && str[j] != ' ' &&
-            str[j] != '(')
-          j++;
-        k = skip_spaces (str, len, j);
-        if (j == start || k == len || str[k] != ')')
-          return "holds a '(' that does not start a type cast";
-        kind = classify_cast (str + start, j - start);
-        if (kind == CAST_REFUSED)
-          return "holds a value of a type other than numbers, strings, "
-              "buffers, fractions, flags and nested structures";
-        if (kind == CAST_BUFFER) {
-          gsize end = buffer_value_end (str, len, k + 1);
-
-          if (end == 0)
-            return "holds a (buffer) value that is not hex digits";
-          i = end;
-          k = skip_spaces (str, len, i + 1);
-          if (k < len && !strchr (",>}];", str[k]))
-            return "has no comma after a (buffer) value";
-          break;
-        }
-        if (kind == CAST_NESTED) {
-          k = skip_spaces (str, len, k + 1);
-          if (k == len || str[k] != '[')
-            return "holds a nested structure or caps in quotes";
-          if (!name_is_valid_at (str, len, k + 1))
-            return "holds a nested structure with an invalid name";
-        }
-        i = j;
+      case '(':
+        problem = scan_cast (&sc);
         break;
-      }
-      case 'N':{
-        /* a bare NULL is a string GStreamer reads as missing and then
-         * cannot write (a critical inside arrays) */
-        gsize p = i;
-
-        while (p > 0 && str[p - 1] == ' ')
-          p--;
-        if (len - i >= 4 && memcmp (str + i, "NULL", 4) == 0 &&
-            (i + 4 == len || !(g_ascii_isalnum (str[i + 4]) ||
-                    strchr ("_-.:+/", str[i + 4]))) &&
-            p > 0 && strchr ("=<{,)", str[p - 1]))
-          return "holds the word NULL as a value";
+      case 'N':
+        problem = scan_null (&sc);
         break;
-      }
       default:
         break;
     }
   }
+  if (problem)
+    return problem;
   if (quoted)
     return "ends inside a quoted string";
-  if (depth > 0)
+  if (sc.depth > 0)
     return "has unbalanced brackets";
   return NULL;
 }

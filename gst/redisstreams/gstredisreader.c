@@ -332,6 +332,225 @@ reader_place (GstRedisReader * reader, GstRedisReply * element,
   return TRUE;
 }
 
+/* What one step of parsing came to. reader_error () returns FALSE, which
+ * is STEP_ERROR. */
+typedef enum
+{
+  STEP_ERROR = 0,
+  STEP_NEED_MORE,               /* wait for more bytes */
+  STEP_ELEMENT,                 /* a complete element, to place */
+  STEP_CONTINUE,                /* parse on */
+} ReaderStep;
+
+/* The end of the bulk string being received (or dropped): its CRLF. */
+static ReaderStep
+reader_finish_bulk (GstRedisReader * reader, GstRedisReply ** element,
+    GError ** error)
+{
+  const guint8 *p = reader->buf + reader->start;
+  gsize avail = reader->end - reader->start;
+
+  if (reader->discarding) {
+    gsize drop = MIN (avail, reader->discard_left);
+
+    reader->start += drop;
+    reader->discard_left -= drop;
+    reader->discarded += drop;
+    if (reader->discard_left > 0)
+      return STEP_NEED_MORE;
+    p += drop;
+    avail -= drop;
+  } else if (reader->bulk_have < reader->bulk->len) {
+    return STEP_NEED_MORE;
+  }
+  if (avail < 2) {
+    reader->want = 2;
+    return STEP_NEED_MORE;
+  }
+  if (p[0] != '\r' || p[1] != '\n')
+    return reader_error (error, "a bulk string of %" G_GUINT64_FORMAT
+        " bytes is not followed by CRLF", reader->bulk_declared);
+  reader->start += 2;
+  *element = reader->bulk;
+  reader->bulk = NULL;
+  reader->bulk_have = 0;
+  reader->discarding = FALSE;
+  return STEP_ELEMENT;
+}
+
+/* A bulk string longer than the limit: its bytes are dropped as they come,
+ * and an error element takes its place. */
+static ReaderStep
+reader_discard_bulk (GstRedisReader * reader, gint64 n, gsize header_len,
+    GError ** error)
+{
+  gchar *why = g_strdup_printf ("a value of %" G_GINT64_FORMAT
+      " bytes, more than the limit of %" G_GUINT64_FORMAT
+      " bytes; it was not read into memory", n, reader->max_bulk);
+  GstRedisReply *element;
+
+  element = reader_new_string (GST_REDIS_REPLY_ERROR, strlen (why));
+  if (element)
+    memcpy (element->str, why, element->len);
+  g_free (why);
+  if (element == NULL)
+    return reader_error (error, "out of memory");
+  reader->start += header_len;
+  reader->bulk = element;
+  reader->bulk_declared = n;
+  reader->discarding = TRUE;
+  reader->discard_left = n;
+  reader->want = 0;
+  return STEP_CONTINUE;
+}
+
+/* "$<n>": a bulk string copied out of the read buffer when it is all
+ * there, received in place when it is large, or dropped when too large. */
+static ReaderStep
+reader_parse_bulk (GstRedisReader * reader, const guint8 * p, gsize avail,
+    gsize line_len, GstRedisReply ** element, GError ** error)
+{
+  gsize header_len = line_len + 3;
+  gint64 n;
+
+  if (!reader_parse_integer (p + 1, line_len, &n) || n < -1)
+    return reader_error (error, "bad bulk string length");
+  if (n >= 0 && (guint64) n > reader->max_bulk)
+    return reader_discard_bulk (reader, n, header_len, error);
+  if (n == -1) {
+    *element = reader_new_reply (GST_REDIS_REPLY_NIL);
+    if (*element == NULL)
+      return reader_error (error, "out of memory");
+    reader->start += header_len;
+    return STEP_ELEMENT;
+  }
+  if (avail - header_len >= (gsize) n + 2) {
+    /* all here: copy it out of the read buffer */
+    if (p[header_len + n] != '\r' || p[header_len + n + 1] != '\n')
+      return reader_error (error, "a bulk string of %" G_GINT64_FORMAT
+          " bytes is not followed by CRLF", n);
+    *element = reader_new_string (GST_REDIS_REPLY_STRING, n);
+    if (*element == NULL)
+      return reader_error (error, "out of memory");
+    memcpy ((*element)->str, p + header_len, n);
+    if (n >= GST_REDIS_READER_DIRECT_MIN)
+      reader->copied += n;
+    reader->start += header_len + n + 2;
+    return STEP_ELEMENT;
+  }
+  if (n < GST_REDIS_READER_DIRECT_MIN) {
+    reader->want = header_len + n + 2;
+    return STEP_NEED_MORE;
+  }
+  /* large and not here yet: receive the rest in place */
+  reader->bulk = reader_new_string (GST_REDIS_REPLY_STRING, n);
+  if (reader->bulk == NULL)
+    return reader_error (error, "out of memory for a bulk string of %"
+        G_GINT64_FORMAT " bytes", n);
+  reader->bulk_have = MIN (avail - header_len, (gsize) n);
+  memcpy (reader->bulk->str, p + header_len, reader->bulk_have);
+  reader->copied += reader->bulk_have;
+  reader->start += header_len + reader->bulk_have;
+  reader->bulk_declared = n;
+  reader->want = 0;
+  return STEP_CONTINUE;
+}
+
+/* "*<n>": an array; its elements are placed into it as they come. */
+static ReaderStep
+reader_parse_array (GstRedisReader * reader, const guint8 * p,
+    gsize line_len, GstRedisReply ** element, GError ** error)
+{
+  GstRedisReply *array;
+  gint64 n;
+
+  if (!reader_parse_integer (p + 1, line_len, &n) || n < -1)
+    return reader_error (error, "bad array length");
+  if (n > GST_REDIS_READER_MAX_ELEMENTS)
+    return reader_error (error, "an array of %" G_GINT64_FORMAT
+        " elements, more than %d", n, GST_REDIS_READER_MAX_ELEMENTS);
+  array = reader_new_reply (n == -1 ? GST_REDIS_REPLY_NIL :
+      GST_REDIS_REPLY_ARRAY);
+  if (array == NULL)
+    return reader_error (error, "out of memory");
+  reader->start += line_len + 3;
+  if (n <= 0) {
+    *element = array;
+    return STEP_ELEMENT;
+  }
+  if (reader->depth == GST_REDIS_READER_MAX_DEPTH) {
+    gst_redis_reply_free (array);
+    return reader_error (error, "arrays nested more than %d deep",
+        GST_REDIS_READER_MAX_DEPTH);
+  }
+  array->element = g_try_new0 (GstRedisReply *, n);
+  if (array->element == NULL) {
+    gst_redis_reply_free (array);
+    return reader_error (error, "out of memory");
+  }
+  array->elements = n;
+  reader->levels[reader->depth].array = array;
+  reader->levels[reader->depth].filled = 0;
+  reader->depth++;
+  return STEP_CONTINUE;
+}
+
+/* The next element's header line, and what its type byte says. */
+static ReaderStep
+reader_parse_header (GstRedisReader * reader, GstRedisReply ** element,
+    GError ** error)
+{
+  const guint8 *p = reader->buf + reader->start;
+  gsize avail = reader->end - reader->start;
+  const guint8 *cr;
+  gsize line_len;
+  gint64 n;
+
+  if (avail == 0) {
+    reader->want = 0;
+    return STEP_NEED_MORE;
+  }
+  cr = avail > 1 ? memchr (p, '\r', avail - 1) : NULL;
+  while (cr && cr[1] != '\n')
+    cr = memchr (cr + 1, '\r', avail - 1 - (cr + 1 - p));
+  if (cr == NULL) {
+    if (avail > GST_REDIS_READER_MAX_LINE)
+      return reader_error (error, "a line of more than %d bytes",
+          GST_REDIS_READER_MAX_LINE);
+    reader->want = avail + 1;
+    return STEP_NEED_MORE;
+  }
+  line_len = cr - p - 1;
+
+  switch (p[0]) {
+    case '+':
+    case '-':
+      *element = reader_new_string (p[0] == '+' ? GST_REDIS_REPLY_STATUS :
+          GST_REDIS_REPLY_ERROR, line_len);
+      if (*element == NULL)
+        return reader_error (error, "out of memory");
+      memcpy ((*element)->str, p + 1, line_len);
+      reader->start += line_len + 3;
+      return STEP_ELEMENT;
+    case ':':
+      if (!reader_parse_integer (p + 1, line_len, &n))
+        return reader_error (error, "bad integer");
+      *element = reader_new_reply (GST_REDIS_REPLY_INTEGER);
+      if (*element == NULL)
+        return reader_error (error, "out of memory");
+      (*element)->integer = n;
+      reader->start += line_len + 3;
+      return STEP_ELEMENT;
+    case '$':
+      return reader_parse_bulk (reader, p, avail, line_len, element, error);
+    case '*':
+      return reader_parse_array (reader, p, line_len, element, error);
+    default:
+      return reader_error (error, "a reply element starts with byte 0x%02x",
+          p[0]);
+  }
+}
+
 gboolean
 gst_redis_reader_get_reply (GstRedisReader * reader, GstRedisReply ** reply,
     GError ** error)
@@ -339,181 +558,38 @@ gst_redis_reader_get_reply (GstRedisReader * reader, GstRedisReply ** reply,
   *reply = NULL;
 
   for (;;) {
-    const guint8 *p = reader->buf + reader->start;
-    gsize avail = reader->end - reader->start;
-    const guint8 *cr;
-    gsize line_len, header_len;
-    GstRedisReply *element;
-    gint64 n;
+    GstRedisReply *element = NULL;
+    ReaderStep step;
 
-    if (reader->bulk) {
-      if (reader->discarding) {
-        gsize drop = MIN (avail, reader->discard_left);
-
-        reader->start += drop;
-        reader->discard_left -= drop;
-        reader->discarded += drop;
-        if (reader->discard_left > 0)
-          return TRUE;
-        p += drop;
-        avail -= drop;
-      } else if (reader->bulk_have < reader->bulk->len) {
+    if (reader->bulk)
+      step = reader_finish_bulk (reader, &element, error);
+    else
+      step = reader_parse_header (reader, &element, error);
+    switch (step) {
+      case STEP_ERROR:
+        return FALSE;
+      case STEP_NEED_MORE:
         return TRUE;
-      }
-      if (avail < 2) {
-        reader->want = 2;
-        return TRUE;
-      }
-      if (p[0] != '\r' || p[1] != '\n')
-        return reader_error (error, "a bulk string of %" G_GUINT64_FORMAT
-            " bytes is not followed by CRLF", reader->bulk_declared);
-      reader->start += 2;
-      element = reader->bulk;
-      reader->bulk = NULL;
-      reader->bulk_have = 0;
-      reader->discarding = FALSE;
-      reader->want = 0;
-      if (reader_place (reader, element, reply))
-        return TRUE;
-      continue;
-    }
-
-    if (avail == 0) {
-      reader->want = 0;
-      return TRUE;
-    }
-    cr = avail > 1 ? memchr (p, '\r', avail - 1) : NULL;
-    while (cr && cr[1] != '\n')
-      cr = memchr (cr + 1, '\r', avail - 1 - (cr + 1 - p));
-    if (cr == NULL) {
-      if (avail > GST_REDIS_READER_MAX_LINE)
-        return reader_error (error, "a line of more than %d bytes",
-            GST_REDIS_READER_MAX_LINE);
-      reader->want = avail + 1;
-      return TRUE;
-    }
-    line_len = cr - p - 1;
-    header_len = line_len + 3;
-
-    switch (p[0]) {
-      case '+':
-      case '-':
-        element = reader_new_string (p[0] == '+' ? GST_REDIS_REPLY_STATUS :
-            GST_REDIS_REPLY_ERROR, line_len);
-        if (element == NULL)
-          return reader_error (error, "out of memory");
-        memcpy (element->str, p + 1, line_len);
-        reader->start += header_len;
-        break;
-      case ':':
-        if (!reader_parse_integer (p + 1, line_len, &n))
-          return reader_error (error, "bad integer");
-        element = reader_new_reply (GST_REDIS_REPLY_INTEGER);
-        if (element == NULL)
-          return reader_error (error, "out of memory");
-        element->integer = n;
-        reader->start += header_len;
-        break;
-      case '$':
-        if (!reader_parse_integer (p + 1, line_len, &n) || n < -1)
-          return reader_error (error, "bad bulk string length");
-        if (n >= 0 && (guint64) n > reader->max_bulk) {
-          /* too large to keep: drop its bytes as they come, and put an
-           * error element in its place */
-          gchar *why = g_strdup_printf ("a value of %" G_GINT64_FORMAT
-              " bytes, more than the limit of %" G_GUINT64_FORMAT
-              " bytes; it was not read into memory", n, reader->max_bulk);
-
-          element = reader_new_string (GST_REDIS_REPLY_ERROR, strlen (why));
-          if (element)
-            memcpy (element->str, why, element->len);
-          g_free (why);
-          if (element == NULL)
-            return reader_error (error, "out of memory");
-          reader->start += header_len;
-          reader->bulk = element;
-          reader->bulk_declared = n;
-          reader->discarding = TRUE;
-          reader->discard_left = n;
-          reader->want = 0;
-          continue;
-        }
-        if (n == -1) {
-          element = reader_new_reply (GST_REDIS_REPLY_NIL);
-          if (element == NULL)
-            return reader_error (error, "out of memory");
-          reader->start += header_len;
-          break;
-        }
-        if (avail - header_len >= (gsize) n + 2) {
-          /* all here: copy it out of the read buffer */
-          if (p[header_len + n] != '\r' || p[header_len + n + 1] != '\n')
-            return reader_error (error, "a bulk string of %" G_GINT64_FORMAT
-                " bytes is not followed by CRLF", n);
-          element = reader_new_string (GST_REDIS_REPLY_STRING, n);
-          if (element == NULL)
-            return reader_error (error, "out of memory");
-          memcpy (element->str, p + header_len, n);
-          if (n >= GST_REDIS_READER_DIRECT_MIN)
-            reader->copied += n;
-          reader->start += header_len + n + 2;
-          break;
-        }
-        if (n < GST_REDIS_READER_DIRECT_MIN) {
-          reader->want = header_len + n + 2;
-          return TRUE;
-        }
-        /* large and not here yet: receive the rest in place */
-        element = reader_new_string (GST_REDIS_REPLY_STRING, n);
-        if (element == NULL)
-          return reader_error (error, "out of memory for a bulk string of %"
-              G_GINT64_FORMAT " bytes", n);
-        reader->bulk_have = MIN (avail - header_len, (gsize) n);
-        memcpy (element->str, p + header_len, reader->bulk_have);
-        reader->copied += reader->bulk_have;
-        reader->start += header_len + reader->bulk_have;
-        reader->bulk = element;
-        reader->bulk_declared = n;
-        reader->want = 0;
+      case STEP_CONTINUE:
         continue;
-      case '*':
-        if (!reader_parse_integer (p + 1, line_len, &n) || n < -1)
-          return reader_error (error, "bad array length");
-        if (n > GST_REDIS_READER_MAX_ELEMENTS)
-          return reader_error (error, "an array of %" G_GINT64_FORMAT
-              " elements, more than %d", n, GST_REDIS_READER_MAX_ELEMENTS);
-        element = reader_new_reply (n == -1 ? GST_REDIS_REPLY_NIL :
-            GST_REDIS_REPLY_ARRAY);
-        if (element == NULL)
-          return reader_error (error, "out of memory");
-        reader->start += header_len;
-        if (n > 0) {
-          if (reader->depth == GST_REDIS_READER_MAX_DEPTH) {
-            gst_redis_reply_free (element);
-            return reader_error (error, "arrays nested more than %d deep",
-                GST_REDIS_READER_MAX_DEPTH);
-          }
-          element->element = g_try_new0 (GstRedisReply *, n);
-          if (element->element == NULL) {
-            gst_redis_reply_free (element);
-            return reader_error (error, "out of memory");
-          }
-          element->elements = n;
-          reader->levels[reader->depth].array = element;
-          reader->levels[reader->depth].filled = 0;
-          reader->depth++;
-          continue;
-        }
+      case STEP_ELEMENT:
         break;
-      default:
-        return reader_error (error, "a reply element starts with byte 0x%02x",
-            p[0]);
     }
-
     reader->want = 0;
     if (reader_place (reader, element, reply))
       return TRUE;
   }
+}
+
+/* TRUE when @reply is an error reply, starting with @prefix if not NULL. */
+gboolean
+gst_redis_reply_is_error (const GstRedisReply * reply, const gchar * prefix)
+{
+  if (reply == NULL || reply->type != GST_REDIS_REPLY_ERROR)
+    return FALSE;
+  if (prefix == NULL)
+    return TRUE;
+  return g_str_has_prefix (reply->str, prefix);
 }
 
 /* TRUE when bytes were received that no reply returned yet. */

@@ -87,6 +87,10 @@ struct _GstRedisReply
 };
 
 void gst_redis_reply_free (GstRedisReply * reply);
+gboolean gst_redis_reply_is_error (const GstRedisReply * reply,
+    const gchar * prefix);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstRedisReply, gst_redis_reply_free);
 
 typedef struct _GstRedisReader GstRedisReader;
 

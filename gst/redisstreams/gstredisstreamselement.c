@@ -78,3 +78,25 @@ gst_redis_ack_query_parse (GstQuery * query, gchar ** stream, gchar ** group)
     *group = g_strdup (gst_structure_get_string (s, "group"));
   return TRUE;
 }
+
+/* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
+ * error or warning message of @element, with the server and stream as
+ * details. The text is for a user; it never holds a secret. */
+void
+gst_redis_element_post (GstElement * element, GstMessageType type,
+    const GError * err, const GstRedisSettings * settings, const gchar * file,
+    const gchar * function, gint line)
+{
+  GstStructure *details;
+  gchar *server = gst_redis_settings_describe (settings);
+  gint code = err->domain == GST_RESOURCE_ERROR ? err->code :
+      GST_RESOURCE_ERROR_READ;
+
+  details = gst_structure_new ("details", "server", G_TYPE_STRING, server,
+      "stream", G_TYPE_STRING, settings->stream, NULL);
+  gst_element_message_full_with_details (element, type, GST_RESOURCE_ERROR,
+      code, g_strdup (err->message),
+      g_strdup_printf ("server %s, stream \"%s\"", server, settings->stream),
+      file, function, line, details);
+  g_free (server);
+}

@@ -21,6 +21,7 @@
 #define __GST_REDIS_STREAMS_ELEMENTS_H__
 
 #include <gst/gst.h>
+#include "gstredissettings.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,16 @@ gboolean gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
     const gchar * group);
 gboolean gst_redis_ack_query_parse (GstQuery * query, gchar ** stream,
     gchar ** group);
+
+/* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
+ * error or warning message of @element, with the server and stream as
+ * details. */
+#define GST_REDIS_ELEMENT_POST(element, type, err, settings)              \
+  gst_redis_element_post ((GstElement *) (element), type, err, settings,  \
+      __FILE__, GST_FUNCTION, __LINE__)
+void gst_redis_element_post (GstElement * element, GstMessageType type,
+    const GError * err, const GstRedisSettings * settings, const gchar * file,
+    const gchar * function, gint line);
 
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsink);
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsrc);

@@ -38,59 +38,12 @@
  * point. Region-of-interest metas (detections) go into the entry's `meta`
  * field as JSON.
  *
- * Properties:
- *
- * - `host`, `port` or `socket-path`, `username`, `password`, `db`: the Redis
- *   server and how to log in (an ACL user with `username`). The password is
- *   write-only and never appears in any log or message.
- * - `stream`: the stream key, `video-frames` by default.
- * - `max-bytes`, `maxlen`, `retention`: every `XADD` trims the stream, in
- *   the same command, to what the first bound reached allows: the newest
- *   entries that fit in `max-bytes` (128 MiB by default, whatever the
- *   resolution), about `maxlen` entries (1000; `MAXLEN ~`) or, when
- *   `retention` is set, the last that many milliseconds (`MINID ~`, from
- *   the entry ids' millisecond part; `maxlen` is then not used).
- * - `compression`: `none`, `lz4` or `auto` (default). `auto` sends formats
- *   that are compressed already (image/jpeg, video/x-h264, ...) as they
- *   are, and compresses raw media with LZ4 only while it pays: a frame that
- *   shrinks less than 1.5x makes the next 300 go uncompressed, then one is
- *   tried again. A camera's raw frames shrink 1.05-1.25x and so go
- *   uncompressed; synthetic pictures shrink 10x. `lz4-acceleration` trades
- *   ratio for speed.
- * - `sentinels` and `master-name`: find the master through Redis Sentinel
- *   instead of `host`/`port`, and again after every failover. A Redis
- *   Cluster needs no setting: point `host`/`port` at any node and the
- *   element finds the node that owns the stream's hash slot, follows
- *   `MOVED`/`ASK` redirections and, after a failover, the new owner
- *   (docs/scaling.md).
- * - `connect-timeout`, `timeout`: how long connecting and each reply may
- *   take; a server that stops answering (a network cut) is detected by
- *   `timeout`.
- * - `reconnect-timeout`: when the connection is lost, the sink posts a
- *   warning and reconnects by itself (backoff from 100 ms to 2 s) for up to
- *   this many milliseconds (30000) before the outage becomes an error; 0
- *   makes it an error at once. On success it posts an info message. A
- *   connection that Redis closed while the sink was idle (its `timeout`,
- *   `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
- *   the frame written on the new one, in every `on-disconnect` mode; when
- *   the close only shows after the `XADD` was sent (no reply), the frame is
- *   sent once more on a new connection, so it may be stored twice if Redis
- *   had stored it before closing.
- * - `on-disconnect`: what happens to frames during an outage. `auto`
- *   (default): `wait` when the frames come from a redisstreamsrc (it
- *   answers a query the sink sends upstream, through filters, converters
- *   and queues), since that source acknowledges each frame once render ()
- *   returned; `drop` otherwise (a camera). `wait`: render () returns only
- *   once the frame is stored, reconnecting meanwhile (interruptible by a
- *   flush or a state change); after `reconnect-timeout` an error, and the
- *   frame is not reported stored. `drop`: dropped and counted in
- *   `dropped-disconnected`. `buffer`: keep up to `max-buffered` frames
- *   (100) in memory, oldest dropped first, and write them in order once
- *   reconnected; frames kept are written with the caps current when they
- *   are sent. With `drop` or `buffer` render () returns for frames not
- *   stored: behind a redisstreamsrc they are acknowledged, and lost if
- *   dropped or if the process stops before they are written.
- * - `stats`: a #GstStructure of counters, see below.
+ * The server is set with #GstRedisStreamSink:host and
+ * #GstRedisStreamSink:port (or #GstRedisStreamSink:socket-path, or
+ * #GstRedisStreamSink:sentinels); a Redis Cluster needs no setting: point
+ * `host`/`port` at any node (docs/scaling.md). Every `XADD` also trims the
+ * stream, in the same command (#GstRedisStreamSink:max-bytes,
+ * #GstRedisStreamSink:maxlen, #GstRedisStreamSink:retention).
  *
  * Every reply is read and checked before the next buffer is rendered, so
  * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
@@ -99,37 +52,37 @@
  * its result was stored. With a `queue` between them the source
  * acknowledges a frame once the queue took it; the sink still waits, so the
  * queued frames are written after an outage, but up to a queue's worth is
- * lost if the process stops or the sink gives up. The sink does not synchronise to the clock by
- * default (#GstBaseSink:sync is %FALSE): frames go out as soon as they
- * arrive. Set `sync=true` when the source is not live (a file) and the
- * stream should fill at the media's own rate.
+ * lost if the process stops or the sink gives up. The sink does not
+ * synchronise to the clock by default (#GstBaseSink:sync is %FALSE): frames
+ * go out as soon as they arrive. Set `sync=true` when the source is not
+ * live (a file) and the stream should fill at the media's own rate.
  *
- * The `stats` structure (`application/x-redis-stream-sink-stats`) has the
- * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
- * `rendered`) plus: `frames` (#guint64, entries added), `bytes-in`
- * (#guint64, payload bytes received), `bytes-out` (#guint64, payload bytes
- * written to Redis after compression), `compression-ratio` (#gdouble,
- * bytes-in / bytes-out), `errors` (#guint64, commands Redis refused),
- * `retained-bytes` (#guint64, what the sink's newest entries take in Redis,
- * as counted for `max-bytes`),
- * `dropped-disconnected` (#guint64, frames dropped during outages),
- * `buffered` (#guint, frames held right now), `reconnects` (#guint64, new
- * connections after one was lost or closed by Redis), `last-entry-id`
- * (#gchararray), `connected` (#gboolean) and `last-command-time` (#gint64).
- * The sink talks to Redis only when a frame comes (or to reconnect):
- * `connected` is the state of the connection after the last exchange with
- * Redis, and `last-command-time` when that was, in microseconds since the
- * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
- * frames does not notice an outage until the next one.
+ * ## Messages
  *
- * Errors: a server that cannot be reached or refuses the credentials makes
- * the element fail to start, with a message naming the server and stream
- * and the error code %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
+ * When the connection is lost the sink posts a warning
+ * (%GST_RESOURCE_ERROR_WRITE, "Lost the connection to Redis at ...; trying
+ * to reconnect ...", saying what happens to frames meanwhile) and
+ * reconnects by itself for up to #GstRedisStreamSink:reconnect-timeout; on
+ * success it posts an info message ("Reconnected to Redis at ..."). A
+ * connection that Redis closed while the sink was idle (its `timeout`,
+ * `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
+ * the frame written on the new one, in every
+ * #GstRedisStreamSink:on-disconnect mode; when the close only shows after
+ * the `XADD` was sent (no reply), the frame is sent once more on a new
+ * connection, so it may be stored twice if Redis had stored it before
+ * closing.
+ *
+ * Errors carry the server and the stream as details (`server`, `stream`). A
+ * server that cannot be reached or refuses the credentials makes the
+ * element fail to start, with %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
  * %GST_RESOURCE_ERROR_NOT_AUTHORIZED; invalid settings give
  * %GST_RESOURCE_ERROR_SETTINGS; an XADD the user's ACL rules do not allow
  * gives %GST_RESOURCE_ERROR_NOT_AUTHORIZED, and one Redis refuses for
  * another reason (out of memory, a key of another type) gives
- * %GST_RESOURCE_ERROR_WRITE.
+ * %GST_RESOURCE_ERROR_WRITE; an outage longer than
+ * #GstRedisStreamSink:reconnect-timeout gives %GST_RESOURCE_ERROR_WRITE
+ * ("Gave up reconnecting after N ms"). Caps that no reader could read are
+ * %GST_STREAM_ERROR_FORMAT.
  *
  * ## Example launch lines
  * |[
@@ -152,6 +105,8 @@
 #include "gstredisstreamsink.h"
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
+#include "gstrediscancellable.h"
+#include "gstredisoutage.h"
 #include "gstredisentry.h"
 #include "gstredisretention.h"
 #include "gstrediskeyunit.h"
@@ -299,19 +254,19 @@ static gboolean gst_redis_stream_sink_set_caps (GstBaseSink * bsink,
 static GstFlowReturn gst_redis_stream_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 
+/* How each XADD trims the stream. */
 static void
-gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
+gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
 {
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
-
-  gobject_class->finalize = gst_redis_stream_sink_finalize;
-  gobject_class->set_property = gst_redis_stream_sink_set_property;
-  gobject_class->get_property = gst_redis_stream_sink_get_property;
-
-  gst_redis_settings_install_properties (gobject_class);
-
+  /**
+   * GstRedisStreamSink:maxlen:
+   *
+   * Every `XADD` trims the stream to about this many entries (`MAXLEN ~`,
+   * which lets Redis trim whole nodes, so a few more may stay). Not used when
+   * #GstRedisStreamSink:retention is set. Whichever bound of this,
+   * #GstRedisStreamSink:max-bytes and #GstRedisStreamSink:retention is reached
+   * first wins. 0 keeps every entry (as far as the other bounds allow).
+   */
   g_object_class_install_property (gobject_class, PROP_MAXLEN,
       g_param_spec_uint ("maxlen", "Maximum Length",
           "Trim the stream to about this many entries on every XADD "
@@ -346,29 +301,84 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           G_MAXUINT64, DEFAULT_MAX_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:retention:
+   *
+   * When set, every `XADD` trims the entries older than this many
+   * milliseconds (`MINID ~`, from the entry ids' millisecond part, which is the
+   * Redis server's clock; the sink's clock must be close to it, as on
+   * NTP-synchronised hosts) instead of trimming by
+   * #GstRedisStreamSink:maxlen. 0 trims by count.
+   */
   g_object_class_install_property (gobject_class, PROP_RETENTION,
       g_param_spec_uint ("retention", "Retention",
           "Trim entries older than this many milliseconds on every XADD "
           "(MINID ~) instead of by count; 0 trims by maxlen", 0, G_MAXINT,
           0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+}
+
+/* How frames are written, and what happens to them during an outage. */
+static void
+gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
+{
+  /**
+   * GstRedisStreamSink:compression:
+   *
+   * How payloads are compressed. `none`: as they are; `lz4`: always LZ4;
+   * `auto` (default): formats that are compressed already (image/jpeg,
+   * video/x-h264, ...) go as they are, and raw media is compressed with LZ4
+   * only while it pays: a frame that shrinks less than 1.5x makes the next 300
+   * go uncompressed, then one is tried again. A camera's raw frames shrink
+   * 1.05-1.25x and so go uncompressed; synthetic pictures shrink 10x.
+   */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
           "How frame payloads are compressed", GST_TYPE_REDIS_COMPRESSION,
           DEFAULT_COMPRESSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:lz4-acceleration:
+   *
+   * LZ4 fast-mode acceleration: 1 compresses best, higher values trade
+   * ratio for speed.
+   */
   g_object_class_install_property (gobject_class, PROP_LZ4_ACCELERATION,
       g_param_spec_int ("lz4-acceleration", "LZ4 Acceleration",
           "LZ4 fast-mode acceleration: 1 compresses best, higher values are "
           "faster and compress less", 1, 65537, DEFAULT_LZ4_ACCELERATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:on-disconnect:
+   *
+   * What happens to frames while the connection is lost. `auto` (default):
+   * `wait` when the frames come from a redisstreamsrc (it answers a query the
+   * sink sends upstream, through filters, converters and queues), since that
+   * source acknowledges each frame once render () returned; `drop` otherwise (a
+   * camera). `wait`: render () returns only once the frame is stored,
+   * reconnecting meanwhile (interruptible by a flush or a state change); after
+   * #GstRedisStreamSink:reconnect-timeout an error, and the frame is not
+   * reported stored. `drop`: dropped and counted in `dropped-disconnected`.
+   * `buffer`: keep up to #GstRedisStreamSink:max-buffered frames in memory,
+   * oldest dropped first, and write them in order once reconnected; frames kept
+   * are written with the caps current when they are sent. With `drop` or
+   * `buffer` render () returns for frames not stored: behind a redisstreamsrc
+   * they are acknowledged, and lost if dropped or if the process stops before
+   * they are written.
+   */
   g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
       g_param_spec_enum ("on-disconnect", "On Disconnect",
           "What happens to frames while the connection to Redis is lost",
           GST_TYPE_REDIS_DISCONNECT_POLICY, DEFAULT_ON_DISCONNECT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSink:max-buffered:
+   *
+   * Frames kept in memory during an outage with `on-disconnect=buffer`;
+   * when full, the oldest is dropped (counted in `dropped-disconnected`).
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_BUFFERED,
       g_param_spec_uint ("max-buffered", "Maximum Buffered",
           "Frames kept in memory while disconnected with "
@@ -376,6 +386,29 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           DEFAULT_MAX_BUFFERED, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
+  /**
+   * GstRedisStreamSink:stats:
+   *
+   * Counters, in a #GstStructure named
+   * `application/x-redis-stream-sink-stats`, kept after the element stops: the
+   * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
+   * `rendered`) plus `frames` (#guint64, entries added), `bytes-in` (#guint64,
+   * payload bytes received), `bytes-out` (#guint64, payload bytes written to
+   * Redis after compression), `compression-ratio` (#gdouble, bytes-in /
+   * bytes-out), `errors` (#guint64, commands Redis refused), `retained-bytes`
+   * (#guint64, what the sink's newest entries take in Redis, as counted for
+   * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
+   * dropped during outages), `buffered` (#guint, frames held right now),
+   * `reconnects` (#guint64, new connections after one was lost or closed by
+   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean) and
+   * `last-command-time` (#gint64).
+   *
+   * The sink talks to Redis only when a frame comes (or to reconnect):
+   * `connected` is the state of the connection after the last exchange with
+   * Redis, and `last-command-time` when that was, in microseconds since the
+   * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
+   * frames does not notice an outage until the next one.
+   */
   /**
    * GstRedisStreamSink:key-unit-requests:
    *
@@ -398,6 +431,22 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
           "Counters of frames and bytes written, compression ratio, errors "
           "and the last entry id", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->finalize = gst_redis_stream_sink_finalize;
+  gobject_class->set_property = gst_redis_stream_sink_set_property;
+  gobject_class->get_property = gst_redis_stream_sink_get_property;
+
+  gst_redis_settings_install_properties (gobject_class);
+  gst_redis_stream_sink_install_trim_properties (gobject_class);
+  gst_redis_stream_sink_install_write_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -652,7 +701,8 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   gst_redis_retention_reset (self->kept);
   self->key_unit_events = 0;
   g_clear_pointer (&self->last_id, g_free);
-  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
+      GST_RESOURCE_ERROR_WRITE, self->active.reconnect_timeout);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
@@ -778,13 +828,9 @@ gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
   GST_OBJECT_LOCK (self);
   self->errors++;
   GST_OBJECT_UNLOCK (self);
-  /* An ACL refusal is a matter of rights, like a wrong password. */
-  g_set_error (error, GST_RESOURCE_ERROR,
-      gst_redis_reply_is_error (reply, "NOPERM") ?
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
-      "Redis at %s refused to add a frame to stream \"%s\": %s",
-      gst_redis_connection_describe (self->conn), self->active.stream,
-      reply->type == GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+  gst_redis_connection_set_refused (self->conn, reply,
+      GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
+      self->active.stream);
   return FALSE;
 }
 
@@ -861,6 +907,127 @@ gst_redis_stream_sink_build_xadd (GstRedisStreamSink * self,
   return TRUE;
 }
 
+/* Where the write of one frame stands, across attempts. */
+typedef struct
+{
+  guint64 seq;
+  /* the XADD is on its way (its reply not read yet) */
+  gboolean sent;
+  /* the connection was opened for this frame; it was resent once; the
+   * connection is being replaced after Redis closed it */
+  gboolean fresh, resent, replacing;
+  guint redirects;
+} GstRedisWrite;
+
+/* Reads one reply owed to an XADD and checks it. */
+static gboolean
+gst_redis_stream_sink_read_checked (GstRedisStreamSink * self,
+    GCancellable * cancellable, GError ** error)
+{
+  GstRedisReply *reply;
+  gboolean ok;
+
+  reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  ok = gst_redis_stream_sink_check_reply (self, reply, error);
+  gst_redis_reply_free (reply);
+  return ok;
+}
+
+/* Opens the connection when it is not, for the frame of @w. */
+static gboolean
+gst_redis_stream_sink_ensure_open (GstRedisStreamSink * self,
+    GstRedisWrite * w, GCancellable * cancellable, GError ** error)
+{
+  GError *err = NULL;
+
+  if (gst_redis_connection_is_open (self->conn))
+    return TRUE;
+  /* A send cut in half by a flush leaves the connection closed. */
+  if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
+    if (w->replacing && !g_error_matches (err, G_IO_ERROR,
+            G_IO_ERROR_CANCELLED)) {
+      /* what the user needs to know is that Redis went away */
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+          "Redis at %s closed the connection and connecting again failed: "
+          "%s", gst_redis_connection_describe (self->conn), err->message);
+      g_error_free (err);
+    } else {
+      g_propagate_error (error, err);
+    }
+    return FALSE;
+  }
+  w->fresh = TRUE;
+  if (w->replacing) {
+    w->replacing = FALSE;
+    GST_OBJECT_LOCK (self);
+    self->stale_reconnects++;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return TRUE;
+}
+
+/* One attempt to store the frame of @w: the XADD in self->cmd (unless it is
+ * on its way already) and its reply. */
+static gboolean
+gst_redis_stream_sink_try_write (GstRedisStreamSink * self, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  while (!w->sent) {
+    if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
+      return FALSE;
+    /* Replies to XADDs whose wait a flush interrupted come first. */
+    while (gst_redis_connection_get_pending (self->conn) > 0) {
+      if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
+        return FALSE;
+    }
+    if (!w->fresh && gst_redis_connection_check_idle_closed (self->conn)) {
+      GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
+          "sending frame %" G_GUINT64_FORMAT " on a new one",
+          gst_redis_connection_describe (self->conn), w->seq);
+      w->replacing = TRUE;
+      continue;
+    }
+    if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
+      return FALSE;
+    w->sent = TRUE;
+  }
+  if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
+    return FALSE;
+  while (gst_redis_connection_get_pending (self->conn) > 1) {
+    if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
+      return FALSE;
+  }
+  return gst_redis_stream_sink_read_checked (self, cancellable, error);
+}
+
+/* After a failed attempt: TRUE when the frame is to be sent again at once,
+ * on the connection Redis pointed to or on a new one. */
+static gboolean
+gst_redis_stream_sink_should_resend (GstRedisStreamSink * self,
+    GstRedisWrite * w, const GError * err)
+{
+  /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
+   * knows where to go; send this frame again there. */
+  if (gst_redis_connection_may_follow (self->conn, err, &w->redirects)) {
+    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", w->seq,
+        err->message);
+    return TRUE;
+  }
+  /* Redis closed a connection that had been working, while the XADD or its
+   * reply was on its way: once more at once on a new connection. */
+  if (!w->fresh && !w->resent && err->domain == GST_RESOURCE_ERROR &&
+      gst_redis_connection_closed_by_peer (self->conn)) {
+    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending it "
+        "again on a new connection", w->seq, w->sent ? "sent" : "not sent",
+        err->message);
+    w->resent = w->replacing = TRUE;
+    return TRUE;
+  }
+  return FALSE;
+}
+
 /* Writes one frame: XADD, then waits for and checks its reply. Returns
  * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
  * an error the connection is closed when it was lost (retry later) and
@@ -877,141 +1044,49 @@ static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
 {
-  GCancellable *cancellable = NULL;
+  GstRedisWrite w = { 0, };
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean sent = FALSE;
-  /* the connection was opened for this frame; it was resent once */
-  gboolean fresh = FALSE, resent = FALSE, replacing = FALSE;
-  guint redirects = 0;
-  guint64 seq;
   gsize wire_size = 0;
   GstMapInfo map;
   GError *err = NULL;
 
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "Could not read the buffer's memory");
-    return GST_FLOW_ERROR;
-  }
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    goto map_failed;
 
-  seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
+  w.seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
       self->next_seq;
-  self->next_seq = seq + 1;
+  self->next_seq = w.seq + 1;
 
-  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, seq, &wire_size,
-          &err)) {
-    g_propagate_prefixed_error (error, err, "Could not encode frame %"
-        G_GUINT64_FORMAT ": ", seq);
-    gst_buffer_unmap (buffer, &map);
-    return GST_FLOW_ERROR;
-  }
+  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, w.seq,
+          &wire_size, &err))
+    goto encode_failed;
 
   for (;;) {
-    GstRedisReply *reply;
+    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+    gboolean ok = gst_redis_stream_sink_try_write (self, &w, cancellable,
+        &err);
 
-    g_clear_object (&cancellable);
-    cancellable = gst_redis_stream_sink_get_cancellable (self);
-
-    if (!gst_redis_connection_is_open (self->conn)) {
-      /* A send cut in half by a flush leaves the connection closed. */
-      if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
-        if (replacing && !g_error_matches (err, G_IO_ERROR,
-                G_IO_ERROR_CANCELLED)) {
-          /* what the user needs to know is that Redis went away */
-          GError *lost = g_error_new (GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_WRITE, "Redis at %s closed the connection "
-              "and connecting again failed: %s",
-              gst_redis_connection_describe (self->conn), err->message);
-
-          g_error_free (err);
-          err = lost;
-        }
-        goto io_error;
-      }
-      fresh = TRUE;
-      if (replacing) {
-        replacing = FALSE;
-        GST_OBJECT_LOCK (self);
-        self->stale_reconnects++;
-        GST_OBJECT_UNLOCK (self);
-      }
-    }
-
-    /* Replies to XADDs whose wait a flush interrupted come first. */
-    while (gst_redis_connection_get_pending (self->conn) > (sent ? 1 : 0)) {
-      reply = gst_redis_connection_read_reply (self->conn, 0, cancellable,
-          &err);
-      if (reply == NULL)
-        goto io_error;
-      if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-        gst_redis_reply_free (reply);
-        goto io_error;
-      }
-      gst_redis_reply_free (reply);
-    }
-
-    if (!sent) {
-      if (!fresh && gst_redis_connection_check_idle_closed (self->conn)) {
-        GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
-            "sending frame %" G_GUINT64_FORMAT " on a new one",
-            gst_redis_connection_describe (self->conn), seq);
-        replacing = TRUE;
-        continue;
-      }
-      if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable,
-              &err))
-        goto io_error;
-      sent = TRUE;
-    }
-
-    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, &err);
-    if (reply == NULL)
-      goto io_error;
-    if (!gst_redis_stream_sink_check_reply (self, reply, &err)) {
-      gst_redis_reply_free (reply);
-      goto io_error;
-    }
-    gst_redis_reply_free (reply);
-    break;
-
-  io_error:
-    /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
-     * knows where to go; send this frame again there. */
-    if (gst_redis_connection_is_redirected (self->conn) && redirects++ < 5) {
-      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", seq,
-          err->message);
+    g_object_unref (cancellable);
+    if (ok)
+      break;
+    if (gst_redis_stream_sink_should_resend (self, &w, err)) {
       g_clear_error (&err);
-      sent = FALSE;
+      w.sent = FALSE;
       continue;
     }
-    /* Redis closed a connection that had been working, while the XADD or
-     * its reply was on its way: once more at once on a new connection. */
-    if (!fresh && !resent && err->domain == GST_RESOURCE_ERROR &&
-        gst_redis_connection_closed_by_peer (self->conn)) {
-      GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending "
-          "it again on a new connection", seq, sent ? "sent" : "not sent",
-          err->message);
-      g_clear_error (&err);
-      resent = replacing = TRUE;
-      sent = FALSE;
-      continue;
-    }
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      gst_redis_stream_sink_note_command (self);
-      g_propagate_error (error, err);
-      ret = GST_FLOW_ERROR;
-      goto done;
-    }
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      goto write_failed;
     /* Flushing or going to PAUSED: wait like a sink waiting for its clock,
      * then finish this frame (its XADD may already be on its way). */
     g_clear_error (&err);
     if (!gst_redis_connection_is_open (self->conn))
-      sent = FALSE;
+      w.sent = FALSE;
     ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
     if (ret != GST_FLOW_OK) {
-      GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s", seq,
-          sent ? "sent, reply pending" : "not sent");
-      goto done;
+      GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s",
+          w.seq, w.sent ? "sent, reply pending" : "not sent");
+      gst_buffer_unmap (buffer, &map);
+      return ret;
     }
   }
 
@@ -1025,14 +1100,33 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
-      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", seq, map.size, wire_size,
-      self->last_id);
+      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", w.seq, map.size,
+      wire_size, self->last_id);
   gst_redis_stream_sink_log_summary (self);
-
-done:
   gst_buffer_unmap (buffer, &map);
-  g_clear_object (&cancellable);
-  return ret;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "Could not read the buffer's memory");
+    return GST_FLOW_ERROR;
+  }
+encode_failed:
+  {
+    g_propagate_prefixed_error (error, err, "Could not encode frame %"
+        G_GUINT64_FORMAT ": ", w.seq);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
+write_failed:
+  {
+    gst_redis_stream_sink_note_command (self);
+    g_propagate_error (error, err);
+    gst_buffer_unmap (buffer, &map);
+    return GST_FLOW_ERROR;
+  }
 }
 
 /* While disconnected: keep the frame for later (on-disconnect=buffer, the
@@ -1062,35 +1156,31 @@ static gboolean
 gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
 {
   GCancellable *cancellable;
+  GstRedisReconnect res;
   GError *err = NULL;
-  gboolean ok;
 
   if (!gst_redis_outage_due (&self->outage))
     return TRUE;
 
   cancellable = gst_redis_stream_sink_get_cancellable (self);
-  ok = gst_redis_connection_open (self->conn, cancellable, &err);
+  res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
+      &err);
   g_object_unref (cancellable);
-  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (res != GST_REDIS_RECONNECT_CANCELLED)
     gst_redis_stream_sink_note_command (self);
 
-  if (ok) {
-    gst_redis_outage_end (&self->outage);
-    GST_ELEMENT_INFO (self, RESOURCE, WRITE,
-        ("Reconnected to Redis at %s; writing to stream \"%s\" again.",
-            gst_redis_connection_describe (self->conn), self->active.stream),
-        (NULL));
-    return TRUE;
+  switch (res) {
+    case GST_REDIS_RECONNECT_OK:
+      gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
+      return TRUE;
+    case GST_REDIS_RECONNECT_GAVE_UP:
+      g_propagate_error (error, err);
+      return FALSE;
+    default:
+      /* a flush or a pause interrupts the wait that comes next */
+      g_clear_error (&err);
+      return TRUE;
   }
-  GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      gst_redis_outage_retry_later (&self->outage)) {
-    g_clear_error (&err);
-    return TRUE;
-  }
-  gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_WRITE,
-      error);
-  return FALSE;
 }
 
 /* What this outage does with frames. auto: wait when a redisstreamsrc
@@ -1225,19 +1315,15 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
       return ret;
 
     /* Lost the connection: reconnect when allowed, warn once per outage. */
-    if (!(err && err->domain == GST_RESOURCE_ERROR
-            && !gst_redis_connection_is_open (self->conn)
-            && self->outage.limit_ms > 0))
+    if (!gst_redis_outage_is_loss (&self->outage, self->conn, err))
       goto error;
     if (gst_redis_outage_begin (&self->outage)) {
-      gchar *what = NULL;
+      gchar *what = NULL, *consequence;
 
       self->outage_policy = gst_redis_stream_sink_resolve_policy (self, &what);
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Lost the connection to Redis at %s; trying to reconnect for up "
-              "to %u ms. Frames meanwhile are %s.",
-              gst_redis_connection_describe (self->conn),
-              self->outage.limit_ms, what), ("%s", err->message));
+      consequence = g_strdup_printf ("Frames meanwhile are %s.", what);
+      gst_redis_outage_warn (&self->outage, self->conn, err, consequence);
+      g_free (consequence);
       g_free (what);
     }
     g_clear_error (&err);

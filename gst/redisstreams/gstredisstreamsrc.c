@@ -46,89 +46,51 @@
  * again when a consumer of the same name starts, which first re-reads its
  * own pending entries.
  *
- * The group is created (with `MKSTREAM`) only when the first read says it
- * is missing (`NOGROUP`), starting at `start-id`: `$` (default) for new
- * entries only, `0` for everything in the stream, or an entry id. An
- * existing group is never created again, so the source starts and
- * reconnects while Redis is over `maxmemory`. Several sources with the same `group` and
- * different `consumer` names share the entries: each entry goes to one of
- * them. The consumer name defaults to `<hostname>-<pid>`, unique per host and
- * process; set it to a fixed name for a worker that must take over its own
- * pending entries after a restart.
+ * Several sources with the same #GstRedisStreamSrc:group and different
+ * #GstRedisStreamSrc:consumer names share the entries: each entry goes to
+ * one of them. Entries another consumer of the group read but left
+ * unacknowledged (a worker that died) are taken over after
+ * #GstRedisStreamSrc:claim-idle-time. With #GstRedisStreamSrc:reorder-window
+ * the source pushes the results of several processors in sequence-number
+ * order. The connection properties are those of redisstreamsink
+ * (#GstRedisStreamSink:host and the others); a Redis Cluster is found by
+ * itself from any node, see docs/scaling.md.
  *
- * Properties: the connection properties shared with redisstreamsink
- * (`host`, `port`, `socket-path`, `username`, `password`, `db`, `stream`,
- * `connect-timeout`, `timeout`, `reconnect-timeout`, and `sentinels` with
- * `master-name` for Redis Sentinel; a Redis Cluster is found by itself from
- * any node, see docs/scaling.md), `group`, `consumer`, `start-id`, `block`
- * (milliseconds each XREADGROUP waits; the element stays interruptible at any
- * time), `count` (entries per read), `max-age` (milliseconds; entries whose
- * capture time is older are acknowledged and skipped, for displays that must
- * not fall behind; 0 = off), `max-frame-size` (bytes; a larger declared size
- * is refused before anything is allocated, and a `data` value too large to
- * hold such a frame is dropped as it arrives, never read into memory),
- * `claim-idle-time` and `stats`.
+ * ## Faults and messages
  *
- * Faults: when the connection is lost (Redis restarts, or stops answering
- * for `timeout` plus `block` milliseconds), the source posts a warning and
+ * When the connection is lost (Redis restarts, or stops answering for
+ * `timeout` plus `block` milliseconds), the source posts a warning
+ * (%GST_RESOURCE_ERROR_READ, "Lost the connection to Redis at ...") and
  * reconnects by itself, with a backoff from 100 ms to 2 s, for up to
- * `reconnect-timeout` milliseconds (30000; 0 makes a lost connection an
- * error at once), then posts an info message and first re-reads its own
- * pending entries, so an entry whose acknowledgement was lost comes again
- * (at-least-once). If the group disappears (`XGROUP DESTROY`, `DEL`, Redis
- * lost its data), it is created again after the last entry read here, with
- * a warning: what was written since is read, nothing is read twice, the
- * stream is not replayed. An `UNBLOCKED` reply (the key was deleted,
- * replaced or migrated) is not a lost connection: the next read says which.
- * Entries another consumer of the group read but left unacknowledged for
- * `claim-idle-time` milliseconds (0 = never), a worker that died, are taken
- * over with `XAUTOCLAIM` and processed here; when the property is not set
- * it is a quarter of the time the stream keeps an entry (500 to 30000 ms), so
- * that take-over comes before the producer's `maxlen` trims them. Pending
- * entries trimmed first (reported deleted by `XAUTOCLAIM`, or found deleted
- * when re-read at start) are counted in `skipped-deleted` and named in a
- * warning. With each read of new entries the source also asks for the
- * group's lag and the stream's length (`XINFO GROUPS`, `XLEN`, same round
- * trip) to count entries trimmed before the group read them
- * (`trimmed-unread`, with a warning at most every 10 s).
+ * `reconnect-timeout` milliseconds (0 makes a lost connection an error at
+ * once), then posts an info message ("Reconnected to Redis at ...") and
+ * first re-reads its own pending entries, so an entry whose acknowledgement
+ * was lost comes again (at-least-once). If the group disappears
+ * (`XGROUP DESTROY`, `DEL`, Redis lost its data), it is created again after
+ * the last entry read here, with a warning: what was written since is read,
+ * nothing is read twice, the stream is not replayed. An `UNBLOCKED` reply
+ * (the key was deleted, replaced or migrated) is not a lost connection: the
+ * next read says which.
  *
- * In order: several processors in one group finish frames out of order, so
- * their results reach the next stream out of order. With `reorder-window`
- * set (frames; 0, the default, pushes frames as they arrive) the source
- * holds frames and pushes them by sequence number (the buffer offset). A
- * frame goes out as soon as it is the next one due; a missing frame is
- * waited for as long as fewer than `reorder-window` frames are held and no
- * held frame is older than `reorder-timeout` ms (100), then given up
- * (counted in `reorder-gaps`). A frame that comes after it was given up, or
- * a second copy of a frame already pushed, is dropped, acknowledged and
- * counted (`reorder-late`). The latency cost is zero for frames that arrive
- * in order, and at most `reorder-timeout` for the frames behind a missing
- * one. Frames without a sequence number pass straight through; a sequence
- * number more than 1000 behind the next one due is taken as a producer that
- * started counting again.
+ * Pending entries trimmed before they were processed (reported deleted by
+ * `XAUTOCLAIM`, or found deleted when re-read at start) are counted in
+ * `skipped-deleted` and named in a warning. With each read of new entries
+ * the source also asks for the group's lag and the stream's length
+ * (`XINFO GROUPS`, `XLEN`, same round trip) to count entries trimmed before
+ * the group read them (`trimmed-unread`, with a warning at most every
+ * 10 s). A user whose ACL rules refuse `XAUTOCLAIM`, `XINFO` or `XLEN` gets
+ * one %GST_RESOURCE_ERROR_NOT_AUTHORIZED warning and the feature is turned
+ * off.
  *
  * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
  * size that does not match, a size or `data` value above `max-frame-size`,
  * caps that do not parse) are skipped with a warning message naming the
- * entry id, counted in `stats`, and acknowledged so they are not re-read
- * forever; they stay in the stream for inspection with `XRANGE`. The
- * pipeline keeps running.
+ * entry id, counted in #GstRedisStreamSrc:stats, and acknowledged so they
+ * are not re-read forever; they stay in the stream for inspection with
+ * `XRANGE`. The pipeline keeps running.
  *
- * The `stats` structure (`application/x-redis-stream-src-stats`) has:
- * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes
- * read from Redis), `bytes-out` (#guint64, payload bytes after
- * decompression), `redelivered` (#guint64, own pending entries read again at
- * start), `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
- * `max-age`), `skipped-deleted` (#guint64, pending entries trimmed from the
- * stream before they were processed, own or reported by XAUTOCLAIM),
- * `claimed` (#guint64, entries taken over from other consumers),
- * `trimmed-unread` (#guint64, entries trimmed before the group read them),
- * `retention` (#guint, ms an entry stays in the stream, 0 until measured),
- * `claim-idle-time` (#guint, ms, the value in use), `reconnects` (#guint64),
- * `last-entry-id` (#gchararray),
- * `latency-last`, `latency-average`, `latency-max` (#gdouble, milliseconds
- * from capture time to the moment the frame was read here), `connected`
- * (#gboolean).
+ * Errors carry the server and the stream as details (`server`, `stream`);
+ * docs/redisstreamsrc.md lists their codes.
  *
  * ## Example launch lines
  * |[
@@ -151,6 +113,8 @@
 #include "gstredisstreamsrc.h"
 #include "gstredisstreamselements.h"
 #include "gstredisconnection.h"
+#include "gstrediscancellable.h"
+#include "gstredisoutage.h"
 #include "gstredisentry.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
@@ -388,52 +352,110 @@ static gboolean gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
 static GstRedisReply *gst_redis_stream_src_reply_entries (GstRedisStreamSrc *
     self, GstRedisReply * reply, gboolean * nogroup, GError ** error);
 
+/* The consumer group and how it is read. */
 static void
-gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
+gst_redis_stream_src_install_group_properties (GObjectClass * gobject_class)
 {
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
-  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
-  gobject_class->finalize = gst_redis_stream_src_finalize;
-  gobject_class->set_property = gst_redis_stream_src_set_property;
-  gobject_class->get_property = gst_redis_stream_src_get_property;
-
-  gst_redis_settings_install_properties (gobject_class);
-
+  /**
+   * GstRedisStreamSrc:group:
+   *
+   * Consumer group to read in. It is created (`XGROUP CREATE ... MKSTREAM`)
+   * only when the first read says it is missing (`NOGROUP`), starting at
+   * #GstRedisStreamSrc:start-id. An existing group is never created again, so
+   * the source starts and reconnects while Redis is over `maxmemory`.
+   */
   g_object_class_install_property (gobject_class, PROP_GROUP,
       g_param_spec_string ("group", "Group",
           "Consumer group to read in; created when missing", DEFAULT_GROUP,
           ready));
+  /**
+   * GstRedisStreamSrc:consumer:
+   *
+   * Consumer name within the group. %NULL (default) is `<hostname>-<pid>`,
+   * unique per host and process; set a fixed name for a worker that must take
+   * over its own pending entries after a restart.
+   */
   g_object_class_install_property (gobject_class, PROP_CONSUMER,
       g_param_spec_string ("consumer", "Consumer",
           "Consumer name within the group (NULL: <hostname>-<pid>)",
           DEFAULT_CONSUMER, ready));
+  /**
+   * GstRedisStreamSrc:start-id:
+   *
+   * Where a group created by this source starts: `$` (default) for new
+   * entries only, `0` for everything in the stream, or an entry id.
+   */
   g_object_class_install_property (gobject_class, PROP_START_ID,
       g_param_spec_string ("start-id", "Start ID",
           "Where a newly created group starts: \"$\" new entries only, "
           "\"0\" the whole stream, or an entry id", DEFAULT_START_ID, ready));
+  /**
+   * GstRedisStreamSrc:block:
+   *
+   * Milliseconds each `XREADGROUP` waits for new entries. The element stays
+   * interruptible at any time; a server that does not answer within this plus
+   * #GstRedisStreamSink:timeout is a lost connection.
+   */
   g_object_class_install_property (gobject_class, PROP_BLOCK,
       g_param_spec_uint ("block", "Block",
           "Milliseconds each XREADGROUP waits for new entries", 1,
           G_MAXINT / 2, DEFAULT_BLOCK, ready));
+  /**
+   * GstRedisStreamSrc:count:
+   *
+   * Entries read per `XREADGROUP`; they are pushed one by one.
+   */
   g_object_class_install_property (gobject_class, PROP_COUNT,
       g_param_spec_uint ("count", "Count",
           "Entries read per XREADGROUP; they are pushed one by one", 1, 1000,
           DEFAULT_COUNT, ready));
+}
+
+/* Which frames are delivered, and in which order. */
+static void
+gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstRedisStreamSrc:max-age:
+   *
+   * Entries whose capture time is older than this many milliseconds are
+   * acknowledged and skipped (counted in `skipped-late`), for displays that
+   * must not fall behind; 0 delivers every entry.
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_AGE,
       g_param_spec_uint ("max-age", "Maximum Age",
           "Skip (and acknowledge) entries captured more than this many "
           "milliseconds ago; 0 delivers every entry", 0, G_MAXUINT,
           DEFAULT_MAX_AGE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRedisStreamSrc:max-frame-size:
+   *
+   * The largest frame, in bytes, an entry may declare: a larger declared size
+   * is refused before anything is allocated, and a `data` value too large to
+   * hold such a frame is dropped as it arrives, never read into memory. Such
+   * entries are skipped (`skipped-invalid`).
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_FRAME_SIZE,
       g_param_spec_uint64 ("max-frame-size", "Maximum Frame Size",
           "Largest frame in bytes an entry may declare; larger entries are "
           "skipped", 1, G_MAXSSIZE, DEFAULT_MAX_FRAME_SIZE, ready));
+  /**
+   * GstRedisStreamSrc:claim-idle-time:
+   *
+   * Entries another consumer of the group read but left unacknowledged for
+   * this many milliseconds (a worker that died) are taken over with
+   * `XAUTOCLAIM` and processed here (counted in `claimed`); 0 never takes
+   * over. When the property is not set, it is a quarter of the time the stream
+   * keeps an entry (500 to 30000 ms), so that take-over comes before the
+   * producer's trimming removes them.
+   */
   g_object_class_install_property (gobject_class, PROP_CLAIM_IDLE_TIME,
       g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
@@ -441,17 +463,62 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
           "when not set, a quarter of the time the stream keeps its entries "
           "(at most the default)", 0, G_MAXINT, DEFAULT_CLAIM_IDLE_TIME,
           ready));
+  /**
+   * GstRedisStreamSrc:reorder-window:
+   *
+   * Several processors in one group finish frames out of order, so their
+   * results reach the next stream out of order. With a window (frames; 0, the
+   * default, pushes frames as they arrive) the source holds frames and pushes
+   * them by sequence number (the buffer offset). A frame goes out as soon as it
+   * is the next one due; a missing frame is waited for as long as fewer than
+   * this many frames are held and no held frame is older than
+   * #GstRedisStreamSrc:reorder-timeout, then given up (counted in
+   * `reorder-gaps`). A frame that comes after it was given up, or a second
+   * copy of a frame already pushed, is dropped, acknowledged and counted
+   * (`reorder-late`). Frames that arrive in order are not delayed. Frames
+   * without a sequence number pass straight through; a sequence number more
+   * than 1000 behind the next one due is taken as a producer that started
+   * counting again.
+   */
   g_object_class_install_property (gobject_class, PROP_REORDER_WINDOW,
       g_param_spec_uint ("reorder-window", "Reorder Window",
           "Hold up to this many frames to push them in sequence-number "
           "order (results of several processors arrive out of order); 0 "
           "pushes frames as they arrive", 0, 1000, DEFAULT_REORDER_WINDOW,
           ready));
+  /**
+   * GstRedisStreamSrc:reorder-timeout:
+   *
+   * With #GstRedisStreamSrc:reorder-window, the longest a frame is held (ms)
+   * waiting for the frames before it: the latency cost for the frames behind
+   * a missing one.
+   */
   g_object_class_install_property (gobject_class, PROP_REORDER_TIMEOUT,
       g_param_spec_uint ("reorder-timeout", "Reorder Timeout",
           "With a reorder window, the longest a frame waits (ms) for the "
           "frames before it; then they are given up", 1, 60000,
           DEFAULT_REORDER_TIMEOUT, ready));
+  /**
+   * GstRedisStreamSrc:stats:
+   *
+   * Counters, in a #GstStructure named
+   * `application/x-redis-stream-src-stats`, kept after the element stops:
+   * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes read
+   * from Redis), `bytes-out` (#guint64, payload bytes after decompression),
+   * `redelivered` (#guint64, own pending entries read again at start),
+   * `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
+   * #GstRedisStreamSrc:max-age), `skipped-deleted` (#guint64, pending entries
+   * trimmed from the stream before they were processed, own or reported by
+   * XAUTOCLAIM), `claimed` (#guint64, entries taken over from other
+   * consumers), `trimmed-unread` (#guint64, entries trimmed before the group
+   * read them), `retention` (#guint, ms an entry stays in the stream, 0 until
+   * measured), `claim-idle-time` (#guint, ms, the value in use),
+   * `reorder-late` (#guint64), `reorder-gaps` (#guint64), `reorder-held`
+   * (#guint, frames held right now), `reconnects` (#guint64), `last-entry-id`
+   * (#gchararray), `latency-last`, `latency-average`, `latency-max` (#gdouble,
+   * milliseconds from capture time to the moment the frame was read here),
+   * `connected` (#gboolean).
+   */
   /**
    * GstRedisStreamSrc:timestamp-mode:
    *
@@ -502,6 +569,23 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
           "Counters of frames read and skipped, the last entry id and the "
           "latency from capture", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->finalize = gst_redis_stream_src_finalize;
+  gobject_class->set_property = gst_redis_stream_src_set_property;
+  gobject_class->get_property = gst_redis_stream_src_get_property;
+
+  gst_redis_settings_install_properties (gobject_class);
+  gst_redis_stream_src_install_group_properties (gobject_class);
+  gst_redis_stream_src_install_frame_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -855,14 +939,11 @@ gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
     return TRUE;
   }
   if (reply->type == GST_REDIS_REPLY_ERROR) {
-    g_set_error (error, GST_RESOURCE_ERROR,
-        g_str_has_prefix (reply->str, "NOPERM") ?
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ,
-        "Redis at %s refused to create the consumer group \"%s\" on stream "
-        "\"%s\"%s: %s", gst_redis_connection_describe (self->conn),
-        self->active_group, self->active.stream,
+    gst_redis_connection_set_refused (self->conn, reply,
+        GST_RESOURCE_ERROR_OPEN_READ, error, "create the consumer group "
+        "\"%s\" on stream \"%s\"%s", self->active_group, self->active.stream,
         g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream)" : "", reply->str);
+        " (the key holds something else than a stream)" : "");
     return FALSE;
   }
   GST_INFO_OBJECT (self, "created group \"%s\" on stream \"%s\" at %s",
@@ -1213,7 +1294,8 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   g_free (self->key_unit_channel);
   self->key_unit_channel = gst_redis_key_unit_channel (self->active.stream);
   self->next_seq_valid = FALSE;
-  gst_redis_outage_init (&self->outage, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
+      GST_RESOURCE_ERROR_READ, self->active.reconnect_timeout);
   self->latency_last = self->latency_sum = self->latency_max = 0;
   self->latency_n = 0;
   self->bytes_received = 0;
@@ -1445,14 +1527,9 @@ gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
       return FALSE;
     self->acks_in_flight--;
     if (reply->type != GST_REDIS_REPLY_INTEGER) {
-      g_set_error (error, GST_RESOURCE_ERROR,
-          g_str_has_prefix (reply->str ? reply->str : "", "NOPERM") ?
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE,
-          "Redis at %s refused to acknowledge an entry of stream \"%s\" in "
-          "group \"%s\": %s", gst_redis_connection_describe (self->conn),
-          self->active.stream, self->active_group,
-          reply->type ==
-          GST_REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+      gst_redis_connection_set_refused (self->conn, reply,
+          GST_RESOURCE_ERROR_WRITE, error, "acknowledge an entry of stream "
+          "\"%s\" in group \"%s\"", self->active.stream, self->active_group);
       gst_redis_reply_free (reply);
       return FALSE;
     }
@@ -1539,13 +1616,11 @@ gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
   if (nogroup)
     *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
   if (reply->type == GST_REDIS_REPLY_ERROR) {
-    g_set_error (error, GST_RESOURCE_ERROR,
-        g_str_has_prefix (reply->str, "NOPERM") ?
-        GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_READ,
-        "Redis at %s refused to read stream \"%s\" in group \"%s\"%s: %s",
-        gst_redis_connection_describe (self->conn), self->active.stream,
-        self->active_group, g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream now)" : "", reply->str);
+    gst_redis_connection_set_refused (self->conn, reply,
+        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\" in group \"%s\"%s",
+        self->active.stream, self->active_group,
+        g_str_has_prefix (reply->str, "WRONGTYPE") ?
+        " (the key holds something else than a stream now)" : "");
     return NULL;
   }
   if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements != 1 ||
@@ -1834,14 +1909,10 @@ static gboolean
 gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
     GCancellable * cancellable, GError ** error)
 {
-  GError *err = NULL;
+  GstRedisReconnect res;
 
-  if (gst_redis_outage_begin (&self->outage)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Lost the connection to Redis at %s; trying to reconnect for up to "
-            "%u ms.", gst_redis_connection_describe (self->conn),
-            self->outage.limit_ms), ("%s", (*error)->message));
-  }
+  if (gst_redis_outage_begin (&self->outage))
+    gst_redis_outage_warn (&self->outage, self->conn, *error, NULL);
   g_clear_error (error);
   self->read_in_flight = FALSE;
   self->acks_in_flight = 0;
@@ -1849,40 +1920,159 @@ gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
   self->entries = NULL;
   g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
 
-  for (;;) {
+  /* No XGROUP CREATE here: it is a write, refused over maxmemory. A group
+   * that Redis lost shows up as NOGROUP at the next read. */
+  do {
     if (!gst_redis_wait_cancellable (cancellable,
             gst_redis_outage_wait_us (&self->outage))) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
       return FALSE;
     }
-    /* No XGROUP CREATE here: it is a write, refused over maxmemory. A
-     * group that Redis lost shows up as NOGROUP at the next read. */
-    if (gst_redis_connection_open (self->conn, cancellable, &err))
-      break;
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error (error, err);
-      return FALSE;
-    }
-    GST_DEBUG_OBJECT (self, "reconnecting failed: %s", err->message);
-    if (!gst_redis_outage_retry_later (&self->outage)) {
-      /* docs/redisstreamsrc.md lists the codes */
-      gst_redis_outage_give_up (&self->outage, err, GST_RESOURCE_ERROR_READ,
-          error);
-      return FALSE;
-    }
-    g_clear_error (&err);
-  }
+    res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
+        error);
+  } while (res == GST_REDIS_RECONNECT_LATER);
+  if (res != GST_REDIS_RECONNECT_OK)
+    return FALSE;
 
-  gst_redis_outage_end (&self->outage);
-  gst_redis_key_unit_gate_gap (&self->gate);
-  self->publishes_in_flight = 0;
   g_free (self->history_id);
   self->history_id = g_strdup ("0");
-  GST_ELEMENT_INFO (self, RESOURCE, READ,
-      ("Reconnected to Redis at %s; reading stream \"%s\" again.",
-          gst_redis_connection_describe (self->conn), self->active.stream),
-      (NULL));
+  gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
+  /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
+   * lost connection has no reply to read */
+  gst_redis_key_unit_gate_gap (&self->gate);
+  self->publishes_in_flight = 0;
   return TRUE;
+}
+
+/* NOGROUP: the group or the stream was deleted (XGROUP DESTROY, DEL, a
+ * Redis restart without persistence). Makes it again after the last entry
+ * read here, so that nothing read is read again (no replay of the stream)
+ * and nothing written since is lost. */
+static gboolean
+gst_redis_stream_src_recreate_group (GstRedisStreamSrc * self,
+    const GError * nogroup, GCancellable * cancellable, GError ** error)
+{
+  const gchar *at = self->read_pos ? self->read_pos : self->active_start_id;
+
+  if (self->read_pos) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("The consumer group \"%s\" of stream \"%s\" disappeared; "
+            "creating it again after entry %s, the last one read "
+            "here: entries written since are read, older ones are "
+            "not read again.", self->active_group,
+            self->active.stream, at), ("%s", nogroup->message));
+  } else {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("The consumer group \"%s\" of stream \"%s\" disappeared "
+            "before anything was read; creating it again at "
+            "start-id %s.", self->active_group, self->active.stream,
+            at), ("%s", nogroup->message));
+  }
+  g_clear_pointer (&self->history_id, g_free);
+  self->behind_valid = self->added_valid = FALSE;
+  return gst_redis_stream_src_create_group (self, at, cancellable, error);
+}
+
+/* What one step of reading came to. */
+typedef enum
+{
+  SRC_STEP_AGAIN,               /* a frame in *buf, or read on */
+  SRC_STEP_EMPTY,               /* a read came back empty */
+  SRC_STEP_ERROR,
+} SrcStep;
+
+/* One step of reading: the next entry of the last reply, or the
+ * acknowledgements, claims and samples due and the next XREADGROUP, with
+ * its reply. */
+static SrcStep
+gst_redis_stream_src_read_step (GstRedisStreamSrc * self,
+    GCancellable * cancellable, GstBuffer ** buf, GstCaps ** caps,
+    GError ** error)
+{
+  GstRedisReply *reply;
+  gboolean nogroup = FALSE;
+  GError *err = NULL;
+
+  if (!gst_redis_stream_src_send_acks (self, cancellable, &err) ||
+      !gst_redis_stream_src_send_key_unit_request (self, cancellable, &err))
+    goto failed;
+
+  /* Entries left from a read of several. */
+  if (self->entries && self->reply_index < self->entries->elements) {
+    *buf = gst_redis_stream_src_decode_entry (self,
+        self->entries->element[self->reply_index++], caps, &err);
+    if (*buf == NULL && err)
+      goto failed;
+    return SRC_STEP_AGAIN;
+  }
+  self->entries = NULL;
+  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+
+  if (!self->read_in_flight) {
+    if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+        !gst_redis_stream_src_read_key_unit_replies (self, cancellable, &err) ||
+        !gst_redis_stream_src_autoclaim (self, cancellable, &err))
+      goto failed;
+    if (self->entries)
+      return SRC_STEP_AGAIN;
+    if (!gst_redis_stream_src_send_sample (self, cancellable, &err) ||
+        !gst_redis_stream_src_send_read (self, cancellable, &err))
+      goto failed;
+  }
+  if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
+      !gst_redis_stream_src_read_key_unit_replies (self, cancellable, &err) ||
+      !gst_redis_stream_src_read_sample (self, cancellable, &err))
+    goto failed;
+
+  reply = gst_redis_connection_read_reply (self->conn, self->active_block,
+      cancellable, &err);
+  if (reply == NULL)
+    goto failed;
+  self->read_in_flight = FALSE;
+  if (gst_redis_reply_is_error (reply, "UNBLOCKED")) {
+    /* Redis ended the blocked read: the stream was deleted (DEL), replaced
+     * (SET), or moved to another node (MIGRATE). The next read says
+     * which: NOGROUP, WRONGTYPE, or ASK. Not a lost connection. */
+    GST_INFO_OBJECT (self, "read of stream \"%s\" ended by Redis: %s",
+        self->active.stream, reply->str);
+    gst_redis_reply_free (reply);
+    return SRC_STEP_AGAIN;
+  }
+  self->reply = gst_redis_reply_ref_new (reply);
+  self->reply_index = 0;
+  self->entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
+      &err);
+  if (self->entries)
+    gst_redis_stream_src_note_read (self, self->entries);
+
+  if (self->entries == NULL) {
+    g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
+    if (err) {
+      if (nogroup) {
+        gboolean made = gst_redis_stream_src_recreate_group (self, err,
+            cancellable, error);
+
+        g_clear_error (&err);
+        return made ? SRC_STEP_AGAIN : SRC_STEP_ERROR;
+      }
+      goto failed;
+    }
+    if (self->history_id) {
+      GST_DEBUG_OBJECT (self, "no more pending entries, reading new ones");
+      g_clear_pointer (&self->history_id, g_free);
+      return SRC_STEP_AGAIN;
+    }
+    return SRC_STEP_EMPTY;
+  }
+  /* entries to push: the next step takes the first */
+  return SRC_STEP_AGAIN;
+
+  /* ERRORS */
+failed:
+  {
+    g_propagate_error (error, err);
+    return SRC_STEP_ERROR;
+  }
 }
 
 /* The next frame of the stream and the caps of its entry. With @wait,
@@ -1901,120 +2091,32 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
   *out = NULL;
   *out_caps = NULL;
   while (buf == NULL) {
-    GstRedisReply *reply;
-    gboolean nogroup = FALSE;
-
-    if (!gst_redis_stream_src_send_acks (self, cancellable, &err) ||
-        !gst_redis_stream_src_send_key_unit_request (self, cancellable, &err))
-      goto error;
-
-    /* Entries left from a read of several. */
-    if (self->entries && self->reply_index < self->entries->elements) {
-      buf = gst_redis_stream_src_decode_entry (self,
-          self->entries->element[self->reply_index++], &caps, &err);
-      if (buf == NULL && err)
-        goto error;
-      continue;
-    }
-    self->entries = NULL;
-    g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-
-    if (!self->read_in_flight) {
-      if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
-          !gst_redis_stream_src_read_key_unit_replies (self, cancellable,
-              &err) ||
-          !gst_redis_stream_src_autoclaim (self, cancellable, &err))
-        goto error;
-      if (self->entries)
-        continue;
-      if (!gst_redis_stream_src_send_sample (self, cancellable, &err) ||
-          !gst_redis_stream_src_send_read (self, cancellable, &err))
-        goto error;
-    }
-    if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
-        !gst_redis_stream_src_read_key_unit_replies (self, cancellable,
-            &err) ||
-        !gst_redis_stream_src_read_sample (self, cancellable, &err))
-      goto error;
-
-    reply = gst_redis_connection_read_reply (self->conn, self->active_block,
-        cancellable, &err);
-    if (reply == NULL)
-      goto error;
-    self->read_in_flight = FALSE;
-    if (gst_redis_reply_is_error (reply, "UNBLOCKED")) {
-      /* Redis ended the blocked read: the stream was deleted (DEL), replaced
-       * (SET), or moved to another node (MIGRATE). The next read says
-       * which: NOGROUP, WRONGTYPE, or ASK. Not a lost connection. */
-      GST_INFO_OBJECT (self, "read of stream \"%s\" ended by Redis: %s",
-          self->active.stream, reply->str);
-      gst_redis_reply_free (reply);
-      continue;
-    }
-    self->reply = gst_redis_reply_ref_new (reply);
-    self->reply_index = 0;
-    self->entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
-        &err);
-    if (self->entries)
-      gst_redis_stream_src_note_read (self, self->entries);
-
-    if (self->entries == NULL) {
-      g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-      if (err) {
-        if (nogroup) {
-          /* The group or the stream was deleted (XGROUP DESTROY, DEL, a
-           * Redis restart without persistence): make it again after the
-           * last entry read here, so that nothing read is read again (no
-           * replay of the stream) and nothing written since is lost. */
-          const gchar *at = self->read_pos ? self->read_pos :
-              self->active_start_id;
-
-          if (self->read_pos) {
-            GST_ELEMENT_WARNING (self, RESOURCE, READ,
-                ("The consumer group \"%s\" of stream \"%s\" disappeared; "
-                    "creating it again after entry %s, the last one read "
-                    "here: entries written since are read, older ones are "
-                    "not read again.", self->active_group,
-                    self->active.stream, at), ("%s", err->message));
-          } else {
-            GST_ELEMENT_WARNING (self, RESOURCE, READ,
-                ("The consumer group \"%s\" of stream \"%s\" disappeared "
-                    "before anything was read; creating it again at "
-                    "start-id %s.", self->active_group, self->active.stream,
-                    at), ("%s", err->message));
-          }
-          g_clear_error (&err);
-          g_clear_pointer (&self->history_id, g_free);
-          self->behind_valid = self->added_valid = FALSE;
-          if (!gst_redis_stream_src_create_group (self, at, cancellable, &err))
-            goto error;
-          continue;
-        }
-        goto error;
-      }
-      if (self->history_id) {
-        GST_DEBUG_OBJECT (self, "no more pending entries, reading new ones");
-        g_clear_pointer (&self->history_id, g_free);
-        continue;
-      }
-      if (!wait)
-        return TRUE;
-      continue;
-
-    error:
-      /* a lost connection is retried; anything else ends the stream */
-      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          gst_redis_connection_is_open (self->conn) ||
-          self->outage.limit_ms == 0 ||
-          !gst_redis_stream_src_reconnect (self, cancellable, &err)) {
-        g_propagate_error (error, err);
-        return FALSE;
-      }
+    switch (gst_redis_stream_src_read_step (self, cancellable, &buf, &caps,
+            &err)) {
+      case SRC_STEP_AGAIN:
+        break;
+      case SRC_STEP_EMPTY:
+        if (!wait)
+          return TRUE;
+        break;
+      case SRC_STEP_ERROR:
+        /* a lost connection is retried; anything else ends the stream */
+        if (!gst_redis_outage_is_loss (&self->outage, self->conn, err) ||
+            !gst_redis_stream_src_reconnect (self, cancellable, &err))
+          goto failed;
+        break;
     }
   }
   *out = buf;
   *out_caps = caps;
   return TRUE;
+
+  /* ERRORS */
+failed:
+  {
+    g_propagate_error (error, err);
+    return FALSE;
+  }
 }
 
 /* With a reorder window: frames are held, sorted by sequence number, and

@@ -32,7 +32,7 @@ objs=()
 for f in gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
     gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
     gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
-    gst/redisstreams/gstredisconnection.c \
+    gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do
   o="$out/$(basename "${f%.c}").o"
