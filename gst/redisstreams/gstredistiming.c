@@ -62,6 +62,7 @@ gst_redis_timing_reset (GstRedisTiming * timing)
 {
   timing->anchored = FALSE;
   timing->offset = 0;
+  timing->resyncs = 0;
   timing->last_producer = GST_CLOCK_TIME_NONE;
 }
 
