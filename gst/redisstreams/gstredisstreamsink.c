@@ -387,29 +387,6 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
   /**
-   * GstRedisStreamSink:stats:
-   *
-   * Counters, in a #GstStructure named
-   * `application/x-redis-stream-sink-stats`, kept after the element stops: the
-   * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
-   * `rendered`) plus `frames` (#guint64, entries added), `bytes-in` (#guint64,
-   * payload bytes received), `bytes-out` (#guint64, payload bytes written to
-   * Redis after compression), `compression-ratio` (#gdouble, bytes-in /
-   * bytes-out), `errors` (#guint64, commands Redis refused), `retained-bytes`
-   * (#guint64, what the sink's newest entries take in Redis, as counted for
-   * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
-   * dropped during outages), `buffered` (#guint, frames held right now),
-   * `reconnects` (#guint64, new connections after one was lost or closed by
-   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean) and
-   * `last-command-time` (#gint64).
-   *
-   * The sink talks to Redis only when a frame comes (or to reconnect):
-   * `connected` is the state of the connection after the last exchange with
-   * Redis, and `last-command-time` when that was, in microseconds since the
-   * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
-   * frames does not notice an outage until the next one.
-   */
-  /**
    * GstRedisStreamSink:key-unit-requests:
    *
    * Listen for readers' key frame requests (`SUBSCRIBE <stream>:control`,
@@ -426,6 +403,30 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           "into GstForceKeyUnit events for the encoder upstream", TRUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRedisStreamSink:stats:
+   *
+   * Counters, in a #GstStructure named
+   * `application/x-redis-stream-sink-stats`, kept after the element stops: the
+   * fields of gst_base_sink_get_stats () (`average-rate`, `dropped`,
+   * `rendered`) plus `frames` (#guint64, entries added), `bytes-in` (#guint64,
+   * payload bytes received), `bytes-out` (#guint64, payload bytes written to
+   * Redis after compression), `compression-ratio` (#gdouble, bytes-in /
+   * bytes-out), `errors` (#guint64, commands Redis refused), `retained-bytes`
+   * (#guint64, what the sink's newest entries take in Redis, as counted for
+   * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
+   * dropped during outages), `buffered` (#guint, frames held right now),
+   * `reconnects` (#guint64, new connections after one was lost or closed by
+   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean),
+   * `last-command-time` (#gint64) and `key-unit-requests` (#guint64,
+   * GstForceKeyUnit events sent upstream for readers' requests).
+   *
+   * The sink talks to Redis only when a frame comes (or to reconnect):
+   * `connected` is the state of the connection after the last exchange with
+   * Redis, and `last-command-time` when that was, in microseconds since the
+   * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
+   * frames does not notice an outage until the next one.
+   */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames and bytes written, compression ratio, errors "

@@ -414,6 +414,60 @@ gst_redis_stream_src_install_group_properties (GObjectClass * gobject_class)
           DEFAULT_COUNT, ready));
 }
 
+/* How frames are timed and how encoded video starts (docs/media.md). */
+static void
+gst_redis_stream_src_install_live_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstRedisStreamSrc:timestamp-mode:
+   *
+   * How frames are timestamped. `running-time` (default): at the
+   * producer's spacing, placed where the first frame arrived on this
+   * pipeline's running time, so a synchronised sink (sync=true, the default
+   * of every video and audio sink) plays at once and at the producer's
+   * pace, whenever the reader started. `capture`: at each frame's capture
+   * time on this pipeline's clock, so every reader shows a frame the same
+   * #GstRedisStreamSrc:latency after capture and streams captured together
+   * play together (hosts with synchronised clocks, NTP/PTP). `producer`: the
+   * producer's own timestamps, for recording and offline processing.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_MODE,
+      g_param_spec_enum ("timestamp-mode", "Timestamp Mode",
+          "How frames are timestamped: on this pipeline's running time from "
+          "where they arrived, at their capture time, or as the producer "
+          "stamped them", GST_TYPE_REDIS_TIMESTAMP_MODE,
+          DEFAULT_TIMESTAMP_MODE, ready));
+  /**
+   * GstRedisStreamSrc:latency:
+   *
+   * How long after its arrival (or capture, with `timestamp-mode=capture`)
+   * a synchronised sink shows a frame, in milliseconds: the source reports
+   * it in the LATENCY query. It absorbs the jitter of the hop; a frame that
+   * comes later than that is late for the sink (QoS, counted there).
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Milliseconds between a frame's arrival (or capture) and when a "
+          "synchronised sink shows it", 0, 60000, DEFAULT_LATENCY, ready));
+  /**
+   * GstRedisStreamSrc:request-key-units:
+   *
+   * After a start, a reconnect or any gap, delta units are held back until
+   * a key frame comes, always. With this set, the source also asks the
+   * producer for a key frame (a `PUBLISH` on the channel
+   * `<stream>:control`, at most once a second while waiting; redisstreamsink
+   * turns it into a GstForceKeyUnit event for its encoder), and forwards
+   * GstForceKeyUnit events from downstream the same way.
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_KEY_UNITS,
+      g_param_spec_boolean ("request-key-units", "Request Key Units",
+          "Ask the producer for a key frame (PUBLISH <stream>:control) when "
+          "one is needed", DEFAULT_REQUEST_KEY_UNITS, ready));
+}
+
 /* Which frames are delivered, and in which order. */
 static void
 gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
@@ -517,53 +571,11 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
    * (#guint, frames held right now), `reconnects` (#guint64), `last-entry-id`
    * (#gchararray), `latency-last`, `latency-average`, `latency-max` (#gdouble,
    * milliseconds from capture time to the moment the frame was read here),
-   * `connected` (#gboolean).
+   * `connected` (#gboolean), `held-back-delta` (#guint64, delta units held
+   * back until a key frame), `key-unit-requests` (#guint64, key frames asked
+   * of the producer), `timing-resyncs` (#guint64, times the timeline was
+   * taken again).
    */
-  /**
-   * GstRedisStreamSrc:timestamp-mode:
-   *
-   * How frames are timestamped. `running-time` (default): at the
-   * producer's spacing, placed where the first frame arrived on this
-   * pipeline's running time, so a synchronised sink (sync=true, the default
-   * of every video and audio sink) plays at once and at the producer's
-   * pace, whenever the reader started. `capture`: at each frame's capture
-   * time on this pipeline's clock, so every reader shows a frame the same
-   * #GstRedisStreamSrc:latency after capture and streams captured together
-   * play together (hosts with synchronised clocks, NTP/PTP). `producer`: the
-   * producer's own timestamps, for recording and offline processing.
-   */
-  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_MODE,
-      g_param_spec_enum ("timestamp-mode", "Timestamp Mode",
-          "How frames are timestamped: on this pipeline's running time from "
-          "where they arrived, at their capture time, or as the producer "
-          "stamped them", GST_TYPE_REDIS_TIMESTAMP_MODE,
-          DEFAULT_TIMESTAMP_MODE, ready));
-  /**
-   * GstRedisStreamSrc:latency:
-   *
-   * How long after its arrival (or capture, with `timestamp-mode=capture`)
-   * a synchronised sink shows a frame, in milliseconds: the source reports
-   * it in the LATENCY query. It absorbs the jitter of the hop; a frame that
-   * comes later than that is late for the sink (QoS, counted there).
-   */
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
-      g_param_spec_uint ("latency", "Latency",
-          "Milliseconds between a frame's arrival (or capture) and when a "
-          "synchronised sink shows it", 0, 60000, DEFAULT_LATENCY, ready));
-  /**
-   * GstRedisStreamSrc:request-key-units:
-   *
-   * After a start, a reconnect or any gap, delta units are held back until
-   * a key frame comes, always. With this set, the source also asks the
-   * producer for a key frame (a `PUBLISH` on the channel
-   * `<stream>:control`, at most once a second while waiting; redisstreamsink
-   * turns it into a GstForceKeyUnit event for its encoder), and forwards
-   * GstForceKeyUnit events from downstream the same way.
-   */
-  g_object_class_install_property (gobject_class, PROP_REQUEST_KEY_UNITS,
-      g_param_spec_boolean ("request-key-units", "Request Key Units",
-          "Ask the producer for a key frame (PUBLISH <stream>:control) when "
-          "one is needed", DEFAULT_REQUEST_KEY_UNITS, ready));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
@@ -586,6 +598,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   gst_redis_settings_install_properties (gobject_class);
   gst_redis_stream_src_install_group_properties (gobject_class);
   gst_redis_stream_src_install_frame_properties (gobject_class);
+  gst_redis_stream_src_install_live_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
