@@ -23,7 +23,8 @@
  * the streaming threads. Which frame a client gets is the camera feed's
  * business (gstwebsocketfeed.c); when a client is ready for one is decided
  * here: a client is busy while SEND_BUDGET bytes are queued for it, and
- * frames go on when its socket is writable again. */
+ * frames go on when its socket is writable again. The viewer page is
+ * gstwebsocketpage.c's. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -35,12 +36,10 @@
 #include <libsoup/soup.h>
 
 #include "gstwebsocketserver.h"
-#include "gstwebsocketsinkresources.h"
+#include "gstwebsocketpage.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
 #define GST_CAT_DEFAULT gst_websocket_sink_debug
-
-#define RESOURCE_PREFIX "/org/gstreamer/websocketsink/"
 
 /* Clients have nothing to say; anything bigger is an abuse. */
 #define MAX_INCOMING_PAYLOAD_SIZE 1024
@@ -618,7 +617,7 @@ origin_is_allowed (const gchar * allowed_origins, const gchar * origin)
 }
 
 /* Answers @msg with @status and closes the connection: see
- * on_page_request () for why refusals close it */
+ * gst_websocket_page_handle () for why refusals close it */
 static void
 refuse_request (SoupServerMessage * msg, guint status, const gchar * reason)
 {
@@ -646,7 +645,7 @@ on_websocket_request (SoupServer * soup, SoupServerMessage * msg,
   peer = address_to_string (soup_server_message_get_remote_address (msg));
 
   /* libsoup would answer a plain request itself, on a connection it then
-   * keeps alive: see on_page_request () */
+   * keeps alive: see gst_websocket_page_handle () */
   if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &err)) {
     GST_DEBUG_OBJECT (server->element, "not a WebSocket upgrade from %s: %s",
         peer, err->message);
@@ -683,68 +682,6 @@ on_websocket_request (SoupServer * soup, SoupServerMessage * msg,
 
 done:
   g_free (peer);
-}
-
-/* Serves the viewer page and its script from the plugin's GResource */
-static void
-on_page_request (SoupServer * soup, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  GstWebSocketServer *server = user_data;
-  const gchar *method = soup_server_message_get_method (msg);
-  const gchar *file, *content_type;
-  SoupMessageHeaders *headers;
-  GBytes *bytes;
-  gchar *resource_path;
-  GError *err = NULL;
-
-  /* libsoup 3.2 never frees an idle keep-alive connection that the client
-   * closes (fixed in 3.3): its socket and fd stay open for good. Browsers
-   * close them all the time, so answer and close ourselves. A page and its
-   * script are cheap to fetch on fresh connections. */
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
-
-  /* libsoup interns method names */
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Allow", "GET, HEAD");
-    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-    return;
-  }
-
-  if (g_str_equal (path, "/") || g_str_equal (path, "/index.html")) {
-    file = "index.html";
-    content_type = "text/html; charset=utf-8";
-  } else if (g_str_equal (path, "/viewer.js")) {
-    file = "viewer.js";
-    content_type = "text/javascript; charset=utf-8";
-  } else {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-    return;
-  }
-
-  resource_path = g_strconcat (RESOURCE_PREFIX, file, NULL);
-  bytes = g_resource_lookup_data (gst_websocket_sink_get_resource (),
-      resource_path, G_RESOURCE_LOOKUP_FLAGS_NONE, &err);
-  g_free (resource_path);
-  if (bytes == NULL) {
-    GST_WARNING_OBJECT (server->element, "viewer file %s missing: %s", file,
-        err->message);
-    g_clear_error (&err);
-    soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-        NULL);
-    return;
-  }
-
-  headers = soup_server_message_get_response_headers (msg);
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "Content-Type", content_type);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
-      bytes);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  g_bytes_unref (bytes);
 }
 
 /* ---- starting and stopping ---- */
@@ -923,7 +860,8 @@ gst_websocket_server_listen (GstWebSocketServer * server,
   /* JPEG does not compress, and deflate would cost CPU per client */
   soup_server_remove_websocket_extension (server->soup,
       SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-  soup_server_add_handler (server->soup, "/", on_page_request, server, NULL);
+  soup_server_add_handler (server->soup, "/", gst_websocket_page_handle,
+      server->element, NULL);
   soup_server_add_handler (server->soup, GST_WEBSOCKET_SERVER_PATH,
       on_websocket_request, server, NULL);
   soup_server_add_websocket_handler (server->soup, GST_WEBSOCKET_SERVER_PATH,
