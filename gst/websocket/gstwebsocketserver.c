@@ -686,6 +686,18 @@ done:
 
 /* ---- starting and stopping ---- */
 
+/* Runs @func on the server thread once the clients had CLOSE_GRACE_MS to
+ * close */
+static void
+server_after_grace (GstWebSocketServer * server, GSourceFunc func)
+{
+  GSource *timeout = g_timeout_source_new (CLOSE_GRACE_MS);
+
+  g_source_set_callback (timeout, func, server, NULL);
+  g_source_attach (timeout, server->context);
+  g_source_unref (timeout);
+}
+
 static gboolean
 quit_server_loop (gpointer user_data)
 {
@@ -705,7 +717,6 @@ static gboolean
 force_close_clients (gpointer user_data)
 {
   GstWebSocketServer *server = user_data;
-  GSource *timeout;
   GList *l;
 
   for (l = server->clients; l != NULL; l = l->next) {
@@ -717,10 +728,7 @@ force_close_clients (gpointer user_data)
       g_socket_shutdown (client->socket, TRUE, TRUE, NULL);
   }
 
-  timeout = g_timeout_source_new (CLOSE_GRACE_MS);
-  g_source_set_callback (timeout, quit_server_loop, server, NULL);
-  g_source_attach (timeout, server->context);
-  g_source_unref (timeout);
+  server_after_grace (server, quit_server_loop);
 
   return G_SOURCE_REMOVE;
 }
@@ -729,7 +737,6 @@ static gboolean
 shutdown_server (gpointer user_data)
 {
   GstWebSocketServer *server = user_data;
-  GSource *timeout;
   GList *l;
 
   server->stopping = TRUE;
@@ -751,10 +758,7 @@ shutdown_server (gpointer user_data)
           SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "Pipeline stopped");
   }
 
-  timeout = g_timeout_source_new (CLOSE_GRACE_MS);
-  g_source_set_callback (timeout, force_close_clients, server, NULL);
-  g_source_attach (timeout, server->context);
-  g_source_unref (timeout);
+  server_after_grace (server, force_close_clients);
 
   return G_SOURCE_REMOVE;
 }
