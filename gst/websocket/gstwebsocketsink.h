@@ -31,10 +31,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GstWebSocketSink, gst_websocket_sink, GST,
     WEBSOCKET_SINK, GstBaseSink);
 
-#define GST_TYPE_WEBSOCKET_SINK_PAD (gst_websocket_sink_pad_get_type ())
-G_DECLARE_FINAL_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST,
-    WEBSOCKET_SINK_PAD, GstPad);
-
 G_END_DECLS
 
 #endif /* __GST_WEBSOCKET_SINK_H__ */

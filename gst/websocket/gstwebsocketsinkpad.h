@@ -1,0 +1,88 @@
+/* GStreamer
+ * Copyright (C) 2024 gst-redis-streams contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_WEBSOCKET_SINK_PAD_H__
+#define __GST_WEBSOCKET_SINK_PAD_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* What a camera's pad receives, from its caps */
+typedef enum
+{
+  GST_WEBSOCKET_CODEC_NONE,
+  GST_WEBSOCKET_CODEC_JPEG,
+  GST_WEBSOCKET_CODEC_H264,
+  GST_WEBSOCKET_CODEC_VP8,
+  GST_WEBSOCKET_CODEC_VP9,
+} GstWebSocketCodec;
+
+#define GST_TYPE_WEBSOCKET_SINK_PAD (gst_websocket_sink_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST,
+    WEBSOCKET_SINK_PAD, GstPad);
+
+/* One sink pad of websocketsink: one camera. The element and the camera
+ * feed read the fields directly; the comments say who may touch what. */
+struct _GstWebSocketSinkPad
+{
+  GstPad parent;
+
+  /* Under the object lock */
+  gchar *camera;
+  guint64 frames_received;
+  guint64 key_frames;
+  guint64 key_unit_requests;
+
+  /* Set when the pad is made, then read only */
+  guint id;
+
+  /* Streaming thread only */
+  GstWebSocketCodec codec;
+  gint width;
+  gint height;
+  GBytes *sps;
+  GBytes *pps;
+
+  /* Under the element's lock: EOS across pads is the element's business */
+  gboolean eos;
+};
+
+const gchar *gst_websocket_codec_name (GstWebSocketCodec codec);
+
+gchar *gst_websocket_sink_pad_dup_camera (GstWebSocketSinkPad * pad);
+
+void gst_websocket_sink_pad_set_caps (GstWebSocketSinkPad * pad,
+    GstCaps * caps);
+
+guint64 gst_websocket_sink_pad_count_frame (GstWebSocketSinkPad * pad,
+    gboolean key);
+
+GBytes *gst_websocket_sink_pad_h264_prefix (GstWebSocketSinkPad * pad,
+    GstBuffer * buffer, gboolean key);
+
+void gst_websocket_sink_pad_request_key_unit (GstWebSocketSinkPad * pad);
+
+void gst_websocket_sink_pad_reset_stats (GstWebSocketSinkPad * pad);
+
+GstStructure *gst_websocket_sink_pad_get_stats (GstWebSocketSinkPad * pad);
+
+G_END_DECLS
+
+#endif /* __GST_WEBSOCKET_SINK_PAD_H__ */
