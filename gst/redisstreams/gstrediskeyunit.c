@@ -51,17 +51,51 @@ gst_redis_key_unit_gate_want (GstRedisKeyUnitGate * gate)
   gate->request = TRUE;
 }
 
-/* Raw video, audio and intra-only codecs (JPEG, PNG) never set
- * GST_BUFFER_FLAG_DELTA_UNIT: every unit passes, and nothing is asked. */
+/* Media types whose delta units refer to earlier units: video codecs with
+ * inter-frame prediction and the containers that carry them. Anything else
+ * (raw media, audio, images, intra-only video, text) is never held back,
+ * whatever its flags: some encoders mark every PNG or JPEG frame delta. */
+static const gchar *const inter_coded[] = {
+  "video/x-h264", "video/x-h265", "video/x-vp8", "video/x-vp9",
+  "video/x-av1", "video/mpeg", "video/x-theora", "video/x-divx",
+  "video/x-xvid", "video/x-wmv", "video/x-h263", "video/mpegts",
+  "video/x-matroska", "video/webm", "video/quicktime", "application/ogg",
+};
+
 gboolean
-gst_redis_key_unit_gate_pass (GstRedisKeyUnitGate * gate, GstBuffer * buffer)
+gst_redis_key_unit_caps_are_inter_coded (const GstCaps * caps)
 {
-  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+  const gchar *name;
+  guint i;
+
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return FALSE;
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  for (i = 0; i < G_N_ELEMENTS (inter_coded); i++) {
+    if (g_str_equal (name, inter_coded[i]))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Raw video, audio and intra-only codecs (JPEG, PNG) never set
+ * GST_BUFFER_FLAG_DELTA_UNIT: every unit passes, and nothing is asked. A
+ * muxer's output (Matroska, MPEG-TS) marks the buffers that do not start at
+ * a key frame: a reader starts at one that does. */
+gboolean
+gst_redis_key_unit_gate_pass (GstRedisKeyUnitGate * gate, GstBuffer * buffer,
+    const GstCaps * caps)
+{
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT) ||
+      !gst_redis_key_unit_caps_are_inter_coded (caps)) {
     gate->waiting = FALSE;
     gate->request = FALSE;
     return TRUE;
   }
-  if (!gate->waiting)
+  /* Stream headers (a muxer's, a codec's) are what a decoder needs before
+   * any frame: they always go out; marked delta, they do not end the
+   * wait. */
+  if (!gate->waiting || GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER))
     return TRUE;
   gate->held_back++;
   gate->request = TRUE;

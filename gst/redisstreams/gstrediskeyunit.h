@@ -58,9 +58,11 @@ void gst_redis_key_unit_gate_reset (GstRedisKeyUnitGate * gate);
 void gst_redis_key_unit_gate_gap (GstRedisKeyUnitGate * gate);
 /* Downstream asked for a key frame (a decoder, websocketsink). */
 void gst_redis_key_unit_gate_want (GstRedisKeyUnitGate * gate);
-/* FALSE when @buffer is a delta unit that must not go out (counted). */
+/* FALSE when @buffer is a delta unit (of a media type with inter-frame
+ * prediction, @caps) that must not go out (counted). */
 gboolean gst_redis_key_unit_gate_pass (GstRedisKeyUnitGate * gate,
-    GstBuffer * buffer);
+    GstBuffer * buffer, const GstCaps * caps);
+gboolean gst_redis_key_unit_caps_are_inter_coded (const GstCaps * caps);
 /* TRUE when a request should be sent now (rate-limited); marks it sent. */
 gboolean gst_redis_key_unit_gate_take_request (GstRedisKeyUnitGate * gate,
     gint64 now_us);

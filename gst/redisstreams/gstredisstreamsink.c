@@ -485,9 +485,8 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   gst_redis_command_init (&self->entry);
   self->kept = gst_redis_retention_new ();
 
-  /* Frames are sent as soon as they arrive, whatever their timestamps: a
-   * processing stage gets the producer's timestamps, which mean nothing to
-   * this pipeline's clock. */
+  /* Frames are sent as soon as they arrive, whatever their timestamps:
+   * pacing a processing stage by them would only add latency. */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
 

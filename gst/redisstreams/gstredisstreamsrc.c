@@ -24,7 +24,7 @@
  *
  * A live source that reads the entries of a Redis stream as a member of a
  * consumer group, one at a time (`XREADGROUP GROUP g c COUNT 1 BLOCK 1000
- * STREAMS key >`), and pushes each as a buffer with the caps, PTS, DTS,
+ * STREAMS key >`), and pushes each as a buffer with the caps, timestamps,
  * duration, flags, sequence number (as the buffer offset), capture time
  * (#GstReferenceTimestampMeta with caps `timestamp/x-unix`) and detections
  * (#GstVideoRegionOfInterestMeta) that redisstreamsink, or any program
@@ -37,14 +37,28 @@
  * accept the caps of stream ...") that names the stream, the caps of the
  * entry and the caps the next element accepts; the entry stays pending.
  *
+ * Timestamps are for this pipeline's clock: by default the producer's
+ * spacing placed where the first frame arrived on this pipeline's running
+ * time, reported with #GstRedisStreamSrc:latency in the LATENCY query, so an
+ * ordinary synchronised sink plays at once whenever the reader started
+ * (#GstRedisStreamSrc:timestamp-mode: `capture` aligns streams by capture
+ * time, `producer` keeps the producer's own). After a start, a reconnect or
+ * any gap, delta units are held back until a key frame, and the producer is
+ * asked for one across Redis (#GstRedisStreamSrc:request-key-units), so a
+ * decoder never sees a frame whose reference it did not get
+ * (docs/media.md).
+ *
  * An entry is acknowledged (`XACK`) only after its buffer was pushed
  * downstream successfully, so in `redisstreamsrc ! ... ! redisstreamsink`
  * (one streaming thread, no queue) a frame is acknowledged only once its
  * result is stored: delivery is at-least-once. The acknowledgement of one
- * frame travels with the read of the next one, in the same round trip. The
- * last frame pushed before the element stops stays pending; it is delivered
- * again when a consumer of the same name starts, which first re-reads its
- * own pending entries.
+ * frame travels with the read of the next one, in the same round trip. A
+ * frame pushed whose acknowledgement had not gone out when the element
+ * stops (the last of `num-buffers`, an EOS, a stop while it was being
+ * pushed) stays pending and is delivered again when a consumer of the same
+ * name starts, which first re-reads its own pending entries; a source
+ * stopped while it waited for the next entry leaves nothing pending
+ * (docs/redisstreamsrc.md lists each way of stopping).
  *
  * Several sources with the same #GstRedisStreamSrc:group and different
  * #GstRedisStreamSrc:consumer names share the entries: each entry goes to
@@ -94,10 +108,11 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 redisstreamsrc stream=video-frames group=display ! videoconvert ! autovideosink sync=false
- * ]| Shows the frames of the stream video-frames as they arrive.
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=display ! videoconvert ! autovideosink
+ * ]| Shows the frames of the stream video-frames, paced as they were sent,
+ * whenever it starts.
  * |[
- * gst-launch-1.0 redisstreamsrc stream=video-frames group=display start-id=0 max-age=200 ! videoconvert ! autovideosink sync=false
+ * gst-launch-1.0 redisstreamsrc stream=video-frames group=display start-id=0 max-age=200 ! videoconvert ! autovideosink
  * ]| Starts from the oldest entry still in the stream, but skips frames
  * captured more than 200 ms ago so the display never falls behind.
  * |[
@@ -686,8 +701,8 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   self->cancellable = g_cancellable_new ();
   gst_redis_command_init (&self->cmd);
 
-  /* Frames arrive when a producer writes them: a live source in TIME, with
-   * the producer's timestamps restored from each entry. */
+  /* Frames arrive when a producer writes them: a live source in TIME,
+   * timestamped for this pipeline's clock (gstredistiming.c). */
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   self->timestamp_mode = DEFAULT_TIMESTAMP_MODE;
   self->latency = DEFAULT_LATENCY;
@@ -2348,7 +2363,8 @@ refused:
  * sees a frame whose reference it never got. Returns FALSE for such a
  * frame. Also decides when the producer is asked for a key frame. */
 static gboolean
-gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstBuffer * buf)
+gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstBuffer * buf,
+    GstCaps * caps)
 {
   gboolean pass;
 
@@ -2359,7 +2375,7 @@ gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstBuffer * buf)
   if (g_atomic_int_compare_and_exchange (&self->key_unit_wanted, 1, 0))
     gst_redis_key_unit_gate_want (&self->gate);
 
-  pass = gst_redis_key_unit_gate_pass (&self->gate, buf);
+  pass = gst_redis_key_unit_gate_pass (&self->gate, buf, caps);
   if (!pass) {
     GST_LOG_OBJECT (self, "holding back delta unit %s until a key frame",
         self->ack_id);
@@ -2418,7 +2434,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           &err);
     if (!ok)
       break;
-    if (gst_redis_stream_src_gate (self, buf))
+    if (gst_redis_stream_src_gate (self, buf, caps))
       break;
     gst_buffer_unref (buf);
     gst_caps_unref (caps);

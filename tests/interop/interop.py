@@ -227,9 +227,12 @@ def run_pipeline(desc, timeout=8, stats=(), roi_ids=(), param_names=()):
 
 
 def src_desc(stream, n, extra=""):
+    # timestamp-mode=producer: the fields as written (by default a reader
+    # timestamps frames for its own clock, docs/media.md)
     return ("redisstreamsrc name=src host=127.0.0.1 port=%d stream=%s "
-            "group=interop consumer=c1 start-id=0 block=200 num-buffers=%d %s "
-            "! appsink name=sink sync=false" % (PORT, stream, n, extra))
+            "group=interop consumer=c1 start-id=0 block=200 num-buffers=%d "
+            "timestamp-mode=producer %s ! appsink name=sink sync=false"
+            % (PORT, stream, n, extra))
 
 
 # --------------------------------------------------------------------------
@@ -617,7 +620,8 @@ def expected_frames(caps, n, seed, seq0=1000, pts0=5 * 10**9,
             "payload": make_payload(size, seed + i), "caps": caps,
             "seq": seq0 + i, "pts": pts0 + i * dur, "dts": pts0 + i * dur,
             "duration": dur,
-            "flags": [["delta"], [], ["delta", "marker"], ["header"]][i % 4],
+            # a key frame first: a reader holds back delta units until one
+            "flags": [[], ["delta"], ["delta", "marker"], ["header"]][i % 4],
             "capture": 1_700_000_000_000_000_000 + i * 1234567,
         })
     return frames
@@ -805,7 +809,8 @@ def _roundtrip():
                     flags=f["flags"], capture=f["capture"],
                     meta=ROI_META if i == 1 else None, encoding="lz4")
     desc = ("redisstreamsrc host=127.0.0.1 port=%d stream=%s group=rt "
-            "start-id=0 num-buffers=3 ! redisstreamsink port=%d stream=%s "
+            "start-id=0 num-buffers=3 timestamp-mode=producer ! "
+            "redisstreamsink port=%d stream=%s "
             "compression=lz4" % (PORT, stream_in, PORT, stream_out))
     res = run_pipeline(desc)
     check(res["error"] is None, res["error"])

@@ -157,6 +157,8 @@ GST_START_TEST (test_producer_mode_keeps_timestamps)
 
 GST_END_TEST;
 
+static GstCaps *h264;
+
 static GstBuffer *
 unit (gboolean delta)
 {
@@ -175,22 +177,66 @@ GST_START_TEST (test_gate_holds_delta_units_after_gap)
   GstBuffer *d = unit (TRUE), *k = unit (FALSE);
 
   gst_redis_key_unit_gate_reset (&g);
-  fail_if (gst_redis_key_unit_gate_pass (&g, d));
+  fail_if (gst_redis_key_unit_gate_pass (&g, d, h264));
   fail_unless (gst_redis_key_unit_gate_take_request (&g, 1000));
-  fail_if (gst_redis_key_unit_gate_pass (&g, d));
+  fail_if (gst_redis_key_unit_gate_pass (&g, d, h264));
   fail_if (gst_redis_key_unit_gate_take_request (&g, 500000));
   fail_unless (gst_redis_key_unit_gate_take_request (&g, 1001000));
-  fail_unless (gst_redis_key_unit_gate_pass (&g, k));
-  fail_unless (gst_redis_key_unit_gate_pass (&g, d));
+  fail_unless (gst_redis_key_unit_gate_pass (&g, k, h264));
+  fail_unless (gst_redis_key_unit_gate_pass (&g, d, h264));
   fail_if (gst_redis_key_unit_gate_take_request (&g, 5000000));
   fail_unless_equals_uint64 (g.held_back, 2);
   fail_unless_equals_uint64 (g.requests, 2);
 
   gst_redis_key_unit_gate_gap (&g);
-  fail_if (gst_redis_key_unit_gate_pass (&g, d));
-  fail_unless (gst_redis_key_unit_gate_pass (&g, k));
+  fail_if (gst_redis_key_unit_gate_pass (&g, d, h264));
+  fail_unless (gst_redis_key_unit_gate_pass (&g, k, h264));
   gst_buffer_unref (d);
   gst_buffer_unref (k);
+}
+
+GST_END_TEST;
+
+/* Intra-only and raw media are never held back, whatever their flags
+ * (some encoders mark every PNG frame delta). */
+GST_START_TEST (test_gate_ignores_intra_only_media)
+{
+  GstRedisKeyUnitGate g;
+  GstBuffer *d = unit (TRUE);
+  const gchar *types[] = { "image/png", "image/jpeg", "video/x-raw",
+    "audio/x-opus"
+  };
+  guint i;
+
+  gst_redis_key_unit_gate_reset (&g);
+  for (i = 0; i < G_N_ELEMENTS (types); i++) {
+    GstCaps *caps = gst_caps_new_empty_simple (types[i]);
+
+    gst_redis_key_unit_gate_gap (&g);
+    fail_unless (gst_redis_key_unit_gate_pass (&g, d, caps), "%s", types[i]);
+    gst_caps_unref (caps);
+  }
+  /* the same buffer of an inter-coded type after a gap is held back */
+  gst_redis_key_unit_gate_gap (&g);
+  fail_if (gst_redis_key_unit_gate_pass (&g, d, h264));
+  gst_buffer_unref (d);
+}
+
+GST_END_TEST;
+
+/* Stream headers pass while waiting, and do not end the wait (Matroska
+ * marks its headers delta). */
+GST_START_TEST (test_gate_passes_headers)
+{
+  GstRedisKeyUnitGate g;
+  GstBuffer *h = unit (TRUE), *d = unit (TRUE);
+
+  GST_BUFFER_FLAG_SET (h, GST_BUFFER_FLAG_HEADER);
+  gst_redis_key_unit_gate_reset (&g);
+  fail_unless (gst_redis_key_unit_gate_pass (&g, h, h264));
+  fail_if (gst_redis_key_unit_gate_pass (&g, d, h264));
+  gst_buffer_unref (h);
+  gst_buffer_unref (d);
 }
 
 GST_END_TEST;
@@ -204,7 +250,7 @@ GST_START_TEST (test_gate_passes_streams_without_delta_units)
 
   gst_redis_key_unit_gate_reset (&g);
   for (i = 0; i < 5; i++) {
-    fail_unless (gst_redis_key_unit_gate_pass (&g, k));
+    fail_unless (gst_redis_key_unit_gate_pass (&g, k, h264));
     gst_redis_key_unit_gate_gap (&g);
   }
   fail_if (gst_redis_key_unit_gate_take_request (&g, 1000));
@@ -220,7 +266,7 @@ GST_START_TEST (test_gate_forwards_downstream_request_once)
   GstBuffer *k = unit (FALSE);
 
   gst_redis_key_unit_gate_reset (&g);
-  fail_unless (gst_redis_key_unit_gate_pass (&g, k));
+  fail_unless (gst_redis_key_unit_gate_pass (&g, k, h264));
   gst_redis_key_unit_gate_want (&g);
   fail_unless (gst_redis_key_unit_gate_take_request (&g, 1000));
   fail_if (gst_redis_key_unit_gate_take_request (&g, 5000000));
@@ -236,6 +282,8 @@ redislive_suite (void)
   Suite *s = suite_create ("redislive");
   TCase *tc = tcase_create ("general");
 
+  h264 = gst_caps_new_empty_simple ("video/x-h264");
+
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_running_time_keeps_spacing);
   tcase_add_test (tc, test_running_time_resyncs);
@@ -244,6 +292,8 @@ redislive_suite (void)
   tcase_add_test (tc, test_producer_mode_keeps_timestamps);
   tcase_add_test (tc, test_gate_holds_delta_units_after_gap);
   tcase_add_test (tc, test_gate_passes_streams_without_delta_units);
+  tcase_add_test (tc, test_gate_passes_headers);
+  tcase_add_test (tc, test_gate_ignores_intra_only_media);
   tcase_add_test (tc, test_gate_forwards_downstream_request_once);
   return s;
 }
