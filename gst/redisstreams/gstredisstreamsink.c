@@ -119,7 +119,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
 #define GST_CAT_DEFAULT gst_redis_stream_sink_debug
 
 #define DEFAULT_MAXLEN 1000
-#define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (128) * 1024 * 1024)
+#define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (64) * 1024 * 1024)
 #define DEFAULT_COMPRESSION GST_REDIS_COMPRESSION_AUTO
 #define DEFAULT_LZ4_ACCELERATION 1
 #define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_AUTO
@@ -284,10 +284,10 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * them (compressed payload, caps and the other fields, plus 64 bytes per
    * entry, rounded up to the size classes of Redis's allocator, plus 512
    * bytes for its stream node: what `MEMORY USAGE` reports). Whichever
-   * bound is reached first wins. The default, 128 MiB, bounds a default
-   * pipeline at any resolution: 42 raw 1080p I420 frames, 85 at 720p, 255
-   * at 640x480; a JPEG or H.264 stream reaches #GstRedisStreamSink:maxlen
-   * first. 0 turns the byte bound off.
+   * bound is reached first wins. The default, 64 MiB, bounds a default
+   * pipeline at any resolution: 21 raw 1080p I420 frames, 42 at 720p, 127
+   * at 640x480; an H.264 stream reaches #GstRedisStreamSink:maxlen first.
+   * 0 turns the byte bound off.
    *
    * Entries the stream held before this sink started are counted at the
    * size of the sink's current entry until its own entries fill the

@@ -1506,7 +1506,7 @@ GST_START_TEST (test_max_bytes_bounds_memory_across_sizes)
 GST_END_TEST;
 
 /* With default properties a raw 1080p stream stays within the default
- * budget (128 MiB, about 41 frames) instead of maxlen's 1000 frames (3 GB). */
+ * budget (64 MiB, 21 frames) instead of maxlen's 1000 frames (3 GB). */
 GST_START_TEST (test_max_bytes_default_bounds_1080p)
 {
   GstHarness *h = redis_test_sink_harness (server, "stream=hd", I420_320);
@@ -1516,9 +1516,9 @@ GST_START_TEST (test_max_bytes_default_bounds_1080p)
   mem = stream_memory ("hd");
   len = redis_server_integer (server, "XLEN hd");
   GST_INFO ("1080p: %lld entries, %lld bytes", len, mem);
-  fail_unless (mem <= 128 * 1024 * 1024, "%lld bytes", mem);
-  /* 3110400 bytes: 3 MiB each, 42 fit */
-  fail_unless (len >= 40 && len <= 43, "XLEN %lld at 1080p", len);
+  fail_unless (mem <= 64 * 1024 * 1024, "%lld bytes", mem);
+  /* 3110400 bytes: 3 MiB each, 21 fit */
+  fail_unless (len >= 19 && len <= 22, "XLEN %lld at 1080p", len);
   gst_harness_teardown (h);
 }
 
