@@ -1465,6 +1465,24 @@ push_frames (GstHarness * h, gint width, gint height, gint count)
   gst_buffer_unref (frame);
 }
 
+/* Pushes @count frames of @width x @height into a sink with a budget of
+ * @budget bytes and checks the stream: under the budget, and holding
+ * between @lo and @hi entries (the budget is used, not only respected). */
+static void
+check_budget (GstHarness * h, const gchar * stream, long long budget,
+    gint width, gint height, gint count, long long lo, long long hi)
+{
+  long long mem, len;
+
+  push_frames (h, width, height, count);
+  mem = stream_memory (stream);
+  len = redis_server_integer (server, "XLEN %s", stream);
+  GST_INFO ("%dx%d: %lld entries, %lld bytes", width, height, len, mem);
+  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  fail_unless (len >= lo && len <= hi, "XLEN %lld at %dx%d", len, width,
+      height);
+}
+
 /* max-bytes keeps the stream's memory under the budget whatever the frame
  * size, and uses the budget: a caps change to bigger or smaller frames
  * changes how many entries are kept. */
@@ -1473,31 +1491,13 @@ GST_START_TEST (test_max_bytes_bounds_memory_across_sizes)
   const long long budget = 4 * 1024 * 1024;
   GstHarness *h = redis_test_sink_harness (server, "stream=sized "
       "compression=none max-bytes=4194304", I420_320);
-  long long mem, len;
 
-  push_frames (h, 320, 240, 100);
-  mem = stream_memory ("sized");
-  len = redis_server_integer (server, "XLEN sized");
-  GST_INFO ("320x240: %lld entries, %lld bytes", len, mem);
-  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
   /* 115200-byte frames take 128 KiB each in Redis's allocator: 31 fit */
-  fail_unless (len >= 30 && len <= 32, "XLEN %lld at 320x240", len);
-
-  push_frames (h, 640, 480, 30);
-  mem = stream_memory ("sized");
-  len = redis_server_integer (server, "XLEN sized");
-  GST_INFO ("640x480: %lld entries, %lld bytes", len, mem);
-  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  check_budget (h, "sized", budget, 320, 240, 100, 30, 32);
   /* 460800 bytes: 512 KiB each, 7 fit */
-  fail_unless (len >= 7 && len <= 8, "XLEN %lld at 640x480", len);
-
-  push_frames (h, 160, 120, 300);
-  mem = stream_memory ("sized");
-  len = redis_server_integer (server, "XLEN sized");
-  GST_INFO ("160x120: %lld entries, %lld bytes", len, mem);
-  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
+  check_budget (h, "sized", budget, 640, 480, 30, 7, 8);
   /* 28800 bytes: 32 KiB each, 126 fit */
-  fail_unless (len >= 120 && len <= 128, "XLEN %lld at 160x120", len);
+  check_budget (h, "sized", budget, 160, 120, 300, 120, 128);
   fail_unless (redis_test_get_stat (gst_harness_find_element (h,
               "redisstreamsink"), "retained-bytes") <= (guint64) budget);
   gst_harness_teardown (h);
@@ -1510,15 +1510,9 @@ GST_END_TEST;
 GST_START_TEST (test_max_bytes_default_bounds_1080p)
 {
   GstHarness *h = redis_test_sink_harness (server, "stream=hd", I420_320);
-  long long mem, len;
 
-  push_frames (h, 1920, 1080, 60);
-  mem = stream_memory ("hd");
-  len = redis_server_integer (server, "XLEN hd");
-  GST_INFO ("1080p: %lld entries, %lld bytes", len, mem);
-  fail_unless (mem <= 64 * 1024 * 1024, "%lld bytes", mem);
   /* 3110400 bytes: 3 MiB each, 21 fit */
-  fail_unless (len >= 19 && len <= 22, "XLEN %lld at 1080p", len);
+  check_budget (h, "hd", 64 * 1024 * 1024, 1920, 1080, 60, 19, 22);
   gst_harness_teardown (h);
 }
 
@@ -1530,13 +1524,8 @@ GST_START_TEST (test_max_bytes_with_retention)
   const long long budget = 2 * 1024 * 1024;
   GstHarness *h = redis_test_sink_harness (server, "stream=timed "
       "compression=none retention=60000 max-bytes=2097152", I420_320);
-  long long mem, len;
 
-  push_frames (h, 320, 240, 60);
-  mem = stream_memory ("timed");
-  len = redis_server_integer (server, "XLEN timed");
-  fail_unless (mem <= budget, "%lld bytes over a budget of %lld", mem, budget);
-  fail_unless (len >= 14 && len <= 16, "XLEN %lld", len);
+  check_budget (h, "timed", budget, 320, 240, 60, 14, 16);
   gst_harness_teardown (h);
 }
 
