@@ -488,7 +488,8 @@ gst_websocket_sink_install_stats_property (GObjectClass * gobject_class)
    *   (#guint64): the #GstBaseSink statistics of the linked cameras' sinks,
    *   their mean (0 when no pad is linked) and their sums
    * * `clients` (#guint): clients connected now
-   * * `frames-received` (#guint64): frames received on all pads since start
+   * * `frames-received` (#guint64): frames rendered on all pads since start
+   *   (those dropped as late are not)
    * * `frames-dropped` (#guint64): frames the server thread never saw
    *   because it was more than 256 frames behind
    * * `clients-accepted` (#guint64)
