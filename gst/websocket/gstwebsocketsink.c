@@ -36,7 +36,9 @@
  * #GstBaseSink properties of the element (#GstWebSocketSink:sync,
  * #GstWebSocketSink:qos, #GstWebSocketSink:max-lateness, ...) apply to
  * every camera. It reaches PAUSED once every linked pad has a frame, and
- * posts EOS once every linked pad has had EOS.
+ * posts EOS once every linked pad has had EOS. As with any sinks, in a live
+ * pipeline no camera plays before every linked camera sent a frame;
+ * #GstWebSocketSink:async %FALSE lets each play from its first frame.
  *
  * A client that connects gets the newest frame of every camera at once (of
  * encoded video the last key frame, and the element asks upstream for a new
@@ -117,7 +119,8 @@ enum
   PROP_MAX_CLIENTS,
   PROP_STATS,
   PROP_LAST_SAMPLE,
-  /* Set on every camera's sink, from PROP_SYNC to PROP_PROCESSING_DEADLINE */
+  /* Set on every camera's sink, from PROP_SYNC to PROP_PROCESSING_DEADLINE
+   * (IS_CAMERA_PROP): other properties go before or after them */
   PROP_SYNC,
   PROP_MAX_LATENESS,
   PROP_QOS,
