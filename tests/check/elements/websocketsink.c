@@ -2220,6 +2220,7 @@ GST_START_TEST (test_camera_linked_and_released_while_playing)
 {
   GstElement *pipeline, *sink, *a, *b;
   GstPad *srcpad, *sinkpad;
+  GstCaps *caps;
   ClientLoop *cl;
   WsClient *c;
   guint i, n;
@@ -2233,9 +2234,10 @@ GST_START_TEST (test_camera_linked_and_released_while_playing)
   push_and_wait (a, c, fake_jpeg (0), 1);
 
   b = gst_element_factory_make ("appsrc", "b");
-  g_object_set (b, "is-live", TRUE, "format", GST_FORMAT_TIME, NULL);
-  gst_app_src_set_caps (GST_APP_SRC (b), gst_caps_new_empty_simple
-      ("image/jpeg"));
+  caps = gst_caps_new_empty_simple ("image/jpeg");
+  g_object_set (b, "is-live", TRUE, "format", GST_FORMAT_TIME, "caps", caps,
+      NULL);
+  gst_caps_unref (caps);
   gst_bin_add (GST_BIN (pipeline), gst_object_ref (b));
   sinkpad = gst_element_request_pad_simple (sink, "sink_%u");
   fail_unless (sinkpad != NULL);
