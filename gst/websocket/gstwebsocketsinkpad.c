@@ -99,7 +99,7 @@ gst_websocket_sink_pad_finalize (GObject * object)
   g_free (pad->camera);
   g_clear_pointer (&pad->sps, g_bytes_unref);
   g_clear_pointer (&pad->pps, g_bytes_unref);
-  g_clear_object (&pad->sink);
+  gst_clear_object (&pad->sink);
 
   G_OBJECT_CLASS (gst_websocket_sink_pad_parent_class)->finalize (object);
 }
