@@ -270,6 +270,7 @@ function wallCameras(page) {
         mean: sum / (data.length / 28), hash: hash,
         motion: motion ? motion.x + ',' + motion.y : null,
         pts: c.lastDrawn ? c.lastDrawn.pts : null,
+        lastSeq: c.lastSeq, skipped: c.skipped, received: c.received, at: performance.now(),
       };
     }
     return out;
@@ -345,6 +346,24 @@ async function wallChecks(context, pageErrors) {
           x.motion + ' -> ' + y.motion);
         assert(/\d+(\.\d)? fps/.test(y.info) && /latency -?\d+ ms/.test(y.info),
           cam.name + ' info "' + y.info + '" lacks fps or latency');
+      }
+    });
+
+    await check('seq counts frames on every camera, H.264 after h264parse too', async () => {
+      // h264parse and vp8enc put bytes and times in the buffer offset: a
+      // seq taken from them would leap by thousands per frame, and the tile
+      // would say "skipped 3743685"
+      const a = await wallCameras(page);
+      await sleep(1000);
+      const b = await wallCameras(page);
+      for (const cam of WALL) {
+        const x = a[cam.name], y = b[cam.name];
+        const dt = (y.at - x.at) / 1000;
+        const dseq = y.lastSeq - x.lastSeq;
+        console.log('# ' + cam.name + ': seq ' + x.lastSeq + ' -> ' + y.lastSeq + ' in ' +
+          dt.toFixed(2) + ' s, skipped ' + y.skipped + ' of ' + (y.received + y.skipped));
+        assert(dseq >= 1 && dseq <= FPS * dt * 1.5 + 5, cam.name + ': seq went from ' +
+          x.lastSeq + ' to ' + y.lastSeq + ' in ' + dt.toFixed(2) + ' s at ' + FPS + ' fps');
       }
     });
 
