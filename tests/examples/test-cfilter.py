@@ -24,10 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 from cfilter import build_template  # noqa: E402
+import cases  # noqa: E402
 from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
 
@@ -103,26 +103,16 @@ def groups(ctx):
 def main():
     ctx = Ctx()
     ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-cfilter.")
-    passed = failed = 0
+    result = (0, 1, 0)
     try:
         ctx.redis = RedisServer(ctx.tmp, unix=True)
         ctx.r = ctx.redis.client()
-        for name, fn in (("build", build), ("stage", stage)):
-            print("%s:" % name, flush=True)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print("  PASS (%.1f s)" % (time.monotonic() - t0), flush=True)
-                passed += 1
-            except Exception:
-                traceback.print_exc(file=sys.stdout)
-                print("  FAIL", flush=True)
-                failed += 1
+        result = cases.run([("build", build), ("stage", stage)], ctx, sys.argv[1:],
+                           "c_template")
     finally:
         stop_all()
         shutil.rmtree(ctx.tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return cases.summary(*result)
 
 
 if __name__ == "__main__":

@@ -26,17 +26,16 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import redis
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
+import cases  # noqa: E402
 from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
 
@@ -183,29 +182,17 @@ CASES = [("docs_loop_sigkill", docs_loop_sigkill), ("old_loop_loses", old_loop_l
 
 
 def main():
-    selected = [c for c in CASES if not sys.argv[1:] or any(a in c[0] for a in sys.argv[1:])]
     ctx = Ctx()
     ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-loop.")
-    passed = failed = 0
+    result = (0, 1, 0)
     try:
         ctx.redis = RedisServer(ctx.tmp, unix=True)
         ctx.r = ctx.redis.client()
-        for name, fn in selected:
-            print("%s:" % name, flush=True)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print("  PASS (%.1f s)" % (time.monotonic() - t0), flush=True)
-                passed += 1
-            except Exception:
-                traceback.print_exc(file=sys.stdout)
-                print("  FAIL", flush=True)
-                failed += 1
+        result = cases.run(CASES, ctx, sys.argv[1:], "interop_consumer_loop")
     finally:
         stop_all()
         shutil.rmtree(ctx.tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return cases.summary(*result)
 
 
 if __name__ == "__main__":
