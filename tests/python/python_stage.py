@@ -117,6 +117,10 @@ def inproc(ctx, case):
         stop(p)
         raise AssertionError("inproc.py %s did not finish:\n%s" % (case, tail(log)))
     check(rc == 0, "inproc.py %s exited with %s:\n%s" % (case, rc, tail(log)))
+    # adding metas to a buffer that is not writable would say so here
+    # (gst_buffer_add_meta: assertion 'gst_buffer_is_writable (buffer)')
+    criticals = [l for l in read(log).splitlines() if "CRITICAL" in l or "Traceback" in l]
+    check(not criticals, "inproc.py %s:\n%s" % (case, "\n".join(criticals)))
     with open(result) as f:
         return json.load(f), read(log)
 
