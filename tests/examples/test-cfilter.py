@@ -19,23 +19,17 @@ Every process is started in its own session and stopped by PID. Ends with
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 from cfilter import build_template  # noqa: E402
 import cases  # noqa: E402
-from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
-from redisserver import RedisServer  # noqa: E402
+from procs import read, spawn, stop, wait_for  # noqa: E402
 
 N = 30
 
-
-class Ctx:
-    pass
 
 
 def plugin_env(ctx):
@@ -101,18 +95,7 @@ def groups(ctx):
 
 
 def main():
-    ctx = Ctx()
-    ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-cfilter.")
-    result = (0, 1, 0)
-    try:
-        ctx.redis = RedisServer(ctx.tmp, unix=True)
-        ctx.r = ctx.redis.client()
-        result = cases.run([("build", build), ("stage", stage)], ctx, sys.argv[1:],
-                           "c_template")
-    finally:
-        stop_all()
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
-    return cases.summary(*result)
+    return cases.main([("build", build), ("stage", stage)], "c_template")
 
 
 if __name__ == "__main__":

@@ -24,10 +24,8 @@ script starts its own redis-server. Ends with "N passed, N failed".
 
 import os
 import re
-import shutil
 import signal
 import sys
-import tempfile
 import time
 
 import redis
@@ -36,8 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
 import cases  # noqa: E402
-from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
-from redisserver import RedisServer  # noqa: E402
+from procs import read, spawn, stop, wait_for  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 N = 60
@@ -88,9 +85,6 @@ def child(module_path, sock, stream, consumer, log):
 
 
 # --- the cases -------------------------------------------------------------------
-
-class Ctx:
-    pass
 
 
 def write_frames(ctx, stream):
@@ -182,17 +176,7 @@ CASES = [("docs_loop_sigkill", docs_loop_sigkill), ("old_loop_loses", old_loop_l
 
 
 def main():
-    ctx = Ctx()
-    ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-loop.")
-    result = (0, 1, 0)
-    try:
-        ctx.redis = RedisServer(ctx.tmp, unix=True)
-        ctx.r = ctx.redis.client()
-        result = cases.run(CASES, ctx, sys.argv[1:], "interop_consumer_loop")
-    finally:
-        stop_all()
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
-    return cases.summary(*result)
+    return cases.main(CASES, "interop_consumer_loop")
 
 
 if __name__ == "__main__":

@@ -56,13 +56,10 @@ substring. Ends with "N passed, N failed, N skipped".
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 import redis
 
@@ -78,8 +75,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
 import cases  # noqa: E402
 from cases import CannotRun  # noqa: E402
 import procs  # noqa: E402
-from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
-from redisserver import RedisServer  # noqa: E402
+from procs import read, spawn, stop, wait_for  # noqa: E402
 
 import lz4.frame  # noqa: E402
 
@@ -100,9 +96,6 @@ def need_opencv():
     if missing:
         raise CannotRun("%s missing (pipelines/install-deps --tests)" % ", ".join(missing))
 
-
-class Ctx:
-    pass
 
 
 # --- in-process cases ---------------------------------------------------------
@@ -570,23 +563,15 @@ CASES = [
 ]
 
 
+def stop_case_processes(ctx):
+    """What a case started goes; the private redis-server stays."""
+    for p in list(procs._procs):
+        if p is not ctx.redis.proc:
+            stop(p, signal.SIGINT)
+
+
 def main():
-    ctx = Ctx()
-    ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-python.")
-    result = (0, 1, 0)
-    try:
-        ctx.redis = RedisServer(ctx.tmp, unix=True)
-        ctx.r = ctx.redis.client()
-        # what a case started goes, the private redis-server stays
-        ctx.after_case = lambda: [stop(p, signal.SIGINT) for p in list(procs._procs)
-                                  if p is not ctx.redis.proc]
-        result = cases.run(CASES, ctx, sys.argv[1:], "python_stage")
-    except Exception:
-        traceback.print_exc(file=sys.stdout)
-    finally:
-        stop_all()
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
-    return cases.summary(*result)
+    return cases.main(CASES, "python_stage", after_case=stop_case_processes)
 
 
 if __name__ == "__main__":
