@@ -23,6 +23,7 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+
 /* Connection settings shared by redisstreamsink and redisstreamsrc: the same
  * properties, installed by one helper, documented once. */
 #define GST_REDIS_DEFAULT_HOST            "127.0.0.1"
@@ -44,7 +45,8 @@ G_BEGIN_DECLS
 #define GST_REDIS_DEFAULT_TLS_KEY_FILE    NULL
 /* The port sentinels listen on when an entry of sentinels names none. */
 #define GST_REDIS_DEFAULT_SENTINEL_PORT   26379
-    enum
+
+enum
 {
   GST_REDIS_PROP_0,
   GST_REDIS_PROP_HOST,
@@ -121,4 +123,5 @@ gboolean gst_redis_parse_host_port (const gchar * text, guint default_port,
 GArray *gst_redis_settings_parse_sentinels (const gchar * list);
 
 G_END_DECLS
+
 #endif /* __GST_REDIS_SETTINGS_H__ */

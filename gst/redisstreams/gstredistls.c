@@ -232,8 +232,6 @@ static gchar *
 certificate_names (GTlsCertificate * cert)
 {
   GString *names = g_string_new (NULL);
-
-#if GLIB_CHECK_VERSION (2, 70, 0)
   GPtrArray *dns = g_tls_certificate_get_dns_names (cert);
   GPtrArray *ips = g_tls_certificate_get_ip_addresses (cert);
   guint i;
@@ -260,28 +258,26 @@ certificate_names (GTlsCertificate * cert)
       g_string_append (names, subject);
     g_free (subject);
   }
-#endif
   if (names->len == 0)
     g_string_append (names, "other names");
   return g_string_free (names, FALSE);
 }
 
-#if GLIB_CHECK_VERSION (2, 70, 0)
-/* " on 2020-02-01 00:00:00 UTC" */
-static gchar *
-format_date (GDateTime * date, const gchar * prefix)
+/* "; it expired on 2020-02-01 00:00:00 UTC: renew ...": @clause with the
+ * date (taken) after @prefix, or without it when there is none. */
+static void
+append_dated (GString * text, const gchar * clause, GDateTime * date,
+    const gchar * prefix, const gchar * action)
 {
-  gchar *text, *with_prefix;
+  gchar *when = date ? g_date_time_format (date, "%Y-%m-%d %H:%M:%S UTC") :
+      NULL;
 
-  if (date == NULL)
-    return g_strdup ("");
-  text = g_date_time_format (date, "%Y-%m-%d %H:%M:%S UTC");
-  with_prefix = g_strconcat (prefix, text, NULL);
-  g_free (text);
-  g_date_time_unref (date);
-  return with_prefix;
+  g_string_append_printf (text, "; %s%s%s: %s", clause, when ? prefix : "",
+      when ? when : "", action);
+  g_free (when);
+  if (date)
+    g_date_time_unref (date);
 }
-#endif
 
 /* One clause per problem GIO found with the server's certificate, each
  * with what to change. */
@@ -293,25 +289,23 @@ describe_certificate_errors (GstRedisTls * tls, GTlsConnection * conn,
       (conn);
   GTlsCertificate *cert = g_tls_connection_get_peer_certificate (conn);
   GString *text = g_string_new (NULL);
-  gchar *detail = NULL;
 
   if (flags & G_TLS_CERTIFICATE_UNKNOWN_CA) {
-#if GLIB_CHECK_VERSION (2, 70, 0)
     gchar *issuer = cert ? g_tls_certificate_get_issuer_name (cert) : NULL;
+    gchar *detail = issuer ? g_strdup_printf (" (issuer %s)", issuer) :
+        g_strdup ("");
 
-    detail = issuer ? g_strdup_printf (" (issuer %s)", issuer) : NULL;
-    g_free (issuer);
-#endif
     if (tls->ca_file)
       g_string_append_printf (text, "; no CA of tls-ca-file \"%s\" signed "
           "it%s: set tls-ca-file to the CA certificate that did (Redis's "
           "tls-ca-cert-file, or the server's own certificate if it is "
-          "self-signed)", tls->ca_file, detail ? detail : "");
+          "self-signed)", tls->ca_file, detail);
     else
       g_string_append_printf (text, "; no CA the system trusts signed it%s: "
           "set tls-ca-file to the CA certificate that did (Redis's "
-          "tls-ca-cert-file)", detail ? detail : "");
-    g_clear_pointer (&detail, g_free);
+          "tls-ca-cert-file)", detail);
+    g_free (detail);
+    g_free (issuer);
   }
   if (flags & G_TLS_CERTIFICATE_BAD_IDENTITY) {
     gchar *names = cert ? certificate_names (cert) : g_strdup ("other names");
@@ -321,24 +315,14 @@ describe_certificate_errors (GstRedisTls * tls, GTlsConnection * conn,
         "that name", names, host);
     g_free (names);
   }
-  if (flags & G_TLS_CERTIFICATE_EXPIRED) {
-#if GLIB_CHECK_VERSION (2, 70, 0)
-    detail = cert ? format_date (g_tls_certificate_get_not_valid_after (cert),
-        " on ") : NULL;
-#endif
-    g_string_append_printf (text, "; it expired%s: renew the server's "
-        "certificate (tls-cert-file in redis.conf)", detail ? detail : "");
-    g_clear_pointer (&detail, g_free);
-  }
-  if (flags & G_TLS_CERTIFICATE_NOT_ACTIVATED) {
-#if GLIB_CHECK_VERSION (2, 70, 0)
-    detail = cert ? format_date (g_tls_certificate_get_not_valid_before (cert),
-        " before ") : NULL;
-#endif
-    g_string_append_printf (text, "; it is not valid yet%s: check the clocks "
-        "of this host and of the server", detail ? detail : "");
-    g_clear_pointer (&detail, g_free);
-  }
+  if (flags & G_TLS_CERTIFICATE_EXPIRED)
+    append_dated (text, "it expired", cert ?
+        g_tls_certificate_get_not_valid_after (cert) : NULL, " on ",
+        "renew the server's certificate (tls-cert-file in redis.conf)");
+  if (flags & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    append_dated (text, "it is not valid yet", cert ?
+        g_tls_certificate_get_not_valid_before (cert) : NULL, ", not before ",
+        "check the clocks of this host and of the server");
   if (flags & G_TLS_CERTIFICATE_REVOKED)
     g_string_append (text, "; it was revoked: the server needs a new one");
   if (flags & G_TLS_CERTIFICATE_INSECURE)

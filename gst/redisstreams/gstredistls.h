@@ -25,6 +25,7 @@
 #include "gstredissettings.h"
 
 G_BEGIN_DECLS
+
 /* TLS of the connections of one GstRedisNode (gstredisnode.c): the trusted
  * CAs and the client certificate of the settings, loaded once, the
  * handshake of each new connection within its deadline, and TLS failures
@@ -46,4 +47,5 @@ gboolean gst_redis_tls_explain_first_byte (guint8 first_byte,
 gboolean gst_redis_tls_error_is_closed (const GError * err);
 
 G_END_DECLS
+
 #endif /* __GST_REDIS_TLS_H__ */
