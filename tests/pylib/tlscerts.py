@@ -30,15 +30,18 @@ class Certs:
         return os.path.join(self.dir, name)
 
     def server_args(self, cert="server", auth_clients=False):
-        """redis-server arguments for TLS with certificate cert; replication,
-        the cluster bus and a sentinel's connections use TLS too, with the
-        client certificate (the cluster bus always requires one)."""
+        """redis-server arguments for TLS with certificate cert; clients
+        must present a certificate when auth_clients (True, False or
+        "optional"); replication, the cluster bus and a sentinel's
+        connections use TLS too, with the client certificate (the cluster
+        bus always requires one)."""
         return ["--tls-cert-file", self.path(cert + ".crt"),
                 "--tls-key-file", self.path(cert + ".key"),
                 "--tls-client-cert-file", self.path("client.crt"),
                 "--tls-client-key-file", self.path("client.key"),
                 "--tls-ca-cert-file", self.ca,
-                "--tls-auth-clients", "yes" if auth_clients else "no",
+                "--tls-auth-clients", auth_clients if isinstance(auth_clients, str)
+                else "yes" if auth_clients else "no",
                 "--tls-replication", "yes", "--tls-cluster", "yes"]
 
     def server_conf(self, cert="server", auth_clients=False):
