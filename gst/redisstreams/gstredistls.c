@@ -459,9 +459,15 @@ gst_redis_tls_handshake (GstRedisTls * tls, GSocket * socket,
 
   run_handshake (G_TLS_CONNECTION (conn), deadline, cancellable, &h);
   if (h.error == NULL) {
-    GST_DEBUG ("TLS with %s: %s", description,
+    gchar *suite =
+        g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (conn));
+
+    GST_DEBUG ("TLS with %s: %s, %s, handshake %.1f ms", description,
         g_tls_connection_get_protocol_version (G_TLS_CONNECTION (conn)) ==
-        G_TLS_PROTOCOL_VERSION_TLS_1_3 ? "TLS 1.3" : "TLS 1.2 or older");
+        G_TLS_PROTOCOL_VERSION_TLS_1_3 ? "TLS 1.3" : "TLS 1.2 or older",
+        suite ? suite : "unknown cipher suite",
+        (g_get_monotonic_time () - started) / 1000.0);
+    g_free (suite);
     return conn;
   }
 
