@@ -293,6 +293,43 @@ GST_START_TEST (test_killed_idle_connection_is_replaced)
 
 GST_END_TEST;
 
+/* TRUE once @src gave a buffer, after @sink was fed one more. */
+static gboolean
+frame_crosses (GstHarness * sink, GstHarness * src, guint64 * seq)
+{
+  GstBuffer *got;
+
+  gst_harness_push (sink, redis_test_numbered ((*seq)++));
+  got = gst_harness_try_pull (src);
+  if (got == NULL)
+    return FALSE;
+  gst_buffer_unref (got);
+  return TRUE;
+}
+
+/* A restart of the TLS server: both elements reconnect over TLS by
+ * themselves (a new handshake each) and frames cross again. */
+GST_START_TEST (test_reconnect_after_restart)
+{
+  RedisServer *srv = redis_server_start_tls (certs, "server", FALSE);
+  GstHarness *sink = tls_sink (srv, "stream=rs", "application/x-test");
+  GstHarness *src = tls_src (srv, "stream=rs group=g");
+  guint64 seq = 0;
+
+  test_wait_until (frame_crosses (sink, src, &seq), 10000,
+      "a frame over TLS before the restart");
+  fail_unless (redis_server_restart (srv));
+  test_wait_until (frame_crosses (sink, src, &seq), 30000,
+      "a frame over TLS after the restart");
+  /* on new connections: the server is a new process */
+
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+  redis_server_stop (srv);
+}
+
+GST_END_TEST;
+
 /* Starts a sink pipeline and a source pipeline with @props on @port and
  * checks that each posts an error of @code whose text contains
  * @must_contain, and "TLS" and "127.0.0.1:<port>" unless it is about the
@@ -537,6 +574,7 @@ redistls_suite (void)
   tcase_add_test (tc, test_round_trip_client_certificate);
   tcase_add_test (tc, test_server_name_names_the_certificate);
   tcase_add_test (tc, test_killed_idle_connection_is_replaced);
+  tcase_add_test (tc, test_reconnect_after_restart);
   tcase_add_test (tc, test_error_server_speaks_plain_resp);
   tcase_add_test (tc, test_error_plain_client_on_tls_port);
   tcase_add_test (tc, test_error_unknown_ca);
