@@ -10,6 +10,13 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                 - redisstreamsrc/redisstreamsink get the private server
                   (host/port, socket-path, or a private Sentinel for
                   `sentinels`), websocketsink gets port=0;
+                - with tls=true they get the server's TLS port, and the
+                  test certificates for tls-ca-file, tls-cert-file and
+                  tls-key-file (tests/tls/make-certs.sh), tls-server-name
+                  localhost; the server takes client certificates but
+                  does not require them;
+                - a username and password become an ACL user of the
+                  server;
                 - the first source gets num-buffers (unless it has one), so
                   the line ends with EOS;
                 - for each redisstreamsrc, its stream is written first (20
@@ -64,8 +71,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(TOP, "pipelines")
 sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
 from cfilter import build_template  # noqa: E402
-from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
+from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 DOCS = ["README.md"] + sorted(os.path.relpath(p, TOP) for p in glob.glob(os.path.join(TOP, "docs", "*.md")))
 DISPLAY_SINKS = {"autovideosink", "ximagesink", "xvimagesink", "glimagesink", "waylandsink",
@@ -249,6 +257,20 @@ def split_elements(tokens):
     return elems, starts
 
 
+def set_tls(ctx, e):
+    """A tls=true element: the server's TLS port and the test
+    certificates in place of the line's files and name."""
+    set_prop(e, "host", "127.0.0.1")
+    set_prop(e, "port", str(ctx.tls_port))
+    for name, path in (("tls-ca-file", ctx.certs.ca),
+                       ("tls-cert-file", ctx.certs.path("client.crt")),
+                       ("tls-key-file", ctx.certs.path("client.key"))):
+        if prop(e, name) is not None:
+            set_prop(e, name, path)
+    if prop(e, "tls-server-name") is not None:
+        set_prop(e, "tls-server-name", "localhost")
+
+
 def prop(elem, name):
     for t in elem[1:]:
         if t.startswith(name + "="):
@@ -281,7 +303,13 @@ def prepare(ctx, line):
         if name in DISPLAY_SINKS:
             e[0] = "fakesink"
         if name in ("redisstreamsrc", "redisstreamsink"):
-            if prop(e, "sentinels") is not None:
+            user, password = prop(e, "username"), prop(e, "password")
+            if password is not None:
+                ctx.r.execute_command("ACL", "SETUSER", user or "default", "on",
+                                      ">" + password, "~*", "&*", "+@all")
+            if prop(e, "tls") == "true":
+                set_tls(ctx, e)
+            elif prop(e, "sentinels") is not None:
                 set_prop(e, "sentinels", "127.0.0.1:%d" % sentinel(ctx).port)
             elif prop(e, "socket-path") is not None:
                 set_prop(e, "socket-path", ctx.redis_sock)
@@ -564,7 +592,12 @@ def main():
     passed = failed = skipped = 0
     try:
         ctx.redis_sock = os.path.join(ctx.tmp, "redis.sock")
-        ctx.redis = RedisServer(ctx.tmp, "--unixsocket", ctx.redis_sock)
+        # plain (the test's writers and checks), unix socket and TLS
+        ctx.certs = Certs(ctx.tmp)
+        ctx.tls_port = free_port()
+        ctx.redis = RedisServer(ctx.tmp, "--unixsocket", ctx.redis_sock,
+                                "--tls-port", str(ctx.tls_port),
+                                *ctx.certs.server_args(auth_clients="optional"))
         ctx.r = ctx.redis.client()
         cases = []
         nlines = 0
