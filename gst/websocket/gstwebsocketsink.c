@@ -389,6 +389,8 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
   gst_websocket_sink_install_listen_properties (gobject_class);
   gst_websocket_sink_install_client_properties (gobject_class);
   gst_websocket_sink_install_stats_property (gobject_class);
+  /* request-timeout, max-pending-connections, tls-*, auth-* */
+  gst_websocket_server_install_properties (gobject_class);
 
   gst_element_class_add_pad_template (element_class,
       gst_pad_template_new_from_static_pad_template_with_gtype (&sink_template,
@@ -779,7 +781,9 @@ gst_websocket_sink_set_property (GObject * object, guint prop_id,
           g_value_get_uint (value));
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_websocket_server_set_property (self->server, prop_id, value,
+              pspec))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -828,7 +832,9 @@ gst_websocket_sink_get_property (GObject * object, guint prop_id,
       break;
     }
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_websocket_server_get_property (self->server, prop_id, value,
+              pspec))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -937,8 +943,9 @@ gst_websocket_sink_start (GstBaseSink * bsink)
   if (!gst_websocket_server_run (self->server, &err))
     goto thread_failed;
 
-  GST_INFO_OBJECT (self, "serving http://%s:%d/ (WebSocket at %s)", address,
-      bound_port, GST_WEBSOCKET_SERVER_PATH);
+  GST_INFO_OBJECT (self, "serving %s://%s:%d/ (WebSocket at %s)",
+      gst_websocket_server_get_scheme (self->server), address, bound_port,
+      GST_WEBSOCKET_SERVER_PATH);
   gst_websocket_sink_set_current_port (self, bound_port);
 
   g_object_unref (sockaddr);
@@ -960,7 +967,12 @@ resolve_failed:
   }
 listen_failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+    if (err->domain == GST_RESOURCE_ERROR) {
+      /* A certificate, key or token file: the text says what to change */
+      GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
+          ("%s", err->message), (NULL),
+          ("address", G_TYPE_STRING, address, "port", G_TYPE_INT, port, NULL));
+    } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
       GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, OPEN_WRITE,
           ("Could not listen on %s port %d: the port is already in use. "
               "Stop the program using it, or choose another port (port=0 "
