@@ -87,6 +87,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
 /* How often accept () is tried again while the process has no descriptor
  * left (or another accept error persists) */
 #define ACCEPT_RETRY_MS 100
+/* Out of descriptors ends when accept () has not failed for that long */
+#define EXHAUSTED_QUIET_MS 1000
 
 #define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_MAX_PENDING_CONNECTIONS 64
@@ -110,7 +112,8 @@ enum
 /* A connection that is not (yet) a WebSocket client: accepted, maybe in
  * its TLS handshake, then libsoup's until it has been answered. Server
  * thread only. */
-typedef struct
+typedef struct _Conn Conn;
+struct _Conn
 {
   GstWebSocketServer *server;
   GList link;
@@ -124,7 +127,7 @@ typedef struct
   gchar *address;
   GCancellable *cancellable;
   GSource *timeout;
-} Conn;
+};
 
 typedef struct
 {
@@ -207,14 +210,22 @@ struct _GstWebSocketServer
   /* Watches the listening socket; NULL while accepting is paused */
   GSource *accept_source;
   GSource *accept_retry;
-  /* Out of file descriptors since (monotonic time), 0 when not */
+  /* Out of file descriptors: since when, and when it last happened
+   * (monotonic time, 0 when not), how often accept () failed, and the
+   * last successful accept (); the timer that notices the end */
   gint64 exhausted_since;
+  gint64 exhausted_last;
+  guint64 exhausted_failures;
+  gint64 accepted_last;
+  GSource *exhausted_check;
   guint accept_errors;
 };
 
 static void client_offer (GstWebSocketServer * server, Client * client);
 static gboolean server_dispatch (gpointer user_data);
 static GSocket *conn_take_socket (SoupServerMessage * msg);
+static Conn *conn_find (SoupServerMessage * msg);
+static void conn_close (Conn * conn);
 static gchar *address_to_string (GSocketAddress * address);
 static guint server_count_clients (GstWebSocketServer * server);
 
@@ -1047,11 +1058,31 @@ on_request_early (SoupServer * soup, SoupServerMessage * msg,
 {
   GstWebSocketServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *request_headers =
+      soup_server_message_get_request_headers (msg);
   GstWebSocketAuth auth;
   gboolean allowed;
+  Conn *conn;
 
-  /* No request here has a use for a body: it is read and dropped, never
-   * kept in memory, whatever its Content-Length */
+  /* No request here has a use for a body. libsoup would read it all, into
+   * memory, in a loop that a fast sender keeps busy for seconds: the
+   * connection is closed instead. */
+  if (soup_message_headers_get_encoding (request_headers) !=
+      SOUP_ENCODING_NONE &&
+      (soup_message_headers_get_encoding (request_headers) !=
+          SOUP_ENCODING_CONTENT_LENGTH ||
+          soup_message_headers_get_content_length (request_headers) > 0)) {
+    conn = conn_find (msg);
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        NULL);
+    if (conn != NULL) {
+      GST_INFO_OBJECT (server->element, "closing the connection from %s: "
+          "%s %s with a body", conn->address,
+          soup_server_message_get_method (msg), path);
+      conn_close (conn);
+    }
+    return;
+  }
   soup_message_body_set_accumulate (soup_server_message_get_request_body
       (msg), FALSE);
   /* The page's URL may carry the token: it must not travel on in a
@@ -1097,6 +1128,15 @@ conn_quark (void)
 }
 
 static void conn_stream_gone (gpointer data, GObject * where_the_object_was);
+
+/* The pending connection @msg came on, NULL if it is not pending */
+static Conn *
+conn_find (SoupServerMessage * msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  return remote ? g_object_get_qdata (G_OBJECT (remote), conn_quark ()) : NULL;
+}
 
 /* Forgets @conn: its connection is closed, or libsoup is done with it, or
  * it became a WebSocket client. Does not close it. */
@@ -1145,8 +1185,10 @@ conn_stream_gone (gpointer data, GObject * where_the_object_was)
   conn_forget (conn);
 }
 
-/* Closes @conn: whoever has its stream (libsoup, a TLS handshake) sees
- * its socket fail and lets go of it, which closes the descriptor */
+/* Closes @conn, and its descriptor at once: during a flood the next
+ * accept () needs it. Whoever has its stream (libsoup, a TLS handshake)
+ * sees the socket fail ("Socket is already closed", whatever the
+ * descriptor's number is used for next) and lets go of it. */
 static void
 conn_close (Conn * conn)
 {
@@ -1156,6 +1198,7 @@ conn_close (Conn * conn)
   server->connections_closed++;
   g_mutex_unlock (&server->lock);
   g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  g_socket_close (conn->socket, NULL);
   conn_forget (conn);
 }
 
@@ -1277,7 +1320,7 @@ conn_accept (GstWebSocketServer * server, GSocket * socket)
   g_mutex_unlock (&server->lock);
   GST_DEBUG_OBJECT (server->element, "connection from %s", conn->address);
 
-  conn->timeout = g_timeout_source_new_seconds (timeout);
+  conn->timeout = g_timeout_source_new (timeout * 1000);
   g_source_set_callback (conn->timeout, conn_timed_out, conn, NULL);
   g_source_attach (conn->timeout, server->context);
 
@@ -1313,11 +1356,9 @@ conn_accept (GstWebSocketServer * server, GSocket * socket)
 static GSocket *
 conn_take_socket (SoupServerMessage * msg)
 {
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-  Conn *conn;
+  Conn *conn = conn_find (msg);
   GSocket *socket;
 
-  conn = remote ? g_object_get_qdata (G_OBJECT (remote), conn_quark ()) : NULL;
   if (conn == NULL)
     return NULL;
   socket = g_object_ref (conn->socket);
@@ -1376,14 +1417,57 @@ open_files_limit (void)
   return limit.rlim_cur;
 }
 
+static void
+server_stop_exhausted_check (GstWebSocketServer * server)
+{
+  if (server->exhausted_check) {
+    g_source_destroy (server->exhausted_check);
+    g_clear_pointer (&server->exhausted_check, g_source_unref);
+  }
+  server->exhausted_since = server->exhausted_last = 0;
+  server->exhausted_failures = 0;
+}
+
+/* Timer while out of descriptors: the shortage is over once accept ()
+ * worked after the last failure and EXHAUSTED_QUIET_MS passed without one
+ * (a flood makes it fail and work by turns: one message each way) */
+static gboolean
+on_exhausted_check (gpointer user_data)
+{
+  GstWebSocketServer *server = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gdouble seconds;
+
+  if (server->accepted_last <= server->exhausted_last ||
+      now - server->exhausted_last < EXHAUSTED_QUIET_MS * 1000)
+    return G_SOURCE_CONTINUE;
+
+  seconds = (server->exhausted_last - server->exhausted_since) /
+      (gdouble) G_USEC_PER_SEC;
+  GST_ELEMENT_INFO_WITH_DETAILS (server->element, RESOURCE, FAILED,
+      ("The viewer server on %s port %d accepts connections again: it ran "
+          "out of file descriptors for %.1f s (%" G_GUINT64_FORMAT " failed "
+          "accepts).", server->listen_address, server->listen_port, seconds,
+          server->exhausted_failures), (NULL),
+      ("address", G_TYPE_STRING, server->listen_address,
+          "port", G_TYPE_INT, server->listen_port,
+          "unavailable-seconds", G_TYPE_DOUBLE, seconds,
+          "failed-accepts", G_TYPE_UINT64, server->exhausted_failures, NULL));
+  server_stop_exhausted_check (server);
+
+  return G_SOURCE_REMOVE;
+}
+
 /* accept () failed for want of a file descriptor */
 static void
 server_out_of_descriptors (GstWebSocketServer * server, GError * err)
 {
   guint n_clients;
 
+  server->exhausted_last = g_get_monotonic_time ();
+  server->exhausted_failures++;
   if (server->exhausted_since == 0) {
-    server->exhausted_since = g_get_monotonic_time ();
+    server->exhausted_since = server->exhausted_last;
     g_mutex_lock (&server->lock);
     n_clients = server_count_clients (server);
     g_mutex_unlock (&server->lock);
@@ -1402,6 +1486,10 @@ server_out_of_descriptors (GstWebSocketServer * server, GError * err)
             "open-files-limit", G_TYPE_UINT64, open_files_limit (),
             "pending-connections", G_TYPE_UINT, server->conns.length,
             "clients", G_TYPE_UINT, n_clients, NULL));
+    server->exhausted_check = g_timeout_source_new (EXHAUSTED_QUIET_MS / 2);
+    g_source_set_callback (server->exhausted_check, on_exhausted_check,
+        server, NULL);
+    g_source_attach (server->exhausted_check, server->context);
   }
 
   /* Ours are the descriptors we can free: the oldest pending connection
@@ -1413,22 +1501,6 @@ server_out_of_descriptors (GstWebSocketServer * server, GError * err)
         "of file descriptors", oldest->address);
     conn_close (oldest);
   }
-}
-
-static void
-server_accepting_again (GstWebSocketServer * server)
-{
-  gdouble seconds = (g_get_monotonic_time () - server->exhausted_since) /
-      (gdouble) G_USEC_PER_SEC;
-
-  server->exhausted_since = 0;
-  GST_ELEMENT_INFO_WITH_DETAILS (server->element, RESOURCE, FAILED,
-      ("The viewer server on %s port %d accepts connections again, after "
-          "%.1f s without file descriptors.", server->listen_address,
-          server->listen_port, seconds), (NULL),
-      ("address", G_TYPE_STRING, server->listen_address,
-          "port", G_TYPE_INT, server->listen_port,
-          "unavailable-seconds", G_TYPE_DOUBLE, seconds, NULL));
 }
 
 static gboolean
@@ -1465,8 +1537,7 @@ on_incoming (GSocket * listen_socket, GIOCondition condition,
       continue;
     }
     server->accept_errors = 0;
-    if (server->exhausted_since != 0)
-      server_accepting_again (server);
+    server->accepted_last = g_get_monotonic_time ();
     conn_accept (server, socket);
     g_object_unref (socket);
   }
@@ -1538,6 +1609,7 @@ server_close_listener (GstWebSocketServer * server)
   }
   if (server->listen_socket)
     g_socket_close (server->listen_socket, NULL);
+  server_stop_exhausted_check (server);
   while (server->conns.head != NULL)
     conn_close (server->conns.head->data);
 }
@@ -1628,7 +1700,6 @@ server_free_resources (GstWebSocketServer * server)
   g_clear_object (&server->listen_socket);
   g_clear_object (&server->tls);
   g_clear_pointer (&server->listen_address, g_free);
-  server->exhausted_since = 0;
   if (context)
     g_main_context_unref (context);
 }
@@ -1820,7 +1891,7 @@ gst_websocket_server_listen (GstWebSocketServer * server,
   server->next_client_id = 0;
   server->stopping = FALSE;
   server->accept_errors = 0;
-  server->exhausted_since = 0;
+  server->accepted_last = 0;
   server->tls = cert;
   server->loop = g_main_loop_new (server->context, FALSE);
 
