@@ -1831,10 +1831,15 @@ server_load_settings (GstWebSocketServer * server, GTlsCertificate ** cert,
     goto done;
 
   if (server->auth_token_file != NULL) {
-    token = gst_websocket_auth_read_token_file (server->auth_token_file, &err);
+    GError *file_err = NULL;
+
+    token = gst_websocket_auth_read_token_file (server->auth_token_file,
+        &file_err);
     if (token == NULL) {
       SETTINGS_ERROR (&err, "Could not read the token from %s "
-          "(auth-token-file): %s.", server->auth_token_file, err->message);
+          "(auth-token-file): %s.", server->auth_token_file,
+          file_err->message);
+      g_clear_error (&file_err);
       goto done;
     }
     gst_websocket_auth_set_token (&server->auth, token);

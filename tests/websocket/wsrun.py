@@ -14,7 +14,8 @@ SIGTERM, as the process the tests attack.
 
 Prints "PORT <n>" (current-port of the first websocketsink) once PLAYING, and
 one line per bus message: "WARNING <text> | <debug>", "INFO <text>",
-"ERROR <text> | <debug>" (then exits 1). Reads commands on stdin:
+"ERROR (<domain> <code>) <text> | <debug>" (then exits 1), such as
+"ERROR (resource settings) ...". Reads commands on stdin:
 "set NAME.PROP VALUE" and "secret NAME.PROP ENV" (while playing), and
 "stats NAME", which prints "STATS <structure>".
 """
@@ -48,6 +49,17 @@ from gi.repository import GLib, Gst  # noqa: E402
 def out(line):
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def code_name(err):
+    """"resource settings" for GST_RESOURCE_ERROR_SETTINGS"""
+    for domain, enum in ((Gst.ResourceError.quark(), Gst.ResourceError),
+                         (Gst.StreamError.quark(), Gst.StreamError),
+                         (Gst.CoreError.quark(), Gst.CoreError)):
+        if err.domain == GLib.quark_to_string(domain):
+            return "%s %s" % (enum.__name__.replace("Error", "").lower(),
+                              enum(err.code).value_nick)
+    return "%s %d" % (err.domain, err.code)
 
 
 def set_prop(pipeline, target, value):
@@ -87,7 +99,7 @@ def main():
         t = msg.type
         if t == Gst.MessageType.ERROR:
             err, debug = msg.parse_error()
-            out("ERROR %s | %s" % (err.message, debug))
+            out("ERROR (%s) %s | %s" % (code_name(err), err.message, debug))
             status["code"] = 1
             loop.quit()
         elif t == Gst.MessageType.WARNING:

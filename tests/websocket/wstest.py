@@ -78,7 +78,7 @@ class Pipeline:
         return read(self.log)
 
     def lines(self, prefix):
-        return [l for l in self.text().splitlines() if l.startswith(prefix + " ")]
+        return [l for l in self.text().splitlines() if l == prefix or l.startswith(prefix + " ")]
 
     def command(self, line, reply=None, timeout=10):
         """Sends a command on stdin; waits for a new line starting with
