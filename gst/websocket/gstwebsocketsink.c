@@ -113,16 +113,48 @@
  *
  * The page decodes encoded video with the browser's WebCodecs, which
  * browsers offer only to secure pages: `http://127.0.0.1` and
- * `http://localhost` qualify, a page from another host needs HTTPS (a
- * reverse proxy) or the browser told to trust that origin. The page says so
- * when WebCodecs or a codec is missing; JPEG works everywhere.
+ * `http://localhost` qualify, a page from another host needs HTTPS
+ * (#GstWebSocketSink:tls-certificate-file, or a reverse proxy) or the
+ * browser told to trust that origin. The page says so when WebCodecs or a
+ * codec is missing; JPEG works everywhere.
  *
- * ## Errors
+ * ## HTTPS, secrets and floods
+ *
+ * By default the server speaks plain HTTP on 127.0.0.1 and asks nothing.
+ * With a certificate (#GstWebSocketSink:tls-certificate-file and
+ * #GstWebSocketSink:tls-key-file, or #GstWebSocketSink:tls-certificate) it
+ * speaks HTTPS and WSS only. With #GstWebSocketSink:auth-token (or
+ * #GstWebSocketSink:auth-token-file) every request must carry the token, as
+ * `?token=` or `Authorization: Bearer`; with #GstWebSocketSink:auth-user
+ * and #GstWebSocketSink:auth-password, HTTP basic credentials. Any other
+ * request gets `401 Unauthorized`: the page, its script and the WebSocket
+ * alike, so no frame. Open the page as `https://HOST:PORT/?token=SECRET`;
+ * it passes the token on to its script and WebSocket.
+ *
+ * A connection that is not answered nor upgraded within
+ * #GstWebSocketSink:request-timeout is closed, at most
+ * #GstWebSocketSink:max-pending-connections are pending at once (a new one
+ * closes the oldest), a request with a body is closed at once, and when the
+ * process runs out of file descriptors the server retries every 100 ms.
+ *
+ * ## Errors and messages
  *
  * If the server cannot listen (the port is in use, or the address is not one
  * of this machine's), the element posts a %GST_RESOURCE_ERROR_OPEN_WRITE
  * error naming the address and port, with details `address` (string) and
- * `port` (int), and the state change fails. It posts no other messages.
+ * `port` (int), and the state change fails. A certificate, key or token file
+ * that cannot be read, or HTTP basic with only one of user and password, is
+ * a %GST_RESOURCE_ERROR_SETTINGS error saying what to change, with the same
+ * details.
+ *
+ * While running, it posts a %GST_RESOURCE_ERROR_FAILED warning when the
+ * process has no file descriptor left to accept a connection (details
+ * `address` (string), `port` (int), `open-files-limit` (guint64),
+ * `pending-connections` (guint), `clients` (guint)), and an info message
+ * with the same domain and code once it accepts again (details `address`,
+ * `port`, `unavailable-seconds` (double), `failed-accepts` (guint64)). A TLS
+ * certificate that has expired gets a %GST_RESOURCE_ERROR_SETTINGS warning
+ * at start.
  *
  * ## Example launch line
  *
@@ -356,6 +388,13 @@ gst_websocket_sink_install_stats_property (GObjectClass * gobject_class)
    * * `clients-accepted` (#guint64)
    * * `clients-refused` (#guint64): refused for their origin or for
    *   max-clients
+   * * `connections-pending` (#guint): connections accepted but not yet
+   *   answered nor upgraded
+   * * `connections-closed` (#guint64): closed by the server for
+   *   request-timeout, max-pending-connections, a request body, or to free
+   *   a file descriptor
+   * * `requests-unauthorized` (#guint64): requests answered 401
+   * * `tls-handshake-failures` (#guint64)
    * * `client-stats` (#GstValueArray of #GstStructure named `client`), one
    *   per connected client: `id` (#guint64), `address` (#gchararray,
    *   "ip:port" of the peer), `frames-sent` (#guint64) and `frames-skipped`
