@@ -28,7 +28,7 @@ descriptor limit, and this script as the attacker and the viewer.
 
 FLOOD_PLUGIN_DIR, when set, replaces the plugin path (to measure another
 build of the plugin with the same script). Arguments select cases by
-substring. The last line is "N passed, N failed, N skipped".
+substring. The last line is "N passed, N failed".
 """
 
 import errno

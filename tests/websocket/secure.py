@@ -35,8 +35,7 @@ environment (wsrun.py --secret), never its command line.
                        wrong candidates clients sent (in the query, Bearer and
                        Basic headers) never appear in the pipeline's output.
 
-Arguments select cases by substring. The last line is "N passed, N failed,
-N skipped".
+Arguments select cases by substring. The last line is "N passed, N failed".
 """
 
 import base64

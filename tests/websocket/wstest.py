@@ -7,35 +7,24 @@ runner. Every process is started in its own session and stopped by PID.
 import base64
 import os
 import re
-import shutil
-import signal
 import socket
 import ssl
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
-from procs import read, stop, stop_all, wait_for  # noqa: E402,F401
+import cases as cases_runner  # noqa: E402
+from procs import gst_env, read, stop, stop_all, wait_for  # noqa: E402,F401
 
 PYTHON = "/usr/bin/python3"
 WSRUN = os.path.join(HERE, "wsrun.py")
 SOURCE = ("videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! "
           "jpegenc ! ")
 _started = []
-
-
-def gst_env(**extra):
-    env = dict(os.environ)
-    env.pop("DISPLAY", None)
-    env.setdefault("GST_DEBUG_NO_COLOR", "1")
-    env.update(extra)
-    return env
 
 
 class Pipeline:
@@ -299,48 +288,9 @@ def client_tls(ca_crt):
 
 def run_cases(cases, argv):
     """Runs the selected cases (argv: substrings of names), prints
-    "N passed, N failed, N skipped" last and returns the exit status. A case
-    that raises Skip is skipped (a failure under CI=true)."""
-    selected = [c for c in cases if not argv or any(a in c.__name__ for a in argv)]
-    passed = failed = skipped = 0
-    for case in selected:
-        tmp = tempfile.mkdtemp(prefix="ws-%s-" % case.__name__)
-        t0 = time.monotonic()
-        print("=== %s" % case.__name__, flush=True)
-        try:
-            case(tmp)
-            passed += 1
-            print("PASS %s (%.1f s)" % (case.__name__, time.monotonic() - t0), flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-        except Skip as e:
-            if os.environ.get("CI") == "true":
-                failed += 1
-                print("FAIL %s: could not run under CI=true: %s" % (case.__name__, e), flush=True)
-            else:
-                skipped += 1
-                print("SKIPPED %s: %s" % (case.__name__, e), flush=True)
-        except BaseException as e:
-            failed += 1
-            traceback.print_exc()
-            print("FAIL %s (%.1f s): %s; logs kept in %s" % (
-                case.__name__, time.monotonic() - t0,
-                str(e).splitlines()[0] if str(e) else type(e).__name__, tmp), flush=True)
-            if isinstance(e, KeyboardInterrupt):
-                break
-        finally:
-            stop_started()
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
-    return 1 if failed or not selected else (77 if skipped and not passed else 0)
-
-
-class Skip(Exception):
-    pass
+    "N passed, N failed" last and returns the exit status."""
+    return cases_runner.run_cases(cases, argv, "ws", stop_started)
 
 
 def install_signal_handlers():
-    """meson test sends SIGTERM on timeout: stop what we started first."""
-    def handler(signum, frame):
-        stop_started()
-        print("0 passed, 1 failed (terminated by signal %d)" % signum, flush=True)
-        os._exit(1)
-    signal.signal(signal.SIGTERM, handler)
+    cases_runner.install_signal_handlers(stop_started)
