@@ -1837,8 +1837,7 @@ server_load_settings (GstWebSocketServer * server, GTlsCertificate ** cert,
         &file_err);
     if (token == NULL) {
       SETTINGS_ERROR (&err, "Could not read the token from %s "
-          "(auth-token-file): %s.", server->auth_token_file,
-          file_err->message);
+          "(auth-token-file): %s.", server->auth_token_file, file_err->message);
       g_clear_error (&file_err);
       goto done;
     }
