@@ -1083,8 +1083,6 @@ on_request_early (SoupServer * soup, SoupServerMessage * msg,
     }
     return;
   }
-  soup_message_body_set_accumulate (soup_server_message_get_request_body
-      (msg), FALSE);
   /* The page's URL may carry the token: it must not travel on in a
    * Referer (the page links nowhere, but a user may paste it) */
   soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
