@@ -9,7 +9,9 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                   become fakesink;
                 - redisstreamsrc/redisstreamsink get the private server
                   (host/port, socket-path, or a private Sentinel for
-                  `sentinels`), websocketsink gets port=0;
+                  `sentinels`), websocketsink gets port=0 (and a test
+                  certificate, key and token when it names files that do
+                  not exist);
                 - with tls=true they get the server's TLS port, and the
                   test certificates for tls-ca-file, tls-cert-file and
                   tls-key-file (tests/tls/make-certs.sh), tls-server-name
@@ -285,6 +287,28 @@ def set_prop(elem, name, value):
         elem.append("%s=%s" % (name, value))
 
 
+def websocket_files(ctx, elem):
+    """A websocketsink's certificate, key and token files, made in the
+    work directory when the line names files that do not exist (a
+    self-signed certificate for 127.0.0.1, a random token)."""
+    crt, key, token = (prop(elem, n) for n in ("tls-certificate-file", "tls-key-file",
+                                               "auth-token-file"))
+    if crt and not os.path.exists(os.path.join(ctx.work, crt)):
+        key_out = os.path.join(ctx.work, "websocketsink-test.key")
+        crt_out = os.path.join(ctx.work, "websocketsink-test.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_out,
+                        "-out", crt_out, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True)
+        set_prop(elem, "tls-certificate-file", crt_out)
+        set_prop(elem, "tls-key-file", key_out if key else None)
+    if token and not os.path.exists(os.path.join(ctx.work, token)):
+        path = os.path.join(ctx.work, "websocketsink-test.token")
+        with open(path, "w") as f:
+            f.write(os.urandom(16).hex() + "\n")
+        set_prop(elem, "auth-token-file", path)
+
+
 def prepare(ctx, line):
     """The line as it runs here, and what it needs: (args, readers, writers,
     n) where readers are (stream, group), writers are stream names and n is
@@ -322,6 +346,7 @@ def prepare(ctx, line):
             writers.append(prop(e, "stream") or "video-frames")
         if name == "websocketsink":
             set_prop(e, "port", "0")
+            websocket_files(ctx, e)
         if name == "pyframeproc":
             mod = prop(e, "module")
             if mod and not os.path.isabs(mod) and not os.path.exists(os.path.join(ctx.work, mod)) \
