@@ -409,6 +409,13 @@ check_string (const gchar * str, gsize len)
  * before '=', GStreamer skipping spaces and "\ " in between) of a string
  * check_string () accepted: what gst_caps_from_string () may intern, and at
  * most a few words more (the budget gives those back afterwards). */
+/* What GStreamer takes for a character of a name (GST_ASCII_IS_STRING). */
+static gboolean
+is_name_char (gchar c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("/-_.:+", c));
+}
+
 static void
 collect_names (const gchar * str, gsize len, GstRedisNames * names)
 {
@@ -424,10 +431,10 @@ collect_names (const gchar * str, gsize len, GstRedisNames * names)
       else if (c == '"')
         quoted = FALSE;
       i++;
-    } else if (g_ascii_isalnum (c) || strchr ("/-_.:+", c)) {
+    } else if (is_name_char (c)) {
       gsize start = i, j;
 
-      while (i < len && (g_ascii_isalnum (str[i]) || strchr ("/-_.:+", str[i])))
+      while (i < len && is_name_char (str[i]))
         i++;
       for (j = i; j < len; j++) {
         if (str[j] == '\\' && j + 1 < len && str[j + 1] == ' ')
@@ -453,8 +460,7 @@ collect_names (const gchar * str, gsize len, GstRedisNames * names)
 /* The parse itself, once the string passed check_string (). Refused caps
  * leave their names interned: that is why the budget is taken first. */
 static GstCaps *
-parse_checked (const gchar * str, gsize len, const gchar ** why,
-    GError ** error)
+parse_checked (const gchar * str, gsize len, const gchar ** why)
 {
   GstCaps *caps, *again = NULL;
   gchar *copy, *written = NULL;
@@ -521,7 +527,7 @@ deserialize (const gchar * str, gsize len, const gchar ** why, GError ** error)
     gst_redis_names_release (&names);
     return NULL;
   }
-  caps = parse_checked (str, len, why, error);
+  caps = parse_checked (str, len, why);
   gst_redis_names_release (&names);
   return caps;
 }
