@@ -58,6 +58,10 @@ GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
 void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
 gboolean gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
     GstCaps * caps, const gchar ** why);
+/* @seq: the caller's own frame count, written as seq for a @buffer without
+ * an offset as long as no buffer had one (after that such a frame goes
+ * without seq); %GST_BUFFER_OFFSET_NONE writes none. A buffer's offset is
+ * always its seq. */
 gboolean gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
     GstRedisCompression compression, gint acceleration,

@@ -25,6 +25,7 @@
 #endif
 
 #include "gstredismeta.h"
+#include "gstredisnames.h"
 #include "gstrediswire.h"
 
 #include <math.h>
@@ -202,7 +203,8 @@ json_member_to_gvalue (JsonNode * node, GValue * v)
 }
 
 /* Limits of what a region may carry: every name becomes a GLib quark, which
- * lives as long as the process, so names are few and short. */
+ * lives as long as the process, so names are few and short (and the new
+ * ones count against the process's budget, gstredisnames.h). */
 #define MAX_PARAMS_PER_REGION 8
 #define MAX_FIELDS_PER_PARAM 16
 #define MAX_NAME_LENGTH 64
@@ -414,12 +416,45 @@ rois_are_valid (JsonArray * rois, GError ** error)
   return TRUE;
 }
 
+/* The names the regions will intern: each type, param name and field
+ * name (every field, also those roi_add_params () then drops). */
+static void
+collect_names (JsonArray * rois, GstRedisNames * names)
+{
+  guint i, n = rois ? json_array_get_length (rois) : 0;
+
+  for (i = 0; i < n; i++) {
+    JsonObject *obj = json_array_get_object_element (rois, i);
+    const gchar *type = json_object_get_string_member (obj, "type");
+    JsonObject *params;
+    GList *pnames, *l;
+
+    gst_redis_names_add (names, type, strlen (type));
+    if (!json_object_has_member (obj, "params"))
+      continue;
+    params = json_object_get_object_member (obj, "params");
+    pnames = json_object_get_members (params);
+    for (l = pnames; l; l = l->next) {
+      GList *fnames = json_object_get_members (json_object_get_object_member
+          (params, l->data)), *f;
+
+      gst_redis_names_add (names, l->data, strlen (l->data));
+      for (f = fnames; f; f = f->next)
+        gst_redis_names_add (names, f->data, strlen (f->data));
+      g_list_free (fnames);
+    }
+    g_list_free (pnames);
+  }
+}
+
 /* Adds the metas described by @json to @buffer; all or nothing: every
- * region is validated before the first is added. */
+ * region is validated, and its new names taken out of the process's
+ * budget (gstredisnames.h), before the first is added. */
 gboolean
 gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
     GError ** error)
 {
+  GstRedisNames names;
   JsonParser *parser;
   JsonArray *rois;
   guint i, n;
@@ -432,12 +467,18 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
     return FALSE;
   }
 
+  gst_redis_names_init (&names);
   parser = json_parser_new_immutable ();
   ok = parse_rois (parser, json, len, &rois, error) &&
       rois_are_valid (rois, error);
+  if (ok) {
+    collect_names (rois, &names);
+    ok = gst_redis_names_reserve (&names, GST_REDIS_FIELD_META, error);
+  }
   n = ok && rois ? json_array_get_length (rois) : 0;
   for (i = 0; i < n; i++)
     roi_add (buffer, json_array_get_object_element (rois, i));
+  gst_redis_names_release (&names);
   g_object_unref (parser);
   return ok;
 }

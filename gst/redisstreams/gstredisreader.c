@@ -592,6 +592,17 @@ gst_redis_reply_is_error (const GstRedisReply * reply, const gchar * prefix)
   return g_str_has_prefix (reply->str, prefix);
 }
 
+/* TRUE when @reply is a string of exactly the bytes of @str: no more (a
+ * bulk may hold a NUL and anything after it), no less. */
+gboolean
+gst_redis_reply_is_string (const GstRedisReply * reply, const gchar * str)
+{
+  gsize len = strlen (str);
+
+  return reply != NULL && reply->type == GST_REDIS_REPLY_STRING &&
+      reply->len == len && memcmp (reply->str, str, len) == 0;
+}
+
 /* TRUE when bytes were received that no reply returned yet. */
 gboolean
 gst_redis_reader_has_input (GstRedisReader * reader)

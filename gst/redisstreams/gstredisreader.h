@@ -89,6 +89,8 @@ struct _GstRedisReply
 void gst_redis_reply_free (GstRedisReply * reply);
 gboolean gst_redis_reply_is_error (const GstRedisReply * reply,
     const gchar * prefix);
+gboolean gst_redis_reply_is_string (const GstRedisReply * reply,
+    const gchar * str);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstRedisReply, gst_redis_reply_free);
 

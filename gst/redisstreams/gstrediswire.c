@@ -36,3 +36,31 @@ gst_redis_wire_bad_field (GError ** error, const gchar * name,
       "field \"%s\" %s", name, why);
   return FALSE;
 }
+
+/* A field value for a message: valid UTF-8 (GStreamer refuses anything
+ * else and drops the whole text), at most @max bytes of it, with invalid
+ * bytes and control characters written as \xNN so that the reader still
+ * sees what the producer sent. */
+gchar *
+gst_redis_wire_printable (const gchar * s, gsize len, gsize max)
+{
+  GString *out = g_string_sized_new (MIN (len, max) + 8);
+  const gchar *p = s, *end = s + MIN (len, max);
+
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated (p, end - p);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c < 0x20 || c == 0x7f) {
+      g_string_append_printf (out, "\\x%02x", (guint8) * p);
+      p++;
+    } else {
+      const gchar *next = g_utf8_next_char (p);
+
+      g_string_append_len (out, p, next - p);
+      p = next;
+    }
+  }
+  if (len > max)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}

@@ -372,5 +372,6 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   g_free (e.lz4);
   while (e.n_copies > 0)
     g_free (e.copies[--e.n_copies]);
+  fuzz_check_quarks ();
   return 0;
 }

@@ -248,8 +248,9 @@ GST_START_TEST (test_timestamps_flags_offset_and_metas_preserved)
   got = gst_harness_pull (src);
   fail_if (GST_BUFFER_PTS_IS_VALID (got));
   fail_if (GST_BUFFER_DURATION_IS_VALID (got));
-  /* the sink's own counter continues from the last offset */
-  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), 4243);
+  /* no offset after numbered buffers: no seq, rather than a number of the
+   * sink's own that upstream may give another frame */
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), GST_BUFFER_OFFSET_NONE);
   ts = gst_buffer_get_reference_timestamp_meta (got, unix_caps);
   fail_unless (ts != NULL);
   {
@@ -267,7 +268,7 @@ GST_START_TEST (test_timestamps_flags_offset_and_metas_preserved)
   fail_unless_equals_int (gst_harness_push (sink, buf), GST_FLOW_OK);
   got = gst_harness_pull (src);
   fail_unless (GST_BUFFER_FLAG_IS_SET (got, GST_BUFFER_FLAG_DELTA_UNIT));
-  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), 4244);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (got), GST_BUFFER_OFFSET_NONE);
   gst_buffer_unref (got);
 
   gst_caps_unref (unix_caps);
