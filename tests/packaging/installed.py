@@ -36,6 +36,8 @@ Every command in the chroot runs with `env -i` (no GST_PLUGIN_PATH). /proc
 unmounted at the end whatever happens; processes are stopped by PID. Nothing
 under the temporary directory is removed while anything is mounted there.
 
+The mirror is the one this machine's apt uses for bookworm (with its
+-updates and -security suites), or $PACKAGING_MIRROR (bookworm main only).
 The chroot is made once a day: the debootstrapped tree is kept as a tarball
 bookworm-<arch>-<YYYYMMDD>.tar in $PACKAGING_CACHE
 [$XDG_CACHE_HOME/gst-redis-streams/packaging, ~/.cache/...], older ones are
@@ -677,8 +679,8 @@ def debs_prerequisites(ctx):
                    % deps.stderr.strip().replace("\n", " "))
     release = ctx.mirror.rstrip("/") + "/dists/%s/Release" % SUITE
     proxy = proxy_env()
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxy and {
-        "http": proxy["http_proxy"]}))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler(
+        {"http": proxy["http_proxy"]} if proxy else None))
     try:
         with opener.open(release, timeout=30) as resp:
             resp.read(100)
@@ -689,6 +691,9 @@ def debs_prerequisites(ctx):
 def main_debs():
     ctx = DebsCtx()
     ctx.mirror, ctx.sources = chroot_sources(apt_sources())
+    if os.environ.get("PACKAGING_MIRROR"):
+        ctx.mirror = os.environ["PACKAGING_MIRROR"]
+        ctx.sources = "deb %s %s main\n" % (ctx.mirror, SUITE)
     debs_prerequisites(ctx)
     ctx.cache = os.environ.get("PACKAGING_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
