@@ -668,6 +668,17 @@ def debs_prerequisites(ctx):
     if missing:
         cannot_run(name, "%s not found (pipelines/install-deps --packaging installs them)"
                    % ", ".join(missing))
+    probe = tempfile.mkdtemp(prefix="gst-redis-mount-probe.")
+    try:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "probe", probe],
+                                 capture_output=True, text=True)
+        if mounted.returncode == 0:
+            subprocess.run(["umount", probe], check=True)
+    finally:
+        os.rmdir(probe)
+    if mounted.returncode != 0:
+        cannot_run(name, "this machine does not let it mount /proc for the chroot (%s)"
+                   % mounted.stderr.strip())
     try:
         import redis  # noqa: F401
     except ImportError:
