@@ -30,6 +30,8 @@ installed.py debs      debian/ turned into .debs and installed in a fresh
                        `redisstreamsrc num-buffers=30 ! fakesink`
     debs_commands      gst-redis-producer, -processor and -monitor as in
                        install_commands, printing no GST_PLUGIN_PATH
+    debs_demo          gst-redis-demo --duration 3: its private Redis, two
+                       cameras, the viewer answering, everything stopped
     debs_viewer_page   websocketsink serves its built-in page and viewer.js
 Every command in the chroot runs with `env -i` (no GST_PLUGIN_PATH). /proc
 (and /dev nodes when the chroot has none) are mounted for the chroot and
@@ -631,6 +633,16 @@ def debs_commands(ctx):
     exercise_commands(ctx, "commands", chroot_redis(ctx).port)
 
 
+def debs_demo(ctx):
+    out = chroot_run(ctx, ["gst-redis-demo", "--duration", "3", "--cameras", "2", "--no-display"],
+                     {"VIEWER_PORT": "0", "VIDEO_DEVICE": "none", "WIDTH": "320",
+                      "HEIGHT": "240"}, timeout=180)
+    check("Viewer:   http://127.0.0.1:" in out and "stopping" in out,
+          "gst-redis-demo did not serve the viewer and stop:\n" + out)
+    print("  " + "\n  ".join(l for l in out.splitlines() if l.startswith(("Viewer:", "Cameras:",
+                                                                          "Monitor:"))))
+
+
 def debs_viewer_page(ctx):
     port = free_port()
     log = os.path.join(ctx.tmp, "viewer.log")
@@ -732,6 +744,7 @@ def main_debs():
                            ("frameproc", "frameproc"), ("websocketsink", "websocket"))]
     cases += [("debs_line", debs_line, "debs_install"),
               ("debs_commands", debs_commands, "debs_install"),
+              ("debs_demo", debs_demo, "debs_install"),
               ("debs_viewer_page", debs_viewer_page, "debs_install")]
     passed = failed = 0
     try:
