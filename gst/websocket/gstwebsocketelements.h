@@ -24,6 +24,11 @@
 
 G_BEGIN_DECLS
 
+/* One debug category for the plugin, made by websocket_element_init () */
+GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
+
+void websocket_element_init (GstPlugin * plugin);
+
 GST_ELEMENT_REGISTER_DECLARE (websocketsink);
 
 G_END_DECLS

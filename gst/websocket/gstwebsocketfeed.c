@@ -27,17 +27,18 @@
 #include "config.h"
 #endif
 
+#include "gstwebsocketelements.h"
 #include "gstwebsocketfeed.h"
 #include "gstwebsocketframe.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
 #define GST_CAT_DEFAULT gst_websocket_sink_debug
 
 /* Key-frame requests upstream, per camera: a page reload or a slow client
  * must not make the encoder send nothing but key frames */
 #define KEY_UNIT_MIN_INTERVAL_US G_USEC_PER_SEC
 
-/* Any streaming thread: the message for one frame of @pad's camera */
+/* The streaming thread of @pad, rendering @buffer: the message for this
+ * frame of the pad's camera */
 GstWebSocketFeedFrame *
 gst_websocket_feed_frame_new (GstWebSocketSinkPad * pad, GstBuffer * buffer)
 {
@@ -59,8 +60,7 @@ gst_websocket_feed_frame_new (GstWebSocketSinkPad * pad, GstBuffer * buffer)
     prefix = gst_websocket_sink_pad_h264_prefix (pad, buffer, key);
 
   camera = gst_websocket_sink_pad_dup_camera (pad);
-  info.seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
-      index - 1;
+  info.seq = gst_websocket_sink_pad_frame_seq (pad, buffer);
   info.width = pad->width;
   info.height = pad->height;
   info.camera = camera;

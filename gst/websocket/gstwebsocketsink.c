@@ -17,140 +17,64 @@
  * Boston, MA 02110-1301, USA.
  */
 
-
 /**
  * SECTION:element-websocketsink
  * @title: websocketsink
  *
  * websocketsink shows live video in a web browser: one camera or a wall of
  * them. It runs a small HTTP server that serves a viewer page at `/` and
- * sends every frame, with its camera name, timestamps and detections, to
- * each WebSocket client connected at `/ws`. The page and its script are
- * compiled into the plugin: nothing else needs to be installed or served.
- *
- * It takes JPEG images, or encoded video that the browser decodes itself
- * with WebCodecs: H.264 (`stream-format=byte-stream`, `alignment=au`), VP8
- * and VP9. Encoded video is passed through as it is, which costs the viewer
- * host no encoding and the network a fraction of JPEG's bandwidth.
- *
- * ## Cameras
+ * sends every frame, with its camera name, timestamps and detections
+ * (#GstVideoRegionOfInterestMeta), to each WebSocket client connected at
+ * `/ws`. It takes JPEG, or H.264 (`stream-format=byte-stream`,
+ * `alignment=au`), VP8 and VP9, which it passes through for the browser to
+ * decode with WebCodecs.
  *
  * Every sink pad is one camera, named by its #GstWebSocketSinkPad:camera
- * property (the pad name when unset). The always pad `sink` is the first
- * camera; request more with `sink_%u` pads. All cameras go to every client
- * on the same WebSocket, and the page shows them as a grid; a click on a
- * camera shows it large. A camera that sends nothing for a few seconds is
- * shown as stalled.
+ * property: the always pad `sink` and any number of `sink_%u` request pads.
+ * The element is a bin with one #GstBaseSink per linked pad, so every
+ * camera syncs on the clock, prerolls and drops late frames alike, and the
+ * #GstBaseSink properties of the element (#GstWebSocketSink:sync,
+ * #GstWebSocketSink:qos, #GstWebSocketSink:max-lateness, ...) apply to
+ * every camera. It reaches PAUSED once every linked pad has a frame, and
+ * posts EOS once every linked pad has had EOS. As with any sinks, in a live
+ * pipeline no camera plays before every linked camera sent a frame;
+ * #GstWebSocketSink:async %FALSE lets each play from its first frame.
  *
- * The #GstBaseSink behaviour (#GstBaseSink:sync, statistics in `rendered`)
- * applies to the `sink` pad only: frames on request pads are sent as they
- * arrive. Once a request pad exists the element changes state without
- * prerolling (#GstBaseSink:async is %FALSE), so a camera that sends nothing
- * never holds the pipeline in PAUSED. The element posts EOS when every
- * linked pad has received EOS.
+ * A client that connects gets the newest frame of every camera at once (of
+ * encoded video the last key frame, and the element asks upstream for a new
+ * one). No client can hold the pipeline back: one that reads slower than
+ * the stream skips frames, counted in #GstWebSocketSink:stats.
  *
- * ## Clients that join late or read slowly
+ * If the server cannot listen, the element posts a
+ * %GST_RESOURCE_ERROR_OPEN_WRITE error naming the address and port, with
+ * details `address` (string) and `port` (int).
  *
- * A client that connects gets the newest frame of every camera at once. For
- * encoded video that is the last key frame (for H.264 with the SPS and PPS
- * it needs, added by the sink when the encoder sent them earlier), and the
- * sink asks upstream for a new key frame with a #GstForceKeyUnit event (at
- * most once per second per camera) so the picture goes live again quickly;
- * until then the client gets no delta frame it could not decode.
+ * The wire format, the viewer page and how slow clients are treated:
+ * https://github.com/gst-redis-streams/gst-redis-streams/blob/main/docs/websocketsink.md
  *
- * No client can hold the pipeline back. A client that reads slower than the
- * stream arrives skips frames: for JPEG it gets the newest frame when it is
- * ready again; for encoded video it waits for the next key frame (asking for
- * one as above), since a delta frame whose reference it did not get cannot
- * be decoded. Skipped frames are counted per client in
- * #GstWebSocketSink:stats. The memory held for a client is bounded (about
- * 256 KiB of queued messages plus one frame, and the kernel's socket
- * buffer) however long it stalls.
- *
- * ## Wire format
- *
- * Every frame is one binary WebSocket message:
- *
- * |[
- * +-----------------+----------------------------+--------------------+
- * | N: uint32, big  | N bytes: UTF-8 JSON header | the encoded frame  |
- * | endian          |                            | (rest of message)  |
- * +-----------------+----------------------------+--------------------+
- * ]|
- *
- * The JSON header is an object:
- *
- * |[
- * {"seq": 41, "pts": 1366666666, "capture_time_ns": 1700000000123456789,
- *  "width": 320, "height": 240, "camera": "gate", "codec": "h264",
- *  "key": false,
- *  "detections": [{"type": "motion", "id": 1, "x": 12, "y": 40,
- *                  "w": 64, "h": 48, "score": 0.82}]}
- * ]|
- *
- * * `seq`: the buffer offset (%GST_BUFFER_OFFSET) when upstream sets one,
- *   otherwise the number of frames this camera's pad received before this
- *   one. (Encoders do not carry the offset over, so after an encoder it is
- *   the sink's own count.) A gap means frames were skipped.
- * * `pts`: the buffer PTS in nanoseconds, or null.
- * * `capture_time_ns`: from a #GstReferenceTimestampMeta with reference
- *   `timestamp/x-unix` (nanoseconds since the Unix epoch), or null.
- * * `width`, `height`: the frame size from the negotiated caps, or null.
- * * `camera`: the camera name.
- * * `codec`: `jpeg`, `h264` (an access unit in Annex B), `vp8` or `vp9`.
- * * `key`: true for a frame that decodes on its own (a buffer without
- *   %GST_BUFFER_FLAG_DELTA_UNIT; every JPEG).
- * * `detections`: one object per #GstVideoRegionOfInterestMeta: `type` (the
- *   ROI type), `id`, `x`, `y`, `w`, `h` in frame pixels, and `score`: the
- *   `score` field of the ROI parameter structure named like the type (for
- *   example `motion`), else of the first parameter that has one, else null.
- *
- * Clients are not expected to send anything: small messages are ignored, a
- * large one or a malformed frame gets that client disconnected without
- * disturbing the others. A request to `/ws` that is not a WebSocket upgrade
- * gets `400 Bad Request`. When the element stops, every connection is closed
- * with code 1001 (going away).
- *
- * The page decodes encoded video with the browser's WebCodecs, which
- * browsers offer only to secure pages: `http://127.0.0.1` and
- * `http://localhost` qualify, a page from another host needs HTTPS (a
- * reverse proxy) or the browser told to trust that origin. The page says so
- * when WebCodecs or a codec is missing; JPEG works everywhere.
- *
- * ## Errors
- *
- * If the server cannot listen (the port is in use, or the address is not one
- * of this machine's), the element posts a %GST_RESOURCE_ERROR_OPEN_WRITE
- * error naming the address and port, with details `address` (string) and
- * `port` (int), and the state change fails. It posts no other messages.
- *
- * ## Example launch line
- *
- * Show a test pattern in the browser at http://127.0.0.1:8080/:
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1 ! jpegenc ! websocketsink
- * ]|
- *
- * Two cameras on one page, H.264 passed through to the browser:
+ * ]| A test pattern in the browser at http://127.0.0.1:8080/.
  * |[
  * gst-launch-1.0 websocketsink name=wall sink::camera=gate sink_0::camera=yard \
  *   videotestsrc is-live=true ! openh264enc ! h264parse ! wall.sink \
  *   videotestsrc is-live=true pattern=ball ! jpegenc ! wall.sink_0
- * ]|
+ * ]| Two cameras on one page, H.264 passed through to the browser.
  *
- * Show the processed frames from Redis to the whole local network, accepting
- * only the viewer page served by this host:
- * |[
- * gst-launch-1.0 redisstreamsrc stream=processed-frames ! jpegenc ! websocketsink address=0.0.0.0 port=8080 allowed-origins=http://viewer-host:8080
- * ]|
+ * Since: 1.0
  */
 
-/* The element: properties, pads, EOS across pads, start and stop. The
- * pads are gstwebsocketsinkpad.c, the camera feeds gstwebsocketfeed.c, the
- * server and its clients gstwebsocketserver.c. Threading: the streaming
- * threads turn each buffer into a message and hand it to the server thread
- * through a queue under the server's lock; EOS waits until the server
- * thread took every frame. */
+/* The element: a bin with one GstWebSocketCameraSink per linked pad
+ * (gstwebsocketcamerasink.c), made when the pad is linked and dropped when
+ * it is unlinked, so a pad nothing is linked to holds up neither preroll
+ * nor EOS; GstBin gathers the cameras' preroll and EOS. The element owns
+ * the server (gstwebsocketserver.c), starts it before the cameras and
+ * stops it after them, and passes its GstBaseSink properties on to every
+ * camera. The pads are gstwebsocketsinkpad.c, the camera feeds
+ * gstwebsocketfeed.c. Threading: the streaming threads turn each buffer
+ * into a message and hand it to the server thread through a queue under
+ * the server's lock; EOS waits until the server thread took every frame. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -158,19 +82,32 @@
 
 #include <stdio.h>
 
+#include "gstwebsocketcamerasink.h"
 #include "gstwebsocketfeed.h"
 #include "gstwebsocketserver.h"
 #include "gstwebsocketsink.h"
 #include "gstwebsocketsinkpad.h"
 #include "gstwebsocketsinkresources.h"
 
-GST_DEBUG_CATEGORY (gst_websocket_sink_debug);
 #define GST_CAT_DEFAULT gst_websocket_sink_debug
 
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8080
 #define DEFAULT_ALLOWED_ORIGINS NULL
 #define DEFAULT_MAX_CLIENTS 16
+
+/* The cameras' GstBaseSink properties: GstBaseSink's defaults, but sync */
+#define DEFAULT_SYNC FALSE
+#define DEFAULT_MAX_LATENESS -1
+#define DEFAULT_QOS FALSE
+#define DEFAULT_ASYNC TRUE
+#define DEFAULT_TS_OFFSET 0
+#define DEFAULT_ENABLE_LAST_SAMPLE TRUE
+#define DEFAULT_BLOCKSIZE 4096
+#define DEFAULT_RENDER_DELAY 0
+#define DEFAULT_THROTTLE_TIME 0
+#define DEFAULT_MAX_BITRATE 0
+#define DEFAULT_PROCESSING_DEADLINE (20 * GST_MSECOND)
 
 enum
 {
@@ -181,13 +118,33 @@ enum
   PROP_ALLOWED_ORIGINS,
   PROP_MAX_CLIENTS,
   PROP_STATS,
+  PROP_LAST_SAMPLE,
+  /* Set on every camera's sink, from PROP_SYNC to PROP_PROCESSING_DEADLINE
+   * (IS_CAMERA_PROP): other properties go before or after them */
+  PROP_SYNC,
+  PROP_MAX_LATENESS,
+  PROP_QOS,
+  PROP_ASYNC,
+  PROP_TS_OFFSET,
+  PROP_ENABLE_LAST_SAMPLE,
+  PROP_BLOCKSIZE,
+  PROP_RENDER_DELAY,
+  PROP_THROTTLE_TIME,
+  PROP_MAX_BITRATE,
+  PROP_PROCESSING_DEADLINE,
 };
 
+#define IS_CAMERA_PROP(prop_id) \
+  ((prop_id) >= PROP_SYNC && (prop_id) <= PROP_PROCESSING_DEADLINE)
+#define CAMERA_PROP_INDEX(prop_id) ((prop_id) - PROP_SYNC)
+#define N_CAMERA_PROPS (PROP_PROCESSING_DEADLINE - PROP_SYNC + 1)
+
 static GParamSpec *current_port_pspec;
+static GParamSpec *camera_pspecs[N_CAMERA_PROPS];
 
 struct _GstWebSocketSink
 {
-  GstBaseSink parent;
+  GstBin parent;
 
   /* Properties, under the object lock */
   gchar *address;
@@ -197,47 +154,41 @@ struct _GstWebSocketSink
   guint next_pad_serial;
   guint next_camera_id;
 
+  /* The cameras' GstBaseSink properties, indexed by CAMERA_PROP_INDEX.
+   * Under @camera_lock, which is held while they are set on the cameras'
+   * sinks and while a camera's sink is made, so every sink has the latest;
+   * never taken by a streaming thread, never inside the object lock. */
+  GMutex camera_lock;
+  GValue camera_props[N_CAMERA_PROPS];
+
   /* Made in init, freed in finalize; holds allowed-origins and
    * max-clients */
   GstWebSocketServer *server;
-
-  /* EOS across pads (and the pads' eos flags), under @lock */
-  GMutex lock;
-  GCond eos_cond;
-  gboolean eos_flushing;
-  gboolean eos_posted;
+  GstWebSocketCameraShared shared;
 };
-
-#define SINK_CAPS \
-  "image/jpeg; " \
-  "video/x-h264, stream-format = (string) byte-stream, " \
-  "alignment = (string) au; " \
-  "video/x-vp8; video/x-vp9"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (SINK_CAPS));
+    GST_STATIC_CAPS (GST_WEBSOCKET_SINK_CAPS));
 
 static GstStaticPadTemplate request_template =
 GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
-    GST_STATIC_CAPS (SINK_CAPS));
+    GST_STATIC_CAPS (GST_WEBSOCKET_SINK_CAPS));
 
 static void gst_websocket_sink_child_proxy_init (gpointer g_iface,
     gpointer iface_data);
 
 #define gst_websocket_sink_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstWebSocketSink, gst_websocket_sink,
-    GST_TYPE_BASE_SINK,
-    GST_DEBUG_CATEGORY_INIT (gst_websocket_sink_debug, "websocketsink", 0,
-        "WebSocket sink");
+G_DEFINE_TYPE_WITH_CODE (GstWebSocketSink, gst_websocket_sink, GST_TYPE_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
         gst_websocket_sink_child_proxy_init));
-GST_ELEMENT_REGISTER_DEFINE (websocketsink, "websocketsink", GST_RANK_NONE,
-    GST_TYPE_WEBSOCKET_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (websocketsink, "websocketsink",
+    GST_RANK_NONE, GST_TYPE_WEBSOCKET_SINK, websocket_element_init (plugin));
 
+static void gst_websocket_sink_dispose (GObject * object);
 static void gst_websocket_sink_finalize (GObject * object);
 static void gst_websocket_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -246,17 +197,11 @@ static void gst_websocket_sink_get_property (GObject * object, guint prop_id,
 static GstPad *gst_websocket_sink_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 static void gst_websocket_sink_release_pad (GstElement * element, GstPad * pad);
-static gboolean gst_websocket_sink_start (GstBaseSink * bsink);
-static gboolean gst_websocket_sink_stop (GstBaseSink * bsink);
-static gboolean gst_websocket_sink_set_caps (GstBaseSink * bsink,
-    GstCaps * caps);
-static gboolean gst_websocket_sink_event (GstBaseSink * bsink,
-    GstEvent * event);
-static gboolean gst_websocket_sink_unlock (GstBaseSink * bsink);
-static gboolean gst_websocket_sink_unlock_stop (GstBaseSink * bsink);
-static GstFlowReturn gst_websocket_sink_render (GstBaseSink * bsink,
-    GstBuffer * buffer);
-static void gst_websocket_sink_frames_taken (gpointer user_data);
+static GstStateChangeReturn gst_websocket_sink_change_state (GstElement *
+    element, GstStateChange transition);
+
+static GstWebSocketSinkPad *gst_websocket_sink_new_pad (GstWebSocketSink *
+    self, GstPadTemplate * templ, const gchar * name);
 
 /* address, port, current-port */
 static void
@@ -268,6 +213,8 @@ gst_websocket_sink_install_listen_properties (GObjectClass * gobject_class)
    * The address to listen on: an IP address, `0.0.0.0` or `::` for every
    * interface, or a host name (resolved in the READY to PAUSED state change;
    * the first address is used).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_ADDRESS,
       g_param_spec_string ("address", "Address",
@@ -281,6 +228,8 @@ gst_websocket_sink_install_listen_properties (GObjectClass * gobject_class)
    *
    * The TCP port to listen on, 0 to let the system pick a free one (read it
    * back from #GstWebSocketSink:current-port).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_PORT,
       g_param_spec_int ("port", "Port",
@@ -294,6 +243,8 @@ gst_websocket_sink_install_listen_properties (GObjectClass * gobject_class)
    *
    * The port the server actually listens on, notified once it is bound, 0
    * while the element does not listen.
+   *
+   * Since: 1.0
    */
   current_port_pspec = g_param_spec_int ("current-port", "Current Port",
       "The port the server listens on, notified once bound, 0 while not "
@@ -315,6 +266,8 @@ gst_websocket_sink_install_client_properties (GObjectClass * gobject_class)
    * origin. When set, an upgrade whose `Origin` is missing or not listed is
    * refused with `403 Forbidden`; list the viewer's own origin to use the
    * built-in page. Applies to the next connection attempt.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_ALLOWED_ORIGINS,
       g_param_spec_string ("allowed-origins", "Allowed Origins",
@@ -330,6 +283,8 @@ gst_websocket_sink_install_client_properties (GObjectClass * gobject_class)
    * The most WebSocket clients at once, 0 for no limit. Further upgrades
    * are refused with `503 Service Unavailable`. Applies to the next
    * connection attempt.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MAX_CLIENTS,
       g_param_spec_uint ("max-clients", "Maximum Clients",
@@ -339,18 +294,205 @@ gst_websocket_sink_install_client_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
 }
 
+/* Installs @pspec as one of the cameras' GstBaseSink properties */
+static void
+install_camera_property (GObjectClass * gobject_class, guint prop_id,
+    GParamSpec * pspec)
+{
+  camera_pspecs[CAMERA_PROP_INDEX (prop_id)] = pspec;
+  g_object_class_install_property (gobject_class, prop_id, pspec);
+}
+
+/* GstBaseSink's properties, set on the sink of every camera. The same
+ * names, types and meanings as on any sink. */
+static void
+gst_websocket_sink_install_camera_properties (GObjectClass * gobject_class)
+{
+  /**
+   * GstWebSocketSink:sync:
+   *
+   * Whether every camera's frames are sent at their running time on the
+   * clock (#GstBaseSink:sync of each camera's sink). %FALSE by default: a
+   * viewer usually follows redisstreamsrc, whose timestamps are on the
+   * producer's schedule, and pacing by them would only add latency. Set it
+   * to pace a local, non-live source by its timestamps.
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_SYNC,
+      g_param_spec_boolean ("sync", "Sync",
+          "Sync every camera on the clock", DEFAULT_SYNC,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:max-lateness:
+   *
+   * How late, in nanoseconds, a camera's frame may be before it is dropped,
+   * -1 for no limit (#GstBaseSink:max-lateness of each camera's sink). Only
+   * with #GstWebSocketSink:sync.
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_MAX_LATENESS,
+      g_param_spec_int64 ("max-lateness", "Max Lateness",
+          "Maximum number of nanoseconds that a camera's frame can be late "
+          "before it is dropped (-1 unlimited)", -1, G_MAXINT64,
+          DEFAULT_MAX_LATENESS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:qos:
+   *
+   * Whether each camera sends Quality-of-Service events upstream and posts
+   * QoS messages for the frames it drops (#GstBaseSink:qos of each camera's
+   * sink).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_QOS,
+      g_param_spec_boolean ("qos", "Qos",
+          "Generate Quality-of-Service events upstream, per camera",
+          DEFAULT_QOS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:async:
+   *
+   * Whether the cameras go to PAUSED asynchronously, each once it has a
+   * frame (#GstBaseSink:async of each camera's sink). %FALSE lets the
+   * element change state at once, so a camera that sends nothing does not
+   * hold the pipeline in PAUSED.
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_ASYNC,
+      g_param_spec_boolean ("async", "Async",
+          "Go asynchronously to PAUSED, once every linked camera has a frame",
+          DEFAULT_ASYNC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:ts-offset:
+   *
+   * Nanoseconds added to every camera's running time when syncing
+   * (#GstBaseSink:ts-offset of each camera's sink).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_TS_OFFSET,
+      g_param_spec_int64 ("ts-offset", "TS Offset",
+          "Timestamp offset in nanoseconds, for every camera", G_MININT64,
+          G_MAXINT64, DEFAULT_TS_OFFSET,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:enable-last-sample:
+   *
+   * Whether each camera keeps its last frame for
+   * #GstWebSocketSink:last-sample (#GstBaseSink:enable-last-sample).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_ENABLE_LAST_SAMPLE,
+      g_param_spec_boolean ("enable-last-sample", "Enable Last Buffer",
+          "Enable the last-sample property", DEFAULT_ENABLE_LAST_SAMPLE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:blocksize:
+   *
+   * #GstBaseSink:blocksize of each camera's sink: bytes per buffer in pull
+   * mode, which websocketsink does not use.
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_BLOCKSIZE,
+      g_param_spec_uint ("blocksize", "Block size",
+          "Size in bytes to pull per buffer (0 = default)", 0, G_MAXUINT,
+          DEFAULT_BLOCKSIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:render-delay:
+   *
+   * Nanoseconds each camera reports as its rendering delay in the latency
+   * query (#GstBaseSink:render-delay).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_RENDER_DELAY,
+      g_param_spec_uint64 ("render-delay", "Render Delay",
+          "Additional render delay of every camera in nanoseconds", 0,
+          G_MAXUINT64, DEFAULT_RENDER_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:throttle-time:
+   *
+   * The time each camera keeps between the frames it sends, 0 for none
+   * (#GstBaseSink:throttle-time).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_THROTTLE_TIME,
+      g_param_spec_uint64 ("throttle-time", "Throttle time",
+          "The time to keep between the frames of a camera (0 = disabled)", 0,
+          G_MAXUINT64, DEFAULT_THROTTLE_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:max-bitrate:
+   *
+   * The most bits per second each camera sends, 0 for no limit
+   * (#GstBaseSink:max-bitrate).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint64 ("max-bitrate", "Max Bitrate",
+          "The maximum bits per second every camera sends (0 = disabled)", 0,
+          G_MAXUINT64, DEFAULT_MAX_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:processing-deadline:
+   *
+   * The time, in nanoseconds, each camera's frames may take upstream
+   * before they are late, added to the latency (#GstBaseSink:processing-deadline).
+   *
+   * Since: 1.0
+   */
+  install_camera_property (gobject_class, PROP_PROCESSING_DEADLINE,
+      g_param_spec_uint64 ("processing-deadline", "Processing deadline",
+          "Maximum processing time for a frame in nanoseconds", 0,
+          G_MAXUINT64, DEFAULT_PROCESSING_DEADLINE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstWebSocketSink:last-sample:
+   *
+   * The last frame of the camera on the `sink` pad, or of the first linked
+   * request pad when `sink` is not linked (#GstBaseSink:last-sample), with
+   * its caps. %NULL when #GstWebSocketSink:enable-last-sample is %FALSE.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_LAST_SAMPLE,
+      g_param_spec_boxed ("last-sample", "Last Sample",
+          "The last sample received by the first linked camera",
+          GST_TYPE_SAMPLE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
 static void
 gst_websocket_sink_install_stats_property (GObjectClass * gobject_class)
 {
   /**
    * GstWebSocketSink:stats:
    *
-   * The #GstBaseSink statistics (`average-rate`, `dropped`, `rendered`, for
-   * the `sink` pad) in a structure named `GstWebSocketSinkStats`, extended
-   * with:
+   * Statistics in a structure named `GstWebSocketSinkStats`:
    *
+   * * `average-rate` (#gdouble), `dropped` (#guint64), `rendered`
+   *   (#guint64): the #GstBaseSink statistics of the linked cameras' sinks,
+   *   their mean (0 when no pad is linked) and their sums
    * * `clients` (#guint): clients connected now
-   * * `frames-received` (#guint64): frames received on all pads since start
+   * * `frames-received` (#guint64): frames rendered on all pads since start
+   *   (those dropped as late are not)
    * * `frames-dropped` (#guint64): frames the server thread never saw
    *   because it was more than 256 frames behind
    * * `clients-accepted` (#guint64)
@@ -364,10 +506,13 @@ gst_websocket_sink_install_stats_property (GObjectClass * gobject_class)
    * * `camera-stats` (#GstValueArray of #GstStructure named `camera`), one
    *   per pad: `pad` (#gchararray), `camera` (#gchararray), `codec`
    *   (#gchararray, null before caps), `frames-received` (#guint64),
-   *   `key-frames` (#guint64) and `key-unit-requests` (#guint64, the
-   *   #GstForceKeyUnit events sent upstream)
+   *   `key-frames` (#guint64), `key-unit-requests` (#guint64, the
+   *   #GstForceKeyUnit events sent upstream) and `dropped` (#guint64, frames
+   *   dropped as too late, see #GstWebSocketSink:max-lateness)
    *
    * The last values are kept after the element stops.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -380,14 +525,15 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
 
+  gobject_class->dispose = gst_websocket_sink_dispose;
   gobject_class->finalize = gst_websocket_sink_finalize;
   gobject_class->set_property = gst_websocket_sink_set_property;
   gobject_class->get_property = gst_websocket_sink_get_property;
 
   gst_websocket_sink_install_listen_properties (gobject_class);
   gst_websocket_sink_install_client_properties (gobject_class);
+  gst_websocket_sink_install_camera_properties (gobject_class);
   gst_websocket_sink_install_stats_property (gobject_class);
 
   gst_element_class_add_pad_template (element_class,
@@ -406,15 +552,8 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
       GST_DEBUG_FUNCPTR (gst_websocket_sink_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_websocket_sink_release_pad);
-
-  basesink_class->start = GST_DEBUG_FUNCPTR (gst_websocket_sink_start);
-  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_websocket_sink_stop);
-  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_websocket_sink_set_caps);
-  basesink_class->event = GST_DEBUG_FUNCPTR (gst_websocket_sink_event);
-  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_websocket_sink_unlock);
-  basesink_class->unlock_stop =
-      GST_DEBUG_FUNCPTR (gst_websocket_sink_unlock_stop);
-  basesink_class->render = GST_DEBUG_FUNCPTR (gst_websocket_sink_render);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_websocket_sink_change_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WEBSOCKET_SINK_PAD, 0);
 
@@ -425,40 +564,77 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
 static void
 gst_websocket_sink_init (GstWebSocketSink * self)
 {
+  GstPadTemplate *templ;
+  guint i;
+
   self->address = g_strdup (DEFAULT_ADDRESS);
   self->port = DEFAULT_PORT;
   self->server = gst_websocket_server_new (GST_ELEMENT_CAST (self),
-      gst_websocket_sink_frames_taken, self);
+      gst_websocket_camera_shared_frames_taken, &self->shared);
+  gst_websocket_camera_shared_init (&self->shared, self->server);
   gst_websocket_server_set_allowed_origins (self->server,
       DEFAULT_ALLOWED_ORIGINS);
   gst_websocket_server_set_max_clients (self->server, DEFAULT_MAX_CLIENTS);
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->eos_cond);
 
-  /* Send each frame as soon as it arrives: a viewer usually follows
-   * redisstreamsrc, whose buffers carry the producer's timestamps, which
-   * mean nothing to this pipeline's clock; pacing by them would only add
-   * latency. sync=true paces a local, non-live source. */
-  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  g_mutex_init (&self->camera_lock);
+  for (i = 0; i < N_CAMERA_PROPS; i++) {
+    g_value_init (&self->camera_props[i],
+        G_PARAM_SPEC_VALUE_TYPE (camera_pspecs[i]));
+    g_param_value_set_default (camera_pspecs[i], &self->camera_props[i]);
+  }
+
+  /* A sink even while no pad is linked, when it has no sink inside */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+
+  templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+      "sink");
+  gst_element_add_pad (GST_ELEMENT_CAST (self),
+      GST_PAD_CAST (gst_websocket_sink_new_pad (self, templ, "sink")));
+}
+
+static void
+gst_websocket_sink_dispose (GObject * object)
+{
+  GstWebSocketSink *self = GST_WEBSOCKET_SINK (object);
+  GList *l;
+
+  /* GstBin drops the cameras' sinks; the pads, going next, must not try */
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next) {
+    GstWebSocketSinkPad *pad = l->data;
+
+    g_signal_handlers_disconnect_by_data (pad, self);
+    gst_clear_object (&pad->sink);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  G_OBJECT_CLASS (parent_class)->dispose (object);
 }
 
 static void
 gst_websocket_sink_finalize (GObject * object)
 {
   GstWebSocketSink *self = GST_WEBSOCKET_SINK (object);
+  guint i;
 
   gst_websocket_server_free (self->server);
+  gst_websocket_camera_shared_clear (&self->shared);
   g_free (self->address);
   if (self->stats_snapshot)
     gst_structure_free (self->stats_snapshot);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->eos_cond);
+  for (i = 0; i < N_CAMERA_PROPS; i++)
+    g_value_unset (&self->camera_props[i]);
+  g_mutex_clear (&self->camera_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
 /* ---- GstChildProxy: "sink_0::camera=gate" in gst-launch ---- */
 
+/* The children are the pads, not GstBin's elements: the cameras' sinks
+ * are the element's own business */
 static GObject *
 gst_websocket_sink_child_proxy_get_child_by_index (GstChildProxy * proxy,
     guint index)
@@ -495,116 +671,186 @@ gst_websocket_sink_child_proxy_init (gpointer g_iface, gpointer iface_data)
   iface->get_children_count = gst_websocket_sink_child_proxy_get_children_count;
 }
 
-/* ---- EOS: posted once every linked pad has had it ---- */
+/* ---- the cameras' sinks ---- */
 
-/* Under @lock. Whether every linked request pad has received EOS. */
-static gboolean
-request_pads_eos (GstWebSocketSink * self)
+/* The sinks of the linked cameras, each with a ref */
+static GList *
+gst_websocket_sink_list_cameras (GstWebSocketSink * self)
 {
-  gboolean all = TRUE;
-  GList *l;
+  GList *cameras = NULL, *l;
 
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next) {
     GstWebSocketSinkPad *pad = l->data;
 
-    if (GST_PAD_CAST (pad) == GST_BASE_SINK_PAD (self))
-      continue;
-    if (gst_pad_is_linked (GST_PAD_CAST (pad)) && !pad->eos)
-      all = FALSE;
+    if (pad->sink)
+      cameras = g_list_append (cameras, gst_object_ref (pad->sink));
   }
   GST_OBJECT_UNLOCK (self);
 
-  return all;
+  return cameras;
 }
 
-/* A request pad reached EOS, or went away: the `sink` pad may be waiting
- * for the others, or, when it is not linked, the element posts EOS itself */
+/* @pad was linked: its camera gets a sink, with the element's GstBaseSink
+ * properties, in the element's state. Any thread.
+ *
+ * A camera that joins an element already in PAUSED or PLAYING does not
+ * preroll: a sink that starts an asynchronous state change there makes the
+ * whole pipeline lose its state until that camera sends a frame, and a
+ * live source linked to it would be left in PAUSED. Like playsink's
+ * subtitle sink it joins with `async` off, which is restored once it is in
+ * the element's state, for the state changes to come. */
 static void
-request_pad_eos_changed (GstWebSocketSink * self)
+gst_websocket_sink_add_camera (GstWebSocketSink * self,
+    GstWebSocketSinkPad * pad)
 {
-  gboolean post = FALSE;
+  GstElement *camera;
+  GstPad *target;
+  gboolean joining;
+  guint i;
 
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->eos_cond);
-  if (!gst_pad_is_linked (GST_BASE_SINK_PAD (self)) && !self->eos_posted &&
-      request_pads_eos (self)) {
-    self->eos_posted = TRUE;
-    post = TRUE;
+  g_mutex_lock (&self->camera_lock);
+  GST_OBJECT_LOCK (self);
+  if (pad->sink != NULL) {
+    GST_OBJECT_UNLOCK (self);
+    g_mutex_unlock (&self->camera_lock);
+    return;
   }
-  g_mutex_unlock (&self->lock);
+  joining = GST_STATE (self) >= GST_STATE_PAUSED &&
+      GST_STATE_PENDING (self) == GST_STATE_VOID_PENDING;
+  GST_OBJECT_UNLOCK (self);
 
-  if (post) {
-    GST_DEBUG_OBJECT (self, "every request pad is at EOS");
-    gst_element_post_message (GST_ELEMENT_CAST (self),
-        gst_message_new_eos (GST_OBJECT_CAST (self)));
+  camera = gst_object_ref_sink (gst_websocket_camera_sink_new (pad,
+          &self->shared));
+  for (i = 0; i < N_CAMERA_PROPS; i++)
+    g_object_set_property (G_OBJECT (camera), camera_pspecs[i]->name,
+        &self->camera_props[i]);
+  if (joining)
+    gst_base_sink_set_async_enabled (GST_BASE_SINK (camera), FALSE);
+
+  GST_OBJECT_LOCK (self);
+  pad->sink = gst_object_ref (camera);
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->camera_lock);
+
+  GST_DEBUG_OBJECT (self, "camera on %s linked%s", GST_OBJECT_NAME (pad),
+      joining ? ", joining a running element" : "");
+  if (!gst_bin_add (GST_BIN (self), camera))
+    GST_WARNING_OBJECT (self, "could not add %s", GST_OBJECT_NAME (camera));
+  /* Running before the first frame can reach it */
+  gst_element_sync_state_with_parent (camera);
+  target = gst_element_get_static_pad (camera, "sink");
+  if (!gst_ghost_pad_set_target (GST_GHOST_PAD (pad), target))
+    GST_WARNING_OBJECT (self, "could not link %s to its camera's sink",
+        GST_OBJECT_NAME (pad));
+  gst_object_unref (target);
+
+  if (joining) {
+    g_mutex_lock (&self->camera_lock);
+    g_object_set_property (G_OBJECT (camera), "async",
+        &self->camera_props[CAMERA_PROP_INDEX (PROP_ASYNC)]);
+    g_mutex_unlock (&self->camera_lock);
   }
+  gst_object_unref (camera);
 }
 
-/* Server thread, no lock held: every frame handed over was taken, an EOS
- * may be waiting for that */
+/* @pad was unlinked or is going: its camera's sink goes, and neither its
+ * preroll nor its EOS are waited for any more. Any thread. */
 static void
-gst_websocket_sink_frames_taken (gpointer user_data)
+gst_websocket_sink_remove_camera (GstWebSocketSink * self,
+    GstWebSocketSinkPad * pad)
 {
-  GstWebSocketSink *self = user_data;
+  GstElement *camera;
 
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->eos_cond);
-  g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  camera = pad->sink;
+  pad->sink = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (camera == NULL)
+    return;
+
+  GST_DEBUG_OBJECT (self, "camera on %s unlinked", GST_OBJECT_NAME (pad));
+  gst_ghost_pad_set_target (GST_GHOST_PAD (pad), NULL);
+  gst_element_set_locked_state (camera, TRUE);
+  gst_element_set_state (camera, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), camera);
+  gst_object_unref (camera);
 }
 
-static gboolean
-gst_websocket_sink_event (GstBaseSink * bsink, GstEvent * event)
+static void
+on_pad_linked (GstPad * pad, GstPad * peer, gpointer user_data)
 {
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
-
-  /* GstBaseSink posts EOS when this pad has it; hold it until the cameras
-   * on request pads are done too, and the server thread has taken every
-   * frame (a client that connects after EOS gets the last one), or a flush
-   * or stop interrupts. The server's lock nests inside @lock; the server
-   * thread takes @lock only without its own to wake us. */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    g_mutex_lock (&self->lock);
-    while (!self->eos_flushing && (!request_pads_eos (self) ||
-            gst_websocket_server_is_taking (self->server)))
-      g_cond_wait (&self->eos_cond, &self->lock);
-    g_mutex_unlock (&self->lock);
-  }
-
-  return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
+  gst_websocket_sink_add_camera (user_data, GST_WEBSOCKET_SINK_PAD (pad));
 }
 
-static gboolean
-gst_websocket_sink_unlock (GstBaseSink * bsink)
+static void
+on_pad_unlinked (GstPad * pad, GstPad * peer, gpointer user_data)
 {
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
-
-  g_mutex_lock (&self->lock);
-  self->eos_flushing = TRUE;
-  g_cond_broadcast (&self->eos_cond);
-  g_mutex_unlock (&self->lock);
-
-  return TRUE;
+  gst_websocket_sink_remove_camera (user_data, GST_WEBSOCKET_SINK_PAD (pad));
 }
 
-static gboolean
-gst_websocket_sink_unlock_stop (GstBaseSink * bsink)
+/* Sets one of the cameras' GstBaseSink properties on every camera's sink,
+ * and on those to come */
+static void
+gst_websocket_sink_set_camera_property (GstWebSocketSink * self,
+    guint prop_id, GParamSpec * pspec, const GValue * value)
 {
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
+  GList *cameras, *l;
 
-  g_mutex_lock (&self->lock);
-  self->eos_flushing = FALSE;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->camera_lock);
+  g_value_copy (value, &self->camera_props[CAMERA_PROP_INDEX (prop_id)]);
+  cameras = gst_websocket_sink_list_cameras (self);
+  for (l = cameras; l != NULL; l = l->next)
+    g_object_set_property (l->data, pspec->name, value);
+  g_mutex_unlock (&self->camera_lock);
 
-  return TRUE;
+  g_list_free_full (cameras, gst_object_unref);
 }
 
-/* ---- request pads ---- */
+static void
+gst_websocket_sink_get_camera_property (GstWebSocketSink * self,
+    guint prop_id, GValue * value)
+{
+  g_mutex_lock (&self->camera_lock);
+  g_value_copy (&self->camera_props[CAMERA_PROP_INDEX (prop_id)], value);
+  g_mutex_unlock (&self->camera_lock);
+}
 
-static GstFlowReturn gst_websocket_sink_pad_chain (GstPad * pad,
-    GstObject * parent, GstBuffer * buffer);
-static gboolean gst_websocket_sink_pad_event (GstPad * pad,
-    GstObject * parent, GstEvent * event);
+/* The last sample of the first linked camera */
+static GstSample *
+gst_websocket_sink_get_last_sample (GstWebSocketSink * self)
+{
+  GList *cameras = gst_websocket_sink_list_cameras (self);
+  GstSample *sample = NULL;
+
+  /* The always pad is the first in the list */
+  if (cameras != NULL)
+    sample = gst_base_sink_get_last_sample (cameras->data);
+  g_list_free_full (cameras, gst_object_unref);
+
+  return sample;
+}
+
+/* ---- pads ---- */
+
+/* A new camera pad, not added yet */
+static GstWebSocketSinkPad *
+gst_websocket_sink_new_pad (GstWebSocketSink * self, GstPadTemplate * templ,
+    const gchar * name)
+{
+  GstWebSocketSinkPad *pad;
+
+  pad = g_object_new (GST_TYPE_WEBSOCKET_SINK_PAD, "name", name,
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  GST_OBJECT_LOCK (self);
+  pad->id = ++self->next_camera_id;
+  GST_OBJECT_UNLOCK (self);
+
+  g_signal_connect (pad, "linked", G_CALLBACK (on_pad_linked), self);
+  g_signal_connect (pad, "unlinked", G_CALLBACK (on_pad_unlinked), self);
+
+  return pad;
+}
 
 static GstPad *
 gst_websocket_sink_request_new_pad (GstElement * element,
@@ -624,21 +870,8 @@ gst_websocket_sink_request_new_pad (GstElement * element,
   }
   GST_OBJECT_UNLOCK (self);
 
-  pad = g_object_new (GST_TYPE_WEBSOCKET_SINK_PAD, "name", pad_name,
-      "direction", GST_PAD_SINK, "template", templ, NULL);
+  pad = gst_websocket_sink_new_pad (self, templ, pad_name);
   g_free (pad_name);
-  GST_OBJECT_LOCK (self);
-  pad->id = ++self->next_camera_id;
-  GST_OBJECT_UNLOCK (self);
-
-  gst_pad_set_chain_function (GST_PAD_CAST (pad),
-      GST_DEBUG_FUNCPTR (gst_websocket_sink_pad_chain));
-  gst_pad_set_event_function (GST_PAD_CAST (pad),
-      GST_DEBUG_FUNCPTR (gst_websocket_sink_pad_event));
-
-  /* A camera that sends nothing must not hold the pipeline in PAUSED, nor
-   * must the `sink` pad when only request pads are linked */
-  gst_base_sink_set_async_enabled (GST_BASE_SINK (self), FALSE);
 
   if (!gst_element_add_pad (element, GST_PAD_CAST (pad))) {
     GST_WARNING_OBJECT (self, "could not add pad %s: the name is taken", name);
@@ -659,6 +892,9 @@ gst_websocket_sink_release_pad (GstElement * element, GstPad * pad)
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_OBJECT_NAME (pad));
 
+  gst_websocket_sink_remove_camera (self, GST_WEBSOCKET_SINK_PAD (pad));
+  g_signal_handlers_disconnect_by_data (pad, self);
+
   /* The page keeps the camera's tile; the server forgets its frames */
   gst_websocket_server_push (self->server,
       gst_websocket_feed_frame_new_gone (GST_WEBSOCKET_SINK_PAD (pad)->id));
@@ -666,83 +902,83 @@ gst_websocket_sink_release_pad (GstElement * element, GstPad * pad)
   gst_child_proxy_child_removed (GST_CHILD_PROXY (self), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   gst_element_remove_pad (element, pad);
-  request_pad_eos_changed (self);
-}
-
-/* Streaming thread of a request pad */
-static gboolean
-gst_websocket_sink_pad_event (GstPad * pad, GstObject * parent,
-    GstEvent * event)
-{
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (parent);
-  GstWebSocketSinkPad *wpad = GST_WEBSOCKET_SINK_PAD (pad);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-
-      gst_event_parse_caps (event, &caps);
-      gst_websocket_sink_pad_set_caps (wpad, caps);
-      break;
-    }
-    case GST_EVENT_EOS:
-      g_mutex_lock (&self->lock);
-      wpad->eos = TRUE;
-      g_mutex_unlock (&self->lock);
-      request_pad_eos_changed (self);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START:
-      g_mutex_lock (&self->lock);
-      wpad->eos = FALSE;
-      g_mutex_unlock (&self->lock);
-      break;
-    default:
-      break;
-  }
-
-  /* Nothing downstream: every event ends here */
-  gst_event_unref (event);
-
-  return TRUE;
-}
-
-/* Streaming thread of a request pad: what render() is for the `sink` pad */
-static GstFlowReturn
-gst_websocket_sink_pad_chain (GstPad * pad, GstObject * parent,
-    GstBuffer * buffer)
-{
-  gst_websocket_server_push (GST_WEBSOCKET_SINK (parent)->server,
-      gst_websocket_feed_frame_new (GST_WEBSOCKET_SINK_PAD (pad), buffer));
-  gst_buffer_unref (buffer);
-
-  return GST_FLOW_OK;
 }
 
 /* ---- properties ---- */
+
+/* The `camera` structure of @pad, with its sink's drops */
+static GstStructure *
+gst_websocket_sink_camera_stats (GstWebSocketSinkPad * pad, GstElement * camera)
+{
+  GstStructure *s = gst_websocket_sink_pad_get_stats (pad);
+  guint64 dropped = 0;
+
+  if (camera != NULL) {
+    GstStructure *bs = gst_base_sink_get_stats (GST_BASE_SINK (camera));
+
+    gst_structure_get_uint64 (bs, "dropped", &dropped);
+    gst_structure_free (bs);
+  }
+  gst_structure_set (s, "dropped", G_TYPE_UINT64, dropped, NULL);
+
+  return s;
+}
 
 static GstStructure *
 gst_websocket_sink_make_stats (GstWebSocketSink * self)
 {
   GstStructure *s;
   GValue cameras = G_VALUE_INIT;
-  GList *l;
-
-  s = gst_base_sink_get_stats (GST_BASE_SINK (self));
-  gst_structure_set_name (s, "GstWebSocketSinkStats");
-  gst_websocket_server_add_stats (self->server, s);
+  GList *pads = NULL, *l;
+  guint64 rendered = 0, dropped = 0;
+  gdouble rate_sum = 0;
+  guint n_rates = 0;
 
   g_value_init (&cameras, GST_TYPE_ARRAY);
   GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next) {
+  for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next)
+    pads = g_list_append (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+
+  /* Without the element's lock: a camera's sink takes its own, and posts
+   * messages under it */
+  for (l = pads; l != NULL; l = l->next) {
+    GstWebSocketSinkPad *pad = l->data;
+    GstElement *camera;
     GValue v = G_VALUE_INIT;
 
-    /* The pad's lock nests inside the element's, as in GstElement */
+    GST_OBJECT_LOCK (self);
+    camera = pad->sink ? gst_object_ref (pad->sink) : NULL;
+    GST_OBJECT_UNLOCK (self);
+
+    if (camera != NULL) {
+      GstStructure *bs = gst_base_sink_get_stats (GST_BASE_SINK (camera));
+      guint64 r = 0, d = 0;
+      gdouble rate = -1;
+
+      gst_structure_get_uint64 (bs, "rendered", &r);
+      gst_structure_get_uint64 (bs, "dropped", &d);
+      gst_structure_get_double (bs, "average-rate", &rate);
+      rendered += r;
+      dropped += d;
+      rate_sum += rate;
+      n_rates++;
+      gst_structure_free (bs);
+    }
+
     g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, gst_websocket_sink_pad_get_stats (l->data));
+    g_value_take_boxed (&v, gst_websocket_sink_camera_stats (pad, camera));
     gst_value_array_append_and_take_value (&cameras, &v);
+    if (camera)
+      gst_object_unref (camera);
   }
-  GST_OBJECT_UNLOCK (self);
+  g_list_free_full (pads, gst_object_unref);
+
+  s = gst_structure_new ("GstWebSocketSinkStats",
+      "average-rate", G_TYPE_DOUBLE, n_rates ? rate_sum / n_rates : 0.0,
+      "dropped", G_TYPE_UINT64, dropped,
+      "rendered", G_TYPE_UINT64, rendered, NULL);
+  gst_websocket_server_add_stats (self->server, s);
   gst_structure_take_value (s, "camera-stats", &cameras);
 
   return s;
@@ -753,6 +989,11 @@ gst_websocket_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstWebSocketSink *self = GST_WEBSOCKET_SINK (object);
+
+  if (IS_CAMERA_PROP (prop_id)) {
+    gst_websocket_sink_set_camera_property (self, prop_id, pspec, value);
+    return;
+  }
 
   switch (prop_id) {
     case PROP_ADDRESS:
@@ -790,6 +1031,11 @@ gst_websocket_sink_get_property (GObject * object, guint prop_id,
 {
   GstWebSocketSink *self = GST_WEBSOCKET_SINK (object);
 
+  if (IS_CAMERA_PROP (prop_id)) {
+    gst_websocket_sink_get_camera_property (self, prop_id, value);
+    return;
+  }
+
   switch (prop_id) {
     case PROP_ADDRESS:
       GST_OBJECT_LOCK (self);
@@ -821,42 +1067,23 @@ gst_websocket_sink_get_property (GObject * object, guint prop_id,
       if (self->stats_snapshot)
         s = gst_structure_copy (self->stats_snapshot);
       GST_OBJECT_UNLOCK (self);
-      /* Not under the object lock: basesink takes it for its part */
       if (s == NULL)
         s = gst_websocket_sink_make_stats (self);
       g_value_take_boxed (value, s);
       break;
     }
+    case PROP_LAST_SAMPLE:
+      g_value_take_boxed (value, gst_websocket_sink_get_last_sample (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
 
-/* ---- GstBaseSink ---- */
+/* ---- starting and stopping ---- */
 
-static gboolean
-gst_websocket_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
-{
-  gst_websocket_sink_pad_set_caps (GST_WEBSOCKET_SINK_PAD (GST_BASE_SINK_PAD
-          (bsink)), caps);
-
-  return TRUE;
-}
-
-static GstFlowReturn
-gst_websocket_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
-{
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
-
-  gst_websocket_server_push (self->server,
-      gst_websocket_feed_frame_new (GST_WEBSOCKET_SINK_PAD (GST_BASE_SINK_PAD
-              (bsink)), buffer));
-
-  return GST_FLOW_OK;
-}
-
-/* start (): a fresh count, every pad out of EOS */
+/* A fresh count on every pad */
 static void
 gst_websocket_sink_reset (GstWebSocketSink * self)
 {
@@ -864,19 +1091,9 @@ gst_websocket_sink_reset (GstWebSocketSink * self)
 
   GST_OBJECT_LOCK (self);
   g_clear_pointer (&self->stats_snapshot, gst_structure_free);
+  for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next)
+    gst_websocket_sink_pad_reset_stats (l->data);
   GST_OBJECT_UNLOCK (self);
-
-  g_mutex_lock (&self->lock);
-  self->eos_posted = FALSE;
-  GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT_CAST (self)->sinkpads; l != NULL; l = l->next) {
-    GstWebSocketSinkPad *pad = l->data;
-
-    gst_websocket_sink_pad_reset_stats (pad);
-    pad->eos = FALSE;
-  }
-  GST_OBJECT_UNLOCK (self);
-  g_mutex_unlock (&self->lock);
 }
 
 static GSocketAddress *
@@ -913,10 +1130,10 @@ gst_websocket_sink_set_current_port (GstWebSocketSink * self, gint port)
   g_object_notify_by_pspec (G_OBJECT (self), current_port_pspec);
 }
 
+/* READY to PAUSED, before the cameras: the server listens and runs */
 static gboolean
-gst_websocket_sink_start (GstBaseSink * bsink)
+gst_websocket_sink_start (GstWebSocketSink * self)
 {
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
   GSocketAddress *sockaddr;
   gchar *address;
   gint port, bound_port = 0;
@@ -991,10 +1208,10 @@ thread_failed:
   }
 }
 
-static gboolean
-gst_websocket_sink_stop (GstBaseSink * bsink)
+/* PAUSED to READY, after the cameras: nothing is rendered any more */
+static void
+gst_websocket_sink_stop (GstWebSocketSink * self)
 {
-  GstWebSocketSink *self = GST_WEBSOCKET_SINK (bsink);
   GstStructure *snapshot;
 
   /* Before the clients go, so their counts stay readable */
@@ -1010,6 +1227,37 @@ gst_websocket_sink_stop (GstBaseSink * bsink)
   gst_websocket_sink_set_current_port (self, 0);
 
   GST_DEBUG_OBJECT (self, "stopped");
+}
 
-  return TRUE;
+static GstStateChangeReturn
+gst_websocket_sink_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstWebSocketSink *self = GST_WEBSOCKET_SINK (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_websocket_sink_start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (ret == GST_STATE_CHANGE_FAILURE)
+        gst_websocket_sink_stop (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_websocket_sink_stop (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
 }

@@ -21,7 +21,6 @@
 #define __GST_WEBSOCKET_SINK_H__
 
 #include <gst/gst.h>
-#include <gst/base/gstbasesink.h>
 
 #include "gstwebsocketelements.h"
 
@@ -29,7 +28,7 @@ G_BEGIN_DECLS
 
 #define GST_TYPE_WEBSOCKET_SINK (gst_websocket_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstWebSocketSink, gst_websocket_sink, GST,
-    WEBSOCKET_SINK, GstBaseSink);
+    WEBSOCKET_SINK, GstBin);
 
 G_END_DECLS
 

@@ -18,8 +18,10 @@
  */
 
 /* GstWebSocketSinkPad: one camera of websocketsink. The `camera` property,
- * what the pad's caps say (codec, size), the H.264 parameter sets its stream
- * sent, its statistics, and the key-frame requests sent upstream from it. */
+ * what the pad's caps say (codec, size), the frame numbers, the H.264
+ * parameter sets its stream sent, its statistics, and the key-frame requests
+ * sent upstream from it. A ghost pad: the camera's sink inside the element
+ * (gstwebsocketcamerasink.c) is its target while it is linked. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -27,10 +29,10 @@
 
 #include <gst/video/video.h>
 
+#include "gstwebsocketelements.h"
 #include "gstwebsocketframe.h"
 #include "gstwebsocketsinkpad.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
 #define GST_CAT_DEFAULT gst_websocket_sink_debug
 
 #define DEFAULT_CAMERA NULL
@@ -46,7 +48,48 @@ static const gchar *const codec_names[] = { NULL, "jpeg", "h264", "vp8",
   "vp9"
 };
 
-G_DEFINE_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST_TYPE_PAD);
+G_DEFINE_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST_TYPE_GHOST_PAD);
+
+/* Streaming thread: counts the buffer, then on to the camera's sink */
+static GstFlowReturn
+gst_websocket_sink_pad_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer)
+{
+  GST_WEBSOCKET_SINK_PAD (pad)->frames_arrived++;
+
+  return gst_proxy_pad_chain_default (pad, parent, buffer);
+}
+
+/* One buffer at a time, so that each is numbered when it is rendered (the
+ * camera's sink renders the buffers of a list one by one anyway) */
+static GstFlowReturn
+gst_websocket_sink_pad_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i, len = gst_buffer_list_length (list);
+
+  for (i = 0; i < len && ret == GST_FLOW_OK; i++)
+    ret = gst_websocket_sink_pad_chain (pad, parent,
+        gst_buffer_ref (gst_buffer_list_get (list, i)));
+  gst_buffer_list_unref (list);
+
+  return ret;
+}
+
+static void
+gst_websocket_sink_pad_constructed (GObject * object)
+{
+  GstPad *pad = GST_PAD (object);
+
+  G_OBJECT_CLASS (gst_websocket_sink_pad_parent_class)->constructed (object);
+
+  /* After GstGhostPad's, which set the proxying ones */
+  gst_pad_set_chain_function (pad,
+      GST_DEBUG_FUNCPTR (gst_websocket_sink_pad_chain));
+  gst_pad_set_chain_list_function (pad,
+      GST_DEBUG_FUNCPTR (gst_websocket_sink_pad_chain_list));
+}
 
 static void
 gst_websocket_sink_pad_finalize (GObject * object)
@@ -56,6 +99,7 @@ gst_websocket_sink_pad_finalize (GObject * object)
   g_free (pad->camera);
   g_clear_pointer (&pad->sps, g_bytes_unref);
   g_clear_pointer (&pad->pps, g_bytes_unref);
+  gst_clear_object (&pad->sink);
 
   G_OBJECT_CLASS (gst_websocket_sink_pad_parent_class)->finalize (object);
 }
@@ -102,6 +146,7 @@ gst_websocket_sink_pad_class_init (GstWebSocketSinkPadClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
 
+  gobject_class->constructed = gst_websocket_sink_pad_constructed;
   gobject_class->finalize = gst_websocket_sink_pad_finalize;
   gobject_class->set_property = gst_websocket_sink_pad_set_property;
   gobject_class->get_property = gst_websocket_sink_pad_get_property;
@@ -112,6 +157,8 @@ gst_websocket_sink_pad_class_init (GstWebSocketSinkPadClass * klass)
    * The name the viewer page shows for this pad's camera, and by which it
    * tells cameras apart: give each pad its own. Unset, the pad name
    * (`sink`, `sink_0`, ...) is used. A change applies from the next frame.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_CAMERA,
       g_param_spec_string ("camera", "Camera",
@@ -153,6 +200,7 @@ gst_websocket_sink_pad_set_caps (GstWebSocketSinkPad * pad, GstCaps * caps)
 {
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *name = gst_structure_get_name (s);
+  gboolean parsed = FALSE;
 
   GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
 
@@ -169,6 +217,32 @@ gst_websocket_sink_pad_set_caps (GstWebSocketSinkPad * pad, GstCaps * caps)
   pad->width = pad->height = 0;
   gst_structure_get_int (s, "width", &pad->width);
   gst_structure_get_int (s, "height", &pad->height);
+
+  pad->parsed = gst_structure_get_boolean (s, "parsed", &parsed) && parsed;
+}
+
+/* Streaming thread, while the camera's sink renders @buffer, the last
+ * buffer that reached the pad: its frame number, `seq` on the wire.
+ *
+ * GstBuffer's offset is a frame number for video frames and a byte offset
+ * for compressed data, and encoders put what they like in it (vp8enc and
+ * vp9enc: times). It is taken when it looks like a frame number: set, with
+ * an end offset unset (redisstreamsrc, which restores the producer's
+ * number) or one more (raw video sources such as v4l2src), and not from a
+ * parser (h264parse, jpegparse: bytes). Otherwise the frames that reached
+ * this pad are counted, late ones included, so a gap still means frames
+ * skipped. */
+guint64
+gst_websocket_sink_pad_frame_seq (GstWebSocketSinkPad * pad, GstBuffer * buffer)
+{
+  guint64 offset = GST_BUFFER_OFFSET (buffer);
+  guint64 end = GST_BUFFER_OFFSET_END (buffer);
+
+  if (offset != GST_BUFFER_OFFSET_NONE && !pad->parsed &&
+      (end == GST_BUFFER_OFFSET_NONE || end == offset + 1))
+    return offset;
+
+  return pad->frames_arrived > 0 ? pad->frames_arrived - 1 : 0;
 }
 
 /* Streaming thread: counts one more frame, returns how many the pad has
@@ -251,6 +325,8 @@ gst_websocket_sink_pad_reset_stats (GstWebSocketSinkPad * pad)
   GST_OBJECT_LOCK (pad);
   pad->frames_received = pad->key_frames = pad->key_unit_requests = 0;
   GST_OBJECT_UNLOCK (pad);
+  /* No streaming thread runs in READY */
+  pad->frames_arrived = 0;
 }
 
 /* The `camera` structure of the element's stats */

@@ -24,6 +24,13 @@
 
 G_BEGIN_DECLS
 
+/* What every camera's pad accepts */
+#define GST_WEBSOCKET_SINK_CAPS \
+  "image/jpeg; " \
+  "video/x-h264, stream-format = (string) byte-stream, " \
+  "alignment = (string) au; " \
+  "video/x-vp8; video/x-vp9"
+
 /* What a camera's pad receives, from its caps */
 typedef enum
 {
@@ -36,13 +43,15 @@ typedef enum
 
 #define GST_TYPE_WEBSOCKET_SINK_PAD (gst_websocket_sink_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST,
-    WEBSOCKET_SINK_PAD, GstPad);
+    WEBSOCKET_SINK_PAD, GstGhostPad);
 
-/* One sink pad of websocketsink: one camera. The element and the camera
- * feed read the fields directly; the comments say who may touch what. */
+/* One sink pad of websocketsink: one camera. A ghost pad whose target,
+ * while it is linked, is the camera's own sink inside the element. The
+ * element and the camera feed read the fields directly; the comments say
+ * who may touch what. */
 struct _GstWebSocketSinkPad
 {
-  GstPad parent;
+  GstGhostPad parent;
 
   /* Under the object lock */
   gchar *camera;
@@ -53,15 +62,21 @@ struct _GstWebSocketSinkPad
   /* Set when the pad is made, then read only */
   guint id;
 
-  /* Streaming thread only */
+  /* Streaming thread only (reset in READY) */
   GstWebSocketCodec codec;
   gint width;
   gint height;
+  /* The caps come from a parser (parsed=true), which numbers bytes, not
+   * frames, in the buffer offset */
+  gboolean parsed;
   GBytes *sps;
   GBytes *pps;
+  /* Buffers that reached the pad, late ones included */
+  guint64 frames_arrived;
 
-  /* Under the element's lock: EOS across pads is the element's business */
-  gboolean eos;
+  /* The camera's sink while the pad is linked, under the element's object
+   * lock: the element's business */
+  GstElement *sink;
 };
 
 const gchar *gst_websocket_codec_name (GstWebSocketCodec codec);
@@ -82,6 +97,9 @@ void gst_websocket_sink_pad_request_key_unit (GstWebSocketSinkPad * pad);
 void gst_websocket_sink_pad_reset_stats (GstWebSocketSinkPad * pad);
 
 GstStructure *gst_websocket_sink_pad_get_stats (GstWebSocketSinkPad * pad);
+
+guint64 gst_websocket_sink_pad_frame_seq (GstWebSocketSinkPad * pad,
+    GstBuffer * buffer);
 
 G_END_DECLS
 

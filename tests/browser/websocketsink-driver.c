@@ -22,7 +22,8 @@
  *   videotestsrc is-live=true pattern=P ! video/x-raw,WxH,30/1 ! ENCODER !
  *       valve ! websocketsink
  *
- * where ENCODER is jpegenc, openh264enc (H.264), vp8enc or vp9enc, with a
+ * where ENCODER is jpegenc, openh264enc ! h264parse (H.264), vp8enc or
+ * vp9enc, with a
  * probe before it that stands in for frameproc and the capture side: it
  * paints a white square that moves with the frame number, attaches a
  * "motion" GstVideoRegionOfInterestMeta exactly around it, and a
@@ -181,8 +182,10 @@ encoder_description (const gchar * codec, gint gop, gint bitrate)
 {
   if (g_str_equal (codec, "jpeg"))
     return g_strdup ("jpegenc");
+  /* h264parse as a camera's pipeline would have it: it numbers bytes in
+   * the buffer offset, which must not show as skipped frames */
   if (g_str_equal (codec, "h264"))
-    return g_strdup_printf ("openh264enc gop-size=%d bitrate=%d ! "
+    return g_strdup_printf ("openh264enc gop-size=%d bitrate=%d ! h264parse ! "
         "video/x-h264,stream-format=byte-stream,alignment=au", gop, bitrate);
   if (g_str_equal (codec, "vp8"))
     return g_strdup_printf ("vp8enc keyframe-max-dist=%d deadline=1 "

@@ -19,7 +19,15 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                   `<!-- docs-test: after-writer -->` runs after the writer
                   has finished, with no live producer (it must read from the
                   start);
-                - a `filesrc location=X.mp4` gets an MP4 file made first.
+                - a `filesrc location=X.mp4` gets an MP4 file made first;
+                - a fenced code block right after
+                  `<!-- docs-test: file NAME -->` is written to the file
+                  NAME in the folder the lines run in (the Python model of
+                  docs/processing.md), and `pyframeproc module=` paths of
+                  this repository (docs/examples/...) are made absolute;
+                - a line with `myfilter` runs with the C template of
+                  docs/examples/cfilter built outside the tree (as a team
+                  builds it) on its plugin path.
               A case passes when gst-launch-1.0 reaches PLAYING, then EOS,
               exits 0 with no ERROR, every redisstreamsrc read its frames in
               its group, and every redisstreamsink stored its frames.
@@ -55,6 +63,7 @@ import redis
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PIPELINES = os.path.join(TOP, "pipelines")
 sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
+from cfilter import build_template  # noqa: E402
 from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
 
@@ -69,7 +78,7 @@ LINE_TIMEOUT = 60
 PRODUCER_CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 AUDIO_CAPS = "audio/x-raw,format=S16LE,rate=48000,channels=2"
 H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
-MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(skip|after-writer)\b\s*(.*?)\s*-->\s*$")
+MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(skip|after-writer|file)\b\s*(.*?)\s*-->\s*$")
 
 
 class Line:
@@ -100,6 +109,9 @@ def extract(path):
     while i < len(lines):
         line = lines[i]
         m = MARKER.match(line)
+        if m and m.group(1) == "file":
+            i += 1
+            continue
         if m:
             assert marker is None, "%s:%d: two markers in a row" % (path, i + 1)
             marker = (m.group(1), m.group(2), i + 1)
@@ -138,6 +150,24 @@ def extract(path):
     return out
 
 
+def extract_files(path):
+    """The files a Markdown file defines: {NAME: text} of every fenced code
+    block right after a `<!-- docs-test: file NAME -->` marker."""
+    lines = read(os.path.join(TOP, path)).split("\n")
+    files = {}
+    for i, line in enumerate(lines):
+        m = MARKER.match(line)
+        if not m or m.group(1) != "file":
+            continue
+        name = m.group(2)
+        assert name and "/" not in name, "%s:%d: a file marker without a plain name" % (path, i + 1)
+        assert i + 1 < len(lines) and lines[i + 1].startswith("```"), \
+            "%s:%d: a file marker not right before a fenced code block" % (path, i + 1)
+        end = next(j for j in range(i + 2, len(lines)) if lines[j].startswith("```"))
+        files[name] = "\n".join(lines[i + 2:end]) + "\n"
+    return files
+
+
 class Ctx:
     pass
 
@@ -148,6 +178,14 @@ def log(ctx, name):
 
 def gst(ctx, args, name, **kw):
     return spawn(["gst-launch-1.0"] + args, log(ctx, name), cwd=ctx.work, **kw)
+
+
+def myfilter_env(ctx):
+    """The environment with the C template built (once) on the plugin path."""
+    if ctx.myfilter is None:
+        ctx.myfilter = build_template(ctx.tmp)
+    path = os.environ.get("GST_PLUGIN_PATH_1_0", os.environ.get("GST_PLUGIN_PATH", ""))
+    return dict(os.environ, GST_PLUGIN_PATH_1_0=ctx.myfilter + (":" + path if path else ""))
 
 
 def producer_args(ctx, stream, n=None):
@@ -256,6 +294,11 @@ def prepare(ctx, line):
             writers.append(prop(e, "stream") or "video-frames")
         if name == "websocketsink":
             set_prop(e, "port", "0")
+        if name == "pyframeproc":
+            mod = prop(e, "module")
+            if mod and not os.path.isabs(mod) and not os.path.exists(os.path.join(ctx.work, mod)) \
+                    and os.path.exists(os.path.join(TOP, mod)):
+                set_prop(e, "module", os.path.join(TOP, mod))
         if name == "filesrc":
             loc = prop(e, "location")
             if loc and not os.path.exists(os.path.join(ctx.work, loc)) and loc.endswith(".mp4"):
@@ -270,6 +313,10 @@ def prepare(ctx, line):
             args.append("!")
         args += e
     return args, readers, writers, n
+
+
+def uses(args, element):
+    return element in args
 
 
 def xlen(ctx, stream):
@@ -299,7 +346,8 @@ def run_line(ctx, line):
         for stream, _ in readers:
             live.append(gst(ctx, producer_args(ctx, stream), "live-" + stream))
     print("  runs: gst-launch-1.0 " + " ".join(shlex.quote(a) for a in args), flush=True)
-    p = gst(ctx, args, line.name)
+    env = myfilter_env(ctx) if uses(args, "myfilter") else None
+    p = gst(ctx, args, line.name, env=env)
     try:
         try:
             rc = p.wait(LINE_TIMEOUT)
@@ -512,6 +560,7 @@ def main():
     ctx.work = os.path.join(ctx.tmp, "work")
     os.makedirs(ctx.work)
     ctx.sentinel = None
+    ctx.myfilter = None
     passed = failed = skipped = 0
     try:
         ctx.redis_sock = os.path.join(ctx.tmp, "redis.sock")
@@ -519,6 +568,13 @@ def main():
         ctx.r = ctx.redis.client()
         cases = []
         nlines = 0
+        written = {}
+        for path in DOCS:
+            for name, text in extract_files(path).items():
+                assert name not in written, "%s defines %s, as %s does" % (path, name, written[name])
+                written[name] = path
+                with open(os.path.join(ctx.work, name), "w") as f:
+                    f.write(text)
         for path in DOCS:
             for line in extract(path):
                 nlines += 1
@@ -529,7 +585,9 @@ def main():
             stop_num_buffers, stop_sigint_idle, stop_eos_idle, stop_sigterm_idle,
             stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
         cases += [("help_" + s, help_case(s)) for s in scripts]
-        print("%d gst-launch-1.0 lines in %d Markdown files" % (nlines, len(DOCS)), flush=True)
+        print("%d gst-launch-1.0 lines in %d Markdown files; files they use: %s"
+              % (nlines, len(DOCS), ", ".join("%s (%s)" % kv for kv in written.items()) or "none"),
+              flush=True)
         skips = []
         for name, what in cases:
             if selected and not any(s in name for s in selected):

@@ -163,6 +163,9 @@ typedef struct
   gboolean connected;
   guint status;
   GPtrArray *messages;
+  /* GstClockTime on the system clock (the pipelines' clock) at which each
+   * message arrived */
+  GArray *arrivals;
   gboolean closed;
   gushort close_code;
 } WsClient;
@@ -173,7 +176,10 @@ on_ws_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
 {
   WsClient *c = user_data;
   gsize size = g_bytes_get_size (message);
+  GstClock *clock = gst_system_clock_obtain ();
+  GstClockTime now = gst_clock_get_time (clock);
 
+  gst_object_unref (clock);
   if (c->headers_only && size > 4) {
     gsize keep = GST_READ_UINT32_BE (g_bytes_get_data (message, NULL)) + 6;
 
@@ -185,6 +191,7 @@ on_ws_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
 
   g_mutex_lock (&test_lock);
   g_ptr_array_add (c->messages, message);
+  g_array_append_val (c->arrivals, now);
   g_cond_broadcast (&test_cond);
   g_mutex_unlock (&test_lock);
 }
@@ -256,6 +263,7 @@ ws_client_new_full (ClientLoop * cl, guint port, const gchar * origin,
   c->origin = g_strdup (origin);
   c->headers_only = headers_only;
   c->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  c->arrivals = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   client_loop_call (cl, ws_client_start_cb, c);
 
   g_mutex_lock (&test_lock);
@@ -297,6 +305,7 @@ ws_client_free (WsClient * c)
 {
   client_loop_call (c->cl, ws_client_close_cb, c);
   g_ptr_array_unref (c->messages);
+  g_array_unref (c->arrivals);
   g_free (c->origin);
   g_free (c);
 }
@@ -1927,6 +1936,644 @@ GST_START_TEST (test_eos_waits_for_every_camera)
 
 GST_END_TEST;
 
+/* ---- every pad a sink of its own: sync, preroll, QoS, EOS ---- */
+
+/* To PAUSED with a client connected and counted: the client of @cl */
+static WsClient *
+pipeline_pause_with_client (GstElement * pipeline, GstElement * sink,
+    ClientLoop ** cl)
+{
+  guint port = pipeline_pause (pipeline, sink);
+  WsClient *c;
+
+  *cl = client_loop_new ();
+  c = ws_client_new (*cl, port, NULL);
+  fail_unless (c->connected);
+  wait_n_clients (sink, 1, WAIT_S);
+
+  return c;
+}
+
+
+#define FRAME_DURATION (33 * GST_MSECOND)
+
+/* Not a picture: the sink does not look inside */
+static GstBuffer *
+fake_jpeg (GstClockTime pts)
+{
+  static const guint8 data[] = { 0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a,
+    0x46, 0x49, 0x46, 0xff, 0xd9
+  };
+  GstBuffer *buf = gst_buffer_new_memdup (data, sizeof (data));
+
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+
+  return buf;
+}
+
+static void
+push_buffer (GstElement * src, GstBuffer * buf)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), buf),
+      GST_FLOW_OK);
+}
+
+static void
+push_eos (GstElement * src)
+{
+  fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (src)),
+      GST_FLOW_OK);
+}
+
+static GstElement *
+bin_child (GstElement * pipeline, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+
+  fail_unless (e != NULL, "no element %s", name);
+  return e;
+}
+
+/* A counter of the `camera` structure of pad @pad in the sink's stats */
+static guint64
+camera_stat (GstElement * sink, const gchar * pad, const gchar * field)
+{
+  GstStructure *stats = sink_stats (sink);
+  const GValue *cameras = gst_structure_get_value (stats, "camera-stats");
+  guint64 v = G_MAXUINT64;
+  guint i;
+
+  for (i = 0; i < gst_value_array_get_size (cameras); i++) {
+    const GstStructure *c =
+        gst_value_get_structure (gst_value_array_get_value (cameras, i));
+
+    if (g_strcmp0 (gst_structure_get_string (c, "pad"), pad) == 0)
+      v = structure_get_u64 (c, field);
+  }
+  gst_structure_free (stats);
+  fail_if (v == G_MAXUINT64, "no camera on pad %s", pad);
+
+  return v;
+}
+
+static GstClockTime
+running_time_now (GstElement * pipeline)
+{
+  GstClock *clock = gst_pipeline_get_clock (GST_PIPELINE (pipeline));
+  GstClockTime now = gst_clock_get_time (clock);
+  GstClockTime base = gst_element_get_base_time (pipeline);
+
+  gst_object_unref (clock);
+  return now > base ? now - base : 0;
+}
+
+/* Two cameras on request pads, sync=true, live sources whose frames are all
+ * pushed at once: each frame reaches the client no earlier than its running
+ * time on the pipeline's clock, on both pads. */
+GST_START_TEST (test_request_pads_sync_on_clock)
+{
+  const guint n_frames = 10;
+  const GstClockTime step = 100 * GST_MSECOND;
+  GstElement *pipeline, *sink, *a, *b;
+  GstClock *clock;
+  ClientLoop *cl;
+  WsClient *c;
+  GstClockTime base, first = GST_CLOCK_TIME_NONE, last = 0;
+  guint i;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 sync=true "
+      "sink_0::camera=a sink_1::camera=b "
+      "appsrc name=a is-live=true format=time caps=image/jpeg ! sink.sink_0 "
+      "appsrc name=b is-live=true format=time caps=image/jpeg ! sink.sink_1",
+      &sink);
+  a = bin_child (pipeline, "a");
+  b = bin_child (pipeline, "b");
+  c = pipeline_pause_with_client (pipeline, sink, &cl);
+
+  /* The client's arrival times and the pipeline are on the system clock */
+  clock = gst_system_clock_obtain ();
+  gst_pipeline_use_clock (GST_PIPELINE (pipeline), clock);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  base = gst_element_get_base_time (pipeline);
+
+  /* Everything at once: the sink, not the source, paces the frames */
+  for (i = 0; i < n_frames; i++) {
+    push_buffer (a, fake_jpeg (i * step));
+    push_buffer (b, fake_jpeg (i * step + step / 2));
+  }
+  fail_unless (ws_client_wait_messages (c, 2 * n_frames, WAIT_S),
+      "%u of %u frames", ws_client_n_messages (c), 2 * n_frames);
+
+  for (i = 0; i < 2 * n_frames; i++) {
+    const guint8 *payload;
+    gsize len;
+    JsonObject *h = message_header (c, i, &payload, &len);
+    GstClockTime pts = json_object_get_int_member (h, "pts");
+    GstClockTime arrival;
+
+    g_mutex_lock (&test_lock);
+    arrival = g_array_index (c->arrivals, GstClockTime, i);
+    g_mutex_unlock (&test_lock);
+    fail_unless (arrival >= base + pts, "camera %s: the frame of running "
+        "time %" GST_TIME_FORMAT " arrived at %" GST_TIME_FORMAT,
+        json_object_get_string_member (h, "camera"), GST_TIME_ARGS (pts),
+        GST_TIME_ARGS (arrival - base));
+    first = MIN (first, arrival);
+    last = MAX (last, arrival);
+    json_object_unref (h);
+  }
+  GST_INFO ("%u frames over %" GST_TIME_FORMAT, 2 * n_frames,
+      GST_TIME_ARGS (last - first));
+  /* Each camera's frames in order, all of them */
+  fail_unless_equals_int (count_camera (c, "a"), n_frames);
+  fail_unless_equals_int (count_camera (c, "b"), n_frames);
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (clock);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+static gboolean
+sink_has_last_sample (GstElement * sink)
+{
+  GstSample *sample = NULL;
+
+  g_object_get (sink, "last-sample", &sample, NULL);
+  if (sample == NULL)
+    return FALSE;
+  gst_sample_unref (sample);
+  return TRUE;
+}
+
+/* Two cameras on request pads: the element reaches PAUSED only once both
+ * have a frame, and renders neither before PLAYING */
+GST_START_TEST (test_request_pads_preroll_each)
+{
+  GstElement *pipeline, *sink, *a, *b;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 sync=true "
+      "appsrc name=a format=time caps=image/jpeg ! sink.sink_0 "
+      "appsrc name=b format=time caps=image/jpeg ! sink.sink_1", &sink);
+  a = bin_child (pipeline, "a");
+  b = bin_child (pipeline, "b");
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_ASYNC);
+  push_buffer (a, fake_jpeg (0));
+  /* Camera a prerolled: its frame is the element's last sample */
+  test_wait_until (sink_has_last_sample (sink), WAIT_S * 1000,
+      "the camera on sink_0 to preroll");
+  fail_unless_equals_int (gst_element_get_state (sink, NULL, NULL, 0),
+      GST_STATE_CHANGE_ASYNC);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL, 0),
+      GST_STATE_CHANGE_ASYNC);
+
+  push_buffer (b, fake_jpeg (0));
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          WAIT_S * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_uint64 (camera_stat (sink, "sink_0", "frames-received"),
+      0);
+  fail_unless_equals_uint64 (camera_stat (sink, "sink_1", "frames-received"),
+      0);
+
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  push_buffer (a, fake_jpeg (FRAME_DURATION));
+  push_buffer (b, fake_jpeg (FRAME_DURATION));
+  push_eos (a);
+  push_eos (b);
+  wait_eos (pipeline, WAIT_S);
+  fail_unless_equals_uint64 (camera_stat (sink, "sink_0", "frames-received"),
+      2);
+  fail_unless_equals_uint64 (camera_stat (sink, "sink_1", "frames-received"),
+      2);
+
+  gst_object_unref (a);
+  gst_object_unref (b);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* async=false: no camera is waited for */
+GST_START_TEST (test_async_false_does_not_wait)
+{
+  GstElement *pipeline, *sink;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 async=false "
+      "appsrc name=a format=time caps=image/jpeg ! sink.sink "
+      "appsrc name=b format=time caps=image/jpeg ! sink.sink_0", &sink);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL, 0),
+      GST_STATE_CHANGE_SUCCESS);
+
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* async=false in a live pipeline: a camera that sends nothing does not
+ * keep the others from being shown (the way pipelines/viewer runs) */
+GST_START_TEST (test_async_false_silent_camera)
+{
+  GstElement *pipeline, *sink, *a;
+  ClientLoop *cl;
+  WsClient *c;
+  guint i;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 async=false "
+      "appsrc name=a is-live=true format=time caps=image/jpeg ! sink.sink "
+      "appsrc name=silent is-live=true format=time caps=image/jpeg ! "
+      "sink.sink_0", &sink);
+  a = bin_child (pipeline, "a");
+  c = pipeline_pause_with_client (pipeline, sink, &cl);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+
+  for (i = 0; i < 3; i++)
+    push_and_wait (a, c, fake_jpeg (i * FRAME_DURATION), i + 1);
+  fail_unless_equals_int (count_camera (c, "sink"), 3);
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (a);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* A camera linked while the pipeline plays gets its own sink at once, and
+ * one released while it plays goes without stopping the others */
+GST_START_TEST (test_camera_linked_and_released_while_playing)
+{
+  GstElement *pipeline, *sink, *a, *b;
+  GstPad *srcpad, *sinkpad;
+  GstCaps *caps;
+  ClientLoop *cl;
+  WsClient *c;
+  guint i, n;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 "
+      "appsrc name=a is-live=true format=time caps=image/jpeg ! sink.sink",
+      &sink);
+  a = bin_child (pipeline, "a");
+  c = pipeline_pause_with_client (pipeline, sink, &cl);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  push_and_wait (a, c, fake_jpeg (0), 1);
+
+  b = gst_element_factory_make ("appsrc", "b");
+  caps = gst_caps_new_empty_simple ("image/jpeg");
+  g_object_set (b, "is-live", TRUE, "format", GST_FORMAT_TIME, "caps", caps,
+      NULL);
+  gst_caps_unref (caps);
+  gst_bin_add (GST_BIN (pipeline), gst_object_ref (b));
+  sinkpad = gst_element_request_pad_simple (sink, "sink_%u");
+  fail_unless (sinkpad != NULL);
+  g_object_set (sinkpad, "camera", "late", NULL);
+  srcpad = gst_element_get_static_pad (b, "src");
+  fail_unless_equals_int (gst_pad_link (srcpad, sinkpad), GST_PAD_LINK_OK);
+  fail_unless (gst_element_sync_state_with_parent (b));
+
+  n = 1;
+  for (i = 1; i < 4; i++) {
+    push_buffer (a, fake_jpeg (i * FRAME_DURATION));
+    push_buffer (b, fake_jpeg (i * FRAME_DURATION));
+    n += 2;
+    fail_unless (ws_client_wait_messages (c, n, WAIT_S), "%u of %u messages",
+        ws_client_n_messages (c), n);
+  }
+  fail_unless_equals_int (count_camera (c, "late"), 3);
+
+  /* The new camera goes; the first goes on */
+  gst_pad_unlink (srcpad, sinkpad);
+  gst_element_release_request_pad (sink, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_object_unref (srcpad);
+  gst_element_set_state (b, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (pipeline), b);
+  for (i = 4; i < 7; i++)
+    push_and_wait (a, c, fake_jpeg (i * FRAME_DURATION), ++n);
+  fail_unless_equals_int (count_camera (c, "sink"), 7);
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  gint qos;
+  gint late;
+} QosCount;
+
+static GstPadProbeReturn
+count_qos_events (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  QosCount *count = user_data;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    GstClockTimeDiff diff;
+
+    gst_event_parse_qos (event, NULL, NULL, &diff, NULL);
+    g_mutex_lock (&test_lock);
+    count->qos++;
+    if (diff > 0)
+      count->late++;
+    g_mutex_unlock (&test_lock);
+  }
+
+  return GST_PAD_PROBE_OK;
+}
+
+/* sync, qos and max-lateness on the element: a camera on a request pad
+ * drops its late frames and tells upstream, exactly like the camera on the
+ * always pad */
+GST_START_TEST (test_request_pad_drops_late_like_first_pad)
+{
+  const gchar *pads[] = { "sink", "sink_0" };
+  const gchar *srcs[] = { "a", "b" };
+  const guint n_late = 5, n_on_time = 5;
+  GstElement *pipeline, *sink, *src[2];
+  QosCount counts[2] = { {0, 0}, {0, 0} };
+  GstClockTime now;
+  guint i, k;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 sync=true qos=true "
+      "max-lateness=20000000 "
+      "appsrc name=a is-live=true format=time caps=image/jpeg ! sink.sink "
+      "appsrc name=b is-live=true format=time caps=image/jpeg ! sink.sink_0",
+      &sink);
+  for (i = 0; i < 2; i++) {
+    GstPad *pad;
+
+    src[i] = bin_child (pipeline, srcs[i]);
+    pad = gst_element_get_static_pad (src[i], "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        count_qos_events, &counts[i], NULL);
+    gst_object_unref (pad);
+  }
+  pipeline_pause (pipeline, sink);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+
+  /* Frames of running time 0 to 132 ms, pushed once the clock is far past
+   * them: later than max-lateness, however slow the machine */
+  test_wait_until (running_time_now (pipeline) > 500 * GST_MSECOND,
+      WAIT_S * 1000, "the pipeline's running time to pass 500 ms");
+  for (k = 0; k < n_late; k++)
+    for (i = 0; i < 2; i++)
+      push_buffer (src[i], fake_jpeg (k * FRAME_DURATION));
+  /* Then frames 3 s ahead of the clock, on time even on a loaded machine */
+  now = running_time_now (pipeline);
+  for (k = 0; k < n_on_time; k++)
+    for (i = 0; i < 2; i++)
+      push_buffer (src[i], fake_jpeg (now + 3 * GST_SECOND +
+              k * FRAME_DURATION));
+
+  for (i = 0; i < 2; i++)
+    test_wait_until (camera_stat (sink, pads[i], "frames-received") ==
+        n_on_time, WAIT_S * 1000, "the %u frames on time on %s", n_on_time,
+        pads[i]);
+  for (i = 0; i < 2; i++) {
+    GST_INFO ("%s: %" G_GUINT64_FORMAT " dropped, %d QoS events (%d late)",
+        pads[i], camera_stat (sink, pads[i], "dropped"), counts[i].qos,
+        counts[i].late);
+    fail_unless_equals_uint64 (camera_stat (sink, pads[i], "dropped"), n_late);
+    fail_unless_equals_uint64 (camera_stat (sink, pads[i], "frames-received"),
+        n_on_time);
+    g_mutex_lock (&test_lock);
+    fail_unless (counts[i].late > 0, "%s sent no QoS event for a late frame "
+        "upstream (%d QoS events)", pads[i], counts[i].qos);
+    g_mutex_unlock (&test_lock);
+  }
+
+  for (i = 0; i < 2; i++)
+    gst_object_unref (src[i]);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* Three cameras, two of them on request pads: EOS once all three are done */
+GST_START_TEST (test_eos_from_every_pad)
+{
+  const gchar *names[] = { "s", "a", "b" };
+  GstElement *pipeline, *sink, *src[3];
+  GstMessage *msg;
+  guint i;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 "
+      "appsrc name=s format=time caps=image/jpeg ! sink.sink "
+      "appsrc name=a format=time caps=image/jpeg ! sink.sink_0 "
+      "appsrc name=b format=time caps=image/jpeg ! sink.sink_1", &sink);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_ASYNC);
+  for (i = 0; i < 3; i++) {
+    src[i] = bin_child (pipeline, names[i]);
+    push_buffer (src[i], fake_jpeg (0));
+  }
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          WAIT_S * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+
+  push_eos (src[0]);
+  push_eos (src[1]);
+  /* Not a poll: nothing may happen while the third camera goes on */
+  msg = wait_eos_or_error (pipeline, 1);
+  fail_unless (msg == NULL, "%s before the last camera ended",
+      GST_MESSAGE_TYPE_NAME (msg));
+
+  push_buffer (src[2], fake_jpeg (FRAME_DURATION));
+  push_eos (src[2]);
+  wait_eos (pipeline, WAIT_S);
+  fail_unless_equals_uint64 (camera_stat (sink, "sink_1", "frames-received"),
+      2);
+
+  for (i = 0; i < 3; i++)
+    gst_object_unref (src[i]);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
+/* ---- seq: frame numbers ---- */
+
+static GstPadProbeReturn
+record_offset (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint64 *max_offset = user_data;
+
+  if (GST_BUFFER_OFFSET_IS_VALID (buffer))
+    *max_offset = MAX (*max_offset, GST_BUFFER_OFFSET (buffer));
+
+  return GST_PAD_PROBE_OK;
+}
+
+/* @encoder's frames, each with its seq: 0, 1, 2... whatever the encoder or
+ * parser put in the buffer offset */
+static void
+check_seq_counts_frames (const gchar * encoder)
+{
+  const guint n_frames = 15;
+  GstElement *pipeline, *sink;
+  GstPad *pad;
+  ClientLoop *cl;
+  WsClient *c;
+  guint64 max_offset = 0;
+  gchar *description;
+  guint i;
+
+  if (!gst_registry_check_feature_version (gst_registry_get (),
+          g_str_has_prefix (encoder, "openh264enc") ? "openh264enc" : "vp8enc",
+          1, 0, 0)) {
+    /* The test suite's dependencies include openh264enc and vp8enc
+     * (pipelines/install-deps --tests): their absence is a failure */
+    fail ("%s is not installed", encoder);
+  }
+
+  description = g_strdup_printf ("videotestsrc num-buffers=%u ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! %s ! "
+      "websocketsink name=sink port=0 sync=true", n_frames, encoder);
+  pipeline = pipeline_new (description, &sink);
+  g_free (description);
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_offset,
+      &max_offset, NULL);
+  gst_object_unref (pad);
+  c = pipeline_pause_with_client (pipeline, sink, &cl);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_eos (pipeline, WAIT_S);
+  fail_unless (ws_client_wait_messages (c, n_frames, WAIT_S),
+      "%u of %u frames", ws_client_n_messages (c), n_frames);
+  /* The offsets were no frame numbers */
+  GST_INFO ("%s: largest buffer offset %" G_GUINT64_FORMAT, encoder,
+      max_offset);
+  fail_unless (max_offset >= n_frames, "%s: offsets up to %" G_GUINT64_FORMAT,
+      encoder, max_offset);
+  for (i = 0; i < n_frames; i++) {
+    gint64 seq = frame_seq (g_ptr_array_index (c->messages, i));
+
+    fail_unless_equals_int64 (seq, i);
+  }
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+/* h264parse numbers bytes in the buffer offset */
+GST_START_TEST (test_seq_h264_after_parser)
+{
+  check_seq_counts_frames ("openh264enc ! h264parse ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au");
+}
+
+GST_END_TEST;
+
+/* vp8enc puts times in the buffer offset */
+GST_START_TEST (test_seq_vp8)
+{
+  check_seq_counts_frames ("vp8enc deadline=1");
+}
+
+GST_END_TEST;
+
+static GstBuffer *
+numbered_jpeg (guint64 offset, guint64 offset_end)
+{
+  GstBuffer *buf = fake_jpeg (GST_CLOCK_TIME_NONE);
+
+  GST_BUFFER_OFFSET (buf) = offset;
+  GST_BUFFER_OFFSET_END (buf) = offset_end;
+
+  return buf;
+}
+
+/* Frame numbers from upstream are kept, gaps included: offset end unset (as
+ * redisstreamsrc leaves it) or one more (as raw video sources set it). A
+ * parser's offsets are not frame numbers, even small ones. */
+GST_START_TEST (test_seq_frame_numbers_kept)
+{
+  const guint64 numbers[] = { 100, 101, 105 };
+  const guint64 bytes[] = { 0, 2, 4 };
+  GstElement *pipeline, *sink, *a, *b, *p;
+  ClientLoop *cl;
+  WsClient *c;
+  const guint8 *payload;
+  gsize len;
+  guint i, n = 0, n_a = 0, n_b = 0, n_p = 0;
+
+  pipeline = pipeline_new ("websocketsink name=sink port=0 "
+      "appsrc name=a is-live=true format=time caps=image/jpeg ! sink.sink "
+      "appsrc name=b is-live=true format=time caps=image/jpeg ! sink.sink_0 "
+      "appsrc name=p is-live=true format=time caps=image/jpeg,parsed=true ! "
+      "sink.sink_1", &sink);
+  a = bin_child (pipeline, "a");
+  b = bin_child (pipeline, "b");
+  p = bin_child (pipeline, "p");
+  c = pipeline_pause_with_client (pipeline, sink, &cl);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  /* Every camera's first frame before any is rendered: each camera
+   * prerolls, live or not */
+  for (i = 0; i < G_N_ELEMENTS (numbers); i++) {
+    push_buffer (a, numbered_jpeg (numbers[i], GST_BUFFER_OFFSET_NONE));
+    push_buffer (b, numbered_jpeg (numbers[i], numbers[i] + 1));
+    push_buffer (p, numbered_jpeg (bytes[i], GST_BUFFER_OFFSET_NONE));
+    n += 3;
+    fail_unless (ws_client_wait_messages (c, n, WAIT_S), "%u of %u messages",
+        ws_client_n_messages (c), n);
+  }
+  for (i = 0; i < n; i++) {
+    JsonObject *h = message_header (c, i, &payload, &len);
+    const gchar *camera = json_object_get_string_member (h, "camera");
+    gint64 seq = json_object_get_int_member (h, "seq");
+    guint k = g_str_equal (camera, "sink") ? n_a++ :
+        g_str_equal (camera, "sink_0") ? n_b++ : n_p++;
+
+    /* A parser's offsets are bytes: the frames are counted */
+    fail_unless_equals_int64 (seq, g_str_equal (camera, "sink_1") ? k :
+        numbers[k]);
+    json_object_unref (h);
+  }
+  fail_unless (n_a == 3 && n_b == 3 && n_p == 3, "%u, %u and %u frames", n_a,
+      n_b, n_p);
+
+  ws_client_free (c);
+  client_loop_free (cl);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  gst_object_unref (p);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 websocketsink_suite (void)
 {
@@ -1956,6 +2603,16 @@ websocketsink_suite (void)
   tcase_add_test (tc, test_h264_key_unit_request_reaches_encoder);
   tcase_add_test (tc, test_request_pads_named_cameras);
   tcase_add_test (tc, test_eos_waits_for_every_camera);
+  tcase_add_test (tc, test_request_pads_sync_on_clock);
+  tcase_add_test (tc, test_request_pads_preroll_each);
+  tcase_add_test (tc, test_async_false_does_not_wait);
+  tcase_add_test (tc, test_async_false_silent_camera);
+  tcase_add_test (tc, test_camera_linked_and_released_while_playing);
+  tcase_add_test (tc, test_request_pad_drops_late_like_first_pad);
+  tcase_add_test (tc, test_eos_from_every_pad);
+  tcase_add_test (tc, test_seq_h264_after_parser);
+  tcase_add_test (tc, test_seq_vp8);
+  tcase_add_test (tc, test_seq_frame_numbers_kept);
 
   return s;
 }
