@@ -10,7 +10,9 @@ installed.py install   `meson install --destdir` of this build directory:
                        symlink (it finds common.sh)
     install_commands   the installed gst-redis-producer, -processor and
                        -monitor against a private redis-server: 30 frames
-                       written, processed and reported
+                       written, processed (by frameproc, and by a Python
+                       function in pyframeproc when the tree has gst/python)
+                       and reported
 
 installed.py debs      debian/ turned into .debs and installed in a fresh
                        Debian 12 (bookworm) chroot:
@@ -24,7 +26,8 @@ installed.py debs      debian/ turned into .debs and installed in a fresh
                        apt-get (--no-install-recommends, so Depends alone
                        must be enough)
     debs_inspect_*     gst-inspect-1.0 finds each element in the system
-                       plugin directory
+                       plugin directory (pyframeproc, when the tree has
+                       gst/python, through GStreamer's Python plugin loader)
     debs_line          redis-server started in the chroot on a free port;
                        `videotestsrc num-buffers=30 ! redisstreamsink` then
                        `redisstreamsrc num-buffers=30 ! fakesink`
@@ -75,6 +78,8 @@ STAGES = ["producer", "processor", "display", "viewer", "monitor", "demo"]
 SUITE = "bookworm"
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FRAMES = 30
+# the tree has the Python elements (pyframeproc), packaged on their own
+HAVE_PYTHON = os.path.isfile(os.path.join(TOP, "gst", "python", "meson.build"))
 
 
 def cannot_run(name, why):
@@ -160,6 +165,9 @@ def exercise_commands(ctx, prefix, port):
     check(rc == 0, "gst-redis-processor exited with %s after SIGINT:\n%s" % (rc, tail(plog)))
     print("  processor: %d results in %s" % (r.xlen(out), out))
 
+    if ctx.have_python:
+        python_processor(ctx, r, env, prefix)
+
     argv, penv = ctx.command(["gst-redis-monitor", "--once"], env)
     mlog = os.path.join(ctx.tmp, prefix + "-monitor.log")
     run(argv, mlog, 60, env=penv)
@@ -169,6 +177,38 @@ def exercise_commands(ctx, prefix, port):
               "gst-redis-monitor --once does not report %s with %d entries:\n%s"
               % (key, FRAMES, text))
     print("  monitor reports %s and %s with %d entries each" % (src, out, FRAMES))
+
+
+PY_FUNCTION = """
+def process(frame):
+    h, w = frame.shape[:2]
+    return [{"box": (0, 0, w // 2, h // 2), "label": "half", "score": 0.5, "id": 1}]
+"""
+
+
+def python_processor(ctx, r, env, prefix):
+    """gst-redis-processor with PROCESS_PY (pyframeproc, the Python
+    elements' package): the FRAMES input frames read again in a group of its
+    own (start-id=0), each stored with the function's box."""
+    with open(ctx.model[0], "w") as f:   # ctx.model: (here, as the command sees it)
+        f.write(PY_FUNCTION)
+    out = prefix + "-py"
+    argv, penv = ctx.command(["gst-redis-processor"], dict(
+        env, CONSUMER="pkg", PROCESSOR_GROUP="py", SOURCE_PROPS="start-id=0",
+        OUTPUT_STREAM=out, PROCESS_PY=ctx.model[1]))
+    plog = os.path.join(ctx.tmp, prefix + "-pyprocessor.log")
+    p = spawn(argv, plog, env=penv, die_with_parent=True)
+    try:
+        wait_for(lambda: r.xlen(out) >= FRAMES or p.poll() is not None, 120,
+                 "%d results of the Python function in %s" % (FRAMES, out))
+        check(p.poll() is None, "gst-redis-processor with PROCESS_PY exited:\n" + tail(plog))
+    finally:
+        stop(p)
+    last = r.xrevrange(out, count=1)[0][1]
+    check(b"half" in last.get(b"meta", b""), "the last result carries no box of the function: %r"
+          % {k: v[:200] for k, v in last.items()})
+    print("  Python processor (pyframeproc): %d results in %s, each with the function's box"
+          % (r.xlen(out), out))
 
 
 # --- installed.py install ------------------------------------------------------
@@ -188,6 +228,9 @@ def install_layout(ctx):
     for p in ctx.plugins:
         path = os.path.join(ctx.plugin_dir, "libgst%s.so" % p)
         check(os.path.isfile(path), "plugin %s not installed at %s" % (p, path))
+    if os.environ.get("INSTALL_PYTHON") in ("built", "run"):
+        path = os.path.join(ctx.plugin_dir, "python", "pyframeproc.py")
+        check(os.path.isfile(path), "pyframeproc not installed at %s" % path)
     pipelines = os.path.join(root, ctx.datadir, "gst-redis-streams", "pipelines")
     for s in STAGES:
         cmd = os.path.join(root, ctx.bindir, "gst-redis-" + s)
@@ -254,6 +297,9 @@ def main_install():
         env.pop("BUILDDIR", None)
         return [os.path.join(ctx.root, ctx.bindir, argv[0])] + argv[1:], env
     ctx.command = command
+    ctx.model = (os.path.join(ctx.tmp, "pkgmodel.py"),) * 2
+    # pyframeproc built, and GStreamer's Python plugin loader here to run it
+    ctx.have_python = os.environ.get("INSTALL_PYTHON") == "run"
     cases = [("install_layout", install_layout, None),
              ("install_help", install_help, "install_layout"),
              ("install_commands", install_commands, "install_layout")]
@@ -513,8 +559,8 @@ def debs_contents(ctx):
         "gst-redis-streams-doc": ["/usr/share/doc/gst-redis-streams/README.md",
                                   "/usr/share/doc/gst-redis-streams/docs/wire-format.md"],
     }
-    if os.path.isdir(os.path.join(TOP, "gst", "python")):
-        want["gstreamer1.0-redisstreams-python"] = [plugindir + "python/"]
+    if HAVE_PYTHON:
+        want["gstreamer1.0-redisstreams-python"] = [plugindir + "python/pyframeproc.py"]
     built = {os.path.basename(p).split("_")[0]: p for p in ctx.debs}
     check(set(built) == set(want), "packages built: %s; expected: %s"
           % (sorted(built), sorted(want)))
@@ -582,6 +628,8 @@ def chroot_run(ctx, argv, extra=None, timeout=120):
 
 
 def inspect_case(element, plugin):
+    """plugin: the plugin file libgst<plugin>.so that gst-inspect-1.0 names
+    (for a Python element, GStreamer's Python plugin loader)."""
     def case(ctx):
         out = chroot_run(ctx, ["gst-inspect-1.0", element])
         m = re.search(r"^\s*Filename\s+(\S+)", out, re.M)
@@ -732,6 +780,8 @@ def main_debs():
     def command(argv, extra):
         return chroot_argv(ctx.root, argv, extra), None
     ctx.command = command
+    ctx.model = (ctx.root + "/tmp/pkgmodel.py", "/tmp/pkgmodel.py")
+    ctx.have_python = HAVE_PYTHON
     print("mirror %s, chroot sources:\n  %s" % (ctx.mirror, ctx.sources.strip().replace(
         "\n", "\n  ")))
     print("cache %s, work in %s" % (ctx.cache, ctx.tmp))
@@ -741,7 +791,8 @@ def main_debs():
              ("debs_install", debs_install, "debs_build")]
     cases += [("debs_inspect_" + e, inspect_case(e, p), "debs_install")
               for e, p in (("redisstreamsink", "redisstreams"), ("redisstreamsrc", "redisstreams"),
-                           ("frameproc", "frameproc"), ("websocketsink", "websocket"))]
+                           ("frameproc", "frameproc"), ("websocketsink", "websocket"))
+              + ([("pyframeproc", "python")] if HAVE_PYTHON else [])]
     cases += [("debs_line", debs_line, "debs_install"),
               ("debs_commands", debs_commands, "debs_install"),
               ("debs_demo", debs_demo, "debs_install"),
