@@ -792,7 +792,7 @@ def main_debs():
     cases += [("debs_inspect_" + e, inspect_case(e, p), "debs_install")
               for e, p in (("redisstreamsink", "redisstreams"), ("redisstreamsrc", "redisstreams"),
                            ("frameproc", "frameproc"), ("websocketsink", "websocket"))
-              + ([("pyframeproc", "python")] if HAVE_PYTHON else [])]
+              + ((("pyframeproc", "python"),) if HAVE_PYTHON else ())]
     cases += [("debs_line", debs_line, "debs_install"),
               ("debs_commands", debs_commands, "debs_install"),
               ("debs_demo", debs_demo, "debs_install"),
