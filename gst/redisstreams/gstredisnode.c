@@ -32,6 +32,14 @@
  * independent client (the fixture, and the reference the reply reader is
  * fuzzed against) and the transport benchmark as the plain-hiredis hop.
  *
+ * With tls=true the socket is connected the same way, then carries a
+ * GTlsClientConnection (gstredistls.c): bytes go through its pollable
+ * streams, without blocking, and every wait is still on the socket with
+ * the same deadline and cancellable. A bulk string is still received
+ * straight into the buffer's memory (GnuTLS decrypts a record into its own
+ * buffer and copies it out: the one copy TLS costs on the way in). The
+ * plain path is untouched: one test of node->tls per read and write.
+ *
  * Errors are returned as GError in GST_RESOURCE_ERROR (or G_IO_ERROR_CANCELLED
  * when the wait was cancelled); nothing here posts messages, the element
  * does. After any error other than a cancelled wait the node is closed,
@@ -42,6 +50,7 @@
 #endif
 
 #include "gstredisnode.h"
+#include "gstredistls.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -56,6 +65,11 @@ GST_DEBUG_CATEGORY_STATIC (redis_node_debug);
  * bookkeeping and caps it at net.core.wmem_max). */
 #define UNIX_SNDBUF (8 * 1024 * 1024)
 
+/* With TLS, pieces of a command shorter than this are gathered into one
+ * buffer before they are sent (see tls_gather ()); 16 KiB is the largest
+ * TLS record. */
+#define TLS_GATHER_MAX (16 * 1024)
+
 struct _GstRedisNode
 {
   GstRedisSettings settings;
@@ -66,6 +80,13 @@ struct _GstRedisNode
   gchar *description;
 
   GSocket *socket;
+  /* tls=true: what every connection shares (CAs, client certificate), and
+   * the TLS connection on the socket with its pollable streams */
+  GstRedisTls *tls_config;
+  GIOStream *tls;
+  GPollableInputStream *tls_in;
+  GPollableOutputStream *tls_out;
+  GByteArray *tls_gathered;
   GstRedisReader *reader;
   /* longer bulk strings are dropped by the reader */
   guint64 max_bulk;
@@ -76,6 +97,10 @@ struct _GstRedisNode
   gboolean asking_reply_next;
   /* the last close was the server's doing (EOF, reset, broken pipe) */
   gboolean closed_by_peer;
+  /* no byte received on this connection yet, and the first one: a failure
+   * before the first reply is explained (TLS on one side only) */
+  gboolean fresh;
+  guint8 first_byte;
 
   guint64 bytes_sent;
   guint64 bytes_received;
@@ -84,6 +109,8 @@ struct _GstRedisNode
 /* Sent before each command after an ASK redirection: the importing node
  * serves the one next command for the slot it is importing. */
 static const gchar asking_command[] = "*1\r\n$6\r\nASKING\r\n";
+
+static gssize node_receive (GstRedisNode * node, GError ** error);
 
 static void
 ensure_debug_category (void)
@@ -122,6 +149,10 @@ gst_redis_node_new (const GstRedisSettings * settings)
   gst_redis_settings_copy (&node->settings, settings);
   node->max_bulk = GST_REDIS_READER_MAX_BULK;
   node->description = gst_redis_settings_describe (settings);
+  if (settings->tls) {
+    node->tls_config = gst_redis_tls_new (settings);
+    node->tls_gathered = g_byte_array_new ();
+  }
   return node;
 }
 
@@ -131,6 +162,8 @@ gst_redis_node_free (GstRedisNode * node)
   if (node == NULL)
     return;
   gst_redis_node_close (node);
+  gst_redis_tls_free (node->tls_config);
+  g_clear_pointer (&node->tls_gathered, g_byte_array_unref);
   gst_redis_settings_clear (&node->settings);
   g_free (node->host);
   g_free (node->description);
@@ -220,6 +253,24 @@ gst_redis_node_reset_closed_by_peer (GstRedisNode * node)
   node->closed_by_peer = FALSE;
 }
 
+/* TLS: receives what can be received without waiting. Returns FALSE when
+ * nothing could (the socket was readable for TLS records without data:
+ * a session ticket, a key update), TRUE when bytes came, or the end of
+ * the connection or an error, which the next read finds again. */
+static gboolean
+tls_receive_now (GstRedisNode * node)
+{
+  GError *err = NULL;
+  gssize n = node_receive (node, &err);
+
+  if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+    g_error_free (err);
+    return FALSE;
+  }
+  g_clear_error (&err);
+  return TRUE;
+}
+
 /* Checks, without waiting, a connection that owes no reply: if the socket
  * is readable or hung up, the server closed it while it was idle (or sent
  * something nobody asked for). The node is then closed, and TRUE returned,
@@ -234,6 +285,10 @@ gst_redis_node_check_idle_closed (GstRedisNode * node)
     return FALSE;
   cond = g_socket_condition_check (node->socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
   if (cond == 0)
+    return FALSE;
+  /* TLS records without data (a session ticket) make the socket readable
+   * too: only what a read finds tells */
+  if (node->tls && cond == G_IO_IN && !tls_receive_now (node))
     return FALSE;
   GST_INFO ("Redis at %s closed the idle connection", node->description);
   gst_redis_node_close (node);
@@ -250,6 +305,8 @@ gst_redis_node_can_read (GstRedisNode * node)
     return FALSE;
   if (node->reader && gst_redis_reader_has_input (node->reader))
     return TRUE;
+  if (node->tls)
+    return tls_receive_now (node);
   return g_socket_condition_check (node->socket,
       G_IO_IN | G_IO_HUP | G_IO_ERR) != 0;
 }
@@ -278,6 +335,11 @@ gst_redis_node_close (GstRedisNode * node)
   if (node->socket) {
     GST_DEBUG ("closing connection to %s", node->description);
     g_socket_close (node->socket, NULL);
+    /* after the socket: closing the TLS connection then cannot wait for
+     * its close_notify to go out to a server that stopped reading */
+    g_clear_object (&node->tls);
+    node->tls_in = NULL;
+    node->tls_out = NULL;
     g_clear_object (&node->socket);
   }
   g_clear_pointer (&node->reader, gst_redis_reader_free);
@@ -296,6 +358,20 @@ wait_socket (GstRedisNode * node, GIOCondition condition, gint64 deadline,
       cancellable, error);
 }
 
+/* A failure (@err NULL: the server closed the connection) before the first
+ * byte of the first reply of a TCP connection: TLS on one side only, or a
+ * client certificate the server wants. Sets @error and returns TRUE when
+ * that explains it. */
+static gboolean
+node_explain_first_reply (GstRedisNode * node, const GError * err,
+    GError ** error)
+{
+  if (!node->fresh || node->host == NULL)
+    return FALSE;
+  return gst_redis_tls_explain_first_reply (node->tls_config, node->tls != NULL,
+      err, node->description, node->port, error);
+}
+
 /* Turns an I/O failure into a GST_RESOURCE_ERROR and closes the node,
  * unless it was a cancellation, which leaves the node as it is. */
 static void
@@ -308,10 +384,10 @@ fail_io (GstRedisNode * node, GError * err, GstResourceError code,
     g_propagate_error (error, err);
     return;
   }
-  closed_by_peer = g_error_matches (err, G_IO_ERROR,
-      G_IO_ERROR_CONNECTION_CLOSED) || g_error_matches (err, G_IO_ERROR,
-      G_IO_ERROR_NOT_CONNECTED);
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+  closed_by_peer = gst_redis_tls_error_is_closed (err);
+  if (node_explain_first_reply (node, err, error)) {
+    /* said */
+  } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
     g_set_error (error, GST_RESOURCE_ERROR, code,
         "Timed out %s Redis at %s", what, node->description);
   } else {
@@ -343,6 +419,70 @@ vectors_advance (GOutputVector ** vectors, guint n_vectors, gsize n)
   return n_vectors;
 }
 
+/* TLS sends each write as one record at least, with its own syscall and
+ * 22 bytes of its own: the small pieces of a command (the array header,
+ * the arguments copied into the command) are gathered into one buffer,
+ * while a frame is encrypted from where it is. Rewrites @vectors; returns
+ * how many there are now. The gathered bytes stay put until the next
+ * command, as GnuTLS wants the same buffer again after a write that would
+ * have blocked. */
+static guint
+tls_gather (GstRedisNode * node, GOutputVector * vectors, guint n_vectors)
+{
+  gsize small = 0;
+  guint8 *p;
+  guint i, j;
+
+  for (i = 0; i < n_vectors; i++) {
+    if (vectors[i].size < TLS_GATHER_MAX)
+      small += vectors[i].size;
+  }
+  g_byte_array_set_size (node->tls_gathered, small);
+  p = node->tls_gathered->data;
+
+  for (i = 0, j = 0; i < n_vectors; j++) {
+    guint8 *start = p;
+
+    if (vectors[i].size >= TLS_GATHER_MAX) {
+      vectors[j] = vectors[i++];
+      continue;
+    }
+    while (i < n_vectors && vectors[i].size < TLS_GATHER_MAX) {
+      memcpy (p, vectors[i].buffer, vectors[i].size);
+      p += vectors[i].size;
+      i++;
+    }
+    vectors[j].buffer = start;
+    vectors[j].size = p - start;
+  }
+  return j;
+}
+
+/* Writes what can be written of @vectors now, like g_socket_send_message ()
+ * (-1 with G_IO_ERROR_WOULD_BLOCK when nothing can). */
+static gssize
+node_write (GstRedisNode * node, GOutputVector * vectors, guint n_vectors,
+    GError ** error)
+{
+  gsize written = 0;
+
+  if (node->tls == NULL)
+    return g_socket_send_message (node->socket, NULL, vectors, n_vectors,
+        NULL, 0, 0, NULL, error);
+
+  switch (g_pollable_output_stream_writev_nonblocking (node->tls_out, vectors,
+          n_vectors, &written, NULL, error)) {
+    case G_POLLABLE_RETURN_OK:
+      return written;
+    case G_POLLABLE_RETURN_WOULD_BLOCK:
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+          "Would block");
+      return -1;
+    default:
+      return -1;
+  }
+}
+
 static gboolean
 send_vectors (GstRedisNode * node, GOutputVector * vectors, guint n_vectors,
     gsize total, gint64 deadline, GCancellable * cancellable, GError ** error)
@@ -350,9 +490,11 @@ send_vectors (GstRedisNode * node, GOutputVector * vectors, guint n_vectors,
   gsize sent = 0;
   GError *err = NULL;
 
+  if (node->tls)
+    n_vectors = tls_gather (node, vectors, n_vectors);
+
   while (n_vectors > 0) {
-    gssize n = g_socket_send_message (node->socket, NULL, vectors, n_vectors,
-        NULL, 0, 0, NULL, &err);
+    gssize n = node_write (node, vectors, n_vectors, &err);
 
     if (n < 0) {
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -435,9 +577,17 @@ node_receive (GstRedisNode * node, GError ** error)
   guint8 *dest = gst_redis_reader_get_space (node->reader, &space);
   gssize n;
 
-  n = g_socket_receive (node->socket, (gchar *) dest, MIN (space, G_MAXINT),
-      NULL, error);
+  if (node->tls == NULL)
+    n = g_socket_receive (node->socket, (gchar *) dest, MIN (space, G_MAXINT),
+        NULL, error);
+  else
+    n = g_pollable_input_stream_read_nonblocking (node->tls_in, dest,
+        MIN (space, G_MAXINT), NULL, error);
   if (n > 0) {
+    if (node->fresh) {
+      node->first_byte = dest[0];
+      node->fresh = FALSE;
+    }
     node->bytes_received += n;
     gst_redis_reader_advance (node->reader, n);
   }
@@ -453,9 +603,12 @@ node_parse_reply (GstRedisNode * node, GstRedisReply ** reply, GError ** error)
 
   for (;;) {
     if (!gst_redis_reader_get_reply (node->reader, reply, &err)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-          "Could not parse the reply from Redis at %s: %s",
-          node->description, err->message);
+      if (node->tls || node->host == NULL ||
+          !gst_redis_tls_explain_first_byte (node->first_byte,
+              node->description, node->port, error))
+        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+            "Could not parse the reply from Redis at %s: %s",
+            node->description, err->message);
       g_clear_error (&err);
       gst_redis_node_close (node);
       return FALSE;
@@ -514,8 +667,9 @@ gst_redis_node_read_reply (GstRedisNode * node, gint64 deadline,
   /* ERRORS */
 closed:
   {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-        "Redis at %s closed the connection", node->description);
+    if (!node_explain_first_reply (node, NULL, error))
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+          "Redis at %s closed the connection", node->description);
     gst_redis_node_close (node);
     node->closed_by_peer = TRUE;
     return NULL;
@@ -729,6 +883,20 @@ gst_redis_node_connect (GstRedisNode * node, gint64 deadline,
     return FALSE;
   }
 
+  if (node->tls_config && host) {
+    node->tls = gst_redis_tls_handshake (node->tls_config, node->socket, host,
+        node->port, node->description, deadline, cancellable, error);
+    if (node->tls == NULL) {
+      gst_redis_node_close (node);
+      return FALSE;
+    }
+    node->tls_in =
+        G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (node->tls));
+    node->tls_out =
+        G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (node->tls));
+  }
+
+  node->fresh = TRUE;
   node->reader = gst_redis_reader_new ();
   gst_redis_reader_set_max_bulk (node->reader, node->max_bulk);
   node->pending = 0;

@@ -50,6 +50,11 @@ gst_redis_settings_init (GstRedisSettings * settings)
   settings->reconnect_timeout = GST_REDIS_DEFAULT_RECONNECT_TIMEOUT;
   settings->sentinels = g_strdup (GST_REDIS_DEFAULT_SENTINELS);
   settings->master_name = g_strdup (GST_REDIS_DEFAULT_MASTER_NAME);
+  settings->tls = GST_REDIS_DEFAULT_TLS;
+  settings->tls_ca_file = g_strdup (GST_REDIS_DEFAULT_TLS_CA_FILE);
+  settings->tls_server_name = g_strdup (GST_REDIS_DEFAULT_TLS_SERVER_NAME);
+  settings->tls_cert_file = g_strdup (GST_REDIS_DEFAULT_TLS_CERT_FILE);
+  settings->tls_key_file = g_strdup (GST_REDIS_DEFAULT_TLS_KEY_FILE);
 }
 
 void
@@ -66,6 +71,10 @@ gst_redis_settings_clear (GstRedisSettings * settings)
   g_clear_pointer (&settings->stream, g_free);
   g_clear_pointer (&settings->sentinels, g_free);
   g_clear_pointer (&settings->master_name, g_free);
+  g_clear_pointer (&settings->tls_ca_file, g_free);
+  g_clear_pointer (&settings->tls_server_name, g_free);
+  g_clear_pointer (&settings->tls_cert_file, g_free);
+  g_clear_pointer (&settings->tls_key_file, g_free);
 }
 
 void
@@ -80,6 +89,10 @@ gst_redis_settings_copy (GstRedisSettings * dest, const GstRedisSettings * src)
   dest->stream = g_strdup (src->stream);
   dest->sentinels = g_strdup (src->sentinels);
   dest->master_name = g_strdup (src->master_name);
+  dest->tls_ca_file = g_strdup (src->tls_ca_file);
+  dest->tls_server_name = g_strdup (src->tls_server_name);
+  dest->tls_cert_file = g_strdup (src->tls_cert_file);
+  dest->tls_key_file = g_strdup (src->tls_key_file);
 }
 
 /* The properties both elements have, installed by
@@ -230,7 +243,8 @@ install_connection_properties (GObjectClass * klass)
    * omitted). When set, the element asks them where the master named
    * #GstRedisStreamSink:master-name is, instead of using
    * #GstRedisStreamSink:host and #GstRedisStreamSink:port, and asks again
-   * after every failover. Sentinels are asked without authentication.
+   * after every failover. Sentinels are asked without authentication
+   * (over TLS with #GstRedisStreamSink:tls).
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_SENTINELS,
       g_param_spec_string ("sentinels", "Sentinels",
@@ -250,11 +264,103 @@ install_connection_properties (GObjectClass * klass)
           flags));
 }
 
+/* TLS: encryption, and whom to trust (docs/security.md). */
+static void
+install_tls_properties (GObjectClass * klass)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstRedisStreamSink:tls:
+   *
+   * Connect with TLS (Redis's `tls-port`), to every server the element
+   * talks to: the server of #GstRedisStreamSink:host, every node of a
+   * Redis Cluster (`tls-cluster yes`, so that the slot map and the
+   * redirections name TLS ports), the sentinels and the master they name.
+   * The server's certificate is always verified: against
+   * #GstRedisStreamSink:tls-ca-file, or the system's trusted CAs, and for
+   * the name #GstRedisStreamSink:tls-server-name (by default the host
+   * connected to). There is no fallback to plain text: a server that does
+   * not speak TLS, or a certificate that does not verify, is an error
+   * that says what to change. Needs GIO's TLS backend (Debian package
+   * `glib-networking`). Not with #GstRedisStreamSink:socket-path (Redis
+   * serves TLS on TCP only).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, GST_REDIS_PROP_TLS,
+      g_param_spec_boolean ("tls", "TLS",
+          "Connect with TLS to every server (Redis's tls-port), verifying "
+          "its certificate; never falls back to plain text",
+          GST_REDIS_DEFAULT_TLS, flags));
+  /**
+   * GstRedisStreamSink:tls-ca-file:
+   *
+   * PEM file of the CA certificates to trust for the server's certificate
+   * (the CA that signed it, like `tls-ca-cert-file` in redis.conf, or a
+   * self-signed server certificate itself). %NULL trusts the system's CAs
+   * (`/etc/ssl/certs`), as for a managed Redis service with a public
+   * certificate. A file that cannot be read is
+   * %GST_RESOURCE_ERROR_SETTINGS.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, GST_REDIS_PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA File",
+          "PEM file of the CA certificates that verify the server's "
+          "certificate (NULL: the system's trusted CAs)",
+          GST_REDIS_DEFAULT_TLS_CA_FILE, flags));
+  /**
+   * GstRedisStreamSink:tls-server-name:
+   *
+   * Name the server's certificate must hold, also sent as SNI. %NULL: the
+   * host connected to (#GstRedisStreamSink:host, or the address a cluster
+   * node or a sentinel announces; an IP address must then be in the
+   * certificate's subjectAltName). Set it when the certificate names a
+   * host other than the one connected to (an address, a tunnel, every node
+   * of a cluster sharing one certificate).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, GST_REDIS_PROP_TLS_SERVER_NAME,
+      g_param_spec_string ("tls-server-name", "TLS Server Name",
+          "Name the server's certificate must hold, sent as SNI (NULL: the "
+          "host connected to)", GST_REDIS_DEFAULT_TLS_SERVER_NAME, flags));
+  /**
+   * GstRedisStreamSink:tls-cert-file:
+   *
+   * PEM file of the client certificate to present, for a server that
+   * requires one (`tls-auth-clients yes`); it may hold the private key as
+   * well. The key file's contents never appear in a log or a message.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, GST_REDIS_PROP_TLS_CERT_FILE,
+      g_param_spec_string ("tls-cert-file", "TLS Certificate File",
+          "PEM file of the client certificate for a server that requires "
+          "one (tls-auth-clients yes)", GST_REDIS_DEFAULT_TLS_CERT_FILE,
+          flags));
+  /**
+   * GstRedisStreamSink:tls-key-file:
+   *
+   * PEM file of the private key of #GstRedisStreamSink:tls-cert-file
+   * (unencrypted). %NULL: the key is in the certificate file.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, GST_REDIS_PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS Key File",
+          "PEM file of the client certificate's private key (NULL: in "
+          "tls-cert-file)", GST_REDIS_DEFAULT_TLS_KEY_FILE, flags));
+}
+
 void
 gst_redis_settings_install_properties (GObjectClass * klass)
 {
   install_server_properties (klass);
   install_connection_properties (klass);
+  install_tls_properties (klass);
 }
 
 static void
@@ -310,6 +416,21 @@ gst_redis_settings_set_property (GstRedisSettings * settings,
     case GST_REDIS_PROP_MASTER_NAME:
       replace_string (&settings->master_name, value);
       break;
+    case GST_REDIS_PROP_TLS:
+      settings->tls = g_value_get_boolean (value);
+      break;
+    case GST_REDIS_PROP_TLS_CA_FILE:
+      replace_string (&settings->tls_ca_file, value);
+      break;
+    case GST_REDIS_PROP_TLS_SERVER_NAME:
+      replace_string (&settings->tls_server_name, value);
+      break;
+    case GST_REDIS_PROP_TLS_CERT_FILE:
+      replace_string (&settings->tls_cert_file, value);
+      break;
+    case GST_REDIS_PROP_TLS_KEY_FILE:
+      replace_string (&settings->tls_key_file, value);
+      break;
     default:
       handled = FALSE;
       break;
@@ -359,6 +480,21 @@ gst_redis_settings_get_property (GstRedisSettings * settings,
       break;
     case GST_REDIS_PROP_MASTER_NAME:
       g_value_set_string (value, settings->master_name);
+      break;
+    case GST_REDIS_PROP_TLS:
+      g_value_set_boolean (value, settings->tls);
+      break;
+    case GST_REDIS_PROP_TLS_CA_FILE:
+      g_value_set_string (value, settings->tls_ca_file);
+      break;
+    case GST_REDIS_PROP_TLS_SERVER_NAME:
+      g_value_set_string (value, settings->tls_server_name);
+      break;
+    case GST_REDIS_PROP_TLS_CERT_FILE:
+      g_value_set_string (value, settings->tls_cert_file);
+      break;
+    case GST_REDIS_PROP_TLS_KEY_FILE:
+      g_value_set_string (value, settings->tls_key_file);
       break;
     default:
       handled = FALSE;
@@ -508,6 +644,51 @@ gst_redis_settings_use_socket (const GstRedisSettings * s)
   return s->socket_path && *s->socket_path;
 }
 
+/* The TLS properties make sense together only: a tls-* file set while tls
+ * is off would connect in plain text although the user asked for
+ * certificates, so it is an error rather than ignored. */
+static gboolean
+validate_tls (const GstRedisSettings * s, GError ** error)
+{
+  const gchar *set = NULL;
+
+  if (s->tls_key_file && *s->tls_key_file && !(s->tls_cert_file &&
+          *s->tls_cert_file)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "tls-key-file is set without tls-cert-file: set tls-cert-file to the "
+        "client certificate of that key");
+    return FALSE;
+  }
+  if (!s->tls) {
+    if (s->tls_ca_file && *s->tls_ca_file)
+      set = "tls-ca-file";
+    else if (s->tls_server_name && *s->tls_server_name)
+      set = "tls-server-name";
+    else if (s->tls_cert_file && *s->tls_cert_file)
+      set = "tls-cert-file";
+    if (set) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "%s is set but tls is off, which would connect in plain text: set "
+          "tls=true to connect with TLS, or unset %s", set, set);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (gst_redis_settings_use_socket (s)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "tls cannot be used with socket-path: Redis serves TLS on TCP only "
+        "(tls-port); set host and port instead");
+    return FALSE;
+  }
+  if (s->tls_server_name && *s->tls_server_name &&
+      !name_is_valid (s->tls_server_name)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The tls-server-name \"%s\" is not a host name", s->tls_server_name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
 {
@@ -569,7 +750,7 @@ gst_redis_settings_validate (const GstRedisSettings * s, GError ** error)
         "A username (\"%s\") was set without a password", s->username);
     return FALSE;
   }
-  return TRUE;
+  return validate_tls (s, error);
 }
 
 gchar *

@@ -38,6 +38,11 @@ G_BEGIN_DECLS
 #define GST_REDIS_DEFAULT_RECONNECT_TIMEOUT 30000
 #define GST_REDIS_DEFAULT_SENTINELS       NULL
 #define GST_REDIS_DEFAULT_MASTER_NAME     NULL
+#define GST_REDIS_DEFAULT_TLS             FALSE
+#define GST_REDIS_DEFAULT_TLS_CA_FILE     NULL
+#define GST_REDIS_DEFAULT_TLS_SERVER_NAME NULL
+#define GST_REDIS_DEFAULT_TLS_CERT_FILE   NULL
+#define GST_REDIS_DEFAULT_TLS_KEY_FILE    NULL
 /* The port sentinels listen on when an entry of sentinels names none. */
 #define GST_REDIS_DEFAULT_SENTINEL_PORT   26379
 
@@ -56,6 +61,11 @@ enum
   GST_REDIS_PROP_RECONNECT_TIMEOUT,
   GST_REDIS_PROP_SENTINELS,
   GST_REDIS_PROP_MASTER_NAME,
+  GST_REDIS_PROP_TLS,
+  GST_REDIS_PROP_TLS_CA_FILE,
+  GST_REDIS_PROP_TLS_SERVER_NAME,
+  GST_REDIS_PROP_TLS_CERT_FILE,
+  GST_REDIS_PROP_TLS_KEY_FILE,
   /* elements number their own properties from here */
   GST_REDIS_PROP_LAST
 };
@@ -74,6 +84,11 @@ typedef struct
   guint reconnect_timeout;      /* ms; 0: a lost connection is an error */
   gchar *sentinels;             /* "host:port,host:port"; NULL: no Sentinel */
   gchar *master_name;           /* the master the sentinels monitor */
+  gboolean tls;                 /* TLS to every server (gstredistls.c) */
+  gchar *tls_ca_file;           /* NULL: the system's trusted CAs */
+  gchar *tls_server_name;       /* NULL: the host connected to */
+  gchar *tls_cert_file;         /* client certificate, or NULL */
+  gchar *tls_key_file;          /* NULL: the key is in tls_cert_file */
 } GstRedisSettings;
 
 void gst_redis_settings_init (GstRedisSettings * settings);

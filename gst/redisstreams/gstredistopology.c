@@ -507,7 +507,8 @@ topology_check_master (GstRedisNode * node, const GstRedisAddr * sentinel,
 
 /* Asks each sentinel in turn where the master is, until one names a node
  * that is reachable and says it is a master. Sentinels are asked without
- * authentication. */
+ * authentication, over TLS when the settings say so (the node connects
+ * them like any server). */
 static gboolean
 topology_open_sentinel (GstRedisTopology * t, GstRedisNode * node,
     gint64 deadline, GCancellable * cancellable, GError ** error)
@@ -554,7 +555,12 @@ topology_open_sentinel (GstRedisTopology * t, GstRedisNode * node,
     g_propagate_error (error, err);
     return FALSE;
   }
-  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+  /* a refused login or client certificate, or a TLS file that cannot be
+   * read, keeps its code: no other sentinel will do better */
+  g_set_error (error, GST_RESOURCE_ERROR, err && err->domain ==
+      GST_RESOURCE_ERROR && (err->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED ||
+          err->code == GST_RESOURCE_ERROR_SETTINGS) ? err->code :
+      GST_RESOURCE_ERROR_OPEN_READ_WRITE,
       "Could not find the master \"%s\" through the sentinels %s: %s",
       s->master_name, s->sentinels, err ? err->message : "no answer");
   g_clear_error (&err);

@@ -24,17 +24,29 @@
  * business (gstwebsocketfeed.c); when a client is ready for one is decided
  * here: a client is busy while SEND_BUDGET bytes are queued for it, and
  * frames go on when its socket is writable again. The viewer page is
- * gstwebsocketpage.c's. */
+ * gstwebsocketpage.c's, the secret gstwebsocketauth.c's.
+ *
+ * Connections are accepted here, not by libsoup's listener, and handed to
+ * libsoup with soup_server_accept_iostream () once accepted (and, for
+ * HTTPS, once the TLS handshake is done): libsoup 3.2's listener uses a
+ * listen backlog of 10, and stops accepting for good after the first
+ * failed accept () (EMFILE when the process is out of file descriptors).
+ * Until it is answered or upgraded to a WebSocket, a connection is
+ * "pending": it has request-timeout seconds to get there, and there are at
+ * most max-pending-connections of them (the oldest goes for a new one). */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <libsoup/soup.h>
 
+#include "gstwebsocketauth.h"
 #include "gstwebsocketserver.h"
 #include "gstwebsocketpage.h"
 
@@ -66,10 +78,62 @@ GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
  * wins every iteration. */
 #define SERVER_SOURCE_PRIORITY G_PRIORITY_DEFAULT_IDLE
 
+/* Connections the kernel completes before we accept them (libsoup's 10
+ * made bursts of connections wait a second each for a SYN retry). Linux
+ * caps it at net.core.somaxconn (4096). */
+#define LISTEN_BACKLOG 1024
+/* Connections accepted per wake-up, so frames still go out during a flood */
+#define ACCEPT_BATCH 64
+/* How often accept () is tried again while the process has no descriptor
+ * left (or another accept error persists) */
+#define ACCEPT_RETRY_MS 100
+/* Out of descriptors ends when accept () has not failed for that long */
+#define EXHAUSTED_QUIET_MS 1000
+
+#define DEFAULT_REQUEST_TIMEOUT 10
+#define DEFAULT_MAX_PENDING_CONNECTIONS 64
+
+/* The element's properties that the server implements: ids far above the
+ * element's own */
+enum
+{
+  PROP_SERVER_0 = GST_WEBSOCKET_SERVER_PROP_BASE,
+  PROP_REQUEST_TIMEOUT,
+  PROP_MAX_PENDING_CONNECTIONS,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
+  PROP_TLS_CERTIFICATE,
+  PROP_AUTH_TOKEN,
+  PROP_AUTH_TOKEN_FILE,
+  PROP_AUTH_USER,
+  PROP_AUTH_PASSWORD,
+};
+
+/* A connection that is not (yet) a WebSocket client: accepted, maybe in
+ * its TLS handshake, then libsoup's until it has been answered. Server
+ * thread only. */
+typedef struct _Conn Conn;
+struct _Conn
+{
+  GstWebSocketServer *server;
+  GList link;
+  GSocket *socket;
+  /* Ours until handed to libsoup; then a weak pointer, which tells us
+   * when libsoup is done with it */
+  GIOStream *stream;
+  gboolean handed;
+  GSocketAddress *local;
+  GSocketAddress *remote;
+  gchar *address;
+  GCancellable *cancellable;
+  GSource *timeout;
+};
+
 typedef struct
 {
   GstWebSocketServer *server;
   SoupWebsocketConnection *conn;
+  /* From the connection we accepted (libsoup does not know it) */
   GSocket *socket;
   /* Non-NULL while frames sent are still on their way out */
   GSource *drain_source;
@@ -112,18 +176,58 @@ struct _GstWebSocketServer
   /* Non-NULL from listen () to stop (): frames are taken */
   GMainContext *context;
 
+  /* Settings under @lock: the connection limits, read at each accept; the
+   * secrets, read at each request; TLS, read at listen () */
+  guint request_timeout;
+  guint max_pending;
+  GstWebSocketAuth auth;
+  gchar *auth_token_file;
+  gchar *tls_certificate_file;
+  gchar *tls_key_file;
+  GTlsCertificate *tls_certificate;
+
+  /* Counters under @lock */
+  guint n_pending;
+  guint64 connections_closed;
+  guint64 requests_unauthorized;
+  guint64 tls_failures;
+
   /* Created in listen (), freed in stop () */
   GMainLoop *loop;
   GThread *thread;
   SoupServer *soup;
+  GSocket *listen_socket;
+  gchar *listen_address;
+  gint listen_port;
+  /* The certificate in use, NULL for plain HTTP */
+  GTlsCertificate *tls;
 
   /* Server thread only */
   guint64 next_client_id;
   gboolean stopping;
+  /* Pending connections (Conn), oldest first */
+  GQueue conns;
+  /* Watches the listening socket; NULL while accepting is paused */
+  GSource *accept_source;
+  GSource *accept_retry;
+  /* Out of file descriptors: since when, and when it last happened
+   * (monotonic time, 0 when not), how often accept () failed, and the
+   * last successful accept (); the timer that notices the end */
+  gint64 exhausted_since;
+  gint64 exhausted_last;
+  guint64 exhausted_failures;
+  gint64 accepted_last;
+  GSource *exhausted_check;
+  guint accept_errors;
 };
 
 static void client_offer (GstWebSocketServer * server, Client * client);
 static gboolean server_dispatch (gpointer user_data);
+static GSocket *conn_take_socket (SoupServerMessage * msg);
+static Conn *conn_find (SoupServerMessage * msg);
+static void conn_close (Conn * conn);
+static gchar *address_to_string (GSocketAddress * address);
+static guint server_count_clients (GstWebSocketServer * server);
 
 GstWebSocketServer *
 gst_websocket_server_new (GstElement * element,
@@ -136,6 +240,10 @@ gst_websocket_server_new (GstElement * element,
   server->drained_data = user_data;
   g_mutex_init (&server->lock);
   g_queue_init (&server->pending);
+  g_queue_init (&server->conns);
+  server->request_timeout = DEFAULT_REQUEST_TIMEOUT;
+  server->max_pending = DEFAULT_MAX_PENDING_CONNECTIONS;
+  gst_websocket_auth_init (&server->auth);
 
   return server;
 }
@@ -145,6 +253,11 @@ gst_websocket_server_free (GstWebSocketServer * server)
 {
   gst_websocket_server_stop (server);
   g_free (server->allowed_origins);
+  gst_websocket_auth_clear (&server->auth);
+  g_free (server->auth_token_file);
+  g_free (server->tls_certificate_file);
+  g_free (server->tls_key_file);
+  g_clear_object (&server->tls_certificate);
   g_mutex_clear (&server->lock);
   g_free (server);
 }
@@ -192,6 +305,260 @@ gst_websocket_server_get_max_clients (GstWebSocketServer * server)
   g_mutex_unlock (&server->lock);
 
   return max_clients;
+}
+
+/* ---- the element's properties that belong to the server ---- */
+
+/* request-timeout, max-pending-connections, tls-*, auth-*: installed on
+ * the element's class with ids from GST_WEBSOCKET_SERVER_PROP_BASE, and
+ * handled by gst_websocket_server_set_property () and _get_property () */
+void
+gst_websocket_server_install_properties (GObjectClass * gobject_class)
+{
+  /**
+   * GstWebSocketSink:request-timeout:
+   *
+   * Seconds a connection has, from the moment it is accepted, to complete
+   * its TLS handshake (HTTPS) and its request, and to read the answer, or
+   * to become a WebSocket. A connection that takes longer is closed, so
+   * idle or slow connections cannot hold the server's file descriptors.
+   * WebSocket clients are not affected once connected. Applies to
+   * connections accepted after the change.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request Timeout",
+          "Seconds a connection has to complete its request (and TLS "
+          "handshake) and read the answer, or become a WebSocket, before it "
+          "is closed", 1, 3600, DEFAULT_REQUEST_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstWebSocketSink:max-pending-connections:
+   *
+   * The most connections at once that are not yet answered nor upgraded to
+   * a WebSocket (see #GstWebSocketSink:request-timeout). When a new
+   * connection arrives with that many pending, the oldest of them is
+   * closed: a flood of idle connections cannot lock out a viewer, whose
+   * request takes milliseconds. Each pending connection holds one file
+   * descriptor. Applies to the next connection.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PENDING_CONNECTIONS,
+      g_param_spec_uint ("max-pending-connections", "Maximum Pending "
+          "Connections", "Most connections at once not yet answered nor "
+          "upgraded to a WebSocket; the oldest is closed for a new one",
+          1, 65535, DEFAULT_MAX_PENDING_CONNECTIONS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstWebSocketSink:tls-certificate-file:
+   *
+   * A PEM file with the server's certificate (followed by any intermediate
+   * certificates). Setting it, or #GstWebSocketSink:tls-certificate, makes
+   * the server speak HTTPS and WSS only. The private key may be in the
+   * same file, or in #GstWebSocketSink:tls-key-file. Read when the element
+   * starts. Needs GLib's TLS backend (Debian package glib-networking).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS Certificate File",
+          "PEM file with the certificate chain; makes the server speak HTTPS "
+          "and WSS", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstWebSocketSink:tls-key-file:
+   *
+   * A PEM file with the private key of
+   * #GstWebSocketSink:tls-certificate-file, when it is not in that file.
+   * Keep it readable by the pipeline's user only.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS Key File",
+          "PEM file with the private key, when not in tls-certificate-file",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstWebSocketSink:tls-certificate:
+   *
+   * The server's certificate, with its private key, for applications that
+   * hold it in memory or in a PKCS #11 token. Takes precedence over
+   * #GstWebSocketSink:tls-certificate-file.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
+      g_param_spec_object ("tls-certificate", "TLS Certificate",
+          "Certificate with its private key; makes the server speak HTTPS "
+          "and WSS (takes precedence over tls-certificate-file)",
+          G_TYPE_TLS_CERTIFICATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstWebSocketSink:auth-token:
+   *
+   * A secret every HTTP request and WebSocket must carry, as `?token=` in
+   * the URL or as an `Authorization: Bearer` header. Any other request gets
+   * `401 Unauthorized` (the page, its script and the WebSocket alike, so no
+   * frame). Open the page as `http://HOST:PORT/?token=SECRET`: the page
+   * passes it on to its script and the WebSocket. Compared in constant
+   * time, never logged and not readable back. Use a long random value
+   * (`openssl rand -hex 16`). Can be changed while playing (to rotate it);
+   * clients already connected stay connected. Empty turns it off.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Authentication Token",
+          "Secret every request must carry as ?token= or Authorization: "
+          "Bearer, else 401 (write-only, never logged)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstWebSocketSink:auth-token-file:
+   *
+   * A file whose first line is the token (surrounding white space
+   * ignored), read when the element starts; it then replaces
+   * #GstWebSocketSink:auth-token. Keeps the secret off the command line,
+   * where other users can see it with `ps`.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN_FILE,
+      g_param_spec_string ("auth-token-file", "Authentication Token File",
+          "File whose first line is the auth-token, read when the element "
+          "starts", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstWebSocketSink:auth-user:
+   *
+   * With #GstWebSocketSink:auth-password: HTTP basic authentication. A
+   * request with these credentials in its `Authorization: Basic` header is
+   * accepted (as is one with the token, when both are set); browsers ask
+   * for them. Send them over HTTPS only. May not contain `:`.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_USER,
+      g_param_spec_string ("auth-user", "Authentication User",
+          "User name of HTTP basic authentication (with auth-password)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstWebSocketSink:auth-password:
+   *
+   * The password of #GstWebSocketSink:auth-user. Compared in constant time,
+   * never logged and not readable back.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_PASSWORD,
+      g_param_spec_string ("auth-password", "Authentication Password",
+          "Password of HTTP basic authentication (write-only, never logged)",
+          NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
+
+/* Returns FALSE when @prop_id is not one of the server's */
+gboolean
+gst_websocket_server_set_property (GstWebSocketServer * server,
+    guint prop_id, const GValue * value, GParamSpec * pspec)
+{
+  g_mutex_lock (&server->lock);
+  switch (prop_id) {
+    case PROP_REQUEST_TIMEOUT:
+      server->request_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_PENDING_CONNECTIONS:
+      server->max_pending = g_value_get_uint (value);
+      break;
+    case PROP_TLS_CERTIFICATE_FILE:
+      g_free (server->tls_certificate_file);
+      server->tls_certificate_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_free (server->tls_key_file);
+      server->tls_key_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_clear_object (&server->tls_certificate);
+      server->tls_certificate = g_value_dup_object (value);
+      break;
+    case PROP_AUTH_TOKEN:
+      gst_websocket_auth_set_token (&server->auth, g_value_get_string (value));
+      break;
+    case PROP_AUTH_TOKEN_FILE:
+      g_free (server->auth_token_file);
+      server->auth_token_file = g_value_dup_string (value);
+      break;
+    case PROP_AUTH_USER:
+      gst_websocket_auth_set_user (&server->auth, g_value_get_string (value));
+      break;
+    case PROP_AUTH_PASSWORD:
+      gst_websocket_auth_set_password (&server->auth,
+          g_value_get_string (value));
+      break;
+    default:
+      g_mutex_unlock (&server->lock);
+      return FALSE;
+  }
+  g_mutex_unlock (&server->lock);
+
+  return TRUE;
+}
+
+/* Returns FALSE when @prop_id is not one of the server's readable ones */
+gboolean
+gst_websocket_server_get_property (GstWebSocketServer * server,
+    guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  g_mutex_lock (&server->lock);
+  switch (prop_id) {
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, server->request_timeout);
+      break;
+    case PROP_MAX_PENDING_CONNECTIONS:
+      g_value_set_uint (value, server->max_pending);
+      break;
+    case PROP_TLS_CERTIFICATE_FILE:
+      g_value_set_string (value, server->tls_certificate_file);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_value_set_string (value, server->tls_key_file);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, server->tls_certificate);
+      break;
+    case PROP_AUTH_TOKEN_FILE:
+      g_value_set_string (value, server->auth_token_file);
+      break;
+    case PROP_AUTH_USER:
+      g_value_set_string (value, server->auth.user);
+      break;
+    default:
+      g_mutex_unlock (&server->lock);
+      return FALSE;
+  }
+  g_mutex_unlock (&server->lock);
+
+  return TRUE;
 }
 
 /* ---- frames: streaming threads to the server thread ---- */
@@ -534,11 +901,10 @@ client_new (GstWebSocketServer * server, SoupServerMessage * msg,
     SoupWebsocketConnection * conn)
 {
   Client *client = g_new0 (Client, 1);
-  GSocket *socket = soup_server_message_get_socket (msg);
 
   client->server = server;
   client->conn = g_object_ref (conn);
-  client->socket = socket ? g_object_ref (socket) : NULL;
+  client->socket = conn_take_socket (msg);
   client->address =
       address_to_string (soup_server_message_get_remote_address (msg));
   client->id = ++server->next_client_id;
@@ -684,6 +1050,499 @@ done:
   g_free (peer);
 }
 
+/* Runs on every request once its headers are in, before its body and
+ * before any other handler: a status set here is the answer. */
+static void
+on_request_early (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  GstWebSocketServer *server = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *request_headers =
+      soup_server_message_get_request_headers (msg);
+  GstWebSocketAuth auth;
+  gboolean allowed;
+  Conn *conn;
+
+  /* No request here has a use for a body. libsoup would read it all, into
+   * memory, in a loop that a fast sender keeps busy for seconds: the
+   * connection is closed instead. */
+  if (soup_message_headers_get_encoding (request_headers) !=
+      SOUP_ENCODING_NONE &&
+      (soup_message_headers_get_encoding (request_headers) !=
+          SOUP_ENCODING_CONTENT_LENGTH ||
+          soup_message_headers_get_content_length (request_headers) > 0)) {
+    conn = conn_find (msg);
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        NULL);
+    if (conn != NULL) {
+      GST_INFO_OBJECT (server->element, "closing the connection from %s: "
+          "%s %s with a body", conn->address,
+          soup_server_message_get_method (msg), path);
+      conn_close (conn);
+    }
+    return;
+  }
+  /* The page's URL may carry the token: it must not travel on in a
+   * Referer (the page links nowhere, but a user may paste it) */
+  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+
+  g_mutex_lock (&server->lock);
+  gst_websocket_auth_copy_digests (&auth, &server->auth);
+  g_mutex_unlock (&server->lock);
+
+  allowed = gst_websocket_auth_check (&auth, msg, query);
+  if (!allowed) {
+    gchar *peer =
+        address_to_string (soup_server_message_get_remote_address (msg));
+
+    /* The path only: the query may hold a (wrong) token */
+    GST_INFO_OBJECT (server->element, "refusing %s %s from %s: no valid "
+        "secret (401)", soup_server_message_get_method (msg), path, peer);
+    g_free (peer);
+    g_mutex_lock (&server->lock);
+    server->requests_unauthorized++;
+    g_mutex_unlock (&server->lock);
+    gst_websocket_auth_challenge (&auth, msg);
+    soup_message_headers_replace (headers, "Connection", "close");
+  }
+  gst_websocket_auth_clear (&auth);
+}
+
+/* ---- connections, from accept () to an answer or a WebSocket (server
+ * thread) ---- */
+
+/* The Conn of a connection, on the remote address handed to libsoup (which
+ * a SoupServerMessage gives back) and on our stream during its TLS
+ * handshake */
+static GQuark
+conn_quark (void)
+{
+  static GQuark quark;
+
+  if (quark == 0)
+    quark = g_quark_from_static_string ("GstWebSocketServerConn");
+  return quark;
+}
+
+static void conn_stream_gone (gpointer data, GObject * where_the_object_was);
+
+/* The pending connection @msg came on, NULL if it is not pending */
+static Conn *
+conn_find (SoupServerMessage * msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  return remote ? g_object_get_qdata (G_OBJECT (remote), conn_quark ()) : NULL;
+}
+
+/* Forgets @conn: its connection is closed, or libsoup is done with it, or
+ * it became a WebSocket client. Does not close it. */
+static void
+conn_forget (Conn * conn)
+{
+  GstWebSocketServer *server = conn->server;
+
+  g_queue_unlink (&server->conns, &conn->link);
+  g_mutex_lock (&server->lock);
+  server->n_pending--;
+  g_mutex_unlock (&server->lock);
+
+  if (conn->timeout) {
+    g_source_destroy (conn->timeout);
+    g_source_unref (conn->timeout);
+  }
+  if (conn->cancellable) {
+    g_cancellable_cancel (conn->cancellable);
+    g_object_unref (conn->cancellable);
+  }
+  g_object_set_qdata (G_OBJECT (conn->remote), conn_quark (), NULL);
+  if (conn->stream != NULL) {
+    if (conn->handed) {
+      g_object_weak_unref (G_OBJECT (conn->stream), conn_stream_gone, conn);
+    } else {
+      /* A TLS handshake still running holds the stream until it fails */
+      g_object_set_qdata (G_OBJECT (conn->stream), conn_quark (), NULL);
+      g_object_unref (conn->stream);
+    }
+  }
+  g_object_unref (conn->socket);
+  g_object_unref (conn->local);
+  g_object_unref (conn->remote);
+  g_free (conn->address);
+  g_free (conn);
+}
+
+/* libsoup let go of the stream: the connection is closed (weak notify) */
+static void
+conn_stream_gone (gpointer data, GObject * where_the_object_was)
+{
+  Conn *conn = data;
+
+  conn->stream = NULL;
+  conn_forget (conn);
+}
+
+/* Closes @conn, and its descriptor at once: during a flood the next
+ * accept () needs it. Whoever has its stream (libsoup, a TLS handshake)
+ * sees the socket fail ("Socket is already closed", whatever the
+ * descriptor's number is used for next) and lets go of it. */
+static void
+conn_close (Conn * conn)
+{
+  GstWebSocketServer *server = conn->server;
+
+  g_mutex_lock (&server->lock);
+  server->connections_closed++;
+  g_mutex_unlock (&server->lock);
+  g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  g_socket_close (conn->socket, NULL);
+  conn_forget (conn);
+}
+
+static gboolean
+conn_timed_out (gpointer user_data)
+{
+  Conn *conn = user_data;
+  guint timeout;
+
+  g_mutex_lock (&conn->server->lock);
+  timeout = conn->server->request_timeout;
+  g_mutex_unlock (&conn->server->lock);
+  GST_INFO_OBJECT (conn->server->element, "closing the connection from %s: "
+      "no complete request and answer in time (request-timeout %u s)",
+      conn->address, timeout);
+  conn_close (conn);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+conn_hand_to_soup (Conn * conn)
+{
+  GstWebSocketServer *server = conn->server;
+  GIOStream *stream = conn->stream;
+  GError *err = NULL;
+
+  g_object_set_qdata (G_OBJECT (stream), conn_quark (), NULL);
+  conn->handed = TRUE;
+  g_object_weak_ref (G_OBJECT (stream), conn_stream_gone, conn);
+  /* libsoup may already be done with it when this returns (a client that
+   * closed at once), or, after the unref, @conn may be gone */
+  if (!soup_server_accept_iostream (server->soup, stream, conn->local,
+          conn->remote, &err)) {
+    GST_WARNING_OBJECT (server->element, "libsoup refused the connection "
+        "from %s: %s", conn->address, err->message);
+    g_clear_error (&err);
+    g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  }
+  g_object_unref (stream);
+}
+
+static void
+conn_handshake_done (GObject * source, GAsyncResult * result,
+    gpointer user_data)
+{
+  Conn *conn = g_object_get_qdata (source, conn_quark ());
+  GError *err = NULL;
+  gboolean done;
+
+  done = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result,
+      &err);
+  if (conn == NULL) {
+    /* closed meanwhile */
+    g_clear_error (&err);
+    return;
+  }
+  if (!done) {
+    GstWebSocketServer *server = conn->server;
+
+    /* A client that does not trust our certificate, or that speaks plain
+     * HTTP to the HTTPS port, ends here */
+    GST_INFO_OBJECT (server->element, "TLS handshake with %s failed: %s",
+        conn->address, err->message);
+    g_clear_error (&err);
+    g_mutex_lock (&server->lock);
+    server->tls_failures++;
+    g_mutex_unlock (&server->lock);
+    g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+    conn_forget (conn);
+    return;
+  }
+  conn_hand_to_soup (conn);
+}
+
+/* A connection accepted on the listening socket */
+static void
+conn_accept (GstWebSocketServer * server, GSocket * socket)
+{
+  GIOStream *base;
+  GError *err = NULL;
+  guint max_pending, timeout;
+  Conn *conn;
+
+  g_mutex_lock (&server->lock);
+  max_pending = server->max_pending;
+  timeout = server->request_timeout;
+  g_mutex_unlock (&server->lock);
+
+  conn = g_new0 (Conn, 1);
+  conn->server = server;
+  conn->link.data = conn;
+  conn->remote = g_socket_get_remote_address (socket, NULL);
+  conn->local = g_socket_get_local_address (socket, NULL);
+  if (conn->remote == NULL || conn->local == NULL) {
+    /* The peer left already */
+    g_clear_object (&conn->remote);
+    g_clear_object (&conn->local);
+    g_free (conn);
+    g_socket_close (socket, NULL);
+    return;
+  }
+
+  while (server->conns.length >= max_pending) {
+    Conn *oldest = server->conns.head->data;
+
+    GST_INFO_OBJECT (server->element, "closing the connection from %s: %u "
+        "connections pending (max-pending-connections)", oldest->address,
+        server->conns.length);
+    conn_close (oldest);
+  }
+
+  conn->socket = g_object_ref (socket);
+  conn->address = address_to_string (conn->remote);
+  g_object_set_qdata (G_OBJECT (conn->remote), conn_quark (), conn);
+  g_queue_push_tail_link (&server->conns, &conn->link);
+  g_mutex_lock (&server->lock);
+  server->n_pending++;
+  g_mutex_unlock (&server->lock);
+  GST_DEBUG_OBJECT (server->element, "connection from %s", conn->address);
+
+  conn->timeout = g_timeout_source_new (timeout * 1000);
+  g_source_set_callback (conn->timeout, conn_timed_out, conn, NULL);
+  g_source_attach (conn->timeout, server->context);
+
+  base = G_IO_STREAM (g_socket_connection_factory_create_connection (socket));
+  if (server->tls == NULL) {
+    conn->stream = base;
+    conn_hand_to_soup (conn);
+    return;
+  }
+
+  conn->stream = G_IO_STREAM (g_tls_server_connection_new (base, server->tls,
+          &err));
+  g_object_unref (base);
+  if (conn->stream == NULL) {
+    GST_WARNING_OBJECT (server->element, "no TLS for %s: %s", conn->address,
+        err->message);
+    g_clear_error (&err);
+    conn_close (conn);
+    return;
+  }
+  /* Browsers often close without a close_notify; the answer is complete
+   * anyway (as libsoup does) */
+  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (conn->stream),
+      FALSE);
+  g_object_set_qdata (G_OBJECT (conn->stream), conn_quark (), conn);
+  conn->cancellable = g_cancellable_new ();
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (conn->stream),
+      G_PRIORITY_DEFAULT, conn->cancellable, conn_handshake_done, NULL);
+}
+
+/* The connection @msg came on turned into a WebSocket client: returns its
+ * socket (a new reference), and it is no longer pending */
+static GSocket *
+conn_take_socket (SoupServerMessage * msg)
+{
+  Conn *conn = conn_find (msg);
+  GSocket *socket;
+
+  if (conn == NULL)
+    return NULL;
+  socket = g_object_ref (conn->socket);
+  conn_forget (conn);
+
+  return socket;
+}
+
+/* ---- accepting ---- */
+
+static gboolean on_incoming (GSocket * socket, GIOCondition condition,
+    gpointer user_data);
+
+static void
+server_watch_listen_socket (GstWebSocketServer * server)
+{
+  server->accept_source = g_socket_create_source (server->listen_socket,
+      G_IO_IN, NULL);
+  g_source_set_callback (server->accept_source,
+      (GSourceFunc) G_CALLBACK (on_incoming), server, NULL);
+  g_source_attach (server->accept_source, server->context);
+}
+
+static gboolean
+on_accept_retry (gpointer user_data)
+{
+  GstWebSocketServer *server = user_data;
+
+  g_source_unref (server->accept_retry);
+  server->accept_retry = NULL;
+  server_watch_listen_socket (server);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Called from the accept source's callback, which then returns
+ * G_SOURCE_REMOVE: tries again in ACCEPT_RETRY_MS. (The listening socket
+ * stays readable while connections wait, so watching it would spin.) */
+static void
+server_pause_accepting (GstWebSocketServer * server)
+{
+  g_source_unref (server->accept_source);
+  server->accept_source = NULL;
+  server->accept_retry = g_timeout_source_new (ACCEPT_RETRY_MS);
+  g_source_set_callback (server->accept_retry, on_accept_retry, server, NULL);
+  g_source_attach (server->accept_retry, server->context);
+}
+
+static guint64
+open_files_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  return limit.rlim_cur;
+}
+
+static void
+server_stop_exhausted_check (GstWebSocketServer * server)
+{
+  if (server->exhausted_check) {
+    g_source_destroy (server->exhausted_check);
+    g_clear_pointer (&server->exhausted_check, g_source_unref);
+  }
+  server->exhausted_since = server->exhausted_last = 0;
+  server->exhausted_failures = 0;
+}
+
+/* Timer while out of descriptors: the shortage is over once accept ()
+ * worked after the last failure and EXHAUSTED_QUIET_MS passed without one
+ * (a flood makes it fail and work by turns: one message each way) */
+static gboolean
+on_exhausted_check (gpointer user_data)
+{
+  GstWebSocketServer *server = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gdouble seconds;
+
+  if (server->accepted_last <= server->exhausted_last ||
+      now - server->exhausted_last < EXHAUSTED_QUIET_MS * 1000)
+    return G_SOURCE_CONTINUE;
+
+  seconds = (server->exhausted_last - server->exhausted_since) /
+      (gdouble) G_USEC_PER_SEC;
+  GST_ELEMENT_INFO_WITH_DETAILS (server->element, RESOURCE, FAILED,
+      ("The viewer server on %s port %d accepts connections again: it ran "
+          "out of file descriptors for %.1f s (%" G_GUINT64_FORMAT " failed "
+          "accepts).", server->listen_address, server->listen_port, seconds,
+          server->exhausted_failures), (NULL),
+      ("address", G_TYPE_STRING, server->listen_address,
+          "port", G_TYPE_INT, server->listen_port,
+          "unavailable-seconds", G_TYPE_DOUBLE, seconds,
+          "failed-accepts", G_TYPE_UINT64, server->exhausted_failures, NULL));
+  server_stop_exhausted_check (server);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* accept () failed for want of a file descriptor */
+static void
+server_out_of_descriptors (GstWebSocketServer * server, GError * err)
+{
+  guint n_clients;
+
+  server->exhausted_last = g_get_monotonic_time ();
+  server->exhausted_failures++;
+  if (server->exhausted_since == 0) {
+    server->exhausted_since = server->exhausted_last;
+    g_mutex_lock (&server->lock);
+    n_clients = server_count_clients (server);
+    g_mutex_unlock (&server->lock);
+    /* Posted by the server thread itself: nobody else sees it happen */
+    GST_ELEMENT_WARNING_WITH_DETAILS (server->element, RESOURCE, FAILED,
+        ("The viewer server on %s port %d cannot accept connections: this "
+            "process has no file descriptor left (limit %" G_GUINT64_FORMAT
+            "). It keeps trying and accepts again once descriptors are "
+            "free. Raise the limit (ulimit -n, LimitNOFILE= in systemd) or "
+            "lower max-pending-connections and max-clients.",
+            server->listen_address, server->listen_port, open_files_limit ()),
+        ("accept: %s; %u connections pending, %u WebSocket clients",
+            err->message, server->conns.length, n_clients),
+        ("address", G_TYPE_STRING, server->listen_address,
+            "port", G_TYPE_INT, server->listen_port,
+            "open-files-limit", G_TYPE_UINT64, open_files_limit (),
+            "pending-connections", G_TYPE_UINT, server->conns.length,
+            "clients", G_TYPE_UINT, n_clients, NULL));
+    server->exhausted_check = g_timeout_source_new (EXHAUSTED_QUIET_MS / 2);
+    g_source_set_callback (server->exhausted_check, on_exhausted_check,
+        server, NULL);
+    g_source_attach (server->exhausted_check, server->context);
+  }
+
+  /* Ours are the descriptors we can free: the oldest pending connection
+   * goes, so the server gets on with new ones even while a flood lasts */
+  if (server->conns.head != NULL) {
+    Conn *oldest = server->conns.head->data;
+
+    GST_INFO_OBJECT (server->element, "closing the connection from %s: out "
+        "of file descriptors", oldest->address);
+    conn_close (oldest);
+  }
+}
+
+static gboolean
+on_incoming (GSocket * listen_socket, GIOCondition condition,
+    gpointer user_data)
+{
+  GstWebSocketServer *server = user_data;
+  guint i;
+
+  for (i = 0; i < ACCEPT_BATCH && !server->stopping; i++) {
+    GError *err = NULL;
+    GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
+
+    if (socket == NULL) {
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free (err);
+        break;
+      }
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES)) {
+        server_out_of_descriptors (server, err);
+        g_error_free (err);
+        server_pause_accepting (server);
+        return G_SOURCE_REMOVE;
+      }
+      /* A client that reset before we accepted it, or the kernel short of
+       * memory: the latter must not make us spin */
+      GST_DEBUG_OBJECT (server->element, "accept: %s", err->message);
+      g_error_free (err);
+      if (++server->accept_errors >= 8) {
+        server->accept_errors = 0;
+        server_pause_accepting (server);
+        return G_SOURCE_REMOVE;
+      }
+      continue;
+    }
+    server->accept_errors = 0;
+    server->accepted_last = g_get_monotonic_time ();
+    conn_accept (server, socket);
+    g_object_unref (socket);
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
 /* ---- starting and stopping ---- */
 
 /* Runs @func on the server thread once the clients had CLOSE_GRACE_MS to
@@ -733,6 +1592,26 @@ force_close_clients (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* No more connections: the listening socket and pending connections
+ * closed */
+static void
+server_close_listener (GstWebSocketServer * server)
+{
+  if (server->accept_source) {
+    g_source_destroy (server->accept_source);
+    g_clear_pointer (&server->accept_source, g_source_unref);
+  }
+  if (server->accept_retry) {
+    g_source_destroy (server->accept_retry);
+    g_clear_pointer (&server->accept_retry, g_source_unref);
+  }
+  if (server->listen_socket)
+    g_socket_close (server->listen_socket, NULL);
+  server_stop_exhausted_check (server);
+  while (server->conns.head != NULL)
+    conn_close (server->conns.head->data);
+}
+
 static gboolean
 shutdown_server (gpointer user_data)
 {
@@ -740,8 +1619,9 @@ shutdown_server (gpointer user_data)
   GList *l;
 
   server->stopping = TRUE;
-  /* Closes the listening socket and any plain HTTP connection; WebSocket
-   * connections belong to us now */
+  server_close_listener (server);
+  /* Closes any plain HTTP connection; WebSocket connections belong to us
+   * now */
   soup_server_disconnect (server->soup);
 
   if (server->clients == NULL) {
@@ -804,6 +1684,8 @@ server_free_resources (GstWebSocketServer * server)
 
   if (context)
     g_main_context_push_thread_default (context);
+  /* When the thread never ran */
+  server_close_listener (server);
   for (l = clients; l != NULL; l = l->next)
     client_free (l->data);
   g_list_free (clients);
@@ -813,73 +1695,248 @@ server_free_resources (GstWebSocketServer * server)
 
   g_list_free_full (feeds, (GDestroyNotify) gst_websocket_feed_free);
   g_clear_pointer (&server->loop, g_main_loop_unref);
+  g_clear_object (&server->listen_socket);
+  g_clear_object (&server->tls);
+  g_clear_pointer (&server->listen_address, g_free);
   if (context)
     g_main_context_unref (context);
 }
 
-/* The port @soup listens on, 0 if unknown */
-static gint
-server_bound_port (SoupServer * soup)
+/* The listening socket, with a backlog that absorbs bursts */
+static GSocket *
+server_listen_socket (GSocketAddress * address, GError ** error)
 {
-  GSList *listeners = soup_server_get_listeners (soup);
+  GSocket *socket;
+
+  socket = g_socket_new (g_socket_address_get_family (address),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  /* accept () in the loop until there is nothing left, never waiting */
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_bind (socket, address, TRUE, error) ||
+      !g_socket_listen (socket, error)) {
+    g_object_unref (socket);
+    return NULL;
+  }
+
+  return socket;
+}
+
+/* The port @socket listens on, 0 if unknown */
+static gint
+socket_bound_port (GSocket * socket)
+{
+  GSocketAddress *local = g_socket_get_local_address (socket, NULL);
   gint port = 0;
 
-  if (listeners != NULL) {
-    GSocketAddress *local = g_socket_get_local_address (listeners->data, NULL);
-
-    if (local != NULL) {
-      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-      g_object_unref (local);
-    }
+  if (local != NULL) {
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    g_object_unref (local);
   }
-  g_slist_free (listeners);
 
   return port;
 }
 
+#define SETTINGS_ERROR(error, ...) \
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, \
+      __VA_ARGS__)
+
+/* The certificate to serve HTTPS with, from the tls-* settings (under the
+ * lock); NULL with no error for plain HTTP */
+static GTlsCertificate *
+server_load_certificate (GstWebSocketServer * server, GError ** error)
+{
+  GTlsCertificate *cert;
+  GError *err = NULL;
+
+  if (server->tls_certificate != NULL) {
+    cert = g_object_ref (server->tls_certificate);
+  } else if (server->tls_certificate_file != NULL) {
+    if (server->tls_key_file != NULL)
+      cert = g_tls_certificate_new_from_files (server->tls_certificate_file,
+          server->tls_key_file, &err);
+    else
+      cert = g_tls_certificate_new_from_file (server->tls_certificate_file,
+          &err);
+    if (cert == NULL) {
+      SETTINGS_ERROR (error, "Could not load the TLS certificate from %s and "
+          "its key from %s: %s. Give PEM files readable by this user "
+          "(tls-certificate-file, and tls-key-file when the key is in a file "
+          "of its own).", server->tls_certificate_file,
+          server->tls_key_file ? server->tls_key_file :
+          server->tls_certificate_file, err->message);
+      g_clear_error (&err);
+      return NULL;
+    }
+  } else if (server->tls_key_file != NULL) {
+    SETTINGS_ERROR (error, "tls-key-file is set but tls-certificate-file is "
+        "not: set both to serve HTTPS, or neither for plain HTTP.");
+    return NULL;
+  } else {
+    return NULL;
+  }
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    SETTINGS_ERROR (error, "HTTPS needs GLib's TLS backend, which is not "
+        "installed: install glib-networking.");
+    g_object_unref (cert);
+    return NULL;
+  }
+
+  return cert;
+}
+
+/* The certificate's end of validity, in the log and, when it is past, as a
+ * warning: browsers refuse it */
+static void
+server_check_certificate (GstWebSocketServer * server, GTlsCertificate * cert)
+{
+  GDateTime *not_after = g_tls_certificate_get_not_valid_after (cert);
+  GDateTime *now;
+  gchar *when;
+
+  if (not_after == NULL)
+    return;
+  now = g_date_time_new_now_utc ();
+  when = g_date_time_format_iso8601 (not_after);
+  if (g_date_time_compare (not_after, now) < 0) {
+    GST_ELEMENT_WARNING (server->element, RESOURCE, SETTINGS,
+        ("The viewer's TLS certificate expired on %s: browsers will refuse "
+            "the page. Renew it.", when), (NULL));
+  } else {
+    GST_INFO_OBJECT (server->element, "TLS certificate valid until %s", when);
+  }
+  g_free (when);
+  g_date_time_unref (now);
+  g_date_time_unref (not_after);
+}
+
+/* Reads what the settings name (certificate, key, token file) and checks
+ * that they make sense; @cert is NULL for plain HTTP */
+static gboolean
+server_load_settings (GstWebSocketServer * server, GTlsCertificate ** cert,
+    GError ** error)
+{
+  gchar *token;
+  GError *err = NULL;
+  gboolean ok = FALSE;
+
+  g_mutex_lock (&server->lock);
+  *cert = server_load_certificate (server, &err);
+  if (err != NULL)
+    goto done;
+
+  if (server->auth_token_file != NULL) {
+    GError *file_err = NULL;
+
+    token = gst_websocket_auth_read_token_file (server->auth_token_file,
+        &file_err);
+    if (token == NULL) {
+      SETTINGS_ERROR (&err, "Could not read the token from %s "
+          "(auth-token-file): %s.", server->auth_token_file, file_err->message);
+      g_clear_error (&file_err);
+      goto done;
+    }
+    gst_websocket_auth_set_token (&server->auth, token);
+    /* wiped by the auth module's rules: overwrite before freeing */
+    memset (token, 0, strlen (token));
+    g_free (token);
+  }
+  if ((server->auth.user != NULL) != (server->auth.password != NULL)) {
+    SETTINGS_ERROR (&err, "HTTP basic authentication needs both auth-user "
+        "and auth-password; only %s is set.",
+        server->auth.user ? "auth-user" : "auth-password");
+    goto done;
+  }
+  if (server->auth.user != NULL && strchr (server->auth.user, ':') != NULL) {
+    SETTINGS_ERROR (&err, "auth-user may not contain ':' (HTTP basic "
+        "authentication separates user and password with it).");
+    goto done;
+  }
+  ok = TRUE;
+
+done:
+  g_mutex_unlock (&server->lock);
+  if (!ok) {
+    g_clear_object (cert);
+    g_propagate_error (error, err);
+  }
+  return ok;
+}
+
 /* Listens on @address and resets the counters; the clients are served
- * once run () started the thread. Returns the port in @bound_port. */
+ * once run () started the thread. Returns the port in @bound_port. Errors
+ * in GST_RESOURCE_ERROR (SETTINGS) are about the certificate, key or
+ * token file and say what to change; others are the socket's. */
 gboolean
 gst_websocket_server_listen (GstWebSocketServer * server,
     GSocketAddress * address, gint * bound_port, GError ** error)
 {
-  gboolean listening;
+  GInetAddress *inet;
+  GTlsCertificate *cert;
+
+  if (!server_load_settings (server, &cert, error))
+    return FALSE;
 
   g_mutex_lock (&server->lock);
   server->frames_received = 0;
   server->frames_dropped = 0;
   server->clients_accepted = 0;
   server->clients_refused = 0;
+  server->connections_closed = 0;
+  server->requests_unauthorized = 0;
+  server->tls_failures = 0;
   server->context = g_main_context_new ();
   g_mutex_unlock (&server->lock);
   server->next_client_id = 0;
   server->stopping = FALSE;
+  server->accept_errors = 0;
+  server->accepted_last = 0;
+  server->tls = cert;
   server->loop = g_main_loop_new (server->context, FALSE);
 
-  /* The server listens, and later accepts, on the thread-default context of
-   * the thread that calls listen */
+  /* libsoup attaches its sources to the thread-default context */
   g_main_context_push_thread_default (server->context);
   server->soup = soup_server_new ("server-header", "GStreamer-websocketsink ",
       NULL);
   /* JPEG does not compress, and deflate would cost CPU per client */
   soup_server_remove_websocket_extension (server->soup,
       SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler (server->soup, "/", on_request_early, server,
+      NULL);
   soup_server_add_handler (server->soup, "/", gst_websocket_page_handle,
       server->element, NULL);
+  soup_server_add_early_handler (server->soup, GST_WEBSOCKET_SERVER_PATH,
+      on_request_early, server, NULL);
   soup_server_add_handler (server->soup, GST_WEBSOCKET_SERVER_PATH,
       on_websocket_request, server, NULL);
   soup_server_add_websocket_handler (server->soup, GST_WEBSOCKET_SERVER_PATH,
       NULL, NULL, on_websocket_connected, server, NULL);
-  listening = soup_server_listen (server->soup, address, 0, error);
   g_main_context_pop_thread_default (server->context);
 
-  if (!listening) {
+  server->listen_socket = server_listen_socket (address, error);
+  if (server->listen_socket == NULL) {
     server_free_resources (server);
     return FALSE;
   }
-  *bound_port = server_bound_port (server->soup);
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  server->listen_address = g_inet_address_to_string (inet);
+  server->listen_port = socket_bound_port (server->listen_socket);
+  server_watch_listen_socket (server);
+  if (cert != NULL)
+    server_check_certificate (server, cert);
+  *bound_port = server->listen_port;
 
   return TRUE;
+}
+
+/* "https" when serving TLS, else "http" */
+const gchar *
+gst_websocket_server_get_scheme (GstWebSocketServer * server)
+{
+  return server->tls != NULL ? "https" : "http";
 }
 
 /* Starts the server thread after listen () */
@@ -915,7 +1972,9 @@ gst_websocket_server_stop (GstWebSocketServer * server)
 /* ---- statistics ---- */
 
 /* Adds the server's fields to the element's stats: `clients`,
- * `frames-received`, `frames-dropped`, `clients-accepted`, `clients-refused`, `client-stats` */
+ * `frames-received`, `frames-dropped`, `clients-accepted`,
+ * `clients-refused`, `connections-pending`, `connections-closed`,
+ * `requests-unauthorized`, `tls-handshake-failures`, `client-stats` */
 void
 gst_websocket_server_add_stats (GstWebSocketServer * server,
     GstStructure * stats)
@@ -948,7 +2007,11 @@ gst_websocket_server_add_stats (GstWebSocketServer * server,
       "frames-received", G_TYPE_UINT64, server->frames_received,
       "frames-dropped", G_TYPE_UINT64, server->frames_dropped,
       "clients-accepted", G_TYPE_UINT64, server->clients_accepted,
-      "clients-refused", G_TYPE_UINT64, server->clients_refused, NULL);
+      "clients-refused", G_TYPE_UINT64, server->clients_refused,
+      "connections-pending", G_TYPE_UINT, server->n_pending,
+      "connections-closed", G_TYPE_UINT64, server->connections_closed,
+      "requests-unauthorized", G_TYPE_UINT64, server->requests_unauthorized,
+      "tls-handshake-failures", G_TYPE_UINT64, server->tls_failures, NULL);
   g_mutex_unlock (&server->lock);
 
   gst_structure_take_value (stats, "client-stats", &clients);

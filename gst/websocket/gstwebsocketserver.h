@@ -26,10 +26,11 @@
 #include "gstwebsocketfeed.h"
 
 G_BEGIN_DECLS
-
 /* Where the frames are; the viewer page uses the same path. */
 #define GST_WEBSOCKET_SERVER_PATH "/ws"
-
+/* The ids of the element properties the server implements start here, far
+ * above the element's own */
+#define GST_WEBSOCKET_SERVER_PROP_BASE 1000
 /* The HTTP and WebSocket server of websocketsink, in its own thread: the
  * viewer page, the clients and what each is sent. The element hands it
  * frames from any streaming thread. */
@@ -50,11 +51,18 @@ void gst_websocket_server_set_max_clients (GstWebSocketServer * server,
     guint max_clients);
 guint gst_websocket_server_get_max_clients (GstWebSocketServer * server);
 
+void gst_websocket_server_install_properties (GObjectClass * gobject_class);
+gboolean gst_websocket_server_set_property (GstWebSocketServer * server,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+gboolean gst_websocket_server_get_property (GstWebSocketServer * server,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+
 gboolean gst_websocket_server_listen (GstWebSocketServer * server,
     GSocketAddress * address, gint * bound_port, GError ** error);
 gboolean gst_websocket_server_run (GstWebSocketServer * server,
     GError ** error);
 void gst_websocket_server_stop (GstWebSocketServer * server);
+const gchar *gst_websocket_server_get_scheme (GstWebSocketServer * server);
 
 void gst_websocket_server_push (GstWebSocketServer * server,
     GstWebSocketFeedFrame * frame);
@@ -64,5 +72,4 @@ void gst_websocket_server_add_stats (GstWebSocketServer * server,
     GstStructure * stats);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_SERVER_H__ */

@@ -52,6 +52,13 @@
  * The wire format, the viewer page and how slow clients are treated:
  * https://github.com/gst-redis-streams/gst-redis-streams/blob/main/docs/websocketsink.md
  *
+ * By default the server speaks plain HTTP on 127.0.0.1 and asks nothing.
+ * With a certificate (#GstWebSocketSink:tls-certificate-file and
+ * #GstWebSocketSink:tls-key-file) it speaks HTTPS and WSS only, which
+ * browsers on other hosts need for WebCodecs; with
+ * #GstWebSocketSink:auth-token-file (or basic credentials) every request
+ * must carry the secret, or gets `401 Unauthorized` and no frame.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1 ! jpegenc ! websocketsink
@@ -498,6 +505,13 @@ gst_websocket_sink_install_stats_property (GObjectClass * gobject_class)
    * * `clients-accepted` (#guint64)
    * * `clients-refused` (#guint64): refused for their origin or for
    *   max-clients
+   * * `connections-pending` (#guint): connections accepted but not yet
+   *   answered nor upgraded
+   * * `connections-closed` (#guint64): closed by the server for
+   *   request-timeout, max-pending-connections, a request body, or to free
+   *   a file descriptor
+   * * `requests-unauthorized` (#guint64): requests answered 401
+   * * `tls-handshake-failures` (#guint64)
    * * `client-stats` (#GstValueArray of #GstStructure named `client`), one
    *   per connected client: `id` (#guint64), `address` (#gchararray,
    *   "ip:port" of the peer), `frames-sent` (#guint64) and `frames-skipped`
@@ -535,6 +549,8 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
   gst_websocket_sink_install_client_properties (gobject_class);
   gst_websocket_sink_install_camera_properties (gobject_class);
   gst_websocket_sink_install_stats_property (gobject_class);
+  /* request-timeout, max-pending-connections, tls-*, auth-* */
+  gst_websocket_server_install_properties (gobject_class);
 
   gst_element_class_add_pad_template (element_class,
       gst_pad_template_new_from_static_pad_template_with_gtype (&sink_template,
@@ -1020,7 +1036,9 @@ gst_websocket_sink_set_property (GObject * object, guint prop_id,
           g_value_get_uint (value));
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_websocket_server_set_property (self->server, prop_id, value,
+              pspec))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -1076,7 +1094,9 @@ gst_websocket_sink_get_property (GObject * object, guint prop_id,
       g_value_take_boxed (value, gst_websocket_sink_get_last_sample (self));
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_websocket_server_get_property (self->server, prop_id, value,
+              pspec))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -1154,8 +1174,9 @@ gst_websocket_sink_start (GstWebSocketSink * self)
   if (!gst_websocket_server_run (self->server, &err))
     goto thread_failed;
 
-  GST_INFO_OBJECT (self, "serving http://%s:%d/ (WebSocket at %s)", address,
-      bound_port, GST_WEBSOCKET_SERVER_PATH);
+  GST_INFO_OBJECT (self, "serving %s://%s:%d/ (WebSocket at %s)",
+      gst_websocket_server_get_scheme (self->server), address, bound_port,
+      GST_WEBSOCKET_SERVER_PATH);
   gst_websocket_sink_set_current_port (self, bound_port);
 
   g_object_unref (sockaddr);
@@ -1177,7 +1198,12 @@ resolve_failed:
   }
 listen_failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+    if (err->domain == GST_RESOURCE_ERROR) {
+      /* A certificate, key or token file: the text says what to change */
+      GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
+          ("%s", err->message), (NULL),
+          ("address", G_TYPE_STRING, address, "port", G_TYPE_INT, port, NULL));
+    } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
       GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, OPEN_WRITE,
           ("Could not listen on %s port %d: the port is already in use. "
               "Stop the program using it, or choose another port (port=0 "

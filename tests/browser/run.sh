@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs viewer.test.js, installing playwright-core (the library only: the
-# browser is Debian's chromium) into node_modules here when it is missing or
-# is not the version package.json pins.
+# Runs viewer.test.js (or the script and test name given: run.sh SCRIPT NAME
+# [ARGS...]), installing playwright-core (the library only: the browser is
+# Debian's chromium) into node_modules here when it is missing or is not the
+# version package.json pins.
 #
 # When the test cannot run (node, npm or chromium not found, npm install
 # failing), it fails under CI=true, because a CI run must not pass without
@@ -14,9 +15,12 @@ set -eu
 cd "$(dirname "$0")"
 NODE=${NODE:-node}
 NPM=${NPM:-npm}
+SCRIPT=${1:-viewer.test.js}
+NAME=${2:-websocketsink_browser}
+if [ $# -ge 2 ]; then shift 2; fi
 
 cannot_run () {
-  exec sh ../cannot-run.sh websocketsink_browser \
+  exec sh ../cannot-run.sh "$NAME" \
     "the viewer page was not tested in a browser: $1"
 }
 
@@ -31,4 +35,4 @@ if [ "$want" != "$have" ]; then
   "$NPM" install --no-save >&2 ||
     cannot_run "npm install of playwright-core $want failed (see above)"
 fi
-exec "$NODE" viewer.test.js
+exec "$NODE" "$SCRIPT" "$@"

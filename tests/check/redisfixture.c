@@ -99,6 +99,12 @@ spawn_and_wait (RedisServer * server)
   g_ptr_array_add (argv, g_strdup (""));
   g_ptr_array_add (argv, g_strdup ("--daemonize"));
   g_ptr_array_add (argv, g_strdup ("no"));
+  if (server->tls_args) {
+    g_ptr_array_add (argv, g_strdup ("--tls-port"));
+    g_ptr_array_add (argv, g_strdup_printf ("%u", server->tls_port));
+    for (a = server->tls_args; *a; a++)
+      g_ptr_array_add (argv, g_strdup (*a));
+  }
   for (a = server->extra_args; a && *a; a++)
     g_ptr_array_add (argv, g_strdup (*a));
   g_ptr_array_add (argv, NULL);
@@ -148,21 +154,11 @@ redis_server_start (void)
   return redis_server_start_with_args (NULL, NULL);
 }
 
-RedisServer *
-redis_server_start_with_args (const gchar * first_extra_arg, ...)
+/* Starts @server (its arguments set) on free ports. */
+static RedisServer *
+start_server (RedisServer * server)
 {
-  RedisServer *server = g_new0 (RedisServer, 1);
-  GPtrArray *extra = g_ptr_array_new ();
-  const gchar *arg;
-  va_list args;
   gint attempt;
-
-  va_start (args, first_extra_arg);
-  for (arg = first_extra_arg; arg; arg = va_arg (args, const gchar *))
-      g_ptr_array_add (extra, g_strdup (arg));
-  va_end (args);
-  g_ptr_array_add (extra, NULL);
-  server->extra_args = (gchar **) g_ptr_array_free (extra, FALSE);
 
   server->dir = g_dir_make_tmp ("redis-test-XXXXXX", NULL);
   g_assert (server->dir);
@@ -170,12 +166,78 @@ redis_server_start_with_args (const gchar * first_extra_arg, ...)
 
   for (attempt = 0; attempt < 5; attempt++) {
     server->port = pick_free_port ();
+    if (server->tls_args)
+      server->tls_port = pick_free_port ();
     if (server->port && spawn_and_wait (server))
       return server;
   }
-  g_error ("could not start redis-server (%s); is it installed?",
-      redis_server_binary ());
+  g_error ("could not start redis-server (%s)%s; is it installed?",
+      redis_server_binary (), server->tls_args ? " with TLS" : "");
   return NULL;
+}
+
+RedisServer *
+redis_server_start_with_args (const gchar * first_extra_arg, ...)
+{
+  RedisServer *server = g_new0 (RedisServer, 1);
+  GPtrArray *extra = g_ptr_array_new ();
+  const gchar *arg;
+  va_list args;
+
+  va_start (args, first_extra_arg);
+  for (arg = first_extra_arg; arg; arg = va_arg (args, const gchar *))
+      g_ptr_array_add (extra, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (extra, NULL);
+  server->extra_args = (gchar **) g_ptr_array_free (extra, FALSE);
+  return start_server (server);
+}
+
+RedisServer *
+redis_server_start_tls (const gchar * certs, const gchar * cert,
+    gboolean auth_clients)
+{
+  RedisServer *server = g_new0 (RedisServer, 1);
+  gchar *crt = g_strdup_printf ("%s/%s.crt", certs, cert);
+  gchar *key = g_strdup_printf ("%s/%s.key", certs, cert);
+  gchar *ca = g_strdup_printf ("%s/ca.crt", certs);
+  const gchar *tls_args[] = { "--tls-cert-file", crt, "--tls-key-file", key,
+    "--tls-ca-cert-file", ca, "--tls-auth-clients",
+    auth_clients ? "yes" : "no", NULL
+  };
+  server->tls_args = g_strdupv ((gchar **) tls_args);
+  g_free (crt);
+  g_free (key);
+  g_free (ca);
+  return start_server (server);
+}
+
+gchar *
+redis_test_make_certs (void)
+{
+  const gchar *src = g_getenv ("TEST_SOURCE_DIR");
+  gchar *dir = g_dir_make_tmp ("redis-tls-XXXXXX", NULL);
+  gchar *script = g_build_filename (src ? src : ".", "tests", "tls",
+      "make-certs.sh", NULL);
+  gchar *argv[] = { (gchar *) "sh", script, dir, NULL };
+  gchar *err_out = NULL;
+  GError *err = NULL;
+  gint status = 0;
+
+  g_assert (dir);
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err_out, &status,
+          &err) || status != 0) {
+    g_printerr ("cannot make the test certificates with %s (is openssl "
+        "installed?): %s %s\n", script, err ? err->message : "it failed",
+        err_out ? err_out : "");
+    g_clear_error (&err);
+    redis_test_remove_dir (dir);
+    g_clear_pointer (&dir, g_free);
+  }
+  g_free (err_out);
+  g_free (script);
+  return dir;
 }
 
 void
@@ -222,8 +284,8 @@ redis_server_restart (RedisServer * server)
   return TRUE;
 }
 
-static void
-remove_dir (const gchar * path)
+void
+redis_test_remove_dir (const gchar * path)
 {
   GDir *dir = g_dir_open (path, 0, NULL);
   const gchar *name;
@@ -235,7 +297,7 @@ remove_dir (const gchar * path)
 
     if (g_file_test (child, G_FILE_TEST_IS_DIR)
         && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      remove_dir (child);
+      redis_test_remove_dir (child);
     else
       g_unlink (child);
     g_free (child);
@@ -250,10 +312,11 @@ redis_server_stop (RedisServer * server)
   if (server == NULL)
     return;
   redis_server_kill (server, SIGTERM);
-  remove_dir (server->dir);
+  redis_test_remove_dir (server->dir);
   g_free (server->dir);
   g_free (server->socket_path);
   g_strfreev (server->extra_args);
+  g_strfreev (server->tls_args);
   g_free (server);
 }
 

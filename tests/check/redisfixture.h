@@ -34,11 +34,26 @@ typedef struct
   gchar *dir;
   gchar *socket_path;
   gchar **extra_args;
+  /* redis_server_start_tls (): the TLS port, and its arguments */
+  guint tls_port;
+  gchar **tls_args;
 } RedisServer;
 
 RedisServer *redis_server_start (void);
 RedisServer *redis_server_start_with_args (const gchar * first_extra_arg,
     ...) G_GNUC_NULL_TERMINATED;
+
+/* TLS: the certificates of tests/tls/make-certs.sh, made in a new
+ * temporary directory (NULL, with the reason printed, when openssl
+ * cannot make them), removed with redis_test_remove_dir (). */
+gchar *redis_test_make_certs (void);
+void redis_test_remove_dir (const gchar * path);
+/* A redis-server that also serves TLS on server->tls_port, with the
+ * certificate @cert of @certs ("server", "expired", "wrong-name", ...),
+ * trusting the test CA for client certificates, which it requires when
+ * @auth_clients. The plain port stays, for the fixture's own client. */
+RedisServer *redis_server_start_tls (const gchar * certs, const gchar * cert,
+    gboolean auth_clients);
 gboolean redis_server_restart (RedisServer * server);
 void redis_server_kill (RedisServer * server, gint sig);
 void redis_server_stop (RedisServer * server);

@@ -7,6 +7,11 @@
     cluster.py cluster_ask        a slot migration while frames flow (ASK)
     cluster.py sentinel_failover  master + replica + 3 sentinels, SIGKILL of
                                   the master
+    cluster.py cluster_tls        3-master cluster on TLS only (tls-cluster
+                                  yes): the slot map, MOVED (a user without
+                                  CLUSTER) and ASK name TLS ports
+    cluster.py sentinel_tls       sentinel_failover with every server and
+                                  sentinel on TLS only
 
 Every process is started in its own session and stopped by its PID (also on
 failure); ports are free ports of 127.0.0.1; the temporary directory is
@@ -29,6 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import procs  # noqa: E402
 from procs import free_port, read, spawn, stop, stop_all  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 GST_LAUNCH = shutil.which("gst-launch-1.0") or "gst-launch-1.0"
@@ -45,13 +51,10 @@ def wait_for(cond, timeout, what, interval=0.1):
                           ignore=(redis.RedisError, OSError))
 
 
-def client(port, **kw):
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, **kw)
-
-
-def Server(tmp, name, *extra, conf=None):
-    """A node (or, with conf, a Sentinel) on a free port of 127.0.0.1."""
-    return RedisServer(tmp, *extra, name=name, sentinel_conf=conf)
+def Server(tmp, name, *extra, conf=None, tls=None):
+    """A node (or, with conf, a Sentinel) on a free port of 127.0.0.1; on
+    TLS only with tls (a Certs)."""
+    return RedisServer(tmp, *extra, name=name, sentinel_conf=conf, tls=tls)
 
 
 class Pipeline:
@@ -155,16 +158,17 @@ def seq_loss(seqs):
 # Redis Cluster ############################################################
 
 class Cluster:
-    def __init__(self, tmp):
+    def __init__(self, tmp, masters=3, replicas=1, tls=None):
         # the bus port is given, as port + 10000 may be taken or too high
         self.nodes = [Server(tmp, "node%d" % i, "--cluster-enabled", "yes",
                              "--cluster-node-timeout", "2000",
                              "--cluster-config-file", "nodes.conf",
-                             "--cluster-port", str(free_port()))
-                      for i in range(6)]
-        out = subprocess.run([REDIS_CLI, "--cluster", "create"] +
+                             "--cluster-port", str(free_port()), tls=tls)
+                      for i in range(masters * (1 + replicas))]
+        out = subprocess.run([REDIS_CLI] + (tls.cli_args() if tls else []) +
+                             ["--cluster", "create"] +
                              ["127.0.0.1:%d" % n.port for n in self.nodes] +
-                             ["--cluster-replicas", "1", "--cluster-yes"],
+                             ["--cluster-replicas", str(replicas), "--cluster-yes"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=60)
         assert out.returncode == 0, out.stdout.decode(errors="replace")
@@ -361,15 +365,16 @@ def test_cluster_ask(tmp):
 
 # Redis Sentinel ###########################################################
 
-def test_sentinel_failover(tmp):
-    master = Server(tmp, "master")
-    replica = Server(tmp, "replica", "--replicaof", "127.0.0.1", str(master.port))
+def test_sentinel_failover(tmp, tls=None):
+    master = Server(tmp, "master", tls=tls)
+    replica = Server(tmp, "replica", "--replicaof", "127.0.0.1", str(master.port),
+                     tls=tls)
     wait_for(lambda: replica.client().info("replication")["master_link_status"] == "up",
              20, "replication link")
     conf = ("sentinel monitor mymaster 127.0.0.1 %d 2\n"
             "sentinel down-after-milliseconds mymaster 1000\n"
             "sentinel failover-timeout mymaster 5000\n" % master.port)
-    sentinels = [Server(tmp, "sentinel%d" % i, conf=conf) for i in range(3)]
+    sentinels = [Server(tmp, "sentinel%d" % i, conf=conf, tls=tls) for i in range(3)]
 
     def discovered():
         for s in sentinels:
@@ -382,7 +387,7 @@ def test_sentinel_failover(tmp):
     wait_for(discovered, 40, "sentinels to find each other and the replica", 0.5)
 
     conn = ['sentinels="%s"' % ",".join("127.0.0.1:%d" % s.port for s in sentinels),
-            "master-name=mymaster"]
+            "master-name=mymaster"] + (tls.props() if tls else [])
     key = "video-frames"
     cons = consumer(tmp, "consumer", conn, key)
     wait_group(master, key)
@@ -415,12 +420,79 @@ def test_sentinel_failover(tmp):
             longest, missing, lost, run, run / 25.0))
     for p in (prod, cons):
         stop(p.proc)
+    if tls:
+        # every server the elements talked to was on TLS only: the
+        # sentinels, the master, and the replica it became
+        for p in (prod, cons):
+            assert p.debug().count("TLS with") >= 3, "%s: TLS handshakes: %d" % (
+                p.name, p.debug().count("TLS with"))
+        log("  every connection over TLS (sentinels, master, new master)")
+
+
+def test_sentinel_tls(tmp):
+    test_sentinel_failover(tmp, tls=Certs(tmp))
+
+
+# Redis Cluster on TLS only ################################################
+
+def test_cluster_tls(tmp):
+    """tls-cluster yes, TLS ports only: the slot map (CLUSTER SLOTS), MOVED
+    (for a user who may not run CLUSTER SLOTS) and ASK (a slot migration)
+    all name TLS ports, which the elements follow with TLS."""
+    certs = Certs(tmp)
+    cluster = Cluster(tmp, masters=3, replicas=0, tls=certs)
+    (key,), (owner,) = pick_keys(cluster, 1)
+    seed = next(n for n in cluster.nodes if n is not owner)
+    _, slot = cluster.owner(key)
+    # ACLs are per node: a producer user without the CLUSTER command
+    for n in cluster.nodes:
+        n.client().execute_command("ACL", "SETUSER", "cam", "on", ">cam-secret",
+                                   "~*", "&*", "+@all", "-cluster")
+    conn = ["host=127.0.0.1", "port=%d" % seed.port] + certs.props()
+    log("  key %s (slot %d) on :%d; pipelines pointed at :%d" % (
+        key, slot, owner.port, seed.port))
+
+    cons = consumer(tmp, "consumer", conn, key)
+    wait_group(owner, key)
+    prod = producer(tmp, "producer", conn + ["username=cam", "password=cam-secret"], key)
+    wait_frames([cons], 40, n=25)
+    for p in (prod, cons):
+        p.check_alive()
+    assert owner.client().xlen(key) > 0
+    check_slot_logged(cons, key, slot)
+    assert "stream \"%s\" (slot %d) moved to 127.0.0.1:%d" % (key, slot, owner.port) \
+        in prod.debug(), "the producer did not follow MOVED to the TLS port"
+    log("  consumer routed by CLUSTER SLOTS, producer by MOVED, to TLS port %d" % owner.port)
+
+    # a slot migration while frames flow: ASK to the importing node's TLS port
+    target = next(n for n in cluster.nodes if n is not owner)
+    src_id = owner.client().execute_command("CLUSTER", "MYID").decode()
+    dst_id = target.client().execute_command("CLUSTER", "MYID").decode()
+    target.client().execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+    owner.client().execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+    owner.client().execute_command("MIGRATE", "127.0.0.1", target.port, key, 0, 5000)
+    wait_frames([cons], 30, after=time.monotonic(), n=25)
+    assert "followed ASK to 127.0.0.1:%d" % target.port in prod.debug(), \
+        "the producer did not follow ASK to the TLS port"
+    for n in cluster.nodes:
+        n.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+    wait_frames([cons], 30, after=time.monotonic(), n=25)
+    for p in (prod, cons):
+        p.check_alive()
+        assert "TLS with" in p.debug(), p.name
+    lost, run = seq_loss(stream_seqs(target.client(), key))
+    log("  ASK to TLS port %d during the migration; stream misses %d frames "
+        "(longest run %d)" % (target.port, lost, run))
+    for p in (prod, cons):
+        stop(p.proc)
 
 
 TESTS = {
     "cluster_failover": test_cluster_failover,
     "cluster_ask": test_cluster_ask,
     "sentinel_failover": test_sentinel_failover,
+    "cluster_tls": test_cluster_tls,
+    "sentinel_tls": test_sentinel_tls,
 }
 
 

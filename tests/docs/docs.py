@@ -9,7 +9,16 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                   become fakesink;
                 - redisstreamsrc/redisstreamsink get the private server
                   (host/port, socket-path, or a private Sentinel for
-                  `sentinels`), websocketsink gets port=0;
+                  `sentinels`), websocketsink gets port=0 (and a test
+                  certificate, key and token when it names files that do
+                  not exist);
+                - with tls=true they get the server's TLS port, and the
+                  test certificates for tls-ca-file, tls-cert-file and
+                  tls-key-file (tests/tls/make-certs.sh), tls-server-name
+                  localhost; the server takes client certificates but
+                  does not require them;
+                - a username and password become an ACL user of the
+                  server;
                 - the first source gets num-buffers (unless it has one), so
                   the line ends with EOS;
                 - for each redisstreamsrc, its stream is written first (20
@@ -64,8 +73,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(TOP, "pipelines")
 sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
 from cfilter import build_template  # noqa: E402
-from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
+from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 DOCS = ["README.md"] + sorted(os.path.relpath(p, TOP) for p in glob.glob(os.path.join(TOP, "docs", "*.md")))
 DISPLAY_SINKS = {"autovideosink", "ximagesink", "xvimagesink", "glimagesink", "waylandsink",
@@ -249,6 +259,20 @@ def split_elements(tokens):
     return elems, starts
 
 
+def set_tls(ctx, e):
+    """A tls=true element: the server's TLS port and the test
+    certificates in place of the line's files and name."""
+    set_prop(e, "host", "127.0.0.1")
+    set_prop(e, "port", str(ctx.tls_port))
+    for name, path in (("tls-ca-file", ctx.certs.ca),
+                       ("tls-cert-file", ctx.certs.path("client.crt")),
+                       ("tls-key-file", ctx.certs.path("client.key"))):
+        if prop(e, name) is not None:
+            set_prop(e, name, path)
+    if prop(e, "tls-server-name") is not None:
+        set_prop(e, "tls-server-name", "localhost")
+
+
 def prop(elem, name):
     for t in elem[1:]:
         if t.startswith(name + "="):
@@ -261,6 +285,28 @@ def set_prop(elem, name, value):
     elem[1:] = [t for t in elem[1:] if not t.startswith(name + "=")]
     if value is not None:
         elem.append("%s=%s" % (name, value))
+
+
+def websocket_files(ctx, elem):
+    """A websocketsink's certificate, key and token files, made in the
+    work directory when the line names files that do not exist (a
+    self-signed certificate for 127.0.0.1, a random token)."""
+    crt, key, token = (prop(elem, n) for n in ("tls-certificate-file", "tls-key-file",
+                                               "auth-token-file"))
+    if crt and not os.path.exists(os.path.join(ctx.work, crt)):
+        key_out = os.path.join(ctx.work, "websocketsink-test.key")
+        crt_out = os.path.join(ctx.work, "websocketsink-test.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_out,
+                        "-out", crt_out, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True)
+        set_prop(elem, "tls-certificate-file", crt_out)
+        set_prop(elem, "tls-key-file", key_out if key else None)
+    if token and not os.path.exists(os.path.join(ctx.work, token)):
+        path = os.path.join(ctx.work, "websocketsink-test.token")
+        with open(path, "w") as f:
+            f.write(os.urandom(16).hex() + "\n")
+        set_prop(elem, "auth-token-file", path)
 
 
 def prepare(ctx, line):
@@ -281,7 +327,13 @@ def prepare(ctx, line):
         if name in DISPLAY_SINKS:
             e[0] = "fakesink"
         if name in ("redisstreamsrc", "redisstreamsink"):
-            if prop(e, "sentinels") is not None:
+            user, password = prop(e, "username"), prop(e, "password")
+            if password is not None:
+                ctx.r.execute_command("ACL", "SETUSER", user or "default", "on",
+                                      ">" + password, "~*", "&*", "+@all")
+            if prop(e, "tls") == "true":
+                set_tls(ctx, e)
+            elif prop(e, "sentinels") is not None:
                 set_prop(e, "sentinels", "127.0.0.1:%d" % sentinel(ctx).port)
             elif prop(e, "socket-path") is not None:
                 set_prop(e, "socket-path", ctx.redis_sock)
@@ -294,6 +346,7 @@ def prepare(ctx, line):
             writers.append(prop(e, "stream") or "video-frames")
         if name == "websocketsink":
             set_prop(e, "port", "0")
+            websocket_files(ctx, e)
         if name == "pyframeproc":
             mod = prop(e, "module")
             if mod and not os.path.isabs(mod) and not os.path.exists(os.path.join(ctx.work, mod)) \
@@ -564,7 +617,12 @@ def main():
     passed = failed = skipped = 0
     try:
         ctx.redis_sock = os.path.join(ctx.tmp, "redis.sock")
-        ctx.redis = RedisServer(ctx.tmp, "--unixsocket", ctx.redis_sock)
+        # plain (the test's writers and checks), unix socket and TLS
+        ctx.certs = Certs(ctx.tmp)
+        ctx.tls_port = free_port()
+        ctx.redis = RedisServer(ctx.tmp, "--unixsocket", ctx.redis_sock,
+                                "--tls-port", str(ctx.tls_port),
+                                *ctx.certs.server_args(auth_clients="optional"))
         ctx.r = ctx.redis.client()
         cases = []
         nlines = 0

@@ -1,5 +1,7 @@
 """The case loop of the Python test scripts of tests/python,
-tests/interop/consumer-loop.py and tests/examples/test-cfilter.py.
+tests/interop/consumer-loop.py and tests/examples/test-cfilter.py; run_cases ()
+is the runner of tests/reliability and tests/websocket (a fresh temporary
+directory per case).
 
 main (cases, suite) is a whole script's main (): a temporary folder and a
 private redis-server for the cases, everything stopped and removed after.
@@ -13,6 +15,7 @@ CI=true. Returns (passed, failed, skipped)."""
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -85,3 +88,42 @@ def summary(passed, failed, skipped=0):
     print("%d passed, %d failed%s" % (passed, failed,
                                       ", %d skipped" % skipped if skipped else ""))
     return 1 if failed or not passed else 0
+
+
+def run_cases(cases, argv, prefix, cleanup):
+    """Runs the cases whose names contain one of argv's strings (all when
+    argv is empty), calling cleanup () after each; returns the exit
+    status."""
+    selected = [c for c in cases if not argv or any(a in c.__name__ for a in argv)]
+    passed = failed = 0
+    for case in selected:
+        tmp = tempfile.mkdtemp(prefix="%s-%s-" % (prefix, case.__name__))
+        t0 = time.monotonic()
+        print("=== %s" % case.__name__, flush=True)
+        try:
+            case(tmp)
+            passed += 1
+            print("PASS %s (%.1f s)" % (case.__name__, time.monotonic() - t0), flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as e:
+            failed += 1
+            traceback.print_exc()
+            print("FAIL %s (%.1f s): %s; logs kept in %s" % (
+                case.__name__, time.monotonic() - t0,
+                str(e).splitlines()[0] if str(e) else type(e).__name__, tmp), flush=True)
+            if isinstance(e, KeyboardInterrupt):
+                break
+        finally:
+            cleanup()
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed or not selected else 0
+
+
+def install_signal_handlers(cleanup):
+    """meson test sends SIGTERM on timeout: cleanup () (stop what the test
+    started) first."""
+    def handler(signum, frame):
+        cleanup()
+        print("0 passed, 1 failed (terminated by signal %d)" % signum, flush=True)
+        os._exit(1)
+    signal.signal(signal.SIGTERM, handler)

@@ -16,6 +16,16 @@ import time
 _procs = []
 
 
+def gst_env(**extra):
+    """The environment for a GStreamer process: no display, no colours in
+    its log, and @extra."""
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.setdefault("GST_DEBUG_NO_COLOR", "1")
+    env.update(extra)
+    return env
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     s = socket.socket()

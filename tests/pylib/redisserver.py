@@ -28,10 +28,15 @@ class RedisServer:
     unix: listen on tmp/<name>/redis.sock only (port 0), else on a free
     port of 127.0.0.1; with tcp=True as well, on both (client () then
     uses the socket). sentinel_conf: run as a Sentinel with this
-    configuration text (port, bind and dir are written first)."""
+    configuration text (port, bind and dir are written first).
+    tls: a tlscerts.Certs: serve TLS only (tls-port, port 0) on port, with
+    its server certificate (tls_cert, tls_auth_clients); replication, the
+    cluster bus and a sentinel's connections use TLS too, and client ()
+    connects with TLS."""
 
     def __init__(self, tmp, *extra, name="redis", unix=False, tcp=None,
-                 sentinel_conf=None, start=True):
+                 sentinel_conf=None, start=True, tls=None, tls_cert="server",
+                 tls_auth_clients=False):
         self.name = name
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
@@ -42,6 +47,9 @@ class RedisServer:
         self.log = self.logfile = os.path.join(tmp, name + ".log")
         self.extra = list(extra)
         self.sentinel_conf = sentinel_conf
+        self.tls = tls
+        self.tls_cert = tls_cert
+        self.tls_auth_clients = tls_auth_clients
         self.proc = None
         if start:
             self.start()
@@ -50,10 +58,19 @@ class RedisServer:
         if self.sentinel_conf is not None:
             path = os.path.join(self.dir, "sentinel.conf")
             with open(path, "w") as f:
-                f.write("port %d\nbind 127.0.0.1\ndir %s\n"
-                        % (self.port, self.dir) + self.sentinel_conf)
+                if self.tls:
+                    f.write("port 0\ntls-port %d\n" % self.port + self.tls.server_conf(
+                        self.tls_cert, self.tls_auth_clients))
+                else:
+                    f.write("port %d\n" % self.port)
+                f.write("bind 127.0.0.1\ndir %s\n" % self.dir + self.sentinel_conf)
             return [REDIS_SERVER, path, "--sentinel"]
-        args = [REDIS_SERVER, "--port", str(self.port), "--dir", self.dir,
+        if self.tls:
+            listen = ["--port", "0", "--tls-port", str(self.port)] + self.tls.server_args(
+                self.tls_cert, self.tls_auth_clients)
+        else:
+            listen = ["--port", str(self.port)]
+        args = [REDIS_SERVER] + listen + ["--dir", self.dir,
                 "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--logfile", ""]
         if self.sock:
@@ -81,7 +98,7 @@ class RedisServer:
     def where(self):
         return " and ".join(
             ([("unix:" + self.sock)] if self.sock else [])
-            + (["port %d" % self.port] if self.port else []))
+            + (["%sport %d" % ("TLS " if self.tls else "", self.port)] if self.port else []))
 
     def ping(self):
         if self.proc.poll() is not None:
@@ -96,6 +113,11 @@ class RedisServer:
         kw.setdefault("socket_timeout", 10)
         if self.sock:
             return redis.Redis(unix_socket_path=self.sock, **kw)
+        if self.tls:
+            kw.update(self.tls.client_kw())
+            if self.tls_auth_clients:
+                kw.update(ssl_certfile=self.tls.path("client.crt"),
+                          ssl_keyfile=self.tls.path("client.key"))
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):

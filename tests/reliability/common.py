@@ -7,11 +7,7 @@ group by PID, also when a test fails. Nothing here is killed by name.
 
 import os
 import shutil
-import signal
 import sys
-import tempfile
-import time
-import traceback
 
 import lz4.frame
 import redis
@@ -22,16 +18,9 @@ PYTHON = "/usr/bin/python3"
 CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
-from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
+import cases as cases_runner  # noqa: E402
+from procs import free_port, gst_env, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402,F401
-
-
-def gst_env(**extra):
-    env = dict(os.environ)
-    env.pop("DISPLAY", None)
-    env.setdefault("GST_DEBUG_NO_COLOR", "1")
-    env.update(extra)
-    return env
 
 
 def launch(pipeline, log, *opts, env=None):
@@ -114,35 +103,9 @@ def errors_in(log_text):
 def run_cases(cases, argv):
     """Runs the selected cases (argv: substrings of names), prints
     "N passed, N failed" last and returns the exit status."""
-    selected = [c for c in cases if not argv or any(a in c.__name__ for a in argv)]
-    passed = failed = 0
-    for case in selected:
-        tmp = tempfile.mkdtemp(prefix="rel-%s-" % case.__name__)
-        t0 = time.monotonic()
-        print("=== %s" % case.__name__, flush=True)
-        try:
-            case(tmp)
-            passed += 1
-            print("PASS %s (%.1f s)" % (case.__name__, time.monotonic() - t0), flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-        except BaseException as e:
-            failed += 1
-            traceback.print_exc()
-            print("FAIL %s (%.1f s): %s; logs kept in %s" % (
-                case.__name__, time.monotonic() - t0, str(e).splitlines()[0] if str(e) else type(e).__name__, tmp),
-                flush=True)
-            if isinstance(e, KeyboardInterrupt):
-                break
-        finally:
-            stop_all()
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not selected else 0
+    return cases_runner.run_cases(cases, argv, "rel", stop_all)
 
 
 def install_signal_handlers():
     """meson test sends SIGTERM on timeout: stop what we started first."""
-    def handler(signum, frame):
-        stop_all()
-        print("0 passed, 1 failed (terminated by signal %d)" % signum, flush=True)
-        os._exit(1)
-    signal.signal(signal.SIGTERM, handler)
+    cases_runner.install_signal_handlers(stop_all)

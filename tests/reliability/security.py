@@ -16,6 +16,12 @@
                        password on a gst-launch-1.0 -v command line, the only
                        lines that show it are GStreamer core's parser lines
                        (reported), never one of our categories.
+  tls_secret_leaks     the same over TLS with a client certificate (a server
+                       with tls-auth-clients yes): neither the password nor
+                       a line of the client's private key appears in
+                       GST_DEBUG=*:9 and G_MESSAGES_DEBUG=all output (GIO's
+                       TLS included), stats or bus messages; a refused
+                       client certificate's error names the file only.
   websocket_bind_origin  websocketsink listens on 127.0.0.1 only by default
                        (/proc/net/tcp{,6}) and refuses an upgrade whose Origin
                        is not in allowed-origins (403), accepts a listed one.
@@ -36,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CAPS, GST_LAUNCH, PYTHON, RedisServer, gst_env,  # noqa: E402
                     install_signal_handlers, launch, read, run_cases, spawn, stop,
                     stream_seqs, wait_for, xlen)
+from tlscerts import Certs  # noqa: E402  (on the path common.py sets)
 
 import redis  # noqa: E402
 
@@ -402,7 +409,55 @@ def websocket_bind_origin(tmp):
     stop(p)
 
 
-CASES = [acl_least_privilege, acl_refused, no_secret_leaks, websocket_bind_origin]
+def tls_secret_leaks(tmp):
+    certs = Certs(tmp)
+    srv = RedisServer(tmp, tls=certs, tls_auth_clients=True)
+    srv.client().execute_command("ACL", "SETUSER", "cam", "on", ">" + SECRET, "~*", "&*",
+                                 "+@all")
+    key_lines = [l for l in read(certs.path("client.key")).splitlines()
+                 if l and not l.startswith("-----")]
+    assert key_lines
+    tls = "tls=true tls-ca-file=%s tls-cert-file=%s tls-key-file=%s" % (
+        certs.ca, certs.path("client.crt"), certs.path("client.key"))
+    env = gst_env(GST_DEBUG="*:9", G_MESSAGES_DEBUG="all")
+    outputs = {}
+    res, outputs["producer"] = gstrun(
+        tmp, "producer", "videotestsrc num-buffers=10 ! %s ! redisstreamsink name=snk port=%d "
+        "stream=sec username=cam %s" % (CAPS, srv.port, tls), "--set", "snk.password=" + SECRET,
+        "--stats", "snk", env=env)
+    assert res["result"] == "eos", outputs["producer"][-2000:]
+    res, outputs["consumer"] = gstrun(
+        tmp, "consumer", "redisstreamsrc name=src port=%d stream=sec start-id=0 username=cam "
+        "%s ! fakesink" % (srv.port, tls), "--set", "src.password=" + SECRET,
+        "--until-frames", "src=10", "--stats", "src", env=env)
+    assert res["result"] == "frames", outputs["consumer"][-2000:]
+    # a client certificate the server refuses: the error names the file
+    bad = "tls=true tls-ca-file=%s tls-cert-file=%s tls-key-file=%s" % (
+        certs.ca, certs.path("untrusted.crt"), certs.path("untrusted.key"))
+    bad_key = [l for l in read(certs.path("untrusted.key")).splitlines()
+               if l and not l.startswith("-----")]
+    res, outputs["refused"] = gstrun(
+        tmp, "refused", "videotestsrc num-buffers=3 ! %s ! redisstreamsink name=snk port=%d "
+        "stream=sec username=cam %s" % (CAPS, srv.port, bad), "--set", "snk.password=" + SECRET,
+        env=env)
+    assert res["result"] == "error" and res["error"]["code_name"] == "not-authorized", res
+    assert certs.path("untrusted.crt") in res["error"]["message"], res["error"]["message"]
+    print("refused client certificate: %s" % res["error"]["message"])
+    secrets = [SECRET] + key_lines + bad_key
+    lines = sum(len(o.splitlines()) for o in outputs.values())
+    tls_lines = sum(1 for o in outputs.values() for l in o.splitlines() if "TLS" in l or "tls" in l)
+    leaks = [(k, l) for k, o in outputs.items() for l in o.splitlines()
+             if any(x in l for x in secrets)]
+    print("TLS with a client certificate: %d lines of output (GST_DEBUG=*:9, "
+          "G_MESSAGES_DEBUG=all, stats, bus messages; %d about TLS) checked, %d contain the "
+          "password or a line of a private key" % (lines, tls_lines, len(leaks)))
+    for k, l in leaks[:10]:
+        print("  LEAK (%s): %s" % (k, l[:300]))
+    assert not leaks
+
+
+CASES = [acl_least_privilege, acl_refused, no_secret_leaks, tls_secret_leaks,
+         websocket_bind_origin]
 
 if __name__ == "__main__":
     install_signal_handlers()

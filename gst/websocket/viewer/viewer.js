@@ -11,7 +11,8 @@
 // detections of the header it came with.
 //
 // Query parameters: stall=SECONDS [3], after which a camera without frames
-// is shown as stalled.
+// is shown as stalled; token=SECRET, the element's auth-token, which the
+// WebSocket URL carries on (the page and this script were fetched with it).
 //
 // Counters for tests and curious users: window.viewerStats (connection) and
 // window.viewerStats.cameras[name] (per camera, see cameraStats below). A
@@ -32,6 +33,8 @@
   const params = new URLSearchParams(location.search);
   const STALL_MS = 1000 * (Number(params.get('stall')) > 0 ?
     Number(params.get('stall')) : 3);
+  const TOKEN = params.get('token');
+  const WS_PATH = '/ws' + (TOKEN ? '?token=' + encodeURIComponent(TOKEN) : '');
 
   const wall = document.getElementById('wall');
   const template = document.getElementById('tile-template');
@@ -173,7 +176,7 @@
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     setState('connecting', false);
     try {
-      ws = new WebSocket(scheme + location.host + '/ws');
+      ws = new WebSocket(scheme + location.host + WS_PATH);
     } catch (e) {
       scheduleReconnect();
       return;

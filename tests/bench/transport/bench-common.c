@@ -49,6 +49,8 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
     S ("compression", compression);
     S ("shm-path", shm_path);
     S ("lat-file", lat_file);
+    S ("sizes-file", sizes_file);
+    S ("tls-ca-file", tls_ca_file);
     N ("width", width);
     N ("height", height);
     N ("k", k);
@@ -84,18 +86,56 @@ bench_i420_size (int width, int height)
   return (size_t) width *height * 3 / 2;
 }
 
+/* The sizes of the k encoded frames of @path, one per line. */
+static int
+load_sizes (BenchFrames * f, const char *path)
+{
+  FILE *fp = fopen (path, "r");
+  size_t total = 0;
+  int i;
+
+  f->sizes = calloc (f->k, sizeof (size_t));
+  f->offsets = calloc (f->k, sizeof (size_t));
+  f->size = 0;
+  for (i = 0; fp && i < f->k; i++) {
+    unsigned long long v;
+
+    if (fscanf (fp, "%llu", &v) != 1 || v < BENCH_HEADER_SIZE)
+      break;
+    f->offsets[i] = total;
+    f->sizes[i] = v;
+    total += v;
+    f->size = MAX (f->size, (size_t) v);
+  }
+  if (fp)
+    fclose (fp);
+  if (i != f->k) {
+    fprintf (stderr, "%s: expected %d frame sizes of at least %d bytes\n",
+        path, f->k, BENCH_HEADER_SIZE);
+    return -1;
+  }
+  return (int) (total > 0);
+}
+
 int
-bench_frames_load (BenchFrames * f, const char *path, int width, int height,
-    int k)
+bench_frames_load (BenchFrames * f, const char *path, const char *sizes_path,
+    int width, int height, int k)
 {
   size_t total, got = 0;
   FILE *fp;
 
+  memset (f, 0, sizeof (*f));
   f->width = width;
   f->height = height;
   f->k = k;
-  f->size = bench_i420_size (width, height);
-  total = f->size * (size_t) k;
+  if (sizes_path) {
+    if (load_sizes (f, sizes_path) < 0)
+      return -1;
+    total = f->offsets[k - 1] + f->sizes[k - 1];
+  } else {
+    f->size = bench_i420_size (width, height);
+    total = f->size * (size_t) k;
+  }
   f->data = malloc (total);
   fp = path ? fopen (path, "rb") : NULL;
   if (f->data == NULL || fp == NULL) {
@@ -118,6 +158,37 @@ bench_frames_load (BenchFrames * f, const char *path, int width, int height,
     return -1;
   }
   return 0;
+}
+
+uint8_t *
+bench_frame_data (const BenchFrames * f, int i)
+{
+  return f->data + (f->offsets ? f->offsets[i] : (size_t) i * f->size);
+}
+
+size_t
+bench_frame_size (const BenchFrames * f, int i)
+{
+  return f->sizes ? f->sizes[i] : f->size;
+}
+
+char *
+bench_frames_caps (const BenchFrames * f, int fps)
+{
+  if (f->sizes)
+    return g_strdup_printf ("video/x-h264,stream-format=byte-stream,"
+        "alignment=au,width=%d,height=%d,framerate=%d/1", f->width,
+        f->height, fps);
+  return g_strdup_printf ("video/x-raw,format=I420,width=%d,height=%d,"
+      "framerate=%d/1", f->width, f->height, fps);
+}
+
+char *
+bench_tls_props (const BenchArgs * a)
+{
+  if (a->tls_ca_file == NULL)
+    return g_strdup ("");
+  return g_strdup_printf (" tls=true tls-ca-file=%s", a->tls_ca_file);
 }
 
 uint64_t
@@ -314,12 +385,13 @@ bench_rx_frame (BenchRx * rx, const uint8_t * data, size_t len,
 {
   BenchFrames *f = rx->frames;
   uint64_t t_send = 0, n = 0;
+  size_t size;
 
   if (rx->done)
     return 1;
-  if (len != f->size || len < BENCH_HEADER_SIZE) {
+  if (len < BENCH_HEADER_SIZE) {
     rx->bad++;
-    fprintf (stderr, "frame of %zu bytes, expected %zu\n", len, f->size);
+    fprintf (stderr, "frame of %zu bytes, shorter than its header\n", len);
     return 0;
   }
   bench_header_read (data, &t_send, &n);
@@ -329,14 +401,21 @@ bench_rx_frame (BenchRx * rx, const uint8_t * data, size_t len,
         (unsigned long long) n);
     return 0;
   }
+  size = bench_frame_size (f, n % f->k);
+  if (len != size) {
+    rx->bad++;
+    fprintf (stderr, "frame %llu of %zu bytes, expected %zu\n",
+        (unsigned long long) n, len, size);
+    return 0;
+  }
   if (rx->seen[n]) {
     rx->dups++;
     return 0;
   }
   rx->seen[n] = 1;
   if (memcmp (data + BENCH_HEADER_SIZE,
-          f->data + (n % f->k) * f->size + BENCH_HEADER_SIZE,
-          f->size - BENCH_HEADER_SIZE) != 0) {
+          bench_frame_data (f, n % f->k) + BENCH_HEADER_SIZE,
+          size - BENCH_HEADER_SIZE) != 0) {
     rx->bad++;
     fprintf (stderr, "frame %llu is not bit-exact\n", (unsigned long long) n);
   }

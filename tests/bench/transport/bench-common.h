@@ -15,8 +15,12 @@
 typedef struct
 {
   int width, height, k;
-  size_t size;                  /* bytes per frame (I420, no padding) */
+  size_t size;                  /* bytes per frame (I420, no padding); the
+                                 * largest with sizes */
   uint8_t *data;                /* k frames back to back */
+  /* encoded frames (--sizes-file, H.264 access units): the size and offset
+   * of each; NULL for raw frames, which all have size */
+  size_t *sizes, *offsets;
 } BenchFrames;
 
 typedef struct
@@ -24,6 +28,12 @@ typedef struct
   const char *transport, *frames_file, *progress, *pids, *mode;
   const char *host, *socket, *stream, *group, *compression, *shm_path;
   const char *lat_file;
+  /* --sizes-file: frames-file holds k H.264 access units of these sizes
+   * (one decimal size per line) instead of raw I420 frames */
+  const char *sizes_file;
+  /* --tls-ca-file: redisstreamsink / redisstreamsrc with tls=true, the
+   * server verified against this CA */
+  const char *tls_ca_file;
   int width, height, k, count, window, port, maxlen, warmup, fps;
   int idle_timeout;
   /* --defaults 1: redisstreamsink / redisstreamsrc get only the address
@@ -33,8 +43,14 @@ typedef struct
 
 void bench_args_parse (BenchArgs * a, int argc, char **argv);
 size_t bench_i420_size (int width, int height);
-int bench_frames_load (BenchFrames * f, const char *path, int width,
-    int height, int k);
+int bench_frames_load (BenchFrames * f, const char *path,
+    const char *sizes_path, int width, int height, int k);
+uint8_t *bench_frame_data (const BenchFrames * f, int i);
+size_t bench_frame_size (const BenchFrames * f, int i);
+/* The caps of the frames: raw I420 or H.264 access units; free with g_free */
+char *bench_frames_caps (const BenchFrames * f, int fps);
+/* " tls=true tls-ca-file=..." for the Redis elements, or "" */
+char *bench_tls_props (const BenchArgs * a);
 /* Prints the first error on @pipeline's bus, prefixed by @who; 1 if any. */
 int bench_check_bus (GstElement * pipeline, const char *who);
 uint64_t bench_now_real (void);

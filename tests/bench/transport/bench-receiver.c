@@ -1,13 +1,14 @@
 /* Receiver of the transport benchmark (see docs/performance.md).
  *
- *   redis    redisstreamsrc start-id=0 ! appsink
+ *   redis    redisstreamsrc start-id=0 ! appsink (TLS with --tls-ca-file)
  *   tcp      tcpclientsrc ! gdpdepay ! appsink
  *   shm      shmsrc is-live=true ! appsink
  *   hiredis  plain hiredis: XACK of the previous entry pipelined with
  *            XREADGROUP COUNT 1 BLOCK 1000, no GStreamer
  *
  * For every frame: latency = receive time (CLOCK_REALTIME) - send time from
- * the frame's first 16 bytes; bytes 16.. must equal the pre-made frame's;
+ * the frame's first 16 bytes; bytes 16.. must equal the pre-made frame's
+ * (raw I420, or an H.264 access unit of --sizes-file, of its size);
  * for redis the restored capture-time meta must equal the send time. After
  * each frame the count received goes to the progress FIFO (the sender's
  * flow control). CPU of every process named in the pids file and of this
@@ -194,7 +195,8 @@ main (int argc, char **argv)
   int failed = 0;
 
   bench_args_parse (&a, argc, argv);
-  if (bench_frames_load (&f, a.frames_file, a.width, a.height, a.k) < 0)
+  if (bench_frames_load (&f, a.frames_file, a.sizes_file, a.width, a.height,
+          a.k) < 0)
     return 1;
   bench_rx_init (&rx, &a, &f);
 
@@ -208,8 +210,9 @@ main (int argc, char **argv)
   is_redis = strcmp (a.transport, "redis") == 0;
   unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
   if (is_redis) {
+    gchar *tls = bench_tls_props (&a);
     gchar *where = a.socket ? g_strdup_printf ("socket-path=%s", a.socket) :
-        g_strdup_printf ("host=%s port=%d", a.host, a.port);
+        g_strdup_printf ("host=%s port=%d%s", a.host, a.port, tls);
 
     /* with defaults: group gst-redis, start-id $ (the group is created
      * before the sender starts: it waits for this receiver's first count) */
@@ -221,6 +224,7 @@ main (int argc, char **argv)
           "consumer=c start-id=0 ! appsink name=sink sync=false", where,
           a.stream, a.group);
     g_free (where);
+    g_free (tls);
   } else if (strcmp (a.transport, "tcp") == 0) {
     desc = g_strdup_printf ("tcpclientsrc host=%s port=%d ! gdpdepay ! "
         "appsink name=sink sync=false", a.host, a.port);

@@ -1,7 +1,8 @@
 /* Sender of the transport benchmark (see docs/performance.md).
  *
  * Pushes pre-made frames (bench-frames) through one transport:
- *   redis    appsrc ! redisstreamsink (compression, host/port or socket)
+ *   redis    appsrc ! redisstreamsink (compression, host/port or socket,
+ *            TLS with --tls-ca-file)
  *   tcp      appsrc ! gdppay ! tcpserversink
  *   shm      appsrc ! shmsink wait-for-connection=true
  *   hiredis  plain hiredis XADD of the raw frame, no GStreamer
@@ -9,6 +10,10 @@
  * CLOCK_MONOTONIC); mode closed: as fast as possible with at most `window`
  * frames sent but not yet received (the receiver writes its count of
  * received frames to the progress FIFO).
+ *
+ * The frames are raw I420, or H.264 access units (--sizes-file); those are
+ * sent as they are, with caps video/x-h264 and no delta flag (nothing
+ * decodes them).
  *
  * Before a frame leaves, its first 16 bytes get the send time
  * (CLOCK_REALTIME ns) and the frame number; for redis the same time also
@@ -77,15 +82,15 @@ sleep_until (uint64_t mono_ns)
 static gchar *
 make_pipeline (const BenchArgs * a, const BenchFrames * f)
 {
-  gchar *caps = g_strdup_printf ("video/x-raw,format=I420,width=%d,height=%d,"
-      "framerate=%d/1", a->width, a->height, a->fps);
+  gchar *caps = bench_frames_caps (f, a->fps);
   gchar *src = g_strdup_printf ("appsrc name=src is-live=true format=time "
       "caps=\"%s\"", caps);
   gchar *desc;
 
   if (strcmp (a->transport, "redis") == 0) {
+    gchar *tls = bench_tls_props (a);
     gchar *where = a->socket ? g_strdup_printf ("socket-path=%s", a->socket) :
-        g_strdup_printf ("host=%s port=%d", a->host, a->port);
+        g_strdup_printf ("host=%s port=%d%s", a->host, a->port, tls);
 
     if (a->defaults)
       desc = g_strdup_printf ("%s ! redisstreamsink name=sink %s stream=%s",
@@ -95,6 +100,7 @@ make_pipeline (const BenchArgs * a, const BenchFrames * f)
           "maxlen=%d compression=%s", src, where, a->stream, a->maxlen,
           a->compression);
     g_free (where);
+    g_free (tls);
   } else if (strcmp (a->transport, "tcp") == 0) {
     desc = g_strdup_printf ("%s ! gdppay ! tcpserversink name=sink host=%s "
         "port=%d sync=false", src, a->host, a->port);
@@ -128,7 +134,8 @@ main (int argc, char **argv)
 
   bench_args_parse (&a, argc, argv);
   hiredis_mode = strcmp (a.transport, "hiredis") == 0;
-  if (bench_frames_load (&f, a.frames_file, a.width, a.height, a.k) < 0)
+  if (bench_frames_load (&f, a.frames_file, a.sizes_file, a.width, a.height,
+          a.k) < 0)
     return 1;
   slots = calloc (a.k, sizeof (Slot));
   progress_fd = bench_progress_open (a.progress, 0);
@@ -202,7 +209,8 @@ main (int argc, char **argv)
   t0 = bench_now_mono ();
   for (i = 0; i < a.count; i++) {
     Slot *slot = &slots[i % a.k];
-    uint8_t *p = f.data + (size_t) (i % a.k) * f.size;
+    uint8_t *p = bench_frame_data (&f, i % a.k);
+    size_t size = bench_frame_size (&f, i % a.k);
     uint64_t t;
 
     if (strcmp (a.mode, "live") == 0) {
@@ -243,7 +251,7 @@ main (int argc, char **argv)
       t = bench_now_real ();
       bench_header_write (p, t, i);
       argv_[7] = (const char *) p;
-      lens[7] = f.size;
+      lens[7] = size;
       reply = redisCommandArgv (rc, 8, argv_, lens);
       if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
         fprintf (stderr, "XADD failed: %s\n", reply ? reply->str : rc->errstr);
@@ -256,19 +264,19 @@ main (int argc, char **argv)
 
       if (g_atomic_int_get (&slot->in_use) > 0) {
         /* still in flight from k frames ago: send a copy */
-        uint8_t *copy = g_memdup2 (p, f.size);
+        uint8_t *copy = g_memdup2 (p, size);
 
         copies++;
         t = bench_now_real ();
         bench_header_write (copy, t, i);
         buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, copy,
-            f.size, 0, f.size, copy, copy_release);
+            size, 0, size, copy, copy_release);
       } else {
         g_atomic_int_inc (&slot->in_use);
         t = bench_now_real ();
         bench_header_write (p, t, i);
         buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p,
-            f.size, 0, f.size, slot, slot_release);
+            size, 0, size, slot, slot_release);
       }
       GST_BUFFER_PTS (buf) = (GstClockTime) i *period;
       GST_BUFFER_DURATION (buf) = period;
