@@ -9,7 +9,9 @@
 #   WIDTH [1280]  HEIGHT [720]  FPS [30]  OPERATION [motion]
 #   VIEWER_ADDRESS [127.0.0.1]  VIEWER_PORT [8080]
 #   GST_PLUGIN_PATH  when unset and the scripts run from the source tree, the
-#       plugins of the build directory $BUILDDIR [<source>/build] are used.
+#       plugins of the build directory $BUILDDIR [<source>/build] are used;
+#       installed (commands gst-redis-<stage>, see README.md), the scripts
+#       leave it alone and GStreamer finds the installed plugins.
 #
 # Every stage prints its gst-launch-1.0 line, then replaces itself with it
 # (exec), so the stage's PID is the pipeline's PID. With --print a stage
@@ -33,12 +35,24 @@
 pipelines_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(dirname "$pipelines_dir")
 
-# From the source tree: use the plugins just built, unless the caller chose.
-if [ -z "${GST_PLUGIN_PATH:-}${GST_PLUGIN_PATH_1_0:-}" ] && [ -f "$source_dir/meson.build" ]; then
-  builddir=${BUILDDIR:-$source_dir/build}
-  case "$builddir" in /*) ;; *) builddir=$source_dir/$builddir ;; esac
-  if [ -d "$builddir/gst" ]; then
-    export GST_PLUGIN_PATH="$builddir/gst"
+if [ -f "$source_dir/meson.build" ]; then
+  # From the source tree: use the plugins just built, unless the caller chose.
+  if [ -z "${GST_PLUGIN_PATH:-}${GST_PLUGIN_PATH_1_0:-}" ]; then
+    builddir=${BUILDDIR:-$source_dir/build}
+    case "$builddir" in /*) ;; *) builddir=$source_dir/$builddir ;; esac
+    if [ -d "$builddir/gst" ]; then
+      export GST_PLUGIN_PATH="$builddir/gst"
+    fi
+  fi
+elif [ -f "$pipelines_dir/install-paths.sh" ]; then
+  # Installed by meson: install-paths.sh names the plugin directory when it
+  # is not the one GStreamer scans by itself (a prefix such as /usr/local).
+  source "$pipelines_dir/install-paths.sh"
+  if [ -n "${GST_REDIS_STREAMS_PLUGIN_DIR:-}" ]; then
+    case ":${GST_PLUGIN_PATH:-}:" in
+      *":$GST_REDIS_STREAMS_PLUGIN_DIR:"*) ;;
+      *) export GST_PLUGIN_PATH="$GST_REDIS_STREAMS_PLUGIN_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" ;;
+    esac
   fi
 fi
 
