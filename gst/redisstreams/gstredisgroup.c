@@ -26,6 +26,7 @@
 #endif
 
 #include "gstredisgroup.h"
+#include "gstredisstreamselements.h"
 
 #include <string.h>
 
@@ -156,14 +157,14 @@ gst_redis_group_recreate (GstRedisGroup * group, GstRedisConnection * conn,
   const gchar *at = group->read_pos ? group->read_pos : group->start_id;
 
   if (group->read_pos) {
-    GST_ELEMENT_WARNING (group->element, RESOURCE, READ,
+    GST_REDIS_ELEMENT_WARNING (group->element, group->settings, RESOURCE, READ,
         ("The consumer group \"%s\" of stream \"%s\" disappeared; "
             "creating it again after entry %s, the last one read "
             "here: entries written since are read, older ones are "
             "not read again.", group->name, group->settings->stream, at),
         ("%s", nogroup->message));
   } else {
-    GST_ELEMENT_WARNING (group->element, RESOURCE, READ,
+    GST_REDIS_ELEMENT_WARNING (group->element, group->settings, RESOURCE, READ,
         ("The consumer group \"%s\" of stream \"%s\" disappeared "
             "before anything was read; creating it again at "
             "start-id %s.", group->name, group->settings->stream, at),
@@ -345,7 +346,7 @@ group_claim_deleted (GstRedisGroup * group, GstRedisConnection * conn,
   if (ids->elements > 20)
     g_string_append (list, " ...");
   gst_redis_group_count_deleted (group, ids->elements);
-  GST_ELEMENT_WARNING (group->element, RESOURCE, READ,
+  GST_REDIS_ELEMENT_WARNING (group->element, group->settings, RESOURCE, READ,
       ("%" G_GSIZE_FORMAT " frames of stream \"%s\" that a consumer of group "
           "\"%s\" had read but not acknowledged (it stopped or died) were "
           "trimmed from the stream before they could be taken over: they are "
@@ -363,7 +364,8 @@ group_claim_refused (GstRedisGroup * group, GstRedisConnection * conn,
     GstRedisReply * reply)
 {
   if (g_str_has_prefix (reply->str, "NOPERM")) {
-    GST_ELEMENT_WARNING (group->element, RESOURCE, NOT_AUTHORIZED,
+    GST_REDIS_ELEMENT_WARNING (group->element, group->settings,
+        RESOURCE, NOT_AUTHORIZED,
         ("Redis at %s does not let this user run XAUTOCLAIM on stream "
             "\"%s\", so entries left by dead consumers will not be taken "
             "over; grant +xautoclaim or set claim-idle-time=0.",
@@ -545,7 +547,7 @@ group_count_trimmed (GstRedisGroup * group, gint64 behind, gint64 len,
   group->behind_valid = TRUE;
   if (group->trimmed_unwarned > 0 && (group->last_trim_warning == 0 ||
           now - group->last_trim_warning >= TRIM_WARNING_INTERVAL)) {
-    GST_ELEMENT_WARNING (group->element, RESOURCE, READ,
+    GST_REDIS_ELEMENT_WARNING (group->element, group->settings, RESOURCE, READ,
         ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed (the "
             "producer's maxlen) before consumer group \"%s\" read them: the "
             "group reads slower than the producer writes. Add consumers to "
@@ -589,14 +591,15 @@ group_measure_retention (GstRedisGroup * group, gint64 added, gint64 len,
         "claiming after %u ms", retention, rate, group->stats.claim_idle);
     if (!group->claim_idle_auto && group->stats.claim_idle > retention &&
         !group->claim_idle_warned) {
-      GST_ELEMENT_WARNING (group->element, RESOURCE, SETTINGS,
+      GST_REDIS_ELEMENT_WARNING (group->element, group->settings,
+          RESOURCE, SETTINGS,
           ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
               "entries (about %u ms at %.0f entries/s): the frames of a "
               "consumer that died are trimmed before another one takes "
               "them over, and are lost (counted in skipped-deleted). Leave "
               "claim-idle-time unset, set it below %u, or raise maxlen.",
-              group->stats.claim_idle, group->settings->stream, retention,
-              rate, retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
+              group->stats.claim_idle, group->settings->stream, retention, rate,
+              retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
       group->claim_idle_warned = TRUE;
     }
   }
@@ -614,7 +617,8 @@ group_use_sample (GstRedisGroup * group, GstRedisConnection * conn,
 
   if (gst_redis_reply_is_error (info, "NOPERM") ||
       gst_redis_reply_is_error (len, "NOPERM")) {
-    GST_ELEMENT_WARNING (group->element, RESOURCE, NOT_AUTHORIZED,
+    GST_REDIS_ELEMENT_WARNING (group->element, group->settings,
+        RESOURCE, NOT_AUTHORIZED,
         ("Redis at %s does not let this user run XINFO GROUPS or XLEN on "
             "stream \"%s\", so entries trimmed before they were read cannot "
             "be counted and claim-idle-time cannot follow the stream; grant "

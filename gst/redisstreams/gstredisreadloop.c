@@ -27,6 +27,7 @@
 
 #include "gstredisreadloop.h"
 #include "gstrediscancellable.h"
+#include "gstredisstreamselements.h"
 
 #include <string.h>
 
@@ -69,8 +70,8 @@ gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
   loop->publishes_in_flight = 0;
   g_free (loop->key_unit_channel);
   loop->key_unit_channel = gst_redis_key_unit_channel (loop->settings->stream);
-  gst_redis_outage_init (&loop->outage, loop->element,
-      GST_RESOURCE_ERROR_READ, loop->settings->reconnect_timeout);
+  gst_redis_outage_init (&loop->outage, loop->element, loop->settings,
+      GST_RESOURCE_ERROR_READ);
   g_free (loop->stats.last_id);
   memset (&loop->stats, 0, sizeof (loop->stats));
 }
@@ -409,7 +410,7 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
   return TRUE;
 
 invalid:
-  GST_ELEMENT_WARNING (loop->element, STREAM, DECODE,
+  GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, STREAM, DECODE,
       ("Skipped entry %s of stream \"%s\": it is not a frame this element "
           "can read.", id->str, loop->settings->stream),
       ("entry %s: %s", id->str, err->message));
@@ -465,16 +466,15 @@ read_loop_read_key_unit_replies (GstRedisReadLoop * loop,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE;
 
       loop->request_key_units = FALSE;
-      gst_element_message_full (loop->element, GST_MESSAGE_WARNING,
-          GST_RESOURCE_ERROR, code, g_strdup_printf ("Redis at %s does not "
-              "let this user ask the producer of stream \"%s\" for key "
-              "frames (PUBLISH %s): playback starts at the next key frame "
-              "the producer sends. Allow the channel in the user's ACL "
-              "(docs/security.md).",
+      gst_redis_element_post (loop->element, loop->settings,
+          GST_MESSAGE_WARNING, GST_RESOURCE_ERROR, code,
+          g_strdup_printf ("Redis at %s does not let this user ask the "
+              "producer of stream \"%s\" for key frames (PUBLISH %s): "
+              "playback starts at the next key frame the producer sends. "
+              "Allow the channel in the user's ACL (docs/security.md).",
               gst_redis_connection_describe (loop->conn),
               loop->settings->stream, loop->key_unit_channel),
-          g_strdup (reply->str ? reply->str : ""), __FILE__, GST_FUNCTION,
-          __LINE__);
+          g_strdup (reply->str ? reply->str : ""), GST_REDIS_HERE);
     }
     gst_redis_reply_free (reply);
   }
@@ -506,7 +506,8 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisReconnect res;
 
   if (gst_redis_outage_begin (&loop->outage))
-    gst_redis_outage_warn (&loop->outage, loop->conn, *error, NULL);
+    gst_redis_outage_warn (&loop->outage, loop->conn, *error, NULL,
+        GST_REDIS_HERE);
   g_clear_error (error);
   loop->read_in_flight = FALSE;
   gst_redis_group_connection_lost (loop->group);
@@ -529,7 +530,7 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
 
   g_free (loop->history_id);
   loop->history_id = g_strdup ("0");
-  gst_redis_outage_end (&loop->outage, loop->conn, loop->settings->stream);
+  gst_redis_outage_end (&loop->outage, loop->conn, GST_REDIS_HERE);
   /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
    * lost connection has no reply to read */
   gst_redis_key_unit_gate_gap (loop->gate);

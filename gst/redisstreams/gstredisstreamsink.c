@@ -638,7 +638,7 @@ gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
     gst_pad_push_event (GST_BASE_SINK_PAD (self), event);
   }
   if (refused) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+    GST_REDIS_ELEMENT_WARNING (self, &self->active, RESOURCE, NOT_AUTHORIZED,
         ("Readers of stream \"%s\" cannot ask for key frames: %s. They "
             "start at the next key frame the encoder sends. Allow the "
             "channel in the user's ACL (docs/security.md), or set "
@@ -660,8 +660,8 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   gst_redis_writer_reset_stats (&self->writer);
   self->dropped = 0;
   self->key_unit_events = 0;
-  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
-      GST_RESOURCE_ERROR_WRITE, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self), &self->active,
+      GST_RESOURCE_ERROR_WRITE);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
@@ -744,7 +744,7 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   if (!gst_redis_writer_set_caps (&self->writer, caps, &why)) {
     gchar *str = gst_caps_to_string (caps);
 
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+    GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, FORMAT,
         ("Cannot write to stream \"%s\": no reader could read these caps: "
             "the caps string %s.", self->active.stream, why),
         ("caps %.1000s", str));
@@ -881,8 +881,7 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
 
   switch (res) {
     case GST_REDIS_RECONNECT_OK:
-      gst_redis_outage_end (&self->outage, self->writer.conn,
-          self->active.stream);
+      gst_redis_outage_end (&self->outage, self->writer.conn, GST_REDIS_HERE);
       return TRUE;
     case GST_REDIS_RECONNECT_GAVE_UP:
       g_propagate_error (error, err);
@@ -1034,7 +1033,7 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
       self->outage_policy = gst_redis_stream_sink_resolve_policy (self, &what);
       consequence = g_strdup_printf ("Frames meanwhile are %s.", what);
       gst_redis_outage_warn (&self->outage, self->writer.conn, err,
-          consequence);
+          consequence, GST_REDIS_HERE);
       g_free (consequence);
       g_free (what);
     }
@@ -1050,7 +1049,7 @@ error:
   if (err->domain == GST_RESOURCE_ERROR)
     GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
   else
-    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+    GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, ENCODE,
         ("Could not write a frame to stream \"%s\".", self->active.stream),
         ("%s", err->message));
   g_clear_error (&err);

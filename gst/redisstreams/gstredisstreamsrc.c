@@ -1001,7 +1001,7 @@ gst_redis_stream_src_post_not_negotiated (GstRedisStreamSrc * self,
   gchar *peer_name = peer ? g_strdup_printf ("%s:%s",
       GST_DEBUG_PAD_NAME (peer)) : g_strdup ("no pad");
 
-  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+  GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, FORMAT,
       ("Downstream does not accept the caps of stream \"%s\": %s. The "
           "next element accepts: %s. Convert or decode in front of it "
           "(videoconvert for other raw video formats, jpegdec for "
