@@ -29,9 +29,9 @@
 #include "gstredisconnection.h"
 #include "gstredisnode.h"
 #include "gstredistopology.h"
+#include "gstredisdebug.h"
 
-GST_DEBUG_CATEGORY_STATIC (redis_connection_debug);
-#define GST_CAT_DEFAULT redis_connection_debug
+#define GST_CAT_DEFAULT gst_redis_connection_debug
 
 /* Redirections followed for one command. */
 #define MAX_REDIRECTS 5
@@ -48,14 +48,7 @@ struct _GstRedisConnection
 GstRedisConnection *
 gst_redis_connection_new (const GstRedisSettings * settings)
 {
-  static gsize done = 0;
   GstRedisConnection *conn;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_connection_debug, "redisconnection", 0,
-        "Redis connection shared by the Redis Streams elements");
-    g_once_init_leave (&done, 1);
-  }
 
   conn = g_new0 (GstRedisConnection, 1);
   gst_redis_settings_init (&conn->settings);

@@ -31,11 +31,11 @@
 #include "gstrediscaps.h"
 #include "gstredislz4.h"
 #include "gstredismeta.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_entry_debug);
-#define GST_CAT_DEFAULT redis_entry_debug
+#define GST_CAT_DEFAULT gst_redis_entry_debug
 
 GType
 gst_redis_compression_get_type (void)
@@ -55,18 +55,6 @@ gst_redis_compression_get_type (void)
     g_once_init_leave (&type, t);
   }
   return type;
-}
-
-static void
-ensure_debug_category (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_entry_debug, "redisentry", 0,
-        "Redis stream entry encoder and decoder");
-    g_once_init_leave (&done, 1);
-  }
 }
 
 /* Refcounted replies */
@@ -199,7 +187,6 @@ gst_redis_entry_encoder_new (void)
 {
   GstRedisEntryEncoder *enc = g_new0 (GstRedisEntryEncoder, 1);
 
-  ensure_debug_category ();
   enc->caps_str = g_strdup ("");
   enc->lz4 = gst_redis_lz4_new ();
   enc->numbers = g_string_sized_new (64);
@@ -358,7 +345,6 @@ gst_redis_entry_decoder_new (void)
 {
   GstRedisEntryDecoder *dec = g_new0 (GstRedisEntryDecoder, 1);
 
-  ensure_debug_category ();
   dec->max_frame_size = GST_REDIS_DEFAULT_MAX_FRAME_SIZE;
   dec->lz4 = gst_redis_lz4_new ();
   return dec;

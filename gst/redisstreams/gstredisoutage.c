@@ -28,6 +28,7 @@
 #endif
 
 #include "gstredisoutage.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 
@@ -35,20 +36,12 @@
 #define OUTAGE_FIRST_BACKOFF 100
 #define OUTAGE_MAX_BACKOFF 2000
 
-GST_DEBUG_CATEGORY_STATIC (redis_outage_debug);
-#define GST_CAT_DEFAULT redis_outage_debug
+#define GST_CAT_DEFAULT gst_redis_outage_debug
 
 void
 gst_redis_outage_init (GstRedisOutage * outage, GstElement * element,
     const GstRedisSettings * settings, GstResourceError code)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_outage_debug, "redisoutage", 0,
-        "Outages of the Redis Streams elements' connections");
-    g_once_init_leave (&done, 1);
-  }
   memset (outage, 0, sizeof (*outage));
   outage->element = element;
   outage->settings = settings;

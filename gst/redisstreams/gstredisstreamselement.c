@@ -23,6 +23,7 @@
 
 #include "gstredisstreamselements.h"
 #include "gstredisentry.h"
+#include "gstredisdebug.h"
 
 /* What every element of the plugin needs once, whichever registers first. */
 void
@@ -31,6 +32,7 @@ redis_streams_element_init (GstPlugin * plugin)
   static gsize done = 0;
 
   if (g_once_init_enter (&done)) {
+    gst_redis_debug_init ();
     gst_type_mark_as_plugin_api (GST_TYPE_REDIS_COMPRESSION, 0);
     g_once_init_leave (&done, 1);
   }

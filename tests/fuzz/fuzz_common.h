@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 #include "gstredisentry.h"
 #include "gstredismeta.h"
+#include "gstredisdebug.h"
 
 /* Every GST_LOG/GST_DEBUG/... of the code under test is formatted (so that a
  * bad format string or a "%.*s" past the end of a field shows up under ASan)
@@ -72,6 +73,8 @@ fuzz_init_gst (void)
   gst_debug_remove_log_function (gst_debug_log_default);
   gst_debug_add_log_function (fuzz_log_discard, NULL, NULL);
   gst_init (NULL, NULL);
+  /* the codec's categories, which the plugin makes at its init */
+  gst_redis_debug_init ();
   gst_debug_set_default_threshold (GST_LEVEL_NONE);
   /* The codec's own category, at every level, so its format strings run. */
   gst_debug_set_threshold_for_name ("redisentry", FUZZ_LOG_LEVEL);
