@@ -114,3 +114,15 @@ gst_redis_element_post_error (GstElement * element,
           server, settings->stream), site);
   g_free (server);
 }
+
+void
+gst_redis_element_start_failed (GstElement * element,
+    const GstRedisSettings * settings, GError * err, const GstRedisSite * site)
+{
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    GST_DEBUG_OBJECT (element, "start cancelled");
+  else
+    gst_redis_element_post_error (element, settings, GST_MESSAGE_ERROR, err,
+        site);
+  g_error_free (err);
+}

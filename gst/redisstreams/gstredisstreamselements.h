@@ -69,6 +69,15 @@ void gst_redis_element_post_error (GstElement * element,
   gst_redis_element_post_error ((GstElement *) (element), settings, type, \
       err, GST_REDIS_HERE)
 
+/* start () failed with @err: an error message, unless start () was
+ * cancelled by a state change away. Takes @err. */
+#define GST_REDIS_ELEMENT_START_FAILED(element, err, settings)          \
+  gst_redis_element_start_failed ((GstElement *) (element), settings,   \
+      err, GST_REDIS_HERE)
+void gst_redis_element_start_failed (GstElement * element,
+    const GstRedisSettings * settings, GError * err,
+    const GstRedisSite * site);
+
 /* GST_ELEMENT_ERROR (), GST_ELEMENT_WARNING () and GST_ELEMENT_INFO () with
  * the details above: the same arguments after @settings, logged the same
  * way in the caller's debug category. */

@@ -186,8 +186,8 @@ struct _GstRedisStreamSink
   guint max_buffered;
   gboolean key_unit_requests;
 
-  /* under the object lock: unlock () cancels, unlock_stop () replaces */
-  GCancellable *cancellable;
+  /* what unlock () cancels */
+  GstRedisCanceller canceller;
 
   /* the settings in use, copied at start () */
   GstRedisSettings active;
@@ -460,7 +460,7 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->max_buffered = DEFAULT_MAX_BUFFERED;
   self->key_unit_requests = TRUE;
   g_queue_init (&self->held);
-  self->cancellable = g_cancellable_new ();
+  gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
   gst_redis_writer_init (&self->writer, GST_ELEMENT (self), &self->active);
 
   /* Frames are sent as soon as they arrive, whatever their timestamps:
@@ -475,7 +475,7 @@ gst_redis_stream_sink_finalize (GObject * object)
 
   gst_redis_settings_clear (&self->settings);
   gst_redis_settings_clear (&self->active);
-  g_clear_object (&self->cancellable);
+  gst_redis_canceller_clear (&self->canceller);
   gst_redis_writer_clear (&self->writer);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -612,12 +612,6 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
 }
 
 
-static GCancellable *
-gst_redis_stream_sink_get_cancellable (GstRedisStreamSink * self)
-{
-  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
-}
-
 /* Readers asked for a key frame: ask the encoder upstream. */
 static void
 gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
@@ -667,7 +661,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   if (!gst_redis_settings_validate (&self->active, &err))
     goto failed;
 
-  cancellable = gst_redis_stream_sink_get_cancellable (self);
+  cancellable = gst_redis_canceller_get (&self->canceller);
   if (!gst_redis_writer_start (&self->writer, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
@@ -686,12 +680,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   /* ERRORS */
 failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GST_DEBUG_OBJECT (self, "start cancelled");
-    } else {
-      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
-    }
-    g_clear_error (&err);
+    GST_REDIS_ELEMENT_START_FAILED (self, err, &self->active);
     gst_redis_stream_sink_stop (bsink);
     return FALSE;
   }
@@ -716,21 +705,14 @@ gst_redis_stream_sink_stop (GstBaseSink * bsink)
 static gboolean
 gst_redis_stream_sink_unlock (GstBaseSink * bsink)
 {
-  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
-
-  GST_LOG_OBJECT (self, "unlocking");
-  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock (&GST_REDIS_STREAM_SINK (bsink)->canceller);
 }
 
 static gboolean
 gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink)
 {
-  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
-
-  GST_LOG_OBJECT (self, "unlock stop");
-  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock_stop (&GST_REDIS_STREAM_SINK
+      (bsink)->canceller);
 }
 
 static gboolean
@@ -785,7 +767,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     goto encode_failed;
 
   for (;;) {
-    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+    GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
     gboolean ok = gst_redis_writer_attempt (&self->writer, &w, cancellable,
         &err);
 
@@ -872,7 +854,7 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
   if (!gst_redis_outage_due (&self->outage))
     return TRUE;
 
-  cancellable = gst_redis_stream_sink_get_cancellable (self);
+  cancellable = gst_redis_canceller_get (&self->canceller);
   res = gst_redis_outage_reconnect (&self->outage, self->writer.conn,
       cancellable, &err);
   g_object_unref (cancellable);
@@ -951,7 +933,7 @@ gst_redis_stream_sink_resolve_policy (GstRedisStreamSink * self, gchar ** what)
 static GstFlowReturn
 gst_redis_stream_sink_wait_next_try (GstRedisStreamSink * self)
 {
-  GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
   gboolean slept;
 
   slept = gst_redis_wait_cancellable (cancellable,
@@ -995,7 +977,7 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   GError *err = NULL;
 
   if (self->listener) {
-    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+    GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
 
     gst_redis_stream_sink_poll_key_units (self, cancellable);
     g_object_unref (cancellable);

@@ -202,8 +202,8 @@ struct _GstRedisStreamSrc
   guint latency;
   gboolean request_key_units;
 
-  /* under the object lock: unlock () cancels, unlock_stop () replaces */
-  GCancellable *cancellable;
+  /* what unlock () cancels */
+  GstRedisCanceller canceller;
 
   /* the settings in use, copied at start () */
   GstRedisSettings active;
@@ -588,7 +588,7 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   self->claim_idle_time = DEFAULT_CLAIM_IDLE_TIME;
   self->reorder_window = DEFAULT_REORDER_WINDOW;
   self->reorder_timeout = DEFAULT_REORDER_TIMEOUT;
-  self->cancellable = g_cancellable_new ();
+  gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
   gst_redis_group_init (&self->group, element, &self->active, &self->gate);
   gst_redis_read_loop_init (&self->loop, element, &self->active, &self->group,
       &self->gate);
@@ -616,7 +616,7 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->start_id);
   gst_redis_read_loop_clear (&self->loop);
   gst_redis_group_clear (&self->group);
-  g_clear_object (&self->cancellable);
+  gst_redis_canceller_clear (&self->canceller);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -788,12 +788,6 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-static GCancellable *
-gst_redis_stream_src_get_cancellable (GstRedisStreamSrc * self)
-{
-  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
-}
-
 /* Copies the properties for a start and resets the counters. Under the
  * object lock. */
 static void
@@ -836,7 +830,7 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
     goto failed;
 
   self->last_summary = g_get_monotonic_time ();
-  cancellable = gst_redis_stream_src_get_cancellable (self);
+  cancellable = gst_redis_canceller_get (&self->canceller);
   ok = gst_redis_read_loop_start (&self->loop, cancellable, &err);
   g_object_unref (cancellable);
   if (!ok)
@@ -850,11 +844,7 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   /* ERRORS */
 failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      GST_DEBUG_OBJECT (self, "start cancelled");
-    else
-      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
-    g_clear_error (&err);
+    GST_REDIS_ELEMENT_START_FAILED (self, err, &self->active);
     gst_redis_stream_src_stop (bsrc);
     return FALSE;
   }
@@ -878,21 +868,14 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
 static gboolean
 gst_redis_stream_src_unlock (GstBaseSrc * bsrc)
 {
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-
-  GST_LOG_OBJECT (self, "unlocking");
-  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock (&GST_REDIS_STREAM_SRC (bsrc)->canceller);
 }
 
 static gboolean
 gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc)
 {
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-
-  GST_LOG_OBJECT (self, "unlock stop");
-  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock_stop (&GST_REDIS_STREAM_SRC
+      (bsrc)->canceller);
 }
 
 /* Until the first entry tells, any caps; then the entry's caps. */
@@ -1149,7 +1132,7 @@ static gboolean
 gst_redis_stream_src_next (GstRedisStreamSrc * self, GstRedisFrame * frame,
     GError ** error)
 {
-  GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
   gboolean ok;
 
   for (;;) {
