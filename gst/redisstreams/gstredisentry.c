@@ -32,6 +32,7 @@
 #include "gstredislz4.h"
 #include "gstredismeta.h"
 #include "gstredisdebug.h"
+#include "gstframemeta.h"
 
 #include <string.h>
 
@@ -97,34 +98,6 @@ GstRedisReply *
 gst_redis_reply_ref_get (GstRedisReplyRef * ref)
 {
   return ref->reply;
-}
-
-/* Capture time */
-
-GstCaps *
-gst_redis_unix_timestamp_caps (void)
-{
-  static GstCaps *caps = NULL;
-
-  if (g_once_init_enter (&caps)) {
-    GstCaps *c = gst_caps_new_empty_simple ("timestamp/x-unix");
-    GST_MINI_OBJECT_FLAG_SET (c, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
-    g_once_init_leave (&caps, c);
-  }
-  return caps;
-}
-
-/* Nanoseconds since the Unix epoch, or -1. */
-gint64
-gst_redis_buffer_get_capture_time (GstBuffer * buffer)
-{
-  GstReferenceTimestampMeta *meta;
-
-  meta = gst_buffer_get_reference_timestamp_meta (buffer,
-      gst_redis_unix_timestamp_caps ());
-  if (meta == NULL || !GST_CLOCK_TIME_IS_VALID (meta->timestamp))
-    return -1;
-  return (gint64) meta->timestamp;
 }
 
 /* Buffer flags travel by name, so that other programs can read and write
@@ -301,7 +274,7 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
   gst_redis_command_add (cmd, enc->caps_str);
 
-  capture = gst_redis_buffer_get_capture_time (buffer);
+  capture = gst_frame_meta_get_capture_time (buffer);
   if (capture < 0) {
     /* The first hop is where the frame was captured, as far as the rest of
      * the system can tell. */
@@ -787,7 +760,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   GST_BUFFER_FLAGS (buffer) = h.flags;
   if (h.has_capture)
     gst_buffer_add_reference_timestamp_meta (buffer,
-        gst_redis_unix_timestamp_caps (), h.capture, GST_CLOCK_TIME_NONE);
+        gst_frame_meta_capture_time_caps (), h.capture, GST_CLOCK_TIME_NONE);
 
   *caps = commit_caps (dec, new_caps_str, new_caps);
   return buffer;

@@ -73,9 +73,6 @@ GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
     GstCaps ** caps, GError ** error);
 
-GstCaps *gst_redis_unix_timestamp_caps (void);
-gint64 gst_redis_buffer_get_capture_time (GstBuffer * buffer);
-
 G_END_DECLS
 
 #endif /* __GST_REDIS_ENTRY_H__ */

@@ -28,6 +28,7 @@
 #include "gstredisreadloop.h"
 #include "gstrediscancellable.h"
 #include "gstredisstreamselements.h"
+#include "gstframemeta.h"
 
 #include <string.h>
 
@@ -325,7 +326,7 @@ static gboolean
 read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
     GstBuffer * buf)
 {
-  gint64 capture = gst_redis_buffer_get_capture_time (buf);
+  gint64 capture = gst_frame_meta_get_capture_time (buf);
   guint max_age;
 
   GST_OBJECT_LOCK (loop->element);

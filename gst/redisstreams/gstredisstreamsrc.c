@@ -139,6 +139,7 @@
 #include "gstredisreorder.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
+#include "gstframemeta.h"
 
 #include <gst/video/video.h>
 
@@ -1101,7 +1102,7 @@ gst_redis_stream_src_timestamp (GstRedisStreamSrc * self, GstBuffer * buf)
   gst_object_unref (clock);
   if (gst_redis_timing_apply (&self->timing, self->active_timestamp_mode, buf,
           now, g_get_real_time () * 1000,
-          gst_redis_buffer_get_capture_time (buf))) {
+          gst_frame_meta_get_capture_time (buf))) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     GST_OBJECT_LOCK (self);
     self->timing_resyncs = self->timing.resyncs;

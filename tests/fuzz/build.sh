@@ -33,6 +33,7 @@ for f in gst/redisstreams/gstredisdebug.c \
     gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
     gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
     gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
+    gst/common/gstframemeta.c \
     gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do

@@ -11,6 +11,7 @@
 #include "gstredisentry.h"
 #include "gstredismeta.h"
 #include "gstredisdebug.h"
+#include "gstframemeta.h"
 
 /* Every GST_LOG/GST_DEBUG/... of the code under test is formatted (so that a
  * bad format string or a "%.*s" past the end of a field shows up under ASan)
@@ -96,7 +97,7 @@ fuzz_init_gst (void)
     s = gst_redis_meta_to_json (b);
     g_free (s);
     gst_buffer_add_reference_timestamp_meta (b,
-        gst_redis_unix_timestamp_caps (), 1, GST_CLOCK_TIME_NONE);
+        gst_frame_meta_capture_time_caps (), 1, GST_CLOCK_TIME_NONE);
     gst_caps_unref (c);
     gst_buffer_unref (b);
   }
