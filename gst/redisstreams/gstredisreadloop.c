@@ -222,8 +222,8 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
   /* A value that cannot hold a frame of max-frame-size bytes, even
    * LZ4-compressed at its worst (+1/255, block headers), is dropped as it
    * arrives instead of being read into memory; the entry is skipped. */
-  gst_redis_connection_set_max_bulk (loop->conn, max > G_MAXUINT64 / 2 ?
-      G_MAXUINT64 : max + max / 255 + 64 * 1024);
+  gst_redis_node_set_max_bulk (gst_redis_connection_get_node (loop->conn),
+      max > G_MAXUINT64 / 2 ? G_MAXUINT64 : max + max / 255 + 64 * 1024);
   /* Our own pending entries first, then new ones. */
   loop->history_id = g_strdup ("0");
   loop->read_in_flight = FALSE;
@@ -241,7 +241,9 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   GST_OBJECT_LOCK (loop->element);
   conn = loop->conn;
   if (conn)
-    loop->stats.bytes_received = gst_redis_connection_get_bytes_received (conn);
+    loop->stats.bytes_received =
+        gst_redis_node_get_bytes_received (gst_redis_connection_get_node
+        (conn));
   loop->conn = NULL;
   GST_OBJECT_UNLOCK (loop->element);
 

@@ -632,7 +632,8 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
   GST_OBJECT_LOCK (self);
   if (self->loop.conn)
     read->bytes_received =
-        gst_redis_connection_get_bytes_received (self->loop.conn);
+        gst_redis_node_get_bytes_received (gst_redis_connection_get_node
+        (self->loop.conn));
   s = gst_structure_new ("application/x-redis-stream-src-stats",
       "frames", G_TYPE_UINT64, read->frames,
       "bytes-received", G_TYPE_UINT64, read->bytes_received,

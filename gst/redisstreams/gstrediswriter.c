@@ -254,15 +254,17 @@ gboolean
 gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
     GCancellable * cancellable, GError ** error)
 {
+  GstRedisNode *node = gst_redis_connection_get_node (writer->conn);
+
   while (!w->sent) {
     if (!writer_ensure_open (writer, w, cancellable, error))
       return FALSE;
     /* Replies to XADDs whose wait a flush interrupted come first. */
-    while (gst_redis_connection_get_pending (writer->conn) > 0) {
+    while (gst_redis_node_get_pending (node) > 0) {
       if (!writer_read_checked (writer, cancellable, error))
         return FALSE;
     }
-    if (!w->fresh && gst_redis_connection_check_idle_closed (writer->conn)) {
+    if (!w->fresh && gst_redis_node_check_idle_closed (node)) {
       GST_INFO_OBJECT (writer->element, "Redis at %s closed the idle "
           "connection; sending frame %" G_GUINT64_FORMAT " on a new one",
           gst_redis_connection_describe (writer->conn), w->seq);
@@ -276,7 +278,7 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
   }
   if (!writer_ensure_open (writer, w, cancellable, error))
     return FALSE;
-  while (gst_redis_connection_get_pending (writer->conn) > 1) {
+  while (gst_redis_node_get_pending (node) > 1) {
     if (!writer_read_checked (writer, cancellable, error))
       return FALSE;
   }
@@ -308,7 +310,8 @@ gst_redis_writer_should_resend (GstRedisWriter * writer, GstRedisWrite * w,
   /* Redis closed a connection that had been working, while the XADD or its
    * reply was on its way: once more at once on a new connection. */
   if (!w->fresh && !w->resent && err->domain == GST_RESOURCE_ERROR &&
-      gst_redis_connection_closed_by_peer (writer->conn)) {
+      gst_redis_node_closed_by_peer (gst_redis_connection_get_node
+          (writer->conn))) {
     GST_INFO_OBJECT (writer->element, "frame %" G_GUINT64_FORMAT " %s: %s; "
         "sending it again on a new connection", w->seq,
         w->sent ? "sent" : "not sent", err->message);
