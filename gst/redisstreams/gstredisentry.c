@@ -58,48 +58,6 @@ gst_redis_compression_get_type (void)
   return type;
 }
 
-/* Refcounted replies */
-
-struct _GstRedisReplyRef
-{
-  GstRedisReply *reply;
-};
-
-static void
-reply_ref_clear (gpointer data)
-{
-  GstRedisReplyRef *ref = data;
-
-  gst_redis_reply_free (ref->reply);
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_new (GstRedisReply * reply)
-{
-  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
-
-  ref->reply = reply;
-  return ref;
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
-{
-  return g_atomic_rc_box_acquire (ref);
-}
-
-void
-gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
-{
-  g_atomic_rc_box_release_full (ref, reply_ref_clear);
-}
-
-GstRedisReply *
-gst_redis_reply_ref_get (GstRedisReplyRef * ref)
-{
-  return ref->reply;
-}
-
 /* Buffer flags travel by name, so that other programs can read and write
  * them; GstBufferFlags values are not part of any API outside GStreamer. */
 static const struct
