@@ -433,7 +433,7 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Redis stream sink", "Sink/Network",
       "Writes each buffer as one entry of a Redis stream (XADD)",
-      "gst-redis-streams authors");
+      "The gst-redis-streams authors");
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_stop);

@@ -512,7 +512,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       "Redis stream source", "Source/Network",
       "Reads the entries of a Redis stream in a consumer group "
       "(XREADGROUP), acknowledging each after it was pushed",
-      "gst-redis-streams authors");
+      "The gst-redis-streams authors");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_src_stop);
