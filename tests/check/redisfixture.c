@@ -125,7 +125,10 @@ spawn_and_wait (RedisServer * server)
     c = redisConnect ("127.0.0.1", server->port);
     if (c && !c->err) {
       redisReply *r = redisCommand (c, "PING");
-      gboolean up = r != NULL;
+      /* not up while it answers -LOADING (loading its AOF after a restart):
+       * a client that connects then is refused; -NOAUTH is up */
+      gboolean up = r != NULL && !(r->type == REDIS_REPLY_ERROR &&
+          g_str_has_prefix (r->str, "LOADING"));
 
       if (r)
         freeReplyObject (r);
