@@ -32,13 +32,14 @@
 #include "gstredislz4.h"
 #include "gstredismeta.h"
 #include "gstredisnames.h"
+#include "gstredisdebug.h"
+#include "gstframemeta.h"
 
 #include <string.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_entry_debug);
-#define GST_CAT_DEFAULT redis_entry_debug
+#define GST_CAT_DEFAULT gst_redis_entry_debug
 
 GType
 gst_redis_compression_get_type (void)
@@ -58,88 +59,6 @@ gst_redis_compression_get_type (void)
     g_once_init_leave (&type, t);
   }
   return type;
-}
-
-static void
-ensure_debug_category (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_entry_debug, "redisentry", 0,
-        "Redis stream entry encoder and decoder");
-    g_once_init_leave (&done, 1);
-  }
-}
-
-/* Refcounted replies */
-
-struct _GstRedisReplyRef
-{
-  GstRedisReply *reply;
-};
-
-static void
-reply_ref_clear (gpointer data)
-{
-  GstRedisReplyRef *ref = data;
-
-  gst_redis_reply_free (ref->reply);
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_new (GstRedisReply * reply)
-{
-  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
-
-  ref->reply = reply;
-  return ref;
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
-{
-  return g_atomic_rc_box_acquire (ref);
-}
-
-void
-gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
-{
-  g_atomic_rc_box_release_full (ref, reply_ref_clear);
-}
-
-GstRedisReply *
-gst_redis_reply_ref_get (GstRedisReplyRef * ref)
-{
-  return ref->reply;
-}
-
-/* Capture time */
-
-GstCaps *
-gst_redis_unix_timestamp_caps (void)
-{
-  static GstCaps *caps = NULL;
-
-  if (g_once_init_enter (&caps)) {
-    GstCaps *c = gst_caps_new_empty_simple ("timestamp/x-unix");
-    GST_MINI_OBJECT_FLAG_SET (c, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
-    g_once_init_leave (&caps, c);
-  }
-  return caps;
-}
-
-/* Nanoseconds since the Unix epoch, or -1. */
-gint64
-gst_redis_buffer_get_capture_time (GstBuffer * buffer)
-{
-  GstReferenceTimestampMeta *meta;
-
-  meta = gst_buffer_get_reference_timestamp_meta (buffer,
-      gst_redis_unix_timestamp_caps ());
-  if (meta == NULL || !GST_CLOCK_TIME_IS_VALID (meta->timestamp))
-    return -1;
-  return (gint64) meta->timestamp;
 }
 
 /* Buffer flags travel by name, so that other programs can read and write
@@ -204,7 +123,6 @@ gst_redis_entry_encoder_new (void)
 {
   GstRedisEntryEncoder *enc = g_new0 (GstRedisEntryEncoder, 1);
 
-  ensure_debug_category ();
   enc->caps_str = g_strdup ("");
   enc->lz4 = gst_redis_lz4_new ();
   enc->numbers = g_string_sized_new (64);
@@ -331,7 +249,7 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
   gst_redis_command_add (cmd, enc->caps_str);
 
-  capture = gst_redis_buffer_get_capture_time (buffer);
+  capture = gst_frame_meta_get_capture_time (buffer);
   if (capture < 0) {
     /* The first hop is where the frame was captured, as far as the rest of
      * the system can tell. */
@@ -406,7 +324,6 @@ gst_redis_entry_decoder_new (void)
 {
   GstRedisEntryDecoder *dec = g_new0 (GstRedisEntryDecoder, 1);
 
-  ensure_debug_category ();
   dec->max_frame_size = GST_REDIS_DEFAULT_MAX_FRAME_SIZE;
   dec->lz4 = gst_redis_lz4_new ();
   gst_redis_names_intern_common ();
@@ -879,7 +796,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   GST_BUFFER_FLAGS (buffer) = h.flags;
   if (h.has_capture)
     gst_buffer_add_reference_timestamp_meta (buffer,
-        gst_redis_unix_timestamp_caps (), h.capture, GST_CLOCK_TIME_NONE);
+        gst_frame_meta_capture_time_caps (), h.capture, GST_CLOCK_TIME_NONE);
 
   *caps = commit_caps (dec, &new_caps);
   return buffer;

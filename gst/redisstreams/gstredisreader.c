@@ -282,6 +282,48 @@ gst_redis_reply_free (GstRedisReply * reply)
   g_free (reply);
 }
 
+/* Refcounted replies, which buffers point into */
+
+struct _GstRedisReplyRef
+{
+  GstRedisReply *reply;
+};
+
+static void
+reply_ref_clear (gpointer data)
+{
+  GstRedisReplyRef *ref = data;
+
+  gst_redis_reply_free (ref->reply);
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_new (GstRedisReply * reply)
+{
+  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
+
+  ref->reply = reply;
+  return ref;
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
+{
+  return g_atomic_rc_box_acquire (ref);
+}
+
+void
+gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
+{
+  g_atomic_rc_box_release_full (ref, reply_ref_clear);
+}
+
+GstRedisReply *
+gst_redis_reply_ref_get (GstRedisReplyRef * ref)
+{
+  return ref->reply;
+}
+
 /* Sizes come from the network (bounded, but up to the bulk limit), so
  * allocations that fail are an error, not an abort. */
 static GstRedisReply *

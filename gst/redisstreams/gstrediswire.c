@@ -25,7 +25,13 @@
 
 #include "gstrediswire.h"
 
-G_DEFINE_QUARK (gst - redis - entry - error - quark, gst_redis_entry_error);
+/* Written out rather than with G_DEFINE_QUARK (), whose bare-word argument
+ * gst-indent turns into "gst - redis - entry - error - quark". */
+GQuark
+gst_redis_entry_error_quark (void)
+{
+  return g_quark_from_static_string ("gst-redis-entry-error-quark");
+}
 
 /* Sets a BAD_FIELD error "field "@name" @why" and returns FALSE. */
 gboolean

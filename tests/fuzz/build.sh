@@ -29,9 +29,11 @@ cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # The code under test is compiled once, with coverage, for all targets.
 objs=()
-for f in gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
+for f in gst/redisstreams/gstredisdebug.c \
+    gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
     gst/redisstreams/gstredisnames.c gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
     gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
+    gst/common/gstframemeta.c \
     gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do

@@ -12,6 +12,8 @@
 #include "gstredisentry.h"
 #include "gstredismeta.h"
 #include "gstredisnames.h"
+#include "gstredisdebug.h"
+#include "gstframemeta.h"
 
 /* Every GST_LOG/GST_DEBUG/... of the code under test is formatted (so that a
  * bad format string or a "%.*s" past the end of a field shows up under ASan)
@@ -174,6 +176,8 @@ fuzz_init_gst (void)
   gst_debug_remove_log_function (gst_debug_log_default);
   gst_debug_add_log_function (fuzz_log_discard, NULL, NULL);
   gst_init (NULL, NULL);
+  /* the codec's categories, which the plugin makes at its init */
+  gst_redis_debug_init ();
   gst_debug_set_default_threshold (GST_LEVEL_NONE);
   /* The codec's own category, at every level, so its format strings run. */
   gst_debug_set_threshold_for_name ("redisentry", FUZZ_LOG_LEVEL);
@@ -195,7 +199,7 @@ fuzz_init_gst (void)
     s = gst_redis_meta_to_json (b);
     g_free (s);
     gst_buffer_add_reference_timestamp_meta (b,
-        gst_redis_unix_timestamp_caps (), 1, GST_CLOCK_TIME_NONE);
+        gst_frame_meta_capture_time_caps (), 1, GST_CLOCK_TIME_NONE);
     gst_caps_unref (c);
     gst_buffer_unref (b);
   }
