@@ -239,6 +239,21 @@ gst_websocket_feed_next (GstWebSocketFeed * feed,
   return message;
 }
 
+/* A client at @cursor asked for a key frame of @feed (its decoder fell
+ * behind, or failed): it gets nothing more of the camera until the next key
+ * frame, which is asked for upstream. Returns FALSE when @feed is not
+ * encoded video (every JPEG is a key frame). */
+gboolean
+gst_websocket_feed_want_key (GstWebSocketFeed * feed,
+    GstWebSocketFeedCursor * cursor)
+{
+  if (!feed->encoded)
+    return FALSE;
+  cursor->need_key = TRUE;
+  feed_request_key_unit (feed);
+  return TRUE;
+}
+
 /* A client at @cursor is busy: whatever comes before the newest frame will
  * never be sent to it. Returns how many frames that is. */
 guint64

@@ -82,6 +82,8 @@ GBytes *gst_websocket_feed_next (GstWebSocketFeed * feed,
     GstWebSocketFeedCursor * cursor, guint64 * skipped);
 guint64 gst_websocket_feed_skip_busy (GstWebSocketFeed * feed,
     GstWebSocketFeedCursor * cursor);
+gboolean gst_websocket_feed_want_key (GstWebSocketFeed * feed,
+    GstWebSocketFeedCursor * cursor);
 
 G_END_DECLS
 

@@ -45,6 +45,7 @@
 #include <netinet/tcp.h>
 
 #include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
 
 #include "gstwebsocketauth.h"
 #include "gstwebsocketserver.h"
@@ -832,15 +833,65 @@ on_client_closed (SoupWebsocketConnection * conn, gpointer user_data)
     g_main_loop_quit (server->loop);
 }
 
+/* The camera named in a text message {"key-frame": "<camera>"}, or NULL */
+static gchar *
+parse_key_frame_request (gint type, GBytes * message)
+{
+  JsonParser *parser;
+  JsonNode *root;
+  gchar *camera = NULL;
+  gsize size;
+  const gchar *data = g_bytes_get_data (message, &size);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT || size == 0)
+    return NULL;
+  parser = json_parser_new_immutable ();
+  if (json_parser_load_from_data (parser, data, size, NULL)) {
+    root = json_parser_get_root (parser);
+    if (JSON_NODE_HOLDS_OBJECT (root)) {
+      JsonNode *member = json_object_get_member (json_node_get_object (root),
+          "key-frame");
+
+      if (member && JSON_NODE_HOLDS_VALUE (member) &&
+          json_node_get_value_type (member) == G_TYPE_STRING)
+        camera = g_strdup (json_node_get_string (member));
+    }
+  }
+  g_object_unref (parser);
+  return camera;
+}
+
+/* A client asks for a key frame of a camera of encoded video when its
+ * decoder fell behind or failed: rather than wait up to a GOP, it gets the
+ * next key frame, asked for upstream. Anything else is ignored. */
 static void
 on_client_message (SoupWebsocketConnection * conn, gint type,
     GBytes * message, gpointer user_data)
 {
   Client *client = user_data;
+  GstWebSocketServer *server = client->server;
+  gchar *camera;
+  GList *l;
 
-  GST_LOG_OBJECT (client->server->element, "client %s: ignoring a %"
-      G_GSIZE_FORMAT "-byte message", client->address,
-      g_bytes_get_size (message));
+  if (client->refused)
+    return;
+  camera = parse_key_frame_request (type, message);
+  if (camera == NULL) {
+    GST_LOG_OBJECT (server->element, "client %s: ignoring a %" G_GSIZE_FORMAT
+        "-byte message", client->address, g_bytes_get_size (message));
+    return;
+  }
+  for (l = server->feeds; l != NULL; l = l->next) {
+    GstWebSocketFeed *feed = l->data;
+
+    if (g_strcmp0 (feed->camera, camera) == 0 &&
+        gst_websocket_feed_want_key (feed, client_get_cursor (client, feed))) {
+      GST_DEBUG_OBJECT (server->element, "client %s asks for a key frame of "
+          "camera %s", client->address, camera);
+      break;
+    }
+  }
+  g_free (camera);
 }
 
 static void

@@ -85,6 +85,7 @@
       avgLatencyMs: null,
       skipped: 0,         // gaps in seq: frames the server (or upstream) skipped
       dropped: 0,         // received but not decoded (replaced, or no key frame yet)
+      keyFrameRequests: 0, // decoder restarts: key frames asked of the server
       decodeErrors: 0,
       lastSeq: null,
       stalled: false,
@@ -333,6 +334,16 @@
     cam.queued = null;
   }
 
+  // The decoder starts again at the next key frame, which the server is
+  // asked for: the camera's GOP may be many seconds long
+  function restartAtKeyFrame(cam) {
+    resetDecoder(cam);
+    if (ws !== null && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ 'key-frame': cam.name }));
+      cam.stats.keyFrameRequests++;
+    }
+  }
+
   function decodeVideo(cam, codec, frame) {
     const h = frame.header;
     const s = cam.stats;
@@ -372,7 +383,7 @@
       // This browser decodes slower than the camera sends: start again at
       // the next key frame rather than fall further behind
       s.dropped++;
-      resetDecoder(cam);
+      restartAtKeyFrame(cam);
       return;
     }
     submit(cam, frame);
@@ -395,7 +406,7 @@
         error: function (e) {
           cam.stats.decodeErrors++;
           cam.decoder = null;
-          resetDecoder(cam);
+          restartAtKeyFrame(cam);
         },
       });
       // H.264 without a description: the chunks are Annex B, parameter
@@ -425,7 +436,7 @@
     } catch (e) {
       cam.headers.delete(ts);
       cam.stats.decodeErrors++;
-      resetDecoder(cam);
+      restartAtKeyFrame(cam);
     }
   }
 

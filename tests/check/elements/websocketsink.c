@@ -358,6 +358,7 @@ typedef struct
 {
   WsClient *client;
   GBytes *bytes;
+  SoupWebsocketDataType type;
 } WsSend;
 
 static gboolean
@@ -365,8 +366,8 @@ ws_client_send_cb (gpointer data)
 {
   WsSend *send = data;
 
-  soup_websocket_connection_send_message (send->client->conn,
-      SOUP_WEBSOCKET_DATA_BINARY, send->bytes);
+  soup_websocket_connection_send_message (send->client->conn, send->type,
+      send->bytes);
 
   return G_SOURCE_REMOVE;
 }
@@ -374,9 +375,20 @@ ws_client_send_cb (gpointer data)
 static void
 ws_client_send (WsClient * c, GBytes * bytes)
 {
-  WsSend send = { c, bytes };
+  WsSend send = { c, bytes, SOUP_WEBSOCKET_DATA_BINARY };
 
   client_loop_call (c->cl, ws_client_send_cb, &send);
+}
+
+/* Sends @text as a text message */
+static void
+ws_client_send_text (WsClient * c, const gchar * text)
+{
+  GBytes *bytes = g_bytes_new (text, strlen (text));
+  WsSend send = { c, bytes, SOUP_WEBSOCKET_DATA_TEXT };
+
+  client_loop_call (c->cl, ws_client_send_cb, &send);
+  g_bytes_unref (bytes);
 }
 
 /* ---- the wire format ---- */
@@ -1671,6 +1683,41 @@ push_and_wait (GstElement * src, WsClient * c, GstBuffer * buf, guint n)
       ws_client_n_messages (c), n);
 }
 
+/* appsrc (H.264 access units) ! websocketsink, playing; @requests counts
+ * the key-unit requests that reach the appsrc (under test_lock) */
+static GstElement *
+h264_pipeline_play (GstElement ** sink, GstElement ** src, gint * requests,
+    guint * port)
+{
+  GstElement *pipeline;
+  GstPad *pad;
+
+  pipeline = pipeline_new ("appsrc name=src format=time is-live=true "
+      "caps=video/x-h264,stream-format=byte-stream,alignment=au,width=64,"
+      "height=48 ! websocketsink name=sink port=0", sink);
+  *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  pad = gst_element_get_static_pad (*src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      count_key_unit_requests, requests, NULL);
+  gst_object_unref (pad);
+  *port = pipeline_pause (pipeline, *sink);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  return pipeline;
+}
+
+/* Waits until @requests (under test_lock) reached @n, and checks it is
+ * not more */
+static void
+wait_requests (gint * requests, gint n)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&test_lock);
+  while (*requests < n && g_cond_wait_until (&test_cond, &test_lock, deadline));
+  fail_unless_equals_int (*requests, n);
+  g_mutex_unlock (&test_lock);
+}
+
 /* A client that joins in the middle of a GOP gets the last key frame first,
  * with the SPS and PPS it needs even when the encoder sent them with an
  * earlier key frame only, then no delta frame until the next key frame,
@@ -1683,21 +1730,10 @@ GST_START_TEST (test_h264_late_client_starts_at_key_frame)
   JsonObject *h;
   const guint8 *payload;
   gsize len;
-  GstPad *pad;
   gint requests = 0;
-  gint64 deadline;
   guint port, i;
 
-  pipeline = pipeline_new ("appsrc name=src format=time is-live=true "
-      "caps=video/x-h264,stream-format=byte-stream,alignment=au,width=64,"
-      "height=48 ! websocketsink name=sink port=0", &sink);
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  pad = gst_element_get_static_pad (src, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-      count_key_unit_requests, &requests, NULL);
-  gst_object_unref (pad);
-  port = pipeline_pause (pipeline, sink);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  pipeline = h264_pipeline_play (&sink, &src, &requests, &port);
 
   cl = client_loop_new ();
   early = ws_client_new (cl, port, NULL);
@@ -1730,11 +1766,7 @@ GST_START_TEST (test_h264_late_client_starts_at_key_frame)
   json_object_unref (h);
 
   /* The sink asked upstream for a key frame, once */
-  deadline = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
-  g_mutex_lock (&test_lock);
-  while (requests == 0 && g_cond_wait_until (&test_cond, &test_lock, deadline));
-  fail_unless_equals_int (requests, 1);
-  g_mutex_unlock (&test_lock);
+  wait_requests (&requests, 1);
 
   /* A delta frame: the early client gets it, the late one cannot use it */
   push_and_wait (src, early, h264_access_unit (FALSE, FALSE, 10), 11);
@@ -1769,6 +1801,102 @@ GST_START_TEST (test_h264_late_client_starts_at_key_frame)
 
 GST_END_TEST;
 
+/* The seq of every message @c received */
+static gchar *
+received_seqs (WsClient * c)
+{
+  GString *out = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < ws_client_n_messages (c); i++) {
+    const guint8 *payload;
+    gsize len;
+    JsonObject *h = message_header (c, i, &payload, &len);
+
+    g_string_append_printf (out, "%s%" G_GINT64_FORMAT "%s", i ? " " : "",
+        json_object_get_int_member (h, "seq"),
+        json_object_get_boolean_member (h, "key") ? "k" : "");
+    json_object_unref (h);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* A client whose decoder fell behind asks for a key frame
+ * ({"key-frame": CAMERA}, a text message): the sink asks upstream, once,
+ * and sends that client nothing of the camera until the next key frame,
+ * while the other clients get every frame. Other messages (binary, another
+ * camera, not JSON) change nothing. */
+GST_START_TEST (test_h264_client_asks_for_key_frame)
+{
+  GstElement *pipeline, *sink, *src;
+  ClientLoop *cl;
+  WsClient *asking, *other, *idle;
+  gint requests = 0;
+  gchar *seqs;
+  guint port, i;
+
+  pipeline = h264_pipeline_play (&sink, &src, &requests, &port);
+
+  cl = client_loop_new ();
+  asking = ws_client_new (cl, port, NULL);
+  other = ws_client_new (cl, port, NULL);
+  idle = ws_client_new (cl, port, NULL);
+  fail_unless (asking->connected && other->connected && idle->connected);
+  wait_n_clients (sink, 3, WAIT_S);
+
+  /* Frames 0-4: a key frame and 4 deltas, to everyone */
+  for (i = 0; i < 5; i++)
+    push_and_wait (src, other, h264_access_unit (i == 0, i == 0, i), i + 1);
+  fail_unless (ws_client_wait_messages (asking, 5, WAIT_S));
+  fail_unless (ws_client_wait_messages (idle, 5, WAIT_S));
+
+  /* Messages that are no key-frame request, then a close: once the sink
+   * saw the client go, it had read them all */
+  ws_client_send_text (idle, "{\"key-frame\": \"nope\"}");
+  ws_client_send_text (idle, "{\"key-frame\": 1}");
+  ws_client_send_text (idle, "key-frame sink");
+  {
+    const gchar *json = "{\"key-frame\": \"sink\"}";
+    GBytes *binary = g_bytes_new (json, strlen (json));
+
+    ws_client_send (idle, binary);
+    g_bytes_unref (binary);
+  }
+  ws_client_free (idle);
+  wait_n_clients (sink, 2, WAIT_S);
+  g_mutex_lock (&test_lock);
+  fail_unless_equals_int (requests, 0);
+  g_mutex_unlock (&test_lock);
+
+  /* The request: asked upstream once */
+  ws_client_send_text (asking, "{\"key-frame\": \"sink\"}");
+  wait_requests (&requests, 1);
+
+  /* Deltas 5-6 go to the other client only; key frame 7 and delta 8 to
+   * both */
+  for (i = 5; i < 9; i++)
+    push_and_wait (src, other, h264_access_unit (i == 7, FALSE, i), i + 1);
+  fail_unless (ws_client_wait_messages (asking, 7, WAIT_S));
+  seqs = received_seqs (asking);
+  fail_unless_equals_string (seqs, "0k 1 2 3 4 7k 8");
+  g_free (seqs);
+  seqs = received_seqs (other);
+  fail_unless_equals_string (seqs, "0k 1 2 3 4 5 6 7k 8");
+  g_free (seqs);
+  g_mutex_lock (&test_lock);
+  fail_unless_equals_int (requests, 1);
+  g_mutex_unlock (&test_lock);
+
+  ws_client_free (asking);
+  ws_client_free (other);
+  client_loop_free (cl);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  pipeline_stop (pipeline);
+}
+
+GST_END_TEST;
+
 /* With a real encoder: the key-frame request reaches openh264enc, which
  * sends a key frame long before its GOP of 1000 frames would. */
 GST_START_TEST (test_h264_key_unit_request_reaches_encoder)
@@ -1794,10 +1922,14 @@ GST_START_TEST (test_h264_key_unit_request_reaches_encoder)
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "openh264enc gop-size=1000 ! websocketsink name=sink port=0", &sink);
   port = pipeline_pause (pipeline, sink);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-
+  /* The early client is there before the first frame (a live source sends
+   * none while paused): one that connects after the second frame is a late
+   * joiner itself, and its request would reach the encoder */
   cl = client_loop_new ();
   early = ws_client_new (cl, port, NULL);
+  wait_n_clients (sink, 1, WAIT_S);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
   /* Past the first key frame */
   fail_unless (ws_client_wait_messages (early, 10, WAIT_S));
 
@@ -2601,6 +2733,7 @@ websocketsink_suite (void)
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_h264_late_client_starts_at_key_frame);
   tcase_add_test (tc, test_h264_key_unit_request_reaches_encoder);
+  tcase_add_test (tc, test_h264_client_asks_for_key_frame);
   tcase_add_test (tc, test_request_pads_named_cameras);
   tcase_add_test (tc, test_eos_waits_for_every_camera);
   tcase_add_test (tc, test_request_pads_sync_on_clock);
