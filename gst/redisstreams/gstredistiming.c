@@ -25,7 +25,13 @@
  * hour after the producer waits an hour). Like rtpjitterbuffer, the source
  * keeps the producer's spacing and places it on its own running time: an
  * offset, taken at the first frame and again whenever the frames stop
- * fitting it (a gap, a restarted producer, clocks that drift apart). DTS
+ * fitting it (a gap, a restarted producer, clocks that drift apart). A
+ * first frame that was held up on its way (a busy reader or network) would
+ * leave the whole stream that much late, and two streams played together
+ * (audio and video) apart by the difference: for the first seconds
+ * (GST_REDIS_TIMING_SETTLE of the producer's time) the offset moves down to
+ * a frame that arrives earlier than it says, never so far that the
+ * timeline goes back. DTS
  * decides where a frame falls (decode order); PTS moves with it, so
  * reordered B-frames keep their order. */
 
@@ -64,6 +70,7 @@ gst_redis_timing_reset (GstRedisTiming * timing)
   timing->offset = 0;
   timing->resyncs = 0;
   timing->last_producer = GST_CLOCK_TIME_NONE;
+  timing->anchor_producer = GST_CLOCK_TIME_NONE;
 }
 
 static GstClockTime
@@ -123,12 +130,22 @@ gst_redis_timing_apply (GstRedisTiming * timing, GstRedisTimestampMode mode,
         ahead < -(GstClockTimeDiff) GST_REDIS_TIMING_MAX_BEHIND ||
         (GST_CLOCK_TIME_IS_VALID (timing->last_producer) &&
         producer + GST_REDIS_TIMING_MAX_AHEAD < timing->last_producer);
+    if (!resync && ahead > 0 && producer >= timing->anchor_producer &&
+        producer < timing->anchor_producer + GST_REDIS_TIMING_SETTLE &&
+        producer >= timing->last_producer) {
+      /* earlier than the frame the offset was taken from: down to this
+       * one, at most by the spacing, so that it does not go before the
+       * frame pushed last */
+      timing->offset = MAX (want, timing->offset -
+          (GstClockTimeDiff) (producer - timing->last_producer));
+    }
   }
   if (resync) {
     if (timing->anchored)
       timing->resyncs++;
     timing->anchored = TRUE;
     timing->offset = want;
+    timing->anchor_producer = producer;
   }
   timing->last_producer = producer;
 

@@ -49,6 +49,10 @@ GType gst_redis_timestamp_mode_get_type (void);
 #define GST_REDIS_TIMING_MAX_AHEAD (1 * GST_SECOND)
 #define GST_REDIS_TIMING_MAX_BEHIND (200 * GST_MSECOND)
 #define GST_REDIS_TIMING_CAPTURE_TOLERANCE (20 * GST_MSECOND)
+/* running-time: for this much of the producer's time after the timeline
+ * was taken, a frame that arrives earlier than it says moves it down (the
+ * frame it was taken from was held up on its way) */
+#define GST_REDIS_TIMING_SETTLE (5 * GST_SECOND)
 
 typedef struct
 {
@@ -56,6 +60,8 @@ typedef struct
   /* running time = producer time + offset */
   GstClockTimeDiff offset;
   GstClockTime last_producer;
+  /* producer time of the frame the offset was taken from */
+  GstClockTime anchor_producer;
   guint64 resyncs;
 } GstRedisTiming;
 

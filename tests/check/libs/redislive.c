@@ -69,6 +69,54 @@ GST_START_TEST (test_running_time_keeps_spacing)
 
 GST_END_TEST;
 
+/* Pushes frames @spacing apart in producer time, the first arriving
+ * @first_late after the path's delay, the others on time, and returns the
+ * PTS of the last; every PTS is checked not to go back. */
+static GstClockTime
+push_after_late_first (GstRedisTiming * t, GstClockTime producer0,
+    GstClockTime now0, GstClockTime spacing, GstClockTime first_late, gint n)
+{
+  GstClockTime last = 0;
+  gint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = frame (producer0 + i * spacing, GST_CLOCK_TIME_NONE);
+
+    gst_redis_timing_apply (t, GST_REDIS_TIMESTAMP_RUNNING_TIME, b,
+        now0 + i * spacing + (i == 0 ? first_late : 0), 0, -1);
+    fail_unless (GST_BUFFER_PTS (b) >= last, "frame %d at %" GST_TIME_FORMAT
+        " before frame %d at %" GST_TIME_FORMAT, i,
+        GST_TIME_ARGS (GST_BUFFER_PTS (b)), i - 1, GST_TIME_ARGS (last));
+    last = GST_BUFFER_PTS (b);
+    gst_buffer_unref (b);
+  }
+  return last;
+}
+
+/* The first frame was held up 60 ms on its way (a busy reader): the
+ * timeline follows the frames that came on time within a few frames,
+ * never going back, without a resync. Audio (10 ms buffers) and video
+ * (33 ms) of one producer, read by two sources whose first frames were
+ * held up differently, end up together. */
+GST_START_TEST (test_running_time_first_frame_held_up)
+{
+  GstRedisTiming video, audio;
+  GstClockTime producer0 = 3600 * GST_SECOND, now0 = 5 * GST_SECOND;
+
+  gst_redis_timing_reset (&video);
+  gst_redis_timing_reset (&audio);
+  /* 10 video frames: the last one where it arrived */
+  fail_unless_equals_uint64 (push_after_late_first (&video, producer0, now0,
+          33 * MS, 60 * MS, 10), now0 + 9 * 33 * MS);
+  fail_unless_equals_uint64 (video.resyncs, 0);
+  /* 30 audio buffers of the same 300 ms, the first one on time */
+  fail_unless_equals_uint64 (push_after_late_first (&audio, producer0, now0,
+          10 * MS, 0, 30), now0 + 29 * 10 * MS);
+  fail_unless_equals_int64 (video.offset, audio.offset);
+}
+
+GST_END_TEST;
+
 /* A producer that restarts (its running time starts again) or a gap of
  * more than a second: placed again where the frame arrives. */
 GST_START_TEST (test_running_time_resyncs)
@@ -290,6 +338,7 @@ redislive_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_running_time_keeps_spacing);
   tcase_add_test (tc, test_running_time_resyncs);
+  tcase_add_test (tc, test_running_time_first_frame_held_up);
   tcase_add_test (tc, test_running_time_shifts_pts_and_dts);
   tcase_add_test (tc, test_capture_time_aligns_streams);
   tcase_add_test (tc, test_producer_mode_keeps_timestamps);
