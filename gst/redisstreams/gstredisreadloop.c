@@ -359,6 +359,8 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   GST_OBJECT_LOCK (loop->element);
   loop->stats.frames++;
   loop->stats.bytes_out += gst_buffer_get_size (buf);
+  if (!GST_BUFFER_OFFSET_IS_VALID (buf))
+    loop->stats.no_seq++;
   if (loop->history_id)
     loop->stats.redelivered++;
   g_free (loop->stats.last_id);
@@ -422,6 +424,16 @@ invalid:
       ("Skipped entry %s of stream \"%s\": it is not a frame this element "
           "can read.", id->str, loop->settings->stream),
       ("entry %s: %s", id->str, err->message));
+  /* two reasons counted apart as well: a payload that is not what its caps
+   * say, names beyond the budget of new ones */
+  GST_OBJECT_LOCK (loop->element);
+  if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_WRONG_SIZE))
+    loop->stats.skipped_size++;
+  else if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_TOO_MANY_NAMES))
+    loop->stats.skipped_names++;
+  GST_OBJECT_UNLOCK (loop->element);
   g_clear_error (&err);
   read_loop_skip (loop, id->str, &loop->stats.skipped_invalid);
   return FALSE;

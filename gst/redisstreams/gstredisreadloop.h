@@ -45,7 +45,13 @@ typedef struct
   guint64 bytes_out;
   guint64 redelivered;
   guint64 skipped_invalid;
+  /* of those: payloads that do not match their caps, names beyond the
+   * budget of new names */
+  guint64 skipped_size;
+  guint64 skipped_names;
   guint64 skipped_late;
+  /* frames pushed without a seq (buffer offset NONE) */
+  guint64 no_seq;
   guint64 key_unit_requests;
   gchar *last_id;
   /* ms from capture time to the moment a frame was read */

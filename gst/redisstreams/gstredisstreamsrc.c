@@ -473,12 +473,14 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
    * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes read
    * from Redis), `bytes-out` (#guint64, payload bytes after decompression),
    * `redelivered` (#guint64, own pending entries read again at start),
-   * `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
+   * `skipped-invalid` (#guint64), of which `skipped-size` (#guint64, payloads
+   * that are not what their caps describe) and `skipped-names` (#guint64,
+   * names beyond the budget of new names), `skipped-late` (#guint64, by
    * #GstRedisStreamSrc:max-age), `skipped-deleted` (#guint64, pending entries
    * trimmed from the stream before they were processed, own or reported by
-   * XAUTOCLAIM), `claimed` (#guint64, entries taken over from other
-   * consumers), `trimmed-unread` (#guint64, entries trimmed before the group
-   * read them, also while no
+   * XAUTOCLAIM), `no-seq` (#guint64, frames without a seq), `claimed`
+   * (#guint64, entries taken over from other consumers), `trimmed-unread`
+   * (#guint64, entries trimmed before the group read them, also while no
    * reader of the group ran), `trimmed-unread-ms` (#guint64, ms of the stream
    * in the gaps found at start or after a reconnect), `trimmed-uncounted`
    * (#guint64, such gaps Redis could not count), `group-moves` (#guint64,
@@ -655,8 +657,11 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "bytes-out", G_TYPE_UINT64, read->bytes_out,
       "redelivered", G_TYPE_UINT64, read->redelivered,
       "skipped-invalid", G_TYPE_UINT64, read->skipped_invalid,
+      "skipped-size", G_TYPE_UINT64, read->skipped_size,
+      "skipped-names", G_TYPE_UINT64, read->skipped_names,
       "skipped-late", G_TYPE_UINT64, read->skipped_late,
       "skipped-deleted", G_TYPE_UINT64, group->skipped_deleted,
+      "no-seq", G_TYPE_UINT64, read->no_seq,
       "claimed", G_TYPE_UINT64, group->claimed,
       "trimmed-unread", G_TYPE_UINT64, watch->trimmed_unread,
       "trimmed-unread-ms", G_TYPE_UINT64, watch->trimmed_unread_ms,
