@@ -466,10 +466,11 @@ watch_warn_trimmed (GstRedisGroupWatch * watch, const GstRedisGroupLook * cur)
   how = watch_describe_trimming (watch, &advice);
   GST_REDIS_ELEMENT_WARNING (watch->element, watch->settings, RESOURCE, READ,
       ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed before "
-          "consumer group \"%s\" read them: the group reads slower than the "
-          "producer writes, and the stream is trimmed %s. Add consumers to "
-          "the group, %s, or skip old frames with max-age.", watch->unwarned,
-          watch->settings->stream, watch->group, how, advice),
+          "consumer group \"%s\" read them: the group fell further behind "
+          "the producer than the stream keeps (it is trimmed %s). Add "
+          "consumers to the group, %s, or skip old frames with max-age.",
+          watch->unwarned, watch->settings->stream, watch->group, how,
+          advice),
       ("%" G_GUINT64_FORMAT " entries trimmed unread since start; stream "
           "length %" G_GINT64_FORMAT ", group lag %" G_GINT64_FORMAT
           ", last entry delivered to the group %s",
