@@ -7,6 +7,8 @@
 //
 //   node open-wall.js URL [--spki HASH] [--seconds S] [--cameras N]
 //                         [--timeout S]
+//   (or the URL in the environment variable WALL_URL, so that a token in it
+//   stays off the command line)
 //   node open-wall.js --check      exits 0 when playwright-core loads (run
 //                                  through run.sh, which installs it)
 //
@@ -24,8 +26,10 @@
 // {frames, received, dropped, skipped, decodeErrors, unsupported, overlay
 // (the text the tile shows over its picture), codec, width, height,
 // drawn: [[capture_ms, latency_ms], ...] for every frame drawn while
-// watching}}, page_errors}. capture_ms is the frame's capture time (the
-// page's Date.now () at drawing minus the latency it shows). Exit status 0
+// watching, at_start: {frames, received, skipped, dropped, decodeErrors}
+// when the watch began}}, page_errors}. capture_ms is the frame's capture time (the
+// page's Date.now () at drawing minus the latency it shows, which gives the
+// capture time the frame came with, to a microsecond). Exit status 0
 // when the JSON was printed, 1 when the browser could not run.
 //
 // Environment: CHROMIUM [/usr/bin/chromium].
@@ -39,7 +43,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseArgs(argv) {
-  const o = { url: null, spki: null, seconds: 10, cameras: 1, timeout: 30, check: false };
+  const o = { url: process.env.WALL_URL || null, spki: null, seconds: 10, cameras: 1, timeout: 30, check: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--check')
@@ -52,7 +56,7 @@ function parseArgs(argv) {
       o.cameras = Number(argv[++i]);
     else if (a === '--timeout')
       o.timeout = Number(argv[++i]);
-    else if (!a.startsWith('--') && o.url === null)
+    else if (!a.startsWith('--'))
       o.url = a;
     else
       throw new Error('unknown argument ' + a);
@@ -63,15 +67,24 @@ function parseArgs(argv) {
 }
 
 // Installed before the page's own script: notes every frame drawn (the page
-// dispatches "viewerframe" right after drawing it and updating its stats)
+// dispatches "viewerframe" right after drawing it and updating its stats).
+// The page's latency is Date.now () at drawing minus the capture time; the
+// value of that Date.now () call (kept here, unchanged) gives the capture
+// time back exactly.
 function recorder() {
-  window.wallRecord = { on: false, drawn: {} };
+  window.wallRecord = { on: false, drawn: {}, lastNow: null };
+  const dateNow = Date.now;
+  Date.now = function () {
+    const v = dateNow.call(Date);
+    window.wallRecord.lastNow = v;
+    return v;
+  };
   window.addEventListener('viewerframe', (e) => {
     const rec = window.wallRecord;
     if (!rec.on)
       return;
     const s = window.viewerStats.cameras[e.detail.camera];
-    const now = Date.now();
+    const now = rec.lastNow;
     const lat = s.lastLatencyMs;
     (rec.drawn[e.detail.camera] = rec.drawn[e.detail.camera] || []).push(
       lat === null ? [null, null] : [now - lat, lat]);
@@ -117,10 +130,15 @@ async function watch(o) {
         (cams.length >= n && cams.every((c) => c.unsupported !== null));
     }, o.cameras, { timeout: o.timeout * 1000 }).then(() => true, () => false);
     out.ready = ready;
-    out.start_ms = await page.evaluate(() => {
+    const start = await page.evaluate(() => {
       window.wallRecord.on = true;
-      return Date.now();
+      const at = {};
+      for (const [name, c] of Object.entries(window.viewerStats.cameras))
+        at[name] = { frames: c.frames, received: c.received, skipped: c.skipped,
+          dropped: c.dropped, decodeErrors: c.decodeErrors };
+      return { ms: Date.now(), at: at };
     });
+    out.start_ms = start.ms;
     await sleep(o.seconds * 1000);
     const r = await page.evaluate(() => {
       window.wallRecord.on = false;
@@ -143,6 +161,8 @@ async function watch(o) {
         connected: st ? st.connected : null, cameras: cams };
     });
     Object.assign(out, r);
+    for (const [name, c] of Object.entries(out.cameras))
+      c.at_start = start.at[name] || null;
     return out;
   } finally {
     if (context)

@@ -44,14 +44,15 @@ def prepare(name):
 
 def open_wall(url, log, spki=None, seconds=10, cameras=1, timeout=30, netns=None, env=None):
     """Runs open-wall.js (inside the network namespace netns when given)
-    and returns its JSON. Its stderr goes to the file log."""
-    cmd = [os.environ.get("NODE", "node"), os.path.join(BROWSER, "open-wall.js"), url,
+    and returns its JSON. Its stderr goes to the file log. The URL goes
+    in the environment (WALL_URL), off the command line."""
+    cmd = [os.environ.get("NODE", "node"), os.path.join(BROWSER, "open-wall.js"),
            "--seconds", str(seconds), "--cameras", str(cameras), "--timeout", str(timeout)]
     if spki:
         cmd += ["--spki", spki]
     if netns:
         cmd = ["ip", "netns", "exec", netns] + cmd
-    e = dict(env or os.environ, CHROMIUM=CHROMIUM)
+    e = dict(env or os.environ, CHROMIUM=CHROMIUM, WALL_URL=url)
     p = spawn(cmd, log, env=e, stdout=subprocess.PIPE, cwd=BROWSER)
     try:
         out, _ = p.communicate(timeout=seconds + timeout + 90)
