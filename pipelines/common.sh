@@ -33,8 +33,9 @@
 #       the viewer's h264 and jpeg cameras): openh264enc bit/s and frames
 #       between key frames (a reader gets one sooner when it asks), jpegenc
 #       quality
-#   GST_PLUGIN_PATH  when unset and the scripts run from the source tree, the
-#       plugins of the build directory $BUILDDIR [<source>/build] are used.
+#   GST_PLUGIN_PATH (or GST_PLUGIN_PATH_1_0)  when unset and the scripts run
+#       from the source tree, the plugins of the build directory $BUILDDIR
+#       [<source>/build] are used.
 #
 # Every stage prints its gst-launch-1.0 line (pipelines/launch when a
 # password or token is set), then replaces itself with it (exec), so the

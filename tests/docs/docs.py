@@ -48,7 +48,8 @@ display_*     pipelines/display refuses to start without a display, and runs
               with VIDEO_SINK=fakesink.
 help_*        Every script of pipelines/ answers --help (run directly and by
               bash) with its usage, exit status 0, nothing on stderr and no
-              line of its code.
+              line of its code, and names every environment variable it
+              reads (those of pipelines/common.sh too when it sources it).
 
 Processes are started in their own session and stopped by PID. Arguments
 select cases by substring. Ends with "N passed, N failed, N skipped" (the
@@ -582,6 +583,24 @@ def display_headless_sink(ctx):
 
 # --- --help of every script ------------------------------------------------
 
+# upper-case names the scripts use that are not settings: bash's own and
+# the globals of pipelines/common.sh
+NOT_SETTINGS = {"BASH_SOURCE", "SECONDS", "ENCODER", "LAUNCH_SECRETS", "PRINT_ONLY",
+                "REDIS_PROPS", "STAGE_WARNINGS", "SUDO"}
+
+
+def variables_read(path):
+    """The environment variables a script of pipelines/ reads: $NAME and
+    ${NAME...} in bash (with pipelines/common.sh when it sources it),
+    env("NAME") and os.environ.get("NAME") in Python."""
+    text = read(path)
+    if re.search(r"^source .*common\.sh", text, re.M):
+        text += read(os.path.join(PIPELINES, "common.sh"))
+    code = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+    names = set(re.findall(r"\$\{?!?([A-Z][A-Z0-9_]+)", code))
+    names |= set(re.findall(r"(?:\benv|environ\.get)\(\"([A-Z][A-Z0-9_]+)\"", code))
+    return names - NOT_SETTINGS
+
 def help_case(script):
     path = os.path.join(PIPELINES, script)
 
@@ -601,8 +620,12 @@ def help_case(script):
                 "%s: no usage text:\n%s" % (what, out.stdout)
             stray = [l for l in out.stdout.splitlines() if l.strip() in code]
             assert not stray, "%s printed lines of its code: %s" % (what, stray)
-        print("  %d lines of usage, exit 0, nothing on stderr (run directly and by bash)"
-              % len(out.stdout.splitlines()))
+            undocumented = sorted(v for v in variables_read(path)
+                                  if not re.search(r"\b%s\b" % v, out.stdout))
+            assert not undocumented, "%s does not name %s" % (what, ", ".join(undocumented))
+        print("  %d lines of usage, exit 0, nothing on stderr (run directly and by bash); "
+              "names all %d variables it reads" % (len(out.stdout.splitlines()),
+                                                    len(variables_read(path))))
     return case
 
 
