@@ -20,12 +20,14 @@ one veth link to the bridge and an address of 10.20.0.0/24:
     operator   10.20.0.15  headless Chromium (tests/browser/open-wall.js),
                            pipelines/monitor, the clients of the checks
 
-Each host has its own files, where docs/deployment.md puts them (the CA
-certificate, its client certificate and key, its users' password files);
-certificates are signed by a throw-away CA (tests/tls/make-certs.sh and
-tlscerts.issue, openssl). Every stage runs as a user would start it: the
-stage script with the environment of docs/deployment.md, inside its host's
-namespace (`ip netns exec`).
+docs/deployment.md is what runs: its certificate and secret commands
+(certs.sh, secrets.sh: openssl) make the files in an admin folder, each goes
+where its table says on its host (tmp/hosts/ROLE stands for that host's /),
+its redis.conf and ACL file (the passwords' SHA-256 filled in) configure
+redis-server, its redis.env is loaded on every stage host, and the commands
+of its "deployment-run" blocks start the stages on their hosts (`ip netns
+exec`), with only the picture size, a test pattern for the cameras and a
+longer camera stream (to count the frames sent) changed.
 
 Cases:
   wall_over_https       Chromium on the operator host opens
@@ -81,6 +83,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -103,7 +106,7 @@ import browser  # noqa: E402
 import cases  # noqa: E402
 from cases import CannotRun  # noqa: E402
 from procs import read, spawn, stop, stop_all, wait_for  # noqa: E402
-from tlscerts import Certs  # noqa: E402
+from tlscerts import spki  # noqa: E402
 
 import redis  # noqa: E402
 
@@ -123,7 +126,7 @@ PREFIX = "gsrdep"
 CLONE_NEWNET = 0x40000000
 USERS = ["admin", "camera-1", "camera-2", "camera-3", "processor", "viewer", "monitor"]
 # which host keeps which user's password file (docs/deployment.md)
-USER_HOST = {"admin": "redis", "camera-1": "camera", "camera-2": "camera", "camera-3": "camera",
+USER_HOST = {"camera-1": "camera", "camera-2": "camera", "camera-3": "camera",
              "processor": "processor", "viewer": "viewer", "monitor": "operator"}
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -258,19 +261,48 @@ def probe():
     return None
 
 
-# --- the hosts' files -------------------------------------------------------------
+# --- the hosts' files, from docs/deployment.md ---------------------------------
+
+def doc_block(marker):
+    """The code block right after <!-- marker --> in docs/deployment.md."""
+    m = re.search(r"<!-- %s -->\s*```[a-z]*\n([\s\S]*?)```" % re.escape(marker), read(DOC))
+    assert m, "%s has no code block after <!-- %s -->" % (DOC, marker)
+    return m.group(1)
+
+
+def on_host(ctx, role, text):
+    """text with the docs' paths as they are on host role here."""
+    return (text.replace("/etc/gst-redis/", host_dir(ctx, role, "etc", "gst-redis") + "/")
+            .replace("/etc/redis/", host_dir(ctx, role, "etc", "redis") + "/"))
+
 
 def acl_file(passwords):
     """The ACL file of docs/deployment.md with each user's password hash."""
-    m = re.search(r"<!-- deployment-acl -->\s*```\n([\s\S]*?)```", read(DOC))
-    assert m, "%s has no ``` block after <!-- deployment-acl -->" % DOC
-    text = m.group(1)
+    text = doc_block("deployment-acl")
     for user, pw in passwords.items():
         placeholder = "#SHA256-OF-%s-PASSWORD" % user.upper()
         assert placeholder in text, "the ACL file of the docs has no %s" % placeholder
         text = text.replace(placeholder, "#" + hashlib.sha256(pw.encode()).hexdigest())
     assert "SHA256-OF" not in text, "a user of the docs' ACL file this test does not know"
     return text
+
+
+def doc_commands(ctx, role):
+    """The commands of docs/deployment.md for host role: [(environment
+    settings, command words)], with the docs' paths as they are here."""
+    out = []
+    for line in doc_block("deployment-run " + role).splitlines():
+        if not line.strip():
+            continue
+        words = shlex.split(on_host(ctx, role, line))
+        env = {}
+        while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+            k, v = words.pop(0).split("=", 1)
+            env[k] = v
+        words = [os.path.join(TOP, w) if w.startswith("pipelines/") else w for w in words]
+        out.append((env, words))
+    assert out, "no commands for the %s host in the docs" % role
+    return out
 
 
 def host_dir(ctx, role, *path):
@@ -292,56 +324,93 @@ def write_secret(path, value):
     return path
 
 
+def run_doc_script(ctx, marker):
+    """Runs a sh block of the docs in the admin folder (where the CA is)."""
+    path = os.path.join(ctx.admin, marker.split()[-1])
+    with open(path, "w") as f:
+        f.write(doc_block(marker))
+    out = subprocess.run(["sh", "-e", path], cwd=ctx.admin, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, "%s of the docs failed:\n%s%s" % (path, out.stdout, out.stderr)
+
+
 def make_files(ctx):
-    """Certificates, keys, passwords and token, each on its host, at the
-    paths of docs/deployment.md (under tmp/hosts/ROLE)."""
-    certs = ctx.certs = Certs(ctx.tmp)
-    certs.issue("redis", "IP:" + HOSTS["redis"], "serverAuth")
-    certs.issue("viewer", "IP:" + HOSTS["viewer"], "serverAuth")
-    for role in ("camera", "processor", "viewer", "operator", "redis"):
-        certs.issue(role + "-host", "DNS:%s-host" % role, "clientAuth")
-    ctx.passwords = {u: os.urandom(16).hex() for u in USERS}
-    ctx.token = os.urandom(16).hex()
-    for role in ("camera", "processor", "viewer", "operator", "redis"):
+    """The certificates and secrets made with the commands of
+    docs/deployment.md, each file put where its table says, on its host
+    (tmp/hosts/ROLE stands for the host's /); and another CA, trusted by
+    the clients that must refuse the servers."""
+    ctx.admin = os.path.join(ctx.tmp, "admin")
+    os.makedirs(ctx.admin)
+    run_doc_script(ctx, "deployment-file certs.sh")
+    run_doc_script(ctx, "deployment-file secrets.sh")
+
+    def admin_file(name):
+        return os.path.join(ctx.admin, name)
+    ctx.passwords = {u: read(admin_file(u + ".password")).strip() for u in USERS}
+    ctx.token = read(admin_file("viewer.token")).strip()
+    assert all(len(v) == 32 for v in list(ctx.passwords.values()) + [ctx.token])
+    env_file = doc_block("deployment-file redis.env")
+    for role in ("camera", "processor", "viewer", "operator"):
         etc = host_dir(ctx, role, "etc", "gst-redis")
-        install(certs.ca, os.path.join(etc, "ca.crt"))
-        install(certs.path(role + "-host.crt"), os.path.join(etc, "client.crt"))
-        install(certs.path(role + "-host.key"), os.path.join(etc, "client.key"), 0o600)
+        install(admin_file("ca.crt"), os.path.join(etc, "ca.crt"))
+        install(admin_file(role + "-host.crt"), os.path.join(etc, "client.crt"))
+        install(admin_file(role + "-host.key"), os.path.join(etc, "client.key"), 0o600)
+        with open(os.path.join(etc, "redis.env"), "w") as f:
+            f.write(on_host(ctx, role, env_file))
     for user, host in USER_HOST.items():
-        write_secret(host_dir(ctx, host, "etc", "gst-redis", user + ".password"),
-                     ctx.passwords[user])
+        install(admin_file(user + ".password"),
+                host_dir(ctx, host, "etc", "gst-redis", user + ".password"), 0o600)
+    install(admin_file("admin.password"), host_dir(ctx, "redis", "etc", "redis", "admin.password"),
+            0o600)
     rtls = host_dir(ctx, "redis", "etc", "redis", "tls")
-    install(certs.path("redis.crt"), os.path.join(rtls, "redis.crt"))
-    install(certs.path("redis.key"), os.path.join(rtls, "redis.key"), 0o600)
-    install(certs.ca, os.path.join(rtls, "ca.crt"))
+    install(admin_file("admin.crt"), os.path.join(rtls, "admin.crt"))
+    install(admin_file("admin.key"), os.path.join(rtls, "admin.key"), 0o600)
+    install(admin_file("redis.crt"), os.path.join(rtls, "redis.crt"))
+    install(admin_file("redis.key"), os.path.join(rtls, "redis.key"), 0o600)
+    install(admin_file("ca.crt"), os.path.join(rtls, "ca.crt"))
     with open(host_dir(ctx, "redis", "etc", "redis", "users.acl"), "w") as f:
         f.write(acl_file(ctx.passwords))
+    with open(host_dir(ctx, "redis", "etc", "redis", "redis.conf"), "w") as f:
+        f.write(on_host(ctx, "redis", doc_block("deployment-file redis.conf")))
     vetc = host_dir(ctx, "viewer", "etc", "gst-redis")
-    with open(os.path.join(vetc, "viewer.crt"), "w") as f:
-        f.write(read(certs.path("viewer.crt")) + read(certs.ca))
-    install(certs.path("viewer.key"), os.path.join(vetc, "viewer.key"), 0o600)
-    write_secret(os.path.join(vetc, "viewer.token"), ctx.token)
-    ctx.spki = certs.spki()
-    ctx.other_spki = certs.spki("other-ca")
+    install(admin_file("viewer-chain.crt"), os.path.join(vetc, "viewer-chain.crt"))
+    install(admin_file("viewer.key"), os.path.join(vetc, "viewer.key"), 0o600)
+    install(admin_file("viewer.token"), os.path.join(vetc, "viewer.token"), 0o600)
+    ctx.spki = spki(admin_file("ca.crt"))
+    # another CA
+    ctx.other_ca = os.path.join(ctx.tmp, "other-ca.crt")
+    out = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                          os.path.join(ctx.tmp, "other-ca.key"), "-out", ctx.other_ca,
+                          "-days", "2", "-subj", "/CN=another CA"], capture_output=True)
+    assert out.returncode == 0, out.stderr
+    ctx.other_spki = spki(ctx.other_ca)
 
 
 # --- processes ----------------------------------------------------------------
 
-def stage_env(ctx, role, user, **extra):
-    """The environment of a stage on host role running as Redis user
-    user, as docs/deployment.md sets it."""
-    etc = host_dir(ctx, role, "etc", "gst-redis")
-    env = dict(os.environ, GST_DEBUG_NO_COLOR="1",
-               REDIS_HOST=HOSTS["redis"], REDIS_PORT=str(REDIS_PORT), REDIS_TLS="1",
-               REDIS_TLS_CA_FILE=os.path.join(etc, "ca.crt"),
-               REDIS_TLS_CERT_FILE=os.path.join(etc, "client.crt"),
-               REDIS_TLS_KEY_FILE=os.path.join(etc, "client.key"),
-               REDIS_USER=user, REDIS_PASSWORD_FILE=os.path.join(etc, user + ".password"),
-               WIDTH=str(WIDTH), HEIGHT=str(HEIGHT), FPS=str(FPS))
+def stage_env(ctx, role, settings, **extra):
+    """The environment of a stage on host role: its redis.env loaded (set
+    -a; . /etc/gst-redis/redis.env), then settings (the command's own, from
+    the docs), then what the test changes (extra)."""
+    env = dict(os.environ, GST_DEBUG_NO_COLOR="1")
     for k in ("DISPLAY", "WAYLAND_DISPLAY", "REDIS_PASSWORD", "REDIS_SOCKET", "VIEWER_TOKEN"):
         env.pop(k, None)
+    for line in read(host_dir(ctx, role, "etc", "gst-redis", "redis.env")).splitlines():
+        if line.strip() and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            env[k] = v
+    env.update(settings)
     env.update(extra)
     return env
+
+
+# what the test changes in the docs' commands: a smaller picture (the test
+# machine runs all hosts), a test pattern for the camera, a longer stream
+# to count the frames sent
+TEST_SETTINGS = dict(WIDTH=str(WIDTH), HEIGHT=str(HEIGHT), FPS=str(FPS))
+CAMERA_SETTINGS = dict(VIDEO_DEVICE="none", MAXLEN="5000")
+PATTERNS = ["ball", "smpte", "pinwheel"]
 
 
 def run_in(ctx, role, cmd, name, env=None):
@@ -355,9 +424,16 @@ def run_in(ctx, role, cmd, name, env=None):
     return p
 
 
-def stage(ctx, role, script, name, user, **extra):
-    return run_in(ctx, role, ["bash", os.path.join(PIPELINES, script)], name,
-                  stage_env(ctx, role, user, **extra))
+def doc_stage(ctx, role, index, name, **extra):
+    """Starts the index-th command of the docs for host role."""
+    settings, words = doc_commands(ctx, role)[index]
+    return run_in(ctx, role, words, name, stage_env(ctx, role, settings, **TEST_SETTINGS,
+                                                    **extra))
+
+
+def start_camera(ctx, n):
+    return doc_stage(ctx, "camera", n - 1, "camera-%d" % n, PATTERN=PATTERNS[n - 1],
+                     **CAMERA_SETTINGS)
 
 
 def tail(path, n=12):
@@ -367,11 +443,15 @@ def tail(path, n=12):
 def redis_client(ctx, role, user, **kw):
     """A redis-py client as host role would use it: TLS verified against
     its CA, with its client certificate, as user (None: no AUTH)."""
-    etc = host_dir(ctx, role, "etc", "gst-redis")
+    if user == "admin":     # on the Redis host: its files in /etc/redis
+        tls = host_dir(ctx, role, "etc", "redis", "tls")
+        ca, crt, key = (os.path.join(tls, f) for f in ("ca.crt", "admin.crt", "admin.key"))
+    else:
+        etc = host_dir(ctx, role, "etc", "gst-redis")
+        ca, crt, key = (os.path.join(etc, f) for f in ("ca.crt", "client.crt", "client.key"))
     args = dict(host=HOSTS["redis"], port=REDIS_PORT, socket_timeout=5,
-                ssl=True, ssl_ca_certs=os.path.join(etc, "ca.crt"), ssl_cert_reqs="required",
-                ssl_check_hostname=True, ssl_certfile=os.path.join(etc, "client.crt"),
-                ssl_keyfile=os.path.join(etc, "client.key"))
+                ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required",
+                ssl_check_hostname=True, ssl_certfile=crt, ssl_keyfile=key)
     if user:
         args.update(username=user, password=ctx.passwords[user])
     args.update(kw)
@@ -398,16 +478,11 @@ def xlen(ctx, key):
 
 def start_system(ctx):
     net = ctx.net
-    rtls = host_dir(ctx, "redis", "etc", "redis", "tls")
     data = host_dir(ctx, "redis", "var", "lib", "redis")
     os.makedirs(data)
     redis_server = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
     run_in(ctx, "redis", [
-        redis_server, "--port", "0", "--tls-port", str(REDIS_PORT), "--bind", HOSTS["redis"],
-        "--tls-cert-file", os.path.join(rtls, "redis.crt"),
-        "--tls-key-file", os.path.join(rtls, "redis.key"),
-        "--tls-ca-cert-file", os.path.join(rtls, "ca.crt"), "--tls-auth-clients", "yes",
-        "--aclfile", host_dir(ctx, "redis", "etc", "redis", "users.acl"),
+        redis_server, host_dir(ctx, "redis", "etc", "redis", "redis.conf"),
         "--dir", data, "--save", "", "--appendonly", "no", "--logfile", ""], "redis")
     wait_for(lambda: admin(ctx, lambda r: r.ping()), 20, "redis-server on the redis host",
              ignore=(redis.RedisError, OSError))
@@ -415,10 +490,7 @@ def start_system(ctx):
           % (REDIS_PORT, ", ".join(USERS)), flush=True)
     # the processors first: their groups must exist before the cameras write
     for n in CAMERAS:
-        stage(ctx, "processor", "processor", "processor-%d" % n, "processor",
-              INPUT_STREAM="video-frames-%d" % n, OUTPUT_STREAM="processed-frames-%d" % n,
-              CONSUMER="processor-host-%d" % n, DECODE="h264", ENCODING="h264",
-              H264_BITRATE="1000000", GOP_SIZE="30")
+        doc_stage(ctx, "processor", n - 1, "processor-%d" % n, CONSUMER="processor-host-%d" % n)
 
     def groups():
         check_alive(ctx)
@@ -426,10 +498,7 @@ def start_system(ctx):
             "video-frames-%d" % n) for n in CAMERAS))
     wait_for(groups, 60, "the processors' consumer groups")
     for n in CAMERAS:
-        stage(ctx, "camera", "producer", "camera-%d" % n, "camera-%d" % n,
-              INPUT_STREAM="video-frames-%d" % n, ENCODING="h264", VIDEO_DEVICE="none",
-              PATTERN=["ball", "smpte", "pinwheel"][n - 1], H264_BITRATE="1000000",
-              GOP_SIZE="30", MAXLEN="5000")
+        start_camera(ctx, n)
     start_viewer(ctx)
 
     def flowing():
@@ -440,24 +509,18 @@ def start_system(ctx):
           flush=True)
 
 
-def viewer_env(ctx, port, tls=True, group="viewer"):
-    vetc = host_dir(ctx, "viewer", "etc", "gst-redis")
-    extra = dict(CAMERAS=" ".join("camera-%d=processed-frames-%d:pass" % (n, n)
-                                  for n in CAMERAS),
-                 VIEWER_ADDRESS=HOSTS["viewer"], VIEWER_PORT=str(port),
-                 VIEWER_TOKEN_FILE=os.path.join(vetc, "viewer.token"), VIEWER_GROUP=group)
-    scheme = "http"
-    if tls:
-        scheme = "https"
-        extra.update(VIEWER_TLS_CERT_FILE=os.path.join(vetc, "viewer.crt"),
-                     VIEWER_TLS_KEY_FILE=os.path.join(vetc, "viewer.key"))
-    extra["VIEWER_ALLOWED_ORIGINS"] = "%s://%s:%d" % (scheme, HOSTS["viewer"], port)
-    return stage_env(ctx, "viewer", "viewer", **extra)
-
-
-def start_viewer(ctx, name="viewer", port=VIEWER_PORT, tls=True):
-    p = run_in(ctx, "viewer", ["bash", os.path.join(PIPELINES, "viewer")], name,
-               viewer_env(ctx, port, tls, group="viewer" if tls else "viewer-plain"))
+def start_viewer(ctx, name="viewer", tls=True):
+    """The viewer of the docs; tls=False: the same without its certificate
+    on PLAIN_PORT, in a group of its own."""
+    settings, words = doc_commands(ctx, "viewer")[0]
+    port = VIEWER_PORT
+    if not tls:
+        port = PLAIN_PORT
+        settings = {k: v for k, v in settings.items() if not k.startswith("VIEWER_TLS_")}
+        settings.update(VIEWER_PORT=str(port), VIEWER_GROUP="viewer-plain",
+                        VIEWER_ALLOWED_ORIGINS="http://%s:%d" % (HOSTS["viewer"], port))
+    assert settings["VIEWER_PORT"] == str(port), settings
+    p = run_in(ctx, "viewer", words, name, stage_env(ctx, "viewer", settings, **TEST_SETTINGS))
     scheme = "https" if tls else "http"
     wait_for(lambda: check_alive(ctx) or viewer_status(ctx, scheme, port, "/", ctx.token)[0] == 200,
              30, "the %s viewer on %s:%d" % (scheme, HOSTS["viewer"], port), interval=0.2,
@@ -574,9 +637,9 @@ def wall_over_https(ctx):
         assert drawn > 0 and lat, "%s: nothing drawn while watching" % name
         assert not unmatched, "%s: %d frames drawn with a capture time no camera frame has: %s" % (
             name, len(unmatched), "; ".join(unmatched[:5]))
-    print("  %dx%d H.264 at %d fps per camera (openh264enc 1 Mbit/s, GOP 30), watched %.1f s;"
-          " frames captured in [watch start, watch end - 2 s]:" % (
-              WIDTH, HEIGHT, FPS, (seen["end_ms"] - seen["start_ms"]) / 1000.0))
+    print("  %dx%d H.264 at %d fps per camera (the docs' commands: openh264enc at the stages'"
+          " default 2 Mbit/s, GOP 60), watched %.1f s; frames captured in [watch start, watch"
+          " end - 2 s]:" % (WIDTH, HEIGHT, FPS, (seen["end_ms"] - seen["start_ms"]) / 1000.0))
     print("  | camera | frames sent | frames drawn | drawn/sent | capture-to-canvas p50 ms "
           "| p95 ms | max ms | skipped, dropped, decode errors while watching |")
     for name, sent, drawn, lat, _, c in rows:
@@ -600,7 +663,7 @@ def wall_over_https(ctx):
 
 
 def plain_http_needs_https(ctx):
-    start_viewer(ctx, "viewer-plain", PLAIN_PORT, tls=False)
+    start_viewer(ctx, "viewer-plain", tls=False)
     try:
         url = "http://%s:%d/?token=%s" % (HOSTS["viewer"], PLAIN_PORT, ctx.token)
         seen = browser.open_wall(url, os.path.join(ctx.tmp, "chromium-http.log"), seconds=3,
@@ -667,7 +730,7 @@ def viewer_secret_and_ca(ctx):
     assert status == 200 and b"<html" in body.lower(), results[-1]
     print("  from the operator host over HTTPS: " + "; ".join(results))
     try:
-        viewer_status(ctx, "https", VIEWER_PORT, "/", ctx.token, ca=ctx.certs.path("other-ca.crt"))
+        viewer_status(ctx, "https", VIEWER_PORT, "/", ctx.token, ca=ctx.other_ca)
         raise AssertionError("a client trusting another CA accepted the viewer")
     except urllib.error.URLError as e:
         assert isinstance(e.reason, ssl.SSLCertVerificationError), e
@@ -719,7 +782,7 @@ def redis_refusals(ctx):
     etc = host_dir(ctx, "processor", "etc", "gst-redis")
     p = run_in(ctx, "processor", [
         "gst-launch-1.0", "redisstreamsrc", "host=" + HOSTS["redis"], "port=%d" % REDIS_PORT,
-        "tls=true", "tls-ca-file=" + ctx.certs.path("other-ca.crt"),
+        "tls=true", "tls-ca-file=" + ctx.other_ca,
         "tls-cert-file=" + os.path.join(etc, "client.crt"),
         "tls-key-file=" + os.path.join(etc, "client.key"),
         "stream=video-frames-1", "num-buffers=1", "!", "fakesink"], "other-ca-reader",
@@ -736,11 +799,10 @@ def redis_refusals(ctx):
 
 
 def monitor_over_tls(ctx):
-    etc = host_dir(ctx, "operator", "etc", "gst-redis")
-    env = stage_env(ctx, "operator", "monitor")
-    out = subprocess.run(["ip", "netns", "exec", ctx.net.ns("operator"), "/usr/bin/python3",
-                          os.path.join(PIPELINES, "monitor"), "--once", "--all"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    settings, words = doc_commands(ctx, "operator")[0]
+    out = subprocess.run(["ip", "netns", "exec", ctx.net.ns("operator")] + words + ["--once"],
+                         capture_output=True, text=True, timeout=60,
+                         env=stage_env(ctx, "operator", settings))
     print("  " + out.stdout.replace("\n", "\n  ").rstrip())
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Redis %s:%d (TLS)" % (HOSTS["redis"], REDIS_PORT)), out.stdout
@@ -748,7 +810,6 @@ def monitor_over_tls(ctx):
         assert "stream video-frames-%d: length" % n in out.stdout, out.stdout
         assert "stream processed-frames-%d: length" % n in out.stdout, out.stdout
     assert "group processors" in out.stdout and "group viewer" in out.stdout
-    assert etc
 
 
 def no_secret_in_processes(ctx):
@@ -792,14 +853,16 @@ def rotate_secrets(ctx):
     write_secret(host_dir(ctx, "camera", "etc", "gst-redis", "camera-1.password"), new)
     stop(ctx.procs.pop("camera-1"))
     ctx.passwords["camera-1"] = new
-    stage(ctx, "camera", "producer", "camera-1", "camera-1", INPUT_STREAM="video-frames-1",
-          ENCODING="h264", VIDEO_DEVICE="none", PATTERN="ball", H264_BITRATE="1000000",
-          GOP_SIZE="30", MAXLEN="5000")
+    start_camera(ctx, 1)
     n0 = xlen(ctx, "video-frames-1")
     wait_for(lambda: check_alive(ctx) or xlen(ctx, "video-frames-1") > n0 + FPS, 30,
              "camera-1 to write with its new password")
     admin(ctx, lambda r: r.execute_command(
         "ACL", "SETUSER", "camera-1", "!" + hashlib.sha256(old_pw.encode()).hexdigest()))
+    admin(ctx, lambda r: r.execute_command("ACL", "SAVE"))
+    acl = read(host_dir(ctx, "redis", "etc", "redis", "users.acl"))
+    assert hashlib.sha256(new.encode()).hexdigest() in acl and \
+        hashlib.sha256(old_pw.encode()).hexdigest() not in acl, acl
     ctx.passwords["camera-1"] = old_pw
     try:
         on(ctx, "camera", "camera-1", lambda r: r.ping())
@@ -812,7 +875,7 @@ def rotate_secrets(ctx):
     wait_for(lambda: check_alive(ctx) or xlen(ctx, "video-frames-1") > n1 + FPS, 30,
              "camera-1 to go on writing")
     print("  camera-1's password rotated: the camera writes with the new one, the old one is "
-          "refused (ACL SETUSER camera-1 #NEW, restart, ACL SETUSER camera-1 !OLD)")
+          "refused (ACL SETUSER camera-1 #NEW, restart, ACL SETUSER camera-1 !OLD, ACL SAVE)")
 
 
 CASES = [("wall_over_https", wall_over_https),

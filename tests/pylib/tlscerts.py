@@ -5,7 +5,6 @@ tests/bench/transport).
     certs = Certs(tmp)                  # tmp/certs/ca.crt, server.crt, ...
     RedisServer(tmp, tls=certs)         # TLS only, on server.port
     certs.props()                       # ["tls=true", "tls-ca-file=..."]
-    certs.issue("viewer", "IP:10.0.0.14", "serverAuth")   # more, signed by the CA
     certs.spki()                        # the CA key's hash, for Chromium
 """
 
@@ -33,36 +32,9 @@ class Certs:
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def issue(self, name, san, usage):
-        """Makes name.key and name.crt, signed by the test CA, for the
-        subjectAltName san ("IP:10.0.0.12,DNS:redis") and the
-        extendedKeyUsage usage (serverAuth or clientAuth); returns the
-        paths (crt, key)."""
-        ext = self.path(name + ".ext")
-        with open(ext, "w") as f:
-            f.write("subjectAltName=%s\nextendedKeyUsage=%s\n" % (san, usage))
-        for cmd in (["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                     "-nodes", "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"),
-                     "-subj", "/CN=" + name],
-                    ["openssl", "x509", "-req", "-in", self.path(name + ".csr"), "-CA", self.ca,
-                     "-CAkey", self.path("ca.key"), "-CAcreateserial", "-days", "7",
-                     "-extfile", ext, "-out", self.path(name + ".crt")]):
-            out = subprocess.run(cmd, capture_output=True, timeout=60)
-            assert out.returncode == 0, "%s: %s" % (" ".join(cmd[:2]), out.stderr.decode())
-        for f in (ext, self.path(name + ".csr"), self.path("ca.srl")):
-            if os.path.exists(f):
-                os.unlink(f)
-        os.chmod(self.path(name + ".key"), 0o600)
-        return self.path(name + ".crt"), self.path(name + ".key")
-
     def spki(self, cert="ca"):
-        """The SHA-256 of cert's public key, base64: what Chromium's
-        --ignore-certificate-errors-spki-list takes to trust it."""
-        pub = subprocess.run(["openssl", "x509", "-in", self.path(cert + ".crt"), "-pubkey",
-                              "-noout"], capture_output=True, check=True).stdout
-        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
-                             capture_output=True, check=True).stdout
-        return base64.b64encode(hashlib.sha256(der).digest()).decode()
+        """The SHA-256 of cert's public key (base64), see spki ()."""
+        return spki(self.path(cert + ".crt"))
 
     def server_args(self, cert="server", auth_clients=False):
         """redis-server arguments for TLS with certificate cert; clients
@@ -100,3 +72,14 @@ class Certs:
     def cli_args(self):
         """redis-cli arguments for a TLS connection."""
         return ["--tls", "--cacert", self.ca]
+
+
+def spki(path):
+    """The SHA-256 of the public key of the certificate file path, base64:
+    what Chromium's --ignore-certificate-errors-spki-list takes to trust
+    it."""
+    pub = subprocess.run(["openssl", "x509", "-in", path, "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         capture_output=True, check=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
