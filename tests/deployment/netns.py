@@ -589,6 +589,38 @@ def sent_capture_ms(ctx, n, t0_ms):
     return sorted(t for t in times if t >= t0_ms - 5000)
 
 
+def entry_times(ctx, key):
+    """{capture time (us): the ms of the entry's id} of the entries of key
+    (Redis makes an id from its clock when it adds the entry)."""
+    def fetch(r):
+        return {int(f[b"capture-time"]) // 1000: int(i.split(b"-")[0])
+                for i, f in r.xrange(key) if f.get(b"capture-time")}
+    return admin(ctx, fetch)
+
+
+def hops(ctx, seen):
+    """Where the time goes, for the frames drawn that are still in both
+    streams (processed-frames-N keeps the last 100): camera to Redis
+    (capture to the id of its video-frames entry), the processor (that id
+    to the id of its processed-frames entry), the viewer and the browser
+    (that id to the canvas); p50 and p95 of each, in ms."""
+    parts = ([], [], [])
+    for n in CAMERAS:
+        cam, proc = entry_times(ctx, "video-frames-%d" % n), entry_times(
+            ctx, "processed-frames-%d" % n)
+        for ct, lat in seen["cameras"]["camera-%d" % n]["drawn"]:
+            if ct is None:
+                continue
+            us = int(round(ct * 1000))
+            if us in cam and us in proc:
+                drawn = ct + lat
+                parts[0].append(cam[us] - ct)
+                parts[1].append(proc[us] - cam[us])
+                parts[2].append(drawn - proc[us])
+    return [(len(p), browser.percentile(p, 50), browser.percentile(p, 95)) if p else None
+            for p in parts]
+
+
 # --- cases ----------------------------------------------------------------------
 
 def wall_over_https(ctx):
@@ -650,6 +682,13 @@ def wall_over_https(ctx):
                 for k in ("skipped", "dropped", "decodeErrors"))))
     print("  all cameras: capture-to-canvas p50 %.0f ms, p95 %.0f ms (%d frames)" % (
         browser.percentile(all_lat, 50), browser.percentile(all_lat, 95), len(all_lat)))
+    parts = hops(ctx, seen)
+    if all(parts):
+        print("  where the time goes (p50 / p95 ms, the last %d frames drawn, Redis entry ids at"
+              " 1 ms resolution): camera to Redis %.0f / %.0f, processor host (read, decode, "
+              "detect, encode, write) %.0f / %.0f, viewer host and browser (read, send, decode,"
+              " draw) %.0f / %.0f" % (parts[0][0], parts[0][1], parts[0][2], parts[1][1],
+                                      parts[1][2], parts[2][1], parts[2][2]))
     print("  CPU per host over the %.0f s of the browser run, Chromium's start included "
           "(100 %% = one core): %s" % (
         elapsed, ", ".join("%s %.0f %%" % (role, 100.0 * (after[role] - before[role]) / hz /
