@@ -22,6 +22,15 @@ against a private redis-server (unix socket in a temporary directory):
                          consumer every frame once, in order.
   monitor_once           pipelines/monitor --once reports the streams, groups
                          and consumers.
+  stage_secrets          producer and processor as their own ACL users, the
+                         password from REDIS_PASSWORD_FILE and from
+                         REDIS_PASSWORD: they run with pipelines/launch,
+                         frames flow, and the password is in neither the
+                         printed line, the command line nor their output at
+                         GST_DEBUG=*:6; a wrong password fails naming the
+                         user. The viewer with VIEWER_TOKEN and HTTP basic
+                         (VIEWER_AUTH_USER, VIEWER_AUTH_PASSWORD_FILE):
+                         401 without, 200 with either.
   demo_start_stop        bash pipelines/demo --no-build with a free
                          VIEWER_PORT: the viewer serves its page (HTTP 200 at
                          /), processed-frames grows; after SIGTERM every
@@ -309,6 +318,89 @@ def monitor_once(ctx):
     assert bad.returncode == 1 and "none.sock" in bad.stderr, (bad.returncode, bad.stderr)
 
 
+def stage_secrets(ctx):
+    """The stage scripts with an ACL user and its password, from a file
+    (REDIS_PASSWORD_FILE) and from the environment (REDIS_PASSWORD): they
+    run with pipelines/launch, frames flow, and the password is in neither
+    the printed line, the command line, nor GStreamer's log at level 6; a
+    wrong one fails naming the user. The viewer's token from VIEWER_TOKEN and
+    HTTP basic from VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE."""
+    cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
+    ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
+                          "resetchannels", "-@all", "%W~s-in", "+xadd", "+ping",
+                          "&s-in:control", "+subscribe")
+    ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
+                          "resetchannels", "-@all", "~s-in", "~s-out", "+xreadgroup", "+xack",
+                          "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd",
+                          "+ping", "&s-in:control", "&s-out:control", "+publish", "+subscribe")
+    pw_file = os.path.join(ctx.tmp, "s-camera.password")
+    with open(pw_file, "w") as f:
+        f.write(cam_pw + "\n")
+    os.chmod(pw_file, 0o600)
+    env = stage_env(ctx, INPUT_STREAM="s-in", OUTPUT_STREAM="s-out", GST_DEBUG="*:6",
+                    GST_DEBUG_NO_COLOR="1")
+    proc = start_stage(ctx, "processor", "s-processor", dict(
+        env, REDIS_USER="s-processor", REDIS_PASSWORD=proc_pw, CONSUMER="s-worker"))
+    wait_for(lambda: proc.poll() is not None or group_exists(ctx.r, "s-in", "processors"), 20,
+             "the processor's group")
+    assert proc.poll() is None, read(proc.log)[-3000:]
+    prod = start_stage(ctx, "producer", "s-producer", dict(
+        env, REDIS_USER="s-camera", REDIS_PASSWORD_FILE=pw_file, NUM_BUFFERS="30"))
+    cmdlines = [cmdline(p.pid, full=True) for p in (prod, proc)]
+    assert prod.wait(60) == 0, read(prod.log)[-3000:]
+    wait_for(lambda: ctx.r.exists("s-out") and ctx.r.xlen("s-out") >= 30, 20,
+             "30 processed frames")
+    stop(proc)
+    for p, pw in ((prod, cam_pw), (proc, proc_pw)):
+        text = read(p.log)
+        first = text.splitlines()[0]
+        assert "/pipelines/launch --secret-" in first and pw not in first, first
+        assert pw not in text, "the password is in %s's output" % p.log
+    assert not any(pw in c for c in cmdlines for pw in (cam_pw, proc_pw)), cmdlines
+    print("  producer (REDIS_PASSWORD_FILE) and processor (REDIS_PASSWORD) as their own ACL "
+          "users: 30 frames through; %d and %d lines of output at GST_DEBUG=*:6, the "
+          "password in none, nor in their command lines" % (
+              len(read(prod.log).splitlines()), len(read(proc.log).splitlines())))
+    print("  the producer's line: " + read(prod.log).splitlines()[0][:160] + " ...")
+    with open(pw_file, "w") as f:
+        f.write("wrong\n")
+    bad = start_stage(ctx, "producer", "s-wrong", dict(
+        env, GST_DEBUG="", REDIS_USER="s-camera", REDIS_PASSWORD_FILE=pw_file, NUM_BUFFERS="5"))
+    rc = bad.wait(60)
+    err = [l for l in read(bad.log).splitlines() if l.startswith("ERROR")]
+    print("  a wrong password: exit %d, %s" % (rc, err[0] if err else "-"))
+    assert rc == 1 and err and '"s-camera"' in err[0] and "wrong" not in err[0], read(bad.log)
+
+    # the viewer's secrets from the environment and a file
+    port = free_port()
+    basic_file = os.path.join(ctx.tmp, "viewer.password")
+    with open(basic_file, "w") as f:
+        f.write(view_pw + "\n")
+    viewer = start_stage(ctx, "viewer", "s-viewer", stage_env(
+        ctx, VIEWER_PORT=str(port), VIEWER_TOKEN=token, VIEWER_AUTH_USER="operator",
+        VIEWER_AUTH_PASSWORD_FILE=basic_file, STREAM="s-out"))
+
+    def get(headers):
+        req = urllib.request.Request("http://127.0.0.1:%d/" % port, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    import base64
+    basic = "Basic " + base64.b64encode(("operator:" + view_pw).encode()).decode()
+    wait_for(lambda: viewer.poll() is not None or get({}) == 401, 20, "the viewer",
+             ignore=(OSError,))
+    got = (get({}), get({"Authorization": "Bearer " + token}), get({"Authorization": basic}),
+           get({"Authorization": "Bearer " + token[:-1]}))
+    stop(viewer)
+    print("  viewer with VIEWER_TOKEN and VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE: "
+          "no secret %d, the token %d, HTTP basic %d, a wrong token %d" % got)
+    assert got == (401, 200, 200, 401), got
+    line = read(viewer.log).splitlines()[0]
+    assert token not in line and view_pw not in line and "VIEWER_TOKEN" in line, line
+
+
 def descendants(pid):
     """pids of the whole process tree below pid, from /proc."""
     children = {}
@@ -553,6 +645,7 @@ CASES = [("pipeline_in_order", pipeline_in_order),
          ("two_processors_share", two_processors_share),
          ("three_processors_in_order", three_processors_in_order),
          ("monitor_once", monitor_once),
+         ("stage_secrets", stage_secrets),
          ("demo_start_stop", demo_start_stop),
          ("demo_tls", demo_tls)]
 
