@@ -79,7 +79,6 @@ import bisect
 import contextlib
 import ctypes
 import hashlib
-import json
 import os
 import re
 import resource
