@@ -489,7 +489,7 @@ def start_system(ctx):
           % (REDIS_PORT, ", ".join(USERS)), flush=True)
     # the processors first: their groups must exist before the cameras write
     for n in CAMERAS:
-        doc_stage(ctx, "processor", n - 1, "processor-%d" % n, CONSUMER="processor-host-%d" % n)
+        doc_stage(ctx, "processor", n - 1, "processor-%d" % n)
 
     def groups():
         check_alive(ctx)
