@@ -35,7 +35,9 @@
 #       quality
 #   GST_PLUGIN_PATH (or GST_PLUGIN_PATH_1_0)  when unset and the scripts run
 #       from the source tree, the plugins of the build directory $BUILDDIR
-#       [<source>/build] are used.
+#       [<source>/build] are used; installed (commands gst-redis-<stage>,
+#       see README.md), the scripts leave it alone and GStreamer finds the
+#       installed plugins.
 #
 # Every stage prints its gst-launch-1.0 line (pipelines/launch when a
 # password or token is set), then replaces itself with it (exec), so the
@@ -80,12 +82,24 @@ unset _arg
 pipelines_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(dirname "$pipelines_dir")
 
-# From the source tree: use the plugins just built, unless the caller chose.
-if [ -z "${GST_PLUGIN_PATH:-}${GST_PLUGIN_PATH_1_0:-}" ] && [ -f "$source_dir/meson.build" ]; then
-  builddir=${BUILDDIR:-$source_dir/build}
-  case "$builddir" in /*) ;; *) builddir=$source_dir/$builddir ;; esac
-  if [ -d "$builddir/gst" ]; then
-    export GST_PLUGIN_PATH="$builddir/gst"
+if [ -f "$source_dir/meson.build" ]; then
+  # From the source tree: use the plugins just built, unless the caller chose.
+  if [ -z "${GST_PLUGIN_PATH:-}${GST_PLUGIN_PATH_1_0:-}" ]; then
+    builddir=${BUILDDIR:-$source_dir/build}
+    case "$builddir" in /*) ;; *) builddir=$source_dir/$builddir ;; esac
+    if [ -d "$builddir/gst" ]; then
+      export GST_PLUGIN_PATH="$builddir/gst"
+    fi
+  fi
+elif [ -f "$pipelines_dir/install-paths.sh" ]; then
+  # Installed by meson: install-paths.sh names the plugin directory when it
+  # is not the one GStreamer scans by itself (a prefix such as /usr/local).
+  source "$pipelines_dir/install-paths.sh"
+  if [ -n "${GST_REDIS_STREAMS_PLUGIN_DIR:-}" ]; then
+    case ":${GST_PLUGIN_PATH:-}:" in
+      *":$GST_REDIS_STREAMS_PLUGIN_DIR:"*) ;;
+      *) export GST_PLUGIN_PATH="$GST_REDIS_STREAMS_PLUGIN_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" ;;
+    esac
   fi
 fi
 

@@ -36,8 +36,8 @@
 
 #include "gstparallel.h"
 
-GST_DEBUG_CATEGORY_STATIC (parallel_debug);
-#define GST_CAT_DEFAULT parallel_debug
+GST_DEBUG_CATEGORY (gst_parallel_debug);
+#define GST_CAT_DEFAULT gst_parallel_debug
 
 struct _GstParallelRunner
 {
@@ -54,16 +54,12 @@ typedef struct
   gint next;                    /* atomic: the next task to take */
 } Batch;
 
-static void
-ensure_debug_category (void)
+/* Called once by the element init of each plugin that links the runner. */
+void
+gst_parallel_debug_init (void)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (parallel_debug, "parallel", 0,
-        "Parallel task runner");
-    g_once_init_leave (&done, 1);
-  }
+  GST_DEBUG_CATEGORY_INIT (gst_parallel_debug, "parallel", 0,
+      "Parallel task runner");
 }
 
 /* Creates a runner of @n_threads threads (0: one per processor), the
@@ -75,7 +71,6 @@ gst_parallel_runner_new (guint n_threads, GError ** error)
 {
   GstParallelRunner *runner;
 
-  ensure_debug_category ();
   if (n_threads == 0)
     n_threads = g_get_num_processors ();
   n_threads = CLAMP (n_threads, 1, GST_PARALLEL_MAX_THREADS);

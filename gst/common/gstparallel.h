@@ -32,6 +32,8 @@ typedef void (*GstParallelFunc) (gpointer data, guint index);
 
 typedef struct _GstParallelRunner GstParallelRunner;
 
+void gst_parallel_debug_init (void);
+
 GstParallelRunner *gst_parallel_runner_new (guint n_threads, GError ** error);
 void gst_parallel_runner_free (GstParallelRunner * runner);
 guint gst_parallel_runner_get_n_threads (GstParallelRunner * runner);

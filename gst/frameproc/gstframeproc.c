@@ -370,6 +370,7 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (frame_proc_debug, "frameproc", 0,
       "Per-frame video processing");
+  gst_parallel_debug_init ();
 
   gst_frame_proc_filters_init ();
 

@@ -44,32 +44,52 @@ gst_redis_wait_cancellable (GCancellable * cancellable, gint64 timeout_us)
   return !g_cancellable_is_cancelled (cancellable);
 }
 
+void
+gst_redis_canceller_init (GstRedisCanceller * canceller, GstObject * owner)
+{
+  canceller->owner = owner;
+  canceller->current = g_cancellable_new ();
+}
+
+void
+gst_redis_canceller_clear (GstRedisCanceller * canceller)
+{
+  g_clear_object (&canceller->current);
+}
+
 GCancellable *
-gst_redis_cancellable_get (GstObject * object, GCancellable ** slot)
+gst_redis_canceller_get (GstRedisCanceller * canceller)
 {
   GCancellable *c;
 
-  GST_OBJECT_LOCK (object);
-  c = g_object_ref (*slot);
-  GST_OBJECT_UNLOCK (object);
+  GST_OBJECT_LOCK (canceller->owner);
+  c = g_object_ref (canceller->current);
+  GST_OBJECT_UNLOCK (canceller->owner);
   return c;
 }
 
-void
-gst_redis_cancellable_cancel (GstObject * object, GCancellable ** slot)
+/* An element's unlock (): interrupts the wait under way and refuses the
+ * next ones. */
+gboolean
+gst_redis_canceller_unlock (GstRedisCanceller * canceller)
 {
-  GST_OBJECT_LOCK (object);
-  g_cancellable_cancel (*slot);
-  GST_OBJECT_UNLOCK (object);
+  GST_LOG_OBJECT (canceller->owner, "unlocking");
+  GST_OBJECT_LOCK (canceller->owner);
+  g_cancellable_cancel (canceller->current);
+  GST_OBJECT_UNLOCK (canceller->owner);
+  return TRUE;
 }
 
-/* A new cancellable rather than g_cancellable_reset (), which must not be
- * called on one that a wait may still be using. */
-void
-gst_redis_cancellable_renew (GstObject * object, GCancellable ** slot)
+/* An element's unlock_stop (): a new cancellable rather than
+ * g_cancellable_reset (), which must not be called on one that a wait may
+ * still be using. */
+gboolean
+gst_redis_canceller_unlock_stop (GstRedisCanceller * canceller)
 {
-  GST_OBJECT_LOCK (object);
-  g_object_unref (*slot);
-  *slot = g_cancellable_new ();
-  GST_OBJECT_UNLOCK (object);
+  GST_LOG_OBJECT (canceller->owner, "unlock stop");
+  GST_OBJECT_LOCK (canceller->owner);
+  g_object_unref (canceller->current);
+  canceller->current = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (canceller->owner);
+  return TRUE;
 }

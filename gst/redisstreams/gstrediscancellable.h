@@ -31,11 +31,21 @@ gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
 /* An element's cancellable, kept under its object lock: unlock () cancels
  * it, unlock_stop () renews it, and the streaming thread holds a reference
  * for each wait, so a wait that has not started yet refuses to start after
- * unlock (). */
-GCancellable *gst_redis_cancellable_get (GstObject * object,
-    GCancellable ** slot);
-void gst_redis_cancellable_cancel (GstObject * object, GCancellable ** slot);
-void gst_redis_cancellable_renew (GstObject * object, GCancellable ** slot);
+ * unlock (). Both elements' unlock () and unlock_stop () are these. */
+typedef struct
+{
+  GstObject *owner;
+  /* under the owner's object lock */
+  GCancellable *current;
+} GstRedisCanceller;
+
+void gst_redis_canceller_init (GstRedisCanceller * canceller,
+    GstObject * owner);
+void gst_redis_canceller_clear (GstRedisCanceller * canceller);
+/* A reference for one wait (or a few in a row), to unref after. */
+GCancellable *gst_redis_canceller_get (GstRedisCanceller * canceller);
+gboolean gst_redis_canceller_unlock (GstRedisCanceller * canceller);
+gboolean gst_redis_canceller_unlock_stop (GstRedisCanceller * canceller);
 
 G_END_DECLS
 

@@ -37,14 +37,18 @@
  * After that, the parse itself: one structure, fixed, and the same caps
  * again after GStreamer writes and reads them (that also refuses NaN, which
  * is never equal to itself). Every field and structure name becomes a GLib
- * quark for the life of the process; the length bound bounds how many one
- * entry can add (docs/security.md). */
+ * quark for the life of the process, also when the caps are then refused:
+ * so before the parse, the names GLib does not know yet are taken out of
+ * the process's budget of new names (gstredisnames.h), and caps that do
+ * not fit are refused unparsed. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstrediscaps.h"
+#include "gstredisnames.h"
+#include "gstrediswire.h"
 
 #include <string.h>
 #include <gst/video/video.h>
@@ -400,22 +404,67 @@ check_string (const gchar * str, gsize len)
   return NULL;
 }
 
-GstCaps *
-gst_redis_caps_deserialize (const gchar * str, gsize len, const gchar ** why)
+/* Every structure name (at the start, after ';' and after '[', which
+ * the check lets open nested structures only) and every field name (a word
+ * before '=', GStreamer skipping spaces and "\ " in between) of a string
+ * check_string () accepted: what gst_caps_from_string () may intern, and at
+ * most a few words more (the budget gives those back afterwards). */
+/* What GStreamer takes for a character of a name (GST_ASCII_IS_STRING). */
+static gboolean
+is_name_char (gchar c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("/-_.:+", c));
+}
+
+static void
+collect_names (const gchar * str, gsize len, GstRedisNames * names)
+{
+  gboolean quoted = FALSE, name_next = TRUE;
+  gsize i = 0;
+
+  while (i < len) {
+    gchar c = str[i];
+
+    if (quoted) {
+      if (c == '\\' && i + 1 < len)
+        i++;
+      else if (c == '"')
+        quoted = FALSE;
+      i++;
+    } else if (is_name_char (c)) {
+      gsize start = i, j;
+
+      while (i < len && is_name_char (str[i]))
+        i++;
+      for (j = i; j < len; j++) {
+        if (str[j] == '\\' && j + 1 < len && str[j + 1] == ' ')
+          j++;
+        else if (str[j] != ' ')
+          break;
+      }
+      if (name_next || (j < len && str[j] == '='))
+        gst_redis_names_add (names, str + start, i - start);
+      name_next = FALSE;
+    } else {
+      if (c == '"')
+        quoted = TRUE;
+      if (c == ';' || c == '[')
+        name_next = TRUE;
+      else if (c != ' ')
+        name_next = FALSE;
+      i++;
+    }
+  }
+}
+
+/* The parse itself, once the string passed check_string (). Refused caps
+ * leave their names interned: that is why the budget is taken first. */
+static GstCaps *
+parse_checked (const gchar * str, gsize len, const gchar ** why)
 {
   GstCaps *caps, *again = NULL;
   gchar *copy, *written = NULL;
   const gchar *reason;
-
-  /* Video caps carry a GstVideoMultiviewFlagsSet, a type GStreamer's
-   * parser knows only once it is registered. */
-  g_type_ensure (GST_TYPE_VIDEO_MULTIVIEW_FLAGSET);
-
-  reason = check_string (str, len);
-  if (reason) {
-    *why = reason;
-    return NULL;
-  }
 
   copy = g_strndup (str, len);
   caps = gst_caps_from_string (copy);
@@ -453,13 +502,65 @@ refused:
   return NULL;
 }
 
+/* Checks, takes the new names out of the budget, parses. NULL with *@why
+ * (a static string) when refused, and with @error too when the budget
+ * refused. */
+static GstCaps *
+deserialize (const gchar * str, gsize len, const gchar ** why, GError ** error)
+{
+  GstRedisNames names;
+  GstCaps *caps;
+
+  /* Video caps carry a GstVideoMultiviewFlagsSet, a type GStreamer's
+   * parser knows only once it is registered. */
+  g_type_ensure (GST_TYPE_VIDEO_MULTIVIEW_FLAGSET);
+
+  *why = check_string (str, len);
+  if (*why)
+    return NULL;
+
+  gst_redis_names_init (&names);
+  collect_names (str, len, &names);
+  if (!gst_redis_names_reserve (&names, GST_REDIS_FIELD_CAPS, error)) {
+    *why = "holds more names never seen before than this process may still "
+        "take in";
+    gst_redis_names_release (&names);
+    return NULL;
+  }
+  caps = parse_checked (str, len, why);
+  gst_redis_names_release (&names);
+  return caps;
+}
+
+GstCaps *
+gst_redis_caps_deserialize (const gchar * str, gsize len, GError ** error)
+{
+  GError *budget = NULL;
+  const gchar *why = NULL;
+  GstCaps *caps = deserialize (str, len, &why, &budget);
+
+  if (caps == NULL && budget) {
+    g_propagate_error (error, budget);
+  } else if (caps == NULL) {
+    gchar *shown = gst_redis_wire_printable (str, len, 200);
+
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field \"caps\" %s: \"%s\"", why,
+        shown);
+    g_free (shown);
+  }
+  return caps;
+}
+
 gchar *
 gst_redis_caps_serialize (const GstCaps * caps, const gchar ** why)
 {
   gchar *str = gst_caps_to_string (caps);
+  GError *budget = NULL;
   GstCaps *read;
 
-  read = gst_redis_caps_deserialize (str, strlen (str), why);
+  read = deserialize (str, strlen (str), why, &budget);
+  g_clear_error (&budget);
   if (read == NULL) {
     g_free (str);
     return NULL;

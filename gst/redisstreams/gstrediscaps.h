@@ -26,13 +26,15 @@ G_BEGIN_DECLS
 /* The longest caps string an entry may carry. Stream headers make caps
  * long: Vorbis's are about 8 KB as text. */
 #define GST_REDIS_CAPS_MAX_LENGTH (64 * 1024)
-/* Caps from an entry's "caps" field, written by anyone: %NULL, with
- * *@why saying what is wrong (a static string), unless @str is one fixed
+/* Caps from an entry's "caps" field, written by anyone: %NULL, with a
+ * GST_REDIS_ENTRY_ERROR saying what is wrong, unless @str is one fixed
  * media type that GStreamer parses and writes back unchanged. Bounded: the
- * length, the nesting and the value types are checked before GStreamer's
- * parser sees the string. */
+ * length, the nesting and the value types are checked, and the names never
+ * seen before taken out of the process's budget (gstredisnames.h, code
+ * TOO_MANY_NAMES when it is spent), before GStreamer's parser sees the
+ * string. */
     GstCaps * gst_redis_caps_deserialize (const gchar * str, gsize len,
-    const gchar ** why);
+    GError ** error);
 
 /* The string a sink writes for @caps: %NULL, with *@why, when a reader
  * would refuse it. Free with g_free (). */

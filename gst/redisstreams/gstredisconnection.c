@@ -29,9 +29,9 @@
 #include "gstredisconnection.h"
 #include "gstredisnode.h"
 #include "gstredistopology.h"
+#include "gstredisdebug.h"
 
-GST_DEBUG_CATEGORY_STATIC (redis_connection_debug);
-#define GST_CAT_DEFAULT redis_connection_debug
+#define GST_CAT_DEFAULT gst_redis_connection_debug
 
 /* Redirections followed for one command. */
 #define MAX_REDIRECTS 5
@@ -48,14 +48,7 @@ struct _GstRedisConnection
 GstRedisConnection *
 gst_redis_connection_new (const GstRedisSettings * settings)
 {
-  static gsize done = 0;
   GstRedisConnection *conn;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_connection_debug, "redisconnection", 0,
-        "Redis connection shared by the Redis Streams elements");
-    g_once_init_leave (&done, 1);
-  }
 
   conn = g_new0 (GstRedisConnection, 1);
   gst_redis_settings_init (&conn->settings);
@@ -77,13 +70,14 @@ gst_redis_connection_free (GstRedisConnection * conn)
   g_free (conn);
 }
 
-/* Values (bulk strings) longer than @max bytes in a reply are not read into
- * memory: the reply has a GST_REDIS_REPLY_ERROR element in their place, whose
- * text says why. */
-void
-gst_redis_connection_set_max_bulk (GstRedisConnection * conn, guint64 max)
+/* The socket under the connection, the same one for the connection's
+ * life (it is reopened in place), for what only it knows: bytes counted,
+ * replies owed, whether the server closed it, the largest value it reads
+ * (gstredisnode.h). */
+GstRedisNode *
+gst_redis_connection_get_node (GstRedisConnection * conn)
 {
-  gst_redis_node_set_max_bulk (conn->node, max);
+  return conn->node;
 }
 
 const gchar *
@@ -119,42 +113,10 @@ gst_redis_connection_may_follow (GstRedisConnection * conn,
   return (*redirects)++ < MAX_REDIRECTS;
 }
 
-/* TRUE when the connection was closed because the server had closed it
- * (see gst_redis_node_closed_by_peer ()). */
-gboolean
-gst_redis_connection_closed_by_peer (GstRedisConnection * conn)
-{
-  return gst_redis_node_closed_by_peer (conn->node);
-}
-
-gboolean
-gst_redis_connection_check_idle_closed (GstRedisConnection * conn)
-{
-  return gst_redis_node_check_idle_closed (conn->node);
-}
-
 gboolean
 gst_redis_connection_can_read (GstRedisConnection * conn)
 {
   return gst_redis_node_can_read (conn->node);
-}
-
-guint
-gst_redis_connection_get_pending (GstRedisConnection * conn)
-{
-  return gst_redis_node_get_pending (conn->node);
-}
-
-guint64
-gst_redis_connection_get_bytes_received (GstRedisConnection * conn)
-{
-  return gst_redis_node_get_bytes_received (conn->node);
-}
-
-guint64
-gst_redis_connection_get_bytes_sent (GstRedisConnection * conn)
-{
-  return gst_redis_node_get_bytes_sent (conn->node);
 }
 
 /* Opens the connection where the topology says, within connect-timeout.

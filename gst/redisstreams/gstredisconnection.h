@@ -25,6 +25,7 @@
 #include "gstredissettings.h"
 #include "gstrediscommand.h"
 #include "gstredisreader.h"
+#include "gstredisnode.h"
 
 G_BEGIN_DECLS
 
@@ -38,8 +39,7 @@ typedef struct _GstRedisConnection GstRedisConnection;
 GstRedisConnection *gst_redis_connection_new (const GstRedisSettings *
     settings);
 void gst_redis_connection_free (GstRedisConnection * conn);
-void gst_redis_connection_set_max_bulk (GstRedisConnection * conn,
-    guint64 max);
+GstRedisNode *gst_redis_connection_get_node (GstRedisConnection * conn);
 gboolean gst_redis_connection_open (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
 void gst_redis_connection_close (GstRedisConnection * conn);
@@ -47,17 +47,12 @@ gboolean gst_redis_connection_is_open (GstRedisConnection * conn);
 const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
 gboolean gst_redis_connection_may_follow (GstRedisConnection * conn,
     const GError * err, guint * redirects);
-gboolean gst_redis_connection_closed_by_peer (GstRedisConnection * conn);
-gboolean gst_redis_connection_check_idle_closed (GstRedisConnection * conn);
 gboolean gst_redis_connection_can_read (GstRedisConnection * conn);
 
 gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
 GstRedisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
     guint extra_timeout_ms, GCancellable * cancellable, GError ** error);
-guint gst_redis_connection_get_pending (GstRedisConnection * conn);
-guint64 gst_redis_connection_get_bytes_received (GstRedisConnection * conn);
-guint64 gst_redis_connection_get_bytes_sent (GstRedisConnection * conn);
 
 GstRedisReply *gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,

@@ -31,11 +31,15 @@
 #include "gstrediscaps.h"
 #include "gstredislz4.h"
 #include "gstredismeta.h"
+#include "gstredisnames.h"
+#include "gstredisdebug.h"
+#include "gstframemeta.h"
 
 #include <string.h>
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_entry_debug);
-#define GST_CAT_DEFAULT redis_entry_debug
+#define GST_CAT_DEFAULT gst_redis_entry_debug
 
 GType
 gst_redis_compression_get_type (void)
@@ -55,88 +59,6 @@ gst_redis_compression_get_type (void)
     g_once_init_leave (&type, t);
   }
   return type;
-}
-
-static void
-ensure_debug_category (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_entry_debug, "redisentry", 0,
-        "Redis stream entry encoder and decoder");
-    g_once_init_leave (&done, 1);
-  }
-}
-
-/* Refcounted replies */
-
-struct _GstRedisReplyRef
-{
-  GstRedisReply *reply;
-};
-
-static void
-reply_ref_clear (gpointer data)
-{
-  GstRedisReplyRef *ref = data;
-
-  gst_redis_reply_free (ref->reply);
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_new (GstRedisReply * reply)
-{
-  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
-
-  ref->reply = reply;
-  return ref;
-}
-
-GstRedisReplyRef *
-gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
-{
-  return g_atomic_rc_box_acquire (ref);
-}
-
-void
-gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
-{
-  g_atomic_rc_box_release_full (ref, reply_ref_clear);
-}
-
-GstRedisReply *
-gst_redis_reply_ref_get (GstRedisReplyRef * ref)
-{
-  return ref->reply;
-}
-
-/* Capture time */
-
-GstCaps *
-gst_redis_unix_timestamp_caps (void)
-{
-  static GstCaps *caps = NULL;
-
-  if (g_once_init_enter (&caps)) {
-    GstCaps *c = gst_caps_new_empty_simple ("timestamp/x-unix");
-    GST_MINI_OBJECT_FLAG_SET (c, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
-    g_once_init_leave (&caps, c);
-  }
-  return caps;
-}
-
-/* Nanoseconds since the Unix epoch, or -1. */
-gint64
-gst_redis_buffer_get_capture_time (GstBuffer * buffer)
-{
-  GstReferenceTimestampMeta *meta;
-
-  meta = gst_buffer_get_reference_timestamp_meta (buffer,
-      gst_redis_unix_timestamp_caps ());
-  if (meta == NULL || !GST_CLOCK_TIME_IS_VALID (meta->timestamp))
-    return -1;
-  return (gint64) meta->timestamp;
 }
 
 /* Buffer flags travel by name, so that other programs can read and write
@@ -188,6 +110,8 @@ struct _GstRedisEntryEncoder
   gboolean raw;
   /* auto: frames to send as they are before trying LZ4 again */
   guint auto_skip;
+  /* a buffer with an offset was encoded: seq numbers come from upstream */
+  gboolean numbered;
 
   GstRedisLz4 *lz4;
   GString *numbers;
@@ -199,7 +123,6 @@ gst_redis_entry_encoder_new (void)
 {
   GstRedisEntryEncoder *enc = g_new0 (GstRedisEntryEncoder, 1);
 
-  ensure_debug_category ();
   enc->caps_str = g_strdup ("");
   enc->lz4 = gst_redis_lz4_new ();
   enc->numbers = g_string_sized_new (64);
@@ -291,8 +214,20 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     lz4 = FALSE;
   }
 
+  /* seq: the buffer offset. The caller's own count (@seq) only while no
+   * buffer had one: counted on after upstream's numbers, it would give a
+   * frame the number of another (seq 7, 8, then 9 for a frame without
+   * one, then upstream's real 9). Such a frame goes without seq. */
+  if (GST_BUFFER_OFFSET_IS_VALID (buffer)) {
+    enc->numbered = TRUE;
+    seq = GST_BUFFER_OFFSET (buffer);
+  } else if (enc->numbered) {
+    seq = GST_BUFFER_OFFSET_NONE;
+  }
+
   add_field_u64 (cmd, GST_REDIS_FIELD_VERSION, GST_REDIS_ENTRY_VERSION);
-  add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
+  if (seq != GST_BUFFER_OFFSET_NONE)
+    add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
   add_field_time (cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
   add_field_time (cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
   add_field_time (cmd, GST_REDIS_FIELD_DURATION, GST_BUFFER_DURATION (buffer));
@@ -314,7 +249,7 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
   gst_redis_command_add (cmd, enc->caps_str);
 
-  capture = gst_redis_buffer_get_capture_time (buffer);
+  capture = gst_frame_meta_get_capture_time (buffer);
   if (capture < 0) {
     /* The first hop is where the frame was captured, as far as the rest of
      * the system can tell. */
@@ -343,14 +278,45 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
 
 /* Decoder */
 
+/* What the caps of an entry ask of its payload (docs/wire-format.md,
+ * "Payload"): GStreamer elements map raw video as the picture the caps
+ * describe and fail on a smaller buffer ("invalid video buffer received"),
+ * read raw audio in whole frames (bytes per sample times channels), and
+ * have nothing to do with an empty buffer. */
+typedef struct
+{
+  /* at least this many bytes: the picture gst_video_info_from_caps ()
+   * lays out for raw video, with room for padding after it; 1 otherwise */
+  gsize min_size;
+  /* raw audio: whole frames of this many bytes; 1 otherwise */
+  gsize frame_size;
+  /* for messages: "320x240 I420", "2 channels of S16LE" */
+  gchar *what;
+} PayloadRule;
+
+/* Caps of an entry: the string they came from, and what they ask. */
+typedef struct
+{
+  gchar *str;
+  GstCaps *caps;
+  PayloadRule rule;
+} CapsState;
+
+static void
+caps_state_clear (CapsState * st)
+{
+  g_clear_pointer (&st->str, g_free);
+  gst_clear_caps (&st->caps);
+  g_clear_pointer (&st->rule.what, g_free);
+}
+
 struct _GstRedisEntryDecoder
 {
   gsize max_frame_size;
   GstRedisLz4 *lz4;
 
   /* the caps of the last entry, reused while the string stays the same */
-  gchar *caps_str;
-  GstCaps *caps;
+  CapsState caps;
 };
 
 GstRedisEntryDecoder *
@@ -358,9 +324,9 @@ gst_redis_entry_decoder_new (void)
 {
   GstRedisEntryDecoder *dec = g_new0 (GstRedisEntryDecoder, 1);
 
-  ensure_debug_category ();
   dec->max_frame_size = GST_REDIS_DEFAULT_MAX_FRAME_SIZE;
   dec->lz4 = gst_redis_lz4_new ();
+  gst_redis_names_intern_common ();
   return dec;
 }
 
@@ -370,8 +336,7 @@ gst_redis_entry_decoder_free (GstRedisEntryDecoder * dec)
   if (dec == NULL)
     return;
   gst_redis_lz4_free (dec->lz4);
-  g_free (dec->caps_str);
-  gst_clear_caps (&dec->caps);
+  caps_state_clear (&dec->caps);
   g_free (dec);
 }
 
@@ -505,78 +470,100 @@ parse_flags (const GstRedisField * f, GstBufferFlags * out, GError ** error)
   return ok;
 }
 
-/* A field value for a message: valid UTF-8 (GStreamer refuses anything
- * else and drops the whole text), at most @max bytes of it, with invalid
- * bytes and control characters written as \xNN so that the reader still
- * sees what the producer sent. */
-static gchar *
-printable (const gchar * s, gsize len, gsize max)
-{
-  GString *out = g_string_sized_new (MIN (len, max) + 8);
-  const gchar *p = s, *end = s + MIN (len, max);
-
-  while (p < end) {
-    gunichar c = g_utf8_get_char_validated (p, end - p);
-
-    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c < 0x20 || c == 0x7f) {
-      g_string_append_printf (out, "\\x%02x", (guint8) * p);
-      p++;
-    } else {
-      const gchar *next = g_utf8_next_char (p);
-
-      g_string_append_len (out, p, next - p);
-      p = next;
-    }
-  }
-  if (len > max)
-    g_string_append (out, "...");
-  return g_string_free (out, FALSE);
-}
-
-/* Parses the caps field, reusing the last caps when the string did not
- * change. The decoder's caps only change once the whole entry decoded
- * (commit_caps ()), so a bad entry cannot leave half-applied caps behind. */
+/* The payload rule of fixed caps; FALSE when they are raw video or audio
+ * that GStreamer cannot lay out (a frame of them could go nowhere). */
 static gboolean
-parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
-    gchar ** str_out, GstCaps ** caps_out, GError ** error)
+payload_rule_from_caps (GstCaps * caps, PayloadRule * rule, GError ** error)
 {
-  const gchar *why = NULL;
-  GstCaps *caps;
-  gchar *str;
+  GstStructure *s = gst_caps_get_structure (caps, 0);
 
-  *str_out = NULL;
-  *caps_out = NULL;
-  if (dec->caps_str && strlen (dec->caps_str) == f->value_len
-      && memcmp (dec->caps_str, f->value, f->value_len) == 0)
-    return TRUE;
+  rule->min_size = 1;
+  rule->frame_size = 1;
+  rule->what = NULL;
+  if (gst_structure_has_name (s, "video/x-raw")) {
+    GstVideoInfo info;
 
-  caps = gst_redis_caps_deserialize (f->value, f->value_len, &why);
-  if (caps == NULL) {
-    gchar *shown = printable (f->value, f->value_len, 200);
+    if (!gst_video_info_from_caps (&info, caps))
+      return bad_field (error, GST_REDIS_FIELD_CAPS, "are raw video "
+          "without the format, width and height GStreamer needs to lay out "
+          "a picture");
+    rule->min_size = MAX (GST_VIDEO_INFO_SIZE (&info), 1);
+    rule->what = g_strdup_printf ("%dx%d %s", GST_VIDEO_INFO_WIDTH (&info),
+        GST_VIDEO_INFO_HEIGHT (&info), GST_VIDEO_INFO_NAME (&info));
+  } else if (gst_structure_has_name (s, "audio/x-raw")) {
+    GstAudioInfo info;
 
-    g_set_error (error, GST_REDIS_ENTRY_ERROR,
-        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "field \"caps\" %s: \"%s\"", why,
-        shown);
-    g_free (shown);
-    return FALSE;
+    if (!gst_audio_info_from_caps (&info, caps))
+      return bad_field (error, GST_REDIS_FIELD_CAPS, "are raw audio "
+          "without the format, rate, channels and layout GStreamer needs to "
+          "read samples");
+    rule->frame_size = MAX (GST_AUDIO_INFO_BPF (&info), 1);
+    rule->what = g_strdup_printf ("%d channels of %s",
+        GST_AUDIO_INFO_CHANNELS (&info), GST_AUDIO_INFO_NAME (&info));
   }
-  str = g_strndup (f->value, f->value_len);
-  *str_out = str;
-  *caps_out = caps;
   return TRUE;
 }
 
-/* Returns a reference to the caps of the entry just decoded: the new ones,
- * or the ones kept from an earlier entry with the same string. */
-static GstCaps *
-commit_caps (GstRedisEntryDecoder * dec, gchar * str, GstCaps * caps)
+/* The payload of @size bytes against its caps' @rule. */
+static gboolean
+check_payload_size (const PayloadRule * rule, guint64 size, GError ** error)
 {
-  if (caps) {
-    g_free (dec->caps_str);
-    dec->caps_str = str;
-    gst_caps_take (&dec->caps, caps);
+  if (size == 0) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_WRONG_SIZE, "the payload is empty");
+    return FALSE;
   }
-  return gst_caps_ref (dec->caps);
+  if (size < rule->min_size) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_WRONG_SIZE, "the payload has %" G_GUINT64_FORMAT
+        " bytes, less than the %" G_GSIZE_FORMAT " bytes of a %s picture "
+        "its caps describe", size, rule->min_size, rule->what);
+    return FALSE;
+  }
+  if (size % rule->frame_size != 0) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_WRONG_SIZE, "the payload has %" G_GUINT64_FORMAT
+        " bytes, not a whole number of %" G_GSIZE_FORMAT "-byte audio frames "
+        "(%s) as its caps describe", size, rule->frame_size, rule->what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Parses the caps field into @st, or leaves @st empty when the string is
+ * the decoder's current one. The decoder's caps only change once the whole
+ * entry decoded (commit_caps ()), so a bad entry cannot leave half-applied
+ * caps behind. */
+static gboolean
+parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
+    CapsState * st, GError ** error)
+{
+  if (dec->caps.str && strlen (dec->caps.str) == f->value_len
+      && memcmp (dec->caps.str, f->value, f->value_len) == 0)
+    return TRUE;
+
+  st->caps = gst_redis_caps_deserialize (f->value, f->value_len, error);
+  if (st->caps == NULL)
+    return FALSE;
+  if (!payload_rule_from_caps (st->caps, &st->rule, error)) {
+    caps_state_clear (st);
+    return FALSE;
+  }
+  st->str = g_strndup (f->value, f->value_len);
+  return TRUE;
+}
+
+/* Returns a reference to the caps of the entry just decoded: the new ones
+ * of @st, or the ones kept from an earlier entry with the same string. */
+static GstCaps *
+commit_caps (GstRedisEntryDecoder * dec, CapsState * st)
+{
+  if (st->caps) {
+    caps_state_clear (&dec->caps);
+    dec->caps = *st;
+    memset (st, 0, sizeof (*st));
+  }
+  return gst_caps_ref (dec->caps.caps);
 }
 
 static void
@@ -659,9 +646,13 @@ parse_header (const Fields * f, Header * h, GError ** error)
     return FALSE;
   }
 
+  /* no seq: no offset; 2^64 - 1 is GStreamer's "none", which a number
+   * from the writer cannot mean */
   h->seq = GST_BUFFER_OFFSET_NONE;
   if (f->seq && !parse_u64 (f->seq, GST_REDIS_FIELD_SEQ, &h->seq, error))
     return FALSE;
+  if (f->seq && h->seq == GST_BUFFER_OFFSET_NONE)
+    return bad_field (error, GST_REDIS_FIELD_SEQ, "is out of range");
   if (!parse_time (f->pts, GST_REDIS_FIELD_PTS, &h->pts, error) ||
       !parse_time (f->dts, GST_REDIS_FIELD_DTS, &h->dts, error) ||
       !parse_time (f->duration, GST_REDIS_FIELD_DURATION, &h->duration,
@@ -688,7 +679,9 @@ parse_payload_size (GstRedisEntryDecoder * dec, const Fields * f,
   } else if (value_is (f->encoding, "lz4")) {
     *lz4 = TRUE;
   } else {
-    gchar *shown = printable (f->encoding->value, f->encoding->value_len, 32);
+    gchar *shown =
+        gst_redis_wire_printable (f->encoding->value, f->encoding->value_len,
+        32);
 
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
@@ -774,8 +767,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   Fields f = { NULL, };
   Header h;
   GstBuffer *buffer = NULL;
-  GstCaps *new_caps = NULL;
-  gchar *new_caps_str = NULL;
+  CapsState new_caps = { NULL, };
   guint64 size;
   gboolean lz4;
 
@@ -783,8 +775,11 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   if (!collect_fields (fields, n_fields, &f, error) ||
       !parse_header (&f, &h, error) ||
       !parse_payload_size (dec, &f, &lz4, &size, error) ||
-      !parse_caps (dec, f.caps, &new_caps_str, &new_caps, error))
+      !parse_caps (dec, f.caps, &new_caps, error))
     return NULL;
+  if (!check_payload_size (new_caps.caps ? &new_caps.rule : &dec->caps.rule,
+          size, error))
+    goto failed;
 
   buffer = make_payload (dec, f.data, lz4, size, owner, error);
   if (buffer == NULL)
@@ -801,17 +796,16 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   GST_BUFFER_FLAGS (buffer) = h.flags;
   if (h.has_capture)
     gst_buffer_add_reference_timestamp_meta (buffer,
-        gst_redis_unix_timestamp_caps (), h.capture, GST_CLOCK_TIME_NONE);
+        gst_frame_meta_capture_time_caps (), h.capture, GST_CLOCK_TIME_NONE);
 
-  *caps = commit_caps (dec, new_caps_str, new_caps);
+  *caps = commit_caps (dec, &new_caps);
   return buffer;
 
   /* ERRORS */
 failed:
   {
     gst_clear_buffer (&buffer);
-    gst_clear_caps (&new_caps);
-    g_free (new_caps_str);
+    caps_state_clear (&new_caps);
     return NULL;
   }
 }

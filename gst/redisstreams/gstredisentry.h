@@ -21,7 +21,8 @@
 #define __GST_REDIS_ENTRY_H__
 
 #include <gst/gst.h>
-#include "gstredisconnection.h"
+#include "gstrediscommand.h"
+#include "gstredisreader.h"
 #include "gstrediswire.h"
 
 G_BEGIN_DECLS
@@ -35,13 +36,6 @@ typedef enum
 
 #define GST_TYPE_REDIS_COMPRESSION (gst_redis_compression_get_type ())
 GType gst_redis_compression_get_type (void);
-
-/* A refcounted reply, so that buffers can point into it without a copy. */
-typedef struct _GstRedisReplyRef GstRedisReplyRef;
-GstRedisReplyRef *gst_redis_reply_ref_new (GstRedisReply * reply);
-GstRedisReplyRef *gst_redis_reply_ref_ref (GstRedisReplyRef * ref);
-void gst_redis_reply_ref_unref (GstRedisReplyRef * ref);
-GstRedisReply *gst_redis_reply_ref_get (GstRedisReplyRef * ref);
 
 /* One field of an entry, as any reader of the stream sees it. */
 typedef struct
@@ -58,6 +52,10 @@ GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
 void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
 gboolean gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
     GstCaps * caps, const gchar ** why);
+/* @seq: the caller's own frame count, written as seq for a @buffer without
+ * an offset as long as no buffer had one (after that such a frame goes
+ * without seq); %GST_BUFFER_OFFSET_NONE writes none. A buffer's offset is
+ * always its seq. */
 gboolean gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
     GstRedisCompression compression, gint acceleration,
@@ -72,9 +70,6 @@ void gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
 GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
     GstCaps ** caps, GError ** error);
-
-GstCaps *gst_redis_unix_timestamp_caps (void);
-gint64 gst_redis_buffer_get_capture_time (GstBuffer * buffer);
 
 G_END_DECLS
 

@@ -193,15 +193,16 @@ listener_subscribe (GstRedisKeyUnitListener * l, GCancellable * cancellable,
   gst_redis_reply_free (reply);
 }
 
-/* A message: ["message", channel, payload]. */
+/* A message: ["message", channel, payload], the payload exactly the
+ * request: Redis messages are binary, and "force-key-unit\0junk" or
+ * "force-key-unit " is not one. */
 static gboolean
 is_request (GstRedisKeyUnitListener * l, const GstRedisReply * r)
 {
   return r->type == GST_REDIS_REPLY_ARRAY && r->elements == 3 &&
-      r->element[0]->type == GST_REDIS_REPLY_STRING &&
-      g_strcmp0 (r->element[0]->str, "message") == 0 &&
-      r->element[2]->type == GST_REDIS_REPLY_STRING &&
-      g_strcmp0 (r->element[2]->str, GST_REDIS_KEY_UNIT_REQUEST) == 0;
+      gst_redis_reply_is_string (r->element[0], "message") &&
+      gst_redis_reply_is_string (r->element[1], l->channel) &&
+      gst_redis_reply_is_string (r->element[2], GST_REDIS_KEY_UNIT_REQUEST);
 }
 
 gboolean

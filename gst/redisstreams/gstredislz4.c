@@ -36,13 +36,13 @@
 #include "gstredislz4.h"
 #include "gstrediswire.h"
 #include "gstparallel.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 #include <lz4.h>
 #include <lz4frame.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_lz4_debug);
-#define GST_CAT_DEFAULT redis_lz4_debug
+#define GST_CAT_DEFAULT gst_redis_lz4_debug
 
 #define LZ4_BLOCK_SIZE (256 * 1024)
 /* More threads than this gain little on frames of a few MiB. */
@@ -77,24 +77,11 @@ typedef struct
   gint acceleration;
 } Lz4Batch;
 
-static void
-ensure_debug_category (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_lz4_debug, "redislz4", 0,
-        "Redis stream entry LZ4 frames");
-    g_once_init_leave (&done, 1);
-  }
-}
-
 GstRedisLz4 *
 gst_redis_lz4_new (void)
 {
   GstRedisLz4 *lz4 = g_new0 (GstRedisLz4, 1);
 
-  ensure_debug_category ();
   if (LZ4F_isError (LZ4F_createDecompressionContext (&lz4->dctx, LZ4F_VERSION)))
     lz4->dctx = NULL;
   return lz4;

@@ -25,7 +25,9 @@
 #endif
 
 #include "gstredismeta.h"
+#include "gstredisnames.h"
 #include "gstrediswire.h"
+#include "gstframemeta.h"
 
 #include <math.h>
 #include <string.h>
@@ -50,71 +52,6 @@ structure_name_is_valid (const gchar * name)
   return TRUE;
 }
 
-static JsonNode *
-value_to_json (const GValue * v)
-{
-  JsonNode *node = json_node_new (JSON_NODE_VALUE);
-
-  switch (G_VALUE_TYPE (v)) {
-    case G_TYPE_BOOLEAN:
-      json_node_set_boolean (node, g_value_get_boolean (v));
-      break;
-    case G_TYPE_INT:
-      json_node_set_int (node, g_value_get_int (v));
-      break;
-    case G_TYPE_UINT:
-      json_node_set_int (node, g_value_get_uint (v));
-      break;
-    case G_TYPE_INT64:
-      json_node_set_int (node, g_value_get_int64 (v));
-      break;
-    case G_TYPE_UINT64:
-      json_node_set_int (node, (gint64) g_value_get_uint64 (v));
-      break;
-    case G_TYPE_FLOAT:
-    case G_TYPE_DOUBLE:{
-      gdouble d = G_VALUE_TYPE (v) == G_TYPE_FLOAT ?
-          g_value_get_float (v) : g_value_get_double (v);
-
-      /* JSON has no inf or nan; and json-glib 1.6 writes a number with an
-       * exponent as invalid JSON ("1e-300.0"), so magnitudes that need one
-       * (below 1e-5, 1e17 and above) are rounded to 0 or left out. */
-      if (!isfinite (d) || fabs (d) >= 1e17) {
-        json_node_unref (node);
-        return NULL;
-      }
-      json_node_set_double (node, fabs (d) < 1e-5 ? 0.0 : d);
-      break;
-    }
-    case G_TYPE_STRING:
-      json_node_set_string (node, g_value_get_string (v));
-      break;
-    default:{
-      gchar *s = gst_value_serialize (v);
-
-      if (s == NULL) {
-        json_node_unref (node);
-        return NULL;
-      }
-      json_node_set_string (node, s);
-      g_free (s);
-      break;
-    }
-  }
-  return node;
-}
-
-static gboolean
-structure_field_to_json (GQuark field, const GValue * value, gpointer data)
-{
-  JsonObject *obj = data;
-  JsonNode *node = value_to_json (value);
-
-  if (node)
-    json_object_set_member (obj, g_quark_to_string (field), node);
-  return TRUE;
-}
-
 gchar *
 gst_redis_meta_to_json (GstBuffer * buffer)
 {
@@ -128,30 +65,10 @@ gst_redis_meta_to_json (GstBuffer * buffer)
   while ((roi = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buffer, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    JsonObject *obj = json_object_new ();
-    JsonObject *params = json_object_new ();
-    GList *l;
-
     if (rois == NULL)
       rois = json_array_new ();
-    json_object_set_string_member (obj, "type",
-        roi->roi_type ? g_quark_to_string (roi->roi_type) : "");
-    json_object_set_int_member (obj, "id", roi->id);
-    json_object_set_int_member (obj, "parent-id", roi->parent_id);
-    json_object_set_int_member (obj, "x", roi->x);
-    json_object_set_int_member (obj, "y", roi->y);
-    json_object_set_int_member (obj, "w", roi->w);
-    json_object_set_int_member (obj, "h", roi->h);
-    for (l = roi->params; l; l = l->next) {
-      GstStructure *s = l->data;
-      JsonObject *fields = json_object_new ();
-
-      gst_structure_foreach (s, structure_field_to_json, fields);
-      json_object_set_object_member (params, gst_structure_get_name (s),
-          fields);
-    }
-    json_object_set_object_member (obj, "params", params);
-    json_array_add_object_element (rois, obj);
+    json_array_add_object_element (rois, gst_frame_meta_roi_to_json (roi,
+            GST_FRAME_META_ROI_PARAMS));
   }
 
   if (rois == NULL)
@@ -202,7 +119,8 @@ json_member_to_gvalue (JsonNode * node, GValue * v)
 }
 
 /* Limits of what a region may carry: every name becomes a GLib quark, which
- * lives as long as the process, so names are few and short. */
+ * lives as long as the process, so names are few and short (and the new
+ * ones count against the process's budget, gstredisnames.h). */
 #define MAX_PARAMS_PER_REGION 8
 #define MAX_FIELDS_PER_PARAM 16
 #define MAX_NAME_LENGTH 64
@@ -414,12 +332,45 @@ rois_are_valid (JsonArray * rois, GError ** error)
   return TRUE;
 }
 
+/* The names the regions will intern: each type, param name and field
+ * name (every field, also those roi_add_params () then drops). */
+static void
+collect_names (JsonArray * rois, GstRedisNames * names)
+{
+  guint i, n = rois ? json_array_get_length (rois) : 0;
+
+  for (i = 0; i < n; i++) {
+    JsonObject *obj = json_array_get_object_element (rois, i);
+    const gchar *type = json_object_get_string_member (obj, "type");
+    JsonObject *params;
+    GList *pnames, *l;
+
+    gst_redis_names_add (names, type, strlen (type));
+    if (!json_object_has_member (obj, "params"))
+      continue;
+    params = json_object_get_object_member (obj, "params");
+    pnames = json_object_get_members (params);
+    for (l = pnames; l; l = l->next) {
+      GList *fnames = json_object_get_members (json_object_get_object_member
+          (params, l->data)), *f;
+
+      gst_redis_names_add (names, l->data, strlen (l->data));
+      for (f = fnames; f; f = f->next)
+        gst_redis_names_add (names, f->data, strlen (f->data));
+      g_list_free (fnames);
+    }
+    g_list_free (pnames);
+  }
+}
+
 /* Adds the metas described by @json to @buffer; all or nothing: every
- * region is validated before the first is added. */
+ * region is validated, and its new names taken out of the process's
+ * budget (gstredisnames.h), before the first is added. */
 gboolean
 gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
     GError ** error)
 {
+  GstRedisNames names;
   JsonParser *parser;
   JsonArray *rois;
   guint i, n;
@@ -432,12 +383,18 @@ gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json, gsize len,
     return FALSE;
   }
 
+  gst_redis_names_init (&names);
   parser = json_parser_new_immutable ();
   ok = parse_rois (parser, json, len, &rois, error) &&
       rois_are_valid (rois, error);
+  if (ok) {
+    collect_names (rois, &names);
+    ok = gst_redis_names_reserve (&names, GST_REDIS_FIELD_META, error);
+  }
   n = ok && rois ? json_array_get_length (rois) : 0;
   for (i = 0; i < n; i++)
     roi_add (buffer, json_array_get_object_element (rois, i));
+  gst_redis_names_release (&names);
   g_object_unref (parser);
   return ok;
 }

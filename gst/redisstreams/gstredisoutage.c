@@ -28,6 +28,7 @@
 #endif
 
 #include "gstredisoutage.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 
@@ -35,24 +36,17 @@
 #define OUTAGE_FIRST_BACKOFF 100
 #define OUTAGE_MAX_BACKOFF 2000
 
-GST_DEBUG_CATEGORY_STATIC (redis_outage_debug);
-#define GST_CAT_DEFAULT redis_outage_debug
+#define GST_CAT_DEFAULT gst_redis_outage_debug
 
 void
 gst_redis_outage_init (GstRedisOutage * outage, GstElement * element,
-    GstResourceError code, guint limit_ms)
+    const GstRedisSettings * settings, GstResourceError code)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_outage_debug, "redisoutage", 0,
-        "Outages of the Redis Streams elements' connections");
-    g_once_init_leave (&done, 1);
-  }
   memset (outage, 0, sizeof (*outage));
   outage->element = element;
+  outage->settings = settings;
   outage->code = code;
-  outage->limit_ms = limit_ms;
+  outage->limit_ms = settings->reconnect_timeout;
 }
 
 /* TRUE when @err, from a command on @conn, is a lost connection that the
@@ -133,14 +127,14 @@ outage_give_up (GstRedisOutage * outage, GError * last, GError ** error)
   g_error_free (last);
 }
 
-/* Posts a message of outage->element in GST_RESOURCE_ERROR outage->code.
- * Takes @text. */
+/* Posts a message of outage->element in GST_RESOURCE_ERROR outage->code,
+ * at the element's @site. Takes @text. */
 static void
 outage_post (GstRedisOutage * outage, GstMessageType type, gchar * text,
-    const gchar * debug)
+    const gchar * debug, const GstRedisSite * site)
 {
-  gst_element_message_full (outage->element, type, GST_RESOURCE_ERROR,
-      outage->code, text, g_strdup (debug), __FILE__, GST_FUNCTION, __LINE__);
+  gst_redis_element_post (outage->element, outage->settings, type,
+      GST_RESOURCE_ERROR, outage->code, text, g_strdup (debug), site);
 }
 
 /* The warning that starts an outage: what was lost, for how long the
@@ -148,13 +142,13 @@ outage_post (GstRedisOutage * outage, GstMessageType type, gchar * text,
  * happens meanwhile. */
 void
 gst_redis_outage_warn (GstRedisOutage * outage, GstRedisConnection * conn,
-    const GError * err, const gchar * consequence)
+    const GError * err, const gchar * consequence, const GstRedisSite * site)
 {
   outage_post (outage, GST_MESSAGE_WARNING, g_strdup_printf ("Lost the "
           "connection to Redis at %s; trying to reconnect for up to %u ms.%s%s",
           gst_redis_connection_describe (conn), outage->limit_ms,
           consequence ? " " : "", consequence ? consequence : ""),
-      err->message);
+      err->message, site);
 }
 
 /* One attempt to open @conn again. On GST_REDIS_RECONNECT_LATER the next
@@ -185,7 +179,7 @@ gst_redis_outage_reconnect (GstRedisOutage * outage,
 /* Connected again: counts the reconnection and tells the user. */
 void
 gst_redis_outage_end (GstRedisOutage * outage, GstRedisConnection * conn,
-    const gchar * stream)
+    const GstRedisSite * site)
 {
   if (outage->lost_at != 0)
     outage->reconnects++;
@@ -194,5 +188,5 @@ gst_redis_outage_end (GstRedisOutage * outage, GstRedisConnection * conn,
           "Redis at %s; %s stream \"%s\" again.",
           gst_redis_connection_describe (conn),
           outage->code == GST_RESOURCE_ERROR_WRITE ? "writing to" : "reading",
-          stream), NULL);
+          outage->settings->stream), NULL, site);
 }

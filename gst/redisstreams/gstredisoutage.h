@@ -22,6 +22,7 @@
 
 #include <gst/gst.h>
 #include "gstredisconnection.h"
+#include "gstredisstreamselements.h"
 
 G_BEGIN_DECLS
 
@@ -30,9 +31,10 @@ G_BEGIN_DECLS
  * Touched only by the streaming thread. */
 typedef struct
 {
-  /* whose messages; GST_RESOURCE_ERROR_READ for a source, _WRITE for a
-   * sink */
+  /* whose messages, with the server and stream of its settings;
+   * GST_RESOURCE_ERROR_READ for a source, _WRITE for a sink */
   GstElement *element;
+  const GstRedisSettings *settings;
   GstResourceError code;
   guint limit_ms;
   gint64 lost_at;               /* monotonic us; 0 while connected */
@@ -49,20 +51,24 @@ typedef enum
   GST_REDIS_RECONNECT_GAVE_UP,  /* reconnect-timeout ran out */
 } GstRedisReconnect;
 
+/* The element's reconnect-timeout, from @settings, is the limit. */
 void gst_redis_outage_init (GstRedisOutage * outage, GstElement * element,
-    GstResourceError code, guint limit_ms);
+    const GstRedisSettings * settings, GstResourceError code);
 gboolean gst_redis_outage_is_loss (const GstRedisOutage * outage,
     GstRedisConnection * conn, const GError * err);
 gboolean gst_redis_outage_begin (GstRedisOutage * outage);
+/* The messages are the element's, posted at @site (GST_REDIS_HERE where
+ * the element calls). */
 void gst_redis_outage_warn (GstRedisOutage * outage,
-    GstRedisConnection * conn, const GError * err, const gchar * consequence);
+    GstRedisConnection * conn, const GError * err, const gchar * consequence,
+    const GstRedisSite * site);
 gboolean gst_redis_outage_active (const GstRedisOutage * outage);
 gboolean gst_redis_outage_due (const GstRedisOutage * outage);
 gint64 gst_redis_outage_wait_us (const GstRedisOutage * outage);
 GstRedisReconnect gst_redis_outage_reconnect (GstRedisOutage * outage,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 void gst_redis_outage_end (GstRedisOutage * outage,
-    GstRedisConnection * conn, const gchar * stream);
+    GstRedisConnection * conn, const GstRedisSite * site);
 
 G_END_DECLS
 

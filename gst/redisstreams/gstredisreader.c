@@ -282,6 +282,48 @@ gst_redis_reply_free (GstRedisReply * reply)
   g_free (reply);
 }
 
+/* Refcounted replies, which buffers point into */
+
+struct _GstRedisReplyRef
+{
+  GstRedisReply *reply;
+};
+
+static void
+reply_ref_clear (gpointer data)
+{
+  GstRedisReplyRef *ref = data;
+
+  gst_redis_reply_free (ref->reply);
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_new (GstRedisReply * reply)
+{
+  GstRedisReplyRef *ref = g_atomic_rc_box_new0 (GstRedisReplyRef);
+
+  ref->reply = reply;
+  return ref;
+}
+
+GstRedisReplyRef *
+gst_redis_reply_ref_ref (GstRedisReplyRef * ref)
+{
+  return g_atomic_rc_box_acquire (ref);
+}
+
+void
+gst_redis_reply_ref_unref (GstRedisReplyRef * ref)
+{
+  g_atomic_rc_box_release_full (ref, reply_ref_clear);
+}
+
+GstRedisReply *
+gst_redis_reply_ref_get (GstRedisReplyRef * ref)
+{
+  return ref->reply;
+}
+
 /* Sizes come from the network (bounded, but up to the bulk limit), so
  * allocations that fail are an error, not an abort. */
 static GstRedisReply *
@@ -590,6 +632,17 @@ gst_redis_reply_is_error (const GstRedisReply * reply, const gchar * prefix)
   if (prefix == NULL)
     return TRUE;
   return g_str_has_prefix (reply->str, prefix);
+}
+
+/* TRUE when @reply is a string of exactly the bytes of @str: no more (a
+ * bulk may hold a NUL and anything after it), no less. */
+gboolean
+gst_redis_reply_is_string (const GstRedisReply * reply, const gchar * str)
+{
+  gsize len = strlen (str);
+
+  return reply != NULL && reply->type == GST_REDIS_REPLY_STRING &&
+      reply->len == len && memcmp (reply->str, str, len) == 0;
 }
 
 /* TRUE when bytes were received that no reply returned yet. */

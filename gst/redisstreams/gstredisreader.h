@@ -62,7 +62,7 @@ G_BEGIN_DECLS
  * our own type, allocated with GLib and freed with gst_redis_reply_free ()
  * (hiredis frees its replies with its own allocator, which hiredis 1.0 made
  * replaceable: the two must not meet). */
-    typedef enum
+typedef enum
 {
   GST_REDIS_REPLY_STRING = 1,
   GST_REDIS_REPLY_ARRAY,
@@ -89,8 +89,18 @@ struct _GstRedisReply
 void gst_redis_reply_free (GstRedisReply * reply);
 gboolean gst_redis_reply_is_error (const GstRedisReply * reply,
     const gchar * prefix);
+gboolean gst_redis_reply_is_string (const GstRedisReply * reply,
+    const gchar * str);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstRedisReply, gst_redis_reply_free);
+
+/* A refcounted reply, so that buffers can point into it without a copy: a
+ * frame's payload is one of its bulk strings, received in place. */
+typedef struct _GstRedisReplyRef GstRedisReplyRef;
+GstRedisReplyRef *gst_redis_reply_ref_new (GstRedisReply * reply);
+GstRedisReplyRef *gst_redis_reply_ref_ref (GstRedisReplyRef * ref);
+void gst_redis_reply_ref_unref (GstRedisReplyRef * ref);
+GstRedisReply *gst_redis_reply_ref_get (GstRedisReplyRef * ref);
 
 typedef struct _GstRedisReader GstRedisReader;
 

@@ -23,6 +23,7 @@
 
 #include "gstredisstreamselements.h"
 #include "gstredisentry.h"
+#include "gstredisdebug.h"
 
 /* What every element of the plugin needs once, whichever registers first. */
 void
@@ -31,6 +32,7 @@ redis_streams_element_init (GstPlugin * plugin)
   static gsize done = 0;
 
   if (g_once_init_enter (&done)) {
+    gst_redis_debug_init ();
     gst_type_mark_as_plugin_api (GST_TYPE_REDIS_COMPRESSION, 0);
     g_once_init_leave (&done, 1);
   }
@@ -79,24 +81,48 @@ gst_redis_ack_query_parse (GstQuery * query, gchar ** stream, gchar ** group)
   return TRUE;
 }
 
-/* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
- * error or warning message of @element, with the server and stream as
- * details. The text is for a user; it never holds a secret. */
+/* The one posting route of the elements (gstredisstreamselements.h): the
+ * text a user reads, with the server and the stream as details and the
+ * element's own location. The text is for a user; it never holds a
+ * secret (gst_redis_settings_describe () leaves the password out). */
 void
-gst_redis_element_post (GstElement * element, GstMessageType type,
-    const GError * err, const GstRedisSettings * settings, const gchar * file,
-    const gchar * function, gint line)
+gst_redis_element_post (GstElement * element,
+    const GstRedisSettings * settings, GstMessageType type, GQuark domain,
+    gint code, gchar * text, gchar * debug, const GstRedisSite * site)
 {
+  gchar *server = gst_redis_settings_describe (settings);
   GstStructure *details;
+
+  details = gst_structure_new ("details", "server", G_TYPE_STRING, server,
+      "stream", G_TYPE_STRING, settings->stream, NULL);
+  gst_element_message_full_with_details (element, type, domain, code, text,
+      debug, site->file, site->function, site->line, details);
+  g_free (server);
+}
+
+void
+gst_redis_element_post_error (GstElement * element,
+    const GstRedisSettings * settings, GstMessageType type,
+    const GError * err, const GstRedisSite * site)
+{
   gchar *server = gst_redis_settings_describe (settings);
   gint code = err->domain == GST_RESOURCE_ERROR ? err->code :
       GST_RESOURCE_ERROR_READ;
 
-  details = gst_structure_new ("details", "server", G_TYPE_STRING, server,
-      "stream", G_TYPE_STRING, settings->stream, NULL);
-  gst_element_message_full_with_details (element, type, GST_RESOURCE_ERROR,
-      code, g_strdup (err->message),
-      g_strdup_printf ("server %s, stream \"%s\"", server, settings->stream),
-      file, function, line, details);
+  gst_redis_element_post (element, settings, type, GST_RESOURCE_ERROR, code,
+      g_strdup (err->message), g_strdup_printf ("server %s, stream \"%s\"",
+          server, settings->stream), site);
   g_free (server);
+}
+
+void
+gst_redis_element_start_failed (GstElement * element,
+    const GstRedisSettings * settings, GError * err, const GstRedisSite * site)
+{
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    GST_DEBUG_OBJECT (element, "start cancelled");
+  else
+    gst_redis_element_post_error (element, settings, GST_MESSAGE_ERROR, err,
+        site);
+  g_error_free (err);
 }

@@ -39,15 +39,70 @@ gboolean gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
 gboolean gst_redis_ack_query_parse (GstQuery * query, gchar ** stream,
     gchar ** group);
 
-/* Posts @err (GST_RESOURCE_ERROR, or any other domain as a READ error) as an
- * error or warning message of @element, with the server and stream as
- * details. */
+/* The one way the elements post errors, warnings and infos. Every message
+ * carries the server and the stream of @settings as details (`server`,
+ * `stream`, strings) and the location where the element posts it: its own
+ * file, function and line, taken at the call site (GST_REDIS_HERE) and
+ * handed down to helpers that post on its behalf (gstredisoutage.c). */
+typedef struct
+{
+  const gchar *file;
+  const gchar *function;
+  gint line;
+} GstRedisSite;
+
+#define GST_REDIS_HERE \
+  (&(const GstRedisSite) { __FILE__, GST_FUNCTION, __LINE__ })
+
+/* Takes @text and @debug, either NULL (as gst_element_message_full ()). */
+void gst_redis_element_post (GstElement * element,
+    const GstRedisSettings * settings, GstMessageType type, GQuark domain,
+    gint code, gchar * text, gchar * debug, const GstRedisSite * site);
+/* @err's message as the text (GST_RESOURCE_ERROR keeps its code, any other
+ * domain is a READ error), the server and stream as the debug text. */
+void gst_redis_element_post_error (GstElement * element,
+    const GstRedisSettings * settings, GstMessageType type,
+    const GError * err, const GstRedisSite * site);
+
+/* Posts @err as an error or warning message of @element (see above). */
 #define GST_REDIS_ELEMENT_POST(element, type, err, settings)              \
-  gst_redis_element_post ((GstElement *) (element), type, err, settings,  \
-      __FILE__, GST_FUNCTION, __LINE__)
-void gst_redis_element_post (GstElement * element, GstMessageType type,
-    const GError * err, const GstRedisSettings * settings, const gchar * file,
-    const gchar * function, gint line);
+  gst_redis_element_post_error ((GstElement *) (element), settings, type, \
+      err, GST_REDIS_HERE)
+
+/* start () failed with @err: an error message, unless start () was
+ * cancelled by a state change away. Takes @err. */
+#define GST_REDIS_ELEMENT_START_FAILED(element, err, settings)          \
+  gst_redis_element_start_failed ((GstElement *) (element), settings,   \
+      err, GST_REDIS_HERE)
+void gst_redis_element_start_failed (GstElement * element,
+    const GstRedisSettings * settings, GError * err,
+    const GstRedisSite * site);
+
+/* GST_ELEMENT_ERROR (), GST_ELEMENT_WARNING () and GST_ELEMENT_INFO () with
+ * the details above: the same arguments after @settings, logged the same
+ * way in the caller's debug category. */
+#define GST_REDIS_ELEMENT_MESSAGE(el, settings, type, log, what, domain,  \
+    code, text, debug)                                                    \
+G_STMT_START {                                                            \
+  gchar *__txt = _gst_element_error_printf text;                          \
+  gchar *__dbg = _gst_element_error_printf debug;                         \
+  if (__txt)                                                              \
+    log (el, what ": %s", __txt);                                         \
+  if (__dbg)                                                              \
+    log (el, what ": %s", __dbg);                                         \
+  gst_redis_element_post (GST_ELEMENT (el), settings,                     \
+      GST_MESSAGE_ ## type, GST_ ## domain ## _ERROR,                     \
+      GST_ ## domain ## _ERROR_ ## code, __txt, __dbg, GST_REDIS_HERE);   \
+} G_STMT_END
+#define GST_REDIS_ELEMENT_ERROR(el, settings, domain, code, text, debug)  \
+  GST_REDIS_ELEMENT_MESSAGE (el, settings, ERROR, GST_WARNING_OBJECT,     \
+      "error", domain, code, text, debug)
+#define GST_REDIS_ELEMENT_WARNING(el, settings, domain, code, text, debug) \
+  GST_REDIS_ELEMENT_MESSAGE (el, settings, WARNING, GST_WARNING_OBJECT,    \
+      "warning", domain, code, text, debug)
+#define GST_REDIS_ELEMENT_INFO(el, settings, domain, code, text, debug)   \
+  GST_REDIS_ELEMENT_MESSAGE (el, settings, INFO, GST_INFO_OBJECT, "info", \
+      domain, code, text, debug)
 
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsink);
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsrc);

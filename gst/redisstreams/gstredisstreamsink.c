@@ -108,14 +108,14 @@
 #include "gstrediscancellable.h"
 #include "gstredisoutage.h"
 #include "gstredisentry.h"
-#include "gstredisretention.h"
+#include "gstrediswriter.h"
 #include "gstrediskeyunit.h"
 
 #include <gst/video/video.h>
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_sink_debug);
+GST_DEBUG_CATEGORY (gst_redis_stream_sink_debug);
 #define GST_CAT_DEFAULT gst_redis_stream_sink_debug
 
 #define DEFAULT_MAXLEN 1000
@@ -158,9 +158,6 @@ gst_redis_disconnect_policy_get_type (void)
   return type;
 }
 
-/* How often the INFO summary is logged. */
-#define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
-
 enum
 {
   PROP_MAXLEN = GST_REDIS_PROP_LAST,
@@ -189,25 +186,18 @@ struct _GstRedisStreamSink
   guint max_buffered;
   gboolean key_unit_requests;
 
-  /* under the object lock: unlock () cancels, unlock_stop () replaces */
-  GCancellable *cancellable;
+  /* what unlock () cancels */
+  GstRedisCanceller canceller;
+
+  /* the settings in use, copied at start () */
+  GstRedisSettings active;
+  /* the XADD of each frame, its connection and its counters */
+  GstRedisWriter writer;
 
   /* streaming thread only, between start () and stop () */
-  GstRedisSettings active;
-  GstRedisConnection *conn;
-  GstRedisEntryEncoder *encoder;
-  GstRedisCommand cmd;
-  GstRedisCommand entry;
   /* readers' key frame requests (gstrediskeyunit.h) */
   GstRedisKeyUnitListener *listener;
   guint key_unit_count;
-  guint64 key_unit_events;
-  /* what the sink wrote, to trim by size; the bounds of the last XADD */
-  GstRedisRetention *kept;
-  guint64 trim_maxlen;
-  guint64 trim_max_bytes;
-  guint64 next_seq;
-  gint64 last_summary;
   GstRedisOutage outage;
   /* what this outage does with frames (auto resolved when it began) */
   GstRedisDisconnectPolicy outage_policy;
@@ -215,18 +205,8 @@ struct _GstRedisStreamSink
   GQueue held;
 
   /* statistics, under the object lock; kept after stop () */
-  guint64 frames;
-  guint64 bytes_in;
-  guint64 bytes_out;
-  guint64 errors;
+  guint64 key_unit_events;
   guint64 dropped;
-  /* connections replaced after Redis closed them while idle */
-  guint64 stale_reconnects;
-  gchar *last_id;
-  /* the connection as of the last exchange with Redis, and when that was
-   * (g_get_real_time (), us; 0 before the first) */
-  gboolean connected;
-  gint64 last_command_time;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -453,7 +433,7 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Redis stream sink", "Sink/Network",
       "Writes each buffer as one entry of a Redis stream (XADD)",
-      "gst-redis-streams authors");
+      "The gst-redis-streams authors");
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_stop);
@@ -480,10 +460,8 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->max_buffered = DEFAULT_MAX_BUFFERED;
   self->key_unit_requests = TRUE;
   g_queue_init (&self->held);
-  self->cancellable = g_cancellable_new ();
-  gst_redis_command_init (&self->cmd);
-  gst_redis_command_init (&self->entry);
-  self->kept = gst_redis_retention_new ();
+  gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
+  gst_redis_writer_init (&self->writer, GST_ELEMENT (self), &self->active);
 
   /* Frames are sent as soon as they arrive, whatever their timestamps:
    * pacing a processing stage by them would only add latency. */
@@ -497,11 +475,8 @@ gst_redis_stream_sink_finalize (GObject * object)
 
   gst_redis_settings_clear (&self->settings);
   gst_redis_settings_clear (&self->active);
-  g_clear_object (&self->cancellable);
-  gst_redis_command_clear (&self->cmd);
-  gst_redis_command_clear (&self->entry);
-  gst_redis_retention_free (self->kept);
-  g_free (self->last_id);
+  gst_redis_canceller_clear (&self->canceller);
+  gst_redis_writer_clear (&self->writer);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -510,26 +485,27 @@ static GstStructure *
 gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
 {
   GstStructure *s = gst_base_sink_get_stats (GST_BASE_SINK (self));
+  GstRedisWriteStats *w = &self->writer.stats;
 
   gst_structure_set_name (s, "application/x-redis-stream-sink-stats");
   GST_OBJECT_LOCK (self);
   gst_structure_set (s,
-      "frames", G_TYPE_UINT64, self->frames,
-      "bytes-in", G_TYPE_UINT64, self->bytes_in,
-      "bytes-out", G_TYPE_UINT64, self->bytes_out,
-      "compression-ratio", G_TYPE_DOUBLE, self->bytes_out ?
-      (gdouble) self->bytes_in / self->bytes_out : 1.0,
-      "errors", G_TYPE_UINT64, self->errors,
+      "frames", G_TYPE_UINT64, w->frames,
+      "bytes-in", G_TYPE_UINT64, w->bytes_in,
+      "bytes-out", G_TYPE_UINT64, w->bytes_out,
+      "compression-ratio", G_TYPE_DOUBLE, w->bytes_out ?
+      (gdouble) w->bytes_in / w->bytes_out : 1.0,
+      "errors", G_TYPE_UINT64, w->errors,
       "key-unit-requests", G_TYPE_UINT64, self->key_unit_events,
       "retained-bytes", G_TYPE_UINT64,
-      gst_redis_retention_get_bytes (self->kept),
+      gst_redis_retention_get_bytes (self->writer.kept),
       "dropped-disconnected", G_TYPE_UINT64, self->dropped,
       "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
       "reconnects", G_TYPE_UINT64,
-      self->outage.reconnects + self->stale_reconnects,
-      "last-entry-id", G_TYPE_STRING, self->last_id,
-      "connected", G_TYPE_BOOLEAN, self->connected,
-      "last-command-time", G_TYPE_INT64, self->last_command_time, NULL);
+      self->outage.reconnects + w->stale_reconnects,
+      "last-entry-id", G_TYPE_STRING, w->last_id,
+      "connected", G_TYPE_BOOLEAN, w->connected,
+      "last-command-time", G_TYPE_INT64, w->last_command_time, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -635,25 +611,6 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
   }
 }
 
-static GCancellable *
-gst_redis_stream_sink_get_cancellable (GstRedisStreamSink * self)
-{
-  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
-}
-
-/* Records the state of the connection after an exchange with Redis. The
- * sink talks to Redis only when a frame comes (or to reconnect), so this is
- * all it knows while no frame comes. */
-static void
-gst_redis_stream_sink_note_command (GstRedisStreamSink * self)
-{
-  gboolean open = gst_redis_connection_is_open (self->conn);
-
-  GST_OBJECT_LOCK (self);
-  self->connected = open;
-  self->last_command_time = g_get_real_time ();
-  GST_OBJECT_UNLOCK (self);
-}
 
 /* Readers asked for a key frame: ask the encoder upstream. */
 static void
@@ -675,7 +632,7 @@ gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
     gst_pad_push_event (GST_BASE_SINK_PAD (self), event);
   }
   if (refused) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
+    GST_REDIS_ELEMENT_WARNING (self, &self->active, RESOURCE, NOT_AUTHORIZED,
         ("Readers of stream \"%s\" cannot ask for key frames: %s. They "
             "start at the next key frame the encoder sends. Allow the "
             "channel in the user's ACL (docs/security.md), or set "
@@ -694,27 +651,18 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
 
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
-  self->frames = self->bytes_in = self->bytes_out = self->errors = 0;
-  self->dropped = self->stale_reconnects = 0;
-  self->connected = FALSE;
-  self->last_command_time = 0;
-  gst_redis_retention_reset (self->kept);
+  gst_redis_writer_reset_stats (&self->writer);
+  self->dropped = 0;
   self->key_unit_events = 0;
-  g_clear_pointer (&self->last_id, g_free);
-  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
-      GST_RESOURCE_ERROR_WRITE, self->active.reconnect_timeout);
+  gst_redis_outage_init (&self->outage, GST_ELEMENT (self), &self->active,
+      GST_RESOURCE_ERROR_WRITE);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
     goto failed;
 
-  self->conn = gst_redis_connection_new (&self->active);
-  self->encoder = gst_redis_entry_encoder_new ();
-  self->next_seq = 0;
-  self->last_summary = g_get_monotonic_time ();
-
-  cancellable = gst_redis_stream_sink_get_cancellable (self);
-  if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
+  cancellable = gst_redis_canceller_get (&self->canceller);
+  if (!gst_redis_writer_start (&self->writer, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
   }
@@ -723,21 +671,16 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
     gst_redis_stream_sink_poll_key_units (self, cancellable);
   }
   g_object_unref (cancellable);
-  gst_redis_stream_sink_note_command (self);
+  gst_redis_writer_note_command (&self->writer);
 
   GST_INFO_OBJECT (self, "writing to stream \"%s\" on Redis at %s",
-      self->active.stream, gst_redis_connection_describe (self->conn));
+      self->active.stream, gst_redis_connection_describe (self->writer.conn));
   return TRUE;
 
   /* ERRORS */
 failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GST_DEBUG_OBJECT (self, "start cancelled");
-    } else {
-      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
-    }
-    g_clear_error (&err);
+    GST_REDIS_ELEMENT_START_FAILED (self, err, &self->active);
     gst_redis_stream_sink_stop (bsink);
     return FALSE;
   }
@@ -747,20 +690,8 @@ static gboolean
 gst_redis_stream_sink_stop (GstBaseSink * bsink)
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
-  GstRedisConnection *conn;
 
-  GST_OBJECT_LOCK (self);
-  conn = self->conn;
-  self->conn = NULL;
-  self->connected = FALSE;
-  GST_OBJECT_UNLOCK (self);
-
-  if (conn) {
-    GST_INFO_OBJECT (self, "wrote %" G_GUINT64_FORMAT " frames to stream "
-        "\"%s\"", self->frames, self->active.stream);
-    gst_redis_connection_free (conn);
-  }
-  g_clear_pointer (&self->encoder, gst_redis_entry_encoder_free);
+  gst_redis_writer_stop (&self->writer);
   g_clear_pointer (&self->listener, gst_redis_key_unit_listener_free);
   GST_OBJECT_LOCK (self);
   if (!g_queue_is_empty (&self->held))
@@ -774,21 +705,14 @@ gst_redis_stream_sink_stop (GstBaseSink * bsink)
 static gboolean
 gst_redis_stream_sink_unlock (GstBaseSink * bsink)
 {
-  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
-
-  GST_LOG_OBJECT (self, "unlocking");
-  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock (&GST_REDIS_STREAM_SINK (bsink)->canceller);
 }
 
 static gboolean
 gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink)
 {
-  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
-
-  GST_LOG_OBJECT (self, "unlock stop");
-  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock_stop (&GST_REDIS_STREAM_SINK
+      (bsink)->canceller);
 }
 
 static gboolean
@@ -799,10 +723,10 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   const gchar *why = NULL;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
-  if (!gst_redis_entry_encoder_set_caps (self->encoder, caps, &why)) {
+  if (!gst_redis_writer_set_caps (&self->writer, caps, &why)) {
     gchar *str = gst_caps_to_string (caps);
 
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+    GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, FORMAT,
         ("Cannot write to stream \"%s\": no reader could read these caps: "
             "the caps string %s.", self->active.stream, why),
         ("caps %.1000s", str));
@@ -812,266 +736,46 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   return TRUE;
 }
 
-/* Checks the reply to one XADD: the new entry's id. */
-static gboolean
-gst_redis_stream_sink_check_reply (GstRedisStreamSink * self,
-    GstRedisReply * reply, GError ** error)
-{
-  if (reply->type == GST_REDIS_REPLY_STRING) {
-    GST_OBJECT_LOCK (self);
-    g_free (self->last_id);
-    self->last_id = g_strndup (reply->str, reply->len);
-    GST_OBJECT_UNLOCK (self);
-    return TRUE;
-  }
-
-  GST_OBJECT_LOCK (self);
-  self->errors++;
-  GST_OBJECT_UNLOCK (self);
-  gst_redis_connection_set_refused (self->conn, reply,
-      GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
-      self->active.stream);
-  return FALSE;
-}
-
-static void
-gst_redis_stream_sink_log_summary (GstRedisStreamSink * self)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (now - self->last_summary < SUMMARY_INTERVAL)
-    return;
-  self->last_summary = now;
-  GST_INFO_OBJECT (self, "Sent %" G_GUINT64_FORMAT " frames | %.1f MB in, "
-      "%.1f MB out (ratio %.2f) | last entry %s", self->frames,
-      self->bytes_in / 1e6, self->bytes_out / 1e6,
-      self->bytes_out ? (gdouble) self->bytes_in / self->bytes_out : 1.0,
-      self->last_id);
-}
-
-/* Builds the XADD of one frame into self->cmd: the entry first (trimming by
- * size needs its size), then the command with the trimming that the first
- * bound reached asks for, in the same command. */
-static gboolean
-gst_redis_stream_sink_build_xadd (GstRedisStreamSink * self,
-    GstBuffer * buffer, const GstMapInfo * map, guint64 seq,
-    gsize * wire_size, GError ** error)
-{
-  GstRedisCompression compression;
-  gint acceleration;
-  guint maxlen, retention;
-  guint64 max_bytes, n_keep, min_ms, min_seq;
-
-  GST_OBJECT_LOCK (self);
-  maxlen = self->maxlen;
-  max_bytes = self->max_bytes;
-  retention = self->retention;
-  compression = self->compression;
-  acceleration = self->lz4_acceleration;
-  GST_OBJECT_UNLOCK (self);
-
-  gst_redis_command_reset (&self->entry);
-  if (!gst_redis_entry_encoder_encode (self->encoder, buffer, map, seq,
-          compression, acceleration, &self->entry, wire_size, error))
-    return FALSE;
-
-  /* with retention, the count bound is not used */
-  self->trim_maxlen = retention > 0 ? 0 : maxlen;
-  self->trim_max_bytes = max_bytes;
-  gst_redis_retention_plan (self->kept, self->entry.size, self->trim_maxlen,
-      max_bytes, &n_keep, &min_ms, &min_seq);
-
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XADD");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  if (retention > 0) {
-    /* Entry ids start with the Redis server's clock in ms; ours is close
-     * enough for a retention window (NTP-synchronised hosts). The byte
-     * budget, when it is the tighter bound, names its oldest entry. */
-    gint64 time_ms = MAX (g_get_real_time () / 1000 - retention, 0);
-
-    gst_redis_command_add (&self->cmd, "MINID");
-    gst_redis_command_add (&self->cmd, "~");
-    if (min_ms > (guint64) time_ms)
-      gst_redis_command_add_printf (&self->cmd, "%" G_GUINT64_FORMAT "-%"
-          G_GUINT64_FORMAT, min_ms, min_seq);
-    else
-      gst_redis_command_add_printf (&self->cmd, "%" G_GINT64_FORMAT, time_ms);
-  } else if (n_keep != G_MAXUINT64) {
-    gst_redis_command_add (&self->cmd, "MAXLEN");
-    gst_redis_command_add (&self->cmd, "~");
-    gst_redis_command_add_printf (&self->cmd, "%" G_GUINT64_FORMAT, n_keep);
-  }
-  gst_redis_command_add (&self->cmd, "*");
-  gst_redis_command_append (&self->cmd, &self->entry);
-  return TRUE;
-}
-
-/* Where the write of one frame stands, across attempts. */
-typedef struct
-{
-  guint64 seq;
-  /* the XADD is on its way (its reply not read yet) */
-  gboolean sent;
-  /* the connection was opened for this frame; it was resent once; the
-   * connection is being replaced after Redis closed it */
-  gboolean fresh, resent, replacing;
-  guint redirects;
-} GstRedisWrite;
-
-/* Reads one reply owed to an XADD and checks it. */
-static gboolean
-gst_redis_stream_sink_read_checked (GstRedisStreamSink * self,
-    GCancellable * cancellable, GError ** error)
-{
-  GstRedisReply *reply;
-  gboolean ok;
-
-  reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  ok = gst_redis_stream_sink_check_reply (self, reply, error);
-  gst_redis_reply_free (reply);
-  return ok;
-}
-
-/* Opens the connection when it is not, for the frame of @w. */
-static gboolean
-gst_redis_stream_sink_ensure_open (GstRedisStreamSink * self,
-    GstRedisWrite * w, GCancellable * cancellable, GError ** error)
-{
-  GError *err = NULL;
-
-  if (gst_redis_connection_is_open (self->conn))
-    return TRUE;
-  /* A send cut in half by a flush leaves the connection closed. */
-  if (!gst_redis_connection_open (self->conn, cancellable, &err)) {
-    if (w->replacing && !g_error_matches (err, G_IO_ERROR,
-            G_IO_ERROR_CANCELLED)) {
-      /* what the user needs to know is that Redis went away */
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
-          "Redis at %s closed the connection and connecting again failed: "
-          "%s", gst_redis_connection_describe (self->conn), err->message);
-      g_error_free (err);
-    } else {
-      g_propagate_error (error, err);
-    }
-    return FALSE;
-  }
-  w->fresh = TRUE;
-  if (w->replacing) {
-    w->replacing = FALSE;
-    GST_OBJECT_LOCK (self);
-    self->stale_reconnects++;
-    GST_OBJECT_UNLOCK (self);
-  }
-  return TRUE;
-}
-
-/* One attempt to store the frame of @w: the XADD in self->cmd (unless it is
- * on its way already) and its reply. */
-static gboolean
-gst_redis_stream_sink_try_write (GstRedisStreamSink * self, GstRedisWrite * w,
-    GCancellable * cancellable, GError ** error)
-{
-  while (!w->sent) {
-    if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
-      return FALSE;
-    /* Replies to XADDs whose wait a flush interrupted come first. */
-    while (gst_redis_connection_get_pending (self->conn) > 0) {
-      if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
-        return FALSE;
-    }
-    if (!w->fresh && gst_redis_connection_check_idle_closed (self->conn)) {
-      GST_INFO_OBJECT (self, "Redis at %s closed the idle connection; "
-          "sending frame %" G_GUINT64_FORMAT " on a new one",
-          gst_redis_connection_describe (self->conn), w->seq);
-      w->replacing = TRUE;
-      continue;
-    }
-    if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-      return FALSE;
-    w->sent = TRUE;
-  }
-  if (!gst_redis_stream_sink_ensure_open (self, w, cancellable, error))
-    return FALSE;
-  while (gst_redis_connection_get_pending (self->conn) > 1) {
-    if (!gst_redis_stream_sink_read_checked (self, cancellable, error))
-      return FALSE;
-  }
-  return gst_redis_stream_sink_read_checked (self, cancellable, error);
-}
-
-/* After a failed attempt: TRUE when the frame is to be sent again at once,
- * on the connection Redis pointed to or on a new one. */
-static gboolean
-gst_redis_stream_sink_should_resend (GstRedisStreamSink * self,
-    GstRedisWrite * w, const GError * err)
-{
-  /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
-   * knows where to go; send this frame again there. */
-  if (gst_redis_connection_may_follow (self->conn, err, &w->redirects)) {
-    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s", w->seq,
-        err->message);
-    return TRUE;
-  }
-  /* Redis closed a connection that had been working, while the XADD or its
-   * reply was on its way: once more at once on a new connection. */
-  if (!w->fresh && !w->resent && err->domain == GST_RESOURCE_ERROR &&
-      gst_redis_connection_closed_by_peer (self->conn)) {
-    GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " %s: %s; sending it "
-        "again on a new connection", w->seq, w->sent ? "sent" : "not sent",
-        err->message);
-    w->resent = w->replacing = TRUE;
-    return TRUE;
-  }
-  return FALSE;
-}
-
-/* Writes one frame: XADD, then waits for and checks its reply. Returns
- * GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with @error set; after
- * an error the connection is closed when it was lost (retry later) and
- * still open when Redis refused the command (a real error).
- *
- * A connection that had been working and that Redis closed (idle
- * `timeout`, CLIENT KILL, a restart) is not an outage: it is replaced at
- * once. When Redis closed it while it was idle, which is seen before
- * sending, nothing was lost with it. When the close shows only after the
- * XADD was sent (end of file or reset instead of the reply), the frame is
- * sent once more on a new connection: had Redis stored it before closing,
- * it is then stored twice (at-least-once, like the rest of the chain). */
+/* Writes one frame (gstrediswriter.c): XADD, then waits for and checks its
+ * reply. Returns GST_FLOW_OK, GST_FLOW_FLUSHING, or GST_FLOW_ERROR with
+ * @error set; after an error the connection is closed when it was lost
+ * (retry later) and still open when Redis refused the command (a real
+ * error). A flush or a pause during an attempt waits for preroll like a
+ * sink waiting for its clock, then the frame is finished. */
 static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
 {
-  GstRedisWrite w = { 0, };
+  GstRedisWriteOptions options;
+  GstRedisWrite w;
   GstFlowReturn ret = GST_FLOW_OK;
-  gsize wire_size = 0;
   GstMapInfo map;
   GError *err = NULL;
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
     goto map_failed;
 
-  w.seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
-      self->next_seq;
-  self->next_seq = w.seq + 1;
-
-  if (!gst_redis_stream_sink_build_xadd (self, buffer, &map, w.seq,
-          &wire_size, &err))
+  GST_OBJECT_LOCK (self);
+  options.maxlen = self->maxlen;
+  options.max_bytes = self->max_bytes;
+  options.retention = self->retention;
+  options.compression = self->compression;
+  options.lz4_acceleration = self->lz4_acceleration;
+  GST_OBJECT_UNLOCK (self);
+  if (!gst_redis_writer_prepare (&self->writer, buffer, &map, &options, &w,
+          &err))
     goto encode_failed;
 
   for (;;) {
-    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
-    gboolean ok = gst_redis_stream_sink_try_write (self, &w, cancellable,
+    GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
+    gboolean ok = gst_redis_writer_attempt (&self->writer, &w, cancellable,
         &err);
 
     g_object_unref (cancellable);
     if (ok)
       break;
-    if (gst_redis_stream_sink_should_resend (self, &w, err)) {
+    if (gst_redis_writer_should_resend (&self->writer, &w, err)) {
       g_clear_error (&err);
-      w.sent = FALSE;
       continue;
     }
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1079,7 +783,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     /* Flushing or going to PAUSED: wait like a sink waiting for its clock,
      * then finish this frame (its XADD may already be on its way). */
     g_clear_error (&err);
-    if (!gst_redis_connection_is_open (self->conn))
+    if (!gst_redis_connection_is_open (self->writer.conn))
       w.sent = FALSE;
     ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
     if (ret != GST_FLOW_OK) {
@@ -1090,19 +794,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     }
   }
 
-  gst_redis_stream_sink_note_command (self);
-  GST_OBJECT_LOCK (self);
-  gst_redis_retention_commit (self->kept, self->entry.size, self->last_id,
-      self->trim_maxlen, self->trim_max_bytes);
-  self->frames++;
-  self->bytes_in += map.size;
-  self->bytes_out += wire_size;
-  GST_OBJECT_UNLOCK (self);
-
-  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
-      " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", w.seq, map.size,
-      wire_size, self->last_id);
-  gst_redis_stream_sink_log_summary (self);
+  gst_redis_writer_commit (&self->writer, &w);
   gst_buffer_unmap (buffer, &map);
   return GST_FLOW_OK;
 
@@ -1122,7 +814,7 @@ encode_failed:
   }
 write_failed:
   {
-    gst_redis_stream_sink_note_command (self);
+    gst_redis_writer_note_command (&self->writer);
     g_propagate_error (error, err);
     gst_buffer_unmap (buffer, &map);
     return GST_FLOW_ERROR;
@@ -1162,16 +854,16 @@ gst_redis_stream_sink_reconnect (GstRedisStreamSink * self, GError ** error)
   if (!gst_redis_outage_due (&self->outage))
     return TRUE;
 
-  cancellable = gst_redis_stream_sink_get_cancellable (self);
-  res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
-      &err);
+  cancellable = gst_redis_canceller_get (&self->canceller);
+  res = gst_redis_outage_reconnect (&self->outage, self->writer.conn,
+      cancellable, &err);
   g_object_unref (cancellable);
   if (res != GST_REDIS_RECONNECT_CANCELLED)
-    gst_redis_stream_sink_note_command (self);
+    gst_redis_writer_note_command (&self->writer);
 
   switch (res) {
     case GST_REDIS_RECONNECT_OK:
-      gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
+      gst_redis_outage_end (&self->outage, self->writer.conn, GST_REDIS_HERE);
       return TRUE;
     case GST_REDIS_RECONNECT_GAVE_UP:
       g_propagate_error (error, err);
@@ -1241,7 +933,7 @@ gst_redis_stream_sink_resolve_policy (GstRedisStreamSink * self, gchar ** what)
 static GstFlowReturn
 gst_redis_stream_sink_wait_next_try (GstRedisStreamSink * self)
 {
-  GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
   gboolean slept;
 
   slept = gst_redis_wait_cancellable (cancellable,
@@ -1285,7 +977,7 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   GError *err = NULL;
 
   if (self->listener) {
-    GCancellable *cancellable = gst_redis_stream_sink_get_cancellable (self);
+    GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
 
     gst_redis_stream_sink_poll_key_units (self, cancellable);
     g_object_unref (cancellable);
@@ -1315,14 +1007,15 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
       return ret;
 
     /* Lost the connection: reconnect when allowed, warn once per outage. */
-    if (!gst_redis_outage_is_loss (&self->outage, self->conn, err))
+    if (!gst_redis_outage_is_loss (&self->outage, self->writer.conn, err))
       goto error;
     if (gst_redis_outage_begin (&self->outage)) {
       gchar *what = NULL, *consequence;
 
       self->outage_policy = gst_redis_stream_sink_resolve_policy (self, &what);
       consequence = g_strdup_printf ("Frames meanwhile are %s.", what);
-      gst_redis_outage_warn (&self->outage, self->conn, err, consequence);
+      gst_redis_outage_warn (&self->outage, self->writer.conn, err,
+          consequence, GST_REDIS_HERE);
       g_free (consequence);
       g_free (what);
     }
@@ -1338,7 +1031,7 @@ error:
   if (err->domain == GST_RESOURCE_ERROR)
     GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
   else
-    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+    GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, ENCODE,
         ("Could not write a frame to stream \"%s\".", self->active.stream),
         ("%s", err->message));
   g_clear_error (&err);

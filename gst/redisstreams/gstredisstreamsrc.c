@@ -121,25 +121,32 @@
  * first finishes the frames it had taken but not acknowledged.
  */
 
+
+/* The element: properties, start and stop, caps, queries and events, and
+ * what happens to a frame between the read loop and the pad (reorder
+ * window, key frame gate, timestamps). Reading is gstredisreadloop.c, the
+ * consumer group gstredisgroup.c, the reorder window gstredisreorder.c. */
+
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstredisstreamsrc.h"
 #include "gstredisstreamselements.h"
-#include "gstredisconnection.h"
 #include "gstrediscancellable.h"
-#include "gstredisoutage.h"
-#include "gstredisentry.h"
+#include "gstredisreadloop.h"
+#include "gstredisgroup.h"
+#include "gstredisreorder.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
+#include "gstframemeta.h"
 
 #include <gst/video/video.h>
 
 #include <string.h>
 #include <unistd.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
+GST_DEBUG_CATEGORY (gst_redis_stream_src_debug);
 #define GST_CAT_DEFAULT gst_redis_stream_src_debug
 
 #define DEFAULT_GROUP "gst-redis"
@@ -149,54 +156,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_redis_stream_src_debug);
 #define DEFAULT_COUNT 1
 #define DEFAULT_MAX_AGE 0
 #define DEFAULT_MAX_FRAME_SIZE GST_REDIS_DEFAULT_MAX_FRAME_SIZE
-#define DEFAULT_CLAIM_IDLE_TIME 30000
-/* Without claim-idle-time set, take over a dead worker's entries after a
- * quarter of the time the stream keeps its entries, within these bounds. */
-#define AUTO_CLAIM_IDLE_MIN 500
-#define AUTO_CLAIM_IDLE_DIVISOR 4
-/* The least time over which the stream's rate is measured, and between two
- * warnings about trimmed entries. */
-#define SAMPLE_INTERVAL G_TIME_SPAN_SECOND
-#define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
+#define DEFAULT_CLAIM_IDLE_TIME GST_REDIS_GROUP_DEFAULT_CLAIM_IDLE_TIME
 #define DEFAULT_REORDER_WINDOW 0
 #define DEFAULT_REORDER_TIMEOUT 100
 #define DEFAULT_TIMESTAMP_MODE GST_REDIS_TIMESTAMP_RUNNING_TIME
 #define DEFAULT_LATENCY 20
 #define DEFAULT_REQUEST_KEY_UNITS TRUE
-/* A frame this much older than the next one due is not late: its producer
- * started counting again. */
-#define REORDER_RESTART_DISTANCE 1000
-
-typedef struct
-{
-  guint64 seq;
-  GstBuffer *buffer;
-  /* the caps of its own entry, set on the pad when it goes out */
-  GstCaps *caps;
-  gchar *id;
-  gint64 arrived;
-} HeldFrame;
-
-static void
-held_frame_free (HeldFrame * h)
-{
-  gst_buffer_unref (h->buffer);
-  gst_caps_unref (h->caps);
-  g_free (h->id);
-  g_free (h);
-}
-
-static gint
-held_frame_compare (gconstpointer a, gconstpointer b, gpointer user_data)
-{
-  guint64 x = ((const HeldFrame *) a)->seq, y = ((const HeldFrame *) b)->seq;
-
-  return x < y ? -1 : x > y;
-}
 
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
-/* Field/value pairs one entry may have; more is not an entry of ours. */
-#define MAX_FIELDS 64
 
 enum
 {
@@ -220,14 +187,13 @@ struct _GstRedisStreamSrc
 {
   GstPushSrc parent;
 
-  /* properties, under the object lock */
+  /* properties, under the object lock (max-age is the read loop's) */
   GstRedisSettings settings;
-  gchar *group;
+  gchar *group_name;
   gchar *consumer;
   gchar *start_id;
   guint block;
   guint count;
-  guint max_age;
   guint64 max_frame_size;
   guint claim_idle_time;
   gboolean claim_idle_time_set;
@@ -237,100 +203,29 @@ struct _GstRedisStreamSrc
   guint latency;
   gboolean request_key_units;
 
-  /* under the object lock: unlock () cancels, unlock_stop () replaces */
-  GCancellable *cancellable;
+  /* what unlock () cancels */
+  GstRedisCanceller canceller;
+
+  /* the settings in use, copied at start () */
+  GstRedisSettings active;
+  /* reading, the consumer group, the reorder window */
+  GstRedisReadLoop loop;
+  GstRedisGroup group;
+  GstRedisReorder reorder;
 
   /* streaming thread only, between start () and stop () */
-  GstRedisSettings active;
-  gchar *active_group;
-  gchar *active_consumer;
-  gchar *active_start_id;
-  guint active_block;
-  guint active_count;
-  GstRedisConnection *conn;
-  GstRedisEntryDecoder *decoder;
-  GstRedisCommand cmd;
-  /* "0"-based id while re-reading our own pending entries, then NULL */
-  gchar *history_id;
-  /* the XREADGROUP whose reply has not been read yet (after a flush) */
-  gboolean read_in_flight;
-  /* XACKs sent whose replies have not been read yet */
-  guint acks_in_flight;
-  /* id of the last entry pushed, acknowledged with the next read once its
-   * push returned OK */
-  gchar *ack_id;
-  /* ids to acknowledge with the next read whatever happens downstream:
-   * entries skipped (invalid, late, deleted) */
-  GPtrArray *ack_now;
-  /* BLOCK of the next XREADGROUP, ms */
-  guint read_block;
-  /* reorder window: frames held, sorted by seq, and the next seq due */
-  guint active_reorder_window;
-  guint active_reorder_timeout;
-  GQueue held;
-  guint64 next_seq;
-  gboolean next_seq_valid;
-  /* caps of the last frame pushed, under the object lock for get_caps () */
-  GstCaps *caps;
-  /* entries of the last reply not pushed yet (count > 1) */
-  GstRedisReplyRef *reply;
-  GstRedisReply *entries;
-  gsize reply_index;
-  GstRedisOutage outage;
-  gint64 last_claim;
-  gchar *claim_cursor;
-  guint claim_idle;
-  gboolean claim_idle_auto;
-  gboolean claim_idle_warned;
-  gint64 last_summary;
-  /* largest entry id read so far: where a group that disappeared is made
-   * again */
-  gchar *read_pos;
-  gboolean read_pos_valid;
-  guint64 read_pos_ms, read_pos_seq;
-  /* the group's position, looked at with each read (XINFO GROUPS, XLEN) */
-  gboolean sample_enabled;
-  guint samples_in_flight;
-  gboolean added_valid;
-  gint64 added_at;
-  gint64 added;
-  gboolean behind_valid;
-  gint64 behind;
-  guint64 trimmed_unwarned;
-  gint64 last_trim_warning;
-
-  /* live timing and key frames (gstredistiming.c, gstrediskeyunit.c) */
   GstRedisTimestampMode active_timestamp_mode;
-  gboolean active_request_key_units;
   GstRedisTiming timing;
   GstRedisKeyUnitGate gate;
+  gint64 last_summary;
   /* set by a GstForceKeyUnit event from downstream, any thread */
   gint key_unit_wanted;
-  gchar *key_unit_channel;
-  gboolean key_unit_publish_due;
-  guint publishes_in_flight;
+  /* caps of the last frame pushed, under the object lock for get_caps () */
+  GstCaps *caps;
 
   /* statistics, under the object lock; kept after stop () */
-  guint64 frames;
   guint64 held_back_delta;
-  guint64 key_unit_requests;
   guint64 timing_resyncs;
-  guint64 bytes_out;
-  guint64 redelivered;
-  guint64 skipped_invalid;
-  guint64 skipped_late;
-  guint64 skipped_deleted;
-  guint64 claimed;
-  guint64 trimmed_unread;
-  guint retention;
-  guint64 reorder_late;
-  guint64 reorder_gaps;
-  gchar *last_id;
-  gdouble latency_last;
-  gdouble latency_sum;
-  guint64 latency_n;
-  gdouble latency_max;
-  guint64 bytes_received;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -362,10 +257,6 @@ static gboolean gst_redis_stream_src_event (GstBaseSrc * bsrc,
     GstEvent * event);
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
-static gboolean gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error);
-static GstRedisReply *gst_redis_stream_src_reply_entries (GstRedisStreamSrc *
-    self, GstRedisReply * reply, gboolean * nogroup, GError ** error);
 
 /* The consumer group and how it is read. */
 static void
@@ -598,6 +489,7 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
+
 static void
 gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
 {
@@ -620,7 +512,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       "Redis stream source", "Source/Network",
       "Reads the entries of a Redis stream in a consumer group "
       "(XREADGROUP), acknowledging each after it was pushed",
-      "gst-redis-streams authors");
+      "The gst-redis-streams authors");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_src_stop);
@@ -648,7 +540,7 @@ gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
 
   GST_OBJECT_LOCK (self);
   answered = gst_redis_ack_query_answer (query, self->settings.stream,
-      self->group);
+      self->group_name);
   GST_OBJECT_UNLOCK (self);
   if (answered)
     return TRUE;
@@ -684,22 +576,25 @@ gst_redis_stream_src_event (GstBaseSrc * bsrc, GstEvent * event)
 static void
 gst_redis_stream_src_init (GstRedisStreamSrc * self)
 {
+  GstElement *element = GST_ELEMENT (self);
+
   gst_redis_settings_init (&self->settings);
   gst_redis_settings_init (&self->active);
-  self->group = g_strdup (DEFAULT_GROUP);
+  self->group_name = g_strdup (DEFAULT_GROUP);
   self->consumer = g_strdup (DEFAULT_CONSUMER);
   self->start_id = g_strdup (DEFAULT_START_ID);
   self->block = DEFAULT_BLOCK;
   self->count = DEFAULT_COUNT;
-  self->max_age = DEFAULT_MAX_AGE;
   self->max_frame_size = DEFAULT_MAX_FRAME_SIZE;
   self->claim_idle_time = DEFAULT_CLAIM_IDLE_TIME;
   self->reorder_window = DEFAULT_REORDER_WINDOW;
   self->reorder_timeout = DEFAULT_REORDER_TIMEOUT;
-  self->ack_now = g_ptr_array_new_with_free_func (g_free);
-  g_queue_init (&self->held);
-  self->cancellable = g_cancellable_new ();
-  gst_redis_command_init (&self->cmd);
+  gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
+  gst_redis_group_init (&self->group, element, &self->active, &self->gate);
+  gst_redis_read_loop_init (&self->loop, element, &self->active, &self->group,
+      &self->gate);
+  self->loop.max_age = DEFAULT_MAX_AGE;
+  gst_redis_reorder_init (&self->reorder, element, &self->gate);
 
   /* Frames arrive when a producer writes them: a live source in TIME,
    * timestamped for this pipeline's clock (gstredistiming.c). */
@@ -717,17 +612,12 @@ gst_redis_stream_src_finalize (GObject * object)
 
   gst_redis_settings_clear (&self->settings);
   gst_redis_settings_clear (&self->active);
-  g_free (self->group);
+  g_free (self->group_name);
   g_free (self->consumer);
   g_free (self->start_id);
-  g_free (self->active_group);
-  g_free (self->active_consumer);
-  g_free (self->active_start_id);
-  g_free (self->read_pos);
-  g_free (self->last_id);
-  g_clear_object (&self->cancellable);
-  gst_redis_command_clear (&self->cmd);
-  g_ptr_array_unref (self->ack_now);
+  gst_redis_read_loop_clear (&self->loop);
+  gst_redis_group_clear (&self->group);
+  gst_redis_canceller_clear (&self->canceller);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -735,37 +625,42 @@ gst_redis_stream_src_finalize (GObject * object)
 static GstStructure *
 gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
 {
+  GstRedisReadStats *read = &self->loop.stats;
+  GstRedisGroupStats *group = &self->group.stats;
   GstStructure *s;
 
   GST_OBJECT_LOCK (self);
-  if (self->conn)
-    self->bytes_received = gst_redis_connection_get_bytes_received (self->conn);
+  if (self->loop.conn)
+    read->bytes_received =
+        gst_redis_node_get_bytes_received (gst_redis_connection_get_node
+        (self->loop.conn));
   s = gst_structure_new ("application/x-redis-stream-src-stats",
-      "frames", G_TYPE_UINT64, self->frames,
-      "bytes-received", G_TYPE_UINT64, self->bytes_received,
-      "bytes-out", G_TYPE_UINT64, self->bytes_out,
-      "redelivered", G_TYPE_UINT64, self->redelivered,
-      "skipped-invalid", G_TYPE_UINT64, self->skipped_invalid,
-      "skipped-late", G_TYPE_UINT64, self->skipped_late,
-      "skipped-deleted", G_TYPE_UINT64, self->skipped_deleted,
-      "claimed", G_TYPE_UINT64, self->claimed,
-      "trimmed-unread", G_TYPE_UINT64, self->trimmed_unread,
+      "frames", G_TYPE_UINT64, read->frames,
+      "bytes-received", G_TYPE_UINT64, read->bytes_received,
+      "bytes-out", G_TYPE_UINT64, read->bytes_out,
+      "redelivered", G_TYPE_UINT64, read->redelivered,
+      "skipped-invalid", G_TYPE_UINT64, read->skipped_invalid,
+      "skipped-late", G_TYPE_UINT64, read->skipped_late,
+      "skipped-deleted", G_TYPE_UINT64, group->skipped_deleted,
+      "claimed", G_TYPE_UINT64, group->claimed,
+      "trimmed-unread", G_TYPE_UINT64, group->trimmed_unread,
       "held-back-delta", G_TYPE_UINT64, self->held_back_delta,
-      "key-unit-requests", G_TYPE_UINT64, self->key_unit_requests,
+      "key-unit-requests", G_TYPE_UINT64, read->key_unit_requests,
       "timing-resyncs", G_TYPE_UINT64, self->timing_resyncs,
-      "retention", G_TYPE_UINT, self->retention,
-      "claim-idle-time", G_TYPE_UINT, self->claim_idle,
-      "reorder-late", G_TYPE_UINT64, self->reorder_late,
-      "reorder-gaps", G_TYPE_UINT64, self->reorder_gaps,
-      "reorder-held", G_TYPE_UINT, g_queue_get_length (&self->held),
-      "reconnects", G_TYPE_UINT64, self->outage.reconnects,
-      "last-entry-id", G_TYPE_STRING, self->last_id,
-      "latency-last", G_TYPE_DOUBLE, self->latency_last,
-      "latency-average", G_TYPE_DOUBLE, self->latency_n ?
-      self->latency_sum / self->latency_n : 0.0,
-      "latency-max", G_TYPE_DOUBLE, self->latency_max,
-      "connected", G_TYPE_BOOLEAN, self->conn != NULL &&
-      !gst_redis_outage_active (&self->outage), NULL);
+      "retention", G_TYPE_UINT, group->retention,
+      "claim-idle-time", G_TYPE_UINT, group->claim_idle,
+      "reorder-late", G_TYPE_UINT64, self->reorder.late,
+      "reorder-gaps", G_TYPE_UINT64, self->reorder.gaps,
+      "reorder-held", G_TYPE_UINT,
+      gst_redis_reorder_get_held (&self->reorder),
+      "reconnects", G_TYPE_UINT64, self->loop.outage.reconnects,
+      "last-entry-id", G_TYPE_STRING, read->last_id,
+      "latency-last", G_TYPE_DOUBLE, read->latency_last,
+      "latency-average", G_TYPE_DOUBLE, read->latency_n ?
+      read->latency_sum / read->latency_n : 0.0,
+      "latency-max", G_TYPE_DOUBLE, read->latency_max,
+      "connected", G_TYPE_BOOLEAN,
+      gst_redis_read_loop_is_connected (&self->loop), NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -782,8 +677,8 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_GROUP:
-      g_free (self->group);
-      self->group = g_value_dup_string (value);
+      g_free (self->group_name);
+      self->group_name = g_value_dup_string (value);
       break;
     case PROP_CONSUMER:
       g_free (self->consumer);
@@ -800,7 +695,7 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
       self->count = g_value_get_uint (value);
       break;
     case PROP_MAX_AGE:
-      self->max_age = g_value_get_uint (value);
+      self->loop.max_age = g_value_get_uint (value);
       break;
     case PROP_MAX_FRAME_SIZE:
       self->max_frame_size = g_value_get_uint64 (value);
@@ -848,12 +743,12 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_GROUP:
-      g_value_set_string (value, self->group);
+      g_value_set_string (value, self->group_name);
       break;
     case PROP_CONSUMER:
       /* the generated name once started, so that users can find it */
       g_value_set_string (value, self->consumer ? self->consumer :
-          self->active_consumer);
+          self->group.consumer);
       break;
     case PROP_START_ID:
       g_value_set_string (value, self->start_id);
@@ -865,7 +760,7 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, self->count);
       break;
     case PROP_MAX_AGE:
-      g_value_set_uint (value, self->max_age);
+      g_value_set_uint (value, self->loop.max_age);
       break;
     case PROP_MAX_FRAME_SIZE:
       g_value_set_uint64 (value, self->max_frame_size);
@@ -895,390 +790,29 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-static GCancellable *
-gst_redis_stream_src_get_cancellable (GstRedisStreamSrc * self)
-{
-  return gst_redis_cancellable_get (GST_OBJECT (self), &self->cancellable);
-}
-
-/* An entry id as Redis writes them: "<ms>-<seq>" or "<ms>". */
-static gboolean
-entry_id_is_valid (const gchar * id)
-{
-  const gchar *p = id;
-
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  while (g_ascii_isdigit (*p))
-    p++;
-  if (*p == '-') {
-    p++;
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-    while (g_ascii_isdigit (*p))
-      p++;
-  }
-  return *p == '\0' && p - id <= 41;
-}
-
-static gboolean
-gst_redis_stream_src_validate (GstRedisStreamSrc * self, GError ** error)
-{
-  const gchar *bad = NULL, *what = NULL;
-
-  if (!gst_redis_settings_validate (&self->active, error))
-    return FALSE;
-  if (self->active_group == NULL || *self->active_group == '\0' ||
-      strpbrk (self->active_group, " \t\r\n")) {
-    bad = self->active_group;
-    what = "group name";
-  } else if (self->active_consumer == NULL || *self->active_consumer == '\0'
-      || strpbrk (self->active_consumer, " \t\r\n")) {
-    bad = self->active_consumer;
-    what = "consumer name";
-  } else if (self->start_id == NULL || (strcmp (self->start_id, "$") != 0
-          && !entry_id_is_valid (self->start_id))) {
-    bad = self->start_id;
-    what = "start-id (\"$\", \"0\" or an entry id like 1700000000000-0)";
-  }
-  if (what) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The %s \"%s\" is not valid: it must be non-empty and without "
-        "spaces", what, bad ? bad : "");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* XGROUP CREATE ... MKSTREAM; an existing group is fine. */
-static gboolean
-gst_redis_stream_src_create_group (GstRedisStreamSrc * self,
-    const gchar * start_id, GCancellable * cancellable, GError ** error)
-{
-  g_autoptr (GstRedisReply) reply = NULL;
-
-  reply = gst_redis_connection_call (self->conn, cancellable, error, "XGROUP",
-      "CREATE", self->active.stream, self->active_group, start_id,
-      "MKSTREAM", NULL);
-  if (reply == NULL)
-    return FALSE;
-  if (gst_redis_reply_is_error (reply, "BUSYGROUP")) {
-    GST_DEBUG_OBJECT (self, "group \"%s\" exists", self->active_group);
-    return TRUE;
-  }
-  if (reply->type == GST_REDIS_REPLY_ERROR) {
-    gst_redis_connection_set_refused (self->conn, reply,
-        GST_RESOURCE_ERROR_OPEN_READ, error, "create the consumer group "
-        "\"%s\" on stream \"%s\"%s", self->active_group, self->active.stream,
-        g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream)" : "");
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "created group \"%s\" on stream \"%s\" at %s",
-      self->active_group, self->active.stream, start_id);
-  return TRUE;
-}
-
-/* "<ms>-<seq>" (or "<ms>") as two numbers, to compare entry ids. */
-static gboolean
-entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
-{
-  gchar *end;
-
-  if (!entry_id_is_valid (id))
-    return FALSE;
-  *ms = g_ascii_strtoull (id, &end, 10);
-  *seq = *end == '-' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
-  return TRUE;
-}
-
-/* Remembers the largest entry id of a reply: a group that disappears is
- * made again after it, so that what was read here is not read again and
- * what came after is not lost. */
+/* Copies the properties for a start and resets the counters. Under the
+ * object lock. */
 static void
-gst_redis_stream_src_note_read (GstRedisStreamSrc * self,
-    GstRedisReply * entries)
+gst_redis_stream_src_configure (GstRedisStreamSrc * self)
 {
-  gsize i;
+  gchar *consumer;
 
-  for (i = 0; i < entries->elements; i++) {
-    GstRedisReply *e = entries->element[i];
-    guint64 ms, seq;
-
-    if (e->type != GST_REDIS_REPLY_ARRAY || e->elements < 1 ||
-        e->element[0]->type != GST_REDIS_REPLY_STRING ||
-        !entry_id_parse (e->element[0]->str, &ms, &seq))
-      continue;
-    if (self->read_pos_valid && (ms < self->read_pos_ms ||
-            (ms == self->read_pos_ms && seq <= self->read_pos_seq)))
-      continue;
-    g_free (self->read_pos);
-    self->read_pos = g_strdup (e->element[0]->str);
-    self->read_pos_ms = ms;
-    self->read_pos_seq = seq;
-    self->read_pos_valid = TRUE;
-  }
-}
-
-/* The first command on the group: XREADGROUP of this consumer's own pending
- * entries (STREAMS key 0). The group is created only when Redis answers
- * NOGROUP: XGROUP CREATE is a write, refused over maxmemory even for a group
- * that exists, while reading and acknowledging still work there. The
- * entries read are kept for create (). */
-static gboolean
-gst_redis_stream_src_first_read (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  guint attempt;
-
-  for (attempt = 0;; attempt++) {
-    GstRedisReply *reply, *entries;
-    gboolean nogroup = FALSE;
-    GError *err = NULL;
-
-    if (!gst_redis_stream_src_send_read (self, cancellable, error))
-      return FALSE;
-    reply = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
-    if (reply == NULL)
-      return FALSE;
-    self->read_in_flight = FALSE;
-    entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup, &err);
-    if (entries) {
-      self->reply = gst_redis_reply_ref_new (reply);
-      self->entries = entries;
-      self->reply_index = 0;
-      gst_redis_stream_src_note_read (self, entries);
-      return TRUE;
-    }
-    gst_redis_reply_free (reply);
-    if (err == NULL) {
-      GST_DEBUG_OBJECT (self, "no pending entries, reading new ones");
-      g_clear_pointer (&self->history_id, g_free);
-      return TRUE;
-    }
-    if (!nogroup || attempt > 0) {
-      /* the stream cannot be opened for reading as configured */
-      if (err->domain == GST_RESOURCE_ERROR &&
-          err->code == GST_RESOURCE_ERROR_READ)
-        err->code = GST_RESOURCE_ERROR_OPEN_READ;
-      g_propagate_error (error, err);
-      return FALSE;
-    }
-    g_clear_error (&err);
-    if (!gst_redis_stream_src_create_group (self, self->active_start_id,
-            cancellable, error))
-      return FALSE;
-  }
-}
-
-/* Reads a field of an XINFO GROUPS entry (RESP2: name, value, ...): an
- * integer, or FALSE when it is nil (Redis does not know it). */
-static gboolean
-xinfo_get_int (const GstRedisReply * group, const gchar * name, gint64 * out)
-{
-  gsize i;
-
-  for (i = 0; i + 1 < group->elements; i += 2) {
-    const GstRedisReply *k = group->element[i], *v = group->element[i + 1];
-
-    if (k->type == GST_REDIS_REPLY_STRING && g_str_equal (k->str, name)) {
-      if (v->type != GST_REDIS_REPLY_INTEGER)
-        return FALSE;
-      *out = v->integer;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-static const GstRedisReply *
-xinfo_find_group (const GstRedisReply * reply, const gchar * group)
-{
-  gsize g, i;
-
-  if (reply->type != GST_REDIS_REPLY_ARRAY)
-    return NULL;
-  for (g = 0; g < reply->elements; g++) {
-    const GstRedisReply *e = reply->element[g];
-
-    if (e->type != GST_REDIS_REPLY_ARRAY)
-      continue;
-    for (i = 0; i + 1 < e->elements; i += 2) {
-      if (e->element[i]->type == GST_REDIS_REPLY_STRING &&
-          g_str_equal (e->element[i]->str, "name") &&
-          e->element[i + 1]->type == GST_REDIS_REPLY_STRING &&
-          g_str_equal (e->element[i + 1]->str, group))
-        return e;
-    }
-  }
-  return NULL;
-}
-
-/* Before each read of new entries, in the same round trip: the group's
- * read counter and lag (XINFO GROUPS) and the stream's length (XLEN). Redis
- * 7 counts every entry ever added (entries-added = entries-read + lag) and,
- * once it knows the group's position, each entry the group reads; an entry
- * trimmed before the group read it is never counted as read. Just before a
- * read that jumps over trimmed entries, every entry still in the stream is
- * unread, so lag minus the stream's length is the number of entries the
- * group will never see; when it grows, retention removed entries before
- * they were read: they are counted (trimmed-unread) and reported. The
- * growth of entries-added also gives how long the stream keeps an entry
- * (XLEN / rate): retention, from which claim-idle-time is chosen when it is
- * not set. Only commands and small replies are added, no round trip. */
-static gboolean
-gst_redis_stream_src_send_sample (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  if (!self->sample_enabled || self->history_id)
-    return TRUE;
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XINFO");
-  gst_redis_command_add (&self->cmd, "GROUPS");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-    return FALSE;
-  self->samples_in_flight++;
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XLEN");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-    return FALSE;
-  self->samples_in_flight++;
-  return TRUE;
-}
-
-static void
-gst_redis_stream_src_use_sample (GstRedisStreamSrc * self,
-    const GstRedisReply * info, const GstRedisReply * len)
-{
-  const GstRedisReply *group;
-  gint64 now = g_get_monotonic_time ();
-  gint64 read, lag, added, behind;
-
-  if (gst_redis_reply_is_error (info, "NOPERM") ||
-      gst_redis_reply_is_error (len, "NOPERM")) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
-        ("Redis at %s does not let this user run XINFO GROUPS or XLEN on "
-            "stream \"%s\", so entries trimmed before they were read cannot "
-            "be counted and claim-idle-time cannot follow the stream; grant "
-            "+xinfo|groups +xlen.", gst_redis_connection_describe (self->conn),
-            self->active.stream), ("%s", info->type == GST_REDIS_REPLY_ERROR ?
-            info->str : len->str));
-    self->sample_enabled = FALSE;
-    return;
-  }
-  if (info->type == GST_REDIS_REPLY_ERROR
-      || len->type != GST_REDIS_REPLY_INTEGER) {
-    /* the stream is gone: the read says NOGROUP */
-    GST_DEBUG_OBJECT (self, "cannot sample the group: %s",
-        info->type == GST_REDIS_REPLY_ERROR ? info->str : "XLEN failed");
-    return;
-  }
-  group = xinfo_find_group (info, self->active_group);
-  if (group == NULL || !xinfo_get_int (group, "entries-read", &read) ||
-      !xinfo_get_int (group, "lag", &lag)) {
-    /* Redis does not know the group's position yet (a group created at an
-     * id in the middle of the stream): it does once the group read the
-     * stream's first or last entry */
-    GST_LOG_OBJECT (self, "group position unknown");
-    self->behind_valid = FALSE;
-    self->added_valid = FALSE;
-    return;
-  }
-
-  added = read + lag;
-  behind = MAX (0, lag - len->integer);
-  if (self->behind_valid && behind > self->behind) {
-    guint64 lost = behind - self->behind;
-
-    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " entries of stream \"%s\" "
-        "were trimmed before group \"%s\" read them (last read %s)", lost,
-        self->active.stream, self->active_group, self->read_pos);
-    GST_OBJECT_LOCK (self);
-    self->trimmed_unread += lost;
-    gst_redis_key_unit_gate_gap (&self->gate);
-    GST_OBJECT_UNLOCK (self);
-    self->trimmed_unwarned += lost;
-    self->behind = behind;
-  } else if (!self->behind_valid) {
-    /* The first look. Later ones only count growth: once the group reads
-     * on into the stream, lag minus length drops below the number lost. */
-    self->behind = behind;
-  }
-  self->behind_valid = TRUE;
-  if (self->trimmed_unwarned > 0 && (self->last_trim_warning == 0 ||
-          now - self->last_trim_warning >= TRIM_WARNING_INTERVAL)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed (the "
-            "producer's maxlen) before consumer group \"%s\" read them: the "
-            "group reads slower than the producer writes. Add consumers to "
-            "the group, raise maxlen, or skip old frames with max-age.",
-            self->trimmed_unwarned, self->active.stream, self->active_group),
-        ("%" G_GUINT64_FORMAT " entries trimmed unread since start; stream "
-            "length %" G_GINT64_FORMAT ", group lag %" G_GINT64_FORMAT,
-            self->trimmed_unread, len->integer, lag));
-    self->trimmed_unwarned = 0;
-    self->last_trim_warning = now;
-  }
-
-  if (!self->added_valid || added < self->added) {
-    self->added = added;
-    self->added_at = now;
-    self->added_valid = TRUE;
-  } else if (now - self->added_at >= SAMPLE_INTERVAL) {
-    if (added > self->added && len->integer > 0) {
-      gdouble rate = (added - self->added) * (gdouble) G_TIME_SPAN_SECOND /
-          (now - self->added_at);
-      guint retention = (guint) MIN (len->integer * 1000.0 / rate, G_MAXINT);
-
-      GST_OBJECT_LOCK (self);
-      self->retention = retention;
-      if (self->claim_idle_auto && self->claim_idle > 0)
-        self->claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
-            AUTO_CLAIM_IDLE_MIN, DEFAULT_CLAIM_IDLE_TIME);
-      GST_OBJECT_UNLOCK (self);
-      GST_LOG_OBJECT (self, "stream keeps %u ms (%.1f entries/s), claiming "
-          "after %u ms", retention, rate, self->claim_idle);
-      if (!self->claim_idle_auto && self->claim_idle > retention &&
-          !self->claim_idle_warned) {
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
-                "entries (about %u ms at %.0f entries/s): the frames of a "
-                "consumer that died are trimmed before another one takes "
-                "them over, and are lost (counted in skipped-deleted). Leave "
-                "claim-idle-time unset, set it below %u, or raise maxlen.",
-                self->claim_idle, self->active.stream, retention, rate,
-                retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
-        self->claim_idle_warned = TRUE;
-      }
-    }
-    self->added = added;
-    self->added_at = now;
-  }
-}
-
-/* The replies of the last send_sample (), which come before the read's. */
-static gboolean
-gst_redis_stream_src_read_sample (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  g_autoptr (GstRedisReply) info = NULL;
-  g_autoptr (GstRedisReply) len = NULL;
-
-  if (self->samples_in_flight == 0)
-    return TRUE;
-  info = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
-  if (info == NULL)
-    return FALSE;
-  self->samples_in_flight--;
-  len = gst_redis_connection_read_reply (self->conn, 0, cancellable, error);
-  if (len == NULL)
-    return FALSE;
-  self->samples_in_flight--;
-  if (self->sample_enabled)
-    gst_redis_stream_src_use_sample (self, info, len);
-  return TRUE;
+  gst_redis_settings_copy (&self->active, &self->settings);
+  consumer = self->consumer ? g_strdup (self->consumer) :
+      g_strdup_printf ("%s-%d", g_get_host_name (), (gint) getpid ());
+  gst_redis_group_configure (&self->group, self->group_name, consumer,
+      self->start_id, self->count, self->claim_idle_time,
+      self->claim_idle_time_set);
+  g_free (consumer);
+  gst_redis_read_loop_configure (&self->loop, self->block, self->count,
+      self->max_frame_size, self->request_key_units);
+  gst_redis_reorder_start (&self->reorder, self->reorder_window,
+      self->reorder_timeout);
+  self->active_timestamp_mode = self->timestamp_mode;
+  gst_redis_timing_reset (&self->timing);
+  gst_redis_key_unit_gate_reset (&self->gate);
+  g_atomic_int_set (&self->key_unit_wanted, 0);
+  self->held_back_delta = self->timing_resyncs = 0;
 }
 
 static gboolean
@@ -1287,101 +821,32 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
   GCancellable *cancellable;
   GError *err = NULL;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  gst_redis_settings_copy (&self->active, &self->settings);
-  g_free (self->active_group);
-  self->active_group = g_strdup (self->group);
-  g_free (self->active_consumer);
-  self->active_consumer = self->consumer ? g_strdup (self->consumer) :
-      g_strdup_printf ("%s-%d", g_get_host_name (), (gint) getpid ());
-  g_free (self->active_start_id);
-  self->active_start_id = g_strdup (self->start_id);
-  self->active_block = self->block;
-  self->read_block = self->block;
-  self->active_count = self->count;
-  self->frames = self->bytes_out = self->redelivered = 0;
-  self->skipped_invalid = self->skipped_late = self->skipped_deleted = 0;
-  self->claimed = 0;
-  self->trimmed_unread = 0;
-  self->retention = 0;
-  self->reorder_late = self->reorder_gaps = 0;
-  self->claim_idle = self->claim_idle_time;
-  self->claim_idle_auto = !self->claim_idle_time_set;
-  self->claim_idle_warned = FALSE;
-  self->active_reorder_window = self->reorder_window;
-  self->active_reorder_timeout = self->reorder_timeout;
-  self->active_timestamp_mode = self->timestamp_mode;
-  self->active_request_key_units = self->request_key_units;
-  gst_redis_timing_reset (&self->timing);
-  gst_redis_key_unit_gate_reset (&self->gate);
-  g_atomic_int_set (&self->key_unit_wanted, 0);
-  self->key_unit_publish_due = FALSE;
-  self->publishes_in_flight = 0;
-  self->held_back_delta = self->key_unit_requests = self->timing_resyncs = 0;
-  g_free (self->key_unit_channel);
-  self->key_unit_channel = gst_redis_key_unit_channel (self->active.stream);
-  self->next_seq_valid = FALSE;
-  gst_redis_outage_init (&self->outage, GST_ELEMENT (self),
-      GST_RESOURCE_ERROR_READ, self->active.reconnect_timeout);
-  self->latency_last = self->latency_sum = self->latency_max = 0;
-  self->latency_n = 0;
-  self->bytes_received = 0;
-  g_clear_pointer (&self->last_id, g_free);
+  gst_redis_stream_src_configure (self);
   GST_OBJECT_UNLOCK (self);
 
-  if (!gst_redis_stream_src_validate (self, &err))
+  if (!gst_redis_settings_validate (&self->active, &err) ||
+      !gst_redis_group_validate (&self->group, &err))
     goto failed;
 
-  self->conn = gst_redis_connection_new (&self->active);
-  self->decoder = gst_redis_entry_decoder_new ();
-  GST_OBJECT_LOCK (self);
-  gst_redis_entry_decoder_set_max_frame_size (self->decoder,
-      self->max_frame_size);
-  /* A value that cannot hold a frame of max-frame-size bytes, even
-   * LZ4-compressed at its worst (+1/255, block headers), is dropped as it
-   * arrives instead of being read into memory; the entry is skipped. */
-  gst_redis_connection_set_max_bulk (self->conn,
-      self->max_frame_size > G_MAXUINT64 / 2 ? G_MAXUINT64 :
-      self->max_frame_size + self->max_frame_size / 255 + 64 * 1024);
-  GST_OBJECT_UNLOCK (self);
-  /* Our own pending entries first, then new ones. */
-  self->history_id = g_strdup ("0");
-  self->read_in_flight = FALSE;
-  self->acks_in_flight = 0;
   self->last_summary = g_get_monotonic_time ();
-  self->last_claim = 0;
-  g_free (self->claim_cursor);
-  self->claim_cursor = g_strdup ("0-0");
-  g_clear_pointer (&self->read_pos, g_free);
-  self->read_pos_valid = FALSE;
-  self->sample_enabled = TRUE;
-  self->samples_in_flight = 0;
-  self->added_valid = self->behind_valid = FALSE;
-  self->trimmed_unwarned = 0;
-  self->last_trim_warning = 0;
-
-  cancellable = gst_redis_stream_src_get_cancellable (self);
-  if (!gst_redis_connection_open (self->conn, cancellable, &err) ||
-      !gst_redis_stream_src_first_read (self, cancellable, &err)) {
-    g_object_unref (cancellable);
-    goto failed;
-  }
+  cancellable = gst_redis_canceller_get (&self->canceller);
+  ok = gst_redis_read_loop_start (&self->loop, cancellable, &err);
   g_object_unref (cancellable);
+  if (!ok)
+    goto failed;
 
   GST_INFO_OBJECT (self, "reading stream \"%s\" as consumer \"%s\" of group "
-      "\"%s\" on Redis at %s", self->active.stream, self->active_consumer,
-      self->active_group, gst_redis_connection_describe (self->conn));
+      "\"%s\" on Redis at %s", self->active.stream, self->group.consumer,
+      self->group.name, gst_redis_connection_describe (self->loop.conn));
   return TRUE;
 
   /* ERRORS */
 failed:
   {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      GST_DEBUG_OBJECT (self, "start cancelled");
-    else
-      GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
-    g_clear_error (&err);
+    GST_REDIS_ELEMENT_START_FAILED (self, err, &self->active);
     gst_redis_stream_src_stop (bsrc);
     return FALSE;
   }
@@ -1391,34 +856,13 @@ static gboolean
 gst_redis_stream_src_stop (GstBaseSrc * bsrc)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-  GstRedisConnection *conn;
 
-  GST_OBJECT_LOCK (self);
-  conn = self->conn;
-  if (conn)
-    self->bytes_received = gst_redis_connection_get_bytes_received (conn);
-  self->conn = NULL;
-  GST_OBJECT_UNLOCK (self);
-
-  if (conn) {
-    GST_INFO_OBJECT (self, "read %" G_GUINT64_FORMAT " frames from stream "
-        "\"%s\"%s%s", self->frames, self->active.stream,
-        self->ack_id ? ", left pending: " : "",
-        self->ack_id ? self->ack_id : "");
-    gst_redis_connection_free (conn);
-  }
-  g_clear_pointer (&self->decoder, gst_redis_entry_decoder_free);
-  self->entries = NULL;
-  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-  g_clear_pointer (&self->history_id, g_free);
-  g_clear_pointer (&self->ack_id, g_free);
-  g_clear_pointer (&self->claim_cursor, g_free);
-  g_clear_pointer (&self->key_unit_channel, g_free);
-  g_ptr_array_set_size (self->ack_now, 0);
+  gst_redis_read_loop_stop (&self->loop);
+  gst_redis_group_stop (&self->group);
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
   /* held frames stay pending in Redis: delivered again after a restart */
-  g_queue_clear_full (&self->held, (GDestroyNotify) held_frame_free);
+  gst_redis_reorder_clear (&self->reorder);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1426,21 +870,14 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
 static gboolean
 gst_redis_stream_src_unlock (GstBaseSrc * bsrc)
 {
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-
-  GST_LOG_OBJECT (self, "unlocking");
-  gst_redis_cancellable_cancel (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock (&GST_REDIS_STREAM_SRC (bsrc)->canceller);
 }
 
 static gboolean
 gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc)
 {
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-
-  GST_LOG_OBJECT (self, "unlock stop");
-  gst_redis_cancellable_renew (GST_OBJECT (self), &self->cancellable);
-  return TRUE;
+  return gst_redis_canceller_unlock_stop (&GST_REDIS_STREAM_SRC
+      (bsrc)->canceller);
 }
 
 /* Until the first entry tells, any caps; then the entry's caps. */
@@ -1474,782 +911,41 @@ gst_redis_stream_src_negotiate (GstBaseSrc * bsrc)
   return TRUE;
 }
 
-/* The entry pushed last is acknowledged once its push came back OK; a
- * flush that dropped it leaves it pending, to be read again. */
-static void
-gst_redis_stream_src_settle_push (GstRedisStreamSrc * self)
-{
-  GstFlowReturn last = gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self));
-
-  if (self->ack_id == NULL)
-    return;
-  if (last == GST_FLOW_OK) {
-    g_ptr_array_add (self->ack_now, g_steal_pointer (&self->ack_id));
-  } else {
-    GST_DEBUG_OBJECT (self, "not acknowledging %s: %s", self->ack_id,
-        gst_flow_get_name (last));
-    g_clear_pointer (&self->ack_id, g_free);
-  }
-}
-
-/* Sends one XACK for the entries pushed or skipped since the last read,
- * without waiting for the reply: it is read before the next XREADGROUP
- * reply. */
-static gboolean
-gst_redis_stream_src_send_acks (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  guint i;
-
-  if (self->ack_now->len == 0)
-    return TRUE;
-
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XACK");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  gst_redis_command_add (&self->cmd, self->active_group);
-  for (i = 0; i < self->ack_now->len; i++)
-    gst_redis_command_add (&self->cmd, g_ptr_array_index (self->ack_now, i));
-  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-    return FALSE;
-  self->acks_in_flight++;
-  GST_LOG_OBJECT (self, "acknowledged %u entries", self->ack_now->len);
-  g_ptr_array_set_size (self->ack_now, 0);
-  return TRUE;
-}
-
-static gboolean
-gst_redis_stream_src_send_read (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "XREADGROUP");
-  gst_redis_command_add (&self->cmd, "GROUP");
-  gst_redis_command_add (&self->cmd, self->active_group);
-  gst_redis_command_add (&self->cmd, self->active_consumer);
-  gst_redis_command_add (&self->cmd, "COUNT");
-  gst_redis_command_add_printf (&self->cmd, "%u", self->active_count);
-  if (self->history_id == NULL) {
-    /* BLOCK only applies to new entries; pending ones come at once. */
-    gst_redis_command_add (&self->cmd, "BLOCK");
-    gst_redis_command_add_printf (&self->cmd, "%u", self->read_block);
-  }
-  gst_redis_command_add (&self->cmd, "STREAMS");
-  gst_redis_command_add (&self->cmd, self->active.stream);
-  gst_redis_command_add (&self->cmd, self->history_id ? self->history_id : ">");
-  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-    return FALSE;
-  self->read_in_flight = TRUE;
-  return TRUE;
-}
-
-static gboolean
-gst_redis_stream_src_read_acks (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  while (self->acks_in_flight > 0) {
-    GstRedisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
-        cancellable, error);
-
-    if (reply == NULL)
-      return FALSE;
-    self->acks_in_flight--;
-    if (reply->type != GST_REDIS_REPLY_INTEGER) {
-      gst_redis_connection_set_refused (self->conn, reply,
-          GST_RESOURCE_ERROR_WRITE, error, "acknowledge an entry of stream "
-          "\"%s\" in group \"%s\"", self->active.stream, self->active_group);
-      gst_redis_reply_free (reply);
-      return FALSE;
-    }
-    gst_redis_reply_free (reply);
-  }
-  return TRUE;
-}
-
-/* Asks the producer for a key frame (gstrediskeyunit.h), pipelined with the
- * next read like the XACKs: a PUBLISH whose reply is read before the read's
- * reply. */
-static gboolean
-gst_redis_stream_src_send_key_unit_request (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  if (!self->key_unit_publish_due)
-    return TRUE;
-  self->key_unit_publish_due = FALSE;
-  gst_redis_command_reset (&self->cmd);
-  gst_redis_command_add (&self->cmd, "PUBLISH");
-  gst_redis_command_add (&self->cmd, self->key_unit_channel);
-  gst_redis_command_add (&self->cmd, GST_REDIS_KEY_UNIT_REQUEST);
-  if (!gst_redis_connection_send (self->conn, &self->cmd, cancellable, error))
-    return FALSE;
-  self->publishes_in_flight++;
-  GST_OBJECT_LOCK (self);
-  self->key_unit_requests++;
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "asked for a key frame on channel \"%s\"",
-      self->key_unit_channel);
-  return TRUE;
-}
-
-/* PUBLISH answers with the number of subscribers. One this user may not
- * publish on turns requests off, with one warning: the stream still plays
- * from the next key frame. */
-static gboolean
-gst_redis_stream_src_read_key_unit_replies (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  while (self->publishes_in_flight > 0) {
-    GstRedisReply *reply = gst_redis_connection_read_reply (self->conn, 0,
-        cancellable, error);
-
-    if (reply == NULL)
-      return FALSE;
-    self->publishes_in_flight--;
-    if (reply->type == GST_REDIS_REPLY_INTEGER) {
-      GST_LOG_OBJECT (self, "key frame request heard by %" G_GINT64_FORMAT
-          " producers", reply->integer);
-    } else if (self->active_request_key_units) {
-      gint code = gst_redis_reply_is_error (reply, "NOPERM") ?
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_WRITE;
-
-      self->active_request_key_units = FALSE;
-      gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_WARNING,
-          GST_RESOURCE_ERROR, code, g_strdup_printf ("Redis at %s does not "
-              "let this user ask the producer of stream \"%s\" for key "
-              "frames (PUBLISH %s): playback starts at the next key frame "
-              "the producer sends. Allow the channel in the user's ACL "
-              "(docs/security.md).",
-              gst_redis_connection_describe (self->conn),
-              self->active.stream, self->key_unit_channel),
-          g_strdup (reply->str ? reply->str : ""), __FILE__, GST_FUNCTION,
-          __LINE__);
-    }
-    gst_redis_reply_free (reply);
-  }
-  return TRUE;
-}
-
-/* Checks the shape of an XREADGROUP reply and returns its entries array:
- * [[stream, [[id, [field, value, ...]], ...]]]. NULL with no error: no
- * entries (a timeout, or the end of our pending entries). */
-static GstRedisReply *
-gst_redis_stream_src_reply_entries (GstRedisStreamSrc * self,
-    GstRedisReply * reply, gboolean * nogroup, GError ** error)
-{
-  GstRedisReply *stream;
-
-  if (reply->type == GST_REDIS_REPLY_NIL)
-    return NULL;
-  /* NOGROUP: the group (or stream) is gone */
-  if (nogroup)
-    *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
-  if (reply->type == GST_REDIS_REPLY_ERROR) {
-    gst_redis_connection_set_refused (self->conn, reply,
-        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\" in group \"%s\"%s",
-        self->active.stream, self->active_group,
-        g_str_has_prefix (reply->str, "WRONGTYPE") ?
-        " (the key holds something else than a stream now)" : "");
-    return NULL;
-  }
-  if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements != 1 ||
-      reply->element[0]->type != GST_REDIS_REPLY_ARRAY ||
-      reply->element[0]->elements != 2 ||
-      reply->element[0]->element[1]->type != GST_REDIS_REPLY_ARRAY)
-    goto bad_reply;
-  stream = reply->element[0]->element[1];
-  if (stream->elements == 0)
-    return NULL;
-  return stream;
-
-bad_reply:
-  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-      "Redis at %s sent an XREADGROUP reply of unexpected shape",
-      gst_redis_connection_describe (self->conn));
-  return NULL;
-}
-
-static void
-gst_redis_stream_src_skip (GstRedisStreamSrc * self, const gchar * id,
-    guint64 * counter)
-{
-  GST_OBJECT_LOCK (self);
-  (*counter)++;
-  GST_OBJECT_UNLOCK (self);
-  g_ptr_array_add (self->ack_now, g_strdup (id));
-  /* whatever came after it may refer to it */
-  gst_redis_key_unit_gate_gap (&self->gate);
-}
-
-/* Decodes one entry of the current reply. Returns a buffer and the caps
- * of its entry in @caps, or NULL when the entry was skipped (and is to be
- * acknowledged). */
-static GstBuffer *
-gst_redis_stream_src_decode_entry (GstRedisStreamSrc * self,
-    GstRedisReply * entry, GstCaps ** caps, GError ** error)
-{
-  GstRedisField fields[MAX_FIELDS];
-  GstRedisReply *values, *id;
-  GstBuffer *buf;
-  GError *err = NULL;
-  guint max_age;
-  gsize i, n;
-
-  if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
-      entry->element[0]->type != GST_REDIS_REPLY_STRING) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-        "Redis at %s sent a stream entry of unexpected shape",
-        gst_redis_connection_describe (self->conn));
-    return NULL;
-  }
-  id = entry->element[0];
-  values = entry->element[1];
-
-  if (self->history_id) {
-    g_free (self->history_id);
-    self->history_id = g_strdup (id->str);
-  }
-
-  if (values->type == GST_REDIS_REPLY_NIL) {
-    /* A pending entry that MAXLEN trimmed away before we read it again. */
-    GST_WARNING_OBJECT (self, "pending entry %s was deleted from stream "
-        "\"%s\" before it could be read again", id->str, self->active.stream);
-    gst_redis_stream_src_skip (self, id->str, &self->skipped_deleted);
-    return NULL;
-  }
-  if (values->type != GST_REDIS_REPLY_ARRAY || values->elements % 2 != 0 ||
-      values->elements / 2 > MAX_FIELDS) {
-    err = g_error_new (GST_REDIS_ENTRY_ERROR,
-        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "it has %" G_GSIZE_FORMAT
-        " values, not field/value pairs (at most %d)", values->elements,
-        MAX_FIELDS);
-    goto invalid;
-  }
-
-  n = values->elements / 2;
-  for (i = 0; i < n; i++) {
-    GstRedisReply *name = values->element[2 * i];
-    GstRedisReply *value = values->element[2 * i + 1];
-
-    if (name->type == GST_REDIS_REPLY_STRING
-        && value->type == GST_REDIS_REPLY_ERROR) {
-      /* the connection dropped a value too large for max-frame-size */
-      err = g_error_new (GST_REDIS_ENTRY_ERROR,
-          GST_REDIS_ENTRY_ERROR_TOO_LARGE, "field \"%.*s\" holds %s "
-          "(max-frame-size is %" G_GUINT64_FORMAT ")", (gint) MIN (name->len,
-              64), name->str, value->str, self->max_frame_size);
-      goto invalid;
-    }
-    if (name->type != GST_REDIS_REPLY_STRING
-        || value->type != GST_REDIS_REPLY_STRING) {
-      err =
-          g_error_new (GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_BAD_FIELD,
-          "field %" G_GSIZE_FORMAT " is not a string", i);
-      goto invalid;
-    }
-    fields[i].name = name->str;
-    fields[i].name_len = name->len;
-    fields[i].value = value->str;
-    fields[i].value_len = value->len;
-  }
-
-  buf = gst_redis_entry_decoder_decode (self->decoder, fields, n, self->reply,
-      caps, &err);
-  if (buf == NULL)
-    goto invalid;
-
-  GST_OBJECT_LOCK (self);
-  max_age = self->max_age;
-  GST_OBJECT_UNLOCK (self);
-  {
-    gint64 capture = gst_redis_buffer_get_capture_time (buf);
-
-    if (capture >= 0) {
-      gdouble latency = (g_get_real_time () * 1000 - capture) / 1e6;
-
-      if (max_age > 0 && latency > max_age) {
-        GST_DEBUG_OBJECT (self, "entry %s is %.1f ms old, skipping", id->str,
-            latency);
-        gst_buffer_unref (buf);
-        gst_clear_caps (caps);
-        gst_redis_stream_src_skip (self, id->str, &self->skipped_late);
-        return NULL;
-      }
-      GST_OBJECT_LOCK (self);
-      self->latency_last = latency;
-      self->latency_sum += latency;
-      self->latency_n++;
-      self->latency_max = MAX (self->latency_max, latency);
-      GST_OBJECT_UNLOCK (self);
-    }
-  }
-
-  GST_OBJECT_LOCK (self);
-  self->frames++;
-  self->bytes_out += gst_buffer_get_size (buf);
-  if (self->history_id)
-    self->redelivered++;
-  g_free (self->last_id);
-  self->last_id = g_strdup (id->str);
-  GST_OBJECT_UNLOCK (self);
-  g_free (self->ack_id);
-  self->ack_id = g_strdup (id->str);
-  return buf;
-
-invalid:
-  GST_ELEMENT_WARNING (self, STREAM, DECODE,
-      ("Skipped entry %s of stream \"%s\": it is not a frame this element "
-          "can read.", id->str, self->active.stream),
-      ("entry %s: %s", id->str, err->message));
-  g_clear_error (&err);
-  gst_redis_stream_src_skip (self, id->str, &self->skipped_invalid);
-  return NULL;
-}
-
-static void
-gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (now - self->last_summary < SUMMARY_INTERVAL)
-    return;
-  self->last_summary = now;
-  GST_INFO_OBJECT (self, "Read %" G_GUINT64_FORMAT " frames | latency last "
-      "%.2f ms, average %.2f ms | skipped %" G_GUINT64_FORMAT " invalid, %"
-      G_GUINT64_FORMAT " late | last entry %s", self->frames,
-      self->latency_last, self->latency_n ?
-      self->latency_sum / self->latency_n : 0.0, self->skipped_invalid,
-      self->skipped_late, self->last_id);
-}
-
-static void
-gst_redis_stream_src_claim_deleted (GstRedisStreamSrc * self,
-    GstRedisReply * ids)
-{
-  GString *list = g_string_new (NULL);
-  gsize i;
-
-  for (i = 0; i < ids->elements; i++) {
-    if (ids->element[i]->type != GST_REDIS_REPLY_STRING)
-      continue;
-    GST_WARNING_OBJECT (self, "pending entry %s of group \"%s\" was trimmed "
-        "from stream \"%s\" before it was taken over: lost",
-        ids->element[i]->str, self->active_group, self->active.stream);
-    if (i < 20)
-      g_string_append_printf (list, "%s%s", i ? " " : "", ids->element[i]->str);
-  }
-  if (ids->elements > 20)
-    g_string_append (list, " ...");
-  GST_OBJECT_LOCK (self);
-  self->skipped_deleted += ids->elements;
-  GST_OBJECT_UNLOCK (self);
-  GST_ELEMENT_WARNING (self, RESOURCE, READ,
-      ("%" G_GSIZE_FORMAT " frames of stream \"%s\" that a consumer of group "
-          "\"%s\" had read but not acknowledged (it stopped or died) were "
-          "trimmed from the stream before they could be taken over: they are "
-          "lost. Lower claim-idle-time (now %u ms) or raise the producer's "
-          "maxlen.", ids->elements, self->active.stream, self->active_group,
-          self->claim_idle), ("entries %s", list->str));
-  g_string_free (list, TRUE);
-}
-
-/* Takes over entries that other consumers of the group read but did not
- * acknowledge within claim-idle-time (a worker that died): XAUTOCLAIM,
- * at most once a second. Returns the claimed entries in self->entries. */
-static gboolean
-gst_redis_stream_src_autoclaim (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  GstRedisReply *reply;
-  gint64 now = g_get_monotonic_time ();
-  gchar idle[16], count[16];
-
-  /* at most once a second, or twice per claim-idle-time when shorter */
-  if (self->claim_idle == 0 || self->history_id ||
-      now - self->last_claim < MIN (G_TIME_SPAN_SECOND,
-          (gint64) self->claim_idle * 1000 / 2))
-    return TRUE;
-  self->last_claim = now;
-
-  g_snprintf (idle, sizeof (idle), "%u", self->claim_idle);
-  g_snprintf (count, sizeof (count), "%u", self->active_count);
-  reply = gst_redis_connection_call (self->conn, cancellable, error,
-      "XAUTOCLAIM", self->active.stream, self->active_group,
-      self->active_consumer, idle, self->claim_cursor, "COUNT", count, NULL);
-  if (reply == NULL)
-    return FALSE;
-  if (reply->type == GST_REDIS_REPLY_ERROR) {
-    /* A user without +xautoclaim: say so once, then stop trying; anything
-     * else (NOGROUP) shows up in the next read. */
-    if (g_str_has_prefix (reply->str, "NOPERM")) {
-      GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED,
-          ("Redis at %s does not let this user run XAUTOCLAIM on stream "
-              "\"%s\", so entries left by dead consumers will not be taken "
-              "over; grant +xautoclaim or set claim-idle-time=0.",
-              gst_redis_connection_describe (self->conn),
-              self->active.stream), ("%s", reply->str));
-      self->claim_idle = 0;
-    } else {
-      GST_WARNING_OBJECT (self, "XAUTOCLAIM failed: %s", reply->str);
-    }
-    gst_redis_reply_free (reply);
-    return TRUE;
-  }
-  if (reply->type != GST_REDIS_REPLY_ARRAY || reply->elements < 2 ||
-      reply->element[0]->type != GST_REDIS_REPLY_STRING ||
-      reply->element[1]->type != GST_REDIS_REPLY_ARRAY) {
-    gst_redis_reply_free (reply);
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-        "Redis at %s sent an XAUTOCLAIM reply of unexpected shape",
-        gst_redis_connection_describe (self->conn));
-    return FALSE;
-  }
-  g_free (self->claim_cursor);
-  self->claim_cursor = g_strdup (reply->element[0]->str);
-  /* Redis 7: the ids of pending entries that were trimmed from the stream,
-   * which XAUTOCLAIM has just removed from the pending list. Their frames
-   * are lost; say which. */
-  if (reply->elements >= 3 && reply->element[2]->type == GST_REDIS_REPLY_ARRAY
-      && reply->element[2]->elements > 0)
-    gst_redis_stream_src_claim_deleted (self, reply->element[2]);
-  if (reply->element[1]->elements == 0) {
-    gst_redis_reply_free (reply);
-    return TRUE;
-  }
-  GST_INFO_OBJECT (self, "claimed %" G_GSIZE_FORMAT " entries idle for more "
-      "than %u ms", reply->element[1]->elements, self->claim_idle);
-  GST_OBJECT_LOCK (self);
-  self->claimed += reply->element[1]->elements;
-  GST_OBJECT_UNLOCK (self);
-  self->reply = gst_redis_reply_ref_new (reply);
-  self->entries = reply->element[1];
-  self->reply_index = 0;
-  /* more may be waiting: look again at the next read */
-  if (!g_str_equal (self->claim_cursor, "0-0"))
-    self->last_claim = 0;
-  return TRUE;
-}
-
-/* Connection lost: warn once, then try again with a backoff until it
- * works, the element is stopped (cancelled), or reconnect-timeout ran out.
- * Pending entries of this consumer are read again afterwards, so a frame
- * whose acknowledgement was lost comes again rather than not at all. */
-static gboolean
-gst_redis_stream_src_reconnect (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GError ** error)
-{
-  GstRedisReconnect res;
-
-  if (gst_redis_outage_begin (&self->outage))
-    gst_redis_outage_warn (&self->outage, self->conn, *error, NULL);
-  g_clear_error (error);
-  self->read_in_flight = FALSE;
-  self->acks_in_flight = 0;
-  self->samples_in_flight = 0;
-  self->entries = NULL;
-  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-
-  /* No XGROUP CREATE here: it is a write, refused over maxmemory. A group
-   * that Redis lost shows up as NOGROUP at the next read. */
-  do {
-    if (!gst_redis_wait_cancellable (cancellable,
-            gst_redis_outage_wait_us (&self->outage))) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-      return FALSE;
-    }
-    res = gst_redis_outage_reconnect (&self->outage, self->conn, cancellable,
-        error);
-  } while (res == GST_REDIS_RECONNECT_LATER);
-  if (res != GST_REDIS_RECONNECT_OK)
-    return FALSE;
-
-  g_free (self->history_id);
-  self->history_id = g_strdup ("0");
-  gst_redis_outage_end (&self->outage, self->conn, self->active.stream);
-  /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
-   * lost connection has no reply to read */
-  gst_redis_key_unit_gate_gap (&self->gate);
-  self->publishes_in_flight = 0;
-  return TRUE;
-}
-
-/* NOGROUP: the group or the stream was deleted (XGROUP DESTROY, DEL, a
- * Redis restart without persistence). Makes it again after the last entry
- * read here, so that nothing read is read again (no replay of the stream)
- * and nothing written since is lost. */
-static gboolean
-gst_redis_stream_src_recreate_group (GstRedisStreamSrc * self,
-    const GError * nogroup, GCancellable * cancellable, GError ** error)
-{
-  const gchar *at = self->read_pos ? self->read_pos : self->active_start_id;
-
-  if (self->read_pos) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("The consumer group \"%s\" of stream \"%s\" disappeared; "
-            "creating it again after entry %s, the last one read "
-            "here: entries written since are read, older ones are "
-            "not read again.", self->active_group,
-            self->active.stream, at), ("%s", nogroup->message));
-  } else {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("The consumer group \"%s\" of stream \"%s\" disappeared "
-            "before anything was read; creating it again at "
-            "start-id %s.", self->active_group, self->active.stream,
-            at), ("%s", nogroup->message));
-  }
-  g_clear_pointer (&self->history_id, g_free);
-  self->behind_valid = self->added_valid = FALSE;
-  return gst_redis_stream_src_create_group (self, at, cancellable, error);
-}
-
-/* What one step of reading came to. */
-typedef enum
-{
-  SRC_STEP_AGAIN,               /* a frame in *buf, or read on */
-  SRC_STEP_EMPTY,               /* a read came back empty */
-  SRC_STEP_ERROR,
-} SrcStep;
-
-/* One step of reading: the next entry of the last reply, or the
- * acknowledgements, claims and samples due and the next XREADGROUP, with
- * its reply. */
-static SrcStep
-gst_redis_stream_src_read_step (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GstBuffer ** buf, GstCaps ** caps,
-    GError ** error)
-{
-  GstRedisReply *reply;
-  gboolean nogroup = FALSE;
-  GError *err = NULL;
-
-  if (!gst_redis_stream_src_send_acks (self, cancellable, &err) ||
-      !gst_redis_stream_src_send_key_unit_request (self, cancellable, &err))
-    goto failed;
-
-  /* Entries left from a read of several. */
-  if (self->entries && self->reply_index < self->entries->elements) {
-    *buf = gst_redis_stream_src_decode_entry (self,
-        self->entries->element[self->reply_index++], caps, &err);
-    if (*buf == NULL && err)
-      goto failed;
-    return SRC_STEP_AGAIN;
-  }
-  self->entries = NULL;
-  g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-
-  if (!self->read_in_flight) {
-    if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
-        !gst_redis_stream_src_read_key_unit_replies (self, cancellable, &err) ||
-        !gst_redis_stream_src_autoclaim (self, cancellable, &err))
-      goto failed;
-    if (self->entries)
-      return SRC_STEP_AGAIN;
-    if (!gst_redis_stream_src_send_sample (self, cancellable, &err) ||
-        !gst_redis_stream_src_send_read (self, cancellable, &err))
-      goto failed;
-  }
-  if (!gst_redis_stream_src_read_acks (self, cancellable, &err) ||
-      !gst_redis_stream_src_read_key_unit_replies (self, cancellable, &err) ||
-      !gst_redis_stream_src_read_sample (self, cancellable, &err))
-    goto failed;
-
-  reply = gst_redis_connection_read_reply (self->conn, self->active_block,
-      cancellable, &err);
-  if (reply == NULL)
-    goto failed;
-  self->read_in_flight = FALSE;
-  if (gst_redis_reply_is_error (reply, "UNBLOCKED")) {
-    /* Redis ended the blocked read: the stream was deleted (DEL), replaced
-     * (SET), or moved to another node (MIGRATE). The next read says
-     * which: NOGROUP, WRONGTYPE, or ASK. Not a lost connection. */
-    GST_INFO_OBJECT (self, "read of stream \"%s\" ended by Redis: %s",
-        self->active.stream, reply->str);
-    gst_redis_reply_free (reply);
-    return SRC_STEP_AGAIN;
-  }
-  self->reply = gst_redis_reply_ref_new (reply);
-  self->reply_index = 0;
-  self->entries = gst_redis_stream_src_reply_entries (self, reply, &nogroup,
-      &err);
-  if (self->entries)
-    gst_redis_stream_src_note_read (self, self->entries);
-
-  if (self->entries == NULL) {
-    g_clear_pointer (&self->reply, gst_redis_reply_ref_unref);
-    if (err) {
-      if (nogroup) {
-        gboolean made = gst_redis_stream_src_recreate_group (self, err,
-            cancellable, error);
-
-        g_clear_error (&err);
-        return made ? SRC_STEP_AGAIN : SRC_STEP_ERROR;
-      }
-      goto failed;
-    }
-    if (self->history_id) {
-      GST_DEBUG_OBJECT (self, "no more pending entries, reading new ones");
-      g_clear_pointer (&self->history_id, g_free);
-      return SRC_STEP_AGAIN;
-    }
-    return SRC_STEP_EMPTY;
-  }
-  /* entries to push: the next step takes the first */
-  return SRC_STEP_AGAIN;
-
-  /* ERRORS */
-failed:
-  {
-    g_propagate_error (error, err);
-    return SRC_STEP_ERROR;
-  }
-}
-
-/* The next frame of the stream and the caps of its entry. With @wait,
- * reads until there is one; without, returns TRUE with *@out NULL when a
- * read came back empty (after self->read_block ms). FALSE with @error when
- * reading failed for good (a lost connection is retried first) or was
- * cancelled. */
-static gboolean
-gst_redis_stream_src_next (GstRedisStreamSrc * self, GCancellable * cancellable,
-    gboolean wait, GstBuffer ** out, GstCaps ** out_caps, GError ** error)
-{
-  GstBuffer *buf = NULL;
-  GstCaps *caps = NULL;
-  GError *err = NULL;
-
-  *out = NULL;
-  *out_caps = NULL;
-  while (buf == NULL) {
-    switch (gst_redis_stream_src_read_step (self, cancellable, &buf, &caps,
-            &err)) {
-      case SRC_STEP_AGAIN:
-        break;
-      case SRC_STEP_EMPTY:
-        if (!wait)
-          return TRUE;
-        break;
-      case SRC_STEP_ERROR:
-        /* a lost connection is retried; anything else ends the stream */
-        if (!gst_redis_outage_is_loss (&self->outage, self->conn, err) ||
-            !gst_redis_stream_src_reconnect (self, cancellable, &err))
-          goto failed;
-        break;
-    }
-  }
-  *out = buf;
-  *out_caps = caps;
-  return TRUE;
-
-  /* ERRORS */
-failed:
-  {
-    g_propagate_error (error, err);
-    return FALSE;
-  }
-}
-
-/* With a reorder window: frames are held, sorted by sequence number, and
- * pushed in order. A frame goes out when it is the next one due, or when
- * waiting longer would break the window (more than reorder-window frames
- * held, or the oldest held for reorder-timeout ms): the missing ones before
- * it are given up (reorder-gaps), and if they come later they are dropped
- * and acknowledged (reorder-late). Frames without a sequence number pass
- * straight through. */
+/* With a reorder window (gstredisreorder.c): frames with a sequence number
+ * are held and pushed in order; the reads wait no longer than the oldest
+ * held frame may. Frames without one pass straight through. */
 static gboolean
 gst_redis_stream_src_next_in_order (GstRedisStreamSrc * self,
-    GCancellable * cancellable, GstBuffer ** out, GstCaps ** out_caps,
-    GError ** error)
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error)
 {
-  const gint64 timeout = (gint64) self->active_reorder_timeout * 1000;
-
-  *out = NULL;
-  *out_caps = NULL;
   for (;;) {
-    HeldFrame *h = g_queue_peek_head (&self->held);
-    gint64 now = g_get_monotonic_time ();
-    GstBuffer *buf;
-    GstCaps *caps;
-    gchar *id;
-    guint64 seq;
+    gint64 wait_us;
 
-    self->read_block = self->active_block;
-    if (h && self->next_seq_valid && h->seq < self->next_seq) {
-      /* a second copy of a frame already pushed (at-least-once) */
-      GST_OBJECT_LOCK (self);
-      g_queue_pop_head (&self->held);
-      self->reorder_late++;
-      GST_OBJECT_UNLOCK (self);
-      g_ptr_array_add (self->ack_now, g_steal_pointer (&h->id));
-      held_frame_free (h);
-      continue;
-    }
-    if (h) {
-      gboolean due = self->next_seq_valid && h->seq == self->next_seq;
-
-      if (due || g_queue_get_length (&self->held) >
-          self->active_reorder_window || now - h->arrived >= timeout) {
-        if (!due && self->next_seq_valid) {
-          GST_DEBUG_OBJECT (self, "giving up on frames %" G_GUINT64_FORMAT
-              "..%" G_GUINT64_FORMAT, self->next_seq, h->seq - 1);
-          GST_OBJECT_LOCK (self);
-          self->reorder_gaps += h->seq - self->next_seq;
-          gst_redis_key_unit_gate_gap (&self->gate);
-          GST_OBJECT_UNLOCK (self);
-        }
-        GST_OBJECT_LOCK (self);
-        g_queue_pop_head (&self->held);
-        GST_OBJECT_UNLOCK (self);
-        self->next_seq = h->seq + 1;
-        self->next_seq_valid = TRUE;
-        g_free (self->ack_id);
-        self->ack_id = h->id;
-        *out = h->buffer;
-        *out_caps = h->caps;
-        g_free (h);
+    switch (gst_redis_reorder_pop (&self->reorder, g_get_monotonic_time (),
+            frame, &wait_us)) {
+      case GST_REDIS_REORDER_DUE:
         return TRUE;
-      }
-      self->read_block = MAX (1, MIN (self->active_block,
-              (h->arrived + timeout - now) / 1000 + 1));
-    }
-
-    if (!gst_redis_stream_src_next (self, cancellable, FALSE, &buf, &caps,
-            error))
-      return FALSE;
-    if (buf == NULL)
-      continue;
-
-    if (!GST_BUFFER_OFFSET_IS_VALID (buf)) {
-      *out = buf;
-      *out_caps = caps;
-      return TRUE;
-    }
-    seq = GST_BUFFER_OFFSET (buf);
-    id = g_steal_pointer (&self->ack_id);
-    if (self->next_seq_valid && seq < self->next_seq) {
-      if (self->next_seq - seq <= REORDER_RESTART_DISTANCE) {
-        GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " came after "
-            "frame %" G_GUINT64_FORMAT ", dropping it", seq,
-            self->next_seq - 1);
-        GST_OBJECT_LOCK (self);
-        self->reorder_late++;
-        GST_OBJECT_UNLOCK (self);
-        g_ptr_array_add (self->ack_now, id);
-        gst_buffer_unref (buf);
-        gst_caps_unref (caps);
+      case GST_REDIS_REORDER_LATE:
+        gst_redis_group_acknowledge (&self->group, g_steal_pointer
+            (&frame->id));
+        gst_redis_frame_clear (frame);
         continue;
-      }
-      GST_INFO_OBJECT (self, "sequence numbers start again at %"
-          G_GUINT64_FORMAT, seq);
-      self->next_seq_valid = FALSE;
+      case GST_REDIS_REORDER_NONE:
+        break;
     }
-    h = g_new0 (HeldFrame, 1);
-    h->seq = seq;
-    h->buffer = buf;
-    h->caps = caps;
-    h->id = id;
-    h->arrived = g_get_monotonic_time ();
-    GST_OBJECT_LOCK (self);
-    g_queue_insert_sorted (&self->held, h, held_frame_compare, NULL);
-    GST_OBJECT_UNLOCK (self);
+
+    if (!gst_redis_read_loop_next_within (&self->loop, cancellable, wait_us,
+            frame, error))
+      return FALSE;
+    if (frame->buffer == NULL)
+      continue;
+    if (!GST_BUFFER_OFFSET_IS_VALID (frame->buffer))
+      return TRUE;
+    if (!gst_redis_reorder_hold (&self->reorder, frame)) {
+      /* came after the frames behind it went out */
+      gst_redis_group_acknowledge (&self->group, g_steal_pointer (&frame->id));
+      gst_redis_frame_clear (frame);
+    }
   }
 }
 
@@ -2273,30 +969,30 @@ caps_to_message_string (const GstCaps * caps, gsize max)
   return str;
 }
 
-/* Downstream refused the caps of a frame: say which stream, which caps and
+/* Downstream refused the caps of @frame: say which stream, which caps and
  * what the next element takes instead, rather than basesrc's bare
  * "not-negotiated". */
 static void
 gst_redis_stream_src_post_not_negotiated (GstRedisStreamSrc * self,
-    GstCaps * caps)
+    const GstRedisFrame * frame)
 {
   GstPad *pad = GST_BASE_SRC_PAD (self);
   GstPad *peer = gst_pad_get_peer (pad);
   GstCaps *accepted = peer ? gst_pad_query_caps (peer, NULL) : NULL;
-  gchar *short_caps = caps_to_message_string (caps, 200);
+  gchar *short_caps = caps_to_message_string (frame->caps, 200);
   gchar *short_accepted = caps_to_message_string (accepted, 200);
-  gchar *full_caps = caps_to_message_string (caps, G_MAXSIZE);
+  gchar *full_caps = caps_to_message_string (frame->caps, G_MAXSIZE);
   gchar *long_accepted = caps_to_message_string (accepted, 4096);
   gchar *peer_name = peer ? g_strdup_printf ("%s:%s",
       GST_DEBUG_PAD_NAME (peer)) : g_strdup ("no pad");
 
-  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+  GST_REDIS_ELEMENT_ERROR (self, &self->active, STREAM, FORMAT,
       ("Downstream does not accept the caps of stream \"%s\": %s. The "
           "next element accepts: %s. Convert or decode in front of it "
           "(videoconvert for other raw video formats, jpegdec for "
           "image/jpeg).",
           self->active.stream, short_caps, short_accepted),
-      ("entry %s has caps %s; %s accepts %s", self->ack_id ? self->ack_id :
+      ("entry %s has caps %s; %s accepts %s", frame->id ? frame->id :
           "(none)", full_caps, peer_name, long_accepted));
   g_free (peer_name);
   g_free (short_caps);
@@ -2316,9 +1012,11 @@ gst_redis_stream_src_post_not_negotiated (GstRedisStreamSrc * self,
  * behind it is pushed, as basesrc's bare not-negotiated: ask first
  * (ACCEPT_CAPS goes through queues), then check that the peer took them. */
 static GstFlowReturn
-gst_redis_stream_src_set_frame_caps (GstRedisStreamSrc * self, GstCaps * caps)
+gst_redis_stream_src_set_frame_caps (GstRedisStreamSrc * self,
+    const GstRedisFrame * frame)
 {
   GstPad *pad = GST_BASE_SRC_PAD (self);
+  GstCaps *caps = frame->caps;
   GstCaps *current = gst_pad_get_current_caps (pad);
   gboolean same = current && gst_caps_is_equal (current, caps);
   GstPad *peer;
@@ -2327,8 +1025,8 @@ gst_redis_stream_src_set_frame_caps (GstRedisStreamSrc * self, GstCaps * caps)
   if (same)
     return GST_FLOW_OK;
 
-  GST_DEBUG_OBJECT (self, "caps from entry %s: %" GST_PTR_FORMAT,
-      self->ack_id, caps);
+  GST_DEBUG_OBJECT (self, "caps from entry %s: %" GST_PTR_FORMAT, frame->id,
+      caps);
   GST_OBJECT_LOCK (self);
   gst_caps_replace (&self->caps, caps);
   GST_OBJECT_UNLOCK (self);
@@ -2361,33 +1059,33 @@ refused:
  * entries, frames given up by the reorder window, a reconnect, a DISCONT
  * from the producer): acknowledged, counted, not pushed, so no decoder
  * sees a frame whose reference it never got. Returns FALSE for such a
- * frame. Also decides when the producer is asked for a key frame. */
+ * frame, whose id it takes. Also decides when the producer is asked for a
+ * key frame. */
 static gboolean
-gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstBuffer * buf,
-    GstCaps * caps)
+gst_redis_stream_src_gate (GstRedisStreamSrc * self, GstRedisFrame * frame)
 {
   gboolean pass;
 
   /* A producer that lost frames marks the next one DISCONT. (Sequence
    * numbers cannot tell: parsers number buffers by byte offset.) */
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+  if (GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT))
     gst_redis_key_unit_gate_gap (&self->gate);
   if (g_atomic_int_compare_and_exchange (&self->key_unit_wanted, 1, 0))
     gst_redis_key_unit_gate_want (&self->gate);
 
-  pass = gst_redis_key_unit_gate_pass (&self->gate, buf, caps);
+  pass = gst_redis_key_unit_gate_pass (&self->gate, frame->buffer, frame->caps);
   if (!pass) {
     GST_LOG_OBJECT (self, "holding back delta unit %s until a key frame",
-        self->ack_id);
+        frame->id);
     GST_OBJECT_LOCK (self);
     self->held_back_delta++;
     GST_OBJECT_UNLOCK (self);
-    g_ptr_array_add (self->ack_now, g_steal_pointer (&self->ack_id));
+    gst_redis_group_acknowledge (&self->group, g_steal_pointer (&frame->id));
   }
-  if (self->active_request_key_units &&
+  if (gst_redis_read_loop_can_ask_key_unit (&self->loop) &&
       gst_redis_key_unit_gate_take_request (&self->gate,
           g_get_monotonic_time ()))
-    self->key_unit_publish_due = TRUE;
+    gst_redis_read_loop_ask_key_unit (&self->loop);
   return pass;
 }
 
@@ -2405,7 +1103,7 @@ gst_redis_stream_src_timestamp (GstRedisStreamSrc * self, GstBuffer * buf)
   gst_object_unref (clock);
   if (gst_redis_timing_apply (&self->timing, self->active_timestamp_mode, buf,
           now, g_get_real_time () * 1000,
-          gst_redis_buffer_get_capture_time (buf))) {
+          gst_frame_meta_get_capture_time (buf))) {
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     GST_OBJECT_LOCK (self);
     self->timing_resyncs = self->timing.resyncs;
@@ -2413,63 +1111,86 @@ gst_redis_stream_src_timestamp (GstRedisStreamSrc * self, GstBuffer * buf)
   }
 }
 
+static void
+gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
+{
+  const GstRedisReadStats *read = &self->loop.stats;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - self->last_summary < SUMMARY_INTERVAL)
+    return;
+  self->last_summary = now;
+  GST_INFO_OBJECT (self, "Read %" G_GUINT64_FORMAT " frames | latency last "
+      "%.2f ms, average %.2f ms | skipped %" G_GUINT64_FORMAT " invalid, %"
+      G_GUINT64_FORMAT " late | last entry %s", read->frames,
+      read->latency_last, read->latency_n ?
+      read->latency_sum / read->latency_n : 0.0, read->skipped_invalid,
+      read->skipped_late, read->last_id);
+}
+
+/* The next frame that may go out: read (in order with a reorder window)
+ * and through the key frame gate. */
+static gboolean
+gst_redis_stream_src_next (GstRedisStreamSrc * self, GstRedisFrame * frame,
+    GError ** error)
+{
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
+  gboolean ok;
+
+  for (;;) {
+    if (gst_redis_reorder_is_on (&self->reorder))
+      ok = gst_redis_stream_src_next_in_order (self, cancellable, frame, error);
+    else
+      ok = gst_redis_read_loop_next (&self->loop, cancellable, frame, error);
+    if (!ok || gst_redis_stream_src_gate (self, frame))
+      break;
+    gst_redis_frame_clear (frame);
+  }
+  g_object_unref (cancellable);
+  return ok;
+}
+
 static GstFlowReturn
 gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (psrc);
-  GCancellable *cancellable = gst_redis_stream_src_get_cancellable (self);
-  GstBuffer *buf = NULL;
-  GstCaps *caps = NULL;
+  GstRedisFrame frame = { NULL, };
   GError *err = NULL;
   GstFlowReturn ret;
-  gboolean ok;
 
-  gst_redis_stream_src_settle_push (self);
-  for (;;) {
-    if (self->active_reorder_window > 0)
-      ok = gst_redis_stream_src_next_in_order (self, cancellable, &buf, &caps,
-          &err);
-    else
-      ok = gst_redis_stream_src_next (self, cancellable, TRUE, &buf, &caps,
-          &err);
-    if (!ok)
-      break;
-    if (gst_redis_stream_src_gate (self, buf, caps))
-      break;
-    gst_buffer_unref (buf);
-    gst_caps_unref (caps);
-  }
-  g_object_unref (cancellable);
-  if (!ok)
+  gst_redis_group_settle_push (&self->group,
+      gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self)));
+  if (!gst_redis_stream_src_next (self, &frame, &err))
     goto failed;
-  gst_redis_stream_src_timestamp (self, buf);
+  gst_redis_stream_src_timestamp (self, frame.buffer);
 
-  ret = gst_redis_stream_src_set_frame_caps (self, caps);
+  ret = gst_redis_stream_src_set_frame_caps (self, &frame);
   if (ret == GST_FLOW_NOT_NEGOTIATED)
     goto not_negotiated;
-  gst_caps_unref (caps);
   if (ret != GST_FLOW_OK) {
-    GST_DEBUG_OBJECT (self, "flushing, entry %s stays pending", self->ack_id);
-    g_clear_pointer (&self->ack_id, g_free);
-    gst_buffer_unref (buf);
+    GST_DEBUG_OBJECT (self, "flushing, entry %s stays pending", frame.id);
+    gst_redis_frame_clear (&frame);
     return ret;
   }
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
       GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes, latency %.2f ms",
-      GST_BUFFER_OFFSET (buf), self->ack_id,
-      GST_TIME_ARGS (GST_BUFFER_PTS (buf)), gst_buffer_get_size (buf),
-      self->latency_last);
+      GST_BUFFER_OFFSET (frame.buffer), frame.id,
+      GST_TIME_ARGS (GST_BUFFER_PTS (frame.buffer)),
+      gst_buffer_get_size (frame.buffer), self->loop.stats.latency_last);
   gst_redis_stream_src_log_summary (self);
 
-  *outbuf = buf;
+  /* acknowledged once the push returned OK (the next create ()) */
+  gst_redis_group_set_pushed (&self->group, g_steal_pointer (&frame.id));
+  *outbuf = g_steal_pointer (&frame.buffer);
+  gst_redis_frame_clear (&frame);
   return GST_FLOW_OK;
 
   /* ERRORS */
 failed:
   {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GST_DEBUG_OBJECT (self, "cancelled%s", self->read_in_flight ?
+      GST_DEBUG_OBJECT (self, "cancelled%s", self->loop.read_in_flight ?
           ", read reply still to come" : "");
       g_clear_error (&err);
       return GST_FLOW_FLUSHING;
@@ -2480,11 +1201,9 @@ failed:
   }
 not_negotiated:
   {
-    gst_redis_stream_src_post_not_negotiated (self, caps);
+    gst_redis_stream_src_post_not_negotiated (self, &frame);
     /* not pushed: the entry stays pending */
-    g_clear_pointer (&self->ack_id, g_free);
-    gst_caps_unref (caps);
-    gst_buffer_unref (buf);
+    gst_redis_frame_clear (&frame);
     return GST_FLOW_NOT_NEGOTIATED;
   }
 }

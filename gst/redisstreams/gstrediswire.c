@@ -25,7 +25,13 @@
 
 #include "gstrediswire.h"
 
-G_DEFINE_QUARK (gst - redis - entry - error - quark, gst_redis_entry_error);
+/* Written out rather than with G_DEFINE_QUARK (), whose bare-word argument
+ * gst-indent turns into "gst - redis - entry - error - quark". */
+GQuark
+gst_redis_entry_error_quark (void)
+{
+  return g_quark_from_static_string ("gst-redis-entry-error-quark");
+}
 
 /* Sets a BAD_FIELD error "field "@name" @why" and returns FALSE. */
 gboolean
@@ -35,4 +41,32 @@ gst_redis_wire_bad_field (GError ** error, const gchar * name,
   g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_BAD_FIELD,
       "field \"%s\" %s", name, why);
   return FALSE;
+}
+
+/* A field value for a message: valid UTF-8 (GStreamer refuses anything
+ * else and drops the whole text), at most @max bytes of it, with invalid
+ * bytes and control characters written as \xNN so that the reader still
+ * sees what the producer sent. */
+gchar *
+gst_redis_wire_printable (const gchar * s, gsize len, gsize max)
+{
+  GString *out = g_string_sized_new (MIN (len, max) + 8);
+  const gchar *p = s, *end = s + MIN (len, max);
+
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated (p, end - p);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c < 0x20 || c == 0x7f) {
+      g_string_append_printf (out, "\\x%02x", (guint8) * p);
+      p++;
+    } else {
+      const gchar *next = g_utf8_next_char (p);
+
+      g_string_append_len (out, p, next - p);
+      p = next;
+    }
+  }
+  if (len > max)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
 }

@@ -57,10 +57,19 @@ typedef enum
   GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
   GST_REDIS_ENTRY_ERROR_TOO_LARGE,
   GST_REDIS_ENTRY_ERROR_CORRUPT,
+  /* the caps or meta hold names never seen before, beyond what the
+   * process may still intern (gstredisnames.h) */
+  GST_REDIS_ENTRY_ERROR_TOO_MANY_NAMES,
+  /* the payload is not what its caps describe: raw video smaller than
+   * its picture, raw audio not whole frames, or empty */
+  GST_REDIS_ENTRY_ERROR_WRONG_SIZE,
 } GstRedisEntryError;
 
 gboolean gst_redis_wire_bad_field (GError ** error, const gchar * name,
     const gchar * why);
+/* @len bytes of a field value for a message, at most @max of them, invalid
+ * UTF-8 and control characters written as \xNN. Free with g_free (). */
+gchar *gst_redis_wire_printable (const gchar * s, gsize len, gsize max);
 
 G_END_DECLS
 

@@ -30,50 +30,7 @@
 #include <json-glib/json-glib.h>
 
 #include "gstwebsocketframe.h"
-
-static GstStaticCaps unix_time_caps = GST_STATIC_CAPS ("timestamp/x-unix");
-
-static gboolean
-value_to_double (const GValue * value, gdouble * out)
-{
-  GValue d = G_VALUE_INIT;
-
-  if (value == NULL)
-    return FALSE;
-
-  g_value_init (&d, G_TYPE_DOUBLE);
-  if (!g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_DOUBLE) ||
-      !g_value_transform (value, &d)) {
-    g_value_unset (&d);
-    return FALSE;
-  }
-  *out = g_value_get_double (&d);
-  g_value_unset (&d);
-  return TRUE;
-}
-
-/* The score of a region: the "score" field of the parameter structure named
- * like the region type ("motion" for frameproc's motion regions), else of the
- * first parameter structure that has one. */
-static gboolean
-roi_get_score (GstVideoRegionOfInterestMeta * roi, const gchar * type,
-    gdouble * score)
-{
-  GstStructure *s;
-  GList *l;
-
-  s = gst_video_region_of_interest_meta_get_param (roi, type);
-  if (s != NULL && value_to_double (gst_structure_get_value (s, "score"),
-          score))
-    return TRUE;
-
-  for (l = roi->params; l != NULL; l = l->next) {
-    if (value_to_double (gst_structure_get_value (l->data, "score"), score))
-      return TRUE;
-  }
-
-  return FALSE;
-}
+#include "gstframemeta.h"
 
 static void
 add_detections (JsonBuilder * builder, GstBuffer * buffer)
@@ -87,28 +44,12 @@ add_detections (JsonBuilder * builder, GstBuffer * buffer)
   while ((roi = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buffer, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    const gchar *type = g_quark_to_string (roi->roi_type);
-    gdouble score;
+    JsonObject *obj = gst_frame_meta_roi_to_json (roi,
+        GST_FRAME_META_ROI_SCORE);
 
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "type");
-    json_builder_add_string_value (builder, type ? type : "");
-    json_builder_set_member_name (builder, "id");
-    json_builder_add_int_value (builder, roi->id);
-    json_builder_set_member_name (builder, "x");
-    json_builder_add_int_value (builder, roi->x);
-    json_builder_set_member_name (builder, "y");
-    json_builder_add_int_value (builder, roi->y);
-    json_builder_set_member_name (builder, "w");
-    json_builder_add_int_value (builder, roi->w);
-    json_builder_set_member_name (builder, "h");
-    json_builder_add_int_value (builder, roi->h);
-    json_builder_set_member_name (builder, "score");
-    if (type != NULL && roi_get_score (roi, type, &score))
-      json_builder_add_double_value (builder, score);
-    else
-      json_builder_add_null_value (builder);
-    json_builder_end_object (builder);
+    json_builder_add_value (builder, json_node_init_object (json_node_alloc (),
+            obj));
+    json_object_unref (obj);
   }
 
   json_builder_end_array (builder);
@@ -151,8 +92,7 @@ gst_websocket_frame_header_to_json_full (GstBuffer * buffer,
   JsonBuilder *builder;
   JsonGenerator *generator;
   JsonNode *root;
-  GstReferenceTimestampMeta *ts_meta;
-  GstCaps *caps;
+  gint64 capture;
   gchar *json;
 
   builder = json_builder_new ();
@@ -170,12 +110,10 @@ gst_websocket_frame_header_to_json_full (GstBuffer * buffer,
   else
     json_builder_add_null_value (builder);
 
-  caps = gst_static_caps_get (&unix_time_caps);
-  ts_meta = gst_buffer_get_reference_timestamp_meta (buffer, caps);
-  gst_caps_unref (caps);
+  capture = gst_frame_meta_get_capture_time (buffer);
   json_builder_set_member_name (builder, "capture_time_ns");
-  if (ts_meta != NULL && GST_CLOCK_TIME_IS_VALID (ts_meta->timestamp))
-    json_builder_add_int_value (builder, (gint64) ts_meta->timestamp);
+  if (capture >= 0)
+    json_builder_add_int_value (builder, capture);
   else
     json_builder_add_null_value (builder);
 

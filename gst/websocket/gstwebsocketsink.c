@@ -562,7 +562,7 @@ gst_websocket_sink_class_init (GstWebSocketSinkClass * klass)
       "WebSocket sink", "Sink/Network",
       "Serves JPEG, H.264, VP8 or VP9 streams and their metadata to web "
       "browsers over WebSocket, with a built-in viewer page for many cameras",
-      "gst-redis-streams contributors");
+      "The gst-redis-streams authors");
 
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_websocket_sink_request_new_pad);

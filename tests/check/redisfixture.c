@@ -131,7 +131,10 @@ spawn_and_wait (RedisServer * server)
     c = redisConnect ("127.0.0.1", server->port);
     if (c && !c->err) {
       redisReply *r = redisCommand (c, "PING");
-      gboolean up = r != NULL;
+      /* not up while it answers -LOADING (loading its AOF after a restart):
+       * a client that connects then is refused; -NOAUTH is up */
+      gboolean up = r != NULL && !(r->type == REDIS_REPLY_ERROR &&
+          g_str_has_prefix (r->str, "LOADING"));
 
       if (r)
         freeReplyObject (r);
@@ -580,4 +583,96 @@ redis_test_numbered (guint64 seq)
 
   GST_BUFFER_OFFSET (b) = seq;
   return b;
+}
+
+/* The text of a warning, error or info message, and its debug text. */
+static GError *
+parse_message (GstMessage * msg, gchar ** debug)
+{
+  GError *err = NULL;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, debug);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, debug);
+      break;
+    case GST_MESSAGE_INFO:
+      gst_message_parse_info (msg, &err, debug);
+      break;
+    default:
+      break;
+  }
+  return err;
+}
+
+/* Waits up to @timeout_ms for a message of @type whose text holds @text,
+ * and returns it; the other messages stay on @bus. */
+GstMessage *
+redis_test_wait_message (GstBus * bus, GstMessageType type,
+    const gchar * text, guint timeout_ms)
+{
+  gint64 deadline = test_wait_deadline (timeout_ms);
+  GQueue keep = G_QUEUE_INIT;
+  GstMessage *msg, *found = NULL;
+
+  do {
+    while (found == NULL && (msg = gst_bus_pop (bus))) {
+      GError *err = GST_MESSAGE_TYPE (msg) == type ?
+          parse_message (msg, NULL) : NULL;
+
+      if (err && strstr (err->message, text))
+        found = msg;
+      else
+        g_queue_push_tail (&keep, msg);
+      g_clear_error (&err);
+    }
+  } while (found == NULL && test_wait_tick (deadline));
+  while ((msg = g_queue_pop_head (&keep)))
+    gst_bus_post (bus, msg);
+  fail_unless (found != NULL, "timed out after %u ms waiting for a message "
+      "\"%s\"", timeout_ms, text);
+  return found;
+}
+
+/* @msg names the server @srv and @stream as its details, and was posted
+ * from @file (the element's own code, not a helper's). Takes @msg. */
+void
+redis_test_check_message_origin (GstMessage * msg, RedisServer * srv,
+    const gchar * stream, const gchar * file)
+{
+  const GstStructure *details = NULL;
+  gchar *debug = NULL, *where;
+  GError *err = parse_message (msg, &debug);
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error_details (msg, &details);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning_details (msg, &details);
+      break;
+    default:
+      gst_message_parse_info_details (msg, &details);
+      break;
+  }
+  GST_INFO ("\"%s\" (%s) %" GST_PTR_FORMAT, err->message, debug, details);
+  fail_unless (details != NULL, "no details in \"%s\"", err->message);
+  where = g_strdup_printf (":%u db 0", srv->port);
+  fail_unless (g_str_has_suffix (gst_structure_get_string (details, "server"),
+          where), "server \"%s\" in \"%s\"",
+      gst_structure_get_string (details, "server"), err->message);
+  g_free (where);
+  fail_unless_equals_string (gst_structure_get_string (details, "stream"),
+      stream);
+  /* the debug text starts with "file(line): function (): " */
+  where = g_strdup_printf ("/%s(", file);
+  fail_unless (debug && strstr (debug, where) && strstr (debug, where) <
+      strchr (debug, ':'), "\"%s\" was posted at %s, not in %s",
+      err->message, debug, file);
+  g_free (where);
+  g_free (debug);
+  g_clear_error (&err);
+  gst_message_unref (msg);
 }

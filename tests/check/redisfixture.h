@@ -88,6 +88,10 @@ GstHarness *redis_test_sink_harness (RedisServer * server,
 void redis_test_check_error (GstMessage * msg, gint code,
     const gchar * must_contain);
 GstBuffer *redis_test_numbered (guint64 seq);
+GstMessage *redis_test_wait_message (GstBus * bus, GstMessageType type,
+    const gchar * text, guint timeout_ms);
+void redis_test_check_message_origin (GstMessage * msg, RedisServer * srv,
+    const gchar * stream, const gchar * file);
 guint redis_test_count_messages (GstBus * bus, GstMessageType type,
     const gchar * text);
 

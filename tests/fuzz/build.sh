@@ -13,7 +13,7 @@ CC="${CC:-clang}"
 FUZZ_FLAGS="${FUZZ_FLAGS:--fsanitize=fuzzer,address,undefined}"
 
 mkdir -p "$out"
-pkgs="gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0 gio-2.0 hiredis liblz4 json-glib-1.0"
+pkgs="gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0 gstreamer-audio-1.0 gio-2.0 hiredis liblz4 json-glib-1.0"
 read -r -a pc_cflags <<<"$(pkg-config --cflags $pkgs)"
 read -r -a pc_libs <<<"$(pkg-config --libs $pkgs)"
 
@@ -29,9 +29,11 @@ cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # The code under test is compiled once, with coverage, for all targets.
 objs=()
-for f in gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
-    gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
+for f in gst/redisstreams/gstredisdebug.c \
+    gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
+    gst/redisstreams/gstredisnames.c gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
     gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
+    gst/common/gstframemeta.c \
     gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
     gst/websocket/gstwebsocketframe.c; do

@@ -262,7 +262,7 @@ check_buffer (GstBuffer * buf, GstCaps * caps)
   FUZZ_CHECK (gst_buffer_get_size (buf) <= FUZZ_MAX_FRAME_SIZE);
   s = gst_caps_to_string (caps);
   g_free (s);
-  (void) gst_redis_buffer_get_capture_time (buf);
+  (void) gst_frame_meta_get_capture_time (buf);
   (void) fuzz_touch_buffer (buf);
 
   /* What a redisstreamsink downstream would write again */
@@ -372,5 +372,6 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   g_free (e.lz4);
   while (e.n_copies > 0)
     g_free (e.copies[--e.n_copies]);
+  fuzz_check_quarks ();
   return 0;
 }

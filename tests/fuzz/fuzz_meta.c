@@ -1,6 +1,9 @@
 /* libFuzzer target: gst_redis_meta_from_json () on arbitrary bytes (the
  * "meta" field of an entry), then the round trip: gst_redis_meta_to_json ()
- * of the buffer must parse again, into the same JSON. */
+ * of the buffer must parse again, into the same JSON. Every '~' of the
+ * input is a part of a name that is new on every run (fuzz_fresh_names ()),
+ * and the process never makes more quarks than the budget of new names
+ * allows (fuzz_check_quarks ()). */
 
 #include "fuzz_common.h"
 #include "gstredisentry.h"
@@ -27,8 +30,17 @@ count_rois (GstBuffer * buf)
   return n;
 }
 
+static int test_meta (const guint8 * data, size_t size);
+
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
+{
+  fuzz_run_with_fresh_names (data, size, test_meta);
+  return 0;
+}
+
+static int
+test_meta (const guint8 * data, size_t size)
 {
   GstBuffer *buf = gst_buffer_new ();
   GError *err = NULL;

@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     GST_BUFFER_PTS (buf) = 123456789;
   if (data[0] & 8)
     gst_buffer_add_reference_timestamp_meta (buf,
-        gst_redis_unix_timestamp_caps (), G_GUINT64_CONSTANT
+        gst_frame_meta_capture_time_caps (), G_GUINT64_CONSTANT
         (1700000000123456789), GST_CLOCK_TIME_NONE);
   if (!gst_redis_meta_from_json (buf, (const gchar *) data + 1, size - 1,
           &err)) {

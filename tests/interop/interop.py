@@ -12,7 +12,12 @@ python3-lz4 as the "other" Redis client:
       redisstreamsrc plays into an appsink, checked bit for bit;
   (c) invalid entries are skipped, counted in the source's stats,
       acknowledged and left in the stream, while the valid entries around
-      them still play.
+      them still play: among them payloads that are not what their caps
+      describe (raw video smaller than its picture, raw audio that is not
+      whole frames, empty payloads) and seq 2^64 - 1;
+  (d) seq: an entry without one plays without an offset, also through a
+      reorder window, and a processing stage writes it on without one
+      rather than giving it another frame's number.
 
 Every GStreamer pipeline runs in a child process of this script (the same
 file with --child), so a crash of an element fails one test case instead of
@@ -43,8 +48,9 @@ import redis
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
+gi.require_version("GstAudio", "1.0")
 gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstApp, GstVideo  # noqa: E402
+from gi.repository import GLib, Gst, GstApp, GstAudio, GstVideo  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 from procs import stop_all  # noqa: E402
@@ -253,9 +259,37 @@ def parse_dec(fields, name):
         return None
     if not v or not v.isdigit() or len(v) > 20 or int(v) > NONE_TIME:
         raise InvalidEntry("%s is not a decimal number: %r" % (name, v))
-    if name in TIME_FIELDS and int(v) == NONE_TIME:
+    if name in TIME_FIELDS + ("seq",) and int(v) == NONE_TIME:
         raise InvalidEntry("%s is out of range" % name)
     return int(v)
+
+
+def check_size_against_caps(caps, size):
+    """docs/wire-format.md "Payload": raw video at least the picture its
+    caps describe (GStreamer's default layout), raw audio whole frames,
+    never empty."""
+    if size == 0:
+        raise InvalidEntry("empty payload")
+    c = Gst.Caps.from_string(caps)
+    if c is None or c.get_size() != 1:
+        return      # this reader does not check caps beyond that
+    name = c.get_structure(0).get_name()
+    info_type = {"video/x-raw": GstVideo.VideoInfo,
+                 "audio/x-raw": GstAudio.AudioInfo}.get(name)
+    if info_type is None:
+        return
+    try:
+        info = info_type.new_from_caps(c)
+    except TypeError:       # the constructor returned NULL
+        info = None
+    if info is None:
+        raise InvalidEntry("%s caps GStreamer cannot lay out" % name)
+    if name == "video/x-raw":
+        if size < info.size:
+            raise InvalidEntry("%d bytes for a %d-byte picture" % (size, info.size))
+    else:
+        if size % info.bpf != 0:
+            raise InvalidEntry("%d bytes, not whole %d-byte frames" % (size, info.bpf))
 
 
 def read_entry(fields, max_frame_size=MAX_FRAME_SIZE):
@@ -294,6 +328,7 @@ def read_entry(fields, max_frame_size=MAX_FRAME_SIZE):
         raise InvalidEntry("unknown encoding %r" % encoding)
     if len(payload) != size:
         raise InvalidEntry("size mismatch")
+    check_size_against_caps(frame["caps"], size)
     frame["encoding"] = encoding.decode()
     frame["size"] = size
     frame["payload"] = payload
@@ -586,7 +621,8 @@ def _auto_jpeg():
                       "jpeg frame %d" % i)
 
 
-@test("sink->python: an empty buffer is encoding none, size 0, empty data")
+@test("sink->python: an empty buffer is encoding none, size 0, empty data, "
+      "which readers skip")
 def _sink_empty():
     stream = new_stream("sink-empty")
     res = run_pipeline("fakesrc num-buffers=2 sizetype=empty ! "
@@ -599,7 +635,12 @@ def _sink_empty():
         check_eq((fields.get(b"encoding"), fields.get(b"size"),
                   fields.get(b"data")), (b"none", b"0", b""),
                  "encoding, size, data")
-        check_eq(read_entry(fields)["payload"], b"", "payload")
+        try:
+            read_entry(fields)
+        except InvalidEntry:
+            pass
+        else:
+            raise AssertionError("a reader takes an empty payload")
 
 
 # --------------------------------------------------------------------------
@@ -781,21 +822,148 @@ def _src_caps_change():
     check_samples(run_pipeline(src_desc(stream, 4), stats=["src"]), frames)
 
 
-@test("python->src: empty payload (size 0) plays as an empty buffer")
-def _src_empty():
-    # redisstreamsink itself writes an empty buffer this way.
-    stream = new_stream("src-empty")
+CAPS_1080 = "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1"
+CAPS_S16 = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
+CAPS_F32_PLANAR = ("audio/x-raw,format=F32LE,layout=non-interleaved,"
+                   "rate=48000,channels=2")
+
+
+def check_skipped(res, stream, bad_ids, frames):
+    """@frames played, every entry of @bad_ids skipped with a warning
+    naming it, counted, acknowledged and left in the stream."""
+    check_samples(res, frames, check_stats=False)
+    st = res["stats"]["src"]
+    check_eq(st["skipped-invalid"], len(bad_ids), "stats skipped-invalid")
+    check_eq(st["frames"], len(frames), "stats frames")
+    pending = [p["message_id"].decode() for p in
+               R.xpending_range(stream, "interop", "-", "+", 100)]
+    for bad_id in bad_ids:
+        check(any(bad_id in w for w in res["warnings"]),
+              "no warning names entry %s: %r" % (bad_id, res["warnings"]))
+        check(bad_id not in pending, "entry %s not acknowledged" % bad_id)
+        fields = R.xrange(stream, bad_id, bad_id)
+        check(len(fields) == 1, "entry %s no longer in the stream" % bad_id)
+        try:
+            read_entry(fields[0][1])
+        except InvalidEntry:
+            pass
+        else:
+            raise AssertionError("the reader of this script accepts %s"
+                                 % bad_id)
+
+
+@test("python->src: payloads checked against their caps")
+def _src_size_against_caps():
+    stream = new_stream("src-size")
+    pic = video_size(CAPS_A)
+    good = [
+        # exactly the picture; a picture with padding after it
+        {"payload": make_payload(pic, 40), "caps": CAPS_A, "seq": 0},
+        {"payload": make_payload(pic + 100, 41), "caps": CAPS_A, "seq": 1},
+        # 480 stereo S16 frames; 100 planar F32 frames
+        {"payload": make_payload(480 * 4, 42), "caps": CAPS_S16, "seq": 2},
+        {"payload": make_payload(100 * 8, 43), "caps": CAPS_F32_PLANAR,
+         "seq": 3},
+        {"payload": b"x", "caps": "application/x-interop", "seq": 4},
+    ]
+    bad = [
+        (b"abcd", CAPS_1080),                        # issue 21
+        (make_payload(pic - 1, 44), CAPS_A),
+        (b"", CAPS_A),
+        (make_payload(480 * 4 + 1, 45), CAPS_S16),
+        (make_payload(100 * 8 - 4, 46), CAPS_F32_PLANAR),
+        (b"", CAPS_S16),
+        # what redisstreamsink writes for an empty buffer: nothing to play
+        (b"", "application/x-interop"),
+        (make_payload(64, 47), "video/x-raw,format=I420"),
+    ]
+    # good and bad entries alternate, a good one last (num-buffers)
+    bad_ids = []
+    for i, (payload, caps) in enumerate(bad):
+        bad_ids.append(write_frame(stream, payload, caps, seq=100 + i,
+                                   pts=i * 1000 + 1))
+        if i < len(good) - 1 or i == len(bad) - 1:
+            f = good[min(i, len(good) - 1)]
+            f["pts"] = i * 1000 + 2
+            write_frame(stream, f["payload"], f["caps"], seq=f["seq"],
+                        pts=f["pts"])
+    res = run_pipeline(src_desc(stream, len(good)), stats=["src"])
+    check_skipped(res, stream, bad_ids, good)
+
+
+@test("python->src: 1080p caps with 4 bytes skipped before videoconvert")
+def _src_short_picture_downstream():
+    # Before, the frame went out and videoconvert failed with "Internal
+    # GStreamer error: code not implemented", without the entry id.
+    stream = new_stream("src-short")
+    caps = "video/x-raw,format=I420,width=192,height=108,framerate=30/1"
+    good = make_payload(video_size(caps), 48)
+    bad_id = write_frame(stream, b"abcd", CAPS_1080, seq=0, pts=0)
+    write_frame(stream, good, caps, seq=1, pts=1000)
+    res = run_pipeline(
+        "redisstreamsrc name=src port=%d stream=%s group=interop start-id=0 "
+        "num-buffers=1 ! videoconvert ! video/x-raw,format=RGB ! "
+        "appsink name=sink sync=false" % (PORT, stream), stats=["src"])
+    check(res["error"] is None, "pipeline error: %s" % res["error"])
+    check_eq(len(res["samples"]), 1, "frames converted")
+    check_eq(res["stats"]["src"]["skipped-invalid"], 1, "skipped-invalid")
+    check(any(bad_id in w and "less than the" in w for w in res["warnings"]),
+          "no warning names entry %s with the size: %r"
+          % (bad_id, res["warnings"]))
+    check(not any("Internal GStreamer error" in w for w in res["warnings"]),
+          res["warnings"])
+
+
+@test("python->src: seq missing plays without offset, 2^64-1 and "
+      "non-numbers are invalid")
+def _src_seq():
+    stream = new_stream("src-seq")
     caps = "application/x-interop"
-    # Timestamps are set: a live basesrc stamps a first buffer that has
-    # none, which is not what this case is about.
-    write_frame(stream, b"x", caps, seq=0, pts=0)
-    write_frame(stream, b"", caps, seq=1, pts=1000)
-    write_frame(stream, b"yz", caps, seq=2, pts=2000)
-    res = run_pipeline(src_desc(stream, 3), stats=["src"])
-    check_samples(res, [{"payload": b"x", "caps": caps, "seq": 0, "pts": 0},
-                        {"payload": b"", "caps": caps, "seq": 1, "pts": 1000},
-                        {"payload": b"yz", "caps": caps, "seq": 2,
-                         "pts": 2000}])
+    frames = [{"payload": b"a", "caps": caps, "seq": 5, "pts": 0},
+              {"payload": b"b", "caps": caps, "pts": 1000},
+              {"payload": b"c", "caps": caps, "seq": 7, "pts": 2000},
+              {"payload": b"d", "caps": caps, "seq": 6, "pts": 3000}]
+    bad_ids = []
+    for i, f in enumerate(frames):
+        write_frame(stream, f["payload"], caps, seq=f.get("seq"), pts=f["pts"])
+        if i == 0:
+            for v in (str(NONE_TIME), "12 ", "0x10", "+3", ""):
+                bad_ids.append(write_frame(stream, b"z", caps, pts=500,
+                                           override={"seq": v}))
+    res = run_pipeline(src_desc(stream, 4), stats=["src"])
+    check_skipped(res, stream, bad_ids, frames)
+    # in a reorder window the frame without seq passes straight through
+    # (docs/redisstreamsrc.md), the others come out in order
+    res = run_pipeline(src_desc(stream, 4, "reorder-window=4 group=reorder")
+                       .replace("group=interop ", ""), stats=["src"])
+    offsets = [s["offset"] for s in res["samples"]]
+    check_eq([o for o in offsets if o != NONE_TIME], [5, 6, 7],
+             "offsets with seq through reorder-window=4")
+    check_eq(offsets.count(NONE_TIME), 1, "frames without seq")
+
+
+@test("python->src->sink->python: frames without seq keep none")
+def _roundtrip_seq():
+    caps = "application/x-interop"
+    cases = [
+        # upstream numbers, one frame without: it stays without
+        ([0, 1, None, 2, None, 3], [0, 1, None, 2, None, 3]),
+        # no numbers at all: the sink numbers them
+        ([None, None, None], [0, 1, 2]),
+    ]
+    for seqs, want in cases:
+        stream_in = new_stream("rtseq-in")
+        stream_out = new_stream("rtseq-out")
+        for i, seq in enumerate(seqs):
+            write_frame(stream_in, b"f%d" % i, caps, seq=seq, pts=i * 1000)
+        res = run_pipeline(
+            "redisstreamsrc host=127.0.0.1 port=%d stream=%s group=rt "
+            "start-id=0 num-buffers=%d timestamp-mode=producer ! "
+            "redisstreamsink port=%d stream=%s" % (PORT, stream_in, len(seqs),
+                                                   PORT, stream_out))
+        check(res["error"] is None, res["error"])
+        got = [read_entry(f)["seq"] for _, f in R.xrange(stream_out)]
+        check_eq(got, want, "seq written for %r" % seqs)
 
 
 @test("python->src->sink->python: seq, pts, capture-time, meta preserved")
@@ -892,6 +1060,8 @@ INVALID = [
     ("pts not a number", {"override": {"pts": "12abc"}}, ""),
     ("pts is GST_CLOCK_TIME_NONE", {"override": {"pts": str(NONE_TIME)}}, ""),
     ("negative seq", {"override": {"seq": "-1"}}, ""),
+    ("seq is GST_BUFFER_OFFSET_NONE", {"override": {"seq": str(NONE_TIME)}},
+     ""),
     ("empty duration", {"override": {"duration": ""}}, ""),
     ("capture-time not a number", {"override": {"capture-time": "1e18"}}, ""),
     ("unknown flag", {"flags": ["delta", "sparkly"]}, ""),

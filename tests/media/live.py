@@ -16,9 +16,13 @@ readers run in this process with default properties into synchronised sinks
   frame; with requests off it still never emits a delta unit first;
 - a reader from the stream's history (start-id=0) with the key frame
   trimmed begins at a key frame;
+- the producer's sink takes only the exact message "force-key-unit" on the
+  control channel as a request: "force-key-unit\\0junk" and other near
+  misses bring no key frame, the exact one brings one within a second;
 - the existing sync=false examples keep working (a line of README.md).
 
-Prints "N passed, N failed".
+Arguments select cases by substring of their labels. Prints "N passed, N
+failed".
 """
 import os
 import statistics
@@ -265,6 +269,51 @@ def check_downstream_request_crosses(server, tmp):
     return "key frame %.0f ms after the downstream request" % after
 
 
+def key_frames_since(r, stream, since_ms):
+    """Entry ids (ms) of the key frames written at or after @since_ms."""
+    out = []
+    for eid, fields in r.xrange(stream, min="%d-0" % since_ms):
+        if b"delta" not in fields.get(b"flags", b"").split(b","):
+            out.append(int(eid.split(b"-")[0]))
+    return out
+
+
+def check_control_exact_form(server, tmp):
+    """Only the exact bytes "force-key-unit" on <stream>:control are a key
+    frame request; messages that start with them, or almost match, are
+    not (issue 21: "force-key-unit\\0junk" counted)."""
+    stream = "h264-control"
+    channel = stream + ":control"
+    r = server.client()
+    prod = Producer(tmp, stream, H264 % (RAW, 300, server.port, stream, ""))
+    try:
+        deadline = time.monotonic() + 10
+        while r.pubsub_numsub(channel)[0][1] < 1:
+            assert time.monotonic() < deadline, "the producer never subscribed"
+            time.sleep(0.05)
+        time.sleep(1)       # past the key frame the stream starts with
+        near = [b"force-key-unit\0junk", b"force-key-unit\0", b"force-key-unit ",
+                b"force-key-unitX", b"Force-key-unit", b"force-key-uni",
+                b"xforce-key-unit"]
+        since = int(time.time() * 1000)
+        for payload in near:
+            assert r.publish(channel, payload) == 1, "nobody got %r" % payload
+        time.sleep(2)
+        bogus = key_frames_since(r, stream, since)
+        assert not bogus, "key frames %r after near misses only" % bogus
+        asked = int(time.time() * 1000)
+        assert r.publish(channel, b"force-key-unit") == 1
+        deadline = time.monotonic() + 2
+        while not key_frames_since(r, stream, asked):
+            assert time.monotonic() < deadline, "no key frame 2 s after the request"
+            time.sleep(0.05)
+        after = key_frames_since(r, stream, asked)[0] - asked
+    finally:
+        prod.stop()
+    return ("%d near misses: no key frame in 2 s; the exact request: a key "
+            "frame %d ms later" % (len(near), after))
+
+
 def check_sync_false_example(server, tmp):
     """README's consumer line with sync=false still works."""
     stream = "sync-false"
@@ -307,10 +356,15 @@ def main():
          lambda: check_history_starts_at_key_frame(server, tmp)),
         ("a downstream key frame request crosses Redis to the encoder",
          lambda: check_downstream_request_crosses(server, tmp)),
+        ("only the exact control message asks for a key frame",
+         lambda: check_control_exact_form(server, tmp)),
         ("sync=false example", lambda: check_sync_false_example(server, tmp)),
     ]
+    selected = sys.argv[1:]
     try:
         for label, fn in cases:
+            if selected and not any(a in label for a in selected):
+                continue
             try:
                 print("ok - %s: %s" % (label, fn()))
                 passed += 1

@@ -25,6 +25,17 @@
   websocket_bind_origin  websocketsink listens on 127.0.0.1 only by default
                        (/proc/net/tcp{,6}) and refuses an upgrade whose Origin
                        is not in allowed-origins (403), accepts a listed one.
+  names_flood_caps     redis-py writes 300 entries whose caps carry 5000 field
+                       names never seen before (issue 21: a reader went from
+                       28 MB to 4.4 GB); a gst-launch-1.0 reader skips them
+                       all with a warning each (most for the budget of new
+                       names), its peak RSS (VmHWM) stays under 100 MB, and
+                       it still plays the real frame redisstreamsink writes
+                       after them.
+  names_flood_meta     the same with 300 meta fields of about 4000 new region
+                       types, param names and field names each (5.4 GB
+                       before): the entries within the budget play, the
+                       others are skipped.
 
 Arguments select cases by substring. The last line is "N passed, N failed".
 """
@@ -39,9 +50,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CAPS, GST_LAUNCH, PYTHON, RedisServer, gst_env,  # noqa: E402
-                    install_signal_handlers, launch, read, run_cases, spawn, stop,
-                    stream_seqs, wait_for, xlen)
+from common import (CAPS, GST_LAUNCH, PYTHON, RedisServer, group_info,  # noqa: E402
+                    gst_env, install_signal_handlers, launch, read, run_cases, spawn,
+                    stop, stream_seqs, wait_for, xlen)
 from tlscerts import Certs  # noqa: E402  (on the path common.py sets)
 
 import redis  # noqa: E402
@@ -456,8 +467,104 @@ def tls_secret_leaks(tmp):
     assert not leaks
 
 
-CASES = [acl_least_privilege, acl_refused, no_secret_leaks, tls_secret_leaks,
-         websocket_bind_origin]
+
+FLOOD_ENTRIES = 300
+FLOOD_RSS_LIMIT_KB = 100 * 1024
+
+
+def flood_caps(i):
+    """Caps of 5000 field names never seen before, within 65536 bytes."""
+    return "video/x-raw," + ",".join("q%05d%04d=1" % (i, k) for k in range(5000))
+
+
+def flood_meta(i):
+    """A meta field of regions whose type, param and field names are all
+    new: 1 + 1 + 16 names per region, as many regions as fit 64 KiB."""
+    rois, size = [], 10
+    while True:
+        k = "%x%05x" % (i, len(rois))
+        roi = {"type": "t" + k, "x": 0, "y": 0, "w": 1, "h": 1,
+               "params": {"p" + k: {"f%s%x" % (k, f): 1 for f in range(16)}}}
+        size += len(json.dumps(roi, separators=(",", ":"))) + 1
+        if size > 65000:
+            return json.dumps({"rois": rois}, separators=(",", ":"))
+        rois.append(roi)
+
+
+def vm_kb(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s for pid %d" % (field, pid))
+
+
+def names_flood(tmp, kind):
+    """A writer floods a stream with entries of names never seen before;
+    a gst-launch-1.0 reader reads them all and stays small."""
+    server = RedisServer(tmp)
+    r = server.client()
+    stream = "flood"
+    names = 0
+    for i in range(FLOOD_ENTRIES):
+        if kind == "caps":
+            r.xadd(stream, {"v": "1", "seq": str(i), "caps": flood_caps(i), "data": b"x"})
+            names += 5000
+        else:
+            meta = flood_meta(i)
+            names += len(json.loads(meta)["rois"]) * 18
+            r.xadd(stream, {"v": "1", "seq": str(i), "caps": "text/x-raw,format=utf8",
+                            "meta": meta, "data": b"x"})
+    # then a real frame, as a producer writes it
+    log = os.path.join(tmp, "producer.log")
+    p = launch("videotestsrc num-buffers=1 ! %s ! redisstreamsink port=%d stream=%s"
+               % (CAPS, server.port, stream), log)
+    p.wait(30)
+    assert p.returncode == 0, read(log)[-2000:]
+    last = r.xrevrange(stream, count=1)[0][0].decode()
+    print("%d entries with %d names never seen before, then a real frame (%s)"
+          % (FLOOD_ENTRIES, names, last))
+
+    log = os.path.join(tmp, "reader.log")
+    reader = launch("redisstreamsrc port=%d stream=%s group=g start-id=0 ! "
+                    "fakesink silent=false" % (server.port, stream), log, "-v")
+    group = None
+    try:
+        wait_for(lambda: (group_info(r, stream, "g") or {}).get("last-delivered-id", b"").decode() == last
+                 and group_info(r, stream, "g")["pending"] == 0, 120,
+                 "the reader to read and acknowledge every entry")
+        group = group_info(r, stream, "g")
+        hwm, rss = vm_kb(reader.pid, "VmHWM"), vm_kb(reader.pid, "VmRSS")
+    finally:
+        stop(reader)
+    out = read(log)
+    skipped = out.count("Skipped entry ")
+    budget = len(re.findall(r"names this process has never seen", out))
+    played = re.findall(r"chain   \*+ \(fakesink0:sink\) \((\d+) bytes", out)
+    print("reader: VmHWM %d kB, VmRSS %d kB; %d entries skipped with a warning "
+          "(%d for the budget of new names), %d frame(s) played (the last of "
+          "%s bytes)" % (hwm, rss, skipped, budget, len(played),
+                         played[-1] if played else "no"))
+    assert group["entries-read"] == FLOOD_ENTRIES + 1, group
+    assert hwm < FLOOD_RSS_LIMIT_KB, "the reader peaked at %d kB" % hwm
+    # entries within the budget are read (meta) or refused for another
+    # reason (caps: not a picture, too long written back); the rest are
+    # refused for the budget; the real frame after them plays
+    assert budget > 0, "no entry was refused for the budget of new names"
+    assert skipped + len(played) - 1 == FLOOD_ENTRIES, (skipped, len(played))
+    assert played[-1] == str(320 * 240 * 3 // 2), played
+
+
+def names_flood_caps(tmp):
+    names_flood(tmp, "caps")
+
+
+def names_flood_meta(tmp):
+    names_flood(tmp, "meta")
+
+
+CASES = [acl_least_privilege, acl_refused, no_secret_leaks, tls_secret_leaks, websocket_bind_origin,
+         names_flood_caps, names_flood_meta]
 
 if __name__ == "__main__":
     install_signal_handlers()

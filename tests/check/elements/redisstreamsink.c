@@ -676,6 +676,36 @@ stream_seqs (RedisServer * srv, const gchar * stream)
   return seqs;
 }
 
+/* The outage messages name the server and the stream as details and come
+ * from the element's own code, not from the outage helper that posts them
+ * on its behalf. */
+GST_START_TEST (test_messages_carry_server_stream_and_place)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=msg",
+      "application/x-test");
+  GstBus *bus = gst_bus_new ();
+  guint64 seq = 0;
+
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq++)),
+      GST_FLOW_OK);
+  redis_server_kill (server, SIGTERM);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_numbered (seq++)),
+      GST_FLOW_OK);
+  redis_test_check_message_origin (redis_test_wait_message (bus,
+          GST_MESSAGE_WARNING, "Lost the connection", 10000), server, "msg",
+      "gstredisstreamsink.c");
+  fail_unless (redis_server_restart (server));
+  push_until_connected (h, seq);
+  redis_test_check_message_origin (redis_test_wait_message (bus,
+          GST_MESSAGE_INFO, "Reconnected", 10000), server, "msg",
+      "gstredisstreamsink.c");
+
+  sink_with_bus_teardown (h, bus);
+}
+
+GST_END_TEST;
+
 /* Redis restarts (AOF on): the sink warns, drops and counts frames while it
  * is away, reconnects by itself, and never posts an error. */
 GST_START_TEST (test_restart_drop_policy)
@@ -1588,6 +1618,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_buffer_policy_is_bounded);
   tcase_add_test (tc, test_outage_longer_than_limit_is_an_error);
   tcase_add_test (tc, test_network_cut_detected_by_timeout);
+  tcase_add_test (tc, test_messages_carry_server_stream_and_place);
   tcase_add_test (tc, test_camera_idle_timeout_loses_nothing);
   tcase_add_test (tc, test_camera_client_kill_loses_nothing);
   tcase_add_test (tc, test_camera_restart_while_idle_loses_nothing);

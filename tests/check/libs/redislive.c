@@ -30,6 +30,7 @@
 
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
+#include "gstredisdebug.h"
 
 #define MS GST_MSECOND
 
@@ -284,6 +285,8 @@ redislive_suite (void)
 
   h264 = gst_caps_new_empty_simple ("video/x-h264");
 
+  /* the modules' debug categories, which the plugin makes at its init */
+  gst_redis_debug_init ();
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_running_time_keeps_spacing);
   tcase_add_test (tc, test_running_time_resyncs);

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "gstredisreader.h"
+#include "gstredisdebug.h"
 
 /* Hands @len bytes to @reader in pieces of at most @chunk bytes (and of
  * what get_space () offers) and returns the replies, NULL-terminated; on a
@@ -446,6 +447,8 @@ redisreader_suite (void)
   Suite *s = suite_create ("redisreader");
   TCase *tc = tcase_create ("general");
 
+  /* the modules' debug categories, which the plugin makes at its init */
+  gst_redis_debug_init ();
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_every_reply_type);
   tcase_add_test (tc, test_frame_received_in_place);

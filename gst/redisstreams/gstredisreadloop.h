@@ -1,0 +1,124 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_REDIS_READ_LOOP_H__
+#define __GST_REDIS_READ_LOOP_H__
+
+#include <gst/gst.h>
+#include "gstredisconnection.h"
+#include "gstredisentry.h"
+#include "gstredisframe.h"
+#include "gstredisgroup.h"
+#include "gstrediskeyunit.h"
+#include "gstredisoutage.h"
+
+G_BEGIN_DECLS
+
+/* How redisstreamsrc reads: XREADGROUP (its own pending entries first,
+ * then new ones), each entry decoded into a frame or skipped, with what
+ * is due pipelined in the same round trip (the group's acknowledgements
+ * and samples, key frame requests to the producer); a lost connection is
+ * got back here. Touched by the streaming thread only, but for the fields
+ * marked otherwise. */
+
+typedef struct
+{
+  guint64 frames;
+  guint64 bytes_received;
+  guint64 bytes_out;
+  guint64 redelivered;
+  guint64 skipped_invalid;
+  guint64 skipped_late;
+  guint64 key_unit_requests;
+  gchar *last_id;
+  /* ms from capture time to the moment a frame was read */
+  gdouble latency_last;
+  gdouble latency_sum;
+  guint64 latency_n;
+  gdouble latency_max;
+} GstRedisReadStats;
+
+typedef struct
+{
+  /* whose messages and object lock; the group read in; told about gaps */
+  GstElement *element;
+  const GstRedisSettings *settings;
+  GstRedisGroup *group;
+  GstRedisKeyUnitGate *gate;
+
+  /* max-age (ms), under the element's object lock: it changes while
+   * playing */
+  guint max_age;
+
+  /* set by gst_redis_read_loop_configure () */
+  guint block;
+  guint count;
+  guint64 max_frame_size;
+  gboolean request_key_units;
+  gchar *key_unit_channel;
+
+  /* between start and stop; conn is set and cleared under the element's
+   * object lock */
+  GstRedisConnection *conn;
+  GstRedisEntryDecoder *decoder;
+  GstRedisCommand cmd;
+  GstRedisOutage outage;
+  /* "0"-based id while re-reading our own pending entries, then NULL */
+  gchar *history_id;
+  /* the XREADGROUP whose reply has not been read yet (after a flush) */
+  gboolean read_in_flight;
+  /* BLOCK of the next XREADGROUP, ms */
+  guint read_block;
+  /* entries of the last reply not decoded yet (count > 1, or claimed) */
+  GstRedisReplyRef *reply;
+  GstRedisReply *entries;
+  gsize reply_index;
+  /* a PUBLISH asking the producer for a key frame is due; PUBLISHes whose
+   * replies have not been read */
+  gboolean key_unit_publish_due;
+  guint publishes_in_flight;
+
+  /* under the element's object lock; kept after stop */
+  GstRedisReadStats stats;
+} GstRedisReadLoop;
+
+void gst_redis_read_loop_init (GstRedisReadLoop * loop, GstElement * element,
+    const GstRedisSettings * settings, GstRedisGroup * group,
+    GstRedisKeyUnitGate * gate);
+void gst_redis_read_loop_clear (GstRedisReadLoop * loop);
+/* Under the element's object lock, at start: resets the stats. */
+void gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
+    guint count, guint64 max_frame_size, gboolean request_key_units);
+gboolean gst_redis_read_loop_start (GstRedisReadLoop * loop,
+    GCancellable * cancellable, GError ** error);
+void gst_redis_read_loop_stop (GstRedisReadLoop * loop);
+gboolean gst_redis_read_loop_is_connected (GstRedisReadLoop * loop);
+
+gboolean gst_redis_read_loop_next (GstRedisReadLoop * loop,
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error);
+gboolean gst_redis_read_loop_next_within (GstRedisReadLoop * loop,
+    GCancellable * cancellable, gint64 wait_us, GstRedisFrame * frame,
+    GError ** error);
+
+gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
+void gst_redis_read_loop_ask_key_unit (GstRedisReadLoop * loop);
+
+G_END_DECLS
+
+#endif /* __GST_REDIS_READ_LOOP_H__ */

@@ -1,0 +1,358 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* How redisstreamsink stores one frame (gstrediswriter.h). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrediswriter.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_sink_debug);
+#define GST_CAT_DEFAULT gst_redis_stream_sink_debug
+
+/* How often the INFO summary is logged. */
+#define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
+
+void
+gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
+    const GstRedisSettings * settings)
+{
+  writer->element = element;
+  writer->settings = settings;
+  gst_redis_command_init (&writer->cmd);
+  gst_redis_command_init (&writer->entry);
+  writer->kept = gst_redis_retention_new ();
+}
+
+void
+gst_redis_writer_clear (GstRedisWriter * writer)
+{
+  gst_redis_command_clear (&writer->cmd);
+  gst_redis_command_clear (&writer->entry);
+  g_clear_pointer (&writer->kept, gst_redis_retention_free);
+  g_clear_pointer (&writer->stats.last_id, g_free);
+}
+
+void
+gst_redis_writer_reset_stats (GstRedisWriter * writer)
+{
+  g_free (writer->stats.last_id);
+  memset (&writer->stats, 0, sizeof (writer->stats));
+  gst_redis_retention_reset (writer->kept);
+}
+
+/* Records the state of the connection after an exchange with Redis. The
+ * sink talks to Redis only when a frame comes (or to reconnect), so this is
+ * all it knows while no frame comes. */
+void
+gst_redis_writer_note_command (GstRedisWriter * writer)
+{
+  gboolean open = gst_redis_connection_is_open (writer->conn);
+
+  GST_OBJECT_LOCK (writer->element);
+  writer->stats.connected = open;
+  writer->stats.last_command_time = g_get_real_time ();
+  GST_OBJECT_UNLOCK (writer->element);
+}
+
+gboolean
+gst_redis_writer_start (GstRedisWriter * writer, GCancellable * cancellable,
+    GError ** error)
+{
+  writer->conn = gst_redis_connection_new (writer->settings);
+  writer->encoder = gst_redis_entry_encoder_new ();
+  writer->next_seq = 0;
+  writer->last_summary = g_get_monotonic_time ();
+  return gst_redis_connection_open (writer->conn, cancellable, error);
+}
+
+void
+gst_redis_writer_stop (GstRedisWriter * writer)
+{
+  GstRedisConnection *conn;
+
+  GST_OBJECT_LOCK (writer->element);
+  conn = writer->conn;
+  writer->conn = NULL;
+  writer->stats.connected = FALSE;
+  GST_OBJECT_UNLOCK (writer->element);
+
+  if (conn) {
+    GST_INFO_OBJECT (writer->element, "wrote %" G_GUINT64_FORMAT " frames to "
+        "stream \"%s\"", writer->stats.frames, writer->settings->stream);
+    gst_redis_connection_free (conn);
+  }
+  g_clear_pointer (&writer->encoder, gst_redis_entry_encoder_free);
+}
+
+gboolean
+gst_redis_writer_set_caps (GstRedisWriter * writer, GstCaps * caps,
+    const gchar ** why)
+{
+  return gst_redis_entry_encoder_set_caps (writer->encoder, caps, why);
+}
+
+/* Builds the XADD of one frame into writer->cmd: the entry first (trimming
+ * by size needs its size), then the command with the trimming that the
+ * first bound reached asks for, in the same command. */
+static gboolean
+writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
+    const GstMapInfo * map, const GstRedisWriteOptions * options,
+    GstRedisWrite * w, GError ** error)
+{
+  guint retention = options->retention;
+  guint64 n_keep, min_ms, min_seq;
+
+  gst_redis_command_reset (&writer->entry);
+  if (!gst_redis_entry_encoder_encode (writer->encoder, buffer, map, w->seq,
+          options->compression, options->lz4_acceleration, &writer->entry,
+          &w->wire_size, error))
+    return FALSE;
+
+  /* with retention, the count bound is not used */
+  writer->trim_maxlen = retention > 0 ? 0 : options->maxlen;
+  writer->trim_max_bytes = options->max_bytes;
+  gst_redis_retention_plan (writer->kept, writer->entry.size,
+      writer->trim_maxlen, options->max_bytes, &n_keep, &min_ms, &min_seq);
+
+  gst_redis_command_reset (&writer->cmd);
+  gst_redis_command_add (&writer->cmd, "XADD");
+  gst_redis_command_add (&writer->cmd, writer->settings->stream);
+  if (retention > 0) {
+    /* Entry ids start with the Redis server's clock in ms; ours is close
+     * enough for a retention window (NTP-synchronised hosts). The byte
+     * budget, when it is the tighter bound, names its oldest entry. */
+    gint64 time_ms = MAX (g_get_real_time () / 1000 - retention, 0);
+
+    gst_redis_command_add (&writer->cmd, "MINID");
+    gst_redis_command_add (&writer->cmd, "~");
+    if (min_ms > (guint64) time_ms)
+      gst_redis_command_add_printf (&writer->cmd, "%" G_GUINT64_FORMAT "-%"
+          G_GUINT64_FORMAT, min_ms, min_seq);
+    else
+      gst_redis_command_add_printf (&writer->cmd, "%" G_GINT64_FORMAT, time_ms);
+  } else if (n_keep != G_MAXUINT64) {
+    gst_redis_command_add (&writer->cmd, "MAXLEN");
+    gst_redis_command_add (&writer->cmd, "~");
+    gst_redis_command_add_printf (&writer->cmd, "%" G_GUINT64_FORMAT, n_keep);
+  }
+  gst_redis_command_add (&writer->cmd, "*");
+  gst_redis_command_append (&writer->cmd, &writer->entry);
+  return TRUE;
+}
+
+/* Starts the write of one frame in @w: its sequence number (the buffer
+ * offset when upstream set one, the next of ours otherwise) and its XADD,
+ * with the @options read for it. */
+gboolean
+gst_redis_writer_prepare (GstRedisWriter * writer, GstBuffer * buffer,
+    const GstMapInfo * map, const GstRedisWriteOptions * options,
+    GstRedisWrite * w, GError ** error)
+{
+  memset (w, 0, sizeof (*w));
+  w->seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
+      writer->next_seq;
+  writer->next_seq = w->seq + 1;
+  w->size = map->size;
+  return writer_build_xadd (writer, buffer, map, options, w, error);
+}
+
+/* Checks the reply to one XADD: the new entry's id. */
+static gboolean
+writer_check_reply (GstRedisWriter * writer, GstRedisReply * reply,
+    GError ** error)
+{
+  if (reply->type == GST_REDIS_REPLY_STRING) {
+    GST_OBJECT_LOCK (writer->element);
+    g_free (writer->stats.last_id);
+    writer->stats.last_id = g_strndup (reply->str, reply->len);
+    GST_OBJECT_UNLOCK (writer->element);
+    return TRUE;
+  }
+
+  GST_OBJECT_LOCK (writer->element);
+  writer->stats.errors++;
+  GST_OBJECT_UNLOCK (writer->element);
+  gst_redis_connection_set_refused (writer->conn, reply,
+      GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
+      writer->settings->stream);
+  return FALSE;
+}
+
+/* Reads one reply owed to an XADD and checks it. */
+static gboolean
+writer_read_checked (GstRedisWriter * writer, GCancellable * cancellable,
+    GError ** error)
+{
+  GstRedisReply *reply;
+  gboolean ok;
+
+  reply = gst_redis_connection_read_reply (writer->conn, 0, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  ok = writer_check_reply (writer, reply, error);
+  gst_redis_reply_free (reply);
+  return ok;
+}
+
+/* Opens the connection when it is not, for the frame of @w. */
+static gboolean
+writer_ensure_open (GstRedisWriter * writer, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  GError *err = NULL;
+
+  if (gst_redis_connection_is_open (writer->conn))
+    return TRUE;
+  /* A send cut in half by a flush leaves the connection closed. */
+  if (!gst_redis_connection_open (writer->conn, cancellable, &err)) {
+    if (w->replacing && !g_error_matches (err, G_IO_ERROR,
+            G_IO_ERROR_CANCELLED)) {
+      /* what the user needs to know is that Redis went away */
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+          "Redis at %s closed the connection and connecting again failed: "
+          "%s", gst_redis_connection_describe (writer->conn), err->message);
+      g_error_free (err);
+    } else {
+      g_propagate_error (error, err);
+    }
+    return FALSE;
+  }
+  w->fresh = TRUE;
+  if (w->replacing) {
+    w->replacing = FALSE;
+    GST_OBJECT_LOCK (writer->element);
+    writer->stats.stale_reconnects++;
+    GST_OBJECT_UNLOCK (writer->element);
+  }
+  return TRUE;
+}
+
+/* One attempt to store the frame of @w: its XADD (unless it is on its way
+ * already) and its reply. */
+gboolean
+gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  GstRedisNode *node = gst_redis_connection_get_node (writer->conn);
+
+  while (!w->sent) {
+    if (!writer_ensure_open (writer, w, cancellable, error))
+      return FALSE;
+    /* Replies to XADDs whose wait a flush interrupted come first. */
+    while (gst_redis_node_get_pending (node) > 0) {
+      if (!writer_read_checked (writer, cancellable, error))
+        return FALSE;
+    }
+    if (!w->fresh && gst_redis_node_check_idle_closed (node)) {
+      GST_INFO_OBJECT (writer->element, "Redis at %s closed the idle "
+          "connection; sending frame %" G_GUINT64_FORMAT " on a new one",
+          gst_redis_connection_describe (writer->conn), w->seq);
+      w->replacing = TRUE;
+      continue;
+    }
+    if (!gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
+            error))
+      return FALSE;
+    w->sent = TRUE;
+  }
+  if (!writer_ensure_open (writer, w, cancellable, error))
+    return FALSE;
+  while (gst_redis_node_get_pending (node) > 1) {
+    if (!writer_read_checked (writer, cancellable, error))
+      return FALSE;
+  }
+  return writer_read_checked (writer, cancellable, error);
+}
+
+/* After a failed attempt: TRUE when the frame is to be sent again at once,
+ * on the connection Redis pointed to or on a new one.
+ *
+ * A connection that had been working and that Redis closed (idle
+ * `timeout`, CLIENT KILL, a restart) is not an outage: it is replaced at
+ * once. When Redis closed it while it was idle, which is seen before
+ * sending, nothing was lost with it. When the close shows only after the
+ * XADD was sent (end of file or reset instead of the reply), the frame is
+ * sent once more on a new connection: had Redis stored it before closing,
+ * it is then stored twice (at-least-once, like the rest of the chain). */
+gboolean
+gst_redis_writer_should_resend (GstRedisWriter * writer, GstRedisWrite * w,
+    const GError * err)
+{
+  /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
+   * knows where to go; send this frame again there. */
+  if (gst_redis_connection_may_follow (writer->conn, err, &w->redirects)) {
+    GST_INFO_OBJECT (writer->element, "frame %" G_GUINT64_FORMAT ": %s",
+        w->seq, err->message);
+    w->sent = FALSE;
+    return TRUE;
+  }
+  /* Redis closed a connection that had been working, while the XADD or its
+   * reply was on its way: once more at once on a new connection. */
+  if (!w->fresh && !w->resent && err->domain == GST_RESOURCE_ERROR &&
+      gst_redis_node_closed_by_peer (gst_redis_connection_get_node
+          (writer->conn))) {
+    GST_INFO_OBJECT (writer->element, "frame %" G_GUINT64_FORMAT " %s: %s; "
+        "sending it again on a new connection", w->seq,
+        w->sent ? "sent" : "not sent", err->message);
+    w->resent = w->replacing = TRUE;
+    w->sent = FALSE;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+writer_log_summary (GstRedisWriter * writer)
+{
+  const GstRedisWriteStats *s = &writer->stats;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - writer->last_summary < SUMMARY_INTERVAL)
+    return;
+  writer->last_summary = now;
+  GST_INFO_OBJECT (writer->element, "Sent %" G_GUINT64_FORMAT " frames | "
+      "%.1f MB in, %.1f MB out (ratio %.2f) | last entry %s", s->frames,
+      s->bytes_in / 1e6, s->bytes_out / 1e6,
+      s->bytes_out ? (gdouble) s->bytes_in / s->bytes_out : 1.0, s->last_id);
+}
+
+/* The frame of @w is stored: counted, and its entry added to the byte
+ * budget. */
+void
+gst_redis_writer_commit (GstRedisWriter * writer, GstRedisWrite * w)
+{
+  gst_redis_writer_note_command (writer);
+  GST_OBJECT_LOCK (writer->element);
+  gst_redis_retention_commit (writer->kept, writer->entry.size,
+      writer->stats.last_id, writer->trim_maxlen, writer->trim_max_bytes);
+  writer->stats.frames++;
+  writer->stats.bytes_in += w->size;
+  writer->stats.bytes_out += w->wire_size;
+  GST_OBJECT_UNLOCK (writer->element);
+
+  GST_DEBUG_OBJECT (writer->element, "frame %" G_GUINT64_FORMAT " (%"
+      G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " bytes) -> entry %s", w->seq,
+      w->size, w->wire_size, writer->stats.last_id);
+  writer_log_summary (writer);
+}
