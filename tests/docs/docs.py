@@ -635,10 +635,10 @@ def display_headless_sink(ctx):
 
 # --- --help of every script ------------------------------------------------
 
-# upper-case names the scripts use that are not settings: bash's own and
-# the globals of pipelines/common.sh
+# upper-case names the scripts use that are not settings: bash's own, the
+# globals of pipelines/common.sh and what the installed install-paths.sh sets
 NOT_SETTINGS = {"BASH_SOURCE", "SECONDS", "ENCODER", "LAUNCH_SECRETS", "PRINT_ONLY",
-                "REDIS_PROPS", "STAGE_WARNINGS", "SUDO"}
+                "REDIS_PROPS", "STAGE_WARNINGS", "SUDO", "GST_REDIS_STREAMS_PLUGIN_DIR"}
 
 
 def variables_read(path):
