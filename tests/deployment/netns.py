@@ -591,12 +591,20 @@ def sent_capture_ms(ctx, n, t0_ms):
 
 
 def entry_times(ctx, key):
-    """{capture time (us): the ms of the entry's id} of the entries of key
-    (Redis makes an id from its clock when it adds the entry)."""
+    """[(capture time in ms, the ms of the entry's id)] of the entries of
+    key, sorted (Redis makes an id from its clock when it adds the entry)."""
     def fetch(r):
-        return {int(f[b"capture-time"]) // 1000: int(i.split(b"-")[0])
-                for i, f in r.xrange(key) if f.get(b"capture-time")}
+        return sorted((int(f[b"capture-time"]) / 1e6, int(i.split(b"-")[0]))
+                      for i, f in r.xrange(key) if f.get(b"capture-time"))
     return admin(ctx, fetch)
+
+
+def find(entries, ct):
+    """The id ms of the entry captured at ct (ms, to 0.01 ms), or None."""
+    k = bisect.bisect_left(entries, (ct - 0.01,))
+    if k < len(entries) and abs(entries[k][0] - ct) <= 0.01:
+        return entries[k][1]
+    return None
 
 
 def hops(ctx, seen):
@@ -604,7 +612,7 @@ def hops(ctx, seen):
     streams (processed-frames-N keeps the last 100): camera to Redis
     (capture to the id of its video-frames entry), the processor (that id
     to the id of its processed-frames entry), the viewer and the browser
-    (that id to the canvas); p50 and p95 of each, in ms."""
+    (that id to the canvas); (frames, p50, p95) of each, in ms."""
     parts = ([], [], [])
     for n in CAMERAS:
         cam, proc = entry_times(ctx, "video-frames-%d" % n), entry_times(
@@ -612,12 +620,11 @@ def hops(ctx, seen):
         for ct, lat in seen["cameras"]["camera-%d" % n]["drawn"]:
             if ct is None:
                 continue
-            us = int(round(ct * 1000))
-            if us in cam and us in proc:
-                drawn = ct + lat
-                parts[0].append(cam[us] - ct)
-                parts[1].append(proc[us] - cam[us])
-                parts[2].append(drawn - proc[us])
+            a, b = find(cam, ct), find(proc, ct)
+            if a is not None and b is not None:
+                parts[0].append(a - ct)
+                parts[1].append(b - a)
+                parts[2].append(ct + lat - b)
     return [(len(p), browser.percentile(p, 50), browser.percentile(p, 95)) if p else None
             for p in parts]
 
@@ -684,7 +691,10 @@ def wall_over_https(ctx):
     print("  all cameras: capture-to-canvas p50 %.0f ms, p95 %.0f ms (%d frames)" % (
         browser.percentile(all_lat, 50), browser.percentile(all_lat, 95), len(all_lat)))
     parts = hops(ctx, seen)
-    if all(parts):
+    if not all(parts):
+        print("  where the time goes: none of the frames drawn is still in processed-frames "
+              "(it keeps the last 100)")
+    else:
         print("  where the time goes (p50 / p95 ms, the last %d frames drawn, Redis entry ids at"
               " 1 ms resolution): camera to Redis %.0f / %.0f, processor host (read, decode, "
               "detect, encode, write) %.0f / %.0f, viewer host and browser (read, send, decode,"
