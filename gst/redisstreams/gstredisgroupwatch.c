@@ -638,6 +638,11 @@ watch_look_first (GstRedisGroupWatch * watch, const GstRedisGroupLook * cur,
     why = "entries still in the stream were deleted with XDEL";
   else
     count = s->added - s->len - cur->read;
+  if (count < 0 && why == NULL) {
+    why = "its counters do not add up: the group read more entries than "
+        "were removed from the stream";
+    count = -1;
+  }
 
   if (count == 0)
     return;
