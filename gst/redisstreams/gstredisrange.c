@@ -60,6 +60,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
 /* The most entries looked at backwards for a key frame. */
 #define MAX_LOOK_BACK 20000
 #define LOOK_BACK_BATCH 256
+/* A query looks at the span at most this often. */
+#define QUERY_SAMPLE_INTERVAL (G_TIME_SPAN_SECOND / 2)
 /* Opus decoders converge within 80 ms (RFC 7845, section 4.6). */
 #define OPUS_PREROLL (80 * GST_MSECOND)
 
@@ -213,6 +215,7 @@ gst_redis_range_init (GstRedisRange * range, GstElement * element,
   range->loop = loop;
   range->gate = gate;
   range->stop.ns = range->target.ns = -1;
+  g_mutex_init (&range->query_lock);
 }
 
 static void
@@ -233,6 +236,7 @@ gst_redis_range_clear (GstRedisRange * range)
   gst_redis_position_clear (&range->stop);
   gst_redis_position_clear (&range->target);
   range_stats_clear (&range->stats);
+  g_mutex_clear (&range->query_lock);
 }
 
 void
@@ -257,7 +261,8 @@ gst_redis_range_is_on (GstRedisRange * range)
 static gint64
 frame_time (const GstRedisFrame * frame)
 {
-  gint64 t = gst_frame_meta_get_capture_time (frame->buffer);
+  gint64 t = frame->buffer ?
+      gst_frame_meta_get_capture_time (frame->buffer) : -1;
   guint64 ms, seq;
 
   if (t >= 0)
@@ -370,6 +375,55 @@ entry_time (GstRedisRange * range, GstRedisReply * e, GstRedisReplyRef * owner)
   return t;
 }
 
+/* The time of an entry by its id alone. */
+static gint64
+entry_id_time (GstRedisReply * e)
+{
+  GstRedisFrame f = { NULL, };
+
+  if (e->type != GST_REDIS_REPLY_ARRAY || e->elements != 2 ||
+      e->element[0]->type != GST_REDIS_REPLY_STRING)
+    return -1;
+  f.id = e->element[0]->str;
+  return frame_time (&f);
+}
+
+/* The span of an XINFO STREAM reply, the entries decoded for their
+ * capture times (streaming thread; takes @reply) or by their ids. */
+static void
+range_take_span (GstRedisRange * range, GstRedisReply * reply,
+    gboolean decode)
+{
+  GstRedisReplyRef *ref = decode ? gst_redis_reply_ref_new (reply) : NULL;
+  gint64 first = -1, last = -1, length = 0, added = 0;
+  gsize i;
+
+  for (i = 0; i + 1 < reply->elements; i += 2) {
+    GstRedisReply *k = reply->element[i], *v = reply->element[i + 1];
+
+    if (gst_redis_reply_is_string (k, "first-entry"))
+      first = decode ? entry_time (range, v, ref) : entry_id_time (v);
+    else if (gst_redis_reply_is_string (k, "last-entry"))
+      last = decode ? entry_time (range, v, ref) : entry_id_time (v);
+    else if (gst_redis_reply_is_string (k, "length"))
+      length = v->integer;
+    else if (gst_redis_reply_is_string (k, "entries-added"))
+      added = v->integer;
+  }
+  if (ref)
+    gst_redis_reply_ref_unref (ref);
+
+  GST_OBJECT_LOCK (range->element);
+  range->span_known = first >= 0 && last >= 0;
+  range->first_ns = first;
+  range->last_ns = MAX (first, last);
+  /* fewer entries than were ever added: trimmed (or deleted) */
+  range->deleted_any = added > length;
+  GST_OBJECT_UNLOCK (range->element);
+  GST_LOG_OBJECT (range->element, "stream span %" G_GINT64_FORMAT " - %"
+      G_GINT64_FORMAT, first, last);
+}
+
 /* The stream's first and last entry (XINFO STREAM), and whether anything
  * was ever trimmed from it. A stream that does not exist has no span;
  * a user without +xinfo has none either (one warning). */
@@ -378,10 +432,6 @@ range_sample (GstRedisRange * range, GCancellable * cancellable,
     GError ** error)
 {
   GstRedisReply *reply;
-  GstRedisReplyRef *ref;
-  gint64 first = -1, last = -1;
-  gboolean deleted = FALSE;
-  gsize i;
 
   range->last_sample = g_get_monotonic_time ();
   reply = range_call (range, cancellable, error, "XINFO", "STREAM",
@@ -409,31 +459,46 @@ range_sample (GstRedisRange * range, GCancellable * cancellable,
     GST_OBJECT_UNLOCK (range->element);
     return TRUE;
   }
-  ref = gst_redis_reply_ref_new (reply);
-  if (reply->type == GST_REDIS_REPLY_ARRAY) {
-    for (i = 0; i + 1 < reply->elements; i += 2) {
-      GstRedisReply *k = reply->element[i], *v = reply->element[i + 1];
-
-      if (gst_redis_reply_is_string (k, "first-entry"))
-        first = entry_time (range, v, ref);
-      else if (gst_redis_reply_is_string (k, "last-entry"))
-        last = entry_time (range, v, ref);
-      else if (gst_redis_reply_is_string (k, "max-deleted-entry-id"))
-        deleted = v->type == GST_REDIS_REPLY_STRING &&
-            !g_str_equal (v->str, "0-0");
-    }
-  }
-  gst_redis_reply_ref_unref (ref);
-
-  GST_OBJECT_LOCK (range->element);
-  range->span_known = first >= 0 && last >= 0;
-  range->first_ns = first;
-  range->last_ns = MAX (first, last);
-  range->deleted_any = deleted;
-  GST_OBJECT_UNLOCK (range->element);
-  GST_LOG_OBJECT (range->element, "stream span %" G_GINT64_FORMAT " - %"
-      G_GINT64_FORMAT, first, last);
+  range_take_span (range, reply, TRUE);
   return TRUE;
+}
+
+/* For a query from any thread, at most every QUERY_SAMPLE_INTERVAL: the
+ * span on a connection of its own (the streaming thread's may be blocked
+ * in a read or a push), by entry ids alone. */
+static void
+range_refresh_span (GstRedisRange * range)
+{
+  gint64 now = g_get_monotonic_time ();
+  GstRedisReply *reply;
+  GError *err = NULL;
+
+  g_mutex_lock (&range->query_lock);
+  if (!range->query_enabled || now - range->last_query_sample <
+      QUERY_SAMPLE_INTERVAL)
+    goto done;
+  range->last_query_sample = now;
+  if (range->query_conn == NULL)
+    range->query_conn = gst_redis_connection_new (range->settings);
+  if (!gst_redis_connection_is_open (range->query_conn) &&
+      !gst_redis_connection_open (range->query_conn, NULL, &err))
+    goto failed;
+  reply = gst_redis_connection_call (range->query_conn, NULL, &err, "XINFO",
+      "STREAM", range->settings->stream, NULL);
+  if (reply == NULL)
+    goto failed;
+  if (reply->type == GST_REDIS_REPLY_ARRAY)
+    range_take_span (range, reply, FALSE);
+  gst_redis_reply_free (reply);
+done:
+  g_mutex_unlock (&range->query_lock);
+  return;
+
+failed:
+  GST_DEBUG_OBJECT (range->element, "span for a query: %s", err->message);
+  g_clear_error (&err);
+  gst_redis_connection_close (range->query_conn);
+  g_mutex_unlock (&range->query_lock);
 }
 
 gboolean
@@ -483,6 +548,10 @@ gst_redis_range_start (GstRedisRange * range, GCancellable * cancellable,
   range->segment_stop = range->stop.ns;
   range->locate_due = TRUE;
   range->presented = 0;
+  g_mutex_lock (&range->query_lock);
+  range->query_enabled = TRUE;
+  range->last_query_sample = 0;
+  g_mutex_unlock (&range->query_lock);
 
   GST_OBJECT_LOCK (range->element);
   range->stats.start = range->target.oldest ? g_strdup ("oldest") :
@@ -508,6 +577,10 @@ void
 gst_redis_range_stop (GstRedisRange * range)
 {
   range->locate_due = FALSE;
+  g_mutex_lock (&range->query_lock);
+  range->query_enabled = FALSE;
+  g_clear_pointer (&range->query_conn, gst_redis_connection_free);
+  g_mutex_unlock (&range->query_lock);
 }
 
 /* The requested start is older than anything the stream holds. */
@@ -571,6 +644,11 @@ typedef struct
   /* where reading starts, and its time */
   gchar *from;
   gint64 from_time;
+  GstClockTime from_pts;
+  /* an entry id as the start: where its own frame will be */
+  const gchar *target_id;
+  gint64 target_time;
+  GstClockTime target_pts;
   gboolean known;
   gboolean needs_before;
   GstClockTime preroll;
@@ -596,6 +674,10 @@ look_at (GstRedisRange * range, Look * look, GstRedisReply * e,
     return FALSE;
   }
   t = frame_time (&f);
+  if (look->target_id && g_str_equal (f.id, look->target_id)) {
+    look->target_time = t;
+    look->target_pts = GST_BUFFER_PTS (f.buffer);
+  }
   if (!look->known) {
     look->known = TRUE;
     look->needs_before = needs_frames_before (f.caps, &look->preroll);
@@ -607,6 +689,7 @@ look_at (GstRedisRange * range, Look * look, GstRedisReply * e,
     g_free (look->from);
     look->from = g_strdup (f.id);
     look->from_time = t;
+    look->from_pts = GST_BUFFER_PTS (f.buffer);
     done = !look->needs_before || look->preroll > 0 ||
         !GST_BUFFER_FLAG_IS_SET (f.buffer, GST_BUFFER_FLAG_DELTA_UNIT);
     look->key_found = done;
@@ -622,8 +705,9 @@ static gboolean
 range_look_back (GstRedisRange * range, Look * look,
     GCancellable * cancellable, GError ** error)
 {
-  gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
-      look->want / GST_MSECOND);
+  /* from the entry itself, or the last millisecond before the time */
+  gchar *end = look->target_id ? g_strdup (look->target_id) :
+      g_strdup_printf ("%" G_GINT64_FORMAT, look->want / GST_MSECOND);
   guint count = 1;
 
   for (;;) {
@@ -738,10 +822,19 @@ range_locate (GstRedisRange * range, GCancellable * cancellable,
     return FALSE;
 
   look.want = range->target.ns;
+  look.target_id = range->target.id;
+  look.target_pts = GST_CLOCK_TIME_NONE;
   if (!range_look_back (range, &look, cancellable, error))
     return FALSE;
 
   range->present_from = look.want;
+  /* An entry as the start: its frame first, exactly. Frames keep the
+   * producer's spacing from the first one pushed, so its place is known
+   * from its timestamp and the first one's. */
+  if (look.target_id && look.from && GST_CLOCK_TIME_IS_VALID (look.target_pts)
+      && GST_CLOCK_TIME_IS_VALID (look.from_pts))
+    range->present_from = look.from_time + (GstClockTimeDiff) look.target_pts
+        - (GstClockTimeDiff) look.from_pts;
   if (look.from == NULL && look.exhausted && range->span_known &&
       range->first_ns > look.want) {
     /* older than the stream: from its oldest entry */
@@ -981,6 +1074,9 @@ gst_redis_range_query (GstRedisRange * range, GstQuery * query)
   gboolean known;
   gint64 first, last, origin;
 
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION ||
+      GST_QUERY_TYPE (query) == GST_QUERY_SEEKING)
+    range_refresh_span (range);
   GST_OBJECT_LOCK (range->element);
   known = range->span_known;
   first = range->first_ns;

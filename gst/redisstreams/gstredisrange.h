@@ -111,6 +111,11 @@ typedef struct
   gint64 last_sample;
   gboolean sample_enabled;
   gboolean deleted_any;
+  /* a connection of the queries' own, under query_lock */
+  GMutex query_lock;
+  GstRedisConnection *query_conn;
+  gboolean query_enabled;
+  gint64 last_query_sample;
 
   /* under the element's object lock; kept after stop */
   GstRedisRangeStats stats;

@@ -271,8 +271,6 @@ static gboolean gst_redis_stream_src_event (GstBaseSrc * bsrc,
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
 static gboolean gst_redis_stream_src_is_seekable (GstBaseSrc * bsrc);
-static gboolean gst_redis_stream_src_prepare_seek_segment (GstBaseSrc * bsrc,
-    GstEvent * seek, GstSegment * segment);
 static gboolean gst_redis_stream_src_do_seek (GstBaseSrc * bsrc,
     GstSegment * segment);
 
@@ -613,8 +611,6 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   basesrc_class->event = GST_DEBUG_FUNCPTR (gst_redis_stream_src_event);
   basesrc_class->is_seekable =
       GST_DEBUG_FUNCPTR (gst_redis_stream_src_is_seekable);
-  basesrc_class->prepare_seek_segment =
-      GST_DEBUG_FUNCPTR (gst_redis_stream_src_prepare_seek_segment);
   basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_redis_stream_src_do_seek);
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_TIMESTAMP_MODE, 0);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_redis_stream_src_create);
@@ -664,6 +660,23 @@ gst_redis_stream_src_event (GstBaseSrc * bsrc, GstEvent * event)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      gst_redis_range_is_on (&self->range)) {
+    GstSeekFlags flags;
+    GstFormat format;
+    gdouble rate;
+
+    /* replay seeks: TIME at rate 1.0; their flags for do_seek () */
+    gst_event_parse_seek (event, &rate, &format, &flags, NULL, NULL, NULL,
+        NULL);
+    if (format != GST_FORMAT_TIME || rate != 1.0) {
+      GST_DEBUG_OBJECT (self, "refusing a seek in %s at rate %f",
+          gst_format_get_name (format), rate);
+      return FALSE;
+    }
+    self->seek_flags = flags | GST_SEEK_FLAG_FLUSH;
+    return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
+  }
   if (gst_video_event_is_force_key_unit (event)) {
     GST_DEBUG_OBJECT (self, "downstream asks for a key frame");
     g_atomic_int_set (&self->key_unit_wanted, 1);
@@ -679,30 +692,9 @@ gst_redis_stream_src_is_seekable (GstBaseSrc * bsrc)
   return gst_redis_range_is_on (&GST_REDIS_STREAM_SRC (bsrc)->range);
 }
 
-/* Only TIME at rate 1.0; the flags (key unit, accurate, snap) are kept
- * for do_seek (), which does not see them. */
-static gboolean
-gst_redis_stream_src_prepare_seek_segment (GstBaseSrc * bsrc, GstEvent * seek,
-    GstSegment * segment)
-{
-  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
-  GstFormat format;
-  GstSeekFlags flags;
-  gdouble rate;
-
-  gst_event_parse_seek (seek, &rate, &format, &flags, NULL, NULL, NULL, NULL);
-  if (format != GST_FORMAT_TIME || rate != 1.0) {
-    GST_DEBUG_OBJECT (self, "refusing a seek in %s at rate %f",
-        gst_format_get_name (format), rate);
-    return FALSE;
-  }
-  self->seek_flags = flags | GST_SEEK_FLAG_FLUSH;
-  return GST_BASE_SRC_CLASS (parent_class)->prepare_seek_segment (bsrc, seek,
-      segment);
-}
-
 /* basesrc's first do_seek () at start has no seek behind it: the start
- * property says where to begin. */
+ * property says where to begin. A seek came through the event function
+ * (flags kept there: do_seek () does not see them), or is flushing. */
 static gboolean
 gst_redis_stream_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
 {
@@ -711,7 +703,7 @@ gst_redis_stream_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
   if (!gst_redis_range_is_on (&self->range) || segment->format !=
       GST_FORMAT_TIME)
     return GST_BASE_SRC_CLASS (parent_class)->do_seek (bsrc, segment);
-  if (self->seek_flags == 0)
+  if (self->seek_flags == 0 && !(segment->flags & GST_SEGMENT_FLAG_RESET))
     return TRUE;
   gst_redis_range_seek (&self->range, segment, self->seek_flags);
   self->seek_flags = 0;
