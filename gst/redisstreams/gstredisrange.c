@@ -1009,9 +1009,10 @@ gst_redis_range_next (GstRedisRange * range, GCancellable * cancellable,
       seg->start = range->present_from == G_MININT64 ? pts : from;
       seg->time = seg->start;
       seg->position = seg->start;
-      seg->stop = range->segment_stop >= 0 ?
-          (GstClockTime) MAX (range->segment_stop - range->origin,
-          (gint64) seg->start) : GST_CLOCK_TIME_NONE;
+      /* The stop is the source's EOS, not the segment's: a segment stop
+       * would make encodebin's smart encoder re-encode the last group of
+       * pictures as well (and it sometimes lost a timestamp doing so). */
+      seg->stop = GST_CLOCK_TIME_NONE;
       if (range->present_from == G_MININT64)
         range->present_from = range->origin + pts;
     }
