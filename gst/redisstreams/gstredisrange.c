@@ -60,6 +60,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
 /* The most entries looked at backwards for a key frame. */
 #define MAX_LOOK_BACK 20000
 #define LOOK_BACK_BATCH 256
+/* Entries added this long after a time may hold frames captured before it. */
+#define LOOK_AFTER (100 * GST_MSECOND)
 /* A query looks at the span at most this often. */
 #define QUERY_SAMPLE_INTERVAL (G_TIME_SPAN_SECOND / 2)
 /* Opus decoders converge within 80 ms (RFC 7845, section 4.6). */
@@ -391,8 +393,7 @@ entry_id_time (GstRedisReply * e)
 /* The span of an XINFO STREAM reply, the entries decoded for their
  * capture times (streaming thread; takes @reply) or by their ids. */
 static void
-range_take_span (GstRedisRange * range, GstRedisReply * reply,
-    gboolean decode)
+range_take_span (GstRedisRange * range, GstRedisReply * reply, gboolean decode)
 {
   GstRedisReplyRef *ref = decode ? gst_redis_reply_ref_new (reply) : NULL;
   gint64 first = -1, last = -1, length = 0, added = 0;
@@ -645,7 +646,8 @@ typedef struct
   gchar *from;
   gint64 from_time;
   GstClockTime from_pts;
-  /* an entry id as the start: where its own frame will be */
+  /* the frame shown at the start (an entry id's own, or the one captured
+   * last at or before the time): where it will be */
   const gchar *target_id;
   gint64 target_time;
   GstClockTime target_pts;
@@ -674,7 +676,8 @@ look_at (GstRedisRange * range, Look * look, GstRedisReply * e,
     return FALSE;
   }
   t = frame_time (&f);
-  if (look->target_id && g_str_equal (f.id, look->target_id)) {
+  if (look->target_id ? g_str_equal (f.id, look->target_id) :
+      (t <= look->want && look->target_time < 0)) {
     look->target_time = t;
     look->target_pts = GST_BUFFER_PTS (f.buffer);
   }
@@ -705,10 +708,12 @@ static gboolean
 range_look_back (GstRedisRange * range, Look * look,
     GCancellable * cancellable, GError ** error)
 {
-  /* from the entry itself, or the last millisecond before the time */
+  /* From the entry itself, or a little after the time: an entry is added
+   * (its id) after its frame was captured, by the encoder's latency. */
   gchar *end = look->target_id ? g_strdup (look->target_id) :
-      g_strdup_printf ("%" G_GINT64_FORMAT, look->want / GST_MSECOND);
-  guint count = 1;
+      g_strdup_printf ("%" G_GINT64_FORMAT, (look->want + LOOK_AFTER) /
+      GST_MSECOND);
+  guint count = look->target_id ? 1 : 4;
 
   for (;;) {
     GstRedisReply *reply;
@@ -813,7 +818,7 @@ range_locate (GstRedisRange * range, GCancellable * cancellable,
 
   if (range->target.oldest) {
     /* from the first entry on, all of it shown */
-    range->present_from = G_MININT64;
+    range->present_from = range->asked_from = G_MININT64;
     return gst_redis_read_loop_set_cursor (range->loop, "0-0", cancellable,
         error);
   }
@@ -824,17 +829,22 @@ range_locate (GstRedisRange * range, GCancellable * cancellable,
   look.want = range->target.ns;
   look.target_id = range->target.id;
   look.target_pts = GST_CLOCK_TIME_NONE;
+  look.target_time = -1;
   if (!range_look_back (range, &look, cancellable, error))
     return FALSE;
 
   range->present_from = look.want;
-  /* An entry as the start: its frame first, exactly. Frames keep the
-   * producer's spacing from the first one pushed, so its place is known
-   * from its timestamp and the first one's. */
-  if (look.target_id && look.from && GST_CLOCK_TIME_IS_VALID (look.target_pts)
-      && GST_CLOCK_TIME_IS_VALID (look.from_pts))
+  /* The frame shown at the start first: the segment starts where it will
+   * be, not at the time asked (a frame before it that ends a nanosecond
+   * after the time would be shown too). Frames keep the producer's spacing
+   * from the first one pushed, so its place is known from its timestamp
+   * and the first one's; 1 ms more keeps the one before it out whatever
+   * the rounding of their durations. */
+  if (look.from && look.target_time >= 0 &&
+      GST_CLOCK_TIME_IS_VALID (look.target_pts) &&
+      GST_CLOCK_TIME_IS_VALID (look.from_pts))
     range->present_from = look.from_time + (GstClockTimeDiff) look.target_pts
-        - (GstClockTimeDiff) look.from_pts;
+        - (GstClockTimeDiff) look.from_pts + GST_MSECOND;
   if (look.from == NULL && look.exhausted && range->span_known &&
       range->first_ns > look.want) {
     /* older than the stream: from its oldest entry */
@@ -849,6 +859,7 @@ range_locate (GstRedisRange * range, GCancellable * cancellable,
       range_tell_key_trimmed (range, look.want, look.from_time);
     cursor = id_before (look.from);
   }
+  range->asked_from = range->present_from;
   if (range->key_unit)
     range->present_from = G_MININT64;
   GST_DEBUG_OBJECT (range->element, "start at %s: reading after %s (%u "
@@ -1015,6 +1026,7 @@ gst_redis_range_next (GstRedisRange * range, GCancellable * cancellable,
       seg->stop = GST_CLOCK_TIME_NONE;
       if (range->present_from == G_MININT64)
         range->present_from = range->origin + pts;
+      range->first_pts = pts;
     }
     if (range->discont) {
       GST_BUFFER_FLAG_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT);
@@ -1033,12 +1045,24 @@ gst_redis_range_next (GstRedisRange * range, GCancellable * cancellable,
 }
 
 gboolean
-gst_redis_range_take_segment (GstRedisRange * range, GstSegment * segment)
+gst_redis_range_take_segment (GstRedisRange * range, GstSegment * segment,
+    GstStructure ** message)
 {
+  GstClockTime asked;
+
   if (!range->segment_due)
     return FALSE;
   range->segment_due = FALSE;
   gst_segment_copy_into (&range->segment, segment);
+  /* where the frames pushed begin, and the frame asked for: what an
+   * edit list skips in a file muxed from the key frame (pipelines/clip) */
+  asked = range->asked_from == G_MININT64 ||
+      range->asked_from <= range->origin ? range->first_pts :
+      (GstClockTime) (range->asked_from - range->origin);
+  *message = gst_structure_new ("redisstreamsrc-range",
+      "first", G_TYPE_UINT64, range->first_pts,
+      "start", G_TYPE_UINT64, MAX (asked, range->first_pts),
+      "segment-start", G_TYPE_UINT64, segment->start, NULL);
   return TRUE;
 }
 

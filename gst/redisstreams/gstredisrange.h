@@ -97,8 +97,11 @@ typedef struct
   /* the stop of the current segment, wall clock (-1: none) */
   gint64 segment_stop;
 
-  /* frames starting before this are there to decode, not to show */
+  /* frames starting before this are there to decode, not to show; the
+   * frame asked for (also with a key unit start); the first frame's PTS */
   gint64 present_from;
+  gint64 asked_from;
+  GstClockTime first_pts;
   gboolean discont;
   GstRedisTiming timing;
   guint64 presented;
@@ -146,9 +149,11 @@ void gst_redis_range_stop (GstRedisRange * range);
 GstRedisRangeResult gst_redis_range_next (GstRedisRange * range,
     GCancellable * cancellable, GstRedisFrame * frame, gboolean * decode_only,
     GError ** error);
-/* TRUE with @segment when a new segment goes before the frame. */
+/* TRUE with @segment when a new segment goes before the frame, and
+ * @message, the redisstreamsrc-range element message that says where the
+ * frames begin (docs/redisstreamsrc.md). */
 gboolean gst_redis_range_take_segment (GstRedisRange * range,
-    GstSegment * segment);
+    GstSegment * segment, GstStructure ** message);
 
 /* A flushing seek (basesrc's do_seek): @segment's start is a position. */
 void gst_redis_range_seek (GstRedisRange * range, const GstSegment * segment,

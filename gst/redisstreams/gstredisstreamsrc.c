@@ -1360,6 +1360,7 @@ gst_redis_stream_src_create_range (GstRedisStreamSrc * self,
   GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
   GstRedisRangeResult res;
   gboolean decode_only = FALSE;
+  GstStructure *where;
   GstSegment segment;
   GError *err = NULL;
   GstFlowReturn ret;
@@ -1372,8 +1373,11 @@ gst_redis_stream_src_create_range (GstRedisStreamSrc * self,
   if (res == GST_REDIS_RANGE_ERROR)
     return gst_redis_stream_src_read_failed (self, err);
 
-  if (gst_redis_range_take_segment (&self->range, &segment))
+  if (gst_redis_range_take_segment (&self->range, &segment, &where)) {
     gst_base_src_new_segment (bsrc, &segment);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), where));
+  }
   if (decode_only && bsrc->num_buffers_left >= 0)
     bsrc->num_buffers_left++;
   ret = gst_redis_stream_src_set_frame_caps (self, &frame);
