@@ -814,6 +814,7 @@ range_locate (GstRedisRange * range, GCancellable * cancellable,
   gst_redis_timing_reset (&range->timing);
   gst_redis_key_unit_gate_reset (range->gate);
   range->discont = TRUE;
+  range->strict = TRUE;
   range->segment_due = TRUE;
 
   if (range->target.oldest) {
@@ -901,6 +902,42 @@ range_check_overtaken (GstRedisRange * range, gint64 last_time)
   gst_redis_key_unit_gate_gap (range->gate);
   g_free (from);
   g_free (to);
+}
+
+/* The producer's spacing, placed at the capture time (gstredistiming.c,
+ * capture mode). From where reading starts to the frame shown first, the
+ * spacing is kept strictly, anchored at the first frame: the segment start
+ * was worked out that way from the look back (a drift between the
+ * producer's timestamps and its capture times must not move the frame
+ * shown first); after it, the timeline follows the capture times again. */
+static void
+range_retime (GstRedisRange * range, GstBuffer * buf, gint64 t)
+{
+  GstClockTime producer = GST_BUFFER_PTS (buf);
+  GstClockTimeDiff offset;
+
+  if (!range->strict || !GST_CLOCK_TIME_IS_VALID (producer)) {
+    range->strict = FALSE;
+    gst_redis_timing_apply (&range->timing, GST_REDIS_TIMESTAMP_CAPTURE, buf,
+        0, range->origin, t);
+    return;
+  }
+  if (!range->timing.anchored) {
+    range->timing.anchored = TRUE;
+    range->timing.offset = (t - range->origin) - (GstClockTimeDiff) producer;
+  }
+  offset = range->timing.offset;
+  GST_BUFFER_PTS (buf) = (GstClockTimeDiff) producer + offset > 0 ?
+      producer + offset : 0;
+  if (GST_BUFFER_DTS_IS_VALID (buf))
+    GST_BUFFER_DTS (buf) = (GstClockTimeDiff) GST_BUFFER_DTS (buf) + offset >
+        0 ? GST_BUFFER_DTS (buf) + offset : 0;
+  range->timing.last_producer = GST_BUFFER_DTS_OR_PTS (buf) - offset;
+  /* the frame shown first: the capture times lead again */
+  if (range->present_from == G_MININT64 ||
+      (GstClockTimeDiff) GST_BUFFER_PTS (buf) >= range->present_from -
+      range->origin - GST_MSECOND)
+    range->strict = FALSE;
 }
 
 /* EOS, or an error when nothing of the range was there to play. */
@@ -994,9 +1031,7 @@ gst_redis_range_next (GstRedisRange * range, GCancellable * cancellable,
       continue;
     }
 
-    /* the producer's spacing, placed at the capture time */
-    gst_redis_timing_apply (&range->timing, GST_REDIS_TIMESTAMP_CAPTURE,
-        frame->buffer, 0, range->origin, t);
+    range_retime (range, frame->buffer, t);
     pts = GST_BUFFER_PTS (frame->buffer);
     end = pts + (GST_BUFFER_DURATION_IS_VALID (frame->buffer) ?
         GST_BUFFER_DURATION (frame->buffer) : 0);

@@ -104,6 +104,8 @@ typedef struct
   GstClockTime first_pts;
   gboolean discont;
   GstRedisTiming timing;
+  /* the producer's spacing kept strictly until the frame shown first */
+  gboolean strict;
   guint64 presented;
   gint64 last_time;
 
