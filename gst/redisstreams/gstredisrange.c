@@ -27,15 +27,15 @@
  * (gstredistiming.c, capture mode), so a position and a time of the
  * stream are the same thing, and DURATION is the newest entry's.
  *
- * Where reading starts. A segment that starts at the requested time, as
- * after an accurate seek: frames before it are pushed only when they are
- * needed to decode the ones after it (inter-coded video from the key frame
- * before, Opus from 80 ms before), and decoders and sinks clip them away
- * by their timestamps. Muxers drop them too, so remuxing without
- * re-encoding either starts at the key frame (accurate=false, as a key
- * unit seek with GST_SEEK_FLAG_SNAP_BEFORE) or re-encodes the first
- * partial group of pictures (encodebin avoid-reencoding=true,
- * pipelines/clip).
+ * Where reading starts. A segment that starts at the frame shown at the
+ * requested time, as after an accurate seek: frames before it are pushed
+ * only when they are needed to decode the ones after it (inter-coded video
+ * from the key frame before, Opus from 80 ms before), and decoders and
+ * sinks clip them away by their timestamps. Muxers drop them too, the key
+ * frame with them, so remuxing starts at the key frame (accurate=false, as
+ * a key unit seek with GST_SEEK_FLAG_SNAP_BEFORE) and the
+ * redisstreamsrc-range message says what an MP4 edit list skips
+ * (pipelines/clip).
  *
  * What the XREVRANGE look back costs: whole entries come back (Redis has
  * no way to list ids alone), one for raw video, JPEG and audio, the
@@ -1055,9 +1055,9 @@ gst_redis_range_next (GstRedisRange * range, GCancellable * cancellable,
       seg->start = range->present_from == G_MININT64 ? pts : from;
       seg->time = seg->start;
       seg->position = seg->start;
-      /* The stop is the source's EOS, not the segment's: a segment stop
-       * would make encodebin's smart encoder re-encode the last group of
-       * pictures as well (and it sometimes lost a timestamp doing so). */
+      /* The stop is the source's EOS, not the segment's: with a segment
+       * stop, encodebin's smart encoder (avoid-reencoding) re-encoded the
+       * last group of pictures too, and once lost a timestamp doing so. */
       seg->stop = GST_CLOCK_TIME_NONE;
       if (range->present_from == G_MININT64)
         range->present_from = range->origin + pts;
