@@ -48,14 +48,17 @@ gst_redis_read_loop_init (GstRedisReadLoop * loop, GstElement * element,
   loop->group = group;
   loop->gate = gate;
   gst_redis_command_init (&loop->cmd);
+  gst_redis_group_watch_init (&loop->watch, element, settings, gate);
 }
 
 void
 gst_redis_read_loop_clear (GstRedisReadLoop * loop)
 {
   gst_redis_command_clear (&loop->cmd);
+  gst_redis_group_watch_clear (&loop->watch);
   g_clear_pointer (&loop->key_unit_channel, g_free);
   g_clear_pointer (&loop->stats.last_id, g_free);
+  g_clear_pointer (&loop->cursor, g_free);
 }
 
 void
@@ -75,6 +78,7 @@ gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
       GST_RESOURCE_ERROR_READ);
   g_free (loop->stats.last_id);
   memset (&loop->stats, 0, sizeof (loop->stats));
+  gst_redis_group_watch_reset_stats (&loop->watch);
 }
 
 gboolean
@@ -90,6 +94,18 @@ read_loop_send_read (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisCommand *cmd = &loop->cmd;
 
   gst_redis_command_reset (cmd);
+  if (loop->group_less) {
+    /* nothing is created, acknowledged or left behind in Redis */
+    gst_redis_command_add (cmd, "XREAD");
+    gst_redis_command_add (cmd, "COUNT");
+    gst_redis_command_add_printf (cmd, "%u", loop->count);
+    gst_redis_command_add (cmd, "BLOCK");
+    gst_redis_command_add_printf (cmd, "%u", loop->read_block);
+    gst_redis_command_add (cmd, "STREAMS");
+    gst_redis_command_add (cmd, loop->settings->stream);
+    gst_redis_command_add (cmd, loop->cursor ? loop->cursor : "$");
+    goto send;
+  }
   gst_redis_command_add (cmd, "XREADGROUP");
   gst_redis_command_add (cmd, "GROUP");
   gst_redis_command_add (cmd, loop->group->name);
@@ -104,6 +120,7 @@ read_loop_send_read (GstRedisReadLoop * loop, GCancellable * cancellable,
   gst_redis_command_add (cmd, "STREAMS");
   gst_redis_command_add (cmd, loop->settings->stream);
   gst_redis_command_add (cmd, loop->history_id ? loop->history_id : ">");
+send:
   if (!gst_redis_connection_send (loop->conn, cmd, cancellable, error))
     return FALSE;
   loop->read_in_flight = TRUE;
@@ -126,8 +143,10 @@ read_loop_reply_entries (GstRedisReadLoop * loop, GstRedisReply * reply,
     *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
   if (reply->type == GST_REDIS_REPLY_ERROR) {
     gst_redis_connection_set_refused (loop->conn, reply,
-        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\" in group \"%s\"%s",
-        loop->settings->stream, loop->group->name,
+        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\"%s%s%s%s",
+        loop->settings->stream, loop->group_less ? "" : " in group \"",
+        loop->group_less ? "" : loop->group->name,
+        loop->group_less ? "" : "\"",
         g_str_has_prefix (reply->str, "WRONGTYPE") ?
         " (the key holds something else than a stream now)" : "");
     return NULL;
@@ -206,6 +225,7 @@ read_loop_first_read (GstRedisReadLoop * loop, GCancellable * cancellable,
     if (!gst_redis_group_create (loop->group, loop->conn,
             loop->group->start_id, cancellable, error))
       return FALSE;
+    gst_redis_group_watch_group_made (&loop->watch);
   }
 }
 
@@ -224,10 +244,15 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
    * arrives instead of being read into memory; the entry is skipped. */
   gst_redis_node_set_max_bulk (gst_redis_connection_get_node (loop->conn),
       max > G_MAXUINT64 / 2 ? G_MAXUINT64 : max + max / 255 + 64 * 1024);
+  loop->read_in_flight = FALSE;
+  if (loop->group_less) {
+    /* where to read is gstredisrange.c's to say */
+    return gst_redis_connection_open (loop->conn, cancellable, error);
+  }
   /* Our own pending entries first, then new ones. */
   loop->history_id = g_strdup ("0");
-  loop->read_in_flight = FALSE;
   gst_redis_group_start (loop->group);
+  gst_redis_group_watch_start (&loop->watch, loop->group->name);
 
   return gst_redis_connection_open (loop->conn, cancellable, error) &&
       read_loop_first_read (loop, cancellable, error);
@@ -248,7 +273,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   GST_OBJECT_UNLOCK (loop->element);
 
   if (conn) {
-    const gchar *pending = loop->group->pushed_id;
+    const gchar *pending = loop->group_less ? NULL : loop->group->pushed_id;
 
     GST_INFO_OBJECT (loop->element, "read %" G_GUINT64_FORMAT " frames from "
         "stream \"%s\"%s%s", loop->stats.frames, loop->settings->stream,
@@ -259,6 +284,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&loop->history_id, g_free);
+  g_clear_pointer (&loop->cursor, g_free);
   g_clear_pointer (&loop->key_unit_channel, g_free);
 }
 
@@ -270,7 +296,8 @@ read_loop_skip (GstRedisReadLoop * loop, const gchar * id, guint64 * counter)
   GST_OBJECT_LOCK (loop->element);
   (*counter)++;
   GST_OBJECT_UNLOCK (loop->element);
-  gst_redis_group_acknowledge (loop->group, g_strdup (id));
+  if (!loop->group_less)
+    gst_redis_group_acknowledge (loop->group, g_strdup (id));
   /* whatever came after it may refer to it */
   gst_redis_key_unit_gate_gap (loop->gate);
 }
@@ -337,7 +364,7 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   if (capture >= 0) {
     gdouble latency = (g_get_real_time () * 1000 - capture) / 1e6;
 
-    if (max_age > 0 && latency > max_age) {
+    if (max_age > 0 && !loop->group_less && latency > max_age) {
       GST_DEBUG_OBJECT (loop->element, "entry %s is %.1f ms old, skipping",
           id, latency);
       read_loop_skip (loop, id, &loop->stats.skipped_late);
@@ -354,11 +381,46 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   GST_OBJECT_LOCK (loop->element);
   loop->stats.frames++;
   loop->stats.bytes_out += gst_buffer_get_size (buf);
+  if (!GST_BUFFER_OFFSET_IS_VALID (buf))
+    loop->stats.no_seq++;
   if (loop->history_id)
     loop->stats.redelivered++;
   g_free (loop->stats.last_id);
   loop->stats.last_id = g_strdup (id);
   GST_OBJECT_UNLOCK (loop->element);
+  return TRUE;
+}
+
+/* The fields of an entry decoded into @frame (buffer and caps). */
+static gboolean
+read_loop_decode_values (GstRedisReadLoop * loop, GstRedisReply * values,
+    GstRedisReplyRef * owner, GstRedisFrame * frame, GError ** error)
+{
+  GstRedisField fields[MAX_FIELDS];
+  gsize n;
+
+  if (!read_loop_get_fields (loop, values, fields, &n, error))
+    return FALSE;
+  frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
+      owner, &frame->caps, error);
+  return frame->buffer != NULL;
+}
+
+gboolean
+gst_redis_read_loop_decode (GstRedisReadLoop * loop, GstRedisReply * entry,
+    GstRedisReplyRef * owner, GstRedisFrame * frame, GError ** error)
+{
+  memset (frame, 0, sizeof (*frame));
+  if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
+      entry->element[0]->type != GST_REDIS_REPLY_STRING ||
+      entry->element[1]->type != GST_REDIS_REPLY_ARRAY) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "not a stream entry");
+    return FALSE;
+  }
+  if (!read_loop_decode_values (loop, entry->element[1], owner, frame, error))
+    return FALSE;
+  frame->id = g_strdup (entry->element[0]->str);
   return TRUE;
 }
 
@@ -369,10 +431,8 @@ static gboolean
 read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     GstRedisFrame * frame, GError ** error)
 {
-  GstRedisField fields[MAX_FIELDS];
   GstRedisReply *values, *id;
   GError *err = NULL;
-  gsize n;
 
   if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
       entry->element[0]->type != GST_REDIS_REPLY_STRING) {
@@ -388,6 +448,11 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     g_free (loop->history_id);
     loop->history_id = g_strdup (id->str);
   }
+  if (loop->group_less) {
+    /* the next XREAD reads after it, whether it plays or is skipped */
+    g_free (loop->cursor);
+    loop->cursor = g_strdup (id->str);
+  }
 
   if (values->type == GST_REDIS_REPLY_NIL) {
     /* A pending entry that MAXLEN trimmed away before we read it again. */
@@ -399,11 +464,7 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     gst_redis_key_unit_gate_gap (loop->gate);
     return FALSE;
   }
-  if (!read_loop_get_fields (loop, values, fields, &n, &err))
-    goto invalid;
-  frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
-      loop->reply, &frame->caps, &err);
-  if (frame->buffer == NULL)
+  if (!read_loop_decode_values (loop, values, loop->reply, frame, &err))
     goto invalid;
   if (!read_loop_count_frame (loop, id->str, frame->buffer)) {
     gst_redis_frame_clear (frame);
@@ -417,6 +478,16 @@ invalid:
       ("Skipped entry %s of stream \"%s\": it is not a frame this element "
           "can read.", id->str, loop->settings->stream),
       ("entry %s: %s", id->str, err->message));
+  /* two reasons counted apart as well: a payload that is not what its caps
+   * say, names beyond the budget of new ones */
+  GST_OBJECT_LOCK (loop->element);
+  if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_WRONG_SIZE))
+    loop->stats.skipped_size++;
+  else if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_TOO_MANY_NAMES))
+    loop->stats.skipped_names++;
+  GST_OBJECT_UNLOCK (loop->element);
   g_clear_error (&err);
   read_loop_skip (loop, id->str, &loop->stats.skipped_invalid);
   return FALSE;
@@ -514,6 +585,7 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   g_clear_error (error);
   loop->read_in_flight = FALSE;
   gst_redis_group_connection_lost (loop->group);
+  gst_redis_group_watch_connection_lost (&loop->watch);
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
 
@@ -531,8 +603,11 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   if (res != GST_REDIS_RECONNECT_OK)
     return FALSE;
 
-  g_free (loop->history_id);
-  loop->history_id = g_strdup ("0");
+  if (!loop->group_less) {
+    g_free (loop->history_id);
+    loop->history_id = g_strdup ("0");
+    gst_redis_group_watch_reconnected (&loop->watch);
+  }
   gst_redis_outage_end (&loop->outage, loop->conn, GST_REDIS_HERE);
   /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
    * lost connection has no reply to read */
@@ -549,6 +624,18 @@ typedef enum
   READ_STEP_ERROR,
 } ReadStep;
 
+/* claim-idle-time follows how long the stream keeps an entry, as the
+ * group's watch measured it. */
+static void
+read_loop_follow_retention (GstRedisReadLoop * loop)
+{
+  guint retention;
+  gdouble rate;
+
+  if (gst_redis_group_watch_take_retention (&loop->watch, &retention, &rate))
+    gst_redis_group_follow_retention (loop->group, retention, rate);
+}
+
 /* Sends what is due before a read and reads the replies owed to what was
  * sent before it, in the order they were sent; with no read in flight,
  * takes over dead consumers' entries and sends the next XREADGROUP. */
@@ -559,6 +646,11 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisGroup *group = loop->group;
   GstRedisConnection *conn = loop->conn;
 
+  if (loop->group_less) {
+    return (loop->read_in_flight || read_loop_send_read (loop, cancellable,
+            error)) && read_loop_read_key_unit_replies (loop, cancellable,
+        error);
+  }
   if (!loop->read_in_flight) {
     GstRedisReply *claimed = NULL;
 
@@ -573,13 +665,16 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
       return TRUE;
     }
     if ((loop->history_id == NULL &&
-            !gst_redis_group_send_sample (group, conn, cancellable, error)) ||
-        !read_loop_send_read (loop, cancellable, error))
+            !gst_redis_group_watch_send (&loop->watch, conn, cancellable,
+                error)) || !read_loop_send_read (loop, cancellable, error))
       return FALSE;
   }
-  return gst_redis_group_read_acks (group, conn, cancellable, error) &&
-      read_loop_read_key_unit_replies (loop, cancellable, error) &&
-      gst_redis_group_read_sample (group, conn, cancellable, error);
+  if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
+      !read_loop_read_key_unit_replies (loop, cancellable, error) ||
+      !gst_redis_group_watch_read (&loop->watch, conn, cancellable, error))
+    return FALSE;
+  read_loop_follow_retention (loop);
+  return TRUE;
 }
 
 /* The reply of an XREADGROUP: its entries are decoded next; a group that
@@ -596,7 +691,11 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
   loop->entries = read_loop_reply_entries (loop, reply, &nogroup, &err);
   if (loop->entries) {
     /* entries to push: the next step takes the first */
-    gst_redis_group_note_read (loop->group, loop->entries);
+    if (!loop->group_less) {
+      gst_redis_group_note_read (loop->group, loop->entries);
+      if (loop->history_id == NULL)
+        gst_redis_group_watch_note_read (&loop->watch, loop->entries);
+    }
     return READ_STEP_AGAIN;
   }
 
@@ -608,6 +707,7 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
       g_clear_pointer (&loop->history_id, g_free);
       made = gst_redis_group_recreate (loop->group, loop->conn, err,
           cancellable, error);
+      gst_redis_group_watch_group_made (&loop->watch);
       g_clear_error (&err);
       return made ? READ_STEP_AGAIN : READ_STEP_ERROR;
     }
@@ -732,4 +832,25 @@ gst_redis_read_loop_next_within (GstRedisReadLoop * loop,
   loop->read_block = wait_us < 0 ? loop->block :
       MAX (1, MIN (loop->block, wait_us / 1000 + 1));
   return read_loop_next (loop, cancellable, FALSE, frame, error);
+}
+
+/* A reply still owed would be read after the next command's: the
+ * connection is made again instead (cheaper than waiting for a blocked
+ * XREAD to come back). */
+gboolean
+gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop, const gchar * id,
+    GCancellable * cancellable, GError ** error)
+{
+  loop->entries = NULL;
+  g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
+  g_free (loop->cursor);
+  loop->cursor = g_strdup (id);
+  loop->read_block = loop->block;
+  if (!loop->read_in_flight && loop->publishes_in_flight == 0)
+    return TRUE;
+  GST_DEBUG_OBJECT (loop->element, "dropping a reply still on its way");
+  loop->read_in_flight = FALSE;
+  loop->publishes_in_flight = 0;
+  gst_redis_connection_close (loop->conn);
+  return gst_redis_connection_open (loop->conn, cancellable, error);
 }

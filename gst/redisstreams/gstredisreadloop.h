@@ -25,6 +25,7 @@
 #include "gstredisentry.h"
 #include "gstredisframe.h"
 #include "gstredisgroup.h"
+#include "gstredisgroupwatch.h"
 #include "gstrediskeyunit.h"
 #include "gstredisoutage.h"
 
@@ -32,9 +33,9 @@ G_BEGIN_DECLS
 
 /* How redisstreamsrc reads: XREADGROUP (its own pending entries first,
  * then new ones), each entry decoded into a frame or skipped, with what
- * is due pipelined in the same round trip (the group's acknowledgements
- * and samples, key frame requests to the producer); a lost connection is
- * got back here. Touched by the streaming thread only, but for the fields
+ * is due pipelined in the same round trip (the group's acknowledgements,
+ * looks at the group's position, key frame requests to the producer); a
+ * lost connection is got back here. Touched by the streaming thread only, but for the fields
  * marked otherwise. */
 
 typedef struct
@@ -44,7 +45,13 @@ typedef struct
   guint64 bytes_out;
   guint64 redelivered;
   guint64 skipped_invalid;
+  /* of those: payloads that do not match their caps, names beyond the
+   * budget of new names */
+  guint64 skipped_size;
+  guint64 skipped_names;
   guint64 skipped_late;
+  /* frames pushed without a seq (buffer offset NONE) */
+  guint64 no_seq;
   guint64 key_unit_requests;
   gchar *last_id;
   /* ms from capture time to the moment a frame was read */
@@ -61,6 +68,8 @@ typedef struct
   const GstRedisSettings *settings;
   GstRedisGroup *group;
   GstRedisKeyUnitGate *gate;
+  /* the group's position in the stream */
+  GstRedisGroupWatch watch;
 
   /* max-age (ms), under the element's object lock: it changes while
    * playing */
@@ -81,6 +90,10 @@ typedef struct
   GstRedisOutage outage;
   /* "0"-based id while re-reading our own pending entries, then NULL */
   gchar *history_id;
+  /* group-less reading (gstredisrange.c): XREAD after this id, which
+   * follows every entry read; nothing of the group is sent */
+  gboolean group_less;
+  gchar *cursor;
   /* the XREADGROUP whose reply has not been read yet (after a flush) */
   gboolean read_in_flight;
   /* BLOCK of the next XREADGROUP, ms */
@@ -114,6 +127,19 @@ gboolean gst_redis_read_loop_next (GstRedisReadLoop * loop,
     GCancellable * cancellable, GstRedisFrame * frame, GError ** error);
 gboolean gst_redis_read_loop_next_within (GstRedisReadLoop * loop,
     GCancellable * cancellable, gint64 wait_us, GstRedisFrame * frame,
+    GError ** error);
+
+/* Group-less reading (gstredisrange.h): the next XREAD reads the entries
+ * after @id; a read or entries still on their way are dropped (a reply
+ * owed is not waited for: the connection is made again). */
+gboolean gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop,
+    const gchar * id, GCancellable * cancellable, GError ** error);
+/* Decodes one entry of a reply ([id, [field, value, ...]]) as the read
+ * loop does, without counting or skipping it: FALSE with @error for an
+ * entry that is not a frame. @owner holds the reply the buffer points
+ * into. */
+gboolean gst_redis_read_loop_decode (GstRedisReadLoop * loop,
+    GstRedisReply * entry, GstRedisReplyRef * owner, GstRedisFrame * frame,
     GError ** error);
 
 gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
