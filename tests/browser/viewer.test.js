@@ -347,9 +347,10 @@ function firstMessages(port, names, ms) {
 }
 
 // Records, per camera, the first message the page received (when, its seq)
-// and the first frame it drew. Installed before the page's own script runs.
+// and the first two frames it drew. Installed before the page's own script
+// runs.
 function recordFirstFrames() {
-  const rec = { received: {}, drawn: {} };
+  const rec = { received: {}, drawn: {}, second: {} };
   window.firstFrames = rec;
   const Native = window.WebSocket;
   window.WebSocket = function (url, protocols) {
@@ -371,6 +372,8 @@ function recordFirstFrames() {
     const s = window.viewerStats.cameras[e.detail.camera];
     if (!(e.detail.camera in rec.drawn))
       rec.drawn[e.detail.camera] = { at: s.firstDrawnAt, seq: s.lastDrawn.seq };
+    else if (!(e.detail.camera in rec.second))
+      rec.second[e.detail.camera] = { seq: s.lastDrawn.seq, key: s.lastDrawn.key };
   });
 }
 
@@ -613,8 +616,19 @@ async function wallChecks(context, pageErrors) {
         assert(d.at - r.at < GOP_MS / 3, cam.name + ': first picture ' +
           (d.at - r.at).toFixed(0) + ' ms after the page received it');
       }
-      // And live from the next key frame on, which the sink asked for; the
-      // rate over 5 s, 15 of 30 (see the wall's check)
+      // And live from the next key frame on, which the sink asked for: the
+      // next picture of an H.264 camera is a key frame (the page cannot
+      // use the deltas before it); from then on the rate over 5 s, 15 of
+      // 30 (see the wall's check)
+      await late.waitForFunction((n) => Object.keys(window.firstFrames.second).length === n,
+        WALL.length, { timeout: GOP_MS + 5000 });
+      const second = await late.evaluate(() => window.firstFrames.second);
+      console.log('# the next picture after the first: ' + JSON.stringify(second));
+      for (const cam of WALL) {
+        assert(second[cam.name].seq > rec.drawn[cam.name].seq, cam.name + ': went back to ' +
+          second[cam.name].seq + ' after ' + rec.drawn[cam.name].seq);
+        assert(second[cam.name].key, cam.name + ': the picture after the first is a delta frame');
+      }
       const a = await wallCameras(late);
       await sleep(5000);
       const b = await wallCameras(late);
