@@ -104,6 +104,8 @@ struct _GstRedisNode
 
   guint64 bytes_sent;
   guint64 bytes_received;
+  /* connections made so far: replies owed on an earlier one never come */
+  guint serial;
 };
 
 /* Sent before each command after an ASK redirection: the importing node
@@ -327,6 +329,14 @@ guint64
 gst_redis_node_get_bytes_sent (GstRedisNode * node)
 {
   return node->bytes_sent;
+}
+
+/* Changes with every connection made: a reply owed to a command sent
+ * under another serial never comes. */
+guint
+gst_redis_node_get_serial (GstRedisNode * node)
+{
+  return node->serial;
 }
 
 void
@@ -900,5 +910,6 @@ gst_redis_node_connect (GstRedisNode * node, gint64 deadline,
   node->reader = gst_redis_reader_new ();
   gst_redis_reader_set_max_bulk (node->reader, node->max_bulk);
   node->pending = 0;
+  node->serial++;
   return TRUE;
 }

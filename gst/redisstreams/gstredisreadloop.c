@@ -343,6 +343,7 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
       read_loop_skip (loop, id, &loop->stats.skipped_late);
       return FALSE;
     }
+    gst_redis_metrics_observe_latency (loop->metrics, latency);
     GST_OBJECT_LOCK (loop->element);
     loop->stats.latency_last = latency;
     loop->stats.latency_sum += latency;
@@ -563,7 +564,8 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
     GstRedisReply *claimed = NULL;
 
     if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
-        !read_loop_read_key_unit_replies (loop, cancellable, error))
+        !read_loop_read_key_unit_replies (loop, cancellable, error) ||
+        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error))
       return FALSE;
     if (loop->history_id == NULL &&
         !gst_redis_group_claim (group, conn, cancellable, &claimed, error))
@@ -574,12 +576,14 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
     }
     if ((loop->history_id == NULL &&
             !gst_redis_group_send_sample (group, conn, cancellable, error)) ||
+        !gst_redis_metrics_send (loop->metrics, conn, cancellable, error) ||
         !read_loop_send_read (loop, cancellable, error))
       return FALSE;
   }
   return gst_redis_group_read_acks (group, conn, cancellable, error) &&
       read_loop_read_key_unit_replies (loop, cancellable, error) &&
-      gst_redis_group_read_sample (group, conn, cancellable, error);
+      gst_redis_group_read_sample (group, conn, cancellable, error) &&
+      gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error);
 }
 
 /* The reply of an XREADGROUP: its entries are decoded next; a group that

@@ -26,6 +26,7 @@
 #include "gstredisframe.h"
 #include "gstredisgroup.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
 #include "gstredisoutage.h"
 
 G_BEGIN_DECLS
@@ -61,6 +62,8 @@ typedef struct
   const GstRedisSettings *settings;
   GstRedisGroup *group;
   GstRedisKeyUnitGate *gate;
+  /* the element's metrics reports, sent with the reads (or NULL) */
+  GstRedisMetrics *metrics;
 
   /* max-age (ms), under the element's object lock: it changes while
    * playing */

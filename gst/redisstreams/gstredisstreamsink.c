@@ -110,6 +110,7 @@
 #include "gstredisentry.h"
 #include "gstrediswriter.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
 
 #include <gst/video/video.h>
 
@@ -168,6 +169,7 @@ enum
   PROP_ON_DISCONNECT,
   PROP_MAX_BUFFERED,
   PROP_KEY_UNIT_REQUESTS,
+  PROP_METRICS_INTERVAL,
   PROP_STATS,
 };
 
@@ -193,6 +195,8 @@ struct _GstRedisStreamSink
   GstRedisSettings active;
   /* the XADD of each frame, its connection and its counters */
   GstRedisWriter writer;
+  /* reports for pipelines/exporter, sent with the XADDs */
+  GstRedisMetrics metrics;
 
   /* streaming thread only, between start () and stop () */
   /* readers' key frame requests (gstrediskeyunit.h) */
@@ -397,7 +401,9 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
    * dropped during outages), `buffered` (#guint, frames held right now),
    * `reconnects` (#guint64, new connections after one was lost or closed by
-   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean),
+   * Redis), `disconnected-time` (#guint64, milliseconds spent without a
+   * connection since start, the outage going on included), `last-entry-id`
+   * (#gchararray), `connected` (#gboolean),
    * `last-command-time` (#gint64) and `key-unit-requests` (#guint64,
    * GstForceKeyUnit events sent upstream for readers' requests).
    *
@@ -412,6 +418,7 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           "Counters of frames and bytes written, compression ratio, errors "
           "and the last entry id", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_redis_metrics_install_property (gobject_class, PROP_METRICS_INTERVAL);
 }
 
 static void
@@ -462,6 +469,9 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   g_queue_init (&self->held);
   gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
   gst_redis_writer_init (&self->writer, GST_ELEMENT (self), &self->active);
+  gst_redis_metrics_init (&self->metrics, GST_ELEMENT (self), &self->active,
+      "sink");
+  self->writer.metrics = &self->metrics;
 
   /* Frames are sent as soon as they arrive, whatever their timestamps:
    * pacing a processing stage by them would only add latency. */
@@ -477,6 +487,7 @@ gst_redis_stream_sink_finalize (GObject * object)
   gst_redis_settings_clear (&self->active);
   gst_redis_canceller_clear (&self->canceller);
   gst_redis_writer_clear (&self->writer);
+  gst_redis_metrics_clear (&self->metrics);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -503,6 +514,8 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
       "reconnects", G_TYPE_UINT64,
       self->outage.reconnects + w->stale_reconnects,
+      "disconnected-time", G_TYPE_UINT64,
+      gst_redis_outage_get_down_time (&self->outage),
       "last-entry-id", G_TYPE_STRING, w->last_id,
       "connected", G_TYPE_BOOLEAN, w->connected,
       "last-command-time", G_TYPE_INT64, w->last_command_time, NULL);
@@ -544,6 +557,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_KEY_UNIT_REQUESTS:
       self->key_unit_requests = g_value_get_boolean (value);
+      break;
+    case PROP_METRICS_INTERVAL:
+      self->metrics.interval = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -600,6 +616,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
     case PROP_KEY_UNIT_REQUESTS:
       GST_OBJECT_LOCK (self);
       g_value_set_boolean (value, self->key_unit_requests);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_METRICS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->metrics.interval);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_STATS:
@@ -660,6 +681,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
 
   if (!gst_redis_settings_validate (&self->active, &err))
     goto failed;
+  gst_redis_metrics_start (&self->metrics, NULL, NULL, 0);
 
   cancellable = gst_redis_canceller_get (&self->canceller);
   if (!gst_redis_writer_start (&self->writer, cancellable, &err)) {
@@ -795,6 +817,7 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   }
 
   gst_redis_writer_commit (&self->writer, &w);
+  gst_redis_metrics_observe_buffer (&self->metrics, buffer);
   gst_buffer_unmap (buffer, &map);
   return GST_FLOW_OK;
 

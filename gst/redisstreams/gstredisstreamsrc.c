@@ -139,6 +139,7 @@
 #include "gstredisreorder.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
 #include "gstframemeta.h"
 
 #include <gst/video/video.h>
@@ -180,6 +181,7 @@ enum
   PROP_TIMESTAMP_MODE,
   PROP_LATENCY,
   PROP_REQUEST_KEY_UNITS,
+  PROP_METRICS_INTERVAL,
   PROP_STATS,
 };
 
@@ -212,6 +214,8 @@ struct _GstRedisStreamSrc
   GstRedisReadLoop loop;
   GstRedisGroup group;
   GstRedisReorder reorder;
+  /* reports for pipelines/exporter, sent with the reads */
+  GstRedisMetrics metrics;
 
   /* streaming thread only, between start () and stop () */
   GstRedisTimestampMode active_timestamp_mode;
@@ -474,7 +478,9 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
    * read them), `retention` (#guint, ms an entry stays in the stream, 0 until
    * measured), `claim-idle-time` (#guint, ms, the value in use),
    * `reorder-late` (#guint64), `reorder-gaps` (#guint64), `reorder-held`
-   * (#guint, frames held right now), `reconnects` (#guint64), `last-entry-id`
+   * (#guint, frames held right now), `reconnects` (#guint64),
+   * `disconnected-time` (#guint64, milliseconds spent without a connection
+   * since start, the outage going on included), `last-entry-id`
    * (#gchararray), `latency-last`, `latency-average`, `latency-max` (#gdouble,
    * milliseconds from capture time to the moment the frame was read here),
    * `connected` (#gboolean), `held-back-delta` (#guint64, delta units held
@@ -487,6 +493,7 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
           "Counters of frames read and skipped, the last entry id and the "
           "latency from capture", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_redis_metrics_install_property (gobject_class, PROP_METRICS_INTERVAL);
 }
 
 
@@ -593,6 +600,8 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   gst_redis_group_init (&self->group, element, &self->active, &self->gate);
   gst_redis_read_loop_init (&self->loop, element, &self->active, &self->group,
       &self->gate);
+  gst_redis_metrics_init (&self->metrics, element, &self->active, "src");
+  self->loop.metrics = &self->metrics;
   self->loop.max_age = DEFAULT_MAX_AGE;
   gst_redis_reorder_init (&self->reorder, element, &self->gate);
 
@@ -617,6 +626,7 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->start_id);
   gst_redis_read_loop_clear (&self->loop);
   gst_redis_group_clear (&self->group);
+  gst_redis_metrics_clear (&self->metrics);
   gst_redis_canceller_clear (&self->canceller);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -654,6 +664,8 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "reorder-held", G_TYPE_UINT,
       gst_redis_reorder_get_held (&self->reorder),
       "reconnects", G_TYPE_UINT64, self->loop.outage.reconnects,
+      "disconnected-time", G_TYPE_UINT64,
+      gst_redis_outage_get_down_time (&self->loop.outage),
       "last-entry-id", G_TYPE_STRING, read->last_id,
       "latency-last", G_TYPE_DOUBLE, read->latency_last,
       "latency-average", G_TYPE_DOUBLE, read->latency_n ?
@@ -719,6 +731,9 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KEY_UNITS:
       self->request_key_units = g_value_get_boolean (value);
       break;
+    case PROP_METRICS_INTERVAL:
+      self->metrics.interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -783,6 +798,9 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KEY_UNITS:
       g_value_set_boolean (value, self->request_key_units);
       break;
+    case PROP_METRICS_INTERVAL:
+      g_value_set_uint (value, self->metrics.interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -830,6 +848,8 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   if (!gst_redis_settings_validate (&self->active, &err) ||
       !gst_redis_group_validate (&self->group, &err))
     goto failed;
+  gst_redis_metrics_start (&self->metrics, self->group.name,
+      self->group.consumer, self->loop.block);
 
   self->last_summary = g_get_monotonic_time ();
   cancellable = gst_redis_canceller_get (&self->canceller);

@@ -207,6 +207,14 @@ writer_read_checked (GstRedisWriter * writer, GCancellable * cancellable,
   GstRedisReply *reply;
   gboolean ok;
 
+  /* a metrics report goes right before an XADD: its reply comes first,
+   * and may be the only one owed (the XADD was not sent) */
+  if (!gst_redis_metrics_read_reply (writer->metrics, writer->conn,
+          cancellable, error))
+    return FALSE;
+  if (gst_redis_node_get_pending (gst_redis_connection_get_node
+          (writer->conn)) == 0)
+    return TRUE;
   reply = gst_redis_connection_read_reply (writer->conn, 0, cancellable, error);
   if (reply == NULL)
     return FALSE;
@@ -271,14 +279,16 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
       w->replacing = TRUE;
       continue;
     }
-    if (!gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
-            error))
+    if (!gst_redis_metrics_send (writer->metrics, writer->conn, cancellable,
+            error) || !gst_redis_connection_send (writer->conn, &writer->cmd,
+            cancellable, error))
       return FALSE;
     w->sent = TRUE;
   }
   if (!writer_ensure_open (writer, w, cancellable, error))
     return FALSE;
-  while (gst_redis_node_get_pending (node) > 1) {
+  while (gst_redis_node_get_pending (node) -
+      gst_redis_metrics_owed (writer->metrics, writer->conn) > 1) {
     if (!writer_read_checked (writer, cancellable, error))
       return FALSE;
   }

@@ -24,6 +24,7 @@
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
 #include "gstredisretention.h"
+#include "gstredismetrics.h"
 
 G_BEGIN_DECLS
 
@@ -80,6 +81,8 @@ typedef struct
   /* whose object lock guards the stats and conn */
   GstElement *element;
   const GstRedisSettings *settings;
+  /* the element's metrics reports, sent with the XADDs (or NULL) */
+  GstRedisMetrics *metrics;
 
   /* between start and stop; conn is cleared under the object lock */
   GstRedisConnection *conn;
