@@ -1,0 +1,243 @@
+"""What pipelines/monitor and pipelines/exporter read from Redis: one
+snapshot of the video streams, their consumer groups and consumers, and the
+metrics reports the elements write (docs/monitoring.md).
+
+A snapshot takes two pipelined round trips plus the SCANs, whatever the
+number of streams: TIME, then per stream a small read-only script (EVAL_RO)
+that returns XINFO STREAM's figures without the first and last entries'
+frames, MEMORY USAGE and XINFO GROUPS; then per group the oldest pending
+entry (XPENDING - + 1) and XINFO CONSUMERS. The element reports
+(gst-redis:metrics:*, JSON) are found with SCAN and read with MGET.
+
+Without the right to run EVAL_RO (or before Redis 7), XINFO STREAM is used
+instead, which also transfers the first and last entries (two frames per
+stream): said once on stderr.
+
+Needs Debian's python3-redis. Used by the scripts of this directory only.
+"""
+
+import json
+import os
+import sys
+
+METRICS_PREFIX = "gst-redis:metrics:"
+
+# XINFO STREAM's figures and the last entry's capture-time, without sending
+# the entries themselves (frames) back.
+STREAM_SCRIPT = """
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local out = {}
+for i = 1, #info, 2 do
+  local k, v = info[i], info[i + 1]
+  if k == 'first-entry' or k == 'last-entry' then
+    if type(v) == 'table' then
+      out[#out + 1] = k .. '-id'
+      out[#out + 1] = v[1]
+      if k == 'last-entry' and type(v[2]) == 'table' then
+        for j = 1, #v[2], 2 do
+          if v[2][j] == 'capture-time' then
+            out[#out + 1] = 'last-capture-time'
+            out[#out + 1] = v[2][j + 1]
+          end
+        end
+      end
+    end
+  elseif type(v) == 'number' or type(v) == 'string' then
+    out[#out + 1] = k
+    out[#out + 1] = v
+  end
+end
+return out
+"""
+
+
+def s(v):
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return v
+
+
+def pairs(reply):
+    """A flat [name, value, ...] reply as a dict with text keys."""
+    if not isinstance(reply, (list, tuple)):
+        return {}
+    return {s(reply[i]): reply[i + 1] for i in range(0, len(reply) - 1, 2)}
+
+
+def as_int(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def id_ms(entry_id):
+    """The millisecond part of an entry id (Redis's clock when added)."""
+    try:
+        return int(s(entry_id).split("-")[0])
+    except (AttributeError, ValueError):
+        return None
+
+
+def connect(redis):
+    """The server of REDIS_SOCKET, or REDIS_HOST/REDIS_PORT, with
+    REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB; returns (client,
+    description)."""
+    kw = dict(password=os.environ.get("REDIS_PASSWORD") or None,
+              username=os.environ.get("REDIS_USERNAME") or None,
+              db=int(os.environ.get("REDIS_DB", "0")),
+              socket_timeout=5, socket_connect_timeout=5)
+    sock = os.environ.get("REDIS_SOCKET")
+    if sock:
+        return redis.Redis(unix_socket_path=sock, **kw), "unix:" + sock
+    host = os.environ.get("REDIS_HOST", "127.0.0.1")
+    port = int(os.environ.get("REDIS_PORT", "6379"))
+    return redis.Redis(host=host, port=port, **kw), "%s:%d" % (host, port)
+
+
+class Reader:
+    """Takes snapshots of one Redis database; keeps what it learnt (whether
+    the stream script may run) between them."""
+
+    def __init__(self, r, streams=None):
+        self.r = r
+        # the extended form's reply, as Redis sends it
+        r.set_response_callback("XPENDING", lambda reply, **kw: reply)
+        self.db = r.connection_pool.connection_kwargs.get("db", 0)
+        self.streams = streams
+        self.use_script = True
+
+    def stream_names(self):
+        if self.streams:
+            return list(self.streams)
+        return sorted(s(k) for k in self.r.scan_iter(_type="STREAM", count=1000))
+
+    def reports(self):
+        keys = list(self.r.scan_iter(match=METRICS_PREFIX + "*", count=1000))
+        found = []
+        for i in range(0, len(keys), 500):
+            batch = keys[i:i + 500]
+            for key, value in zip(batch, self.r.mget(batch)):
+                if value is None:
+                    continue            # expired meanwhile
+                try:
+                    rep = json.loads(value)
+                    rep["labels"] = {str(k): str(v) for k, v in rep["labels"].items()}
+                    rep["key"] = s(key)
+                    found.append(rep)
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue            # not a report of ours
+        return found
+
+    def _stream_figures(self, pipe, name):
+        if self.use_script:
+            pipe.execute_command("EVAL_RO", STREAM_SCRIPT, 1, name)
+        else:
+            pipe.execute_command("XINFO", "STREAM", name)
+
+    def snapshot(self, with_reports=True):
+        """A dict: time (Redis's clock, s), db, streams (list of dicts,
+        each with its groups and their consumers), reports (the elements'
+        metrics reports)."""
+        names = self.stream_names()
+        pipe = self.r.pipeline(transaction=False)
+        pipe.execute_command("TIME")
+        for name in names:
+            self._stream_figures(pipe, name)
+            pipe.execute_command("MEMORY", "USAGE", name)
+            pipe.execute_command("XINFO", "GROUPS", name)
+        res = pipe.execute(raise_on_error=False)
+        if isinstance(res[0], Exception):
+            raise res[0]
+        now = int(res[0][0]) + int(res[0][1]) / 1e6
+        refused = [res[1 + 3 * i] for i in range(len(names))
+                   if is_refused(res[1 + 3 * i])]
+        if self.use_script and refused:
+            err = refused[0]
+            print("redisstate: EVAL_RO refused (%s): using XINFO STREAM, which "
+                  "also sends the first and last entries" % err, file=sys.stderr)
+            self.use_script = False
+            return self.snapshot(with_reports)
+
+        streams = []
+        for i, name in enumerate(names):
+            fig, mem, groups = res[1 + 3 * i:4 + 3 * i]
+            st = {"name": name, "exists": not isinstance(fig, Exception),
+                  "error": None, "groups": []}
+            streams.append(st)
+            if isinstance(fig, Exception):
+                if not is_missing(fig):
+                    st["error"] = str(fig)
+                continue
+            info = pairs(fig)
+            if not self.use_script:
+                for k in ("first-entry", "last-entry"):
+                    e = info.get(k)
+                    if e:
+                        info[k + "-id"] = e[0]
+                        if k == "last-entry":
+                            info["last-capture-time"] = pairs(e[1]).get("capture-time")
+            st.update(length=as_int(info.get("length")),
+                      entries_added=as_int(info.get("entries-added")),
+                      last_id=s(info.get("last-generated-id")),
+                      first_entry_id=s(info.get("first-entry-id")),
+                      last_entry_id=s(info.get("last-entry-id")),
+                      last_capture_ns=as_int(s(info.get("last-capture-time"))),
+                      memory=None if isinstance(mem, Exception) else as_int(mem),
+                      memory_error=str(mem) if isinstance(mem, Exception) else None)
+            if isinstance(groups, Exception):
+                st["error"] = str(groups)
+                continue
+            for g in groups:
+                g = pairs(g)
+                st["groups"].append({
+                    "name": s(g.get("name")),
+                    "consumers": as_int(g.get("consumers")),
+                    "pending": as_int(g.get("pending")),
+                    "last_delivered": s(g.get("last-delivered-id")),
+                    "entries_read": as_int(g.get("entries-read")),
+                    "lag": as_int(g.get("lag")),
+                    "oldest_pending_id": None, "oldest_pending_idle_ms": None,
+                    "oldest_pending_deliveries": None,
+                    "consumer_list": []})
+
+        pipe = self.r.pipeline(transaction=False)
+        todo = [(st, g) for st in streams for g in st["groups"]]
+        for st, g in todo:
+            pipe.execute_command("XPENDING", st["name"], g["name"], "-", "+", 1)
+            pipe.execute_command("XINFO", "CONSUMERS", st["name"], g["name"])
+        res = pipe.execute(raise_on_error=False) if todo else []
+        for i, (st, g) in enumerate(todo):
+            pend, cons = res[2 * i], res[2 * i + 1]
+            if isinstance(pend, list) and pend:
+                e = pend[0]
+                g["oldest_pending_id"] = s(e[0])
+                g["oldest_pending_idle_ms"] = as_int(e[2])
+                g["oldest_pending_deliveries"] = as_int(e[3])
+            if isinstance(cons, list):
+                for c in cons:
+                    c = pairs(c)
+                    g["consumer_list"].append({"name": s(c.get("name")),
+                                               "pending": as_int(c.get("pending")),
+                                               "idle_ms": as_int(c.get("idle"))})
+        return {"time": now, "db": self.db, "streams": streams,
+                "reports": self.reports() if with_reports else []}
+
+
+def is_refused(err):
+    """EVAL_RO not allowed to this user, or not known (Redis before 7)."""
+    text = str(err)
+    return isinstance(err, Exception) and ("NOPERM" in text
+                                           or "unknown command" in text.lower())
+
+
+def is_missing(err):
+    """XINFO on a key that does not exist."""
+    return "no such key" in str(err).lower()
+
+
+def reporting_consumers(snap):
+    """(stream, group, consumer) of every source that reports metrics."""
+    return {(r["labels"].get("stream"), r["labels"].get("group"),
+             r["labels"].get("consumer"))
+            for r in snap["reports"] if r.get("kind") == "src"}
