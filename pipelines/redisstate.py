@@ -237,7 +237,9 @@ def is_missing(err):
 
 
 def reporting_consumers(snap):
-    """(stream, group, consumer) of every source that reports metrics."""
+    """(stream, group, consumer) -> "running" or "stopped" for every source
+    whose report is in Redis (a stopped one wrote its last report at stop;
+    one that died leaves none once its report expired)."""
     return {(r["labels"].get("stream"), r["labels"].get("group"),
-             r["labels"].get("consumer"))
+             r["labels"].get("consumer")): "stopped" if r.get("stopped") else "running"
             for r in snap["reports"] if r.get("kind") == "src"}

@@ -255,8 +255,8 @@ metrics_add_field (GQuark field, const GValue * value, gpointer user_data)
   return TRUE;
 }
 
-gchar *
-gst_redis_metrics_build_report (GstRedisMetrics * metrics)
+static gchar *
+metrics_build_report (GstRedisMetrics * metrics, gboolean stopped)
 {
   JsonBuilder *b = json_builder_new ();
   JsonGenerator *gen;
@@ -281,6 +281,10 @@ gst_redis_metrics_build_report (GstRedisMetrics * metrics)
   json_builder_add_double_value (b, metrics->started / 1e6);
   json_builder_set_member_name (b, "interval");
   json_builder_add_double_value (b, metrics->active_interval / 1e3);
+  if (stopped) {
+    json_builder_set_member_name (b, "stopped");
+    json_builder_add_boolean_value (b, TRUE);
+  }
 
   json_builder_set_member_name (b, "labels");
   json_builder_begin_object (b);
@@ -341,20 +345,18 @@ gst_redis_metrics_build_report (GstRedisMetrics * metrics)
   return json;
 }
 
-gboolean
-gst_redis_metrics_send (GstRedisMetrics * metrics, GstRedisConnection * conn,
-    GCancellable * cancellable, GError ** error)
+gchar *
+gst_redis_metrics_build_report (GstRedisMetrics * metrics)
 {
-  GstRedisNode *node;
-  gint64 now = g_get_monotonic_time ();
-  gchar *json;
+  return metrics_build_report (metrics, FALSE);
+}
 
-  if (metrics == NULL || !metrics->enabled || metrics->in_flight ||
-      now < metrics->next_report)
-    return TRUE;
-  metrics->next_report = now + (gint64) metrics->active_interval *
-      G_TIME_SPAN_MILLISECOND;
-  json = gst_redis_metrics_build_report (metrics);
+/* The SET of a report into metrics->cmd. */
+static void
+metrics_build_command (GstRedisMetrics * metrics, gboolean stopped)
+{
+  gchar *json = metrics_build_report (metrics, stopped);
+
   gst_redis_command_reset (&metrics->cmd);
   gst_redis_command_add (&metrics->cmd, "SET");
   gst_redis_command_add (&metrics->cmd, metrics->key);
@@ -362,6 +364,47 @@ gst_redis_metrics_send (GstRedisMetrics * metrics, GstRedisConnection * conn,
   gst_redis_command_add (&metrics->cmd, "PX");
   gst_redis_command_add_printf (&metrics->cmd, "%u", metrics->ttl);
   g_free (json);
+}
+
+/* At stop, on a connection with no reply owed: the last report, marked
+ * stopped, so that monitors tell a stage that stopped from one that died
+ * (whose report just expires). One round trip; best effort. */
+void
+gst_redis_metrics_stop (GstRedisMetrics * metrics, GstRedisConnection * conn)
+{
+  GstRedisReply *reply;
+  GError *err = NULL;
+
+  if (metrics == NULL || !metrics->enabled || conn == NULL ||
+      !gst_redis_connection_is_open (conn) ||
+      gst_redis_node_get_pending (gst_redis_connection_get_node (conn)) > 0)
+    return;
+  metrics->in_flight = FALSE;
+  metrics_build_command (metrics, TRUE);
+  reply = gst_redis_connection_call_command (conn, &metrics->cmd, NULL, &err);
+  if (reply == NULL) {
+    GST_DEBUG_OBJECT (metrics->element, "no last report: %s", err->message);
+    g_error_free (err);
+    return;
+  }
+  GST_DEBUG_OBJECT (metrics->element, "last report written to %s",
+      metrics->key);
+  gst_redis_reply_free (reply);
+}
+
+gboolean
+gst_redis_metrics_send (GstRedisMetrics * metrics, GstRedisConnection * conn,
+    GCancellable * cancellable, GError ** error)
+{
+  GstRedisNode *node;
+  gint64 now = g_get_monotonic_time ();
+
+  if (metrics == NULL || !metrics->enabled || metrics->in_flight ||
+      now < metrics->next_report)
+    return TRUE;
+  metrics->next_report = now + (gint64) metrics->active_interval *
+      G_TIME_SPAN_MILLISECOND;
+  metrics_build_command (metrics, FALSE);
   if (!gst_redis_connection_send (conn, &metrics->cmd, cancellable, error))
     return FALSE;
   node = gst_redis_connection_get_node (conn);

@@ -100,6 +100,10 @@ guint gst_redis_metrics_owed (GstRedisMetrics * metrics,
 gboolean gst_redis_metrics_read_reply (GstRedisMetrics * metrics,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 
+/* At stop: the last report, marked stopped (one round trip). NULL-safe. */
+void gst_redis_metrics_stop (GstRedisMetrics * metrics,
+    GstRedisConnection * conn);
+
 /* A frame's latency from capture, ms. NULL-safe. */
 void gst_redis_metrics_observe_latency (GstRedisMetrics * metrics,
     gdouble latency_ms);
