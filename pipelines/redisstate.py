@@ -138,7 +138,8 @@ class Reader:
     def snapshot(self, with_reports=True):
         """A dict: time (Redis's clock, s), db, streams (list of dicts,
         each with its groups and their consumers), reports (the elements'
-        metrics reports)."""
+        metrics reports), errors (commands Redis refused, as text: the
+        figures they give are missing)."""
         names = self.stream_names()
         pipe = self.r.pipeline(transaction=False)
         pipe.execute_command("TIME")
@@ -160,8 +161,19 @@ class Reader:
             return self.snapshot(with_reports)
 
         streams = []
+        errors = []
+
+        def refused(what, err):
+            if isinstance(err, Exception) and not is_missing(err):
+                text = "%s: %s" % (what, err)
+                if text not in errors:
+                    errors.append(text)
+
         for i, name in enumerate(names):
             fig, mem, groups = res[1 + 3 * i:4 + 3 * i]
+            refused("XINFO STREAM %s" % name, fig)
+            refused("MEMORY USAGE %s" % name, mem)
+            refused("XINFO GROUPS %s" % name, groups)
             st = {"name": name, "exists": not isinstance(fig, Exception),
                   "error": None, "groups": []}
             streams.append(st)
@@ -209,6 +221,8 @@ class Reader:
         res = pipe.execute(raise_on_error=False) if todo else []
         for i, (st, g) in enumerate(todo):
             pend, cons = res[2 * i], res[2 * i + 1]
+            refused("XPENDING %s %s" % (st["name"], g["name"]), pend)
+            refused("XINFO CONSUMERS %s %s" % (st["name"], g["name"]), cons)
             if isinstance(pend, list) and pend:
                 e = pend[0]
                 g["oldest_pending_id"] = s(e[0])
@@ -220,15 +234,16 @@ class Reader:
                     g["consumer_list"].append({"name": s(c.get("name")),
                                                "pending": as_int(c.get("pending")),
                                                "idle_ms": as_int(c.get("idle"))})
-        return {"time": now, "db": self.db, "streams": streams,
+        return {"time": now, "db": self.db, "streams": streams, "errors": errors,
                 "reports": self.reports() if with_reports else []}
 
 
 def is_refused(err):
     """EVAL_RO not allowed to this user, or not known (Redis before 7)."""
-    text = str(err)
-    return isinstance(err, Exception) and ("NOPERM" in text
-                                           or "unknown command" in text.lower())
+    text = str(err).lower()
+    # redis-py drops the NOPERM code from the text of a NoPermissionError
+    return isinstance(err, Exception) and ("noperm" in text or "no permissions" in text
+                                           or "unknown command" in text)
 
 
 def is_missing(err):

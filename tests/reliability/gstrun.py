@@ -2,12 +2,13 @@
 """Runs one GStreamer pipeline with python3-gi and reports it as JSON.
 
   gstrun.py '<pipeline description>' [--set NAME.PROP=VALUE]... [--timeout S]
-            [--stats NAME]... [--until-frames NAME=N]
+            [--stats NAME]... [--until-frames NAME=N [--linger S]]
 
 Properties given with --set are set with GObject's set_property on the
 element called NAME after parsing, so their values never go through the
 parse string (used for passwords). The pipeline runs until EOS, an ERROR
-message, --until-frames (NAME's stats "frames" >= N) or the timeout. The last
+message, --until-frames (NAME's stats "frames" >= N; then --linger more
+seconds, 0 by default, while messages are still collected) or the timeout. The last
 line of stdout is one JSON object: {"result": "eos"|"error"|"timeout"|"frames",
 "error": {"domain", "code", "message", "debug", "src"} or null,
 "warnings": [...], "infos": [...], "stats": {NAME: "<structure string>"}}.
@@ -35,7 +36,7 @@ def code_name(domain, code):
 def main():
     args = sys.argv[1:]
     desc = args.pop(0)
-    sets, stats_of, timeout, until = [], [], 30.0, None
+    sets, stats_of, timeout, until, linger = [], [], 30.0, None, 0.0
     while args:
         a = args.pop(0)
         if a == "--set":
@@ -44,6 +45,8 @@ def main():
             stats_of.append(args.pop(0))
         elif a == "--timeout":
             timeout = float(args.pop(0))
+        elif a == "--linger":
+            linger = float(args.pop(0))
         elif a == "--until-frames":
             name, n = args.pop(0).split("=")
             until = (name, int(n))
@@ -86,12 +89,14 @@ def main():
             if msg.type == Gst.MessageType.INFO:
                 err, dbg = msg.parse_info()
                 out["infos"].append({"message": err.message, "debug": dbg})
-        if until:
+        if until and out["result"] is None:
             st = pipeline.get_by_name(until[0]).get_property("stats")
             ok, frames = st.get_uint64("frames")
             if ok and frames >= until[1]:
                 out["result"] = "frames"
-                break
+                end = time.monotonic() + linger
+        if out["result"] == "frames" and time.monotonic() >= end:
+            break
         if time.monotonic() > end:
             out["result"] = "timeout"
             break
