@@ -252,9 +252,11 @@ def is_missing(err):
 
 
 def reporting_consumers(snap):
-    """(stream, group, consumer) -> "running" or "stopped" for every source
-    whose report is in Redis (a stopped one wrote its last report at stop;
-    one that died leaves none once its report expired)."""
+    """(stream, group, consumer) -> the report of every source whose report
+    is in Redis: running, or stopped (its "stopped" is true: the last
+    report, written at stop, kept a day when the consumer stayed in its
+    group with entries pending). One that died leaves none once its report
+    expired."""
     return {(r["labels"].get("stream"), r["labels"].get("group"),
-             r["labels"].get("consumer")): "stopped" if r.get("stopped") else "running"
+             r["labels"].get("consumer")): r
             for r in snap["reports"] if r.get("kind") == "src"}

@@ -713,8 +713,9 @@ gst_redis_group_validate (GstRedisGroup * group, GError ** error)
  * still blocked on @conn is not waited for: the connection is made again,
  * and an entry Redis delivered to that read meanwhile shows up as pending.
  * Best effort: a refusal (ACL rules without +xpending +xgroup|delconsumer)
- * or a failure only leaves the consumer listed, as before. */
-void
+ * or a failure only leaves the consumer listed, as before. Returns TRUE
+ * when the consumer left. */
+gboolean
 gst_redis_group_leave (GstRedisGroup * group, GstRedisConnection * conn)
 {
   const gchar *stream = group->settings->stream;
@@ -723,7 +724,7 @@ gst_redis_group_leave (GstRedisGroup * group, GstRedisConnection * conn)
   GError *err = NULL;
 
   if (group->name == NULL || group->consumer == NULL)
-    return;
+    return FALSE;
   if (gst_redis_node_get_pending (gst_redis_connection_get_node (conn)) > 0
       && !gst_redis_connection_open (conn, NULL, &err))
     goto failed;
@@ -736,23 +737,25 @@ gst_redis_group_leave (GstRedisGroup * group, GstRedisConnection * conn)
         ": %s", group->consumer, group->name,
         pending->type == GST_REDIS_REPLY_ARRAY ? "it has entries pending" :
         pending->type == GST_REDIS_REPLY_ERROR ? pending->str : "XPENDING?");
-    return;
+    return FALSE;
   }
   deleted = gst_redis_connection_call (conn, NULL, &err, "XGROUP",
       "DELCONSUMER", stream, group->name, group->consumer, NULL);
   if (deleted == NULL)
     goto failed;
-  if (deleted->type == GST_REDIS_REPLY_INTEGER)
+  if (deleted->type == GST_REDIS_REPLY_INTEGER) {
     GST_INFO_OBJECT (group->element, "consumer \"%s\" left group \"%s\" of "
         "stream \"%s\"", group->consumer, group->name, stream);
-  else
-    GST_INFO_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\""
-        ": %s", group->consumer, group->name,
-        deleted->type == GST_REDIS_REPLY_ERROR ? deleted->str : "DELCONSUMER?");
-  return;
+    return TRUE;
+  }
+  GST_INFO_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\": %s",
+      group->consumer, group->name,
+      deleted->type == GST_REDIS_REPLY_ERROR ? deleted->str : "DELCONSUMER?");
+  return FALSE;
 
 failed:
   GST_INFO_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\": "
       "%s", group->consumer, group->name, err->message);
   g_error_free (err);
+  return FALSE;
 }

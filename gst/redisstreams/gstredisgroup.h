@@ -137,7 +137,8 @@ gboolean gst_redis_group_send_sample (GstRedisGroup * group,
 gboolean gst_redis_group_read_sample (GstRedisGroup * group,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 
-void gst_redis_group_leave (GstRedisGroup * group, GstRedisConnection * conn);
+gboolean gst_redis_group_leave (GstRedisGroup * group,
+    GstRedisConnection * conn);
 
 gboolean gst_redis_entry_id_is_valid (const gchar * id);
 

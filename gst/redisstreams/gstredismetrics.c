@@ -351,9 +351,9 @@ gst_redis_metrics_build_report (GstRedisMetrics * metrics)
   return metrics_build_report (metrics, FALSE);
 }
 
-/* The SET of a report into metrics->cmd. */
+/* The SET of a report into metrics->cmd, living @ttl ms. */
 static void
-metrics_build_command (GstRedisMetrics * metrics, gboolean stopped)
+metrics_build_command (GstRedisMetrics * metrics, gboolean stopped, guint ttl)
 {
   gchar *json = metrics_build_report (metrics, stopped);
 
@@ -362,7 +362,7 @@ metrics_build_command (GstRedisMetrics * metrics, gboolean stopped)
   gst_redis_command_add (&metrics->cmd, metrics->key);
   gst_redis_command_add (&metrics->cmd, json);
   gst_redis_command_add (&metrics->cmd, "PX");
-  gst_redis_command_add_printf (&metrics->cmd, "%u", metrics->ttl);
+  gst_redis_command_add_printf (&metrics->cmd, "%u", ttl);
   g_free (json);
 }
 
@@ -370,7 +370,8 @@ metrics_build_command (GstRedisMetrics * metrics, gboolean stopped)
  * stopped, so that monitors tell a stage that stopped from one that died
  * (whose report just expires). One round trip; best effort. */
 void
-gst_redis_metrics_stop (GstRedisMetrics * metrics, GstRedisConnection * conn)
+gst_redis_metrics_stop (GstRedisMetrics * metrics, GstRedisConnection * conn,
+    gboolean stays)
 {
   GstRedisReply *reply;
   GError *err = NULL;
@@ -380,7 +381,8 @@ gst_redis_metrics_stop (GstRedisMetrics * metrics, GstRedisConnection * conn)
       gst_redis_node_get_pending (gst_redis_connection_get_node (conn)) > 0)
     return;
   metrics->in_flight = FALSE;
-  metrics_build_command (metrics, TRUE);
+  metrics_build_command (metrics, TRUE, stays ?
+      MAX (metrics->ttl, GST_REDIS_METRICS_STOPPED_KEEP) : metrics->ttl);
   reply = gst_redis_connection_call_command (conn, &metrics->cmd, NULL, &err);
   if (reply == NULL) {
     GST_DEBUG_OBJECT (metrics->element, "no last report: %s", err->message);
@@ -404,7 +406,7 @@ gst_redis_metrics_send (GstRedisMetrics * metrics, GstRedisConnection * conn,
     return TRUE;
   metrics->next_report = now + (gint64) metrics->active_interval *
       G_TIME_SPAN_MILLISECOND;
-  metrics_build_command (metrics, FALSE);
+  metrics_build_command (metrics, FALSE, metrics->ttl);
   if (!gst_redis_connection_send (conn, &metrics->cmd, cancellable, error))
     return FALSE;
   node = gst_redis_connection_get_node (conn);

@@ -42,6 +42,8 @@ G_BEGIN_DECLS
 
 #define GST_REDIS_METRICS_DEFAULT_INTERVAL 5000
 #define GST_REDIS_METRICS_KEY_PREFIX "gst-redis:metrics:"
+/* how long the last report of a consumer that stays in its group lives, ms */
+#define GST_REDIS_METRICS_STOPPED_KEEP (24 * 3600 * 1000)
 /* upper bounds of the latency histogram's buckets, ms (+Inf is implied) */
 #define GST_REDIS_METRICS_N_BUCKETS 14
 
@@ -100,9 +102,12 @@ guint gst_redis_metrics_owed (GstRedisMetrics * metrics,
 gboolean gst_redis_metrics_read_reply (GstRedisMetrics * metrics,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 
-/* At stop: the last report, marked stopped (one round trip). NULL-safe. */
+/* At stop: the last report, marked stopped (one round trip). With @stays
+ * (a consumer that stays in its group, with entries pending) it is kept
+ * GST_REDIS_METRICS_STOPPED_KEEP, so that monitors show that consumer as
+ * stopped, not dead. NULL-safe. */
 void gst_redis_metrics_stop (GstRedisMetrics * metrics,
-    GstRedisConnection * conn);
+    GstRedisConnection * conn, gboolean stays);
 
 /* A frame's latency from capture, ms. NULL-safe. */
 void gst_redis_metrics_observe_latency (GstRedisMetrics * metrics,

@@ -253,10 +253,9 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
     GST_INFO_OBJECT (loop->element, "read %" G_GUINT64_FORMAT " frames from "
         "stream \"%s\"%s%s", loop->stats.frames, loop->settings->stream,
         pending ? ", left pending: " : "", pending ? pending : "");
-    if (!gst_redis_outage_active (&loop->outage)) {
-      gst_redis_group_leave (loop->group, conn);
-      gst_redis_metrics_stop (loop->metrics, conn);
-    }
+    if (!gst_redis_outage_active (&loop->outage))
+      gst_redis_metrics_stop (loop->metrics, conn,
+          !gst_redis_group_leave (loop->group, conn));
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&loop->decoder, gst_redis_entry_decoder_free);

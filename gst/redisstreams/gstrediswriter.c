@@ -100,7 +100,7 @@ gst_redis_writer_stop (GstRedisWriter * writer)
   if (conn) {
     GST_INFO_OBJECT (writer->element, "wrote %" G_GUINT64_FORMAT " frames to "
         "stream \"%s\"", writer->stats.frames, writer->settings->stream);
-    gst_redis_metrics_stop (writer->metrics, conn);
+    gst_redis_metrics_stop (writer->metrics, conn, FALSE);
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&writer->encoder, gst_redis_entry_encoder_free);
