@@ -21,7 +21,8 @@ against a private redis-server (unix socket in a temporary directory):
                          order; redisstreamsrc reorder-window=16 gives a
                          consumer every frame once, in order.
   monitor_once           pipelines/monitor --once reports the streams, groups
-                         and consumers.
+                         and consumers; the processor that stopped idle left
+                         its group (no consumers).
   demo_start_stop        bash pipelines/demo --no-build with a free
                          VIEWER_PORT: the viewer serves its page (HTTP 200 at
                          /), processed-frames grows; after SIGTERM every
@@ -282,7 +283,9 @@ def monitor_once(ctx):
     assert "stream chain-in: length %d" % N in out.stdout, out.stdout
     assert "stream chain-out: length %d" % N in out.stdout, out.stdout
     assert "group processors" in out.stdout and "group e2e-check" in out.stdout
-    assert "consumer chain-worker-0" in out.stdout
+    # the processor stopped idle, with nothing pending: it left its group
+    assert "consumer chain-worker-0" not in out.stdout, out.stdout
+    assert "no consumers: nobody reads this group now" in out.stdout, out.stdout
     bad = subprocess.run(["/usr/bin/python3", os.path.join(PIPELINES, "monitor"), "--once"],
                          env=dict(env, REDIS_SOCKET=os.path.join(ctx.tmp, "none.sock")),
                          capture_output=True, text=True, timeout=30)
