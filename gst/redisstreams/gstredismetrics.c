@@ -26,6 +26,7 @@
 #include "gstredismetrics.h"
 #include "gstredisdebug.h"
 #include "gstredisstreamselements.h"
+#include "gstredistrace.h"
 #include "gstframemeta.h"
 
 #include <json-glib/json-glib.h>
@@ -55,7 +56,24 @@ gst_redis_metrics_init (GstRedisMetrics * metrics, GstElement * element,
   metrics->settings = settings;
   metrics->kind = kind;
   metrics->interval = GST_REDIS_METRICS_DEFAULT_INTERVAL;
+  metrics->trace_interval = GST_REDIS_METRICS_DEFAULT_TRACE_INTERVAL;
   gst_redis_command_init (&metrics->cmd);
+}
+
+static void
+metrics_clear_traces (GstRedisMetrics * metrics)
+{
+  guint i;
+
+  for (i = 0; i < metrics->n_stages; i++)
+    g_clear_pointer (&metrics->stages[i].name, g_free);
+  memset (metrics->stages, 0, sizeof (metrics->stages));
+  metrics->n_stages = 0;
+  g_clear_pointer (&metrics->last_trace.stamps, g_free);
+  g_clear_pointer (&metrics->last_trace.id, g_free);
+  g_clear_pointer (&metrics->writing_stamps, g_free);
+  metrics->writing = NULL;
+  metrics->traces_started = metrics->traces_invalid = 0;
 }
 
 void
@@ -65,6 +83,7 @@ gst_redis_metrics_clear (GstRedisMetrics * metrics)
   g_clear_pointer (&metrics->group, g_free);
   g_clear_pointer (&metrics->consumer, g_free);
   g_clear_pointer (&metrics->pipeline, g_free);
+  metrics_clear_traces (metrics);
   gst_redis_command_clear (&metrics->cmd);
 }
 
@@ -158,9 +177,12 @@ gst_redis_metrics_start (GstRedisMetrics * metrics, const gchar * group,
   metrics->warned = FALSE;
   metrics->started = g_get_real_time ();
 
+  metrics_clear_traces (metrics);
   GST_OBJECT_LOCK (metrics->element);
   metrics->active_interval = metrics->interval;
+  metrics->active_trace_interval = metrics->trace_interval;
   GST_OBJECT_UNLOCK (metrics->element);
+  metrics->next_trace = g_get_monotonic_time ();
   metrics->enabled = metrics->active_interval > 0;
   metrics->ttl = MIN ((guint64) TTL_INTERVALS * metrics->active_interval +
       quiet_ms, G_MAXINT);
@@ -204,10 +226,23 @@ gst_redis_metrics_observe_latency (GstRedisMetrics * metrics,
   metrics->latency_sum += latency_ms;
 }
 
-/* A frame just stored or read: its latency from capture, when it has a
- * capture time. */
+static void
+metrics_keep_trace (GstRedisMetrics * metrics, gchar * stamps,
+    const gchar * id, GstBuffer * buffer)
+{
+  GstRedisMetricsTrace *last = &metrics->last_trace;
+
+  g_free (last->stamps);
+  last->stamps = stamps;
+  g_free (last->id);
+  last->id = g_strdup (id);
+  last->seq = GST_BUFFER_OFFSET (buffer);
+  last->capture = gst_frame_meta_get_capture_time (buffer);
+}
+
 void
-gst_redis_metrics_observe_buffer (GstRedisMetrics * metrics, GstBuffer * buffer)
+gst_redis_metrics_observe_stored (GstRedisMetrics * metrics,
+    GstBuffer * buffer, const gchar * id)
 {
   gint64 capture;
 
@@ -217,6 +252,156 @@ gst_redis_metrics_observe_buffer (GstRedisMetrics * metrics, GstBuffer * buffer)
   if (capture >= 0)
     gst_redis_metrics_observe_latency (metrics,
         (g_get_real_time () * 1000 - capture) / 1e6);
+  if (metrics->writing == buffer && metrics->writing_stamps) {
+    metrics_keep_trace (metrics, g_steal_pointer (&metrics->writing_stamps),
+        id, buffer);
+    metrics->writing = NULL;
+  }
+}
+
+void
+gst_redis_metrics_install_trace_property (GObjectClass * klass, guint prop_id)
+{
+  /**
+   * GstRedisStreamSink:trace-interval:
+   *
+   * Every this many milliseconds the sink starts a trace on the frame it
+   * writes, when it is where the frame is captured (a frame without a
+   * capture time from upstream): the entry gets a `trace` field (docs/wire-format.md) with the
+   * time it was written, each redisstreamsrc that reads it adds the time
+   * it read it, and each redisstreamsink downstream of that source the
+   * time it wrote the frame's result, so that one frame's way across
+   * processes and hosts can be followed (`pipelines/monitor --trace`, the
+   * `gst_redis_src_trace_stage_seconds` metric, docs/monitoring.md). Frames
+   * that come with a trace from upstream always continue it. 0 starts no
+   * trace.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_uint ("trace-interval", "Trace Interval",
+          "Start a trace (the entry's trace field, continued by every stage "
+          "downstream) on one frame every this many milliseconds; 0 starts "
+          "none", 0, G_MAXINT, GST_REDIS_METRICS_DEFAULT_TRACE_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+}
+
+/* The stage @name (taken) took @ms more. */
+static void
+metrics_add_stage (GstRedisMetrics * metrics, gchar * name, gdouble ms)
+{
+  GstRedisMetricsStage *stage = NULL;
+  guint i;
+
+  for (i = 0; i < metrics->n_stages && stage == NULL; i++) {
+    if (g_str_equal (metrics->stages[i].name, name))
+      stage = &metrics->stages[i];
+  }
+  if (stage == NULL && metrics->n_stages < GST_REDIS_METRICS_MAX_STAGES - 1) {
+    stage = &metrics->stages[metrics->n_stages++];
+    stage->name = g_steal_pointer (&name);
+  }
+  if (stage == NULL) {
+    /* a bounded number of labels, whatever the entries say */
+    stage = &metrics->stages[GST_REDIS_METRICS_MAX_STAGES - 1];
+    if (stage->name == NULL) {
+      stage->name = g_strdup ("other");
+      metrics->n_stages = GST_REDIS_METRICS_MAX_STAGES;
+    }
+  }
+  stage->sum += ms;
+  stage->count++;
+  g_free (name);
+}
+
+void
+gst_redis_metrics_trace_read (GstRedisMetrics * metrics,
+    const GstRedisField * fields, gsize n_fields, const gchar * id,
+    GstBuffer * buffer)
+{
+  const GstRedisField *field = NULL;
+  JsonArray *stamps;
+  const gchar *why;
+  gint64 prev;
+  guint i, n;
+
+  if (metrics == NULL)
+    return;
+  for (i = 0; i < n_fields && field == NULL; i++) {
+    if (fields[i].name_len == strlen (GST_REDIS_TRACE_FIELD) &&
+        memcmp (fields[i].name, GST_REDIS_TRACE_FIELD, fields[i].name_len) == 0)
+      field = &fields[i];
+  }
+  if (field == NULL)
+    return;
+  stamps = gst_redis_trace_parse (field->value, field->value_len, &why);
+  if (stamps == NULL) {
+    /* optional: the frame plays, the trace is dropped and counted */
+    GST_DEBUG_OBJECT (metrics->element, "entry %s: field \"trace\" is %s: "
+        "ignored", id, why);
+    metrics->traces_invalid++;
+    return;
+  }
+  gst_redis_trace_append (stamps, TRUE, metrics->settings->stream,
+      g_get_real_time () * 1000);
+  gst_redis_trace_set (buffer, stamps);
+
+  /* each stamp ends a stage that began at the stamp before, the first one
+   * at the capture */
+  prev = gst_frame_meta_get_capture_time (buffer);
+  n = json_array_get_length (stamps);
+  for (i = 0; i < n; i++) {
+    const gchar *stream, *host;
+    gboolean read;
+    gint64 t;
+
+    gst_redis_trace_stamp (stamps, i, &read, &stream, &host, &t);
+    if (prev >= 0)
+      metrics_add_stage (metrics, g_strdup_printf ("%s %s", read ? "read" :
+              "write", stream), (t - prev) / 1e6);
+    prev = t;
+  }
+  metrics_keep_trace (metrics, gst_redis_trace_to_string (stamps), id, buffer);
+  json_array_unref (stamps);
+}
+
+void
+gst_redis_metrics_trace_write (GstRedisMetrics * metrics, GstBuffer * buffer,
+    GstRedisCommand * entry)
+{
+  gint64 now = g_get_monotonic_time ();
+  JsonArray *stamps;
+
+  if (metrics == NULL)
+    return;
+  if (metrics->writing == buffer && metrics->writing_stamps) {
+    /* the same frame encoded again (another attempt): the same trace */
+    gst_redis_command_add (entry, GST_REDIS_TRACE_FIELD);
+    gst_redis_command_add (entry, metrics->writing_stamps);
+    return;
+  }
+  metrics->writing = NULL;
+  g_clear_pointer (&metrics->writing_stamps, g_free);
+  stamps = gst_redis_trace_get (buffer);
+  if (stamps == NULL) {
+    /* traces start where frames are captured: a frame that came through
+     * Redis (it has a capture time) only continues a trace */
+    if (metrics->active_trace_interval == 0 || now < metrics->next_trace ||
+        gst_frame_meta_get_capture_time (buffer) >= 0)
+      return;
+    metrics->next_trace = now + (gint64) metrics->active_trace_interval *
+        G_TIME_SPAN_MILLISECOND;
+    metrics->traces_started++;
+    stamps = json_array_new ();
+  }
+  gst_redis_trace_append (stamps, FALSE, metrics->settings->stream,
+      g_get_real_time () * 1000);
+  metrics->writing = buffer;
+  metrics->writing_stamps = gst_redis_trace_to_string (stamps);
+  json_array_unref (stamps);
+  gst_redis_command_add (entry, GST_REDIS_TRACE_FIELD);
+  gst_redis_command_add (entry, metrics->writing_stamps);
 }
 
 static void
@@ -253,6 +438,63 @@ metrics_add_field (GQuark field, const GValue * value, gpointer user_data)
   else
     json_builder_add_null_value (b);
   return TRUE;
+}
+
+/* The traces' part of a report: counts, the stages (seconds), the newest
+ * traced frame. */
+static void
+metrics_add_traces (GstRedisMetrics * metrics, JsonBuilder * b)
+{
+  GstRedisMetricsTrace *last = &metrics->last_trace;
+  guint i;
+
+  json_builder_set_member_name (b, "trace");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "started");
+  json_builder_add_int_value (b, metrics->traces_started);
+  json_builder_set_member_name (b, "invalid");
+  json_builder_add_int_value (b, metrics->traces_invalid);
+  json_builder_set_member_name (b, "stages");
+  json_builder_begin_array (b);
+  for (i = 0; i < metrics->n_stages; i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "stage");
+    json_builder_add_string_value (b, metrics->stages[i].name);
+    json_builder_set_member_name (b, "sum");
+    json_builder_add_double_value (b, metrics->stages[i].sum / 1e3);
+    json_builder_set_member_name (b, "count");
+    json_builder_add_int_value (b, metrics->stages[i].count);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  if (last->stamps) {
+    JsonParser *parser = json_parser_new_immutable ();
+
+    json_builder_set_member_name (b, "last");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, last->id);
+    if (last->seq != GST_BUFFER_OFFSET_NONE) {
+      json_builder_set_member_name (b, "seq");
+      json_builder_add_int_value (b, (gint64) MIN (last->seq, G_MAXINT64));
+    }
+    if (last->capture >= 0) {
+      gchar capture[24];
+
+      g_snprintf (capture, sizeof (capture), "%" G_GINT64_FORMAT,
+          last->capture);
+      json_builder_set_member_name (b, "capture-time");
+      json_builder_add_string_value (b, capture);
+    }
+    if (json_parser_load_from_data (parser, last->stamps, -1, NULL)) {
+      json_builder_set_member_name (b, "stamps");
+      json_builder_add_value (b,
+          json_node_copy (json_parser_get_root (parser)));
+    }
+    g_object_unref (parser);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
 }
 
 static gchar *
@@ -327,6 +569,7 @@ metrics_build_report (GstRedisMetrics * metrics, gboolean stopped)
   json_builder_set_member_name (b, "count");
   json_builder_add_int_value (b, metrics->buckets[GST_REDIS_METRICS_N_BUCKETS]);
   json_builder_end_object (b);
+  metrics_add_traces (metrics, b);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);

@@ -22,6 +22,7 @@
 
 #include <gst/gst.h>
 #include "gstredisconnection.h"
+#include "gstredisentry.h"
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,27 @@ G_BEGIN_DECLS
 #define GST_REDIS_METRICS_STOPPED_KEEP (24 * 3600 * 1000)
 /* upper bounds of the latency histogram's buckets, ms (+Inf is implied) */
 #define GST_REDIS_METRICS_N_BUCKETS 14
+#define GST_REDIS_METRICS_DEFAULT_TRACE_INTERVAL 1000
+/* distinct stages of traces one element accounts for; more go to "other" */
+#define GST_REDIS_METRICS_MAX_STAGES 16
+
+/* One stage of the traced frames' way (docs/monitoring.md): the time from
+ * the stamp before (or the capture) to a stamp of this name. */
+typedef struct
+{
+  gchar *name;
+  gdouble sum;                  /* ms */
+  guint64 count;
+} GstRedisMetricsStage;
+
+/* The newest traced frame an element wrote or read. */
+typedef struct
+{
+  gchar *stamps;                /* JSON */
+  gchar *id;
+  guint64 seq;
+  gint64 capture;               /* ns, -1: none */
+} GstRedisMetricsTrace;
 
 typedef struct
 {
@@ -54,8 +76,9 @@ typedef struct
   /* "src" or "sink" */
   const gchar *kind;
 
-  /* the property, under the element's object lock */
+  /* the properties, under the element's object lock */
   guint interval;
+  guint trace_interval;
 
   /* between start and the next start */
   guint active_interval;
@@ -77,6 +100,19 @@ typedef struct
   /* latency from capture, cumulative per bucket (the last is +Inf) */
   guint64 buckets[GST_REDIS_METRICS_N_BUCKETS + 1];
   gdouble latency_sum;          /* ms */
+
+  /* tracing: a sink starts a trace every trace-interval; a source accounts
+   * the stages of the traces it reads */
+  guint active_trace_interval;
+  gint64 next_trace;            /* monotonic, us */
+  guint64 traces_started;
+  guint64 traces_invalid;
+  GstRedisMetricsStage stages[GST_REDIS_METRICS_MAX_STAGES];
+  guint n_stages;
+  GstRedisMetricsTrace last_trace;
+  /* a sink's trace of the frame being written, until it is stored */
+  GstBuffer *writing;
+  gchar *writing_stamps;
 } GstRedisMetrics;
 
 void gst_redis_metrics_init (GstRedisMetrics * metrics, GstElement * element,
@@ -112,8 +148,22 @@ void gst_redis_metrics_stop (GstRedisMetrics * metrics,
 /* A frame's latency from capture, ms. NULL-safe. */
 void gst_redis_metrics_observe_latency (GstRedisMetrics * metrics,
     gdouble latency_ms);
-void gst_redis_metrics_observe_buffer (GstRedisMetrics * metrics,
+/* A sink stored @buffer as entry @id: its latency, its trace. */
+void gst_redis_metrics_observe_stored (GstRedisMetrics * metrics,
+    GstBuffer * buffer, const gchar * id);
+
+/* redisstreamsink's trace-interval property. */
+void gst_redis_metrics_install_trace_property (GObjectClass * klass,
+    guint prop_id);
+/* A source decoded entry @id into @buffer: its trace field, if any, with
+ * this read's stamp, goes onto the buffer and into the stages. */
+void gst_redis_metrics_trace_read (GstRedisMetrics * metrics,
+    const GstRedisField * fields, gsize n_fields, const gchar * id,
     GstBuffer * buffer);
+/* A sink encoded @buffer into @entry: the trace field, when the buffer
+ * carries a trace or one is due, with this write's stamp. */
+void gst_redis_metrics_trace_write (GstRedisMetrics * metrics,
+    GstBuffer * buffer, GstRedisCommand * entry);
 
 /* The JSON report as it would be sent now (tests, the monitor's view). */
 gchar *gst_redis_metrics_build_report (GstRedisMetrics * metrics);

@@ -413,6 +413,8 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     gst_redis_frame_clear (frame);
     return FALSE;
   }
+  gst_redis_metrics_trace_read (loop->metrics, fields, n, id->str,
+      frame->buffer);
   frame->id = g_strdup (id->str);
   return TRUE;
 

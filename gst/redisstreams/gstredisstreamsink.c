@@ -170,6 +170,7 @@ enum
   PROP_MAX_BUFFERED,
   PROP_KEY_UNIT_REQUESTS,
   PROP_METRICS_INTERVAL,
+  PROP_TRACE_INTERVAL,
   PROP_STATS,
 };
 
@@ -419,6 +420,7 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           "and the last entry id", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_redis_metrics_install_property (gobject_class, PROP_METRICS_INTERVAL);
+  gst_redis_metrics_install_trace_property (gobject_class, PROP_TRACE_INTERVAL);
 }
 
 static void
@@ -561,6 +563,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
     case PROP_METRICS_INTERVAL:
       self->metrics.interval = g_value_get_uint (value);
       break;
+    case PROP_TRACE_INTERVAL:
+      self->metrics.trace_interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -621,6 +626,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
     case PROP_METRICS_INTERVAL:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->metrics.interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TRACE_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->metrics.trace_interval);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_STATS:
@@ -817,7 +827,8 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   }
 
   gst_redis_writer_commit (&self->writer, &w);
-  gst_redis_metrics_observe_buffer (&self->metrics, buffer);
+  gst_redis_metrics_observe_stored (&self->metrics, buffer,
+      self->writer.stats.last_id);
   gst_buffer_unmap (buffer, &map);
   return GST_FLOW_OK;
 

@@ -129,6 +129,7 @@ writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
           options->compression, options->lz4_acceleration, &writer->entry,
           &w->wire_size, error))
     return FALSE;
+  gst_redis_metrics_trace_write (writer->metrics, buffer, &writer->entry);
 
   /* with retention, the count bound is not used */
   writer->trim_maxlen = retention > 0 ? 0 : options->maxlen;

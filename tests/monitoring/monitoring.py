@@ -20,6 +20,15 @@ pipelines and Debian's Prometheus.
              stopped with an entry pending ("stopped"), one killed
              ("gone"), a group without consumers; the exporter's
              gst_redis_consumer_reporting says the same.
+  trace      a camera (trace-interval=200), a processor and a viewer: one
+             frame in three carries a trace field, continued by the
+             processor (w, r, w stamps in time order, this host); the
+             viewer's report has the four stages and the newest traced
+             frame; pipelines/monitor --trace shows it stage by stage, the
+             exporter serves gst_redis_src_trace_stage_seconds; traces
+             written by redis-py: a valid one counts, seven broken ones are
+             dropped and counted while their frames play;
+             trace-interval=0 traces nothing.
   alerts     a private Prometheus (its own directory and port, scrape and
              evaluation every second) scrapes pipelines/exporter with the
              rules of docs/prometheus/alerts.yml (thresholds, for: and
@@ -506,8 +515,106 @@ def monitor_case(tmp):
     stop(cam)
 
 
+def trace(tmp):
+    srv = RedisServer(tmp)
+    rp = srv.port
+    r = srv.client()
+    host = socket.gethostname()
+    mi = "metrics-interval=500"
+    proc = launch(tmp, "processor", "redisstreamsrc port=%d stream=t-in group=p %s ! "
+                  "frameproc operation=invert ! redisstreamsink port=%d stream=t-out %s"
+                  % (rp, mi, rp, mi))
+    view = launch(tmp, "viewer", "redisstreamsrc port=%d stream=t-out group=v %s ! "
+                  "videoconvert ! jpegenc ! fakesink" % (rp, mi))
+    wait_for(lambda: r.exists("t-in") and r.exists("t-out"), 30, "the groups")
+    cam = launch(tmp, "camera", "%s ! redisstreamsink port=%d stream=t-in trace-interval=200 %s"
+                 % (CAMERA, rp, mi))
+
+    def traced(stream):
+        return [(eid, json.loads(f[b"trace"]), int(f[b"capture-time"]))
+                for eid, f in r.xrange(stream) if b"trace" in f]
+    wait_for(lambda: len(traced("t-out")) >= 5, 30, "traced frames in t-out")
+    n_in, n_out = len(r.xrange("t-in")), len(r.xrange("t-out"))
+    tin, tout = traced("t-in"), traced("t-out")
+    # one frame in about 3 (15 fps, a trace every 200 ms), every one of
+    # them continued by the processor
+    assert 0 < len(tin) < n_in, (len(tin), n_in)
+    for eid, stamps, capture in tout:
+        assert [s[:3] for s in stamps] == [["w", "t-in", host], ["r", "t-in", host],
+                                           ["w", "t-out", host]], stamps
+        times = [int(s[3]) for s in stamps]
+        assert capture <= times[0] <= times[1] <= times[2], (capture, times)
+    print("  %d of %d frames of t-in traced, %d in t-out, e.g. %s" % (
+        len(tin), n_in, len(tout), json.dumps(tout[-1][1])))
+
+    def stages():
+        rep = report_of(r, "src", "t-out")
+        st = {x["stage"]: x for x in rep["trace"]["stages"]} if rep else {}
+        return rep if set(st) == {"write t-in", "read t-in", "write t-out", "read t-out"} \
+            and all(x["count"] >= 3 for x in st.values()) and rep["trace"].get("last") else None
+    rep = wait_for(stages, 30, "the viewer's report of four stages")
+    last = rep["trace"]["last"]
+    assert [s[:2] for s in last["stamps"]] == [["w", "t-in"], ["r", "t-in"], ["w", "t-out"],
+                                                ["r", "t-out"]], last
+    assert report_of(r, "sink", "t-in")["trace"]["started"] >= 3
+    assert report_of(r, "sink", "t-out")["trace"]["started"] == 0, "a processor starts no trace"
+    print("  the viewer's report: %s" % ", ".join(
+        "%s %.2f ms (%d)" % (x["stage"], x["sum"] / x["count"] * 1000, x["count"])
+        for x in rep["trace"]["stages"]))
+    out = tool(tmp, "monitor", "monitor", rp, "--once", "--trace", "--stream", "t-in",
+               "--stream", "t-out")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout[out.stdout.index("trace t-out"):]
+    print("  " + text.replace("\n", "\n  ").rstrip())
+    for want in ("capture", "write t-in", "read t-in", "write t-out (processing)", "read t-out",
+                 "average, %s" % host):
+        assert want in text, (want, text)
+    exp = tool(tmp, "exporter", "exporter", rp, "--once")
+    counts = {dict(k)["stage"]: v for k, v in samples(
+        exp.stdout, "gst_redis_src_trace_stage_seconds_count").items()
+        if dict(k)["stream"] == "t-out"}
+    assert set(counts) == {"write t-in", "read t-in", "write t-out", "read t-out"}, counts
+
+    # traces another program wrote: a valid one counts, a broken one is
+    # dropped and counted, the frames play
+    stop(cam)
+    stop(view)
+    frame = {"v": "1", "caps": "video/x-raw,format=I420,width=16,height=16,framerate=30/1",
+             "encoding": "none", "data": b"\x80" * (16 * 16 * 3 // 2)}
+    reader = launch(tmp, "reader", "redisstreamsrc port=%d stream=t-ext group=g start-id=0 "
+                    "%s ! fakesink" % (rp, mi))
+    now = time.time_ns()
+    good = json.dumps([["w", "t-ext", "elsewhere", str(now)]])
+    bad = ["not json", json.dumps({"w": 1}), json.dumps([["w", "t-ext", "h"]]),
+           json.dumps([["x", "t-ext", "h", "1"]]), json.dumps([["w", "t-ext", "h", "12a"]]),
+           json.dumps([["w", "t-ext", "h", str(now)]] * 33), "[" + " " * 4100 + "]"]
+    r.xadd("t-ext", dict(frame, **{"capture-time": str(now - 1000000), "trace": good}))
+    for b in bad:
+        r.xadd("t-ext", dict(frame, trace=b))
+
+    def counted():
+        rep = report_of(r, "src", "t-ext")
+        return rep if rep and rep["stats"]["frames"] == 1 + len(bad) else None
+    rep = wait_for(counted, 30, "the reader to play the %d frames" % (1 + len(bad)))
+    assert rep["trace"]["invalid"] == len(bad), rep["trace"]
+    assert {x["stage"] for x in rep["trace"]["stages"]} == {"write t-ext", "read t-ext"}, rep
+    assert rep["stats"]["skipped-invalid"] == 0, rep["stats"]
+    print("  another program's traces: 1 valid counted, %d broken ones dropped and counted "
+          "(trace.invalid), every frame played" % len(bad))
+    stop(reader)
+    # trace-interval=0: nothing traced
+    r.delete("t-in")
+    cam = launch(tmp, "camera-0", "%s ! redisstreamsink port=%d stream=t-in trace-interval=0"
+                 % (CAMERA, rp))
+    wait_for(lambda: r.exists("t-in") and r.xlen("t-in") > 20, 30, "frames")
+    assert not traced("t-in")
+    print("  trace-interval=0: no frame traced")
+    for x in (cam, proc):
+        stop(x)
+
+
 def main():
-    cases = [rules, reports_case, monitor_case, alerts]
+    cases = [rules, reports_case, monitor_case, trace, alerts]
     for c in cases:
         c.__name__ = c.__name__.replace("_case", "")
     cases_runner.install_signal_handlers(stop_all)
