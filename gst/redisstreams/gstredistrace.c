@@ -96,10 +96,13 @@ gst_redis_trace_parse (const gchar * value, gsize len, const gchar ** why)
     for (j = 0; j < 4; j++) {
       JsonNode *v = json_array_get_element (stamp, j);
 
+      /* json-glib lets a lone surrogate (\ud800) through as bytes that are
+       * not UTF-8, which no JSON writer writes back */
       if (!JSON_NODE_HOLDS_VALUE (v) ||
           json_node_get_value_type (v) != G_TYPE_STRING ||
-          strlen (json_node_get_string (v)) > MAX_NAME) {
-        *why = "a stamp holds something else than 4 strings";
+          strlen (json_node_get_string (v)) > MAX_NAME ||
+          !g_utf8_validate (json_node_get_string (v), -1, NULL)) {
+        *why = "a stamp holds something else than 4 strings of UTF-8";
         goto done;
       }
     }

@@ -77,7 +77,7 @@ FLAG_NAMES = [
 ]
 # docs/wire-format.md "Fields": the order redisstreamsink writes them in
 FIELD_ORDER = ["v", "seq", "pts", "dts", "duration", "flags", "caps",
-               "capture-time", "meta", "encoding", "size", "data"]
+               "capture-time", "meta", "encoding", "size", "data", "trace"]
 
 
 # --------------------------------------------------------------------------
@@ -490,6 +490,16 @@ def add_sink_tests(compression, w, h):
             frame = read_entry(fields)
             check_eq(frame["size"], video_size(frame["caps"]),
                      "size vs. the caps' default layout")
+            if b"trace" in fields:
+                # "trace": the sink, the capture point, started one
+                stamps = json.loads(fields[b"trace"])
+                check(len(fields[b"trace"]) <= 4096 and len(stamps) == 1 and
+                      len(stamps[0]) == 4 and stamps[0][:2] == ["w", run["stream"]] and
+                      stamps[0][3].isdigit() and
+                      int(stamps[0][3]) >= int(fields[b"capture-time"]),
+                      "entry %d trace %r" % (i, stamps))
+        # trace-interval (1 s) starts a trace on the first frame
+        check(b"trace" in run["entries"][0][1], "entry 0 has no trace")
 
     @test(tag + ": payload bit-exact")
     def _payload():
