@@ -18,7 +18,13 @@ Needs Debian's python3-redis. Used by the scripts of this directory only.
 
 import json
 import os
+import ssl
 import sys
+
+try:
+    import redis
+except ImportError:
+    redis = None  # --help works without it; the scripts say what is missing
 
 METRICS_PREFIX = "gst-redis:metrics:"
 
@@ -79,20 +85,94 @@ def id_ms(entry_id):
         return None
 
 
-def connect(redis):
-    """The server of REDIS_SOCKET, or REDIS_HOST/REDIS_PORT, with
-    REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB; returns (client,
-    description)."""
-    kw = dict(password=os.environ.get("REDIS_PASSWORD") or None,
-              username=os.environ.get("REDIS_USERNAME") or None,
-              db=int(os.environ.get("REDIS_DB", "0")),
+def env(name, default=None):
+    return os.environ.get(name) or default
+
+
+def password(prog):
+    path = env("REDIS_PASSWORD_FILE")
+    if path and env("REDIS_PASSWORD"):
+        sys.exit("%s: both REDIS_PASSWORD_FILE and REDIS_PASSWORD are set: set one" % prog)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                value = f.readline().strip()
+        except OSError as e:
+            sys.exit("%s: cannot read REDIS_PASSWORD_FILE %s: %s" % (prog, path, e.strerror))
+        if not value:
+            sys.exit("%s: REDIS_PASSWORD_FILE %s is empty" % (prog, path))
+        return value
+    return env("REDIS_PASSWORD")
+
+
+def tls_connection_class():
+    class TLSConnection(redis.Connection):
+        """A redis-py connection over TLS that verifies the server as the
+        elements do: its certificate against tls_ca_file (or the system's
+        CAs) and the name tls_server_name (or the host) in it. redis-py's
+        own SSLConnection checks no name by default and cannot check
+        another name than the host's."""
+
+        def __init__(self, tls_ca_file=None, tls_server_name=None, tls_cert_file=None,
+                     tls_key_file=None, **kw):
+            super().__init__(**kw)
+            self.tls_context = ssl.create_default_context(cafile=tls_ca_file)
+            if tls_cert_file:
+                self.tls_context.load_cert_chain(tls_cert_file, tls_key_file)
+            self.tls_server_name = tls_server_name or self.host
+
+        def _connect(self):
+            sock = super()._connect()
+            try:
+                return self.tls_context.wrap_socket(sock, server_hostname=self.tls_server_name)
+            except (ssl.SSLError, ssl.CertificateError) as e:
+                sock.close()
+                raise redis.ConnectionError(
+                    "TLS to %s:%s failed: %s (REDIS_TLS_CA_FILE, REDIS_TLS_SERVER_NAME)"
+                    % (self.host, self.port, e))
+            except OSError:
+                sock.close()
+                raise
+    return TLSConnection
+
+
+def connect(prog):
+    """The server of the environment, as the stage scripts read it
+    (pipelines/common.sh): REDIS_SOCKET, or REDIS_HOST/REDIS_PORT with
+    REDIS_TLS and its files; REDIS_USER (or REDIS_USERNAME),
+    REDIS_PASSWORD_FILE or REDIS_PASSWORD, REDIS_DB. Returns (client,
+    description); exits with a message naming @prog on settings that
+    cannot work."""
+    kw = dict(password=password(prog),
+              username=env("REDIS_USER") or env("REDIS_USERNAME"),
+              db=int(env("REDIS_DB", "0")),
               socket_timeout=5, socket_connect_timeout=5)
-    sock = os.environ.get("REDIS_SOCKET")
+    tls = env("REDIS_TLS", "0") in ("1", "true", "yes")
+    sock = env("REDIS_SOCKET")
     if sock:
+        if tls:
+            sys.exit("%s: REDIS_TLS=1 with REDIS_SOCKET: Redis never speaks TLS "
+                     "on a unix socket" % prog)
         return redis.Redis(unix_socket_path=sock, **kw), "unix:" + sock
-    host = os.environ.get("REDIS_HOST", "127.0.0.1")
-    port = int(os.environ.get("REDIS_PORT", "6379"))
-    return redis.Redis(host=host, port=port, **kw), "%s:%d" % (host, port)
+    host = env("REDIS_HOST", "127.0.0.1")
+    port = int(env("REDIS_PORT", "6379"))
+    where = "%s:%d" % (host, port)
+    if not tls:
+        for name in ("REDIS_TLS_CA_FILE", "REDIS_TLS_SERVER_NAME", "REDIS_TLS_CERT_FILE",
+                     "REDIS_TLS_KEY_FILE"):
+            if env(name):
+                sys.exit("%s: %s is set but REDIS_TLS is not 1" % (prog, name))
+        return redis.Redis(host=host, port=port, **kw), where
+    try:
+        pool = redis.ConnectionPool(
+            connection_class=tls_connection_class(), host=host, port=port,
+            tls_ca_file=env("REDIS_TLS_CA_FILE"), tls_server_name=env("REDIS_TLS_SERVER_NAME"),
+            tls_cert_file=env("REDIS_TLS_CERT_FILE"), tls_key_file=env("REDIS_TLS_KEY_FILE"),
+            **kw)
+        pool.make_connection()   # the files are read here: fail at once
+    except (OSError, ssl.SSLError) as e:
+        sys.exit("%s: TLS settings: %s" % (prog, e))
+    return redis.Redis(connection_pool=pool), "%s (TLS)" % where
 
 
 class Reader:
