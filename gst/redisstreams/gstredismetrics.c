@@ -317,25 +317,28 @@ metrics_add_stage (GstRedisMetrics * metrics, gchar * name, gdouble ms)
 
 void
 gst_redis_metrics_trace_read (GstRedisMetrics * metrics,
-    const GstRedisField * fields, gsize n_fields, const gchar * id,
-    GstBuffer * buffer)
+    const GstRedisReply * values, const gchar * id, GstBuffer * buffer)
 {
-  const GstRedisField *field = NULL;
+  const GstRedisReply *field = NULL;
   JsonArray *stamps;
   const gchar *why;
   gint64 prev;
   guint i, n;
 
-  if (metrics == NULL)
+  if (metrics == NULL || values->type != GST_REDIS_REPLY_ARRAY)
     return;
-  for (i = 0; i < n_fields && field == NULL; i++) {
-    if (fields[i].name_len == strlen (GST_REDIS_TRACE_FIELD) &&
-        memcmp (fields[i].name, GST_REDIS_TRACE_FIELD, fields[i].name_len) == 0)
-      field = &fields[i];
+  for (i = 0; i + 1 < values->elements && field == NULL; i += 2) {
+    const GstRedisReply *name = values->element[i];
+
+    if (name->type == GST_REDIS_REPLY_STRING &&
+        name->len == strlen (GST_REDIS_TRACE_FIELD) &&
+        memcmp (name->str, GST_REDIS_TRACE_FIELD, name->len) == 0 &&
+        values->element[i + 1]->type == GST_REDIS_REPLY_STRING)
+      field = values->element[i + 1];
   }
   if (field == NULL)
     return;
-  stamps = gst_redis_trace_parse (field->value, field->value_len, &why);
+  stamps = gst_redis_trace_parse (field->str, field->len, &why);
   if (stamps == NULL) {
     /* optional: the frame plays, the trace is dropped and counted */
     GST_DEBUG_OBJECT (metrics->element, "entry %s: field \"trace\" is %s: "

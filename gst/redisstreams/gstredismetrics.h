@@ -22,7 +22,8 @@
 
 #include <gst/gst.h>
 #include "gstredisconnection.h"
-#include "gstredisentry.h"
+#include "gstrediscommand.h"
+#include "gstredisreader.h"
 
 G_BEGIN_DECLS
 
@@ -155,11 +156,11 @@ void gst_redis_metrics_observe_stored (GstRedisMetrics * metrics,
 /* redisstreamsink's trace-interval property. */
 void gst_redis_metrics_install_trace_property (GObjectClass * klass,
     guint prop_id);
-/* A source decoded entry @id into @buffer: its trace field, if any, with
- * this read's stamp, goes onto the buffer and into the stages. */
+/* A source decoded entry @id, of field/value pairs @values, into @buffer:
+ * its trace field, if any, with this read's stamp, goes onto the buffer and
+ * into the stages. */
 void gst_redis_metrics_trace_read (GstRedisMetrics * metrics,
-    const GstRedisField * fields, gsize n_fields, const gchar * id,
-    GstBuffer * buffer);
+    const GstRedisReply * values, const gchar * id, GstBuffer * buffer);
 /* A sink encoded @buffer into @entry: the trace field, when the buffer
  * carries a trace or one is due, with this write's stamp. */
 void gst_redis_metrics_trace_write (GstRedisMetrics * metrics,

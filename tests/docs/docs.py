@@ -37,6 +37,9 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                   has finished, with no live producer (it must read from the
                   start);
                 - a `filesrc location=X.mp4` gets an MP4 file made first;
+                - a redisstreamsrc with `start` (a replay) must leave no
+                  consumer group behind, and a `filesink` must have
+                  written something;
                 - a fenced code block right after
                   `<!-- docs-test: file NAME -->` is written to the file
                   NAME in the folder the lines run in (the Python model of
@@ -389,8 +392,10 @@ def prepare(ctx, line):
                 set_prop(e, "host", "127.0.0.1")
                 set_prop(e, "port", str(ctx.redis.port))
         if name == "redisstreamsrc":
+            # a replay (start=...) reads without a group: None
             after = elems[k + 1][0] if k + 1 < len(elems) and not starts[k + 1] else None
-            readers.append((prop(e, "stream") or "video-frames", prop(e, "group") or "gst-redis",
+            readers.append((prop(e, "stream") or "video-frames",
+                            None if prop(e, "start") else prop(e, "group") or "gst-redis",
                             DECODES.get(after)))
         if name == "redisstreamsink":
             writers.append(prop(e, "stream") or "video-frames")
@@ -470,14 +475,21 @@ def run_line(ctx, line):
     errors = [l for l in out.splitlines() if l.startswith("ERROR") or "CRITICAL" in l]
     assert not errors, "\n".join(errors)
     for stream, group, _ in readers:
+        if group is None:
+            # a replay leaves nothing behind in Redis
+            assert ctx.r.xinfo_groups(stream) == [], "a replay made a group on %s" % stream
+            continue
         got = group_read(ctx, stream, group)
         assert got >= (n or READ_N), "group %s read %d entries of %s" % (group, got, stream)
+    for loc in [prop(e, "location") for e in split_elements(args)[0] if e[0] == "filesink"]:
+        path = os.path.join(ctx.work, loc)
+        assert os.path.getsize(path) > 0, "%s is empty" % loc
     for s in writers:
         grown = xlen(ctx, s) - before[s]
         assert grown >= (n or 1), "%s grew by %d entries" % (s, grown)
     # (entries-read of a group created at $ counts the entries before it too)
     summary = ", ".join(["%s group %s entries-read %d" % (s, g, group_read(ctx, s, g))
-                         for s, g, _ in readers] +
+                         if g else "%s replayed, no group" % s for s, g, _ in readers] +
                         ["%s +%d entries" % (s, xlen(ctx, s) - before[s]) for s in writers])
     print("  PLAYING, EOS, exit 0" + (": " + summary if summary else ""))
 
