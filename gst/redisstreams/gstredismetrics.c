@@ -114,7 +114,8 @@ gst_redis_metrics_install_property (GObjectClass * klass, guint prop_id)
    *
    * As #GstRedisStreamSink:metrics-interval: the reports of this source,
    * written with its reads (at least every #GstRedisStreamSrc:block while
-   * no entry comes).
+   * no entry comes). A replay (#GstRedisStreamSrc:start set) never
+   * reports: it leaves nothing in Redis.
    *
    * Since: 1.0
    */
@@ -208,6 +209,12 @@ gst_redis_metrics_start (GstRedisMetrics * metrics, const gchar * group,
   g_free (hash);
   GST_DEBUG_OBJECT (metrics->element, "reporting metrics every %u ms to %s",
       metrics->active_interval, metrics->key);
+}
+
+void
+gst_redis_metrics_disable (GstRedisMetrics * metrics)
+{
+  metrics->enabled = FALSE;
 }
 
 void

@@ -128,6 +128,9 @@ void gst_redis_metrics_install_property (GObjectClass * klass, guint prop_id);
 void gst_redis_metrics_start (GstRedisMetrics * metrics, const gchar * group,
     const gchar * consumer, guint quiet_ms);
 
+/* No reports until the next start, whatever metrics-interval says. */
+void gst_redis_metrics_disable (GstRedisMetrics * metrics);
+
 /* Sends the report when one is due, before the command it travels with.
  * NULL-safe. */
 gboolean gst_redis_metrics_send (GstRedisMetrics * metrics,

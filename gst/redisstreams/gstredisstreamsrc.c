@@ -1025,9 +1025,12 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
       (!self->loop.group_less &&
           !gst_redis_group_validate (&self->group, &err)))
     goto failed;
-  gst_redis_metrics_start (&self->metrics,
-      self->loop.group_less ? NULL : self->group.name,
-      self->loop.group_less ? NULL : self->group.consumer, self->loop.block);
+  gst_redis_metrics_start (&self->metrics, self->group.name,
+      self->group.consumer, self->loop.block);
+  /* a replay reads history, often for a moment, with a user that may only
+   * read: it leaves nothing in Redis, no report either */
+  if (self->loop.group_less)
+    gst_redis_metrics_disable (&self->metrics);
 
   self->last_summary = g_get_monotonic_time ();
   self->seek_flags = 0;

@@ -121,7 +121,7 @@ H264_DELTA = {"v": "1", "seq": "0", "flags": "delta",
               "caps": "video/x-h264,stream-format=byte-stream,alignment=au",
               "encoding": "none", "data": b"\0\0\0\1\x41" + b"\0" * 64}
 PASSWORDS = {"producer": "pw-producer", "processor": "pw-processor", "consumer": "pw-consumer",
-             "monitor": "pw-monitor"}
+             "monitor": "pw-monitor", "replayer": "pw-replayer"}
 
 
 def gstrun(tmp, name, desc, *args, timeout=60, env=None):
@@ -245,6 +245,15 @@ def consume(tmp, port, name, n, user="consumer", extra="", timeout="8", password
                   "--timeout", timeout, "--stats", "src")
 
 
+def replay(tmp, port, name, start, user="replayer", password=None):
+    """A replay of video-frames from start to now (its end when it began)."""
+    return gstrun(tmp, name,
+                  "redisstreamsrc name=src port=%d stream=video-frames start=%s stop=now "
+                  "username=%s ! fakesink" % (port, start, user),
+                  "--set", "src.password=" + (password or PASSWORDS[user]), "--timeout", "20",
+                  "--stats", "src")
+
+
 def stat(res, name, field):
     m = re.search(r"\b%s=\([a-z0-9]+\)([^,;]+)" % re.escape(field), res["stats"][name])
     return m.group(1) if m else None
@@ -281,7 +290,27 @@ def acl_least_privilege(tmp):
                                             "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
                 admin.xadd("processed-frames", {"v": "1", "seq": "0", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
                                                 "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
-            if role == "monitor":
+            if role == "replayer":
+                # from an entry id (XRANGE) and from a time (XREVRANGE back to
+                # it, XINFO STREAM for the span): the replay fails without a
+                # rule it needs
+                first = admin.xrange("video-frames", count=1)[0][0].decode()
+                bad = []
+                for start in (first, "-30s"):
+                    res, out = replay(tmp, srv.port, "replayer-no-%s" % rule, start)
+                    # a rule the replay can do without: it says so (XINFO STREAM)
+                    refused = [w["message"] for w in res["warnings"]
+                               if "does not let this user" in w["message"]]
+                    if res["result"] != "eos" or int(stat(res, "src", "frames") or 0) != 1:
+                        bad.append("start=%s: %s" % (start, res["error"]["message"] if res[
+                            "error"] else "%s, %s frames" % (res["result"], stat(res, "src",
+                                                                                "frames"))))
+                    elif refused:
+                        bad.append("start=%s: plays, and warns: %s" % (start, refused[0]))
+                ok = bool(bad)
+                print("  %-9s without %-24s -> %s" % (role, rule, "; ".join(bad) if ok
+                                                        else "still works"))
+            elif role == "monitor":
                 # a group with a pending entry, so that every command runs
                 admin.xgroup_create("video-frames", "proc", id="0")
                 admin.xreadgroup("proc", "worker", {"video-frames": ">"}, count=1)
@@ -408,7 +437,8 @@ def acl_recipes(tmp):
               "processor": "redisstreamsrc stream=video-frames ! ... ! "
                            "redisstreamsink stream=processed-frames",
               "consumer": "redisstreamsrc stream=processed-frames",
-              "monitor": "pipelines/monitor and pipelines/exporter"}
+              "monitor": "pipelines/monitor and pipelines/exporter",
+              "replayer": "redisstreamsrc stream=video-frames start=-30s stop=now"}
     assert set(recipes) == set(stages), (
         "docs/security.md has recipes for %s; this test runs stages for %s: add the stage "
         "of a new recipe here" % (sorted(recipes), sorted(stages)))
@@ -463,6 +493,14 @@ def acl_recipes(tmp):
           metrics_reports(admin, "processed-frames", "src"), admin.keys("gst-redis:*"))
     left = consumers(admin, "processed-frames", "display")
     check("consumer: left group display at stop", left == [], left)
+
+    res, out = replay(tmp, srv.port, "replayer", "-30s", password=pw["replayer"])
+    check("replayer: replays the %d frames of the last 30 s" % n,
+          res["result"] == "eos" and int(stat(res, "src", "frames") or 0) == n, out[-2000:])
+    # (it says that nothing was written before the start asked: a fact)
+    refused = [w for w in res["warnings"] if "NOPERM" in (w["debug"] or "") + w["message"]
+               or "does not let this user" in w["message"]]
+    check("replayer: no warning about its rights", not refused, refused)
 
     ok, wrong = monitoring_works(tmp, "monitor", srv.port, password=pw["monitor"])
     check("monitor: pipelines/monitor --once and pipelines/exporter --once read everything",
