@@ -380,18 +380,36 @@ def acl_least_privilege(tmp):
                 ok = any("ask the producer" in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
                     role, rule, "cannot ask for key frames" if ok else "still works", warned or "none"))
-            elif rule == "+subscribe" or rule == "&%s:control" % WRITES.get(role):
-                # the sink listens for key frame requests from its start: it
-                # runs, and says once that it cannot
+            elif rule in ("+subscribe", "+hset", "&%s:control" % WRITES.get(role),
+                          "%%W~%s:info" % WRITES.get(role)):
+                # the sink listens for key frame requests from its start, and
+                # tells readers how it trims the stream with its first frame:
+                # it runs, and says once what it cannot do
+                if rule in ("+hset", "%%W~%s:info" % WRITES.get(role)):
+                    phrase, verdict = "(HSET)", "trimming not published"
+                else:
+                    phrase, verdict = "cannot ask for key frames", "key frame requests off"
                 if role == "producer":
                     res, out = produce(tmp, srv.port, "producer-no-" + rule, 3)
                 else:
                     res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
                 warned = [w["message"] for w in res["warnings"]]
-                ok = res["result"] in ("eos", "frames") and any(
-                    "cannot ask for key frames" in w for w in warned)
+                ok = res["result"] in ("eos", "frames") and any(phrase in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
-                    role, rule, "key frame requests off" if ok else "still works", warned or "none"))
+                    role, rule, verdict if ok else "still works", warned or "none"))
+            elif rule in ("+hget", "+xinfo|stream") or rule == "%%R~%s:info" % READS.get(role):
+                # the source reads on, and says once what it cannot do: name
+                # the producer's trimming, count what was trimmed while it
+                # was not running
+                if role == "processor":
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
+                else:
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 1)
+                warned = [w["message"] for w in res["warnings"]]
+                what = "XINFO STREAM" if rule == "+xinfo|stream" else "(HGET)"
+                ok = res["result"] == "frames" and any(what in w for w in warned)
+                print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
+                    role, rule, "says it cannot" if ok else "still works", warned or "none"))
             elif rule in ("+xinfo|groups", "+xlen"):
                 # only for counting trimmed entries: the source runs and says
                 # once that it cannot count them
@@ -404,12 +422,15 @@ def acl_least_privilege(tmp):
                 print("  %-9s without %-18s -> %s (bus warnings: %s)" % (
                     role, rule, "cannot count trimmed entries" if ok else "still works", warned or "none"))
             else:
+                # the stream holds one entry: waiting for a second one, the
+                # stage runs until its error (an XADD or XACK refused after
+                # the first frame was read) or its timeout
                 if role == "producer":
                     res, out = produce(tmp, srv.port, "producer-no-" + rule, 3)
                 elif role == "processor":
-                    res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, 2)
                 else:
-                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 1)
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 2)
                 ok = res["result"] == "error"
                 print("  %-9s without %-18s -> %s" % (role, rule, "%s: %s" % (
                     res["error"]["code_name"], res["error"]["message"]) if ok else "still works (%s)" % res["result"]))
