@@ -219,6 +219,7 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
   loop->conn = gst_redis_connection_new (loop->settings);
   loop->decoder = gst_redis_entry_decoder_new ();
   gst_redis_entry_decoder_set_max_frame_size (loop->decoder, max);
+  loop->info = gst_redis_info_new (loop->settings);
   /* A value that cannot hold a frame of max-frame-size bytes, even
    * LZ4-compressed at its worst (+1/255, block headers), is dropped as it
    * arrives instead of being read into memory; the entry is skipped. */
@@ -256,6 +257,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&loop->decoder, gst_redis_entry_decoder_free);
+  g_clear_pointer (&loop->info, gst_redis_info_free);
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&loop->history_id, g_free);
@@ -362,12 +364,35 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   return TRUE;
 }
 
+/* A version 2 entry whose caps id the decoder does not know yet: its caps
+ * looked up in <stream>:info, once (the decoder keeps them). FALSE with a
+ * GST_REDIS_ENTRY_ERROR when the entry is invalid for it (no such caps);
+ * with another error when Redis could not be asked: a lost connection
+ * then closes the stream's connection too, so that the entry, still
+ * pending, is read again after reconnecting. */
+static gboolean
+read_loop_resolve_caps (GstRedisReadLoop * loop, const GstRedisField * fields,
+    gsize n, GCancellable * cancellable, GError ** error)
+{
+  guint32 id;
+
+  if (!gst_redis_entry_decoder_wants_caps (loop->decoder, fields, n, &id))
+    return TRUE;
+  if (gst_redis_info_lookup_caps (loop->info, loop->decoder, id, cancellable,
+          error))
+    return TRUE;
+  if (gst_redis_info_lost (loop->info))
+    gst_redis_connection_close (loop->conn);
+  return FALSE;
+}
+
 /* Decodes one entry of the current reply into @frame. Returns FALSE with
  * @frame left empty when the entry was skipped (and is to be acknowledged),
- * or with @error when the reply is not what Redis sends. */
+ * or with @error when the reply is not what Redis sends or Redis could not
+ * be asked for the entry's caps. */
 static gboolean
 read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
-    GstRedisFrame * frame, GError ** error)
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error)
 {
   GstRedisField fields[MAX_FIELDS];
   GstRedisReply *values, *id;
@@ -401,6 +426,12 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
   }
   if (!read_loop_get_fields (loop, values, fields, &n, &err))
     goto invalid;
+  if (!read_loop_resolve_caps (loop, fields, n, cancellable, &err)) {
+    if (err->domain == GST_REDIS_ENTRY_ERROR)
+      goto invalid;
+    g_propagate_error (error, err);
+    return FALSE;
+  }
   frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
       loop->reply, &frame->caps, &err);
   if (frame->buffer == NULL)
@@ -640,7 +671,8 @@ read_loop_step (GstRedisReadLoop * loop, GCancellable * cancellable,
   /* Entries left from a read of several. */
   if (loop->entries && loop->reply_index < loop->entries->elements) {
     if (!read_loop_decode_entry (loop,
-            loop->entries->element[loop->reply_index++], frame, &err) && err)
+            loop->entries->element[loop->reply_index++], cancellable, frame,
+            &err) && err)
       goto failed;
     return READ_STEP_AGAIN;
   }

@@ -25,6 +25,7 @@
 #include "gstredisentry.h"
 #include "gstredisframe.h"
 #include "gstredisgroup.h"
+#include "gstredisinfo.h"
 #include "gstrediskeyunit.h"
 #include "gstredisoutage.h"
 
@@ -77,6 +78,8 @@ typedef struct
    * object lock */
   GstRedisConnection *conn;
   GstRedisEntryDecoder *decoder;
+  /* where version 2 entries' caps are looked up */
+  GstRedisInfo *info;
   GstRedisCommand cmd;
   GstRedisOutage outage;
   /* "0"-based id while re-reading our own pending entries, then NULL */

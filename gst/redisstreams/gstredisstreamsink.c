@@ -124,6 +124,7 @@ GST_DEBUG_CATEGORY (gst_redis_stream_sink_debug);
 #define DEFAULT_LZ4_ACCELERATION 1
 #define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_AUTO
 #define DEFAULT_MAX_BUFFERED 100
+#define DEFAULT_WIRE_FORMAT GST_REDIS_ENTRY_VERSION
 
 typedef enum
 {
@@ -168,6 +169,7 @@ enum
   PROP_ON_DISCONNECT,
   PROP_MAX_BUFFERED,
   PROP_KEY_UNIT_REQUESTS,
+  PROP_WIRE_FORMAT,
   PROP_STATS,
 };
 
@@ -185,6 +187,7 @@ struct _GstRedisStreamSink
   GstRedisDisconnectPolicy on_disconnect;
   guint max_buffered;
   gboolean key_unit_requests;
+  guint wire_format;
 
   /* what unlock () cancels */
   GstRedisCanceller canceller;
@@ -367,6 +370,27 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
   /**
+   * GstRedisStreamSink:wire-format:
+   *
+   * The version of the entry format written (docs/wire-format.md). 2 (the
+   * default): the caps are stored once per stream, in the hash
+   * `<stream>:info` (field `caps:<id>`, written before the first entry
+   * that uses them, which needs `HSETNX` and `HGET` on that key), and each
+   * entry carries their short id: an Opus packet of 161 bytes takes about
+   * 230 bytes in Redis instead of 650. 1: the caps in every entry, for
+   * readers older than version 2 (they skip version 2 entries with a
+   * warning naming the version).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_WIRE_FORMAT,
+      g_param_spec_uint ("wire-format", "Wire Format",
+          "Version of the entry format to write: 2 stores the caps once in "
+          "<stream>:info, 1 writes them into every entry (for old readers)",
+          GST_REDIS_ENTRY_VERSION_1, GST_REDIS_ENTRY_VERSION_2,
+          DEFAULT_WIRE_FORMAT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstRedisStreamSink:key-unit-requests:
    *
    * Listen for readers' key frame requests (`SUBSCRIBE <stream>:control`,
@@ -459,6 +483,7 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->on_disconnect = DEFAULT_ON_DISCONNECT;
   self->max_buffered = DEFAULT_MAX_BUFFERED;
   self->key_unit_requests = TRUE;
+  self->wire_format = DEFAULT_WIRE_FORMAT;
   g_queue_init (&self->held);
   gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
   gst_redis_writer_init (&self->writer, GST_ELEMENT (self), &self->active);
@@ -545,6 +570,9 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
     case PROP_KEY_UNIT_REQUESTS:
       self->key_unit_requests = g_value_get_boolean (value);
       break;
+    case PROP_WIRE_FORMAT:
+      self->wire_format = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -602,6 +630,11 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, self->key_unit_requests);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_WIRE_FORMAT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->wire_format);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_redis_stream_sink_get_stats (self));
       break;
@@ -648,9 +681,11 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
   GCancellable *cancellable;
   GError *err = NULL;
+  guint wire_format;
 
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
+  wire_format = self->wire_format;
   gst_redis_writer_reset_stats (&self->writer);
   self->dropped = 0;
   self->key_unit_events = 0;
@@ -662,7 +697,7 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
     goto failed;
 
   cancellable = gst_redis_canceller_get (&self->canceller);
-  if (!gst_redis_writer_start (&self->writer, cancellable, &err)) {
+  if (!gst_redis_writer_start (&self->writer, wire_format, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
   }

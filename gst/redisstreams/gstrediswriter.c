@@ -24,6 +24,7 @@
 #endif
 
 #include "gstrediswriter.h"
+#include "gstredisstreamselements.h"
 
 #include <string.h>
 
@@ -75,12 +76,17 @@ gst_redis_writer_note_command (GstRedisWriter * writer)
   GST_OBJECT_UNLOCK (writer->element);
 }
 
+/* Connects; frames are then written in format @version (1 or 2). */
 gboolean
-gst_redis_writer_start (GstRedisWriter * writer, GCancellable * cancellable,
-    GError ** error)
+gst_redis_writer_start (GstRedisWriter * writer, guint version,
+    GCancellable * cancellable, GError ** error)
 {
   writer->conn = gst_redis_connection_new (writer->settings);
   writer->encoder = gst_redis_entry_encoder_new ();
+  gst_redis_entry_encoder_set_version (writer->encoder, version);
+  writer->info = gst_redis_info_new (writer->settings);
+  writer->stored_ids = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
   writer->next_seq = 0;
   writer->last_summary = g_get_monotonic_time ();
   return gst_redis_connection_open (writer->conn, cancellable, error);
@@ -103,6 +109,8 @@ gst_redis_writer_stop (GstRedisWriter * writer)
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&writer->encoder, gst_redis_entry_encoder_free);
+  g_clear_pointer (&writer->info, gst_redis_info_free);
+  g_clear_pointer (&writer->stored_ids, g_hash_table_unref);
 }
 
 gboolean
@@ -170,6 +178,9 @@ gst_redis_writer_prepare (GstRedisWriter * writer, GstBuffer * buffer,
     GstRedisWrite * w, GError ** error)
 {
   memset (w, 0, sizeof (*w));
+  w->buffer = buffer;
+  w->map = map;
+  w->options = *options;
   w->seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
       writer->next_seq;
   writer->next_seq = w->seq + 1;
@@ -213,6 +224,54 @@ writer_read_checked (GstRedisWriter * writer, GCancellable * cancellable,
   ok = writer_check_reply (writer, reply, error);
   gst_redis_reply_free (reply);
   return ok;
+}
+
+/* Version 2: the caps of the frame of @w stored in <stream>:info before
+ * its entry refers to them, once per caps id and connection (what a
+ * restarted server lost is stored again). The reply is awaited: a reader
+ * that sees the entry finds the caps, also in a Redis Cluster, where the
+ * hash is on another node. A hash that holds other caps for the id makes
+ * these caps go into every entry instead (version 1 entries). */
+static gboolean
+writer_store_caps (GstRedisWriter * writer, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  guint opens = gst_redis_connection_get_opens (writer->conn);
+  const gchar *id, *caps;
+  GError *err = NULL;
+
+  if (!gst_redis_entry_encoder_get_caps_ref (writer->encoder, &id, &caps))
+    return TRUE;
+  if (opens != writer->stored_opens) {
+    g_hash_table_remove_all (writer->stored_ids);
+    writer->stored_opens = opens;
+  }
+  if (g_hash_table_contains (writer->stored_ids, id))
+    return TRUE;
+
+  if (gst_redis_info_store_caps (writer->info, id, caps, cancellable, &err)) {
+    GST_INFO_OBJECT (writer->element, "caps id %s of stream \"%s\" stored "
+        "in \"%s\"", id, writer->settings->stream,
+        gst_redis_info_get_key (writer->info));
+    g_hash_table_add (writer->stored_ids, g_strdup (id));
+    return TRUE;
+  }
+  if (err) {
+    /* without Redis, the frame's own connection is lost too: the outage
+     * policy applies */
+    if (gst_redis_info_lost (writer->info))
+      gst_redis_connection_close (writer->conn);
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  GST_REDIS_ELEMENT_WARNING (writer->element, writer->settings, STREAM,
+      ENCODE, ("Stream \"%s\": "
+          "the caps id %s in \"%s\" stands for other caps; writing these "
+          "caps into every entry (format version 1).",
+          writer->settings->stream, id, gst_redis_info_get_key (writer->info)),
+      ("caps %s", caps));
+  gst_redis_entry_encoder_inline_caps (writer->encoder);
+  return writer_build_xadd (writer, w->buffer, w->map, &w->options, w, error);
 }
 
 /* Opens the connection when it is not, for the frame of @w. */
@@ -271,6 +330,8 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
       w->replacing = TRUE;
       continue;
     }
+    if (!writer_store_caps (writer, w, cancellable, error))
+      return FALSE;
     if (!gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
             error))
       return FALSE;

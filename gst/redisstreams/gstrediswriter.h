@@ -23,6 +23,7 @@
 #include <gst/gst.h>
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
+#include "gstredisinfo.h"
 #include "gstredisretention.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,10 @@ typedef struct
 /* Where the write of one frame stands, across attempts. */
 typedef struct
 {
+  /* the frame, and the options read for it (the XADD may be built again) */
+  GstBuffer *buffer;
+  const GstMapInfo *map;
+  GstRedisWriteOptions options;
   guint64 seq;
   /* payload bytes in, and written to Redis */
   gsize size;
@@ -84,6 +89,11 @@ typedef struct
   /* between start and stop; conn is cleared under the object lock */
   GstRedisConnection *conn;
   GstRedisEntryEncoder *encoder;
+  /* version 2: <stream>:info, and the caps ids stored there since conn
+   * was last opened (gst_redis_connection_get_opens ()) */
+  GstRedisInfo *info;
+  GHashTable *stored_ids;
+  guint stored_opens;
   GstRedisCommand cmd;
   GstRedisCommand entry;
   /* what the sink wrote, to trim by size; the bounds of the last XADD */
@@ -102,7 +112,7 @@ void gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
 void gst_redis_writer_clear (GstRedisWriter * writer);
 /* Under the element's object lock, at start. */
 void gst_redis_writer_reset_stats (GstRedisWriter * writer);
-gboolean gst_redis_writer_start (GstRedisWriter * writer,
+gboolean gst_redis_writer_start (GstRedisWriter * writer, guint version,
     GCancellable * cancellable, GError ** error);
 void gst_redis_writer_stop (GstRedisWriter * writer);
 gboolean gst_redis_writer_set_caps (GstRedisWriter * writer, GstCaps * caps,
