@@ -30,6 +30,17 @@
 
 #define GST_CAT_DEFAULT gst_redis_connection_debug
 
+/* Caps ids found missing are not asked for again for a while: entries that
+ * refer to caps nobody stored would otherwise cost a lookup each. */
+#define MISSING_MAX 16
+#define MISSING_TTL G_TIME_SPAN_SECOND
+
+typedef struct
+{
+  guint32 id;
+  gint64 until;
+} Missing;
+
 struct _GstRedisInfo
 {
   /* the element's settings with the hash's key for the stream: the
@@ -40,6 +51,8 @@ struct _GstRedisInfo
   gchar *stream;
   /* the last exchange failed for want of a connection */
   gboolean lost;
+  Missing missing[MISSING_MAX];
+  guint next_missing;
 };
 
 GstRedisInfo *
@@ -165,16 +178,32 @@ done:
   return ok && same;
 }
 
+/* TRUE when @id was found missing less than MISSING_TTL ago. */
+static gboolean
+info_known_missing (GstRedisInfo * info, guint32 id)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint i;
+
+  for (i = 0; i < MISSING_MAX; i++) {
+    if (info->missing[i].id == id && info->missing[i].until > now)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 gboolean
 gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
     guint32 id, GCancellable * cancellable, GError ** error)
 {
   const gchar *key = info->settings.stream;
   gchar *field = g_strdup_printf (GST_REDIS_INFO_CAPS_PREFIX "%u", id);
-  GstRedisReply *reply;
+  GstRedisReply *reply = NULL;
   gboolean ok = FALSE;
 
   info->lost = FALSE;
+  if (info_known_missing (info, id))
+    goto missing;
   reply = info_call (info, cancellable, error, "HGET", key, field, NULL);
   if (reply == NULL)
     goto done;
@@ -185,11 +214,11 @@ gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
           error);
       break;
     case GST_REDIS_REPLY_NIL:
-      g_set_error (error, GST_REDIS_ENTRY_ERROR,
-          GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS, "its caps id %u is not in the "
-          "stream's hash \"%s\" (no field \"%s\"): the hash was deleted or "
-          "its writer did not store the caps", id, key, field);
-      break;
+      info->missing[info->next_missing].id = id;
+      info->missing[info->next_missing].until = g_get_monotonic_time () +
+          MISSING_TTL;
+      info->next_missing = (info->next_missing + 1) % MISSING_MAX;
+      goto missing;
     default:
       gst_redis_connection_set_refused (info->conn, reply,
           GST_RESOURCE_ERROR_READ, error, "read the caps of stream \"%s\" "
@@ -203,4 +232,11 @@ done:
   gst_redis_connection_close (info->conn);
   g_free (field);
   return ok;
+
+missing:
+  g_set_error (error, GST_REDIS_ENTRY_ERROR,
+      GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS, "its caps id %u is not in the "
+      "stream's hash \"%s\" (no field \"%s\"): the hash was deleted or its "
+      "writer did not store the caps", id, key, field);
+  goto done;
 }

@@ -70,21 +70,6 @@ entry_encoding (redisReply * entry)
   return f ? f->str : "none";
 }
 
-/* The caps id of @caps as docs/wire-format.md defines it: the first four
- * bytes of the SHA-256 digest, big-endian, highest bit cleared. */
-static gchar *
-caps_id (const gchar * caps)
-{
-  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 d[32];
-  gsize n = sizeof (d);
-
-  g_checksum_update (sum, (const guchar *) caps, strlen (caps));
-  g_checksum_get_digest (sum, d, &n);
-  g_checksum_free (sum);
-  return g_strdup_printf ("%u", GST_READ_UINT32_BE (d) & 0x7fffffff);
-}
-
 /* The caps string a version 2 entry refers to, from <stream>:info. */
 static gchar *
 entry_caps (const gchar * stream, redisReply * entry)
@@ -98,20 +83,6 @@ entry_caps (const gchar * stream, redisReply * entry)
   caps = g_strdup (r->str);
   freeReplyObject (r);
   return caps;
-}
-
-/* Calls of @cmd (lower case) since the last CONFIG RESETSTAT. */
-static long long
-command_calls (const gchar * cmd)
-{
-  redisReply *r = redis_server_command (server, "INFO commandstats");
-  gchar *key = g_strdup_printf ("cmdstat_%s:calls=", cmd);
-  const gchar *p = strstr (r->str, key);
-  long long n = p ? g_ascii_strtoll (p + strlen (key), NULL, 10) : 0;
-
-  g_free (key);
-  freeReplyObject (r);
-  return n;
 }
 
 #define I420_320 "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
@@ -145,7 +116,7 @@ GST_START_TEST (test_one_entry_per_buffer)
     gchar *pts = g_strdup_printf ("%" G_GUINT64_FORMAT,
         (guint64) (i * GST_SECOND / 30));
 
-    gchar *caps = entry_caps ("cam", e), *id = caps_id (caps);
+    gchar *caps = entry_caps ("cam", e), *id = redis_test_caps_id (caps);
 
     /* version 2: the caps' id, the caps in cam:info; no encoding and size
      * for a payload as it is */
@@ -1696,14 +1667,14 @@ GST_START_TEST (test_caps_stored_once_per_id)
   }
   /* two caps strings, two fields, stored once each */
   fail_unless_equals_int (redis_server_integer (server, "HLEN cc:info"), 2);
-  fail_unless_equals_int (command_calls ("hsetnx"), 2);
-  fail_unless_equals_int (command_calls ("xadd"), 15);
+  fail_unless_equals_int (redis_server_command_calls (server, "hsetnx"), 2);
+  fail_unless_equals_int (redis_server_command_calls (server, "xadd"), 15);
 
   r = redis_server_command (server, "XRANGE cc - +");
   fail_unless_equals_int (r->elements, 15);
   for (i = 0; i < 3; i++) {
     caps[i] = entry_caps ("cc", r->element[i * 5]);
-    ids[i] = caps_id (caps[i]);
+    ids[i] = redis_test_caps_id (caps[i]);
     fail_unless_equals_string (entry_field (r->element[i * 5 + 4],
             "caps")->str, ids[i]);
     fail_unless_equals_string (entry_field (r->element[i * 5], "v")->str, "2");
@@ -1714,12 +1685,13 @@ GST_START_TEST (test_caps_stored_once_per_id)
   freeReplyObject (r);
 
   /* a second sink: HSETNX finds the field, HGET shows it is the same */
-  hget = command_calls ("hget");
+  hget = redis_server_command_calls (server, "hget");
   h2 = redis_test_sink_harness (server, "stream=cc", gray);
   fail_unless_equals_int (gst_harness_push (h2, redis_test_make_frame (&gray8,
               1, TRUE)), GST_FLOW_OK);
-  fail_unless_equals_int (command_calls ("hsetnx"), 3);
-  fail_unless_equals_int (command_calls ("hget"), hget + 1);
+  fail_unless_equals_int (redis_server_command_calls (server, "hsetnx"), 3);
+  fail_unless_equals_int (redis_server_command_calls (server, "hget"),
+      hget + 1);
   fail_unless_equals_int (redis_server_integer (server, "HLEN cc:info"), 2);
   r = redis_server_command (server, "XREVRANGE cc + - COUNT 1");
   fail_unless_equals_string (entry_field (r->element[0], "caps")->str, ids[1]);
@@ -1754,7 +1726,7 @@ GST_START_TEST (test_caps_id_taken_writes_caps_inline)
   gst_harness_push (h, redis_test_make_frame (&info, 0, TRUE));
   r = redis_server_command (server, "XRANGE probe - +");
   caps = entry_caps ("probe", r->element[0]);
-  id = caps_id (caps);
+  id = redis_test_caps_id (caps);
   freeReplyObject (r);
   gst_harness_teardown (h);
 
