@@ -56,6 +56,7 @@ W, H = 640, 480
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402
+import wire  # noqa: E402
 
 
 def number(fields, name):
@@ -66,16 +67,17 @@ def number(fields, name):
     return int(v)
 
 
-def decode(fields):
+def decode(r, stream, fields):
     """docs/wire-format.md, "Reading with redis-py"."""
-    assert number(fields, "v") == 1 and b"caps" in fields and b"data" in fields
+    assert b"data" in fields
+    caps = wire.entry_caps(r, stream, fields)
     encoding = fields.get(b"encoding", b"none")
     data = fields[b"data"]
     size = number(fields, "size")
     payload = lz4.frame.decompress(data) if encoding == b"lz4" else data
     assert encoding in (b"lz4", b"none"), encoding
     assert size is None or len(payload) == size
-    return {"seq": number(fields, "seq"), "caps": fields[b"caps"].decode(),
+    return {"seq": number(fields, "seq"), "caps": caps,
             "capture_time": number(fields, "capture-time"),
             "meta": json.loads(fields[b"meta"]) if b"meta" in fields else None,
             "payload": payload}
@@ -101,7 +103,7 @@ class Reader(threading.Thread):
                                                     count=10, block=100) or []:
                     now = time.time_ns()
                     for entry_id, fields in entries:
-                        f = decode(fields)
+                        f = decode(self.r, self.stream, fields)
                         f["id"] = entry_id.decode()
                         f["arrived"] = now
                         self.frames.append(f)

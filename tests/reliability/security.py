@@ -41,6 +41,7 @@ Arguments select cases by substring. The last line is "N passed, N failed".
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -64,12 +65,15 @@ SECRET = "Zq9-SeKrEt-4711-xyzzy"
 # The rules of docs/security.md; keep the two in step.
 BASE = ["on", "resetkeys", "resetchannels", "-@all"]
 RULES = {
-    "producer": ["%W~video-frames", "+xadd", "+ping", "&video-frames:control", "+subscribe"],
-    "processor": ["~video-frames", "~processed-frames", "+xreadgroup", "+xack",
-                  "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd", "+ping",
-                  "&video-frames:control", "&processed-frames:control", "+publish", "+subscribe"],
-    "consumer": ["~processed-frames", "+xreadgroup", "+xack", "+xgroup|create",
-                 "+xautoclaim", "+xinfo|groups", "+xlen", "+ping",
+    "producer": ["%W~video-frames", "~video-frames:info", "+xadd", "+hsetnx", "+hget", "+ping",
+                 "&video-frames:control", "+subscribe"],
+    "processor": ["~video-frames", "~processed-frames", "%R~video-frames:info",
+                  "~processed-frames:info", "+xreadgroup", "+xack",
+                  "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd", "+hsetnx",
+                  "+hget", "+ping", "&video-frames:control", "&processed-frames:control", "+publish",
+                  "+subscribe"],
+    "consumer": ["~processed-frames", "%R~processed-frames:info", "+xreadgroup", "+xack",
+                 "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+hget", "+ping",
                  "&processed-frames:control", "+publish"],
 }
 # key frame requests: the stream a role reads (it publishes there) and the
@@ -95,6 +99,14 @@ def gstrun(tmp, name, desc, *args, timeout=60, env=None):
     last = [l for l in out.splitlines() if l.startswith("{")]
     assert last, "%s printed no result (status %s):\n%s" % (name, p.returncode, out[-3000:])
     return json.loads(last[-1]), out
+
+
+def seed_v2(admin, stream, caps, data):
+    """A version 2 entry as redisstreamsink writes it: its caps in
+    <stream>:info under their id (docs/wire-format.md)."""
+    cid = int.from_bytes(hashlib.sha256(caps.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    admin.hset(stream + ":info", "caps:%d" % cid, caps)
+    admin.xadd(stream, {"v": "2", "seq": "0", "caps": str(cid), "data": data})
 
 
 def set_user(r, name, rules, password=None):
@@ -154,12 +166,16 @@ def acl_least_privilege(tmp):
         for rule in rules:
             fewer = [x for x in rules if x != rule]
             set_user(admin, role, fewer)
-            admin.delete("video-frames", "processed-frames")
+            admin.delete("video-frames", "processed-frames", "processed-frames:info")
             if role != "producer":
-                admin.xadd("video-frames", {"v": "1", "seq": "0", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-                                            "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
-                admin.xadd("processed-frames", {"v": "1", "seq": "0", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-                                                "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+                admin.delete("video-frames:info")
+            # (the producer finds its caps stored by the full run: a
+            # restarted producer, which reads them back with HGET)
+            if role != "producer":
+                # version 2 entries, as the stages write them by default
+                for stream in ("video-frames", "processed-frames"):
+                    seed_v2(admin, stream, "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                            b"\0" * (320 * 240 * 3 // 2))
             if rule == "+xautoclaim":
                 # XAUTOCLAIM only matters for a dead worker's entries: make one
                 stream, group = ("video-frames", "proc") if role == "processor" else ("processed-frames", "display")
