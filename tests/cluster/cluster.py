@@ -335,8 +335,11 @@ def test_cluster_ask(tmp):
     # not a poll: frames go on for a while with the slot in migration
     time.sleep(1)
     t0 = time.monotonic()
-    source.client().execute_command("MIGRATE", "127.0.0.1", target.port, key, 0, 5000)
-    # the key now lives on the target while the slot is still the source's:
+    # the slot's keys (the stream and, in its slot by the hash tag, its
+    # hash <stream>:info) as resharding moves them
+    source.client().execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
+                                    "KEYS", key, key + ":info")
+    # the keys now live on the target while the slot is still the source's:
     # the source answers ASK
     wait_frames([cons], 30, after=time.monotonic(), n=25)
     asking = target.client(single_connection_client=True)
