@@ -122,6 +122,8 @@ struct _GstRedisEntryEncoder
   GstRedisLz4 *lz4;
   GString *numbers;
   gchar *meta_json;
+  /* what the entry encoded last holds */
+  GstRedisEntrySize size;
 };
 
 GstRedisEntryEncoder *
@@ -217,19 +219,55 @@ gst_redis_entry_encoder_inline_caps (GstRedisEntryEncoder * enc)
   enc->caps_id[0] = '\0';
 }
 
+/* One field of the entry, its value copied into the command, or only
+ * referenced with @ref (the payload); counted in enc->size. */
 static void
-add_field_u64 (GstRedisCommand * cmd, const gchar * name, guint64 v)
+add_field (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, const gchar * value, gsize len, gboolean ref)
 {
   gst_redis_command_add (cmd, name);
-  gst_redis_command_add_printf (cmd, "%" G_GUINT64_FORMAT, v);
+  if (ref)
+    gst_redis_command_add_ref (cmd, value, len);
+  else
+    gst_redis_command_add_len (cmd, value, len);
+  enc->size.names += strlen (name);
+  enc->size.values += len;
+  enc->size.fields++;
 }
 
 static void
-add_field_time (GstRedisCommand * cmd, const gchar * name, GstClockTime t)
+add_field_str (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, const gchar * value)
+{
+  add_field (enc, cmd, name, value, strlen (value), FALSE);
+}
+
+static void
+add_field_u64 (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, guint64 v)
+{
+  gchar text[24];
+
+  g_snprintf (text, sizeof (text), "%" G_GUINT64_FORMAT, v);
+  add_field_str (enc, cmd, name, text);
+}
+
+static void
+add_field_time (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, GstClockTime t)
 {
   /* An unset timestamp is simply left out. */
   if (GST_CLOCK_TIME_IS_VALID (t))
-    add_field_u64 (cmd, name, t);
+    add_field_u64 (enc, cmd, name, t);
+}
+
+/* What the entry encoded last holds: its field names, its values, the
+ * number of fields (what Redis stores of it, gstredisretention.h). */
+void
+gst_redis_entry_encoder_get_size (GstRedisEntryEncoder * enc,
+    GstRedisEntrySize * size)
+{
+  *size = enc->size;
 }
 
 /* Appends the entry's field/value pairs to @cmd, which already holds
@@ -281,21 +319,22 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   }
 
   v2 = enc->caps_id[0] != '\0';
-  add_field_u64 (cmd, GST_REDIS_FIELD_VERSION, v2 ? GST_REDIS_ENTRY_VERSION_2 :
-      GST_REDIS_ENTRY_VERSION_1);
+  memset (&enc->size, 0, sizeof (enc->size));
+  add_field_u64 (enc, cmd, GST_REDIS_FIELD_VERSION, v2 ?
+      GST_REDIS_ENTRY_VERSION_2 : GST_REDIS_ENTRY_VERSION_1);
   if (seq != GST_BUFFER_OFFSET_NONE)
-    add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
-  add_field_time (cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
+    add_field_u64 (enc, cmd, GST_REDIS_FIELD_SEQ, seq);
+  add_field_time (enc, cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
   if (v2 && GST_BUFFER_DTS_IS_VALID (buffer) &&
       GST_BUFFER_DTS (buffer) == GST_BUFFER_PTS (buffer)) {
     /* version 2: an empty dts is the pts, as encoders without reordering
      * write it; 8 bytes less per entry */
-    gst_redis_command_add (cmd, GST_REDIS_FIELD_DTS);
-    gst_redis_command_add_len (cmd, "", 0);
+    add_field_str (enc, cmd, GST_REDIS_FIELD_DTS, "");
   } else {
-    add_field_time (cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
+    add_field_time (enc, cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
   }
-  add_field_time (cmd, GST_REDIS_FIELD_DURATION, GST_BUFFER_DURATION (buffer));
+  add_field_time (enc, cmd, GST_REDIS_FIELD_DURATION,
+      GST_BUFFER_DURATION (buffer));
 
   g_string_truncate (enc->numbers, 0);
   for (i = 0; i < G_N_ELEMENTS (buffer_flags); i++) {
@@ -305,15 +344,15 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
       g_string_append (enc->numbers, buffer_flags[i].name);
     }
   }
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_FLAGS);
-  gst_redis_command_add_len (cmd, enc->numbers->str, enc->numbers->len);
+  add_field (enc, cmd, GST_REDIS_FIELD_FLAGS, enc->numbers->str,
+      enc->numbers->len, FALSE);
 
   /* Version 1: the caps in every entry, so that a reader that starts after
    * older entries were trimmed can still negotiate. Version 2: their id,
    * which any reader looks up once in <stream>:info; an Opus packet of
    * 161 bytes had 341 bytes of caps. */
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
-  gst_redis_command_add (cmd, v2 ? enc->caps_id : enc->caps_str);
+  add_field_str (enc, cmd, GST_REDIS_FIELD_CAPS, v2 ? enc->caps_id :
+      enc->caps_str);
 
   capture = gst_frame_meta_get_capture_time (buffer);
   if (capture < 0) {
@@ -321,25 +360,23 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
      * the system can tell. */
     capture = g_get_real_time () * 1000;
   }
-  add_field_u64 (cmd, GST_REDIS_FIELD_CAPTURE_TIME, capture);
+  add_field_u64 (enc, cmd, GST_REDIS_FIELD_CAPTURE_TIME, capture);
 
   g_clear_pointer (&enc->meta_json, g_free);
   enc->meta_json = gst_redis_meta_to_json (buffer);
   if (enc->meta_json) {
-    gst_redis_command_add (cmd, GST_REDIS_FIELD_META);
-    gst_redis_command_add (cmd, enc->meta_json);
+    add_field_str (enc, cmd, GST_REDIS_FIELD_META, enc->meta_json);
   }
 
   /* Both may be left out for a payload as it is; version 2 entries do,
    * version 1 entries have always had them. */
   if (lz4 || !v2) {
-    gst_redis_command_add (cmd, GST_REDIS_FIELD_ENCODING);
-    gst_redis_command_add (cmd, lz4 ? "lz4" : "none");
-    add_field_u64 (cmd, GST_REDIS_FIELD_SIZE, map->size);
+    add_field_str (enc, cmd, GST_REDIS_FIELD_ENCODING, lz4 ? "lz4" : "none");
+    add_field_u64 (enc, cmd, GST_REDIS_FIELD_SIZE, map->size);
   }
 
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_DATA);
-  gst_redis_command_add_ref (cmd, payload, payload_size);
+  add_field (enc, cmd, GST_REDIS_FIELD_DATA, (const gchar *) payload,
+      payload_size, TRUE);
 
   if (wire_size)
     *wire_size = payload_size;

@@ -48,6 +48,16 @@ typedef struct
 
 typedef struct _GstRedisEntryEncoder GstRedisEntryEncoder;
 
+/* What an entry holds, as Redis stores it: the bytes of its field names
+ * (once per stream node when entries share their fields), of its values,
+ * and its number of fields. */
+typedef struct
+{
+  gsize names;
+  gsize values;
+  guint fields;
+} GstRedisEntrySize;
+
 GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
 void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
 void gst_redis_entry_encoder_set_version (GstRedisEntryEncoder * enc,
@@ -57,6 +67,8 @@ gboolean gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
 gboolean gst_redis_entry_encoder_get_caps_ref (GstRedisEntryEncoder * enc,
     const gchar ** id, const gchar ** caps_str);
 void gst_redis_entry_encoder_inline_caps (GstRedisEntryEncoder * enc);
+void gst_redis_entry_encoder_get_size (GstRedisEntryEncoder * enc,
+    GstRedisEntrySize * size);
 /* @seq: the caller's own frame count, written as seq for a @buffer without
  * an offset as long as no buffer had one (after that such a frame goes
  * without seq); %GST_BUFFER_OFFSET_NONE writes none. A buffer's offset is

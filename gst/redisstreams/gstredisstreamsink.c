@@ -264,9 +264,11 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * `MAXLEN ~` or `MINID ~` that #GstRedisStreamSink:maxlen or
    * #GstRedisStreamSink:retention use, no extra command) to the newest
    * entries whose sizes add up to at most this, counted as Redis stores
-   * them (compressed payload, caps and the other fields, plus 64 bytes per
-   * entry, rounded up to the size classes of Redis's allocator, plus 512
-   * bytes for its stream node: what `MEMORY USAGE` reports). Whichever
+   * them (a large entry: compressed payload, caps and the other fields,
+   * plus 64 bytes, rounded up to the size classes of Redis's allocator,
+   * plus 512 bytes for its stream node; small entries such as audio
+   * packets: their share of the 4 KiB node they share: what `MEMORY USAGE`
+   * reports). Whichever
    * bound is reached first wins. The default, 64 MiB, bounds a default
    * pipeline at any resolution: 21 raw 1080p I420 frames, 42 at 720p, 127
    * at 640x480; an H.264 stream reaches #GstRedisStreamSink:maxlen first.

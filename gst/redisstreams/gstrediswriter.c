@@ -130,6 +130,7 @@ writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
 {
   guint retention = options->retention;
   guint64 n_keep, min_ms, min_seq;
+  GstRedisEntrySize size;
 
   gst_redis_command_reset (&writer->entry);
   if (!gst_redis_entry_encoder_encode (writer->encoder, buffer, map, w->seq,
@@ -138,9 +139,12 @@ writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
     return FALSE;
 
   /* with retention, the count bound is not used */
+  gst_redis_entry_encoder_get_size (writer->encoder, &size);
+  writer->entry_cost = gst_redis_retention_entry_cost (size.names,
+      size.values, size.fields);
   writer->trim_maxlen = retention > 0 ? 0 : options->maxlen;
   writer->trim_max_bytes = options->max_bytes;
-  gst_redis_retention_plan (writer->kept, writer->entry.size,
+  gst_redis_retention_plan (writer->kept, writer->entry_cost,
       writer->trim_maxlen, options->max_bytes, &n_keep, &min_ms, &min_seq);
 
   gst_redis_command_reset (&writer->cmd);
@@ -405,7 +409,7 @@ gst_redis_writer_commit (GstRedisWriter * writer, GstRedisWrite * w)
 {
   gst_redis_writer_note_command (writer);
   GST_OBJECT_LOCK (writer->element);
-  gst_redis_retention_commit (writer->kept, writer->entry.size,
+  gst_redis_retention_commit (writer->kept, writer->entry_cost,
       writer->stats.last_id, writer->trim_maxlen, writer->trim_max_bytes);
   writer->stats.frames++;
   writer->stats.bytes_in += w->size;

@@ -98,6 +98,7 @@ typedef struct
   GstRedisCommand entry;
   /* what the sink wrote, to trim by size; the bounds of the last XADD */
   GstRedisRetention *kept;
+  guint64 entry_cost;
   guint64 trim_maxlen;
   guint64 trim_max_bytes;
   guint64 next_seq;

@@ -1558,6 +1558,53 @@ GST_START_TEST (test_max_bytes_bounds_memory_across_sizes)
 
 GST_END_TEST;
 
+/* Small entries (audio packets, detections) share Redis's 4 KiB stream
+ * nodes: max-bytes keeps them under the budget and uses it, in both
+ * versions of the format, instead of counting each as a node of its own
+ * (which used a quarter of the budget for Opus packets). */
+GST_START_TEST (test_max_bytes_small_entries_share_nodes)
+{
+  const long long budget = 256 * 1024;
+  const gchar *formats[] = { "1", "2" };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *props = g_strdup_printf ("stream=small-%s compression=none "
+        "maxlen=0 max-bytes=262144 wire-format=%s", formats[f], formats[f]);
+    gchar *stream = g_strdup_printf ("small-%s", formats[f]);
+    GstHarness *h = redis_test_sink_harness (server, props, I420_320);
+    long long mem, len;
+
+    /* 16x10 GRAY8: 160-byte frames, thousands in the budget */
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=16,"
+        "height=10,framerate=30/1");
+    {
+      GstVideoInfo info;
+      GstBuffer *frame;
+      gint i;
+
+      gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 16, 10);
+      frame = redis_test_make_frame (&info, 1, TRUE);
+      for (i = 0; i < 4000; i++)
+        fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (frame)),
+            GST_FLOW_OK);
+      gst_buffer_unref (frame);
+    }
+    mem = stream_memory (stream);
+    len = redis_server_integer (server, "XLEN %s", stream);
+    GST_INFO ("wire-format=%s: %lld entries, %lld bytes", formats[f], len, mem);
+    fail_unless (mem <= budget, "wire-format=%s: %lld bytes over a budget of "
+        "%lld", formats[f], mem, budget);
+    fail_unless (mem >= budget * 6 / 10, "wire-format=%s: %lld bytes of a "
+        "budget of %lld (%lld entries)", formats[f], mem, budget, len);
+    gst_harness_teardown (h);
+    g_free (stream);
+    g_free (props);
+  }
+}
+
+GST_END_TEST;
+
 /* With default properties a raw 1080p stream stays within the default
  * budget (64 MiB, 21 frames) instead of maxlen's 1000 frames (3 GB). */
 GST_START_TEST (test_max_bytes_default_bounds_1080p)
@@ -1852,6 +1899,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_retention_trims_by_age);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
   tcase_add_test (tc, test_max_bytes_bounds_memory_across_sizes);
+  tcase_add_test (tc, test_max_bytes_small_entries_share_nodes);
   tcase_add_test (tc, test_max_bytes_default_bounds_1080p);
   tcase_add_test (tc, test_max_bytes_with_retention);
   tcase_add_test (tc, test_max_bytes_counts_older_entries);
