@@ -266,7 +266,7 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * entries whose sizes add up to at most this, counted as Redis stores
    * them (a large entry: compressed payload, caps and the other fields,
    * plus 64 bytes, rounded up to the size classes of Redis's allocator,
-   * plus 512 bytes for its stream node; small entries such as audio
+   * plus 640 bytes for its stream node; small entries such as audio
    * packets: their share of the 4 KiB node they share: what `MEMORY USAGE`
    * reports). Whichever
    * bound is reached first wins. The default, 64 MiB, bounds a default
