@@ -314,8 +314,10 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * `auto` (default): formats that are compressed already (image/jpeg,
    * video/x-h264, ...) go as they are, and raw media is compressed with LZ4
    * only while it pays: a frame that shrinks less than 1.5x makes the next 300
-   * go uncompressed, then one is tried again. A camera's raw frames shrink
-   * 1.05-1.25x and so go uncompressed; synthetic pictures shrink 10x.
+   * go uncompressed, then one is tried again (a frame of 256 KiB or more on
+   * 64 KiB from its middle first: when those do not shrink, the frame goes
+   * as it is). A camera's raw frames shrink 1.05-1.25x and so go
+   * uncompressed; synthetic pictures shrink 10x.
    */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",

@@ -246,6 +246,56 @@ GST_START_TEST (test_auto_compression_adapts_to_content)
 
 GST_END_TEST;
 
+/* auto tries a piece of a large frame first: a frame that does not shrink
+ * goes out as it is (not compressed once every 300 frames, which made
+ * Redis and the reader take fresh memory for an entry of another size);
+ * one that does is compressed whole. */
+GST_START_TEST (test_auto_compression_tries_a_piece_of_large_frames)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=large",
+      "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
+  GstStructure *stats;
+  GstVideoInfo info;
+  redisReply *r;
+  gdouble ratio = 0;
+  gint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 1280, 720);
+  /* noise: not one of them compressed, the first included */
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+                i, TRUE)), GST_FLOW_OK);
+  g_object_get (gst_harness_find_element (h, "redisstreamsink"), "stats",
+      &stats, NULL);
+  gst_structure_get_double (stats, "compression-ratio", &ratio);
+  gst_structure_free (stats);
+  fail_unless (ratio == 1.0, "compression-ratio %f", ratio);
+  gst_harness_teardown (h);
+
+  /* a gradient: compressed, the whole frame */
+  h = redis_test_sink_harness (server, "stream=large2",
+      "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+                i, FALSE)), GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE large - +");
+  fail_unless_equals_int (r->elements, 3);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_string (entry_encoding (r->element[i]), "none");
+  freeReplyObject (r);
+  r = redis_server_command (server, "XRANGE large2 - +");
+  fail_unless_equals_int (r->elements, 2);
+  for (i = 0; i < 2; i++) {
+    fail_unless_equals_string (entry_encoding (r->element[i]), "lz4");
+    fail_unless_equals_string (entry_field (r->element[i], "size")->str,
+        "1382400");
+  }
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_maxlen_keeps_stream_bounded)
 {
   GstHarness *h =
@@ -1895,6 +1945,7 @@ redisstreamsink_suite (void)
   tcase_add_test (tc, test_lz4_entries_decode_with_any_lz4_frame_reader);
   tcase_add_test (tc, test_auto_compression_skips_compressed_caps);
   tcase_add_test (tc, test_auto_compression_adapts_to_content);
+  tcase_add_test (tc, test_auto_compression_tries_a_piece_of_large_frames);
   tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
   tcase_add_test (tc, test_retention_trims_by_age);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
