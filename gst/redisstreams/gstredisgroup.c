@@ -207,6 +207,12 @@ entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
   return TRUE;
 }
 
+gboolean
+gst_redis_entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
+{
+  return entry_id_parse (id, ms, seq);
+}
+
 /* Remembers the largest entry id of a reply: a group that disappears is
  * made again after it, so that what was read here is not read again and
  * what came after is not lost. */

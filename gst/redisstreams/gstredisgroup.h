@@ -138,6 +138,9 @@ gboolean gst_redis_group_read_sample (GstRedisGroup * group,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 
 gboolean gst_redis_entry_id_is_valid (const gchar * id);
+/* "<ms>-<seq>" (or "<ms>", seq 0) as two numbers; FALSE if not an id */
+gboolean gst_redis_entry_id_parse (const gchar * id, guint64 * ms,
+    guint64 * seq);
 
 G_END_DECLS
 

@@ -56,6 +56,7 @@ gst_redis_read_loop_clear (GstRedisReadLoop * loop)
   gst_redis_command_clear (&loop->cmd);
   g_clear_pointer (&loop->key_unit_channel, g_free);
   g_clear_pointer (&loop->stats.last_id, g_free);
+  g_clear_pointer (&loop->cursor, g_free);
 }
 
 void
@@ -90,6 +91,18 @@ read_loop_send_read (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisCommand *cmd = &loop->cmd;
 
   gst_redis_command_reset (cmd);
+  if (loop->group_less) {
+    /* nothing is created, acknowledged or left behind in Redis */
+    gst_redis_command_add (cmd, "XREAD");
+    gst_redis_command_add (cmd, "COUNT");
+    gst_redis_command_add_printf (cmd, "%u", loop->count);
+    gst_redis_command_add (cmd, "BLOCK");
+    gst_redis_command_add_printf (cmd, "%u", loop->read_block);
+    gst_redis_command_add (cmd, "STREAMS");
+    gst_redis_command_add (cmd, loop->settings->stream);
+    gst_redis_command_add (cmd, loop->cursor ? loop->cursor : "$");
+    goto send;
+  }
   gst_redis_command_add (cmd, "XREADGROUP");
   gst_redis_command_add (cmd, "GROUP");
   gst_redis_command_add (cmd, loop->group->name);
@@ -104,6 +117,7 @@ read_loop_send_read (GstRedisReadLoop * loop, GCancellable * cancellable,
   gst_redis_command_add (cmd, "STREAMS");
   gst_redis_command_add (cmd, loop->settings->stream);
   gst_redis_command_add (cmd, loop->history_id ? loop->history_id : ">");
+send:
   if (!gst_redis_connection_send (loop->conn, cmd, cancellable, error))
     return FALSE;
   loop->read_in_flight = TRUE;
@@ -126,8 +140,10 @@ read_loop_reply_entries (GstRedisReadLoop * loop, GstRedisReply * reply,
     *nogroup = gst_redis_reply_is_error (reply, "NOGROUP");
   if (reply->type == GST_REDIS_REPLY_ERROR) {
     gst_redis_connection_set_refused (loop->conn, reply,
-        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\" in group \"%s\"%s",
-        loop->settings->stream, loop->group->name,
+        GST_RESOURCE_ERROR_READ, error, "read stream \"%s\"%s%s%s%s",
+        loop->settings->stream, loop->group_less ? "" : " in group \"",
+        loop->group_less ? "" : loop->group->name,
+        loop->group_less ? "" : "\"",
         g_str_has_prefix (reply->str, "WRONGTYPE") ?
         " (the key holds something else than a stream now)" : "");
     return NULL;
@@ -225,9 +241,13 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
    * arrives instead of being read into memory; the entry is skipped. */
   gst_redis_node_set_max_bulk (gst_redis_connection_get_node (loop->conn),
       max > G_MAXUINT64 / 2 ? G_MAXUINT64 : max + max / 255 + 64 * 1024);
+  loop->read_in_flight = FALSE;
+  if (loop->group_less) {
+    /* where to read is gstredisrange.c's to say */
+    return gst_redis_connection_open (loop->conn, cancellable, error);
+  }
   /* Our own pending entries first, then new ones. */
   loop->history_id = g_strdup ("0");
-  loop->read_in_flight = FALSE;
   gst_redis_group_start (loop->group);
 
   return gst_redis_connection_open (loop->conn, cancellable, error) &&
@@ -249,7 +269,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   GST_OBJECT_UNLOCK (loop->element);
 
   if (conn) {
-    const gchar *pending = loop->group->pushed_id;
+    const gchar *pending = loop->group_less ? NULL : loop->group->pushed_id;
 
     GST_INFO_OBJECT (loop->element, "read %" G_GUINT64_FORMAT " frames from "
         "stream \"%s\"%s%s", loop->stats.frames, loop->settings->stream,
@@ -261,6 +281,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&loop->history_id, g_free);
+  g_clear_pointer (&loop->cursor, g_free);
   g_clear_pointer (&loop->key_unit_channel, g_free);
 }
 
@@ -272,7 +293,8 @@ read_loop_skip (GstRedisReadLoop * loop, const gchar * id, guint64 * counter)
   GST_OBJECT_LOCK (loop->element);
   (*counter)++;
   GST_OBJECT_UNLOCK (loop->element);
-  gst_redis_group_acknowledge (loop->group, g_strdup (id));
+  if (!loop->group_less)
+    gst_redis_group_acknowledge (loop->group, g_strdup (id));
   /* whatever came after it may refer to it */
   gst_redis_key_unit_gate_gap (loop->gate);
 }
@@ -339,7 +361,7 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   if (capture >= 0) {
     gdouble latency = (g_get_real_time () * 1000 - capture) / 1e6;
 
-    if (max_age > 0 && latency > max_age) {
+    if (max_age > 0 && !loop->group_less && latency > max_age) {
       GST_DEBUG_OBJECT (loop->element, "entry %s is %.1f ms old, skipping",
           id, latency);
       read_loop_skip (loop, id, &loop->stats.skipped_late);
@@ -386,6 +408,46 @@ read_loop_resolve_caps (GstRedisReadLoop * loop, const GstRedisField * fields,
   return FALSE;
 }
 
+/* The fields of an entry decoded into @frame (buffer and caps), the caps of
+ * a version 2 entry looked up first. FALSE with a GST_REDIS_ENTRY_ERROR
+ * for an entry that is not a frame, another error when Redis could not be
+ * asked for its caps. */
+static gboolean
+read_loop_decode_values (GstRedisReadLoop * loop, GstRedisReply * values,
+    GstRedisReplyRef * owner, GCancellable * cancellable,
+    GstRedisFrame * frame, GError ** error)
+{
+  GstRedisField fields[MAX_FIELDS];
+  gsize n;
+
+  if (!read_loop_get_fields (loop, values, fields, &n, error) ||
+      !read_loop_resolve_caps (loop, fields, n, cancellable, error))
+    return FALSE;
+  frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
+      owner, &frame->caps, error);
+  return frame->buffer != NULL;
+}
+
+gboolean
+gst_redis_read_loop_decode (GstRedisReadLoop * loop, GstRedisReply * entry,
+    GstRedisReplyRef * owner, GCancellable * cancellable,
+    GstRedisFrame * frame, GError ** error)
+{
+  memset (frame, 0, sizeof (*frame));
+  if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
+      entry->element[0]->type != GST_REDIS_REPLY_STRING ||
+      entry->element[1]->type != GST_REDIS_REPLY_ARRAY) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR,
+        GST_REDIS_ENTRY_ERROR_BAD_FIELD, "not a stream entry");
+    return FALSE;
+  }
+  if (!read_loop_decode_values (loop, entry->element[1], owner, cancellable,
+          frame, error))
+    return FALSE;
+  frame->id = g_strdup (entry->element[0]->str);
+  return TRUE;
+}
+
 /* Decodes one entry of the current reply into @frame. Returns FALSE with
  * @frame left empty when the entry was skipped (and is to be acknowledged),
  * or with @error when the reply is not what Redis sends or Redis could not
@@ -394,10 +456,8 @@ static gboolean
 read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     GCancellable * cancellable, GstRedisFrame * frame, GError ** error)
 {
-  GstRedisField fields[MAX_FIELDS];
   GstRedisReply *values, *id;
   GError *err = NULL;
-  gsize n;
 
   if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
       entry->element[0]->type != GST_REDIS_REPLY_STRING) {
@@ -413,6 +473,11 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     g_free (loop->history_id);
     loop->history_id = g_strdup (id->str);
   }
+  if (loop->group_less) {
+    /* the next XREAD reads after it, whether it plays or is skipped */
+    g_free (loop->cursor);
+    loop->cursor = g_strdup (id->str);
+  }
 
   if (values->type == GST_REDIS_REPLY_NIL) {
     /* A pending entry that MAXLEN trimmed away before we read it again. */
@@ -424,18 +489,13 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     gst_redis_key_unit_gate_gap (loop->gate);
     return FALSE;
   }
-  if (!read_loop_get_fields (loop, values, fields, &n, &err))
-    goto invalid;
-  if (!read_loop_resolve_caps (loop, fields, n, cancellable, &err)) {
+  if (!read_loop_decode_values (loop, values, loop->reply, cancellable, frame,
+          &err)) {
     if (err->domain == GST_REDIS_ENTRY_ERROR)
       goto invalid;
     g_propagate_error (error, err);
     return FALSE;
   }
-  frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
-      loop->reply, &frame->caps, &err);
-  if (frame->buffer == NULL)
-    goto invalid;
   if (!read_loop_count_frame (loop, id->str, frame->buffer)) {
     gst_redis_frame_clear (frame);
     return FALSE;
@@ -562,8 +622,10 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   if (res != GST_REDIS_RECONNECT_OK)
     return FALSE;
 
-  g_free (loop->history_id);
-  loop->history_id = g_strdup ("0");
+  if (!loop->group_less) {
+    g_free (loop->history_id);
+    loop->history_id = g_strdup ("0");
+  }
   gst_redis_outage_end (&loop->outage, loop->conn, GST_REDIS_HERE);
   /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
    * lost connection has no reply to read */
@@ -590,6 +652,11 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisGroup *group = loop->group;
   GstRedisConnection *conn = loop->conn;
 
+  if (loop->group_less) {
+    return (loop->read_in_flight || read_loop_send_read (loop, cancellable,
+            error)) && read_loop_read_key_unit_replies (loop, cancellable,
+        error);
+  }
   if (!loop->read_in_flight) {
     GstRedisReply *claimed = NULL;
 
@@ -627,7 +694,8 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
   loop->entries = read_loop_reply_entries (loop, reply, &nogroup, &err);
   if (loop->entries) {
     /* entries to push: the next step takes the first */
-    gst_redis_group_note_read (loop->group, loop->entries);
+    if (!loop->group_less)
+      gst_redis_group_note_read (loop->group, loop->entries);
     return READ_STEP_AGAIN;
   }
 
@@ -764,4 +832,25 @@ gst_redis_read_loop_next_within (GstRedisReadLoop * loop,
   loop->read_block = wait_us < 0 ? loop->block :
       MAX (1, MIN (loop->block, wait_us / 1000 + 1));
   return read_loop_next (loop, cancellable, FALSE, frame, error);
+}
+
+/* A reply still owed would be read after the next command's: the
+ * connection is made again instead (cheaper than waiting for a blocked
+ * XREAD to come back). */
+gboolean
+gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop, const gchar * id,
+    GCancellable * cancellable, GError ** error)
+{
+  loop->entries = NULL;
+  g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
+  g_free (loop->cursor);
+  loop->cursor = g_strdup (id);
+  loop->read_block = loop->block;
+  if (!loop->read_in_flight && loop->publishes_in_flight == 0)
+    return TRUE;
+  GST_DEBUG_OBJECT (loop->element, "dropping a reply still on its way");
+  loop->read_in_flight = FALSE;
+  loop->publishes_in_flight = 0;
+  gst_redis_connection_close (loop->conn);
+  return gst_redis_connection_open (loop->conn, cancellable, error);
 }

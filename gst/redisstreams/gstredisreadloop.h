@@ -84,6 +84,10 @@ typedef struct
   GstRedisOutage outage;
   /* "0"-based id while re-reading our own pending entries, then NULL */
   gchar *history_id;
+  /* group-less reading (gstredisrange.c): XREAD after this id, which
+   * follows every entry read; nothing of the group is sent */
+  gboolean group_less;
+  gchar *cursor;
   /* the XREADGROUP whose reply has not been read yet (after a flush) */
   gboolean read_in_flight;
   /* BLOCK of the next XREADGROUP, ms */
@@ -118,6 +122,20 @@ gboolean gst_redis_read_loop_next (GstRedisReadLoop * loop,
 gboolean gst_redis_read_loop_next_within (GstRedisReadLoop * loop,
     GCancellable * cancellable, gint64 wait_us, GstRedisFrame * frame,
     GError ** error);
+
+/* Group-less reading (gstredisrange.h): the next XREAD reads the entries
+ * after @id; a read or entries still on their way are dropped (a reply
+ * owed is not waited for: the connection is made again). */
+gboolean gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop,
+    const gchar * id, GCancellable * cancellable, GError ** error);
+/* Decodes one entry of a reply ([id, [field, value, ...]]) as the read
+ * loop does, without counting or skipping it: FALSE with @error for an
+ * entry that is not a frame (a GST_REDIS_ENTRY_ERROR), or when Redis could
+ * not be asked for the caps of a version 2 entry. @owner holds the reply
+ * the buffer points into. */
+gboolean gst_redis_read_loop_decode (GstRedisReadLoop * loop,
+    GstRedisReply * entry, GstRedisReplyRef * owner,
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error);
 
 gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
 void gst_redis_read_loop_ask_key_unit (GstRedisReadLoop * loop);

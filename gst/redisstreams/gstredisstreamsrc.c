@@ -137,6 +137,7 @@
 #include "gstredisreadloop.h"
 #include "gstredisgroup.h"
 #include "gstredisreorder.h"
+#include "gstredisrange.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
 #include "gstframemeta.h"
@@ -162,6 +163,9 @@ GST_DEBUG_CATEGORY (gst_redis_stream_src_debug);
 #define DEFAULT_TIMESTAMP_MODE GST_REDIS_TIMESTAMP_RUNNING_TIME
 #define DEFAULT_LATENCY 20
 #define DEFAULT_REQUEST_KEY_UNITS TRUE
+#define DEFAULT_START NULL
+#define DEFAULT_STOP NULL
+#define DEFAULT_ACCURATE TRUE
 
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
 
@@ -180,6 +184,9 @@ enum
   PROP_TIMESTAMP_MODE,
   PROP_LATENCY,
   PROP_REQUEST_KEY_UNITS,
+  PROP_START,
+  PROP_STOP,
+  PROP_ACCURATE,
   PROP_STATS,
 };
 
@@ -202,6 +209,9 @@ struct _GstRedisStreamSrc
   GstRedisTimestampMode timestamp_mode;
   guint latency;
   gboolean request_key_units;
+  gchar *start;
+  gchar *stop;
+  gboolean accurate;
 
   /* what unlock () cancels */
   GstRedisCanceller canceller;
@@ -212,6 +222,9 @@ struct _GstRedisStreamSrc
   GstRedisReadLoop loop;
   GstRedisGroup group;
   GstRedisReorder reorder;
+  /* replay mode (start set): a range read without a group */
+  GstRedisRange range;
+  GstSeekFlags seek_flags;
 
   /* streaming thread only, between start () and stop () */
   GstRedisTimestampMode active_timestamp_mode;
@@ -257,6 +270,9 @@ static gboolean gst_redis_stream_src_event (GstBaseSrc * bsrc,
     GstEvent * event);
 static GstFlowReturn gst_redis_stream_src_create (GstPushSrc * psrc,
     GstBuffer ** outbuf);
+static gboolean gst_redis_stream_src_is_seekable (GstBaseSrc * bsrc);
+static gboolean gst_redis_stream_src_do_seek (GstBaseSrc * bsrc,
+    GstSegment * segment);
 
 /* The consumer group and how it is read. */
 static void
@@ -318,6 +334,75 @@ gst_redis_stream_src_install_group_properties (GObjectClass * gobject_class)
       g_param_spec_uint ("count", "Count",
           "Entries read per XREADGROUP; they are pushed one by one", 1, 1000,
           DEFAULT_COUNT, ready));
+}
+
+/* Replay mode: a range read without a group (docs/replay.md). */
+static void
+gst_redis_stream_src_install_range_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstRedisStreamSrc:start:
+   *
+   * Replays the stream from this time instead of reading it in a consumer
+   * group: nothing is created, acknowledged or left behind in Redis
+   * (`XREVRANGE` and `XREAD`), and #GstRedisStreamSrc:group,
+   * #GstRedisStreamSrc:consumer, #GstRedisStreamSrc:start-id and the
+   * other group properties are not used. A time is an ISO 8601 date and
+   * time (`2026-01-05T10:00:00Z`; local time without an offset), seconds
+   * since 1970 (`1767607200.5`), a time relative to when the element
+   * starts (`-30s`, `-5m`, `-1h30m`, `-500ms`, `now`), an entry id
+   * (`1767607200123-0`) or `oldest`. The source is then not live: frames
+   * are timestamped by their capture time (position 0 is the oldest entry
+   * when the element started), the segment starts at the requested time,
+   * and for inter-coded video the frames from the key frame before it are
+   * pushed too, to be decoded and clipped away by decoders and sinks (see
+   * #GstRedisStreamSrc:accurate). A start older than the stream's oldest
+   * entry plays from there, with a warning naming the span that is gone.
+   * The source answers DURATION and SEEKING queries and performs flushing
+   * seeks in TIME.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_START,
+      g_param_spec_string ("start", "Start",
+          "Replay from this time without a consumer group: ISO 8601, "
+          "seconds since 1970, relative to now (-30s), an entry id or "
+          "\"oldest\"; NULL reads in the group", DEFAULT_START, ready));
+  /**
+   * GstRedisStreamSrc:stop:
+   *
+   * With #GstRedisStreamSrc:start, where the replay ends (EOS after the last
+   * frame captured at or before it), in the same forms as start; NULL (the
+   * default) follows the live stream after the replay caught up. A range of
+   * which nothing is left in the stream is an error
+   * (%GST_RESOURCE_ERROR_NOT_FOUND).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_STOP,
+      g_param_spec_string ("stop", "Stop",
+          "With start, where the replay ends (same forms); NULL follows "
+          "the live stream", DEFAULT_STOP, ready));
+  /**
+   * GstRedisStreamSrc:accurate:
+   *
+   * With #GstRedisStreamSrc:start: %TRUE (the default) starts the segment
+   * exactly at the start, as after an accurate seek, the frames from the
+   * key frame before it only there to decode; %FALSE starts it at that key
+   * frame, as after a key unit seek with GST_SEEK_FLAG_SNAP_BEFORE: for
+   * muxing encoded video without re-encoding (muxers drop what comes
+   * before the segment, the key frame too).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_ACCURATE,
+      g_param_spec_boolean ("accurate", "Accurate",
+          "With start: the segment starts exactly there (frames from the key "
+          "frame before only decode); false: at that key frame",
+          DEFAULT_ACCURATE, ready));
 }
 
 /* How frames are timed and how encoded video starts (docs/media.md). */
@@ -506,6 +591,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   gst_redis_stream_src_install_group_properties (gobject_class);
   gst_redis_stream_src_install_frame_properties (gobject_class);
   gst_redis_stream_src_install_live_properties (gobject_class);
+  gst_redis_stream_src_install_range_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -523,6 +609,9 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_redis_stream_src_negotiate);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_redis_stream_src_query);
   basesrc_class->event = GST_DEBUG_FUNCPTR (gst_redis_stream_src_event);
+  basesrc_class->is_seekable =
+      GST_DEBUG_FUNCPTR (gst_redis_stream_src_is_seekable);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_redis_stream_src_do_seek);
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_TIMESTAMP_MODE, 0);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_redis_stream_src_create);
 
@@ -538,6 +627,12 @@ gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
   gboolean answered;
 
+  /* a replay: nothing is acknowledged, the span answers */
+  if (gst_redis_range_is_on (&self->range)) {
+    if (gst_redis_range_query (&self->range, query))
+      return TRUE;
+    return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+  }
   GST_OBJECT_LOCK (self);
   answered = gst_redis_ack_query_answer (query, self->settings.stream,
       self->group_name);
@@ -565,12 +660,54 @@ gst_redis_stream_src_event (GstBaseSrc * bsrc, GstEvent * event)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      gst_redis_range_is_on (&self->range)) {
+    GstSeekFlags flags;
+    GstFormat format;
+    gdouble rate;
+
+    /* replay seeks: TIME at rate 1.0; their flags for do_seek () */
+    gst_event_parse_seek (event, &rate, &format, &flags, NULL, NULL, NULL,
+        NULL);
+    if (format != GST_FORMAT_TIME || rate != 1.0) {
+      GST_DEBUG_OBJECT (self, "refusing a seek in %s at rate %f",
+          gst_format_get_name (format), rate);
+      return FALSE;
+    }
+    self->seek_flags = flags | GST_SEEK_FLAG_FLUSH;
+    return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
+  }
   if (gst_video_event_is_force_key_unit (event)) {
     GST_DEBUG_OBJECT (self, "downstream asks for a key frame");
     g_atomic_int_set (&self->key_unit_wanted, 1);
     return TRUE;
   }
   return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
+}
+
+/* Replay mode seeks: positions are times of the stream. */
+static gboolean
+gst_redis_stream_src_is_seekable (GstBaseSrc * bsrc)
+{
+  return gst_redis_range_is_on (&GST_REDIS_STREAM_SRC (bsrc)->range);
+}
+
+/* basesrc's first do_seek () at start has no seek behind it: the start
+ * property says where to begin. A seek came through the event function
+ * (flags kept there: do_seek () does not see them), or is flushing. */
+static gboolean
+gst_redis_stream_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  if (!gst_redis_range_is_on (&self->range) || segment->format !=
+      GST_FORMAT_TIME)
+    return GST_BASE_SRC_CLASS (parent_class)->do_seek (bsrc, segment);
+  if (self->seek_flags == 0 && !(segment->flags & GST_SEGMENT_FLAG_RESET))
+    return TRUE;
+  gst_redis_range_seek (&self->range, segment, self->seek_flags);
+  self->seek_flags = 0;
+  return TRUE;
 }
 
 static void
@@ -595,6 +732,11 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
       &self->gate);
   self->loop.max_age = DEFAULT_MAX_AGE;
   gst_redis_reorder_init (&self->reorder, element, &self->gate);
+  gst_redis_range_init (&self->range, element, &self->active, &self->loop,
+      &self->gate);
+  self->start = g_strdup (DEFAULT_START);
+  self->stop = g_strdup (DEFAULT_STOP);
+  self->accurate = DEFAULT_ACCURATE;
 
   /* Frames arrive when a producer writes them: a live source in TIME,
    * timestamped for this pipeline's clock (gstredistiming.c). */
@@ -617,6 +759,9 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->start_id);
   gst_redis_read_loop_clear (&self->loop);
   gst_redis_group_clear (&self->group);
+  gst_redis_range_clear (&self->range);
+  g_free (self->start);
+  g_free (self->stop);
   gst_redis_canceller_clear (&self->canceller);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -661,6 +806,7 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "latency-max", G_TYPE_DOUBLE, read->latency_max,
       "connected", G_TYPE_BOOLEAN,
       gst_redis_read_loop_is_connected (&self->loop), NULL);
+  gst_redis_range_add_stats (&self->range, s);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -673,6 +819,12 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
 
   if (gst_redis_settings_set_property (&self->settings, object, prop_id, value))
     return;
+
+  /* a replay is not live: basesrc asks before start () (it takes the
+   * object lock itself) */
+  if (prop_id == PROP_START)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_string (value)
+        == NULL);
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -718,6 +870,17 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_REQUEST_KEY_UNITS:
       self->request_key_units = g_value_get_boolean (value);
+      break;
+    case PROP_START:
+      g_free (self->start);
+      self->start = g_value_dup_string (value);
+      break;
+    case PROP_STOP:
+      g_free (self->stop);
+      self->stop = g_value_dup_string (value);
+      break;
+    case PROP_ACCURATE:
+      self->accurate = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -783,6 +946,15 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KEY_UNITS:
       g_value_set_boolean (value, self->request_key_units);
       break;
+    case PROP_START:
+      g_value_set_string (value, self->start);
+      break;
+    case PROP_STOP:
+      g_value_set_string (value, self->stop);
+      break;
+    case PROP_ACCURATE:
+      g_value_set_boolean (value, self->accurate);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -804,8 +976,12 @@ gst_redis_stream_src_configure (GstRedisStreamSrc * self)
       self->start_id, self->count, self->claim_idle_time,
       self->claim_idle_time_set);
   g_free (consumer);
+  gst_redis_range_configure (&self->range, self->start, self->stop,
+      self->accurate);
+  self->loop.group_less = self->start != NULL;
+  /* a replay asks the producer for nothing: it reads what was written */
   gst_redis_read_loop_configure (&self->loop, self->block, self->count,
-      self->max_frame_size, self->request_key_units);
+      self->max_frame_size, self->request_key_units && self->start == NULL);
   gst_redis_reorder_start (&self->reorder, self->reorder_window,
       self->reorder_timeout);
   self->active_timestamp_mode = self->timestamp_mode;
@@ -828,15 +1004,21 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err) ||
-      !gst_redis_group_validate (&self->group, &err))
+      (!self->loop.group_less &&
+          !gst_redis_group_validate (&self->group, &err)))
     goto failed;
 
   self->last_summary = g_get_monotonic_time ();
+  self->seek_flags = 0;
   cancellable = gst_redis_canceller_get (&self->canceller);
-  ok = gst_redis_read_loop_start (&self->loop, cancellable, &err);
+  ok = gst_redis_read_loop_start (&self->loop, cancellable, &err) &&
+      (!self->loop.group_less || gst_redis_range_start (&self->range,
+          cancellable, &err));
   g_object_unref (cancellable);
   if (!ok)
     goto failed;
+  if (self->loop.group_less)
+    return TRUE;
 
   GST_INFO_OBJECT (self, "reading stream \"%s\" as consumer \"%s\" of group "
       "\"%s\" on Redis at %s", self->active.stream, self->group.consumer,
@@ -858,6 +1040,7 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
 
   gst_redis_read_loop_stop (&self->loop);
+  gst_redis_range_stop (&self->range);
   gst_redis_group_stop (&self->group);
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
@@ -1150,6 +1333,68 @@ gst_redis_stream_src_next (GstRedisStreamSrc * self, GstRedisFrame * frame,
   return ok;
 }
 
+/* A frame could not be read: cancelled (flushing), or an error posted. */
+static GstFlowReturn
+gst_redis_stream_src_read_failed (GstRedisStreamSrc * self, GError * err)
+{
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    GST_DEBUG_OBJECT (self, "cancelled%s", self->loop.read_in_flight ?
+        ", read reply still to come" : "");
+    g_clear_error (&err);
+    return GST_FLOW_FLUSHING;
+  }
+  GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
+  g_clear_error (&err);
+  return GST_FLOW_ERROR;
+}
+
+/* Replay mode (gstredisrange.c): the next frame of the range, with a new
+ * segment after the start or a seek. Frames there only to be decoded do
+ * not count against num-buffers. */
+static GstFlowReturn
+gst_redis_stream_src_create_range (GstRedisStreamSrc * self,
+    GstBuffer ** outbuf)
+{
+  GstBaseSrc *bsrc = GST_BASE_SRC (self);
+  GstRedisFrame frame = { NULL, };
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
+  GstRedisRangeResult res;
+  gboolean decode_only = FALSE;
+  GstStructure *where;
+  GstSegment segment;
+  GError *err = NULL;
+  GstFlowReturn ret;
+
+  res = gst_redis_range_next (&self->range, cancellable, &frame, &decode_only,
+      &err);
+  g_object_unref (cancellable);
+  if (res == GST_REDIS_RANGE_EOS)
+    return GST_FLOW_EOS;
+  if (res == GST_REDIS_RANGE_ERROR)
+    return gst_redis_stream_src_read_failed (self, err);
+
+  if (gst_redis_range_take_segment (&self->range, &segment, &where)) {
+    gst_base_src_new_segment (bsrc, &segment);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), where));
+  }
+  if (decode_only && bsrc->num_buffers_left >= 0)
+    bsrc->num_buffers_left++;
+  ret = gst_redis_stream_src_set_frame_caps (self, &frame);
+  if (ret == GST_FLOW_NOT_NEGOTIATED)
+    gst_redis_stream_src_post_not_negotiated (self, &frame);
+  if (ret != GST_FLOW_OK) {
+    gst_redis_frame_clear (&frame);
+    return ret;
+  }
+  GST_LOG_OBJECT (self, "frame from entry %s, pts %" GST_TIME_FORMAT "%s",
+      frame.id, GST_TIME_ARGS (GST_BUFFER_PTS (frame.buffer)),
+      decode_only ? ", only to decode" : "");
+  *outbuf = g_steal_pointer (&frame.buffer);
+  gst_redis_frame_clear (&frame);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -1158,6 +1403,8 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   GError *err = NULL;
   GstFlowReturn ret;
 
+  if (gst_redis_range_is_on (&self->range))
+    return gst_redis_stream_src_create_range (self, outbuf);
   gst_redis_group_settle_push (&self->group,
       gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self)));
   if (!gst_redis_stream_src_next (self, &frame, &err))
@@ -1188,17 +1435,7 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   /* ERRORS */
 failed:
-  {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GST_DEBUG_OBJECT (self, "cancelled%s", self->loop.read_in_flight ?
-          ", read reply still to come" : "");
-      g_clear_error (&err);
-      return GST_FLOW_FLUSHING;
-    }
-    GST_REDIS_ELEMENT_POST (self, GST_MESSAGE_ERROR, err, &self->active);
-    g_clear_error (&err);
-    return GST_FLOW_ERROR;
-  }
+  return gst_redis_stream_src_read_failed (self, err);
 not_negotiated:
   {
     gst_redis_stream_src_post_not_negotiated (self, &frame);

@@ -4,14 +4,19 @@
 launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
               and indented code blocks, `\\` continuations joined, and inline
               code with a `!`) is one test case, run as a real gst-launch-1.0
-              process against a private redis-server:
+              process against a private redis-server; so is every
+              `pipelines/launch` line of a code block (gst-launch-1.0 with
+              secrets from files: its --secret-file files are written with
+              a random password, which becomes the password of the
+              element's username):
                 - display and audio sinks (autovideosink, ximagesink, ...)
                   become fakesink;
                 - redisstreamsrc/redisstreamsink get the private server
                   (host/port, socket-path, or a private Sentinel for
-                  `sentinels`), websocketsink gets port=0 (and a test
+                  `sentinels`), websocketsink gets port=0, an address of
+                  this machine (127.0.0.1 for one that is not), and a test
                   certificate, key and token when it names files that do
-                  not exist);
+                  not exist;
                 - with tls=true they get the server's TLS port, and the
                   test certificates for tls-ca-file, tls-cert-file and
                   tls-key-file (tests/tls/make-certs.sh), tls-server-name
@@ -22,13 +27,19 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                 - the first source gets num-buffers (unless it has one), so
                   the line ends with EOS;
                 - for each redisstreamsrc, its stream is written first (20
-                  frames, 320x240 I420, by redisstreamsink) and a live
+                  frames, 320x240 I420, by redisstreamsink; H.264 when the
+                  stream's name has "h264" or the element after the source
+                  is h264parse or openh264dec, JPEG for "jpeg" or jpegdec)
+                  and a live
                   producer writes into it while the line runs, as in the
                   README's "terminal 1"; a line marked
                   `<!-- docs-test: after-writer -->` runs after the writer
                   has finished, with no live producer (it must read from the
                   start);
                 - a `filesrc location=X.mp4` gets an MP4 file made first;
+                - a redisstreamsrc with `start` (a replay) must leave no
+                  consumer group behind, and a `filesink` must have
+                  written something;
                 - a fenced code block right after
                   `<!-- docs-test: file NAME -->` is written to the file
                   NAME in the folder the lines run in (the Python model of
@@ -48,7 +59,8 @@ display_*     pipelines/display refuses to start without a display, and runs
               with VIDEO_SINK=fakesink.
 help_*        Every script of pipelines/ answers --help (run directly and by
               bash) with its usage, exit status 0, nothing on stderr and no
-              line of its code.
+              line of its code, and names every environment variable it
+              reads (those of pipelines/common.sh too when it sources it).
 
 Processes are started in their own session and stopped by PID. Arguments
 select cases by substring. Ends with "N passed, N failed, N skipped" (the
@@ -88,6 +100,8 @@ LINE_TIMEOUT = 60
 PRODUCER_CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 AUDIO_CAPS = "audio/x-raw,format=S16LE,rate=48000,channels=2"
 H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
+# what runs a launch line: gst-launch-1.0, or pipelines/launch (secrets from files)
+LAUNCHERS = ("gst-launch-1.0 ", "pipelines/launch ")
 MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(skip|after-writer|file)\b\s*(.*?)\s*-->\s*$")
 
 
@@ -138,7 +152,7 @@ def extract(path):
             i += 1
             continue
         found = None
-        if (fenced or line.startswith("    ")) and line.strip().startswith("gst-launch-1.0 "):
+        if (fenced or line.startswith("    ")) and line.strip().startswith(LAUNCHERS):
             text, j = take(i, line)
             found = (i, text)
             i = j
@@ -186,8 +200,8 @@ def log(ctx, name):
     return os.path.join(ctx.tmp, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".log")
 
 
-def gst(ctx, args, name, **kw):
-    return spawn(["gst-launch-1.0"] + args, log(ctx, name), cwd=ctx.work, **kw)
+def gst(ctx, args, name, program="gst-launch-1.0", **kw):
+    return spawn([program] + args, log(ctx, name), cwd=ctx.work, **kw)
 
 
 def myfilter_env(ctx):
@@ -198,17 +212,19 @@ def myfilter_env(ctx):
     return dict(os.environ, GST_PLUGIN_PATH_1_0=ctx.myfilter + (":" + path if path else ""))
 
 
-def producer_args(ctx, stream, n=None):
-    """What writes @stream for a line that reads it: by the stream's name,
-    audio (a name with "audio"), H.264 (with "h264"), JPEG (with "jpeg") or
-    raw video."""
+def producer_args(ctx, stream, n=None, media=None):
+    """What writes @stream for a line that reads it: media, or by the
+    stream's name, audio (a name with "audio"), H.264 (with "h264"), JPEG
+    (with "jpeg") or raw video."""
     count = ["num-buffers=%d" % n] if n else ["is-live=true"]
-    if "audio" in stream:
+    if media is None:
+        media = next((m for m in ("audio", "h264", "jpeg") if m in stream), "raw")
+    if media == "audio":
         chain = ["audiotestsrc"] + count + ["!", "audioconvert", "!", AUDIO_CAPS]
-    elif "h264" in stream:
+    elif media == "h264":
         chain = (["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS, "!",
                  "openh264enc", "gop-size=30", "!", "h264parse", "!", H264_CAPS])
-    elif "jpeg" in stream:
+    elif media == "jpeg":
         chain = ["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS, "!", "jpegenc"]
     else:
         chain = ["videotestsrc", "pattern=ball"] + count + ["!", PRODUCER_CAPS]
@@ -216,8 +232,8 @@ def producer_args(ctx, stream, n=None):
                     "port=%d" % ctx.redis.port, "stream=" + stream, "maxlen=1000"]
 
 
-def prefill(ctx, stream, n=PREFILL):
-    p = gst(ctx, producer_args(ctx, stream, n), "prefill-" + stream)
+def prefill(ctx, stream, n=PREFILL, media=None):
+    p = gst(ctx, producer_args(ctx, stream, n, media), "prefill-" + stream)
     rc = p.wait(60)
     assert rc == 0, "writing %s failed:\n%s" % (stream, read(p.log))
 
@@ -309,14 +325,48 @@ def websocket_files(ctx, elem):
         set_prop(elem, "auth-token-file", path)
 
 
+# what the element right after a redisstreamsrc says about the stream's media
+DECODES = {"h264parse": "h264", "openh264dec": "h264", "avdec_h264": "h264",
+           "jpegdec": "jpeg", "jpegparse": "jpeg"}
+
+
+def launch_secrets(ctx, tokens, env):
+    """The --secret-file/--secret-env options at the start of a
+    pipelines/launch line: each file is written in the work folder with a
+    random password (each variable set in env); returns (the options as
+    they run here, {factory: {property: secret}}, the rest)."""
+    opts, secrets = [], {}
+    while tokens and tokens[0] in ("--secret-file", "--secret-env"):
+        kind, spec = tokens[0], tokens[1]
+        tokens = tokens[2:]
+        factories, prop, source = spec.split(":", 2)
+        value = os.urandom(12).hex()
+        if kind == "--secret-file":
+            path = os.path.join(ctx.work, "secret-%d" % len(opts))
+            with open(path, "w") as f:
+                f.write(value + "\n")
+            os.chmod(path, 0o600)
+            source = path
+        else:
+            env[source] = value
+        opts += [kind, "%s:%s:%s" % (factories, prop, source)]
+        for factory in factories.split(","):
+            secrets.setdefault(factory, {})[prop] = value
+    return opts, secrets, tokens
+
+
 def prepare(ctx, line):
-    """The line as it runs here, and what it needs: (args, readers, writers,
-    n) where readers are (stream, group), writers are stream names and n is
-    the num-buffers of its first element."""
+    """The line as it runs here, and what it needs: (program, args,
+    environment, readers, writers, n) where readers are (stream, group,
+    media), writers are stream names and n is the num-buffers of its first
+    element."""
     tokens = shlex.split(line.text)
-    assert tokens[0] == "gst-launch-1.0", tokens
-    opts = []
+    assert tokens[0] in ("gst-launch-1.0", "pipelines/launch"), tokens
+    program, env, secrets, opts = "gst-launch-1.0", None, {}, []
     tokens = tokens[1:]
+    if line.text.startswith("pipelines/launch"):
+        program, env = os.path.join(PIPELINES, "launch"), dict(os.environ)
+        opts, secrets, tokens = launch_secrets(ctx, tokens, env)
     while tokens and tokens[0].startswith("-"):
         opts.append(tokens.pop(0))
     elems, starts = split_elements(tokens)
@@ -327,7 +377,8 @@ def prepare(ctx, line):
         if name in DISPLAY_SINKS:
             e[0] = "fakesink"
         if name in ("redisstreamsrc", "redisstreamsink"):
-            user, password = prop(e, "username"), prop(e, "password")
+            user = prop(e, "username")
+            password = prop(e, "password") or secrets.get(name, {}).get("password")
             if password is not None:
                 ctx.r.execute_command("ACL", "SETUSER", user or "default", "on",
                                       ">" + password, "~*", "&*", "+@all")
@@ -341,11 +392,17 @@ def prepare(ctx, line):
                 set_prop(e, "host", "127.0.0.1")
                 set_prop(e, "port", str(ctx.redis.port))
         if name == "redisstreamsrc":
-            readers.append((prop(e, "stream") or "video-frames", prop(e, "group") or "gst-redis"))
+            # a replay (start=...) reads without a group: None
+            after = elems[k + 1][0] if k + 1 < len(elems) and not starts[k + 1] else None
+            readers.append((prop(e, "stream") or "video-frames",
+                            None if prop(e, "start") else prop(e, "group") or "gst-redis",
+                            DECODES.get(after)))
         if name == "redisstreamsink":
             writers.append(prop(e, "stream") or "video-frames")
         if name == "websocketsink":
             set_prop(e, "port", "0")
+            if prop(e, "address") not in (None, "0.0.0.0", "::", "127.0.0.1", "localhost"):
+                set_prop(e, "address", "127.0.0.1")
             websocket_files(ctx, e)
         if name == "pyframeproc":
             mod = prop(e, "module")
@@ -365,7 +422,7 @@ def prepare(ctx, line):
         if k and not starts[k]:
             args.append("!")
         args += e
-    return args, readers, writers, n
+    return program, args, env, readers, writers, n
 
 
 def uses(args, element):
@@ -388,19 +445,20 @@ def group_read(ctx, stream, group):
 
 def run_line(ctx, line):
     ctx.r.flushall()
-    args, readers, writers, n = prepare(ctx, line)
+    program, args, env, readers, writers, n = prepare(ctx, line)
     after_writer = line.marker and line.marker[0] == "after-writer"
     assert not after_writer or readers, "after-writer on a line without redisstreamsrc"
-    for stream, _ in readers:
-        prefill(ctx, stream)
+    for stream, _, media in readers:
+        prefill(ctx, stream, media=media)
     before = {s: xlen(ctx, s) for s in writers}
     live = []
     if not after_writer:
-        for stream, _ in readers:
-            live.append(gst(ctx, producer_args(ctx, stream), "live-" + stream))
-    print("  runs: gst-launch-1.0 " + " ".join(shlex.quote(a) for a in args), flush=True)
-    env = myfilter_env(ctx) if uses(args, "myfilter") else None
-    p = gst(ctx, args, line.name, env=env)
+        for stream, _, media in readers:
+            live.append(gst(ctx, producer_args(ctx, stream, media=media), "live-" + stream))
+    print("  runs: %s %s" % (program, " ".join(shlex.quote(a) for a in args)), flush=True)
+    if uses(args, "myfilter"):
+        env = myfilter_env(ctx)
+    p = gst(ctx, args, line.name, program=program, env=env)
     try:
         try:
             rc = p.wait(LINE_TIMEOUT)
@@ -416,15 +474,22 @@ def run_line(ctx, line):
     assert "Got EOS from element" in out, "no EOS:\n" + tail(p.log)
     errors = [l for l in out.splitlines() if l.startswith("ERROR") or "CRITICAL" in l]
     assert not errors, "\n".join(errors)
-    for stream, group in readers:
+    for stream, group, _ in readers:
+        if group is None:
+            # a replay leaves nothing behind in Redis
+            assert ctx.r.xinfo_groups(stream) == [], "a replay made a group on %s" % stream
+            continue
         got = group_read(ctx, stream, group)
         assert got >= (n or READ_N), "group %s read %d entries of %s" % (group, got, stream)
+    for loc in [prop(e, "location") for e in split_elements(args)[0] if e[0] == "filesink"]:
+        path = os.path.join(ctx.work, loc)
+        assert os.path.getsize(path) > 0, "%s is empty" % loc
     for s in writers:
         grown = xlen(ctx, s) - before[s]
         assert grown >= (n or 1), "%s grew by %d entries" % (s, grown)
     # (entries-read of a group created at $ counts the entries before it too)
     summary = ", ".join(["%s group %s entries-read %d" % (s, g, group_read(ctx, s, g))
-                         for s, g in readers] +
+                         if g else "%s replayed, no group" % s for s, g, _ in readers] +
                         ["%s +%d entries" % (s, xlen(ctx, s) - before[s]) for s in writers])
     print("  PLAYING, EOS, exit 0" + (": " + summary if summary else ""))
 
@@ -582,6 +647,24 @@ def display_headless_sink(ctx):
 
 # --- --help of every script ------------------------------------------------
 
+# upper-case names the scripts use that are not settings: bash's own, the
+# globals of pipelines/common.sh and what the installed install-paths.sh sets
+NOT_SETTINGS = {"BASH_SOURCE", "SECONDS", "ENCODER", "LAUNCH_SECRETS", "PRINT_ONLY",
+                "REDIS_PROPS", "STAGE_WARNINGS", "SUDO", "GST_REDIS_STREAMS_PLUGIN_DIR"}
+
+
+def variables_read(path):
+    """The environment variables a script of pipelines/ reads: $NAME and
+    ${NAME...} in bash (with pipelines/common.sh when it sources it),
+    env("NAME") and os.environ.get("NAME") in Python."""
+    text = read(path)
+    if re.search(r"^source .*common\.sh", text, re.M):
+        text += read(os.path.join(PIPELINES, "common.sh"))
+    code = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+    names = set(re.findall(r"\$\{?!?([A-Z][A-Z0-9_]+)", code))
+    names |= set(re.findall(r"(?:\benv|environ\.get)\(\"([A-Z][A-Z0-9_]+)\"", code))
+    return names - NOT_SETTINGS
+
 def help_case(script):
     path = os.path.join(PIPELINES, script)
 
@@ -601,8 +684,12 @@ def help_case(script):
                 "%s: no usage text:\n%s" % (what, out.stdout)
             stray = [l for l in out.stdout.splitlines() if l.strip() in code]
             assert not stray, "%s printed lines of its code: %s" % (what, stray)
-        print("  %d lines of usage, exit 0, nothing on stderr (run directly and by bash)"
-              % len(out.stdout.splitlines()))
+            undocumented = sorted(v for v in variables_read(path)
+                                  if not re.search(r"\b%s\b" % v, out.stdout))
+            assert not undocumented, "%s does not name %s" % (what, ", ".join(undocumented))
+        print("  %d lines of usage, exit 0, nothing on stderr (run directly and by bash); "
+              "names all %d variables it reads" % (len(out.stdout.splitlines()),
+                                                    len(variables_read(path))))
     return case
 
 

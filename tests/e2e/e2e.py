@@ -22,28 +22,55 @@ against a private redis-server (unix socket in a temporary directory):
                          consumer every frame once, in order.
   monitor_once           pipelines/monitor --once reports the streams, groups
                          and consumers.
+  stage_secrets          producer and processor as their own ACL users, the
+                         password from REDIS_PASSWORD_FILE and from
+                         REDIS_PASSWORD: they run with pipelines/launch,
+                         frames flow, and the password is in neither the
+                         printed line, the command line nor their output at
+                         GST_DEBUG=*:6; a wrong password fails naming the
+                         user. The viewer with VIEWER_TOKEN and HTTP basic
+                         (VIEWER_AUTH_USER, VIEWER_AUTH_PASSWORD_FILE):
+                         401 without, 200 with either.
   demo_start_stop        bash pipelines/demo --no-build with a free
                          VIEWER_PORT: the viewer serves its page (HTTP 200 at
                          /), processed-frames grows; after SIGTERM every
                          process the demo started is gone (its process tree
                          and its DEMO_PID_FILE) and its temp dir is removed.
+  demo_tls               bash pipelines/demo --no-build --tls --cameras 2
+                         (VIEWER_MODE=h264): the viewer answers over HTTPS
+                         verified against the demo's CA with the token it
+                         printed, 401 without it or with a wrong one, and a
+                         client trusting another CA refuses it; Redis
+                         refuses plain TCP, TLS without the client
+                         certificate and the default user; the monitor's user
+                         sees processed-frames-2 grow, the producer's cannot
+                         read; no password nor the token is on the command
+                         line of any process of the demo; headless Chromium
+                         trusting the demo's CA (tests/browser/open-wall.js)
+                         gets a secure page with WebCodecs that draws H.264
+                         frames of both cameras; after SIGTERM everything is
+                         gone. Skipped (a failure under CI=true) without node,
+                         npm or chromium.
 
 Every process is started in its own session and stopped by PID (its process
 group), also on failure. Arguments select cases by substring. Ends with
-"N passed, N failed"; exit status 1 when anything failed.
+"N passed, N failed[, N skipped]"; exit status 1 when anything failed.
 """
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 import lz4.frame
@@ -54,6 +81,8 @@ PIPELINES = os.path.join(TOP, "pipelines")
 N = 150
 W, H = 640, 480
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pylib"))
+import browser  # noqa: E402
+import cases  # noqa: E402
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402
 import wire  # noqa: E402
@@ -291,6 +320,89 @@ def monitor_once(ctx):
     assert bad.returncode == 1 and "none.sock" in bad.stderr, (bad.returncode, bad.stderr)
 
 
+def stage_secrets(ctx):
+    """The stage scripts with an ACL user and its password, from a file
+    (REDIS_PASSWORD_FILE) and from the environment (REDIS_PASSWORD): they
+    run with pipelines/launch, frames flow, and the password is in neither
+    the printed line, the command line, nor GStreamer's log at level 6; a
+    wrong one fails naming the user. The viewer's token from VIEWER_TOKEN and
+    HTTP basic from VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE."""
+    cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
+    ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
+                          "resetchannels", "-@all", "%W~s-in", "+xadd", "+ping",
+                          "&s-in:control", "+subscribe")
+    ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
+                          "resetchannels", "-@all", "~s-in", "~s-out", "+xreadgroup", "+xack",
+                          "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd",
+                          "+ping", "&s-in:control", "&s-out:control", "+publish", "+subscribe")
+    pw_file = os.path.join(ctx.tmp, "s-camera.password")
+    with open(pw_file, "w") as f:
+        f.write(cam_pw + "\n")
+    os.chmod(pw_file, 0o600)
+    env = stage_env(ctx, INPUT_STREAM="s-in", OUTPUT_STREAM="s-out", GST_DEBUG="*:6",
+                    GST_DEBUG_NO_COLOR="1")
+    proc = start_stage(ctx, "processor", "s-processor", dict(
+        env, REDIS_USER="s-processor", REDIS_PASSWORD=proc_pw, CONSUMER="s-worker"))
+    wait_for(lambda: proc.poll() is not None or group_exists(ctx.r, "s-in", "processors"), 20,
+             "the processor's group")
+    assert proc.poll() is None, read(proc.log)[-3000:]
+    prod = start_stage(ctx, "producer", "s-producer", dict(
+        env, REDIS_USER="s-camera", REDIS_PASSWORD_FILE=pw_file, NUM_BUFFERS="30"))
+    cmdlines = [cmdline(p.pid, full=True) for p in (prod, proc)]
+    assert prod.wait(60) == 0, read(prod.log)[-3000:]
+    wait_for(lambda: ctx.r.exists("s-out") and ctx.r.xlen("s-out") >= 30, 20,
+             "30 processed frames")
+    stop(proc)
+    for p, pw in ((prod, cam_pw), (proc, proc_pw)):
+        text = read(p.log)
+        first = text.splitlines()[0]
+        assert "/pipelines/launch --secret-" in first and pw not in first, first
+        assert pw not in text, "the password is in %s's output" % p.log
+    assert not any(pw in c for c in cmdlines for pw in (cam_pw, proc_pw)), cmdlines
+    print("  producer (REDIS_PASSWORD_FILE) and processor (REDIS_PASSWORD) as their own ACL "
+          "users: 30 frames through; %d and %d lines of output at GST_DEBUG=*:6, the "
+          "password in none, nor in their command lines" % (
+              len(read(prod.log).splitlines()), len(read(proc.log).splitlines())))
+    print("  the producer's line: " + read(prod.log).splitlines()[0][:160] + " ...")
+    with open(pw_file, "w") as f:
+        f.write("wrong\n")
+    bad = start_stage(ctx, "producer", "s-wrong", dict(
+        env, GST_DEBUG="", REDIS_USER="s-camera", REDIS_PASSWORD_FILE=pw_file, NUM_BUFFERS="5"))
+    rc = bad.wait(60)
+    err = [l for l in read(bad.log).splitlines() if l.startswith("ERROR")]
+    print("  a wrong password: exit %d, %s" % (rc, err[0] if err else "-"))
+    assert rc == 1 and err and '"s-camera"' in err[0] and "wrong" not in err[0], read(bad.log)
+
+    # the viewer's secrets from the environment and a file
+    port = free_port()
+    basic_file = os.path.join(ctx.tmp, "viewer.password")
+    with open(basic_file, "w") as f:
+        f.write(view_pw + "\n")
+    viewer = start_stage(ctx, "viewer", "s-viewer", stage_env(
+        ctx, VIEWER_PORT=str(port), VIEWER_TOKEN=token, VIEWER_AUTH_USER="operator",
+        VIEWER_AUTH_PASSWORD_FILE=basic_file, STREAM="s-out"))
+
+    def get(headers):
+        req = urllib.request.Request("http://127.0.0.1:%d/" % port, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    import base64
+    basic = "Basic " + base64.b64encode(("operator:" + view_pw).encode()).decode()
+    wait_for(lambda: viewer.poll() is not None or get({}) == 401, 20, "the viewer",
+             ignore=(OSError,))
+    got = (get({}), get({"Authorization": "Bearer " + token}), get({"Authorization": basic}),
+           get({"Authorization": "Bearer " + token[:-1]}))
+    stop(viewer)
+    print("  viewer with VIEWER_TOKEN and VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE: "
+          "no secret %d, the token %d, HTTP basic %d, a wrong token %d" % got)
+    assert got == (401, 200, 200, 401), got
+    line = read(viewer.log).splitlines()[0]
+    assert token not in line and view_pw not in line and "VIEWER_TOKEN" in line, line
+
+
 def descendants(pid):
     """pids of the whole process tree below pid, from /proc."""
     children = {}
@@ -318,46 +430,45 @@ def alive(pid):
         return False
 
 
-def cmdline(pid):
+def cmdline(pid, full=False):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")[:100]
+            text = f.read().replace(b"\0", b" ").decode(errors="replace")
+            return text if full else text[:100]
     except OSError:
         return "?"
 
 
-def demo_start_stop(ctx):
+def start_demo(ctx, name, args=(), **env_extra):
+    """bash pipelines/demo --no-build ARGS with a free VIEWER_PORT; returns
+    (process, log, port) once it printed its viewer URL."""
     if os.environ.get("E2E_HAVE_WEBSOCKET") == "0":
         raise AssertionError("websocketsink is not built: the demo needs it")
     port = free_port()
-    pidfile = os.path.join(ctx.tmp, "demo.pids")
-    log = os.path.join(ctx.tmp, "demo.log")
+    pidfile = os.path.join(ctx.tmp, name + ".pids")
+    log = os.path.join(ctx.tmp, name + ".log")
     env = dict(os.environ, VIEWER_PORT=str(port), DEMO_PID_FILE=pidfile,
                BUILDDIR=os.environ.get("E2E_BUILD_DIR", os.path.join(TOP, "build")),
                WIDTH="640", HEIGHT="480")
+    env.update(env_extra)
     for k in ("DISPLAY", "WAYLAND_DISPLAY", "GST_PLUGIN_PATH"):
         env.pop(k, None)
-    demo = spawn(["bash", os.path.join(PIPELINES, "demo"), "--no-build"], log, env, cwd=TOP)
-    ctx.demo_pidfile = pidfile
-    url = "http://127.0.0.1:%d/" % port
-    wait_for(lambda: ("Viewer:   " + url) in read(log) or demo.poll() is not None, 90,
+    demo = spawn(["bash", os.path.join(PIPELINES, "demo"), "--no-build"] + list(args), log, env,
+                 cwd=TOP)
+    ctx.demo_pidfiles.append(pidfile)
+    wait_for(lambda: "\nViewer:   " in read(log) or demo.poll() is not None, 90,
              "the demo to print the viewer URL")
     assert demo.poll() is None, "demo exited with %s:\n%s" % (demo.returncode, read(log))
     print("  " + read(log).replace("\n", "\n  ").rstrip())
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        body = resp.read()
-        assert resp.status == 200 and b"<html" in body.lower(), (resp.status, body[:200])
-    sock = [l.split("unix socket ", 1)[1].strip() for l in read(log).splitlines()
-            if "private Redis: unix socket " in l][0]
-    r = redis.Redis(unix_socket_path=sock)
-    n1 = wait_for(lambda: r.xlen("processed-frames"), 10, "processed frames")
-    t1 = time.monotonic()
-    n2 = wait_for(lambda: r.xlen("processed-frames") > n1 and r.xlen("processed-frames"), 10,
-                  "processed-frames to grow past %d entries" % n1)
-    print("  processed-frames: %d -> %d entries in %.1f s" % (n1, n2, time.monotonic() - t1))
+    demo.pidfile = pidfile
+    return demo, log, port
+
+
+def demo_processes(demo):
+    """(the demo's process tree, {name: pid} it recorded, its temp dir)"""
     tree = descendants(demo.pid)
     recorded = {}
-    for line in read(pidfile).splitlines():
+    for line in read(demo.pidfile).splitlines():
         name, value = line.split(" ", 1)
         recorded[name] = value
     tmpdir = recorded.pop("tmpdir")
@@ -367,6 +478,12 @@ def demo_start_stop(ctx):
     assert os.path.isdir(tmpdir), tmpdir
     print("  demo pid %d, %d processes below it: %s" % (
         demo.pid, len(tree), ", ".join("%s=%d" % kv for kv in started.items())))
+    return tree, started, tmpdir
+
+
+def stop_demo(demo, log, port, tree, started, tmpdir):
+    """SIGTERM: exit 0, nothing it started left, its temp dir gone, the
+    viewer port closed."""
     demo.send_signal(signal.SIGTERM)
     rc = demo.wait(30)
     print("  " + read(log).splitlines()[-1])
@@ -381,62 +498,186 @@ def demo_start_stop(ctx):
         s.close()
 
 
+def demo_start_stop(ctx):
+    demo, log, port = start_demo(ctx, "demo")
+    url = "http://127.0.0.1:%d/" % port
+    assert ("Viewer:   " + url) in read(log), read(log)
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body = resp.read()
+        assert resp.status == 200 and b"<html" in body.lower(), (resp.status, body[:200])
+    sock = [l.split("unix socket ", 1)[1].strip() for l in read(log).splitlines()
+            if "private Redis: unix socket " in l][0]
+    r = redis.Redis(unix_socket_path=sock)
+    n1 = wait_for(lambda: r.xlen("processed-frames"), 10, "processed frames")
+    t1 = time.monotonic()
+    n2 = wait_for(lambda: r.xlen("processed-frames") > n1 and r.xlen("processed-frames"), 10,
+                  "processed-frames to grow past %d entries" % n1)
+    print("  processed-frames: %d -> %d entries in %.1f s" % (n1, n2, time.monotonic() - t1))
+    stop_demo(demo, log, port, *demo_processes(demo))
+
+
+def demo_output(log, pattern):
+    m = re.search(pattern, read(log))
+    assert m, "the demo did not print %r:\n%s" % (pattern, read(log))
+    return m.group(1)
+
+
+def https_get(url, ca, token=None, timeout=5):
+    """(status, body) of a GET over HTTPS verified against the CA file ca;
+    an HTTP error status is returned, a TLS or connection error raised."""
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token}
+                                 if token else {})
+    ctx = ssl.create_default_context(cafile=ca)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def demo_tls(ctx):
+    """pipelines/demo --tls: Redis on TLS only with client certificates and
+    one ACL user per stage, the viewer over HTTPS with a token; Chromium
+    trusting the demo's CA draws H.264 frames of both cameras; no password
+    nor the token on any command line; everything gone after SIGTERM."""
+    browser.prepare("e2e")
+    demo, log, port = start_demo(ctx, "demo-tls", ["--tls", "--cameras", "2"],
+                                 VIEWER_MODE="h264", WIDTH="320", HEIGHT="240", FPS="15")
+    tree, started, tmpdir = demo_processes(demo)
+    url = demo_output(log, r"\nViewer:   (https://127\.0\.0\.1:%d/\?token=[0-9a-f]{32})\n" % port)
+    token = url.rsplit("=", 1)[1]
+    ca = demo_output(log, r"throw-away CA (\S+/ca\.crt)")
+    spki = demo_output(log, r"--ignore-certificate-errors-spki-list=(\S+) ")
+    rport = int(demo_output(log, r"TLS only on 127\.0\.0\.1:(\d+),"))
+    tls_dir = os.path.dirname(ca)
+    secrets = os.path.join(tmpdir, "secrets")
+
+    # the viewer: HTTPS verified against the CA, the token or 401
+    status, body = https_get("https://127.0.0.1:%d/" % port, ca, token)
+    assert status == 200 and b"<html" in body.lower(), (status, body[:200])
+    status, _ = https_get("https://127.0.0.1:%d/" % port, ca)
+    assert status == 401, "without the token: %d" % status
+    status, _ = https_get("https://127.0.0.1:%d/ws" % port, ca, "0" * 32)
+    assert status == 401, "a wrong token at /ws: %d" % status
+    other = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                            os.path.join(ctx.tmp, "other.key"), "-out",
+                            os.path.join(ctx.tmp, "other.crt"), "-days", "1", "-subj",
+                            "/CN=another CA"], capture_output=True)
+    assert other.returncode == 0, other.stderr
+    try:
+        https_get("https://127.0.0.1:%d/" % port, os.path.join(ctx.tmp, "other.crt"), token)
+        raise AssertionError("a client trusting another CA accepted the viewer")
+    except urllib.error.URLError as e:
+        assert isinstance(e.reason, ssl.SSLCertVerificationError), e
+        print("  a client trusting another CA: %s" % e.reason.verify_message)
+    print("  viewer: 200 with the token over HTTPS, 401 without it and with a wrong one")
+
+    # Redis: TLS only, client certificate, one user per stage
+    def client(**kw):
+        return redis.Redis(host="127.0.0.1", port=rport, socket_timeout=5, **kw)
+    tls_kw = dict(ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required",
+                  ssl_certfile=os.path.join(tls_dir, "stages.crt"),
+                  ssl_keyfile=os.path.join(tls_dir, "stages.key"))
+    refused = {}
+    for what, kw in (("plain TCP", {}),
+                     ("TLS without a client certificate",
+                      dict(ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required")),
+                     ("TLS, the default user", tls_kw)):
+        try:
+            client(**kw).xlen("processed-frames")
+            raise AssertionError("Redis answered %s" % what)
+        except (redis.ConnectionError, redis.AuthenticationError, redis.ResponseError) as e:
+            refused[what] = str(e).splitlines()[0][:90]
+    print("  Redis refused: %s" % "; ".join("%s (%s)" % kv for kv in refused.items()))
+
+    def password(user):
+        return read(os.path.join(secrets, user + ".password")).strip()
+    monitor = client(username="monitor", password=password("monitor"), **tls_kw)
+    n1 = wait_for(lambda: monitor.xlen("processed-frames-2"), 20, "processed frames")
+    wait_for(lambda: monitor.xlen("processed-frames-2") > n1, 10, "processed-frames-2 to grow")
+    producer = client(username="producer", password=password("producer"), **tls_kw)
+    try:
+        producer.xrange("video-frames", count=1)
+        raise AssertionError("the producer's user can read video-frames")
+    except redis.exceptions.NoPermissionError:
+        pass
+    secrets_list = [password(u) for u in ("producer", "processor", "viewer", "display",
+                                          "monitor")] + [token]
+    for pid in tree:
+        cmd = cmdline(pid, full=True)
+        assert not any(x in cmd for x in secrets_list), \
+            "a secret on the command line of %d: %s" % (pid, cmd[:200])
+    print("  processed-frames-2 grows (as user monitor); the producer's user cannot read;"
+          " no password nor the token on the command line of the %d processes" % len(tree))
+
+    # Chromium trusting the demo's CA: a secure page, both cameras drawn
+    seen = browser.open_wall(url, os.path.join(ctx.tmp, "demo-tls-browser.log"), spki=spki,
+                             seconds=5, cameras=2)
+    cams = {k: {x: v[x] for x in ("frames", "received", "codec", "unsupported")}
+            for k, v in seen["cameras"].items()}
+    print("  chromium: status %s, secure %s, webcodecs %s, cameras %s" % (
+        seen["status"], seen.get("secure"), seen.get("webcodecs"), cams))
+    assert seen["status"] == 200 and seen["secure"] and seen["webcodecs"], seen
+    assert set(cams) == {"camera-1", "camera-2"}, cams
+    for name, c in seen["cameras"].items():
+        assert c["codec"] == "h264" and c["unsupported"] is None, (name, c)
+        assert len(c["drawn"]) >= 15, "%s: %d frames drawn in 5 s" % (name, len(c["drawn"]))
+    assert not seen["page_errors"], seen["page_errors"]
+    stop_demo(demo, log, port, tree, started, tmpdir)
+
+
 def cleanup_demo(ctx):
-    """On failure: stop what the demo recorded, by PID."""
-    for line in read(getattr(ctx, "demo_pidfile", "")).splitlines():
-        name, value = line.split(" ", 1)
-        if name != "tmpdir" and alive(int(value)):
-            try:
-                os.killpg(int(value), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        elif name == "tmpdir":
-            shutil.rmtree(value, ignore_errors=True)
+    """After each case: stop what a demo recorded and is still running, by
+    PID, and remove its temp dir."""
+    for pidfile in ctx.demo_pidfiles:
+        for line in read(pidfile).splitlines():
+            name, value = line.split(" ", 1)
+            if name != "tmpdir" and alive(int(value)):
+                try:
+                    os.killpg(int(value), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            elif name == "tmpdir":
+                shutil.rmtree(value, ignore_errors=True)
+    ctx.demo_pidfiles = []
 
 
 CASES = [("pipeline_in_order", pipeline_in_order),
          ("two_processors_share", two_processors_share),
          ("three_processors_in_order", three_processors_in_order),
          ("monitor_once", monitor_once),
-         ("demo_start_stop", demo_start_stop)]
+         ("stage_secrets", stage_secrets),
+         ("demo_start_stop", demo_start_stop),
+         ("demo_tls", demo_tls)]
 
 
 def main():
-    selected = [c for c in CASES if not sys.argv[1:] or any(a in c[0] for a in sys.argv[1:])]
-    ctx = Ctx()
+    ctx = cases.Ctx()
     ctx.tmp = tempfile.mkdtemp(prefix="gst-redis-e2e.")
     ctx.readers = []
-    passed = failed = 0
+    ctx.demo_pidfiles = []
+    ctx.after_case = lambda: cleanup_demo(ctx)
+    result = (0, 1, 0)
     try:
         ctx.redis = RedisServer(ctx.tmp, unix=True)
         ctx.sock = ctx.redis.sock
         ctx.r = ctx.redis.client()
-        for name, fn in selected:
-            print("%s:" % name, flush=True)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print("  PASS (%.1f s)" % (time.monotonic() - t0), flush=True)
-                passed += 1
-            except Exception:
-                traceback.print_exc(file=sys.stdout)
-                for f in sorted(os.listdir(ctx.tmp)):
-                    if f.endswith(".log") and f != "redis.log":
-                        print("  --- %s (end):\n    %s" % (f, "\n    ".join(
-                            read(os.path.join(ctx.tmp, f)).splitlines()[-8:])))
-                print("  FAIL", flush=True)
-                failed += 1
+        result = cases.run(CASES, ctx, sys.argv[1:], "e2e")
     except Exception:
         traceback.print_exc(file=sys.stdout)
-        failed += 1
     finally:
         for rd in ctx.readers:
             rd.done.set()
         stop_all()
         cleanup_demo(ctx)
+        if result[1]:
+            for f in sorted(os.listdir(ctx.tmp)):
+                if f.endswith(".log") and f != "redis.log":
+                    print("--- %s (end):\n    %s" % (f, "\n    ".join(
+                        read(os.path.join(ctx.tmp, f)).splitlines()[-8:])))
         shutil.rmtree(ctx.tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return cases.summary(*result)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402
 
 CANNOT_RUN = os.path.join(TOP, "tests", "cannot-run.sh")
-STAGES = ["producer", "processor", "display", "viewer", "monitor", "demo"]
+STAGES = ["producer", "processor", "display", "viewer", "monitor", "demo", "launch"]
 SUITE = "bookworm"
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FRAMES = 30

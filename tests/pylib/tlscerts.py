@@ -5,8 +5,11 @@ tests/bench/transport).
     certs = Certs(tmp)                  # tmp/certs/ca.crt, server.crt, ...
     RedisServer(tmp, tls=certs)         # TLS only, on server.port
     certs.props()                       # ["tls=true", "tls-ca-file=..."]
+    certs.spki()                        # the CA key's hash, for Chromium
 """
 
+import base64
+import hashlib
 import os
 import subprocess
 
@@ -28,6 +31,10 @@ class Certs:
 
     def path(self, name):
         return os.path.join(self.dir, name)
+
+    def spki(self, cert="ca"):
+        """The SHA-256 of cert's public key (base64), see spki ()."""
+        return spki(self.path(cert + ".crt"))
 
     def server_args(self, cert="server", auth_clients=False):
         """redis-server arguments for TLS with certificate cert; clients
@@ -65,3 +72,14 @@ class Certs:
     def cli_args(self):
         """redis-cli arguments for a TLS connection."""
         return ["--tls", "--cacert", self.ca]
+
+
+def spki(path):
+    """The SHA-256 of the public key of the certificate file path, base64:
+    what Chromium's --ignore-certificate-errors-spki-list takes to trust
+    it."""
+    pub = subprocess.run(["openssl", "x509", "-in", path, "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         capture_output=True, check=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
