@@ -329,12 +329,13 @@ def stage_secrets(ctx):
     HTTP basic from VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE."""
     cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
     ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
-                          "resetchannels", "-@all", "%W~s-in", "+xadd", "+ping",
-                          "&s-in:control", "+subscribe")
+                          "resetchannels", "-@all", "%W~s-in", "~s-in:info", "+xadd",
+                          "+hsetnx", "+hget", "+ping", "&s-in:control", "+subscribe")
     ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
-                          "resetchannels", "-@all", "~s-in", "~s-out", "+xreadgroup", "+xack",
-                          "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xlen", "+xadd",
-                          "+ping", "&s-in:control", "&s-out:control", "+publish", "+subscribe")
+                          "resetchannels", "-@all", "~s-in", "~s-out", "%R~s-in:info",
+                          "~s-out:info", "+xreadgroup", "+xack", "+xgroup|create", "+xautoclaim",
+                          "+xinfo|groups", "+xlen", "+xadd", "+hsetnx", "+hget", "+ping",
+                          "&s-in:control", "&s-out:control", "+publish", "+subscribe")
     pw_file = os.path.join(ctx.tmp, "s-camera.password")
     with open(pw_file, "w") as f:
         f.write(cam_pw + "\n")
