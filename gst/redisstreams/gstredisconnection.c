@@ -188,6 +188,18 @@ gst_redis_connection_read_reply (GstRedisConnection * conn,
   return NULL;
 }
 
+/* The next reply as the server sent it, a redirection included: for a
+ * command on a key that may live on another node of a Redis Cluster (the
+ * stream's `<stream>:info` hash), whose answer is not worth moving the
+ * connection away from the stream. The connection stays where it is. */
+GstRedisReply *
+gst_redis_connection_read_reply_here (GstRedisConnection * conn,
+    GCancellable * cancellable, GError ** error)
+{
+  return gst_redis_node_read_reply (conn->node,
+      gst_redis_deadline_after (conn->settings.timeout), cancellable, error);
+}
+
 /* One command and its reply. A redirection (MOVED, ASK, READONLY) is
  * followed here, by reconnecting and sending the command again: nothing
  * else is in flight on the connection at that point, so this is safe. */

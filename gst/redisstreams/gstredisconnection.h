@@ -54,6 +54,8 @@ gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
 GstRedisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
     guint extra_timeout_ms, GCancellable * cancellable, GError ** error);
+GstRedisReply *gst_redis_connection_read_reply_here (GstRedisConnection * conn,
+    GCancellable * cancellable, GError ** error);
 
 GstRedisReply *gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,

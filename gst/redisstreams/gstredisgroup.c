@@ -18,8 +18,8 @@
  */
 
 /* The consumer-group side of redisstreamsrc (gstredisgroup.h): making the
- * group, acknowledging, taking over dead consumers' entries, and counting
- * entries trimmed before the group read them. */
+ * group, acknowledging, taking over dead consumers' entries, and
+ * claim-idle-time following how long the stream keeps its entries. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -37,10 +37,6 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
  * quarter of the time the stream keeps its entries, within these bounds. */
 #define AUTO_CLAIM_IDLE_MIN 500
 #define AUTO_CLAIM_IDLE_DIVISOR 4
-/* The least time over which the stream's rate is measured, and between two
- * warnings about trimmed entries. */
-#define SAMPLE_INTERVAL G_TIME_SPAN_SECOND
-#define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 
 void
 gst_redis_group_init (GstRedisGroup * group, GstElement * element,
@@ -94,11 +90,6 @@ gst_redis_group_start (GstRedisGroup * group)
   group->claim_cursor = g_strdup ("0-0");
   g_clear_pointer (&group->read_pos, g_free);
   group->read_pos_valid = FALSE;
-  group->sample_enabled = TRUE;
-  group->samples_in_flight = 0;
-  group->added_valid = group->behind_valid = FALSE;
-  group->trimmed_unwarned = 0;
-  group->last_trim_warning = 0;
 }
 
 void
@@ -114,7 +105,6 @@ void
 gst_redis_group_connection_lost (GstRedisGroup * group)
 {
   group->acks_in_flight = 0;
-  group->samples_in_flight = 0;
 }
 
 /* XGROUP CREATE ... MKSTREAM; an existing group is fine. */
@@ -170,7 +160,6 @@ gst_redis_group_recreate (GstRedisGroup * group, GstRedisConnection * conn,
             "start-id %s.", group->name, group->settings->stream, at),
         ("%s", nogroup->message));
   }
-  group->behind_valid = group->added_valid = FALSE;
   return gst_redis_group_create (group, conn, at, cancellable, error);
 }
 
@@ -195,8 +184,8 @@ gst_redis_entry_id_is_valid (const gchar * id)
 }
 
 /* "<ms>-<seq>" (or "<ms>") as two numbers, to compare entry ids. */
-static gboolean
-entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
+gboolean
+gst_redis_entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
 {
   gchar *end;
 
@@ -205,12 +194,6 @@ entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
   *ms = g_ascii_strtoull (id, &end, 10);
   *seq = *end == '-' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
   return TRUE;
-}
-
-gboolean
-gst_redis_entry_id_parse (const gchar * id, guint64 * ms, guint64 * seq)
-{
-  return entry_id_parse (id, ms, seq);
 }
 
 /* Remembers the largest entry id of a reply: a group that disappears is
@@ -227,7 +210,7 @@ gst_redis_group_note_read (GstRedisGroup * group, GstRedisReply * entries)
 
     if (e->type != GST_REDIS_REPLY_ARRAY || e->elements < 1 ||
         e->element[0]->type != GST_REDIS_REPLY_STRING ||
-        !entry_id_parse (e->element[0]->str, &ms, &seq))
+        !gst_redis_entry_id_parse (e->element[0]->str, &ms, &seq))
       continue;
     if (group->read_pos_valid && (ms < group->read_pos_ms ||
             (ms == group->read_pos_ms && seq <= group->read_pos_seq)))
@@ -449,237 +432,33 @@ gst_redis_group_claim (GstRedisGroup * group, GstRedisConnection * conn,
   return TRUE;
 }
 
-/* Reads a field of an XINFO GROUPS entry (RESP2: name, value, ...): an
- * integer, or FALSE when it is nil (Redis does not know it). */
-static gboolean
-xinfo_get_int (const GstRedisReply * group, const gchar * name, gint64 * out)
+/* How long the stream keeps an entry (@retention ms at @rate entries/s, as
+ * the read loop measured it): claim-idle-time follows it when it is not
+ * set, and is reported when it is set longer. */
+void
+gst_redis_group_follow_retention (GstRedisGroup * group, guint retention,
+    gdouble rate)
 {
-  gsize i;
-
-  for (i = 0; i + 1 < group->elements; i += 2) {
-    const GstRedisReply *k = group->element[i], *v = group->element[i + 1];
-
-    if (k->type == GST_REDIS_REPLY_STRING && g_str_equal (k->str, name)) {
-      if (v->type != GST_REDIS_REPLY_INTEGER)
-        return FALSE;
-      *out = v->integer;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-static const GstRedisReply *
-xinfo_find_group (const GstRedisReply * reply, const gchar * group)
-{
-  gsize g, i;
-
-  if (reply->type != GST_REDIS_REPLY_ARRAY)
-    return NULL;
-  for (g = 0; g < reply->elements; g++) {
-    const GstRedisReply *e = reply->element[g];
-
-    if (e->type != GST_REDIS_REPLY_ARRAY)
-      continue;
-    for (i = 0; i + 1 < e->elements; i += 2) {
-      if (e->element[i]->type == GST_REDIS_REPLY_STRING &&
-          g_str_equal (e->element[i]->str, "name") &&
-          e->element[i + 1]->type == GST_REDIS_REPLY_STRING &&
-          g_str_equal (e->element[i + 1]->str, group))
-        return e;
-    }
-  }
-  return NULL;
-}
-
-/* Before each read of new entries, in the same round trip: the group's
- * read counter and lag (XINFO GROUPS) and the stream's length (XLEN). Redis
- * 7 counts every entry ever added (entries-added = entries-read + lag) and,
- * once it knows the group's position, each entry the group reads; an entry
- * trimmed before the group read it is never counted as read. Just before a
- * read that jumps over trimmed entries, every entry still in the stream is
- * unread, so lag minus the stream's length is the number of entries the
- * group will never see; when it grows, retention removed entries before
- * they were read: they are counted (trimmed-unread) and reported. The
- * growth of entries-added also gives how long the stream keeps an entry
- * (XLEN / rate): retention, from which claim-idle-time is chosen when it is
- * not set. Only commands and small replies are added, no round trip. Not
- * while this consumer re-reads its own pending entries. */
-gboolean
-gst_redis_group_send_sample (GstRedisGroup * group, GstRedisConnection * conn,
-    GCancellable * cancellable, GError ** error)
-{
-  if (!group->sample_enabled)
-    return TRUE;
-  gst_redis_command_reset (&group->cmd);
-  gst_redis_command_add (&group->cmd, "XINFO");
-  gst_redis_command_add (&group->cmd, "GROUPS");
-  gst_redis_command_add (&group->cmd, group->settings->stream);
-  if (!gst_redis_connection_send (conn, &group->cmd, cancellable, error))
-    return FALSE;
-  group->samples_in_flight++;
-  gst_redis_command_reset (&group->cmd);
-  gst_redis_command_add (&group->cmd, "XLEN");
-  gst_redis_command_add (&group->cmd, group->settings->stream);
-  if (!gst_redis_connection_send (conn, &group->cmd, cancellable, error))
-    return FALSE;
-  group->samples_in_flight++;
-  return TRUE;
-}
-
-/* Entries trimmed unread: counted once the group is @behind by more than
- * at the last look, and reported at most every TRIM_WARNING_INTERVAL. */
-static void
-group_count_trimmed (GstRedisGroup * group, gint64 behind, gint64 len,
-    gint64 lag, gint64 now)
-{
-  if (group->behind_valid && behind > group->behind) {
-    guint64 lost = behind - group->behind;
-
-    GST_WARNING_OBJECT (group->element, "%" G_GUINT64_FORMAT " entries of "
-        "stream \"%s\" were trimmed before group \"%s\" read them (last read "
-        "%s)", lost, group->settings->stream, group->name, group->read_pos);
-    GST_OBJECT_LOCK (group->element);
-    group->stats.trimmed_unread += lost;
-    gst_redis_key_unit_gate_gap (group->gate);
-    GST_OBJECT_UNLOCK (group->element);
-    group->trimmed_unwarned += lost;
-    group->behind = behind;
-  } else if (!group->behind_valid) {
-    /* The first look. Later ones only count growth: once the group reads
-     * on into the stream, lag minus length drops below the number lost. */
-    group->behind = behind;
-  }
-  group->behind_valid = TRUE;
-  if (group->trimmed_unwarned > 0 && (group->last_trim_warning == 0 ||
-          now - group->last_trim_warning >= TRIM_WARNING_INTERVAL)) {
-    GST_REDIS_ELEMENT_WARNING (group->element, group->settings, RESOURCE, READ,
-        ("%" G_GUINT64_FORMAT " frames of stream \"%s\" were trimmed (the "
-            "producer's maxlen) before consumer group \"%s\" read them: the "
-            "group reads slower than the producer writes. Add consumers to "
-            "the group, raise maxlen, or skip old frames with max-age.",
-            group->trimmed_unwarned, group->settings->stream, group->name),
-        ("%" G_GUINT64_FORMAT " entries trimmed unread since start; stream "
-            "length %" G_GINT64_FORMAT ", group lag %" G_GINT64_FORMAT,
-            group->stats.trimmed_unread, len, lag));
-    group->trimmed_unwarned = 0;
-    group->last_trim_warning = now;
-  }
-}
-
-/* How long the stream keeps an entry, from the growth of entries-added
- * (@added) over at least SAMPLE_INTERVAL; claim-idle-time follows it when
- * it is not set, and is reported when it is set longer. */
-static void
-group_measure_retention (GstRedisGroup * group, gint64 added, gint64 len,
-    gint64 now)
-{
-  if (!group->added_valid || added < group->added) {
-    group->added = added;
-    group->added_at = now;
-    group->added_valid = TRUE;
-    return;
-  }
-  if (now - group->added_at < SAMPLE_INTERVAL)
-    return;
-  if (added > group->added && len > 0) {
-    gdouble rate = (added - group->added) * (gdouble) G_TIME_SPAN_SECOND /
-        (now - group->added_at);
-    guint retention = (guint) MIN (len * 1000.0 / rate, G_MAXINT);
-
-    GST_OBJECT_LOCK (group->element);
-    group->stats.retention = retention;
-    if (group->claim_idle_auto && group->stats.claim_idle > 0)
-      group->stats.claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
-          AUTO_CLAIM_IDLE_MIN, GST_REDIS_GROUP_DEFAULT_CLAIM_IDLE_TIME);
-    GST_OBJECT_UNLOCK (group->element);
-    GST_LOG_OBJECT (group->element, "stream keeps %u ms (%.1f entries/s), "
-        "claiming after %u ms", retention, rate, group->stats.claim_idle);
-    if (!group->claim_idle_auto && group->stats.claim_idle > retention &&
-        !group->claim_idle_warned) {
-      GST_REDIS_ELEMENT_WARNING (group->element, group->settings,
-          RESOURCE, SETTINGS,
-          ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
-              "entries (about %u ms at %.0f entries/s): the frames of a "
-              "consumer that died are trimmed before another one takes "
-              "them over, and are lost (counted in skipped-deleted). Leave "
-              "claim-idle-time unset, set it below %u, or raise maxlen.",
-              group->stats.claim_idle, group->settings->stream, retention, rate,
-              retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
-      group->claim_idle_warned = TRUE;
-    }
-  }
-  group->added = added;
-  group->added_at = now;
-}
-
-static void
-group_use_sample (GstRedisGroup * group, GstRedisConnection * conn,
-    const GstRedisReply * info, const GstRedisReply * len)
-{
-  const GstRedisReply *g;
-  gint64 now = g_get_monotonic_time ();
-  gint64 read, lag;
-
-  if (gst_redis_reply_is_error (info, "NOPERM") ||
-      gst_redis_reply_is_error (len, "NOPERM")) {
+  GST_OBJECT_LOCK (group->element);
+  if (group->claim_idle_auto && group->stats.claim_idle > 0)
+    group->stats.claim_idle = CLAMP (retention / AUTO_CLAIM_IDLE_DIVISOR,
+        AUTO_CLAIM_IDLE_MIN, GST_REDIS_GROUP_DEFAULT_CLAIM_IDLE_TIME);
+  GST_OBJECT_UNLOCK (group->element);
+  GST_LOG_OBJECT (group->element, "stream keeps %u ms (%.1f entries/s), "
+      "claiming after %u ms", retention, rate, group->stats.claim_idle);
+  if (!group->claim_idle_auto && group->stats.claim_idle > retention &&
+      !group->claim_idle_warned) {
     GST_REDIS_ELEMENT_WARNING (group->element, group->settings,
-        RESOURCE, NOT_AUTHORIZED,
-        ("Redis at %s does not let this user run XINFO GROUPS or XLEN on "
-            "stream \"%s\", so entries trimmed before they were read cannot "
-            "be counted and claim-idle-time cannot follow the stream; grant "
-            "+xinfo|groups +xlen.", gst_redis_connection_describe (conn),
-            group->settings->stream), ("%s",
-            info->type == GST_REDIS_REPLY_ERROR ? info->str : len->str));
-    group->sample_enabled = FALSE;
-    return;
+        RESOURCE, SETTINGS,
+        ("claim-idle-time=%u ms is longer than stream \"%s\" keeps its "
+            "entries (about %u ms at %.0f entries/s): the frames of a "
+            "consumer that died are trimmed before another one takes "
+            "them over, and are lost (counted in skipped-deleted). Leave "
+            "claim-idle-time unset, set it below %u, or raise maxlen.",
+            group->stats.claim_idle, group->settings->stream, retention, rate,
+            retention / AUTO_CLAIM_IDLE_DIVISOR), (NULL));
+    group->claim_idle_warned = TRUE;
   }
-  if (info->type == GST_REDIS_REPLY_ERROR
-      || len->type != GST_REDIS_REPLY_INTEGER) {
-    /* the stream is gone: the read says NOGROUP */
-    GST_DEBUG_OBJECT (group->element, "cannot sample the group: %s",
-        info->type == GST_REDIS_REPLY_ERROR ? info->str : "XLEN failed");
-    return;
-  }
-  g = xinfo_find_group (info, group->name);
-  if (g == NULL || !xinfo_get_int (g, "entries-read", &read) ||
-      !xinfo_get_int (g, "lag", &lag)) {
-    /* Redis does not know the group's position yet (a group created at an
-     * id in the middle of the stream): it does once the group read the
-     * stream's first or last entry */
-    GST_LOG_OBJECT (group->element, "group position unknown");
-    group->behind_valid = FALSE;
-    group->added_valid = FALSE;
-    return;
-  }
-
-  group_count_trimmed (group, MAX (0, lag - len->integer), len->integer, lag,
-      now);
-  group_measure_retention (group, read + lag, len->integer, now);
-}
-
-/* The replies of the last gst_redis_group_send_sample (), which come
- * before the read's. */
-gboolean
-gst_redis_group_read_sample (GstRedisGroup * group, GstRedisConnection * conn,
-    GCancellable * cancellable, GError ** error)
-{
-  g_autoptr (GstRedisReply) info = NULL;
-  g_autoptr (GstRedisReply) len = NULL;
-
-  if (group->samples_in_flight == 0)
-    return TRUE;
-  info = gst_redis_connection_read_reply (conn, 0, cancellable, error);
-  if (info == NULL)
-    return FALSE;
-  group->samples_in_flight--;
-  len = gst_redis_connection_read_reply (conn, 0, cancellable, error);
-  if (len == NULL)
-    return FALSE;
-  group->samples_in_flight--;
-  if (group->sample_enabled)
-    group_use_sample (group, conn, info, len);
-  return TRUE;
 }
 
 /* The group and consumer names and start-id, before anything is sent. */

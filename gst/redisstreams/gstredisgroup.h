@@ -28,9 +28,10 @@ G_BEGIN_DECLS
 
 /* The consumer-group side of redisstreamsrc: the group made when missing
  * and again when it disappears, the acknowledgements (XACK, pipelined with
- * the next read), the entries of dead consumers taken over (XAUTOCLAIM),
- * and the group's position looked at with each read (XINFO GROUPS, XLEN)
- * to count entries trimmed before the group read them.
+ * the next read), the entries of dead consumers taken over (XAUTOCLAIM)
+ * after claim-idle-time, which follows how long the stream keeps an entry
+ * when it is not set (the group's position is looked at by
+ * gstredisgroupwatch.c).
  *
  * Commands go out on the connection of the read loop, which calls the
  * send and read functions in the order of its round trip. Touched by the
@@ -44,9 +45,6 @@ typedef struct
 {
   guint64 skipped_deleted;
   guint64 claimed;
-  guint64 trimmed_unread;
-  /* ms an entry stays in the stream, 0 until measured */
-  guint retention;
   /* ms after which other consumers' entries are taken over, in use */
   guint claim_idle;
 } GstRedisGroupStats;
@@ -83,17 +81,6 @@ typedef struct
   gchar *read_pos;
   gboolean read_pos_valid;
   guint64 read_pos_ms, read_pos_seq;
-
-  /* the group's position, looked at with each read */
-  gboolean sample_enabled;
-  guint samples_in_flight;
-  gboolean added_valid;
-  gint64 added_at;
-  gint64 added;
-  gboolean behind_valid;
-  gint64 behind;
-  guint64 trimmed_unwarned;
-  gint64 last_trim_warning;
 
   /* under the element's object lock; kept after stop */
   GstRedisGroupStats stats;
@@ -132,10 +119,8 @@ gboolean gst_redis_group_claim (GstRedisGroup * group,
     GstRedisConnection * conn, GCancellable * cancellable,
     GstRedisReply ** claimed, GError ** error);
 
-gboolean gst_redis_group_send_sample (GstRedisGroup * group,
-    GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
-gboolean gst_redis_group_read_sample (GstRedisGroup * group,
-    GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
+void gst_redis_group_follow_retention (GstRedisGroup * group,
+    guint retention, gdouble rate);
 
 gboolean gst_redis_entry_id_is_valid (const gchar * id);
 /* "<ms>-<seq>" (or "<ms>", seq 0) as two numbers; FALSE if not an id */

@@ -48,12 +48,14 @@ gst_redis_read_loop_init (GstRedisReadLoop * loop, GstElement * element,
   loop->group = group;
   loop->gate = gate;
   gst_redis_command_init (&loop->cmd);
+  gst_redis_group_watch_init (&loop->watch, element, settings, gate);
 }
 
 void
 gst_redis_read_loop_clear (GstRedisReadLoop * loop)
 {
   gst_redis_command_clear (&loop->cmd);
+  gst_redis_group_watch_clear (&loop->watch);
   g_clear_pointer (&loop->key_unit_channel, g_free);
   g_clear_pointer (&loop->stats.last_id, g_free);
   g_clear_pointer (&loop->cursor, g_free);
@@ -76,6 +78,7 @@ gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
       GST_RESOURCE_ERROR_READ);
   g_free (loop->stats.last_id);
   memset (&loop->stats, 0, sizeof (loop->stats));
+  gst_redis_group_watch_reset_stats (&loop->watch);
 }
 
 gboolean
@@ -222,6 +225,7 @@ read_loop_first_read (GstRedisReadLoop * loop, GCancellable * cancellable,
     if (!gst_redis_group_create (loop->group, loop->conn,
             loop->group->start_id, cancellable, error))
       return FALSE;
+    gst_redis_group_watch_group_made (&loop->watch);
   }
 }
 
@@ -249,6 +253,7 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
   /* Our own pending entries first, then new ones. */
   loop->history_id = g_strdup ("0");
   gst_redis_group_start (loop->group);
+  gst_redis_group_watch_start (&loop->watch, loop->group->name);
 
   return gst_redis_connection_open (loop->conn, cancellable, error) &&
       read_loop_first_read (loop, cancellable, error);
@@ -378,6 +383,8 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   GST_OBJECT_LOCK (loop->element);
   loop->stats.frames++;
   loop->stats.bytes_out += gst_buffer_get_size (buf);
+  if (!GST_BUFFER_OFFSET_IS_VALID (buf))
+    loop->stats.no_seq++;
   if (loop->history_id)
     loop->stats.redelivered++;
   g_free (loop->stats.last_id);
@@ -508,6 +515,16 @@ invalid:
       ("Skipped entry %s of stream \"%s\": it is not a frame this element "
           "can read.", id->str, loop->settings->stream),
       ("entry %s: %s", id->str, err->message));
+  /* two reasons counted apart as well: a payload that is not what its caps
+   * say, names beyond the budget of new ones */
+  GST_OBJECT_LOCK (loop->element);
+  if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_WRONG_SIZE))
+    loop->stats.skipped_size++;
+  else if (g_error_matches (err, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_TOO_MANY_NAMES))
+    loop->stats.skipped_names++;
+  GST_OBJECT_UNLOCK (loop->element);
   g_clear_error (&err);
   read_loop_skip (loop, id->str, &loop->stats.skipped_invalid);
   return FALSE;
@@ -605,6 +622,7 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   g_clear_error (error);
   loop->read_in_flight = FALSE;
   gst_redis_group_connection_lost (loop->group);
+  gst_redis_group_watch_connection_lost (&loop->watch);
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
 
@@ -625,6 +643,7 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   if (!loop->group_less) {
     g_free (loop->history_id);
     loop->history_id = g_strdup ("0");
+    gst_redis_group_watch_reconnected (&loop->watch);
   }
   gst_redis_outage_end (&loop->outage, loop->conn, GST_REDIS_HERE);
   /* frames may have been lost: wait for a key frame; a PUBLISH sent on the
@@ -641,6 +660,18 @@ typedef enum
   READ_STEP_EMPTY,              /* a read came back empty */
   READ_STEP_ERROR,
 } ReadStep;
+
+/* claim-idle-time follows how long the stream keeps an entry, as the
+ * group's watch measured it. */
+static void
+read_loop_follow_retention (GstRedisReadLoop * loop)
+{
+  guint retention;
+  gdouble rate;
+
+  if (gst_redis_group_watch_take_retention (&loop->watch, &retention, &rate))
+    gst_redis_group_follow_retention (loop->group, retention, rate);
+}
 
 /* Sends what is due before a read and reads the replies owed to what was
  * sent before it, in the order they were sent; with no read in flight,
@@ -671,13 +702,16 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
       return TRUE;
     }
     if ((loop->history_id == NULL &&
-            !gst_redis_group_send_sample (group, conn, cancellable, error)) ||
-        !read_loop_send_read (loop, cancellable, error))
+            !gst_redis_group_watch_send (&loop->watch, conn, cancellable,
+                error)) || !read_loop_send_read (loop, cancellable, error))
       return FALSE;
   }
-  return gst_redis_group_read_acks (group, conn, cancellable, error) &&
-      read_loop_read_key_unit_replies (loop, cancellable, error) &&
-      gst_redis_group_read_sample (group, conn, cancellable, error);
+  if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
+      !read_loop_read_key_unit_replies (loop, cancellable, error) ||
+      !gst_redis_group_watch_read (&loop->watch, conn, cancellable, error))
+    return FALSE;
+  read_loop_follow_retention (loop);
+  return TRUE;
 }
 
 /* The reply of an XREADGROUP: its entries are decoded next; a group that
@@ -694,8 +728,11 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
   loop->entries = read_loop_reply_entries (loop, reply, &nogroup, &err);
   if (loop->entries) {
     /* entries to push: the next step takes the first */
-    if (!loop->group_less)
+    if (!loop->group_less) {
       gst_redis_group_note_read (loop->group, loop->entries);
+      if (loop->history_id == NULL)
+        gst_redis_group_watch_note_read (&loop->watch, loop->entries);
+    }
     return READ_STEP_AGAIN;
   }
 
@@ -707,6 +744,7 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
       g_clear_pointer (&loop->history_id, g_free);
       made = gst_redis_group_recreate (loop->group, loop->conn, err,
           cancellable, error);
+      gst_redis_group_watch_group_made (&loop->watch);
       g_clear_error (&err);
       return made ? READ_STEP_AGAIN : READ_STEP_ERROR;
     }

@@ -25,6 +25,7 @@
 #include "gstredisentry.h"
 #include "gstredisframe.h"
 #include "gstredisgroup.h"
+#include "gstredisgroupwatch.h"
 #include "gstredisinfo.h"
 #include "gstrediskeyunit.h"
 #include "gstredisoutage.h"
@@ -33,9 +34,9 @@ G_BEGIN_DECLS
 
 /* How redisstreamsrc reads: XREADGROUP (its own pending entries first,
  * then new ones), each entry decoded into a frame or skipped, with what
- * is due pipelined in the same round trip (the group's acknowledgements
- * and samples, key frame requests to the producer); a lost connection is
- * got back here. Touched by the streaming thread only, but for the fields
+ * is due pipelined in the same round trip (the group's acknowledgements,
+ * looks at the group's position, key frame requests to the producer); a
+ * lost connection is got back here. Touched by the streaming thread only, but for the fields
  * marked otherwise. */
 
 typedef struct
@@ -45,7 +46,13 @@ typedef struct
   guint64 bytes_out;
   guint64 redelivered;
   guint64 skipped_invalid;
+  /* of those: payloads that do not match their caps, names beyond the
+   * budget of new names */
+  guint64 skipped_size;
+  guint64 skipped_names;
   guint64 skipped_late;
+  /* frames pushed without a seq (buffer offset NONE) */
+  guint64 no_seq;
   guint64 key_unit_requests;
   gchar *last_id;
   /* ms from capture time to the moment a frame was read */
@@ -62,6 +69,8 @@ typedef struct
   const GstRedisSettings *settings;
   GstRedisGroup *group;
   GstRedisKeyUnitGate *gate;
+  /* the group's position in the stream */
+  GstRedisGroupWatch watch;
 
   /* max-age (ms), under the element's object lock: it changes while
    * playing */

@@ -88,12 +88,19 @@
  *
  * Pending entries trimmed before they were processed (reported deleted by
  * `XAUTOCLAIM`, or found deleted when re-read at start) are counted in
- * `skipped-deleted` and named in a warning. With each read of new entries
- * the source also asks for the group's lag and the stream's length
- * (`XINFO GROUPS`, `XLEN`, same round trip) to count entries trimmed before
- * the group read them (`trimmed-unread`, with a warning at most every
- * 10 s). A user whose ACL rules refuse `XAUTOCLAIM`, `XINFO` or `XLEN` gets
- * one %GST_RESOURCE_ERROR_NOT_AUTHORIZED warning and the feature is turned
+ * `skipped-deleted` and named in a warning. Entries trimmed before the
+ * group read them are counted in `trimmed-unread` and warned about, naming
+ * the bound that trimmed them (the `retention` field redisstreamsink writes
+ * in `<stream>:info`): at start and after a reconnect, the gap between the
+ * group's last entry and the oldest one left (`XINFO STREAM`), and while
+ * reading, from the group's lag (`XINFO GROUPS`, `XLEN`, in the round trip
+ * of a read at most once a second, and before every read while the group
+ * reads near the oldest entries). No false alarm after a Redis restart:
+ * counts are trusted only while Redis's counters follow those seen before.
+ * Moves of the group by someone else (`XGROUP SETID`) are warned about and
+ * counted (`group-moves`, `skipped-moved`, `replayed`). A user whose ACL
+ * rules refuse `XAUTOCLAIM`, `XINFO`, `XLEN` or `HGET` gets one
+ * %GST_RESOURCE_ERROR_NOT_AUTHORIZED warning and the feature is turned
  * off.
  *
  * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
@@ -551,13 +558,22 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
    * `frames` (#guint64, buffers pushed), `bytes-received` (#guint64, bytes read
    * from Redis), `bytes-out` (#guint64, payload bytes after decompression),
    * `redelivered` (#guint64, own pending entries read again at start),
-   * `skipped-invalid` (#guint64), `skipped-late` (#guint64, by
+   * `skipped-invalid` (#guint64), of which `skipped-size` (#guint64, payloads
+   * that are not what their caps describe) and `skipped-names` (#guint64,
+   * names beyond the budget of new names), `skipped-late` (#guint64, by
    * #GstRedisStreamSrc:max-age), `skipped-deleted` (#guint64, pending entries
    * trimmed from the stream before they were processed, own or reported by
-   * XAUTOCLAIM), `claimed` (#guint64, entries taken over from other
-   * consumers), `trimmed-unread` (#guint64, entries trimmed before the group
-   * read them), `retention` (#guint, ms an entry stays in the stream, 0 until
-   * measured), `claim-idle-time` (#guint, ms, the value in use),
+   * XAUTOCLAIM), `no-seq` (#guint64, frames without a seq), `claimed`
+   * (#guint64, entries taken over from other consumers), `trimmed-unread`
+   * (#guint64, entries trimmed before the group read them, also while no
+   * reader of the group ran), `trimmed-unread-ms` (#guint64, ms of the stream
+   * in the gaps found at start or after a reconnect), `trimmed-uncounted`
+   * (#guint64, such gaps Redis could not count), `group-moves` (#guint64,
+   * moves of the group its reads do not explain), `skipped-moved` (#guint64,
+   * entries such moves skipped), `replayed` (#guint64, entries delivered
+   * again after a move back), `retention` (#guint, ms an entry stays in the
+   * stream, 0 until measured), `claim-idle-time` (#guint, ms, the value in
+   * use),
    * `reorder-late` (#guint64), `reorder-gaps` (#guint64), `reorder-held`
    * (#guint, frames held right now), `reconnects` (#guint64), `last-entry-id`
    * (#gchararray), `latency-last`, `latency-average`, `latency-max` (#gdouble,
@@ -772,6 +788,7 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
 {
   GstRedisReadStats *read = &self->loop.stats;
   GstRedisGroupStats *group = &self->group.stats;
+  GstRedisGroupWatchStats *watch = &self->loop.watch.stats;
   GstStructure *s;
 
   GST_OBJECT_LOCK (self);
@@ -785,14 +802,22 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "bytes-out", G_TYPE_UINT64, read->bytes_out,
       "redelivered", G_TYPE_UINT64, read->redelivered,
       "skipped-invalid", G_TYPE_UINT64, read->skipped_invalid,
+      "skipped-size", G_TYPE_UINT64, read->skipped_size,
+      "skipped-names", G_TYPE_UINT64, read->skipped_names,
       "skipped-late", G_TYPE_UINT64, read->skipped_late,
       "skipped-deleted", G_TYPE_UINT64, group->skipped_deleted,
+      "no-seq", G_TYPE_UINT64, read->no_seq,
       "claimed", G_TYPE_UINT64, group->claimed,
-      "trimmed-unread", G_TYPE_UINT64, group->trimmed_unread,
+      "trimmed-unread", G_TYPE_UINT64, watch->trimmed_unread,
+      "trimmed-unread-ms", G_TYPE_UINT64, watch->trimmed_unread_ms,
+      "trimmed-uncounted", G_TYPE_UINT64, watch->trimmed_uncounted,
+      "group-moves", G_TYPE_UINT64, watch->group_moves,
+      "skipped-moved", G_TYPE_UINT64, watch->skipped_moved,
+      "replayed", G_TYPE_UINT64, watch->replayed,
       "held-back-delta", G_TYPE_UINT64, self->held_back_delta,
       "key-unit-requests", G_TYPE_UINT64, read->key_unit_requests,
       "timing-resyncs", G_TYPE_UINT64, self->timing_resyncs,
-      "retention", G_TYPE_UINT, group->retention,
+      "retention", G_TYPE_UINT, watch->retention,
       "claim-idle-time", G_TYPE_UINT, group->claim_idle,
       "reorder-late", G_TYPE_UINT64, self->reorder.late,
       "reorder-gaps", G_TYPE_UINT64, self->reorder.gaps,

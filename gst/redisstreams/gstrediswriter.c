@@ -31,8 +31,15 @@
 GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_sink_debug);
 #define GST_CAT_DEFAULT gst_redis_stream_sink_debug
 
-/* How often the INFO summary is logged. */
+/* How often the INFO summary is logged; the least time between two writes
+ * of how the stream is trimmed (a bound that comes and goes with the frame
+ * sizes is written at most this often), and before the write is tried
+ * again after Redis refused it for a passing reason (OOM). */
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
+#define PUBLISH_INTERVAL G_TIME_SPAN_SECOND
+#define PUBLISH_RETRY (10 * G_TIME_SPAN_SECOND)
+/* The field of <stream>:info that says how the stream is trimmed. */
+#define INFO_FIELD "retention"
 
 void
 gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
@@ -42,6 +49,7 @@ gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
   writer->settings = settings;
   gst_redis_command_init (&writer->cmd);
   gst_redis_command_init (&writer->entry);
+  gst_redis_command_init (&writer->info_cmd);
   writer->kept = gst_redis_retention_new ();
 }
 
@@ -50,6 +58,7 @@ gst_redis_writer_clear (GstRedisWriter * writer)
 {
   gst_redis_command_clear (&writer->cmd);
   gst_redis_command_clear (&writer->entry);
+  gst_redis_command_clear (&writer->info_cmd);
   g_clear_pointer (&writer->kept, gst_redis_retention_free);
   g_clear_pointer (&writer->stats.last_id, g_free);
 }
@@ -89,6 +98,8 @@ gst_redis_writer_start (GstRedisWriter * writer, guint version,
       g_free, NULL);
   writer->next_seq = 0;
   writer->last_summary = g_get_monotonic_time ();
+  writer->publish_enabled = TRUE;
+  writer->published_valid = FALSE;
   return gst_redis_connection_open (writer->conn, cancellable, error);
 }
 
@@ -118,6 +129,29 @@ gst_redis_writer_set_caps (GstRedisWriter * writer, GstCaps * caps,
     const gchar ** why)
 {
   return gst_redis_entry_encoder_set_caps (writer->encoder, caps, why);
+}
+
+/* The bound that trims the stream at the XADD being built: two numbers
+ * kept, nothing written (see writer_publish_trim ()). */
+static void
+writer_note_trim (GstRedisWriter * writer, GstRedisTrimKind kind,
+    const GstRedisWriteOptions * options)
+{
+  writer->trim_kind = kind;
+  switch (kind) {
+    case GST_REDIS_TRIM_COUNT:
+      writer->trim_value = options->maxlen;
+      break;
+    case GST_REDIS_TRIM_AGE:
+      writer->trim_value = options->retention;
+      break;
+    case GST_REDIS_TRIM_BYTES:
+      writer->trim_value = options->max_bytes;
+      break;
+    case GST_REDIS_TRIM_NONE:
+      writer->trim_value = 0;
+      break;
+  }
 }
 
 /* Builds the XADD of one frame into writer->cmd: the entry first (trimming
@@ -163,10 +197,17 @@ writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
           G_GUINT64_FORMAT, min_ms, min_seq);
     else
       gst_redis_command_add_printf (&writer->cmd, "%" G_GINT64_FORMAT, time_ms);
+    writer_note_trim (writer, min_ms > (guint64) time_ms ?
+        GST_REDIS_TRIM_BYTES : GST_REDIS_TRIM_AGE, options);
   } else if (n_keep != G_MAXUINT64) {
     gst_redis_command_add (&writer->cmd, "MAXLEN");
     gst_redis_command_add (&writer->cmd, "~");
     gst_redis_command_add_printf (&writer->cmd, "%" G_GUINT64_FORMAT, n_keep);
+    writer_note_trim (writer, writer->trim_maxlen > 0 &&
+        n_keep >= writer->trim_maxlen ? GST_REDIS_TRIM_COUNT :
+        GST_REDIS_TRIM_BYTES, options);
+  } else {
+    writer_note_trim (writer, GST_REDIS_TRIM_NONE, options);
   }
   gst_redis_command_add (&writer->cmd, "*");
   gst_redis_command_append (&writer->cmd, &writer->entry);
@@ -311,6 +352,94 @@ writer_ensure_open (GstRedisWriter * writer, GstRedisWrite * w,
   return TRUE;
 }
 
+/* Tells readers how the stream is trimmed: the `retention` field of the
+ * stream's <stream>:info hash ("maxlen 1000", "max-age 30000", "max-bytes
+ * 67108864" or "none"), so that a reader that lost frames to trimming can
+ * say which bound did it. Written with the first frame and when the bound
+ * changes (at most every PUBLISH_INTERVAL): one HSET and its reply before
+ * the XADD then, nothing with the other frames. A user who may not write
+ * the hash is told once; in a Redis Cluster the hash may live on another
+ * node (MOVED): not followed, the connection stays with the stream. */
+static gboolean
+writer_publish_trim (GstRedisWriter * writer, GCancellable * cancellable,
+    GError ** error)
+{
+  GstRedisCommand *cmd = &writer->info_cmd;
+  GstRedisReply *reply;
+  gchar value[48];
+  gint64 now;
+
+  if (!writer->publish_enabled || (writer->published_valid &&
+          writer->published_kind == writer->trim_kind &&
+          writer->published_value == writer->trim_value))
+    return TRUE;
+  now = g_get_monotonic_time ();
+  if (writer->published_at != 0 && now - writer->published_at <
+      PUBLISH_INTERVAL)
+    return TRUE;
+
+  switch (writer->trim_kind) {
+    case GST_REDIS_TRIM_COUNT:
+      g_snprintf (value, sizeof (value), "maxlen %" G_GUINT64_FORMAT,
+          writer->trim_value);
+      break;
+    case GST_REDIS_TRIM_AGE:
+      g_snprintf (value, sizeof (value), "max-age %" G_GUINT64_FORMAT,
+          writer->trim_value);
+      break;
+    case GST_REDIS_TRIM_BYTES:
+      g_snprintf (value, sizeof (value), "max-bytes %" G_GUINT64_FORMAT,
+          writer->trim_value);
+      break;
+    default:
+      g_strlcpy (value, "none", sizeof (value));
+      break;
+  }
+  gst_redis_command_reset (cmd);
+  gst_redis_command_add (cmd, "HSET");
+  gst_redis_command_add_printf (cmd, "%s:info", writer->settings->stream);
+  gst_redis_command_add (cmd, INFO_FIELD);
+  gst_redis_command_add (cmd, value);
+  if (!gst_redis_connection_send (writer->conn, cmd, cancellable, error))
+    return FALSE;
+  reply = gst_redis_connection_read_reply_here (writer->conn, cancellable,
+      error);
+  if (reply == NULL)
+    return FALSE;
+  writer->published_at = now;
+  if (reply->type != GST_REDIS_REPLY_ERROR) {
+    writer->published_valid = TRUE;
+    writer->published_kind = writer->trim_kind;
+    writer->published_value = writer->trim_value;
+    GST_DEBUG_OBJECT (writer->element, "stream \"%s\" is trimmed: %s",
+        writer->settings->stream, value);
+  } else if (g_str_has_prefix (reply->str, "NOPERM")) {
+    writer->publish_enabled = FALSE;
+    GST_REDIS_ELEMENT_WARNING (writer->element, writer->settings,
+        RESOURCE, NOT_AUTHORIZED,
+        ("Redis at %s does not let this user write \"%s:info\" (HSET), "
+            "where readers of stream \"%s\" learn how it is trimmed: "
+            "their warnings about frames lost to trimming cannot name the "
+            "bound. Allow %%W~%s:info +hset.",
+            gst_redis_connection_describe (writer->conn),
+            writer->settings->stream, writer->settings->stream,
+            writer->settings->stream), ("%s", reply->str));
+  } else if (g_str_has_prefix (reply->str, "MOVED") ||
+      g_str_has_prefix (reply->str, "ASK") ||
+      g_str_has_prefix (reply->str, "WRONGTYPE")) {
+    writer->publish_enabled = FALSE;
+    GST_INFO_OBJECT (writer->element, "not writing \"%s:info\": %s",
+        writer->settings->stream, reply->str);
+  } else {
+    /* OOM and the like: tried again later */
+    writer->published_at = now - PUBLISH_INTERVAL + PUBLISH_RETRY;
+    GST_DEBUG_OBJECT (writer->element, "writing \"%s:info\": %s",
+        writer->settings->stream, reply->str);
+  }
+  gst_redis_reply_free (reply);
+  return TRUE;
+}
+
 /* One attempt to store the frame of @w: its XADD (unless it is on its way
  * already) and its reply. */
 gboolean
@@ -334,9 +463,9 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
       w->replacing = TRUE;
       continue;
     }
-    if (!writer_store_caps (writer, w, cancellable, error))
-      return FALSE;
-    if (!gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
+    if (!writer_store_caps (writer, w, cancellable, error) ||
+        !writer_publish_trim (writer, cancellable, error) ||
+        !gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
             error))
       return FALSE;
     w->sent = TRUE;

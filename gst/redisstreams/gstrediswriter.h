@@ -80,6 +80,16 @@ typedef struct
   gint64 last_command_time;
 } GstRedisWriteStats;
 
+/* Which bound trimmed the stream at an XADD, as redisstreamsink publishes
+ * it in the `retention` field of the stream's `<stream>:info` hash. */
+typedef enum
+{
+  GST_REDIS_TRIM_NONE,
+  GST_REDIS_TRIM_COUNT,
+  GST_REDIS_TRIM_AGE,
+  GST_REDIS_TRIM_BYTES,
+} GstRedisTrimKind;
+
 typedef struct
 {
   /* whose object lock guards the stats and conn */
@@ -103,6 +113,15 @@ typedef struct
   guint64 trim_max_bytes;
   guint64 next_seq;
   gint64 last_summary;
+  /* the bound that trims at the XADD being built, and the one published
+   * in <stream>:info and when; publishing stops when Redis refuses it */
+  GstRedisTrimKind trim_kind;
+  guint64 trim_value;
+  gboolean publish_enabled, published_valid;
+  GstRedisTrimKind published_kind;
+  guint64 published_value;
+  gint64 published_at;
+  GstRedisCommand info_cmd;
 
   /* under the element's object lock; kept after stop */
   GstRedisWriteStats stats;

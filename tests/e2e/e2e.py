@@ -330,12 +330,13 @@ def stage_secrets(ctx):
     cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
     ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
                           "resetchannels", "-@all", "%W~s-in", "~s-in:info", "+xadd",
-                          "+hsetnx", "+hget", "+ping", "&s-in:control", "+subscribe")
+                          "+hsetnx", "+hget", "+hset", "+ping", "&s-in:control", "+subscribe")
     ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
-                          "resetchannels", "-@all", "~s-in", "~s-out", "%R~s-in:info",
-                          "~s-out:info", "+xreadgroup", "+xack", "+xgroup|create", "+xautoclaim",
-                          "+xinfo|groups", "+xlen", "+xadd", "+hsetnx", "+hget", "+ping",
-                          "&s-in:control", "&s-out:control", "+publish", "+subscribe")
+                          "resetchannels", "-@all", "~s-in", "%R~s-in:info", "~s-out",
+                          "~s-out:info", "+xreadgroup", "+xack", "+xgroup|create",
+                          "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen", "+hget",
+                          "+xadd", "+hsetnx", "+hset", "+ping", "&s-in:control", "&s-out:control",
+                          "+publish", "+subscribe")
     pw_file = os.path.join(ctx.tmp, "s-camera.password")
     with open(pw_file, "w") as f:
         f.write(cam_pw + "\n")

@@ -1004,6 +1004,11 @@ def _src_size_against_caps():
                         pts=f["pts"])
     res = run_pipeline(src_desc(stream, len(good)), stats=["src"])
     check_skipped(res, stream, bad_ids, good)
+    # counted apart as well: payloads that are not what their caps say (the
+    # last one has caps without a size, a bad caps field)
+    check_eq(res["stats"]["src"]["skipped-size"], len(bad_ids) - 1,
+             "stats skipped-size")
+    check_eq(res["stats"]["src"]["skipped-names"], 0, "stats skipped-names")
 
 
 @test("python->src: 1080p caps with 4 bytes skipped before videoconvert")
@@ -1029,6 +1034,32 @@ def _src_short_picture_downstream():
           res["warnings"])
 
 
+@test("python->src: caps names beyond the budget counted in skipped-names")
+def _src_names_budget():
+    # 20 entries of 5000 field names never seen before: the budget of new
+    # names per process (65536, docs/security.md) takes the first ones
+    # (skipped for another reason: not a picture), the others are skipped
+    # for the budget and counted apart; the frame after them plays
+    stream = new_stream("src-names")
+    for i in range(20):
+        caps = "video/x-raw," + ",".join("n%05d%04d=1" % (i, k)
+                                         for k in range(5000))
+        R.xadd(stream, {"v": "1", "seq": str(i), "caps": caps, "data": b"x"})
+    frames = [{"payload": b"ok", "caps": "application/x-interop", "seq": 20,
+               "pts": 0}]
+    write_frame(stream, b"ok", "application/x-interop", seq=20, pts=0)
+    res = run_pipeline(src_desc(stream, 1), timeout=20, stats=["src"])
+    check_samples(res, frames, check_stats=False)
+    st = res["stats"]["src"]
+    budget = [w for w in res["warnings"]
+              if "names this process has never seen" in w]
+    check(len(budget) > 0, "no entry refused for the budget: %r"
+          % [w[:200] for w in res["warnings"]])
+    check_eq(st["skipped-invalid"], 20, "stats skipped-invalid")
+    check_eq(st["skipped-names"], len(budget), "stats skipped-names")
+    check_eq(st["skipped-size"], 0, "stats skipped-size")
+
+
 @test("python->src: seq missing plays without offset, 2^64-1 and "
       "non-numbers are invalid")
 def _src_seq():
@@ -1047,6 +1078,9 @@ def _src_seq():
                                            override={"seq": v}))
     res = run_pipeline(src_desc(stream, 4), stats=["src"])
     check_skipped(res, stream, bad_ids, frames)
+    # the frame without seq is counted (and none of the invalid ones)
+    check_eq(res["stats"]["src"]["no-seq"], 1, "stats no-seq")
+    check_eq(res["stats"]["src"]["skipped-size"], 0, "stats skipped-size")
     # in a reorder window the frame without seq passes straight through
     # (docs/redisstreamsrc.md), the others come out in order
     res = run_pipeline(src_desc(stream, 4, "reorder-window=4 group=reorder")

@@ -2,15 +2,19 @@
 """Runs one GStreamer pipeline with python3-gi and reports it as JSON.
 
   gstrun.py '<pipeline description>' [--set NAME.PROP=VALUE]... [--timeout S]
-            [--stats NAME]... [--until-frames NAME=N]
+            [--stats NAME]... [--until-frames NAME=N] [--offsets NAME]
+            [--until-offset NAME=N]
 
 Properties given with --set are set with GObject's set_property on the
 element called NAME after parsing, so their values never go through the
 parse string (used for passwords). The pipeline runs until EOS, an ERROR
-message, --until-frames (NAME's stats "frames" >= N) or the timeout. The last
-line of stdout is one JSON object: {"result": "eos"|"error"|"timeout"|"frames",
-"error": {"domain", "code", "message", "debug", "src"} or null,
-"warnings": [...], "infos": [...], "stats": {NAME: "<structure string>"}}.
+message, --until-frames (NAME's stats "frames" >= N), --until-offset (the
+fakesink NAME got a buffer of offset N) or the timeout. --offsets NAME records
+the offset (a redisstreamsrc's seq) of every buffer the fakesink NAME gets
+(it needs signal-handoffs=true). The last line of stdout is one JSON object:
+{"result": "eos"|"error"|"timeout"|"frames"|"offset", "error": {"domain",
+"code", "message", "debug", "src"} or null, "warnings": [...], "infos": [...],
+"stats": {NAME: "<structure string>"}, "offsets": {NAME: [...]}}.
 """
 
 import json
@@ -36,6 +40,7 @@ def main():
     args = sys.argv[1:]
     desc = args.pop(0)
     sets, stats_of, timeout, until = [], [], 30.0, None
+    offsets_of, until_offset = [], None
     while args:
         a = args.pop(0)
         if a == "--set":
@@ -47,6 +52,11 @@ def main():
         elif a == "--until-frames":
             name, n = args.pop(0).split("=")
             until = (name, int(n))
+        elif a == "--offsets":
+            offsets_of.append(args.pop(0))
+        elif a == "--until-offset":
+            name, n = args.pop(0).split("=")
+            until_offset = (name, int(n))
         else:
             raise SystemExit("unknown argument " + a)
     Gst.init(None)
@@ -60,7 +70,18 @@ def main():
             el.set_property(prop, int(value))
         else:
             el.set_property(prop, value)
-    out = {"result": None, "error": None, "warnings": [], "infos": [], "stats": {}}
+    out = {"result": None, "error": None, "warnings": [], "infos": [], "stats": {},
+           "offsets": {}}
+    seen = {"offset": False}
+
+    def on_handoff(sink, buf, pad, name):
+        out["offsets"][name].append(buf.offset)
+        if until_offset and until_offset[0] == name and buf.offset == until_offset[1]:
+            seen["offset"] = True
+
+    for name in offsets_of:
+        out["offsets"][name] = []
+        pipeline.get_by_name(name).connect("handoff", on_handoff, name)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     end = time.monotonic() + timeout
@@ -86,6 +107,9 @@ def main():
             if msg.type == Gst.MessageType.INFO:
                 err, dbg = msg.parse_info()
                 out["infos"].append({"message": err.message, "debug": dbg})
+        if seen["offset"]:
+            out["result"] = "offset"
+            break
         if until:
             st = pipeline.get_by_name(until[0]).get_property("stats")
             ok, frames = st.get_uint64("frames")
@@ -95,6 +119,17 @@ def main():
         if time.monotonic() > end:
             out["result"] = "timeout"
             break
+    # what is still queued: warnings and infos posted before the end
+    while True:
+        msg = bus.pop_filtered(Gst.MessageType.WARNING | Gst.MessageType.INFO)
+        if msg is None:
+            break
+        if msg.type == Gst.MessageType.WARNING:
+            err, dbg = msg.parse_warning()
+            out["warnings"].append({"message": err.message, "debug": dbg})
+        else:
+            err, dbg = msg.parse_info()
+            out["infos"].append({"message": err.message, "debug": dbg})
     for name in stats_of:
         out["stats"][name] = pipeline.get_by_name(name).get_property("stats").to_string()
     pipeline.set_state(Gst.State.NULL)
