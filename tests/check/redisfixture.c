@@ -391,6 +391,21 @@ redis_server_command_calls (RedisServer * server, const gchar * cmd)
   return n;
 }
 
+/* Fields of the hash @key whose names start with @prefix ("caps:"). */
+long long
+redis_server_count_fields (RedisServer * server, const gchar * key,
+    const gchar * prefix)
+{
+  redisReply *r = redis_server_command (server, "HKEYS %s", key);
+  long long n = 0;
+  gsize i;
+
+  for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+    n += g_str_has_prefix (r->element[i]->str, prefix);
+  freeReplyObject (r);
+  return n;
+}
+
 /* The caps id of the caps string @caps as docs/wire-format.md defines it,
  * computed here without the plugin's code: the first four bytes of the
  * SHA-256 digest, big-endian, highest bit cleared, in decimal. */

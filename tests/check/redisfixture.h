@@ -66,6 +66,8 @@ long long redis_server_integer (RedisServer * server, const gchar * format,
     ...);
 long long redis_server_command_calls (RedisServer * server,
     const gchar * cmd);
+long long redis_server_count_fields (RedisServer * server, const gchar * key,
+    const gchar * prefix);
 
 /* GStreamer helpers shared by the element tests. */
 #include <gst/gst.h>

@@ -584,12 +584,14 @@ def add_sink_tests(compression, w, h, version):
             caps = read_entry_(fields)["caps"]
             if version == 2:
                 check_eq(int(fields[b"caps"]), caps_id(caps), "caps id")
-                check_eq(R.hkeys(run["stream"] + ":info"),
-                         [b"caps:%d" % caps_id(caps)], "fields of the hash")
+                check_eq([k for k in R.hkeys(run["stream"] + ":info")
+                          if k.startswith(b"caps:")],
+                         [b"caps:%d" % caps_id(caps)], "caps fields of the hash")
             else:
                 check_eq(fields[b"caps"].decode(), caps, "caps field")
-                check_eq(R.exists(run["stream"] + ":info"), 0,
-                         "a hash written for version 1")
+                check_eq([k for k in R.hkeys(run["stream"] + ":info")
+                          if k.startswith(b"caps:")], [],
+                         "caps in the hash for version 1")
             parsed = Gst.Caps.from_string(caps)
             check(parsed is not None and parsed.is_fixed(),
                   "caps %r do not parse to fixed caps" % caps)
