@@ -1009,6 +1009,7 @@ gst_redis_read_loop_finish (GstRedisReadLoop * loop, GCancellable * cancellable)
   if (loop->conn == NULL || gst_redis_outage_active (&loop->outage) ||
       !gst_redis_connection_is_open (loop->conn))
     return;
+  gst_redis_ack_tracker_settle_alive (loop->tracker);
   gst_redis_ack_tracker_take_acks (loop->tracker, group->ack_now);
   if (group->ack_now->len == 0 &&
       !gst_redis_ack_tracker_has_dead_letters (loop->tracker))

@@ -115,6 +115,8 @@ struct _GstRedisAckTracker
   /* id -> times this session read it again itself */
   GHashTable *rereads;
   GArray *marks;
+  /* the tickets alive (not referenced: each removes itself when it goes) */
+  GHashTable *alive;
 
   GstRedisAckStats stats;
 };
@@ -133,6 +135,8 @@ struct _GstRedisTicket
   /* under the tracker's lock */
   TicketState state;
   gchar *reason;
+  /* decided at the source's stop while still alive */
+  gboolean settled;
 };
 
 enum
@@ -147,6 +151,8 @@ G_DEFINE_TYPE (GstRedisTicket, gst_redis_ticket, G_TYPE_OBJECT);
 
 static void tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket);
 static void tracker_settle_waiting (GstRedisAckTracker * t);
+static void tracker_queue_dead_letter (GstRedisAckTracker * t,
+    const gchar * id, gchar * reason, guint deliveries);
 
 void
 gst_redis_dead_letter_free (GstRedisDeadLetter * dl)
@@ -343,6 +349,7 @@ gst_redis_ack_tracker_new (GstElement * source)
   t->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   t->rereads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   t->marks = g_array_new (FALSE, FALSE, sizeof (MarkRef));
+  t->alive = g_hash_table_new (NULL, NULL);
   return t;
 }
 
@@ -372,6 +379,7 @@ tracker_clear_session (GstRedisAckTracker * t)
   g_queue_clear_full (&t->waiting, (GDestroyNotify) waiting_free);
   g_hash_table_remove_all (t->held);
   g_hash_table_remove_all (t->rereads);
+  g_hash_table_remove_all (t->alive);
   tracker_clear_marks (t);
 }
 
@@ -386,6 +394,7 @@ gst_redis_ack_tracker_unref (GstRedisAckTracker * tracker)
   g_ptr_array_unref (t->acks);
   g_hash_table_unref (t->held);
   g_hash_table_unref (t->rereads);
+  g_hash_table_unref (t->alive);
   g_array_unref (t->marks);
   g_weak_ref_clear (&t->source);
   g_free (t->stream);
@@ -412,6 +421,42 @@ gst_redis_ack_tracker_start (GstRedisAckTracker * t, const gchar * stream,
   g_free (t->consumer);
   t->consumer = g_strdup (consumer);
   memset (&t->stats, 0, sizeof (t->stats));
+  g_mutex_unlock (&t->lock);
+}
+
+/* At the source's stop, the tickets still alive whose fate is known: a
+ * frame stored while something still holds its buffer (an appsink keeps
+ * the last sample it gave, an application a reference) is acknowledged,
+ * unless another storing sink may still store it (a tee); a failed one is
+ * set aside. The others stay pending. */
+void
+gst_redis_ack_tracker_settle_alive (GstRedisAckTracker * t)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_mutex_lock (&t->lock);
+  g_hash_table_iter_init (&iter, t->alive);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    GstRedisTicket *ticket = key;
+
+    if (ticket->session != t->session)
+      continue;
+    if (ticket->state == TICKET_STORED && t->marks->len <= 1) {
+      GST_DEBUG ("entry %s stored, its buffer still held at stop: "
+          "acknowledged", ticket->id);
+      t->stats.acked_stored++;
+      g_ptr_array_add (t->acks, g_strdup (ticket->id));
+    } else if (ticket->state == TICKET_FAILED) {
+      t->stats.failed++;
+      tracker_queue_dead_letter (t, ticket->id, g_strdup (ticket->reason),
+          ticket->deliveries);
+    } else {
+      continue;
+    }
+    ticket->settled = TRUE;
+    t->stats.in_flight--;
+  }
   g_mutex_unlock (&t->lock);
 }
 
@@ -488,6 +533,7 @@ gst_redis_ack_tracker_attach (GstRedisAckTracker * t, GstBuffer * buffer,
   ticket->rt = running_time;
   tracker_hold (t, id);
   t->stats.in_flight++;
+  g_hash_table_add (t->alive, ticket);
   g_mutex_unlock (&t->lock);
 
   gst_redis_entry_meta_get_info ();
@@ -665,8 +711,11 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
   gint64 now = g_get_monotonic_time ();
 
   g_mutex_lock (&t->lock);
-  if (!t->active || ticket->session != t->session) {
+  g_hash_table_remove (t->alive, ticket);
+  if (!t->active || ticket->session != t->session || ticket->settled) {
     /* the source stopped: the entry stays pending */
+    GST_DEBUG ("entry %s released after its source stopped: left pending",
+        ticket->id);
     g_mutex_unlock (&t->lock);
     return;
   }

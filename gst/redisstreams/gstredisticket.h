@@ -101,6 +101,9 @@ void gst_redis_ack_tracker_unref (GstRedisAckTracker * tracker);
  * the entries in the metas. Resets the counters. */
 void gst_redis_ack_tracker_start (GstRedisAckTracker * tracker,
     const gchar * stream, const gchar * group, const gchar * consumer);
+/* Before a stop: what is known of the tickets still alive (stored,
+ * failed) is decided now. */
+void gst_redis_ack_tracker_settle_alive (GstRedisAckTracker * tracker);
 /* A stop: tickets released from now on are ignored. */
 void gst_redis_ack_tracker_stop (GstRedisAckTracker * tracker);
 /* A flush went downstream: tickets pushed before it and released without
