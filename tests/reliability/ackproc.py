@@ -7,6 +7,7 @@ as its own process so that it can be killed at any point.
 SHAPE is what sits between redisstreamsrc (stream `in`, group `proc`) and
 redisstreamsink (stream `out`):
   plain        nothing
+  convert      videoconvert (raw video only)
   queue        a queue, then a stage slower than the producer (25 fps), so
                that the queue holds frames
   encoder      x265enc (look-ahead and B-frames: it holds frames)
@@ -66,6 +67,7 @@ def describe(a):
     slow = "identity sleep-time=40000"
     shapes = {
         "plain": "%s ! %s" % (src(a), sink(a)),
+        "convert": "%s ! videoconvert ! %s" % (src(a), sink(a)),
         "queue": "%s ! queue max-size-buffers=30 ! %s ! %s" % (src(a), slow, sink(a)),
         "encoder": "%s ! queue max-size-buffers=30 ! videoconvert ! "
                    "x265enc speed-preset=ultrafast key-int-max=30 ! h265parse ! %s"
