@@ -212,8 +212,8 @@ read_loop_fetch_deliveries (GstRedisReadLoop * loop, const gchar * start,
         g_free, NULL);
   g_snprintf (n, sizeof (n), "%" G_GSIZE_FORMAT, count);
   reply = gst_redis_connection_call (loop->conn, cancellable, error,
-      "XPENDING", loop->settings->stream, loop->group->name, start, end,
-      "COUNT", n, loop->group->consumer, NULL);
+      "XPENDING", loop->settings->stream, loop->group->name, start, end, n,
+      loop->group->consumer, NULL);
   if (reply == NULL)
     return FALSE;
   if (gst_redis_reply_is_error (reply, "NOPERM")) {
@@ -226,6 +226,9 @@ read_loop_fetch_deliveries (GstRedisReadLoop * loop, const gchar * start,
     loop->max_deliveries = 0;
     return TRUE;
   }
+  GST_LOG_OBJECT (loop->element, "XPENDING %s %s: %" G_GSIZE_FORMAT
+      " entries", start, end, reply->type == GST_REDIS_REPLY_ARRAY ?
+      reply->elements : 0);
   if (reply->type != GST_REDIS_REPLY_ARRAY)
     return TRUE;
   for (i = 0; i < reply->elements; i++) {
@@ -490,6 +493,8 @@ read_loop_check_again (GstRedisReadLoop * loop, const gchar * id,
   }
   count = loop->deliveries ?
       GPOINTER_TO_UINT (g_hash_table_lookup (loop->deliveries, id)) : 0;
+  GST_LOG_OBJECT (loop->element, "entry %s read again, delivered %u times",
+      id, count);
   if (count == 0)
     return TRUE;
   /* a claim counted itself already */
@@ -742,8 +747,9 @@ read_loop_warn_dead_letter (GstRedisReadLoop * loop,
           dl->reason, result == GST_REDIS_DEAD_LETTER_TRIMMED ?
           " It had been trimmed from the stream: the dead letter has no "
           "frame." : ""),
-      ("%" G_GUINT64_FORMAT " more entries set aside since the last warning; "
-          "inspect them with XRANGE %s - + (docs/redisstreamsrc.md)", more,
+      ("entry %s set aside, %" G_GUINT64_FORMAT " more since the last "
+          "warning; inspect them with XRANGE %s - + (docs/redisstreamsrc.md)",
+          dl->id, more,
           loop->dead_letter_stream));
 }
 

@@ -256,6 +256,7 @@ static GstFlowReturn gst_redis_stream_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 static GstStateChangeReturn gst_redis_stream_sink_change_state (GstElement *
     element, GstStateChange transition);
+static gboolean gst_redis_stream_sink_ask_sources (GstRedisStreamSink * self);
 
 /* How each XADD trims the stream. */
 static void
@@ -752,7 +753,13 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   g_object_unref (cancellable);
   gst_redis_writer_note_command (&self->writer);
 
+  /* the sources upstream learn from now on that this sink stores their
+   * frames (another query goes with the caps, for links made later) */
   gst_redis_store_mark_set_down (self->mark, FALSE);
+  if (!gst_redis_stream_sink_ask_sources (self)) {
+    gst_redis_stream_sink_stop (bsink);
+    return FALSE;
+  }
   GST_INFO_OBJECT (self, "writing to stream \"%s\" on Redis at %s",
       self->active.stream, gst_redis_connection_describe (self->writer.conn));
   return TRUE;

@@ -380,7 +380,6 @@ tracker_clear_session (GstRedisAckTracker * t)
   g_hash_table_remove_all (t->held);
   g_hash_table_remove_all (t->rereads);
   g_hash_table_remove_all (t->alive);
-  tracker_clear_marks (t);
 }
 
 void
@@ -391,6 +390,7 @@ gst_redis_ack_tracker_unref (GstRedisAckTracker * tracker)
   if (!g_atomic_int_dec_and_test (&t->refcount))
     return;
   tracker_clear_session (t);
+  tracker_clear_marks (t);
   g_ptr_array_unref (t->acks);
   g_hash_table_unref (t->held);
   g_hash_table_unref (t->rereads);
@@ -440,7 +440,7 @@ gst_redis_ack_tracker_settle_alive (GstRedisAckTracker * t)
   while (g_hash_table_iter_next (&iter, &key, NULL)) {
     GstRedisTicket *ticket = key;
 
-    if (ticket->session != t->session)
+    if (ticket->session != t->session || ticket->settled)
       continue;
     if (ticket->state == TICKET_STORED && t->marks->len <= 1) {
       GST_DEBUG ("entry %s stored, its buffer still held at stop: "
@@ -712,10 +712,16 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
 
   g_mutex_lock (&t->lock);
   g_hash_table_remove (t->alive, ticket);
-  if (!t->active || ticket->session != t->session || ticket->settled) {
+  if (!t->active || ticket->session != t->session) {
     /* the source stopped: the entry stays pending */
     GST_DEBUG ("entry %s released after its source stopped: left pending",
         ticket->id);
+    g_mutex_unlock (&t->lock);
+    return;
+  }
+  if (ticket->settled) {
+    /* acknowledged when it was stored */
+    tracker_unhold (t, ticket->id);
     g_mutex_unlock (&t->lock);
     return;
   }
@@ -874,13 +880,17 @@ gst_redis_ack_tracker_add_mark (GstRedisAckTracker * t,
     GstRedisStoreMark * mark, gboolean same_pipeline)
 {
   g_mutex_lock (&t->lock);
-  if (t->active)
-    tracker_add_mark (t, mark, same_pipeline);
+  tracker_add_mark (t, mark, same_pipeline);
   g_mutex_unlock (&t->lock);
 }
 
 /* --- the ticket ---------------------------------------------------------- */
 
+/* A sink stored a buffer carrying @ticket. When it is the one storing
+ * sink the source knows of, the entry's result is in its output: it is
+ * acknowledged now, whatever else still holds a buffer of it (an appsink
+ * keeps the sample it gave last, a videorate a copy). With several (a
+ * tee to two sinks) it waits for its last buffer to go. */
 void
 gst_redis_ticket_stored (GstRedisTicket * ticket, GstRedisStoreMark * mark)
 {
@@ -889,10 +899,18 @@ gst_redis_ticket_stored (GstRedisTicket * ticket, GstRedisStoreMark * mark)
   g_mutex_lock (&t->lock);
   if (ticket->state == TICKET_PENDING)
     ticket->state = TICKET_STORED;
-  if (ticket->session == t->session) {
+  if (ticket->session == t->session && t->active) {
     t->stored_index = MAX (t->stored_index, ticket->index + 1);
-    if (mark && t->active)
+    if (mark)
       tracker_add_mark (t, mark, FALSE);
+    if (ticket->state == TICKET_STORED && !ticket->settled &&
+        t->marks->len == 1) {
+      ticket->settled = TRUE;
+      t->stats.acked_stored++;
+      t->stats.in_flight--;
+      g_ptr_array_add (t->acks, g_strdup (ticket->id));
+      tracker_hold (t, ticket->id);
+    }
   }
   g_mutex_unlock (&t->lock);
 }

@@ -188,7 +188,12 @@ class Stage:
                         idkey(newest[0][0].decode()) > last:
                     return False
             return True
-        wait_for(done, timeout, "the stage to read and acknowledge everything", interval=0.2)
+        try:
+            wait_for(done, timeout, "the stage to read and acknowledge everything",
+                     interval=0.2)
+        except AssertionError as e:
+            state = {s: (self.r.xlen(s), group_state(self.r, s)) for s in streams}
+            raise AssertionError("%s: %s" % (e, state)) from None
 
 
 def sigkill(p):
