@@ -780,15 +780,15 @@ refused_entry_clear (RefusedEntry * e)
   gst_clear_caps (&e->caps);
 }
 
-/* FLUSH_START leaving the source (a flushing seek, a flush sent to the
+/* A flush leaving the source (a flushing seek, a flush sent to the
  * element): what was pushed before it and is released unstored was
- * flushed, not dropped on purpose. */
+ * flushed, not dropped on purpose. At FLUSH_STOP too: a buffer made while
+ * flushing is dropped by basesrc. */
 static GstPadProbeReturn
 gst_redis_stream_src_flush_probe (GstPad * pad, GstPadProbeInfo * info,
     gpointer tracker)
 {
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_START)
-    gst_redis_ack_tracker_flush (tracker);
+  gst_redis_ack_tracker_flush (tracker);
   return GST_PAD_PROBE_OK;
 }
 

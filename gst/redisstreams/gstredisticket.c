@@ -632,10 +632,12 @@ tracker_prune_marks (GstRedisAckTracker * t, gint64 now)
 }
 
 /* Under the lock. Acknowledges the tickets dropped on purpose that nothing
- * can still carry: something read after them was stored (@stored_index),
- * a sink of the source's pipeline stored a buffer at or after their
- * running time (an aggregator merged them into it), or no ticket is alive
- * while the tickets travel unharmed to the sinks. */
+ * can still carry: something read after them was stored (@stored_index);
+ * or, where an element on the way does not keep metas (a sink stored
+ * buffers without tickets: an aggregator, a parser), a sink of the
+ * source's pipeline stored a buffer at or after their running time (it
+ * may hold what they were merged into); or, where tickets travel
+ * unharmed to the sinks, no ticket is alive any more. */
 static void
 tracker_settle_waiting (GstRedisAckTracker * t)
 {
@@ -661,7 +663,8 @@ tracker_settle_waiting (GstRedisAckTracker * t)
     Waiting *w = l->data;
 
     next = l->next;
-    if (w->index < t->stored_index || (GST_CLOCK_TIME_IS_VALID (rt_mark) &&
+    if (w->index < t->stored_index || (untracked &&
+            GST_CLOCK_TIME_IS_VALID (rt_mark) &&
             GST_CLOCK_TIME_IS_VALID (w->rt) && w->rt <= rt_mark) ||
         (t->stats.in_flight == 0 && !untracked) ||
         t->waiting.length > MAX_WAITING) {

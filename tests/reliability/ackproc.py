@@ -30,8 +30,10 @@ Options:
   --max-deliveries N   the source's max-deliveries
   --log FILE           one line per input buffer at the compositor:
                        "in <entry id> <running time ns>"
-Runs until SIGINT or SIGTERM (then stops the pipelines: NULL), or, with
---flush-cycles, until the cycles are done and --drain-s more seconds.
+Runs until SIGINT or SIGTERM (then stops the pipelines: NULL), SIGUSR1
+(an EOS first: what an encoder or an aggregator holds goes out, within
+30 s), or, with --flush-cycles, until the cycles are done and --drain-s more
+seconds.
 """
 
 import argparse
@@ -234,6 +236,9 @@ def main():
                   file=sys.stderr, flush=True)
             errors.append(err.message)
             loop.quit()
+        elif msg.type == Gst.MessageType.EOS:
+            print("eos", flush=True)
+            loop.quit()
         elif msg.type == Gst.MessageType.WARNING:
             err, dbg = msg.parse_warning()
             print("WARNING: from element %s: %s" % (msg.src.get_name(), err.message),
@@ -245,6 +250,13 @@ def main():
         bus.connect("message", on_message)
     for sig in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, lambda: (loop.quit(), False)[1])
+
+    def drain():
+        for pl in p.pipelines()[:1]:
+            pl.send_event(Gst.Event.new_eos())
+        GLib.timeout_add_seconds(30, lambda: (loop.quit(), False)[1])
+        return False
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, drain)
     p.start()
     print("playing", flush=True)
     if a.flush_cycles:
