@@ -21,6 +21,7 @@ redisstreamsink (stream `out`):
   pyframeproc  pyframeproc with --model (a .py file)
 Options:
   --exactly-once       the sinks' exactly-once=true
+  --ack-mode MODE      the sources' ack-mode (done)
   --no-copy-meta       (app) the application does not copy the meta
   --flush-cycles N     N times: PAUSED, a flush sent to the source, PLAYING
   --flush-queue        (flush) a queue before the sink
@@ -29,7 +30,7 @@ Options:
   --claim MS           claim-idle-time (default 0: only own pending)
   --max-deliveries N   the source's max-deliveries
   --log FILE           one line per input buffer at the compositor:
-                       "in <entry id> <running time ns>"
+                       "in <compositor pad> <seq> <running time ns>"
 Runs until SIGINT or SIGTERM (then stops the pipelines: NULL), SIGUSR1
 (an EOS first: what an encoder or an aggregator holds goes out, within
 30 s), or, with --flush-cycles, until the cycles are done and --drain-s more
@@ -54,8 +55,9 @@ CAPS = "video/x-raw,format=I420,width=320,height=240"
 
 def src(a, stream="in", name="src"):
     return ("redisstreamsrc name=%s port=%d stream=%s group=proc consumer=%s "
-            "claim-idle-time=%d max-deliveries=%d" % (
-                name, a.port, stream, a.consumer, a.claim, a.max_deliveries))
+            "claim-idle-time=%d max-deliveries=%d ack-mode=%s" % (
+                name, a.port, stream, a.consumer, a.claim, a.max_deliveries,
+                a.ack_mode))
 
 
 def sink(a, stream="out", name="sink"):
@@ -78,7 +80,8 @@ def describe(a):
                      "queue max-size-buffers=30 ! identity sleep-time=60000 ! %s"
                      % (src(a), sink(a)),
         "compositor": "compositor name=c ! %s ! queue max-size-buffers=30 ! "
-                      "identity sleep-time=30000 ! %s  %s ! queue ! c.  %s ! queue ! c."
+                      "identity sleep-time=30000 ! %s  %s ! queue ! c.sink_0  "
+                      "%s ! queue ! c.sink_1"
                       % (CAPS, sink(a), src(a), src(a, "in2", "src2")),
         "tee": "%s ! tee name=t ! queue max-size-buffers=30 ! %s  t. ! "
                "queue max-size-buffers=30 ! %s ! %s"
@@ -170,13 +173,11 @@ class Plain:
 
     def probe(self, pad, info):
         buf = info.get_buffer()
-        meta = buf.get_custom_meta("GstRedisEntryMeta")
         seg = pad.get_sticky_event(Gst.EventType.SEGMENT, 0)
-        if meta is not None and seg is not None:
+        if seg is not None:
             rt = seg.parse_segment().to_running_time(Gst.Format.TIME, buf.pts)
-            s = meta.get_structure()
-            self.log.write("in %s %s %d\n" % (s.get_string("stream"),
-                                               s.get_string("id"), rt))
+            # the sequence number: with ack-mode=pushed there is no meta
+            self.log.write("in %s %d %d\n" % (pad.get_name(), buf.offset, rt))
         return Gst.PadProbeReturn.OK
 
     def pipelines(self):
@@ -211,6 +212,7 @@ def main():
     ap.add_argument("--consumer", required=True)
     ap.add_argument("--shape", default="plain")
     ap.add_argument("--exactly-once", action="store_true")
+    ap.add_argument("--ack-mode", default="done")
     ap.add_argument("--no-copy-meta", action="store_true")
     ap.add_argument("--flush-cycles", type=int, default=0)
     ap.add_argument("--flush-interval", type=float, default=0.5)
