@@ -47,12 +47,16 @@
  *
  * Every reply is read and checked before the next buffer is rendered, so
  * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
- * buffer that render () returned for is stored in Redis: a pipeline
- * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
- * its result was stored. With a `queue` between them the source
- * acknowledges a frame once the queue took it; the sink still waits, so the
- * queued frames are written after an outage, but up to a queue's worth is
- * lost if the process stops or the sink gives up. The sink does not
+ * buffer that render () returned for is stored in Redis. A buffer read by a
+ * redisstreamsrc carries its entry ("GstRedisEntryMeta"): once it is
+ * stored the sink tells the source, which then acknowledges the entry, so a
+ * pipeline `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame
+ * only after its result was stored, whatever held it on the way (queues,
+ * encoders, an application between an appsink and an appsrc). With
+ * #GstRedisStreamSink:exactly-once the sink adds the frame and acknowledges
+ * its input entry in one atomic script: each input frame is stored once.
+ * The sink keeps no last sample (#GstBaseSink:enable-last-sample is
+ * %FALSE): it would hold the last frame's entry until the next. The sink does not
  * synchronise to the clock by default (#GstBaseSink:sync is %FALSE): frames
  * go out as soon as they arrive. Set `sync=true` when the source is not
  * live (a file) and the stream should fill at the media's own rate.
@@ -358,9 +362,9 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    *
    * What happens to frames while the connection is lost. `auto` (default):
    * `wait` when the frames come from a redisstreamsrc (it answers a query the
-   * sink sends upstream, through filters, converters and queues), since that
-   * source acknowledges each frame once render () returned; `drop` otherwise (a
-   * camera). `wait`: render () returns only once the frame is stored,
+   * sink sends upstream, through filters, converters and queues, or the
+   * frames carry its entry meta), which waits for each frame to be stored;
+   * `drop` otherwise (a camera). `wait`: render () returns only once the frame is stored,
    * reconnecting meanwhile (interruptible by a flush or a state change); after
    * #GstRedisStreamSink:reconnect-timeout an error, and the frame is not
    * reported stored. `drop`: dropped and counted in `dropped-disconnected`.
@@ -368,8 +372,9 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * oldest dropped first, and write them in order once reconnected; frames kept
    * are written with the caps current when they are sent. With `drop` or
    * `buffer` render () returns for frames not stored: behind a redisstreamsrc
-   * they are acknowledged, and lost if dropped or if the process stops before
-   * they are written.
+   * (ack-mode=done) a frame kept stays pending until it is written (read
+   * again if the process stops first), a frame dropped is acknowledged as
+   * dropped on purpose, and lost.
    */
   g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
       g_param_spec_enum ("on-disconnect", "On Disconnect",

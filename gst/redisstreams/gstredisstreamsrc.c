@@ -32,10 +32,12 @@
  * decompressed. Each frame goes out with the caps of its own entry, set on
  * the pad right before it when they differ from the caps of the frame
  * before (also when the reorder window or `max-age` make the frame pushed
- * another one than the entry read last). Caps that downstream does not
- * accept are an error (#GST_STREAM_ERROR_FORMAT, "Downstream does not
- * accept the caps of stream ...") that names the stream, the caps of the
- * entry and the caps the next element accepts; the entry stays pending.
+ * another one than the entry read last). When the first entries after
+ * start all have caps that downstream does not accept, that is an error
+ * (#GST_STREAM_ERROR_FORMAT, "Downstream does not accept the caps of stream
+ * ...") that names the stream, the caps of the entry and the caps the next
+ * element accepts; the entries stay pending. Once an entry went through, an
+ * entry whose caps are refused is set aside instead (below).
  *
  * Timestamps are for this pipeline's clock: by default the producer's
  * spacing placed where the first frame arrived on this pipeline's running
@@ -48,17 +50,24 @@
  * decoder never sees a frame whose reference it did not get
  * (docs/media.md).
  *
- * An entry is acknowledged (`XACK`) only after its buffer was pushed
- * downstream successfully, so in `redisstreamsrc ! ... ! redisstreamsink`
- * (one streaming thread, no queue) a frame is acknowledged only once its
- * result is stored: delivery is at-least-once. The acknowledgement of one
- * frame travels with the read of the next one, in the same round trip. A
- * frame pushed whose acknowledgement had not gone out when the element
- * stops (the last of `num-buffers`, an EOS, a stop while it was being
- * pushed) stays pending and is delivered again when a consumer of the same
- * name starts, which first re-reads its own pending entries; a source
- * stopped while it waited for the next entry leaves nothing pending
- * (docs/redisstreamsrc.md lists each way of stopping).
+ * Every buffer carries the entry it was read from, a #GstCustomMeta
+ * "GstRedisEntryMeta" (stream, group, id and a #GstRedisTicket) that
+ * filters, converters, encoders, queues and tee keep. An entry is
+ * acknowledged (`XACK`) once its frame's fate is known
+ * (#GstRedisStreamSrc:ack-mode `done`): stored by a redisstreamsink,
+ * rendered or let go by another sink, dropped on purpose on the way; so
+ * frames held by a queue, an encoder, an aggregator or an application
+ * between an appsink and an appsrc (which copies the meta) are never lost:
+ * delivery is at-least-once, and exactly-once with
+ * #GstRedisStreamSink:exactly-once. A frame dropped by a flush or a state
+ * change down stays pending and is read again. The acknowledgements travel
+ * with the next read, in the same round trip. An entry that cannot be
+ * processed (caps refused downstream, failed by an element with the
+ * ticket's #GstRedisTicket::fail signal, delivered
+ * #GstRedisStreamSrc:max-deliveries times without being acknowledged) is
+ * set aside in #GstRedisStreamSrc:dead-letter-stream and the source goes
+ * on. A consumer of the same name first re-reads its own pending entries
+ * when it starts (docs/redisstreamsrc.md, "Acknowledgements").
  *
  * Several sources with the same #GstRedisStreamSrc:group and different
  * #GstRedisStreamSrc:consumer names share the entries: each entry goes to
