@@ -25,6 +25,7 @@
 #include "gstredisentry.h"
 #include "gstredisinfo.h"
 #include "gstredisretention.h"
+#include "gstredisticket.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,12 @@ typedef struct
    * connection is being replaced after Redis closed it */
   gboolean fresh, resent, replacing;
   guint redirects;
+  /* exactly-once: stored by the script; the script found its input
+   * entries acknowledged already (nothing added); Redis did not know the
+   * script (sent again with EVAL) */
+  gboolean script;
+  gboolean suppressed;
+  gboolean noscript;
 } GstRedisWrite;
 
 typedef struct
@@ -106,6 +113,11 @@ typedef struct
   guint stored_opens;
   GstRedisCommand cmd;
   GstRedisCommand entry;
+  /* exactly-once: the script's keys and arguments before the XADD's, and
+   * the XADD's own (trimming, id, entry); the input streams for messages */
+  GstRedisCommand script_args;
+  GstRedisCommand xadd_args;
+  gchar *inputs;
   /* what the sink wrote, to trim by size; the bounds of the last XADD */
   GstRedisRetention *kept;
   guint64 entry_cost;
@@ -142,6 +154,13 @@ void gst_redis_writer_note_command (GstRedisWriter * writer);
 gboolean gst_redis_writer_prepare (GstRedisWriter * writer,
     GstBuffer * buffer, const GstMapInfo * map,
     const GstRedisWriteOptions * options, GstRedisWrite * w, GError ** error);
+/* Like gst_redis_writer_prepare (), for exactly-once: one script adds the
+ * entry only if one of the input entries of @tickets (GstRedisTicket) is
+ * still pending, and acknowledges them in the same step. */
+gboolean gst_redis_writer_prepare_exactly_once (GstRedisWriter * writer,
+    GstBuffer * buffer, const GstMapInfo * map,
+    const GstRedisWriteOptions * options, GPtrArray * tickets,
+    GstRedisWrite * w, GError ** error);
 gboolean gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
     GCancellable * cancellable, GError ** error);
 gboolean gst_redis_writer_should_resend (GstRedisWriter * writer,

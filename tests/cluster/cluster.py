@@ -335,11 +335,13 @@ def test_cluster_ask(tmp):
     # not a poll: frames go on for a while with the slot in migration
     time.sleep(1)
     t0 = time.monotonic()
-    # the slot's keys (the stream and, in its slot by the hash tag, its
-    # hash <stream>:info) as resharding moves them
+    # as redis-cli --cluster reshard does: every key of the slot moves, the
+    # stream and its <stream>:info hash (same hash tag, same slot)
+    keys = source.client().execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    assert key.encode() in keys, keys
     source.client().execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
-                                    "KEYS", key, key + ":info")
-    # the keys now live on the target while the slot is still the source's:
+                                    "KEYS", *keys)
+    # the key now lives on the target while the slot is still the source's:
     # the source answers ASK
     wait_frames([cons], 30, after=time.monotonic(), n=25)
     asking = target.client(single_connection_client=True)

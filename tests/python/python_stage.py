@@ -523,9 +523,12 @@ def raising_processor(ctx):
     check(len(kinds) == n and len(failed_seqs) == n // 3, "calls: %s" % kinds)
     check(sorted(seqs) == [s for s in range(n) if s not in failed_seqs],
           "output %s, failed %s" % (seqs, failed_seqs))
-    check(log.count("WARNING: from element") == 1 and "ValueError" in log, tail(procs[0].log))
+    check(log.count("WARNING: from element /GstPipeline:pipeline0/GstPyFrameProc") == 1 and
+          "ValueError" in log, tail(procs[0].log))
     tracked = entry_meta_registered()
     if tracked:
+        # the source's own warning: the first entry set aside, where to look
+        check('aside in "raise-in:dead-letter"' in log, tail(procs[0].log))
         dead = ctx.r.xrange("raise-in:dead-letter", "-", "+")
         dseqs = sorted(number(f, "seq") for _, f in dead)
         reasons = {f.get(b"dead-letter-reason", b"").decode() for _, f in dead}

@@ -71,10 +71,11 @@ RULES = {
                   "~processed-frames:info", "+xreadgroup", "+xack", "+xgroup|create",
                   "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen", "+hget", "+xadd",
                   "+hsetnx", "+hset", "+ping", "&video-frames:control",
-                  "&processed-frames:control", "+publish", "+subscribe"],
+                  "&processed-frames:control", "+publish", "+subscribe", "+xpending", "+xrange",
+                  "~video-frames:dead-letter"],
     "consumer": ["~processed-frames", "%R~processed-frames:info", "+xreadgroup", "+xack",
                  "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen",
-                 "+hget", "+ping", "&processed-frames:control", "+publish"],
+                 "+hget", "+ping", "&processed-frames:control", "+publish", "+xpending"],
 }
 # key frame requests: the stream a role reads (it publishes there) and the
 # one it writes (its sink subscribes there)
@@ -242,6 +243,32 @@ def acl_least_privilege(tmp):
                 ok = res["result"] == "frames" and any(what in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
                     role, rule, "says it cannot" if ok else "still works", warned or "none"))
+            elif rule == "+xpending":
+                # counting deliveries (max-deliveries) when own pending
+                # entries are read again, first thing at start: the source
+                # runs, and says once that it cannot
+                if role == "processor":
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
+                else:
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 1)
+                warned = [w["message"] for w in res["warnings"]]
+                ok = res["result"] == "frames" and any("XPENDING" in w for w in warned)
+                print("  %-9s without %-18s -> %s (bus warnings: %s)" % (
+                    role, rule, "max-deliveries off" if ok else "still works", warned or "none"))
+            elif rule in ("+xrange", "~video-frames:dead-letter"):
+                # setting an entry aside (here: caps frameproc refuses, after
+                # a good entry): the entry stays pending, with a warning
+                admin.xadd("video-frames", {"v": "1", "seq": "1", "caps": "image/jpeg",
+                                            "data": b"\xff\xd8\xff\xd9"})
+                admin.xadd("video-frames", {"v": "1", "seq": "2", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                                            "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+                res, out = process(tmp, srv.port, "processor-no-" + rule, 3, timeout="4")
+                warned = [w["message"] for w in res["warnings"]]
+                ok = any("Could not set entry" in w for w in warned) and \
+                    admin.xpending("video-frames", "proc")["pending"] == 1
+                print("  %-9s without %-26s -> %s (bus warnings: %s)" % (
+                    role, rule, "cannot set entries aside" if ok else "still works",
+                    warned or "none"))
             elif rule in ("+xinfo|groups", "+xlen"):
                 # only for counting trimmed entries: the source runs and says
                 # once that it cannot count them
@@ -261,6 +288,13 @@ def acl_least_privilege(tmp):
                     res, out = produce(tmp, srv.port, "producer-no-" + rule, 3)
                 elif role == "processor":
                     res, out = process(tmp, srv.port, "processor-no-" + rule, 2)
+                elif rule == "+xack":
+                    # fakesink keeps its last frame: the first XACK goes out
+                    # once the second frame came
+                    for seq in (1, 2):
+                        admin.xadd("processed-frames", {"v": "1", "seq": str(seq), "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                                                        "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 10, timeout="4")
                 else:
                     res, out = consume(tmp, srv.port, "consumer-no-" + rule, 2)
                 ok = res["result"] == "error"

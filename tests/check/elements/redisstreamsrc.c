@@ -2287,9 +2287,10 @@ GST_START_TEST (test_autoclaim_counts_trimmed_pending_entries)
   gst_element_set_bus (src->element, bus);
   fail_unless_equals_uint64 (wait_stat_at_least (e, "skipped-deleted", 5, 20),
       5);
-  r = redis_server_command (server, "XPENDING ct g");
-  fail_unless_equals_int (r->element[0]->integer, 0);
-  freeReplyObject (r);
+  /* the entry written after them is read, and acknowledged once the test
+   * took its buffer */
+  gst_buffer_unref (gst_harness_pull (src));
+  test_wait_until (pending_in_group ("ct") == 0, 20000, "nothing pending");
 
   /* the first warning names the first of them (one per XAUTOCLAIM) */
   msg = find_message (bus, GST_MESSAGE_WARNING, "trimmed from the stream");
