@@ -294,7 +294,12 @@ gst_redis_group_read_acks (GstRedisGroup * group, GstRedisConnection * conn,
     if (reply == NULL)
       return FALSE;
     group->acks_in_flight--;
-    if (reply->type != GST_REDIS_REPLY_INTEGER) {
+    if (gst_redis_reply_is_error (reply, "NOGROUP") ||
+        gst_redis_reply_is_error (reply, "WRONGTYPE")) {
+      /* the stream or the group is gone: the next read says which */
+      GST_INFO_OBJECT (group->element, "acknowledgement refused: %s",
+          reply->str);
+    } else if (reply->type != GST_REDIS_REPLY_INTEGER) {
       gst_redis_connection_set_refused (conn, reply,
           GST_RESOURCE_ERROR_WRITE, error, "acknowledge an entry of stream "
           "\"%s\" in group \"%s\"", group->settings->stream, group->name);

@@ -86,6 +86,7 @@ import browser  # noqa: E402
 import cases  # noqa: E402
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402
+import wire  # noqa: E402
 
 
 def number(fields, name):
@@ -96,16 +97,17 @@ def number(fields, name):
     return int(v)
 
 
-def decode(fields):
+def decode(r, stream, fields):
     """docs/wire-format.md, "Reading with redis-py"."""
-    assert number(fields, "v") == 1 and b"caps" in fields and b"data" in fields
+    assert b"data" in fields
+    caps = wire.entry_caps(r, stream, fields)
     encoding = fields.get(b"encoding", b"none")
     data = fields[b"data"]
     size = number(fields, "size")
     payload = lz4.frame.decompress(data) if encoding == b"lz4" else data
     assert encoding in (b"lz4", b"none"), encoding
     assert size is None or len(payload) == size
-    return {"seq": number(fields, "seq"), "caps": fields[b"caps"].decode(),
+    return {"seq": number(fields, "seq"), "caps": caps,
             "capture_time": number(fields, "capture-time"),
             "meta": json.loads(fields[b"meta"]) if b"meta" in fields else None,
             "payload": payload}
@@ -131,7 +133,7 @@ class Reader(threading.Thread):
                                                     count=10, block=100) or []:
                     now = time.time_ns()
                     for entry_id, fields in entries:
-                        f = decode(fields)
+                        f = decode(self.r, self.stream, fields)
                         f["id"] = entry_id.decode()
                         f["arrived"] = now
                         self.frames.append(f)
@@ -330,13 +332,13 @@ def stage_secrets(ctx):
     HTTP basic from VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE."""
     cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
     ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
-                          "resetchannels", "-@all", "%W~s-in", "%W~s-in:info", "+xadd",
-                          "+hset", "+ping", "&s-in:control", "+subscribe")
+                          "resetchannels", "-@all", "%W~s-in", "~s-in:info", "+xadd",
+                          "+hsetnx", "+hget", "+hset", "+ping", "&s-in:control", "+subscribe")
     ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
                           "resetchannels", "-@all", "~s-in", "%R~s-in:info", "~s-out",
-                          "%W~s-out:info", "+xreadgroup", "+xack", "+xgroup|create",
+                          "~s-out:info", "+xreadgroup", "+xack", "+xgroup|create",
                           "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen", "+hget",
-                          "+xadd", "+hset", "+ping", "&s-in:control", "&s-out:control",
+                          "+xadd", "+hsetnx", "+hset", "+ping", "&s-in:control", "&s-out:control",
                           "+publish", "+subscribe")
     pw_file = os.path.join(ctx.tmp, "s-camera.password")
     with open(pw_file, "w") as f:
