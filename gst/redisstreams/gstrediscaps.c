@@ -568,3 +568,16 @@ gst_redis_caps_serialize (const GstCaps * caps, const gchar ** why)
   gst_caps_unref (read);
   return str;
 }
+
+guint32
+gst_redis_caps_id (const gchar * str, gsize len)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize n = sizeof (digest);
+
+  g_checksum_update (sum, (const guchar *) str, len);
+  g_checksum_get_digest (sum, digest, &n);
+  g_checksum_free (sum);
+  return GST_READ_UINT32_BE (digest) & GST_REDIS_CAPS_ID_MAX;
+}

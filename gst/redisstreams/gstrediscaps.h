@@ -40,5 +40,14 @@ G_BEGIN_DECLS
  * would refuse it. Free with g_free (). */
 gchar *gst_redis_caps_serialize (const GstCaps * caps, const gchar ** why);
 
+/* The id of a caps string in version 2 entries: the first four bytes of
+ * its SHA-256 digest, big-endian, highest bit cleared (below 2^31, which
+ * Redis keeps as a 4-byte integer). Ids stand for their caps forever, so
+ * a reader may keep what it looked up; two caps strings of one stream with
+ * the same id (one pair in 2^31) make the writer fall back to version 1
+ * entries for the second. */
+#define GST_REDIS_CAPS_ID_MAX G_MAXINT32
+guint32 gst_redis_caps_id (const gchar * str, gsize len);
+
 G_END_DECLS
 #endif /* __GST_REDIS_CAPS_H__ */

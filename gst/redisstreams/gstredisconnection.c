@@ -43,6 +43,8 @@ struct _GstRedisConnection
   GstRedisTopology *topology;
   /* the node was closed because Redis sent the last command elsewhere */
   gboolean redirected;
+  /* successful opens so far */
+  guint opens;
 };
 
 GstRedisConnection *
@@ -113,6 +115,14 @@ gst_redis_connection_may_follow (GstRedisConnection * conn,
   return (*redirects)++ < MAX_REDIRECTS;
 }
 
+/* How many times the connection was opened: what the server was told
+ * before may be lost when it changes (a restarted server, a failover). */
+guint
+gst_redis_connection_get_opens (GstRedisConnection * conn)
+{
+  return conn->opens;
+}
+
 gboolean
 gst_redis_connection_can_read (GstRedisConnection * conn)
 {
@@ -138,6 +148,7 @@ gst_redis_connection_open (GstRedisConnection * conn,
     return FALSE;
   }
   GST_INFO ("connected to Redis at %s", gst_redis_node_describe (conn->node));
+  conn->opens++;
   return TRUE;
 }
 

@@ -48,6 +48,7 @@ const gchar *gst_redis_connection_describe (GstRedisConnection * conn);
 gboolean gst_redis_connection_may_follow (GstRedisConnection * conn,
     const GError * err, guint * redirects);
 gboolean gst_redis_connection_can_read (GstRedisConnection * conn);
+guint gst_redis_connection_get_opens (GstRedisConnection * conn);
 
 gboolean gst_redis_connection_send (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);

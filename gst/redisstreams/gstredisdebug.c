@@ -30,6 +30,7 @@ GST_DEBUG_CATEGORY (gst_redis_connection_debug);
 GST_DEBUG_CATEGORY (gst_redis_outage_debug);
 GST_DEBUG_CATEGORY (gst_redis_entry_debug);
 GST_DEBUG_CATEGORY (gst_redis_lz4_debug);
+GST_DEBUG_CATEGORY (gst_redis_metrics_debug);
 
 void
 gst_redis_debug_init (void)
@@ -42,5 +43,7 @@ gst_redis_debug_init (void)
       "Redis stream entry encoder and decoder");
   GST_DEBUG_CATEGORY_INIT (gst_redis_lz4_debug, "redislz4", 0,
       "Redis stream entry LZ4 frames");
+  GST_DEBUG_CATEGORY_INIT (gst_redis_metrics_debug, "redismetrics", 0,
+      "Metrics reports of the Redis Streams elements");
   gst_parallel_debug_init ();
 }

@@ -33,6 +33,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_connection_debug);
 GST_DEBUG_CATEGORY_EXTERN (gst_redis_outage_debug);
 GST_DEBUG_CATEGORY_EXTERN (gst_redis_entry_debug);
 GST_DEBUG_CATEGORY_EXTERN (gst_redis_lz4_debug);
+GST_DEBUG_CATEGORY_EXTERN (gst_redis_metrics_debug);
 
 void gst_redis_debug_init (void);
 

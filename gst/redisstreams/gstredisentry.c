@@ -100,13 +100,29 @@ caps_are_raw (GstCaps * caps)
  * saves on a local network (docs/performance.md); a synthetic or static
  * picture shrinks 10x. So auto compresses while frames shrink at least
  * AUTO_MIN_RATIO, stops when they do not, and tries one frame again every
- * AUTO_PROBE_INTERVAL frames. */
+ * AUTO_PROBE_INTERVAL frames.
+ *
+ * A frame of AUTO_SAMPLE_MIN bytes or more (640x480 I420 and larger) is
+ * tried on a piece of AUTO_SAMPLE bytes from its middle first, and goes
+ * out as it is when the piece does not shrink enough. Trying a whole
+ * 1080p camera frame cost 10 ms of LZ4, and its compressed entry, of
+ * another size than the others, made redis-server and the reader take
+ * fresh memory for it: 760 page faults each, 20 us apiece on the
+ * benchmark's VM, every 300 frames. */
 #define AUTO_MIN_RATIO 1.5
 #define AUTO_PROBE_INTERVAL 300
+#define AUTO_SAMPLE (64 * 1024)
+#define AUTO_SAMPLE_MIN (4 * AUTO_SAMPLE)
 
 struct _GstRedisEntryEncoder
 {
+  /* the format version to write */
+  guint version;
   gchar *caps_str;
+  /* version 2: the caps' id as written; empty when the entries carry their
+   * caps inline (version 1, no caps, or an id that stands for other caps
+   * in this stream) */
+  gchar caps_id[16];
   gboolean raw;
   /* auto: frames to send as they are before trying LZ4 again */
   guint auto_skip;
@@ -116,6 +132,8 @@ struct _GstRedisEntryEncoder
   GstRedisLz4 *lz4;
   GString *numbers;
   gchar *meta_json;
+  /* what the entry encoded last holds */
+  GstRedisEntrySize size;
 };
 
 GstRedisEntryEncoder *
@@ -123,6 +141,7 @@ gst_redis_entry_encoder_new (void)
 {
   GstRedisEntryEncoder *enc = g_new0 (GstRedisEntryEncoder, 1);
 
+  enc->version = GST_REDIS_ENTRY_VERSION;
   enc->caps_str = g_strdup ("");
   enc->lz4 = gst_redis_lz4_new ();
   enc->numbers = g_string_sized_new (64);
@@ -141,6 +160,16 @@ gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc)
   g_free (enc);
 }
 
+/* The id version 2 entries of the current caps refer to. */
+static void
+encoder_update_caps_id (GstRedisEntryEncoder * enc)
+{
+  enc->caps_id[0] = '\0';
+  if (enc->version >= GST_REDIS_ENTRY_VERSION_2 && enc->caps_str[0] != '\0')
+    g_snprintf (enc->caps_id, sizeof (enc->caps_id), "%u",
+        gst_redis_caps_id (enc->caps_str, strlen (enc->caps_str)));
+}
+
 /* Refuses, with *@why, caps a reader would refuse (gstrediscaps.c): the
  * encoder never writes a stream that no reader can read. */
 gboolean
@@ -157,25 +186,98 @@ gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc, GstCaps * caps,
   }
   g_free (enc->caps_str);
   enc->caps_str = str;
+  encoder_update_caps_id (enc);
   enc->raw = caps_are_raw (caps);
   /* new caps, new content: find out again */
   enc->auto_skip = 0;
   return TRUE;
 }
 
+/* The version of the entries to write: 1, or 2 (the default). */
+void
+gst_redis_entry_encoder_set_version (GstRedisEntryEncoder * enc, guint version)
+{
+  g_return_if_fail (version == GST_REDIS_ENTRY_VERSION_1 ||
+      version == GST_REDIS_ENTRY_VERSION_2);
+  enc->version = version;
+  encoder_update_caps_id (enc);
+}
+
+/* Version 2: the id the entries of the current caps refer to, and the caps
+ * string it stands for, which the writer stores in <stream>:info before
+ * the first entry that uses the id. FALSE when the entries carry their
+ * caps themselves (version 1). */
+gboolean
+gst_redis_entry_encoder_get_caps_ref (GstRedisEntryEncoder * enc,
+    const gchar ** id, const gchar ** caps_str)
+{
+  if (enc->caps_id[0] == '\0')
+    return FALSE;
+  *id = enc->caps_id;
+  *caps_str = enc->caps_str;
+  return TRUE;
+}
+
+/* The id of the current caps stands for other caps in this stream (two
+ * caps strings with the same id): their entries carry the caps themselves,
+ * as version 1 entries, until the caps change. */
+void
+gst_redis_entry_encoder_inline_caps (GstRedisEntryEncoder * enc)
+{
+  GST_WARNING ("caps id %s stands for other caps in this stream: writing "
+      "these caps into every entry (version 1)", enc->caps_id);
+  enc->caps_id[0] = '\0';
+}
+
+/* One field of the entry, its value copied into the command, or only
+ * referenced with @ref (the payload); counted in enc->size. */
 static void
-add_field_u64 (GstRedisCommand * cmd, const gchar * name, guint64 v)
+add_field (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, const gchar * value, gsize len, gboolean ref)
 {
   gst_redis_command_add (cmd, name);
-  gst_redis_command_add_printf (cmd, "%" G_GUINT64_FORMAT, v);
+  if (ref)
+    gst_redis_command_add_ref (cmd, value, len);
+  else
+    gst_redis_command_add_len (cmd, value, len);
+  enc->size.names += strlen (name);
+  enc->size.values += len;
+  enc->size.fields++;
 }
 
 static void
-add_field_time (GstRedisCommand * cmd, const gchar * name, GstClockTime t)
+add_field_str (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, const gchar * value)
+{
+  add_field (enc, cmd, name, value, strlen (value), FALSE);
+}
+
+static void
+add_field_u64 (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, guint64 v)
+{
+  gchar text[24];
+
+  g_snprintf (text, sizeof (text), "%" G_GUINT64_FORMAT, v);
+  add_field_str (enc, cmd, name, text);
+}
+
+static void
+add_field_time (GstRedisEntryEncoder * enc, GstRedisCommand * cmd,
+    const gchar * name, GstClockTime t)
 {
   /* An unset timestamp is simply left out. */
   if (GST_CLOCK_TIME_IS_VALID (t))
-    add_field_u64 (cmd, name, t);
+    add_field_u64 (enc, cmd, name, t);
+}
+
+/* What the entry encoded last holds: its field names, its values, the
+ * number of fields (what Redis stores of it, gstredisretention.h). */
+void
+gst_redis_entry_encoder_get_size (GstRedisEntryEncoder * enc,
+    GstRedisEntrySize * size)
+{
+  *size = enc->size;
 }
 
 /* Appends the entry's field/value pairs to @cmd, which already holds
@@ -194,11 +296,27 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
   gboolean lz4 = compression == GST_REDIS_COMPRESSION_LZ4 ||
       (automatic && enc->raw);
   gint64 capture;
+  gboolean v2;
   guint i;
 
   if (automatic && lz4 && enc->auto_skip > 0) {
     enc->auto_skip--;
     lz4 = FALSE;
+  }
+  if (automatic && lz4 && map->size >= AUTO_SAMPLE_MIN) {
+    gsize sample_size;
+
+    if (gst_redis_lz4_compress (enc->lz4, map->data + (map->size -
+                AUTO_SAMPLE) / 2, AUTO_SAMPLE, acceleration, &sample_size,
+            error) == NULL)
+      return FALSE;
+    if (sample_size * AUTO_MIN_RATIO > AUTO_SAMPLE) {
+      GST_DEBUG ("a piece of the frame shrank %.2fx only: sending it and the "
+          "next %d as they are", (gdouble) AUTO_SAMPLE / sample_size,
+          AUTO_PROBE_INTERVAL);
+      enc->auto_skip = AUTO_PROBE_INTERVAL;
+      lz4 = FALSE;
+    }
   }
   if (lz4 && map->size > 0) {
     payload = gst_redis_lz4_compress (enc->lz4, map->data, map->size,
@@ -225,12 +343,23 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     seq = GST_BUFFER_OFFSET_NONE;
   }
 
-  add_field_u64 (cmd, GST_REDIS_FIELD_VERSION, GST_REDIS_ENTRY_VERSION);
+  v2 = enc->caps_id[0] != '\0';
+  memset (&enc->size, 0, sizeof (enc->size));
+  add_field_u64 (enc, cmd, GST_REDIS_FIELD_VERSION, v2 ?
+      GST_REDIS_ENTRY_VERSION_2 : GST_REDIS_ENTRY_VERSION_1);
   if (seq != GST_BUFFER_OFFSET_NONE)
-    add_field_u64 (cmd, GST_REDIS_FIELD_SEQ, seq);
-  add_field_time (cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
-  add_field_time (cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
-  add_field_time (cmd, GST_REDIS_FIELD_DURATION, GST_BUFFER_DURATION (buffer));
+    add_field_u64 (enc, cmd, GST_REDIS_FIELD_SEQ, seq);
+  add_field_time (enc, cmd, GST_REDIS_FIELD_PTS, GST_BUFFER_PTS (buffer));
+  if (v2 && GST_BUFFER_DTS_IS_VALID (buffer) &&
+      GST_BUFFER_DTS (buffer) == GST_BUFFER_PTS (buffer)) {
+    /* version 2: an empty dts is the pts, as encoders without reordering
+     * write it; 8 bytes less per entry */
+    add_field_str (enc, cmd, GST_REDIS_FIELD_DTS, "");
+  } else {
+    add_field_time (enc, cmd, GST_REDIS_FIELD_DTS, GST_BUFFER_DTS (buffer));
+  }
+  add_field_time (enc, cmd, GST_REDIS_FIELD_DURATION,
+      GST_BUFFER_DURATION (buffer));
 
   g_string_truncate (enc->numbers, 0);
   for (i = 0; i < G_N_ELEMENTS (buffer_flags); i++) {
@@ -240,14 +369,15 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
       g_string_append (enc->numbers, buffer_flags[i].name);
     }
   }
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_FLAGS);
-  gst_redis_command_add_len (cmd, enc->numbers->str, enc->numbers->len);
+  add_field (enc, cmd, GST_REDIS_FIELD_FLAGS, enc->numbers->str,
+      enc->numbers->len, FALSE);
 
-  /* Caps go into every entry: a reader that starts after older entries
-   * were trimmed must still be able to negotiate, and ~100 bytes are
-   * nothing next to a frame. */
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_CAPS);
-  gst_redis_command_add (cmd, enc->caps_str);
+  /* Version 1: the caps in every entry, so that a reader that starts after
+   * older entries were trimmed can still negotiate. Version 2: their id,
+   * which any reader looks up once in <stream>:info; an Opus packet of
+   * 161 bytes had 341 bytes of caps. */
+  add_field_str (enc, cmd, GST_REDIS_FIELD_CAPS, v2 ? enc->caps_id :
+      enc->caps_str);
 
   capture = gst_frame_meta_get_capture_time (buffer);
   if (capture < 0) {
@@ -255,21 +385,23 @@ gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
      * the system can tell. */
     capture = g_get_real_time () * 1000;
   }
-  add_field_u64 (cmd, GST_REDIS_FIELD_CAPTURE_TIME, capture);
+  add_field_u64 (enc, cmd, GST_REDIS_FIELD_CAPTURE_TIME, capture);
 
   g_clear_pointer (&enc->meta_json, g_free);
   enc->meta_json = gst_redis_meta_to_json (buffer);
   if (enc->meta_json) {
-    gst_redis_command_add (cmd, GST_REDIS_FIELD_META);
-    gst_redis_command_add (cmd, enc->meta_json);
+    add_field_str (enc, cmd, GST_REDIS_FIELD_META, enc->meta_json);
   }
 
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_ENCODING);
-  gst_redis_command_add (cmd, lz4 ? "lz4" : "none");
-  add_field_u64 (cmd, GST_REDIS_FIELD_SIZE, map->size);
+  /* Both may be left out for a payload as it is; version 2 entries do,
+   * version 1 entries have always had them. */
+  if (lz4 || !v2) {
+    add_field_str (enc, cmd, GST_REDIS_FIELD_ENCODING, lz4 ? "lz4" : "none");
+    add_field_u64 (enc, cmd, GST_REDIS_FIELD_SIZE, map->size);
+  }
 
-  gst_redis_command_add (cmd, GST_REDIS_FIELD_DATA);
-  gst_redis_command_add_ref (cmd, payload, payload_size);
+  add_field (enc, cmd, GST_REDIS_FIELD_DATA, (const gchar *) payload,
+      payload_size, TRUE);
 
   if (wire_size)
     *wire_size = payload_size;
@@ -310,13 +442,31 @@ caps_state_clear (CapsState * st)
   g_clear_pointer (&st->rule.what, g_free);
 }
 
+/* Caps of version 2 entries, by id. An id stands for the same caps
+ * forever (it is their digest), so what was looked up once is kept for
+ * the entries that follow; a stream has a few. At most CAPS_CACHE_MAX are
+ * kept, the one used longest ago making room. */
+#define CAPS_CACHE_MAX 32
+
+typedef struct
+{
+  guint32 id;
+  guint64 used;
+  CapsState st;
+} CachedCaps;
+
 struct _GstRedisEntryDecoder
 {
   gsize max_frame_size;
   GstRedisLz4 *lz4;
 
-  /* the caps of the last entry, reused while the string stays the same */
+  /* the caps of the last version 1 entry, reused while the string stays
+   * the same */
   CapsState caps;
+  /* version 2 */
+  CachedCaps cached[CAPS_CACHE_MAX];
+  guint n_cached;
+  guint64 uses;
 };
 
 GstRedisEntryDecoder *
@@ -337,6 +487,8 @@ gst_redis_entry_decoder_free (GstRedisEntryDecoder * dec)
     return;
   gst_redis_lz4_free (dec->lz4);
   caps_state_clear (&dec->caps);
+  while (dec->n_cached > 0)
+    caps_state_clear (&dec->cached[--dec->n_cached].st);
   g_free (dec);
 }
 
@@ -553,6 +705,113 @@ parse_caps (GstRedisEntryDecoder * dec, const GstRedisField * f,
   return TRUE;
 }
 
+/* The caps id of a version 2 entry: a decimal number below 2^31. */
+static gboolean
+parse_caps_id (const GstRedisField * f, guint32 * id, GError ** error)
+{
+  guint64 v = 0;
+
+  if (!parse_u64 (f, GST_REDIS_FIELD_CAPS, &v, NULL) ||
+      v > GST_REDIS_CAPS_ID_MAX)
+    return bad_field (error, GST_REDIS_FIELD_CAPS, "is not a caps id "
+        "(version 2: a decimal number below 2^31)");
+  *id = v;
+  return TRUE;
+}
+
+static CachedCaps *
+find_cached_caps (GstRedisEntryDecoder * dec, guint32 id)
+{
+  guint i;
+
+  for (i = 0; i < dec->n_cached; i++) {
+    if (dec->cached[i].id == id) {
+      dec->cached[i].used = ++dec->uses;
+      return &dec->cached[i];
+    }
+  }
+  return NULL;
+}
+
+static const GstRedisField *
+find_field (const GstRedisField * fields, guint n_fields, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < n_fields; i++) {
+    if (field_is (&fields[i], name))
+      return &fields[i];
+  }
+  return NULL;
+}
+
+/* TRUE, with its @id, when @fields are a version 2 entry whose caps id the
+ * decoder does not know: look the caps up in <stream>:info (field
+ * "caps:<id>") and give them to gst_redis_entry_decoder_add_caps () before
+ * decoding the entry. FALSE for anything else, invalid entries included
+ * (decoding says what is wrong with them). */
+gboolean
+gst_redis_entry_decoder_wants_caps (GstRedisEntryDecoder * dec,
+    const GstRedisField * fields, guint n_fields, guint32 * id)
+{
+  const GstRedisField *v, *caps;
+
+  *id = 0;
+  v = find_field (fields, n_fields, GST_REDIS_FIELD_VERSION);
+  caps = find_field (fields, n_fields, GST_REDIS_FIELD_CAPS);
+  if (v == NULL || caps == NULL || !value_is (v, "2") ||
+      !parse_caps_id (caps, id, NULL))
+    return FALSE;
+  return find_cached_caps (dec, *id) == NULL;
+}
+
+/* The caps string stored for caps id @id, as read from <stream>:info:
+ * checked (it must be the caps of that id, and caps a reader accepts, as
+ * in a version 1 entry) and kept for the entries that refer to it. FALSE
+ * with @error when they are not; the entries are then invalid. */
+gboolean
+gst_redis_entry_decoder_add_caps (GstRedisEntryDecoder * dec, guint32 id,
+    const gchar * str, gsize len, GError ** error)
+{
+  CachedCaps *slot;
+  CapsState st = { NULL, };
+  guint32 real = gst_redis_caps_id (str, len);
+  guint i;
+
+  if (real != id) {
+    g_set_error (error, GST_REDIS_ENTRY_ERROR, GST_REDIS_ENTRY_ERROR_BAD_FIELD,
+        "the caps stored for caps id %u are not the caps of that id (theirs "
+        "is %u)", id, real);
+    return FALSE;
+  }
+  if (find_cached_caps (dec, id))
+    return TRUE;
+  st.caps = gst_redis_caps_deserialize (str, len, error);
+  if (st.caps == NULL)
+    return FALSE;
+  if (!payload_rule_from_caps (st.caps, &st.rule, error)) {
+    caps_state_clear (&st);
+    return FALSE;
+  }
+  st.str = g_strndup (str, len);
+
+  if (dec->n_cached < CAPS_CACHE_MAX) {
+    slot = &dec->cached[dec->n_cached++];
+  } else {
+    slot = &dec->cached[0];
+    for (i = 1; i < dec->n_cached; i++) {
+      if (dec->cached[i].used < slot->used)
+        slot = &dec->cached[i];
+    }
+    GST_DEBUG ("forgetting caps id %u for caps id %u", slot->id, id);
+    caps_state_clear (&slot->st);
+  }
+  slot->id = id;
+  slot->used = ++dec->uses;
+  slot->st = st;
+  return TRUE;
+}
+
 /* Returns a reference to the caps of the entry just decoded: the new ones
  * of @st, or the ones kept from an earlier entry with the same string. */
 static GstCaps *
@@ -624,6 +883,7 @@ collect_fields (const GstRedisField * fields, guint n_fields, Fields * f,
 /* What an entry says about its frame, apart from caps, meta and data. */
 typedef struct
 {
+  guint version;
   guint64 seq;
   GstClockTime pts, dts, duration;
   GstBufferFlags flags;
@@ -638,13 +898,16 @@ parse_header (const Fields * f, Header * h, GError ** error)
 
   if (!parse_u64 (f->version, GST_REDIS_FIELD_VERSION, &version, error))
     return FALSE;
-  if (version != GST_REDIS_ENTRY_VERSION) {
+  if (version != GST_REDIS_ENTRY_VERSION_1 &&
+      version != GST_REDIS_ENTRY_VERSION_2) {
     g_set_error (error, GST_REDIS_ENTRY_ERROR,
         GST_REDIS_ENTRY_ERROR_UNSUPPORTED,
         "format version %" G_GUINT64_FORMAT " is not supported (this reader "
-        "understands version %d)", version, GST_REDIS_ENTRY_VERSION);
+        "understands versions %d and %d)", version, GST_REDIS_ENTRY_VERSION_1,
+        GST_REDIS_ENTRY_VERSION_2);
     return FALSE;
   }
+  h->version = version;
 
   /* no seq: no offset; 2^64 - 1 is GStreamer's "none", which a number
    * from the writer cannot mean */
@@ -654,9 +917,14 @@ parse_header (const Fields * f, Header * h, GError ** error)
   if (f->seq && h->seq == GST_BUFFER_OFFSET_NONE)
     return bad_field (error, GST_REDIS_FIELD_SEQ, "is out of range");
   if (!parse_time (f->pts, GST_REDIS_FIELD_PTS, &h->pts, error) ||
-      !parse_time (f->dts, GST_REDIS_FIELD_DTS, &h->dts, error) ||
       !parse_time (f->duration, GST_REDIS_FIELD_DURATION, &h->duration,
           error) || !parse_flags (f->flags, &h->flags, error))
+    return FALSE;
+  /* version 2: an empty dts is the pts */
+  if (h->version == GST_REDIS_ENTRY_VERSION_2 && f->dts &&
+      f->dts->value_len == 0)
+    h->dts = h->pts;
+  else if (!parse_time (f->dts, GST_REDIS_FIELD_DTS, &h->dts, error))
     return FALSE;
   h->capture = 0;
   h->has_capture = f->capture_time != NULL;
@@ -768,17 +1036,36 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
   Header h;
   GstBuffer *buffer = NULL;
   CapsState new_caps = { NULL, };
+  CachedCaps *by_id = NULL;
+  const PayloadRule *rule;
   guint64 size;
   gboolean lz4;
 
   *caps = NULL;
   if (!collect_fields (fields, n_fields, &f, error) ||
       !parse_header (&f, &h, error) ||
-      !parse_payload_size (dec, &f, &lz4, &size, error) ||
-      !parse_caps (dec, f.caps, &new_caps, error))
+      !parse_payload_size (dec, &f, &lz4, &size, error))
     return NULL;
-  if (!check_payload_size (new_caps.caps ? &new_caps.rule : &dec->caps.rule,
-          size, error))
+  if (h.version == GST_REDIS_ENTRY_VERSION_2) {
+    guint32 id = 0;
+
+    if (!parse_caps_id (f.caps, &id, error))
+      return NULL;
+    by_id = find_cached_caps (dec, id);
+    if (by_id == NULL) {
+      g_set_error (error, GST_REDIS_ENTRY_ERROR,
+          GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS, "its caps id %u is unknown: "
+          "the stream's hash \"<stream>" GST_REDIS_INFO_SUFFIX "\" has no "
+          "field \"" GST_REDIS_INFO_CAPS_PREFIX "%u\"", id, id);
+      return NULL;
+    }
+    rule = &by_id->st.rule;
+  } else {
+    if (!parse_caps (dec, f.caps, &new_caps, error))
+      return NULL;
+    rule = new_caps.caps ? &new_caps.rule : &dec->caps.rule;
+  }
+  if (!check_payload_size (rule, size, error))
     goto failed;
 
   buffer = make_payload (dec, f.data, lz4, size, owner, error);
@@ -798,7 +1085,7 @@ gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     gst_buffer_add_reference_timestamp_meta (buffer,
         gst_frame_meta_capture_time_caps (), h.capture, GST_CLOCK_TIME_NONE);
 
-  *caps = commit_caps (dec, &new_caps);
+  *caps = by_id ? gst_caps_ref (by_id->st.caps) : commit_caps (dec, &new_caps);
   return buffer;
 
   /* ERRORS */

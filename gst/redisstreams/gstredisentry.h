@@ -48,10 +48,27 @@ typedef struct
 
 typedef struct _GstRedisEntryEncoder GstRedisEntryEncoder;
 
+/* What an entry holds, as Redis stores it: the bytes of its field names
+ * (once per stream node when entries share their fields), of its values,
+ * and its number of fields. */
+typedef struct
+{
+  gsize names;
+  gsize values;
+  guint fields;
+} GstRedisEntrySize;
+
 GstRedisEntryEncoder *gst_redis_entry_encoder_new (void);
 void gst_redis_entry_encoder_free (GstRedisEntryEncoder * enc);
+void gst_redis_entry_encoder_set_version (GstRedisEntryEncoder * enc,
+    guint version);
 gboolean gst_redis_entry_encoder_set_caps (GstRedisEntryEncoder * enc,
     GstCaps * caps, const gchar ** why);
+gboolean gst_redis_entry_encoder_get_caps_ref (GstRedisEntryEncoder * enc,
+    const gchar ** id, const gchar ** caps_str);
+void gst_redis_entry_encoder_inline_caps (GstRedisEntryEncoder * enc);
+void gst_redis_entry_encoder_get_size (GstRedisEntryEncoder * enc,
+    GstRedisEntrySize * size);
 /* @seq: the caller's own frame count, written as seq for a @buffer without
  * an offset as long as no buffer had one (after that such a frame goes
  * without seq); %GST_BUFFER_OFFSET_NONE writes none. A buffer's offset is
@@ -67,6 +84,10 @@ GstRedisEntryDecoder *gst_redis_entry_decoder_new (void);
 void gst_redis_entry_decoder_free (GstRedisEntryDecoder * dec);
 void gst_redis_entry_decoder_set_max_frame_size (GstRedisEntryDecoder * dec,
     gsize max);
+gboolean gst_redis_entry_decoder_wants_caps (GstRedisEntryDecoder * dec,
+    const GstRedisField * fields, guint n_fields, guint32 * id);
+gboolean gst_redis_entry_decoder_add_caps (GstRedisEntryDecoder * dec,
+    guint32 id, const gchar * str, gsize len, GError ** error);
 GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, GstRedisReplyRef * owner,
     GstCaps ** caps, GError ** error);

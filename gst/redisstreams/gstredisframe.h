@@ -26,12 +26,14 @@ G_BEGIN_DECLS
 
 /* A frame on its way through redisstreamsrc: the buffer decoded from one
  * entry, the caps of that entry, and the entry's id, which is acknowledged
- * once the frame's fate is known. */
+ * once the frame's fate is known; how many times the entry was delivered,
+ * this time included. */
 typedef struct
 {
   GstBuffer *buffer;
   GstCaps *caps;
   gchar *id;
+  guint deliveries;
 } GstRedisFrame;
 
 static inline void

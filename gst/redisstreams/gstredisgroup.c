@@ -294,7 +294,12 @@ gst_redis_group_read_acks (GstRedisGroup * group, GstRedisConnection * conn,
     if (reply == NULL)
       return FALSE;
     group->acks_in_flight--;
-    if (reply->type != GST_REDIS_REPLY_INTEGER) {
+    if (gst_redis_reply_is_error (reply, "NOGROUP") ||
+        gst_redis_reply_is_error (reply, "WRONGTYPE")) {
+      /* the stream or the group is gone: the next read says which */
+      GST_INFO_OBJECT (group->element, "acknowledgement refused: %s",
+          reply->str);
+    } else if (reply->type != GST_REDIS_REPLY_INTEGER) {
       gst_redis_connection_set_refused (conn, reply,
           GST_RESOURCE_ERROR_WRITE, error, "acknowledge an entry of stream "
           "\"%s\" in group \"%s\"", group->settings->stream, group->name);
@@ -487,4 +492,60 @@ gst_redis_group_validate (GstRedisGroup * group, GError ** error)
     return FALSE;
   }
   return TRUE;
+}
+
+/* At stop: a consumer that has nothing pending leaves the group (XGROUP
+ * DELCONSUMER), so that a reader that stopped cleanly is not listed with a
+ * growing idle time, as a dead one is. One with pending entries stays, so
+ * that it (the same name at its next start) or another consumer (after
+ * claim-idle-time) finishes them: DELCONSUMER would drop them from the
+ * group's pending list for good, hence XPENDING for its name first. A read
+ * still blocked on @conn is not waited for: the connection is made again,
+ * and an entry Redis delivered to that read meanwhile shows up as pending.
+ * Best effort: a refusal (ACL rules without +xpending +xgroup|delconsumer)
+ * or a failure only leaves the consumer listed, as before. Returns TRUE
+ * when the consumer left. */
+gboolean
+gst_redis_group_leave (GstRedisGroup * group, GstRedisConnection * conn)
+{
+  const gchar *stream = group->settings->stream;
+  g_autoptr (GstRedisReply) pending = NULL;
+  g_autoptr (GstRedisReply) deleted = NULL;
+  GError *err = NULL;
+
+  if (group->name == NULL || group->consumer == NULL)
+    return FALSE;
+  if (gst_redis_node_get_pending (gst_redis_connection_get_node (conn)) > 0
+      && !gst_redis_connection_open (conn, NULL, &err))
+    goto failed;
+  pending = gst_redis_connection_call (conn, NULL, &err, "XPENDING", stream,
+      group->name, "-", "+", "1", group->consumer, NULL);
+  if (pending == NULL)
+    goto failed;
+  if (pending->type != GST_REDIS_REPLY_ARRAY || pending->elements > 0) {
+    GST_DEBUG_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\""
+        ": %s", group->consumer, group->name,
+        pending->type == GST_REDIS_REPLY_ARRAY ? "it has entries pending" :
+        pending->type == GST_REDIS_REPLY_ERROR ? pending->str : "XPENDING?");
+    return FALSE;
+  }
+  deleted = gst_redis_connection_call (conn, NULL, &err, "XGROUP",
+      "DELCONSUMER", stream, group->name, group->consumer, NULL);
+  if (deleted == NULL)
+    goto failed;
+  if (deleted->type == GST_REDIS_REPLY_INTEGER) {
+    GST_INFO_OBJECT (group->element, "consumer \"%s\" left group \"%s\" of "
+        "stream \"%s\"", group->consumer, group->name, stream);
+    return TRUE;
+  }
+  GST_INFO_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\": %s",
+      group->consumer, group->name,
+      deleted->type == GST_REDIS_REPLY_ERROR ? deleted->str : "DELCONSUMER?");
+  return FALSE;
+
+failed:
+  GST_INFO_OBJECT (group->element, "consumer \"%s\" stays in group \"%s\": "
+      "%s", group->consumer, group->name, err->message);
+  g_error_free (err);
+  return FALSE;
 }

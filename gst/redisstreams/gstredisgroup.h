@@ -122,6 +122,9 @@ gboolean gst_redis_group_claim (GstRedisGroup * group,
 void gst_redis_group_follow_retention (GstRedisGroup * group,
     guint retention, gdouble rate);
 
+gboolean gst_redis_group_leave (GstRedisGroup * group,
+    GstRedisConnection * conn);
+
 gboolean gst_redis_entry_id_is_valid (const gchar * id);
 /* "<ms>-<seq>" (or "<ms>", seq 0) as two numbers; FALSE if not an id */
 gboolean gst_redis_entry_id_parse (const gchar * id, guint64 * ms,

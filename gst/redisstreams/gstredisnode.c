@@ -104,6 +104,11 @@ struct _GstRedisNode
 
   guint64 bytes_sent;
   guint64 bytes_received;
+  /* connections made so far: replies owed on an earlier one never come */
+  guint serial;
+  /* the cancellable of the last wait, with a poll fd of it held
+   * (wait_socket ()) */
+  GCancellable *held;
 };
 
 /* Sent before each command after an ASK redirection: the importing node
@@ -162,6 +167,10 @@ gst_redis_node_free (GstRedisNode * node)
   if (node == NULL)
     return;
   gst_redis_node_close (node);
+  if (node->held) {
+    g_cancellable_release_fd (node->held);
+    g_object_unref (node->held);
+  }
   gst_redis_tls_free (node->tls_config);
   g_clear_pointer (&node->tls_gathered, g_byte_array_unref);
   gst_redis_settings_clear (&node->settings);
@@ -329,6 +338,14 @@ gst_redis_node_get_bytes_sent (GstRedisNode * node)
   return node->bytes_sent;
 }
 
+/* Changes with every connection made: a reply owed to a command sent
+ * under another serial never comes. */
+guint
+gst_redis_node_get_serial (GstRedisNode * node)
+{
+  return node->serial;
+}
+
 void
 gst_redis_node_close (GstRedisNode * node)
 {
@@ -347,12 +364,30 @@ gst_redis_node_close (GstRedisNode * node)
   node->asking = FALSE;
 }
 
-/* Waits for @condition until @deadline (monotonic, us). */
+/* Waits for @condition until @deadline (monotonic, us).
+ *
+ * g_socket_condition_timed_wait () polls the cancellable's fd too, which
+ * GLib makes for the wait and closes after it when nobody else holds one:
+ * an eventfd () and a close () per wait, three waits per frame in a
+ * source. The node holds one of the cancellable it waits with, so that
+ * the fd stays. */
 static gboolean
 wait_socket (GstRedisNode * node, GIOCondition condition, gint64 deadline,
     GCancellable * cancellable, GError ** error)
 {
   gint64 remaining = MAX (deadline - g_get_monotonic_time (), 0);
+
+  if (cancellable != node->held) {
+    GPollFD fd;
+
+    if (node->held) {
+      g_cancellable_release_fd (node->held);
+      g_object_unref (node->held);
+      node->held = NULL;
+    }
+    if (cancellable && g_cancellable_make_pollfd (cancellable, &fd))
+      node->held = g_object_ref (cancellable);
+  }
 
   return g_socket_condition_timed_wait (node->socket, condition, remaining,
       cancellable, error);
@@ -900,5 +935,6 @@ gst_redis_node_connect (GstRedisNode * node, gint64 deadline,
   node->reader = gst_redis_reader_new ();
   gst_redis_reader_set_max_bulk (node->reader, node->max_bulk);
   node->pending = 0;
+  node->serial++;
   return TRUE;
 }

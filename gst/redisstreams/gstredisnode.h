@@ -60,6 +60,7 @@ gboolean gst_redis_node_can_read (GstRedisNode * node);
 guint gst_redis_node_get_pending (GstRedisNode * node);
 guint64 gst_redis_node_get_bytes_received (GstRedisNode * node);
 guint64 gst_redis_node_get_bytes_sent (GstRedisNode * node);
+guint gst_redis_node_get_serial (GstRedisNode * node);
 
 gboolean gst_redis_node_send (GstRedisNode * node, GstRedisCommand * cmd,
     gint64 deadline, GCancellable * cancellable, GError ** error);

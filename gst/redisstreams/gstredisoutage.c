@@ -181,12 +181,27 @@ void
 gst_redis_outage_end (GstRedisOutage * outage, GstRedisConnection * conn,
     const GstRedisSite * site)
 {
-  if (outage->lost_at != 0)
+  if (outage->lost_at != 0) {
     outage->reconnects++;
+    outage->down_us += g_get_monotonic_time () - outage->lost_at;
+  }
   outage->lost_at = 0;
   outage_post (outage, GST_MESSAGE_INFO, g_strdup_printf ("Reconnected to "
           "Redis at %s; %s stream \"%s\" again.",
           gst_redis_connection_describe (conn),
           outage->code == GST_RESOURCE_ERROR_WRITE ? "writing to" : "reading",
           outage->settings->stream), NULL, site);
+}
+
+/* Milliseconds spent without a connection since the element started: the
+ * outages that ended and the one going on. */
+guint64
+gst_redis_outage_get_down_time (const GstRedisOutage * outage)
+{
+  gint64 lost_at = outage->lost_at;
+  gint64 down = outage->down_us;
+
+  if (lost_at != 0)
+    down += g_get_monotonic_time () - lost_at;
+  return down / G_TIME_SPAN_MILLISECOND;
 }

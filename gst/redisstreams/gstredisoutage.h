@@ -41,6 +41,8 @@ typedef struct
   gint64 next_try;
   guint backoff_ms;
   guint64 reconnects;
+  /* us spent in the outages that ended */
+  gint64 down_us;
 } GstRedisOutage;
 
 typedef enum
@@ -69,6 +71,7 @@ GstRedisReconnect gst_redis_outage_reconnect (GstRedisOutage * outage,
     GstRedisConnection * conn, GCancellable * cancellable, GError ** error);
 void gst_redis_outage_end (GstRedisOutage * outage,
     GstRedisConnection * conn, const GstRedisSite * site);
+guint64 gst_redis_outage_get_down_time (const GstRedisOutage * outage);
 
 G_END_DECLS
 

@@ -357,13 +357,15 @@ range_refused (GstRedisRange * range, GstRedisReply * reply,
 
 /* The time of entry @e of @owner (decoded for its capture time). */
 static gint64
-entry_time (GstRedisRange * range, GstRedisReply * e, GstRedisReplyRef * owner)
+entry_time (GstRedisRange * range, GstRedisReply * e, GstRedisReplyRef * owner,
+    GCancellable * cancellable)
 {
   GstRedisFrame f;
   GError *err = NULL;
   gint64 t = -1;
 
-  if (gst_redis_read_loop_decode (range->loop, e, owner, &f, &err)) {
+  if (gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f,
+          &err)) {
     t = frame_time (&f);
   } else if (e->type == GST_REDIS_REPLY_ARRAY && e->elements == 2 &&
       e->element[0]->type == GST_REDIS_REPLY_STRING) {
@@ -393,7 +395,8 @@ entry_id_time (GstRedisReply * e)
 /* The span of an XINFO STREAM reply, the entries decoded for their
  * capture times (streaming thread; takes @reply) or by their ids. */
 static void
-range_take_span (GstRedisRange * range, GstRedisReply * reply, gboolean decode)
+range_take_span (GstRedisRange * range, GstRedisReply * reply, gboolean decode,
+    GCancellable * cancellable)
 {
   GstRedisReplyRef *ref = decode ? gst_redis_reply_ref_new (reply) : NULL;
   gint64 first = -1, last = -1, length = 0, added = 0;
@@ -403,9 +406,11 @@ range_take_span (GstRedisRange * range, GstRedisReply * reply, gboolean decode)
     GstRedisReply *k = reply->element[i], *v = reply->element[i + 1];
 
     if (gst_redis_reply_is_string (k, "first-entry"))
-      first = decode ? entry_time (range, v, ref) : entry_id_time (v);
+      first = decode ? entry_time (range, v, ref, cancellable) :
+          entry_id_time (v);
     else if (gst_redis_reply_is_string (k, "last-entry"))
-      last = decode ? entry_time (range, v, ref) : entry_id_time (v);
+      last = decode ? entry_time (range, v, ref, cancellable) :
+          entry_id_time (v);
     else if (gst_redis_reply_is_string (k, "length"))
       length = v->integer;
     else if (gst_redis_reply_is_string (k, "entries-added"))
@@ -460,7 +465,7 @@ range_sample (GstRedisRange * range, GCancellable * cancellable,
     GST_OBJECT_UNLOCK (range->element);
     return TRUE;
   }
-  range_take_span (range, reply, TRUE);
+  range_take_span (range, reply, TRUE, cancellable);
   return TRUE;
 }
 
@@ -489,7 +494,7 @@ range_refresh_span (GstRedisRange * range)
   if (reply == NULL)
     goto failed;
   if (reply->type == GST_REDIS_REPLY_ARRAY)
-    range_take_span (range, reply, FALSE);
+    range_take_span (range, reply, FALSE, NULL);
   gst_redis_reply_free (reply);
 done:
   g_mutex_unlock (&range->query_lock);
@@ -663,7 +668,7 @@ typedef struct
  * starts. */
 static gboolean
 look_at (GstRedisRange * range, Look * look, GstRedisReply * e,
-    GstRedisReplyRef * owner)
+    GstRedisReplyRef * owner, GCancellable * cancellable)
 {
   GstRedisFrame f;
   GError *err = NULL;
@@ -671,7 +676,8 @@ look_at (GstRedisRange * range, Look * look, GstRedisReply * e,
   gboolean done = FALSE;
 
   look->scanned++;
-  if (!gst_redis_read_loop_decode (range->loop, e, owner, &f, &err)) {
+  if (!gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f,
+          &err)) {
     g_clear_error (&err);
     return FALSE;
   }
@@ -741,7 +747,7 @@ range_look_back (GstRedisRange * range, Look * look,
         continue;
       g_free (end);
       end = g_strconcat ("(", e->element[0]->str, NULL);
-      done = look_at (range, look, e, ref);
+      done = look_at (range, look, e, ref, cancellable);
     }
     gst_redis_reply_ref_unref (ref);
     if (done)
@@ -786,7 +792,7 @@ range_id_time (GstRedisRange * range, const gchar * id, gint64 * t,
   }
   ref = gst_redis_reply_ref_new (reply);
   if (reply->type == GST_REDIS_REPLY_ARRAY && reply->elements > 0) {
-    gint64 et = entry_time (range, reply->element[0], ref);
+    gint64 et = entry_time (range, reply->element[0], ref, cancellable);
 
     if (et >= 0)
       *t = et;

@@ -28,6 +28,7 @@
 #include "gstredisreadloop.h"
 #include "gstrediscancellable.h"
 #include "gstredisstreamselements.h"
+#include "gstredisdeadletter.h"
 #include "gstframemeta.h"
 
 #include <string.h>
@@ -37,6 +38,11 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
 
 /* Field/value pairs one entry may have; more is not an entry of ours. */
 #define MAX_FIELDS 64
+/* The longest a read blocks while frames are in flight downstream, ms: their
+ * acknowledgements go out with the next read. */
+#define BUSY_BLOCK 100
+/* At most one dead-letter warning this often; the count in between. */
+#define DEAD_LETTER_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 
 void
 gst_redis_read_loop_init (GstRedisReadLoop * loop, GstElement * element,
@@ -57,6 +63,8 @@ gst_redis_read_loop_clear (GstRedisReadLoop * loop)
   gst_redis_command_clear (&loop->cmd);
   gst_redis_group_watch_clear (&loop->watch);
   g_clear_pointer (&loop->key_unit_channel, g_free);
+  g_clear_pointer (&loop->dead_letter_stream, g_free);
+  g_clear_pointer (&loop->deliveries, g_hash_table_unref);
   g_clear_pointer (&loop->stats.last_id, g_free);
   g_clear_pointer (&loop->cursor, g_free);
 }
@@ -79,6 +87,21 @@ gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
   g_free (loop->stats.last_id);
   memset (&loop->stats, 0, sizeof (loop->stats));
   gst_redis_group_watch_reset_stats (&loop->watch);
+}
+
+void
+gst_redis_read_loop_configure_acks (GstRedisReadLoop * loop,
+    GstRedisAckTracker * tracker, gboolean track, guint max_deliveries,
+    const gchar * dead_letter_stream, guint dead_letter_maxlen)
+{
+  loop->tracker = tracker;
+  loop->track = track;
+  loop->max_deliveries = max_deliveries;
+  g_free (loop->dead_letter_stream);
+  loop->dead_letter_stream = g_strdup (dead_letter_stream);
+  loop->dead_letter_maxlen = dead_letter_maxlen;
+  loop->last_dead_letter_warning = 0;
+  loop->dead_letters_unwarned = 0;
 }
 
 gboolean
@@ -113,9 +136,16 @@ read_loop_send_read (GstRedisReadLoop * loop, GCancellable * cancellable,
   gst_redis_command_add (cmd, "COUNT");
   gst_redis_command_add_printf (cmd, "%u", loop->count);
   if (loop->history_id == NULL) {
-    /* BLOCK only applies to new entries; pending ones come at once. */
+    guint block = loop->read_block;
+
+    /* BLOCK only applies to new entries; pending ones come at once. While
+     * frames are in flight downstream, their acknowledgements are not
+     * held back a whole block on an idle stream. */
+    if (loop->track && block > BUSY_BLOCK &&
+        gst_redis_ack_tracker_busy (loop->tracker))
+      block = BUSY_BLOCK;
     gst_redis_command_add (cmd, "BLOCK");
-    gst_redis_command_add_printf (cmd, "%u", loop->read_block);
+    gst_redis_command_add_printf (cmd, "%u", block);
   }
   gst_redis_command_add (cmd, "STREAMS");
   gst_redis_command_add (cmd, loop->settings->stream);
@@ -179,6 +209,80 @@ read_loop_take_entries (GstRedisReadLoop * loop, GstRedisReply * reply,
   loop->reply_index = 0;
 }
 
+/* The delivery counts (XPENDING) of this consumer's pending entries from
+ * @start to @end, at most @count: those the next read of its own pending
+ * entries, or the claim just made, hands over. Only with max-deliveries. A
+ * refusal (NOGROUP before the group exists) leaves them unknown; a user
+ * whose ACL refuses XPENDING is told once, and max-deliveries is off. */
+static gboolean
+read_loop_fetch_deliveries (GstRedisReadLoop * loop, const gchar * start,
+    const gchar * end, gsize count, GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (GstRedisReply) reply = NULL;
+  gchar n[24];
+  gsize i;
+
+  if (loop->deliveries)
+    g_hash_table_remove_all (loop->deliveries);
+  if (loop->max_deliveries == 0)
+    return TRUE;
+  if (loop->deliveries == NULL)
+    loop->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL);
+  g_snprintf (n, sizeof (n), "%" G_GSIZE_FORMAT, count);
+  reply = gst_redis_connection_call (loop->conn, cancellable, error,
+      "XPENDING", loop->settings->stream, loop->group->name, start, end, n,
+      loop->group->consumer, NULL);
+  if (reply == NULL)
+    return FALSE;
+  if (gst_redis_reply_is_error (reply, "NOPERM")) {
+    GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, RESOURCE,
+        NOT_AUTHORIZED, ("Redis at %s does not let this user run XPENDING on "
+            "stream \"%s\", so entries delivered again and again cannot be "
+            "counted: max-deliveries is off. Grant +xpending "
+            "(docs/security.md).", gst_redis_connection_describe (loop->conn),
+            loop->settings->stream), ("%s", reply->str));
+    loop->max_deliveries = 0;
+    return TRUE;
+  }
+  GST_LOG_OBJECT (loop->element, "XPENDING %s %s: %" G_GSIZE_FORMAT
+      " entries", start, end, reply->type == GST_REDIS_REPLY_ARRAY ?
+      reply->elements : 0);
+  if (reply->type != GST_REDIS_REPLY_ARRAY)
+    return TRUE;
+  for (i = 0; i < reply->elements; i++) {
+    const GstRedisReply *e = reply->element[i];
+
+    if (e->type != GST_REDIS_REPLY_ARRAY || e->elements < 4 ||
+        e->element[0]->type != GST_REDIS_REPLY_STRING ||
+        e->element[3]->type != GST_REDIS_REPLY_INTEGER)
+      continue;
+    g_hash_table_insert (loop->deliveries, g_strdup (e->element[0]->str),
+        GUINT_TO_POINTER ((guint) CLAMP (e->element[3]->integer, 0,
+                G_MAXUINT)));
+  }
+  return TRUE;
+}
+
+/* The delivery counts of the entries the next read of own pending entries
+ * returns: those after history_id. */
+static gboolean
+read_loop_fetch_history_deliveries (GstRedisReadLoop * loop,
+    GCancellable * cancellable, GError ** error)
+{
+  gchar *start;
+  gboolean ok;
+
+  if (loop->max_deliveries == 0)
+    return TRUE;
+  start = g_str_equal (loop->history_id, "0") ? g_strdup ("-") :
+      g_strconcat ("(", loop->history_id, NULL);
+  ok = read_loop_fetch_deliveries (loop, start, "+", loop->count, cancellable,
+      error);
+  g_free (start);
+  return ok;
+}
+
 /* The first command on the group: XREADGROUP of this consumer's own pending
  * entries (STREAMS key 0). The group is created only when Redis answers
  * NOGROUP: XGROUP CREATE is a write, refused over maxmemory even for a group
@@ -195,7 +299,8 @@ read_loop_first_read (GstRedisReadLoop * loop, GCancellable * cancellable,
     gboolean nogroup = FALSE;
     GError *err = NULL;
 
-    if (!read_loop_send_read (loop, cancellable, error))
+    if (!read_loop_fetch_history_deliveries (loop, cancellable, error) ||
+        !read_loop_send_read (loop, cancellable, error))
       return FALSE;
     reply = gst_redis_connection_read_reply (loop->conn, 0, cancellable, error);
     if (reply == NULL)
@@ -239,6 +344,7 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
   loop->conn = gst_redis_connection_new (loop->settings);
   loop->decoder = gst_redis_entry_decoder_new ();
   gst_redis_entry_decoder_set_max_frame_size (loop->decoder, max);
+  loop->info = gst_redis_info_new (loop->settings);
   /* A value that cannot hold a frame of max-frame-size bytes, even
    * LZ4-compressed at its worst (+1/255, block headers), is dropped as it
    * arrives instead of being read into memory; the entry is skipped. */
@@ -251,6 +357,8 @@ gst_redis_read_loop_start (GstRedisReadLoop * loop,
   }
   /* Our own pending entries first, then new ones. */
   loop->history_id = g_strdup ("0");
+  loop->history_at_start = TRUE;
+  loop->claimed_entries = FALSE;
   gst_redis_group_start (loop->group);
   gst_redis_group_watch_start (&loop->watch, loop->group->name);
 
@@ -278,9 +386,13 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
     GST_INFO_OBJECT (loop->element, "read %" G_GUINT64_FORMAT " frames from "
         "stream \"%s\"%s%s", loop->stats.frames, loop->settings->stream,
         pending ? ", left pending: " : "", pending ? pending : "");
+    if (!gst_redis_outage_active (&loop->outage))
+      gst_redis_metrics_stop (loop->metrics, conn, !loop->group_less &&
+          !gst_redis_group_leave (loop->group, conn));
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&loop->decoder, gst_redis_entry_decoder_free);
+  g_clear_pointer (&loop->info, gst_redis_info_free);
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&loop->history_id, g_free);
@@ -370,6 +482,7 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
       read_loop_skip (loop, id, &loop->stats.skipped_late);
       return FALSE;
     }
+    gst_redis_metrics_observe_latency (loop->metrics, latency);
     GST_OBJECT_LOCK (loop->element);
     loop->stats.latency_last = latency;
     loop->stats.latency_sum += latency;
@@ -391,15 +504,42 @@ read_loop_count_frame (GstRedisReadLoop * loop, const gchar * id,
   return TRUE;
 }
 
-/* The fields of an entry decoded into @frame (buffer and caps). */
+/* A version 2 entry whose caps id the decoder does not know yet: its caps
+ * looked up in <stream>:info, once (the decoder keeps them). FALSE with a
+ * GST_REDIS_ENTRY_ERROR when the entry is invalid for it (no such caps);
+ * with another error when Redis could not be asked: a lost connection
+ * then closes the stream's connection too, so that the entry, still
+ * pending, is read again after reconnecting. */
+static gboolean
+read_loop_resolve_caps (GstRedisReadLoop * loop, const GstRedisField * fields,
+    gsize n, GCancellable * cancellable, GError ** error)
+{
+  guint32 id;
+
+  if (!gst_redis_entry_decoder_wants_caps (loop->decoder, fields, n, &id))
+    return TRUE;
+  if (gst_redis_info_lookup_caps (loop->info, loop->decoder, id, cancellable,
+          error))
+    return TRUE;
+  if (gst_redis_info_lost (loop->info))
+    gst_redis_connection_close (loop->conn);
+  return FALSE;
+}
+
+/* The fields of an entry decoded into @frame (buffer and caps), the caps of
+ * a version 2 entry looked up first. FALSE with a GST_REDIS_ENTRY_ERROR
+ * for an entry that is not a frame, another error when Redis could not be
+ * asked for its caps. */
 static gboolean
 read_loop_decode_values (GstRedisReadLoop * loop, GstRedisReply * values,
-    GstRedisReplyRef * owner, GstRedisFrame * frame, GError ** error)
+    GstRedisReplyRef * owner, GCancellable * cancellable,
+    GstRedisFrame * frame, GError ** error)
 {
   GstRedisField fields[MAX_FIELDS];
   gsize n;
 
-  if (!read_loop_get_fields (loop, values, fields, &n, error))
+  if (!read_loop_get_fields (loop, values, fields, &n, error) ||
+      !read_loop_resolve_caps (loop, fields, n, cancellable, error))
     return FALSE;
   frame->buffer = gst_redis_entry_decoder_decode (loop->decoder, fields, n,
       owner, &frame->caps, error);
@@ -408,7 +548,8 @@ read_loop_decode_values (GstRedisReadLoop * loop, GstRedisReply * values,
 
 gboolean
 gst_redis_read_loop_decode (GstRedisReadLoop * loop, GstRedisReply * entry,
-    GstRedisReplyRef * owner, GstRedisFrame * frame, GError ** error)
+    GstRedisReplyRef * owner, GCancellable * cancellable,
+    GstRedisFrame * frame, GError ** error)
 {
   memset (frame, 0, sizeof (*frame));
   if (entry->type != GST_REDIS_REPLY_ARRAY || entry->elements != 2 ||
@@ -418,18 +559,70 @@ gst_redis_read_loop_decode (GstRedisReadLoop * loop, GstRedisReply * entry,
         GST_REDIS_ENTRY_ERROR_BAD_FIELD, "not a stream entry");
     return FALSE;
   }
-  if (!read_loop_decode_values (loop, entry->element[1], owner, frame, error))
+  if (!read_loop_decode_values (loop, entry->element[1], owner, cancellable,
+          frame, error))
     return FALSE;
   frame->id = g_strdup (entry->element[0]->str);
   return TRUE;
 }
 
+/* An entry read again (own pending entries, or claimed): not pushed when
+ * it is in flight here already (a flush or a claim raced a queue, an
+ * application holding it), nor when it was delivered max-deliveries times
+ * without being acknowledged (a worker that stopped or crashed on it each
+ * time): then it is set aside. Deliveries this source caused itself by
+ * reading again after a flush or a reconnect do not count. Sets
+ * @deliveries to this delivery's number. */
+static gboolean
+read_loop_check_again (GstRedisReadLoop * loop, const gchar * id,
+    guint * deliveries)
+{
+  guint count, own, before;
+
+  if (loop->track && gst_redis_ack_tracker_holds (loop->tracker, id)) {
+    GST_DEBUG_OBJECT (loop->element, "entry %s is in flight here already: "
+        "not pushed again", id);
+    gst_redis_ack_tracker_count_reread (loop->tracker, id);
+    GST_OBJECT_LOCK (loop->element);
+    loop->stats.reread_skipped++;
+    GST_OBJECT_UNLOCK (loop->element);
+    return FALSE;
+  }
+  count = loop->deliveries ?
+      GPOINTER_TO_UINT (g_hash_table_lookup (loop->deliveries, id)) : 0;
+  GST_LOG_OBJECT (loop->element, "entry %s read again, delivered %u times",
+      id, count);
+  if (count == 0)
+    return TRUE;
+  /* a claim counted itself already */
+  before = loop->claimed_entries ? count - 1 : count;
+  own = gst_redis_ack_tracker_get_rereads (loop->tracker, id);
+  before = before > own ? before - own : 0;
+  *deliveries = before + 1;
+  if (!loop->history_at_start || loop->claimed_entries)
+    gst_redis_ack_tracker_count_reread (loop->tracker, id);
+  if (loop->max_deliveries == 0 || before < loop->max_deliveries)
+    return TRUE;
+
+  GST_INFO_OBJECT (loop->element, "entry %s was delivered %u times without "
+      "being acknowledged: setting it aside", id, before);
+  gst_redis_ack_tracker_dead_letter (loop->tracker, id,
+      g_strdup_printf ("delivered %u times without being acknowledged "
+          "(max-deliveries=%u): the consumers that read it stopped or "
+          "crashed before its result was stored", before,
+          loop->max_deliveries), before);
+  /* whatever came after it may refer to it */
+  gst_redis_key_unit_gate_gap (loop->gate);
+  return FALSE;
+}
+
 /* Decodes one entry of the current reply into @frame. Returns FALSE with
  * @frame left empty when the entry was skipped (and is to be acknowledged),
- * or with @error when the reply is not what Redis sends. */
+ * or with @error when the reply is not what Redis sends or Redis could not
+ * be asked for the entry's caps. */
 static gboolean
 read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
-    GstRedisFrame * frame, GError ** error)
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error)
 {
   GstRedisReply *values, *id;
   GError *err = NULL;
@@ -464,12 +657,22 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
     gst_redis_key_unit_gate_gap (loop->gate);
     return FALSE;
   }
-  if (!read_loop_decode_values (loop, values, loop->reply, frame, &err))
-    goto invalid;
+  frame->deliveries = 1;
+  if ((loop->history_id || loop->claimed_entries) &&
+      !read_loop_check_again (loop, id->str, &frame->deliveries))
+    return FALSE;
+  if (!read_loop_decode_values (loop, values, loop->reply, cancellable, frame,
+          &err)) {
+    if (err->domain == GST_REDIS_ENTRY_ERROR)
+      goto invalid;
+    g_propagate_error (error, err);
+    return FALSE;
+  }
   if (!read_loop_count_frame (loop, id->str, frame->buffer)) {
     gst_redis_frame_clear (frame);
     return FALSE;
   }
+  gst_redis_metrics_trace_read (loop->metrics, values, id->str, frame->buffer);
   frame->id = g_strdup (id->str);
   return TRUE;
 
@@ -606,6 +809,8 @@ read_loop_reconnect (GstRedisReadLoop * loop, GCancellable * cancellable,
   if (!loop->group_less) {
     g_free (loop->history_id);
     loop->history_id = g_strdup ("0");
+    loop->history_at_start = FALSE;
+    loop->claimed_entries = FALSE;
     gst_redis_group_watch_reconnected (&loop->watch);
   }
   gst_redis_outage_end (&loop->outage, loop->conn, GST_REDIS_HERE);
@@ -636,9 +841,85 @@ read_loop_follow_retention (GstRedisReadLoop * loop)
     gst_redis_group_follow_retention (loop->group, retention, rate);
 }
 
+/* A dead letter written, or refused: a warning, the first at once, then at
+ * most one every DEAD_LETTER_WARNING_INTERVAL with the count since. */
+static void
+read_loop_warn_dead_letter (GstRedisReadLoop * loop,
+    const GstRedisDeadLetter * dl, GstRedisDeadLetterResult result,
+    const GError * refused)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 more = loop->dead_letters_unwarned;
+
+  if (loop->last_dead_letter_warning != 0 &&
+      now - loop->last_dead_letter_warning < DEAD_LETTER_WARNING_INTERVAL) {
+    loop->dead_letters_unwarned++;
+    return;
+  }
+  loop->last_dead_letter_warning = now;
+  loop->dead_letters_unwarned = 0;
+  if (result == GST_REDIS_DEAD_LETTER_REFUSED) {
+    GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, RESOURCE,
+        WRITE, ("Could not set entry %s of stream \"%s\" aside in the "
+            "dead-letter stream \"%s\" (%s): it stays pending and is read "
+            "again. Allow XRANGE on the stream and XADD on the dead-letter "
+            "stream (docs/security.md).", dl->id, loop->settings->stream,
+            loop->dead_letter_stream, dl->reason),
+        ("%s; %" G_GUINT64_FORMAT " more dead letters since the last "
+            "warning", refused->message, more));
+    return;
+  }
+  GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, STREAM, FAILED,
+      ("Set entry %s of stream \"%s\" aside in \"%s\" (group \"%s\", "
+          "consumer \"%s\"): %s.%s", dl->id, loop->settings->stream,
+          loop->dead_letter_stream, loop->group->name, loop->group->consumer,
+          dl->reason, result == GST_REDIS_DEAD_LETTER_TRIMMED ?
+          " It had been trimmed from the stream: the dead letter has no "
+          "frame." : ""),
+      ("entry %s set aside, %" G_GUINT64_FORMAT " more since the last "
+          "warning; inspect them with XRANGE %s - + (docs/redisstreamsrc.md)",
+          dl->id, more,
+          loop->dead_letter_stream));
+}
+
+/* Sets aside the entries due (gstredisdeadletter.c); nothing else may be
+ * in flight. FALSE with @error when the connection failed: the entry stays
+ * pending. */
+static gboolean
+read_loop_write_dead_letters (GstRedisReadLoop * loop,
+    GCancellable * cancellable, GError ** error)
+{
+  GstRedisDeadLetterTarget target = { loop->settings->stream,
+    loop->group->name, loop->group->consumer, loop->dead_letter_stream,
+    loop->dead_letter_maxlen
+  };
+  GstRedisDeadLetter *dl;
+
+  while ((dl = gst_redis_ack_tracker_pop_dead_letter (loop->tracker))) {
+    GstRedisDeadLetterResult result = GST_REDIS_DEAD_LETTER_WRITTEN;
+    GError *refused = NULL;
+
+    if (!gst_redis_dead_letter_write (loop->conn, &target, dl, &result,
+            &refused, cancellable, error)) {
+      gst_redis_dead_letter_free (dl);
+      return FALSE;
+    }
+    if (result != GST_REDIS_DEAD_LETTER_REFUSED) {
+      GST_OBJECT_LOCK (loop->element);
+      loop->stats.dead_lettered++;
+      GST_OBJECT_UNLOCK (loop->element);
+    }
+    read_loop_warn_dead_letter (loop, dl, result, refused);
+    g_clear_error (&refused);
+    gst_redis_dead_letter_free (dl);
+  }
+  return TRUE;
+}
+
 /* Sends what is due before a read and reads the replies owed to what was
  * sent before it, in the order they were sent; with no read in flight,
- * takes over dead consumers' entries and sends the next XREADGROUP. */
+ * sets aside the entries due, takes over dead consumers' entries and sends
+ * the next XREADGROUP. */
 static gboolean
 read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
     GError ** error)
@@ -647,31 +928,52 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisConnection *conn = loop->conn;
 
   if (loop->group_less) {
-    return (loop->read_in_flight || read_loop_send_read (loop, cancellable,
-            error)) && read_loop_read_key_unit_replies (loop, cancellable,
-        error);
+    return (loop->read_in_flight ||
+        (gst_redis_metrics_send (loop->metrics, conn, cancellable, error) &&
+            read_loop_send_read (loop, cancellable, error))) &&
+        read_loop_read_key_unit_replies (loop, cancellable, error) &&
+        gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error);
   }
   if (!loop->read_in_flight) {
     GstRedisReply *claimed = NULL;
 
     if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
-        !read_loop_read_key_unit_replies (loop, cancellable, error))
+        !read_loop_read_key_unit_replies (loop, cancellable, error) ||
+        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error) ||
+        !read_loop_write_dead_letters (loop, cancellable, error))
       return FALSE;
     if (loop->history_id == NULL &&
         !gst_redis_group_claim (group, conn, cancellable, &claimed, error))
       return FALSE;
     if (claimed) {
-      read_loop_take_entries (loop, claimed, claimed->element[1]);
+      GstRedisReply *entries = claimed->element[1];
+      GstRedisReply *first = entries->element[0];
+      GstRedisReply *last = entries->element[entries->elements - 1];
+
+      read_loop_take_entries (loop, claimed, entries);
+      loop->claimed_entries = TRUE;
+      if (first->type == GST_REDIS_REPLY_ARRAY && first->elements > 0 &&
+          first->element[0]->type == GST_REDIS_REPLY_STRING &&
+          last->type == GST_REDIS_REPLY_ARRAY && last->elements > 0 &&
+          last->element[0]->type == GST_REDIS_REPLY_STRING)
+        return read_loop_fetch_deliveries (loop, first->element[0]->str,
+            last->element[0]->str, entries->elements, cancellable, error);
       return TRUE;
     }
+    if (loop->history_id &&
+        !read_loop_fetch_history_deliveries (loop, cancellable, error))
+      return FALSE;
     if ((loop->history_id == NULL &&
             !gst_redis_group_watch_send (&loop->watch, conn, cancellable,
-                error)) || !read_loop_send_read (loop, cancellable, error))
+                error)) ||
+        !gst_redis_metrics_send (loop->metrics, conn, cancellable, error) ||
+        !read_loop_send_read (loop, cancellable, error))
       return FALSE;
   }
   if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
       !read_loop_read_key_unit_replies (loop, cancellable, error) ||
-      !gst_redis_group_watch_read (&loop->watch, conn, cancellable, error))
+      !gst_redis_group_watch_read (&loop->watch, conn, cancellable, error) ||
+      !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error))
     return FALSE;
   read_loop_follow_retention (loop);
   return TRUE;
@@ -688,6 +990,7 @@ read_loop_take_reply (GstRedisReadLoop * loop, GstRedisReply * reply,
 
   loop->reply = gst_redis_reply_ref_new (reply);
   loop->reply_index = 0;
+  loop->claimed_entries = FALSE;
   loop->entries = read_loop_reply_entries (loop, reply, &nogroup, &err);
   if (loop->entries) {
     /* entries to push: the next step takes the first */
@@ -733,20 +1036,33 @@ read_loop_step (GstRedisReadLoop * loop, GCancellable * cancellable,
   GstRedisReply *reply;
   GError *err = NULL;
 
-  if (!gst_redis_group_send_acks (loop->group, loop->conn, cancellable, &err)
-      || !read_loop_send_key_unit_request (loop, cancellable, &err))
-    goto failed;
+  /* Nothing goes out behind a read still in flight (interrupted by a
+   * flush): its reply comes first, and is read first. */
+  if (!loop->read_in_flight) {
+    gst_redis_ack_tracker_take_acks (loop->tracker, loop->group->ack_now);
+    if (!gst_redis_group_send_acks (loop->group, loop->conn, cancellable,
+            &err) || !read_loop_send_key_unit_request (loop, cancellable, &err))
+      goto failed;
+  }
 
   /* Entries left from a read of several. */
   if (loop->entries && loop->reply_index < loop->entries->elements) {
     if (!read_loop_decode_entry (loop,
-            loop->entries->element[loop->reply_index++], frame, &err) && err)
+            loop->entries->element[loop->reply_index++], cancellable, frame,
+            &err) && err)
       goto failed;
     return READ_STEP_AGAIN;
   }
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
 
+  /* After a flush, frames dropped on the way are read again first. */
+  if (!loop->read_in_flight && loop->history_id == NULL &&
+      gst_redis_ack_tracker_take_reread (loop->tracker)) {
+    GST_DEBUG_OBJECT (loop->element, "reading own pending entries again");
+    loop->history_id = g_strdup ("0");
+    loop->history_at_start = FALSE;
+  }
   if (!read_loop_round_trip (loop, cancellable, &err))
     goto failed;
   if (loop->entries)
@@ -853,4 +1169,50 @@ gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop, const gchar * id,
   loop->publishes_in_flight = 0;
   gst_redis_connection_close (loop->conn);
   return gst_redis_connection_open (loop->conn, cancellable, error);
+}
+
+/* At stop, before the connection closes: the acknowledgements and dead
+ * letters due are sent, behind the reply of a read still in flight (the
+ * entries it hands over stay pending). Nothing is sent when nothing is
+ * due, so stopping while waiting for an entry stays immediate; a failure
+ * leaves the entries pending. */
+void
+gst_redis_read_loop_finish (GstRedisReadLoop * loop, GCancellable * cancellable)
+{
+  GstRedisGroup *group = loop->group;
+  GError *err = NULL;
+
+  if (loop->conn == NULL || gst_redis_outage_active (&loop->outage) ||
+      !gst_redis_connection_is_open (loop->conn))
+    return;
+  gst_redis_ack_tracker_settle_alive (loop->tracker);
+  gst_redis_ack_tracker_take_acks (loop->tracker, group->ack_now);
+  if (group->ack_now->len == 0 &&
+      !gst_redis_ack_tracker_has_dead_letters (loop->tracker))
+    return;
+  if (!gst_redis_group_read_acks (group, loop->conn, cancellable, &err) ||
+      !read_loop_read_key_unit_replies (loop, cancellable, &err) ||
+      !gst_redis_group_watch_read (&loop->watch, loop->conn, cancellable,
+          &err) || !gst_redis_metrics_read_reply (loop->metrics, loop->conn,
+          cancellable, &err))
+    goto failed;
+  if (loop->read_in_flight) {
+    GstRedisReply *reply = gst_redis_connection_read_reply (loop->conn,
+        loop->block, cancellable, &err);
+
+    if (reply == NULL)
+      goto failed;
+    loop->read_in_flight = FALSE;
+    gst_redis_reply_free (reply);
+  }
+  if (!gst_redis_group_send_acks (group, loop->conn, cancellable, &err) ||
+      !gst_redis_group_read_acks (group, loop->conn, cancellable, &err) ||
+      !read_loop_write_dead_letters (loop, cancellable, &err))
+    goto failed;
+  return;
+
+failed:
+  GST_INFO_OBJECT (loop->element, "could not send what was due at stop (%s): "
+      "those entries stay pending", err->message);
+  g_clear_error (&err);
 }

@@ -26,8 +26,11 @@
 #include "gstredisframe.h"
 #include "gstredisgroup.h"
 #include "gstredisgroupwatch.h"
+#include "gstredisinfo.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
 #include "gstredisoutage.h"
+#include "gstredisticket.h"
 
 G_BEGIN_DECLS
 
@@ -53,6 +56,8 @@ typedef struct
   /* frames pushed without a seq (buffer offset NONE) */
   guint64 no_seq;
   guint64 key_unit_requests;
+  guint64 dead_lettered;
+  guint64 reread_skipped;
   gchar *last_id;
   /* ms from capture time to the moment a frame was read */
   gdouble latency_last;
@@ -68,8 +73,12 @@ typedef struct
   const GstRedisSettings *settings;
   GstRedisGroup *group;
   GstRedisKeyUnitGate *gate;
+  /* the element's metrics reports, sent with the reads (or NULL) */
+  GstRedisMetrics *metrics;
   /* the group's position in the stream */
   GstRedisGroupWatch watch;
+  /* the source's acknowledgement tracker (gstredisticket.h) */
+  GstRedisAckTracker *tracker;
 
   /* max-age (ms), under the element's object lock: it changes while
    * playing */
@@ -81,19 +90,37 @@ typedef struct
   guint64 max_frame_size;
   gboolean request_key_units;
   gchar *key_unit_channel;
+  /* ack-mode=done: frames carry tickets; entries delivered this many times
+   * without being acknowledged are dead-lettered (0: never); where */
+  gboolean track;
+  guint max_deliveries;
+  gchar *dead_letter_stream;
+  guint dead_letter_maxlen;
 
   /* between start and stop; conn is set and cleared under the element's
    * object lock */
   GstRedisConnection *conn;
   GstRedisEntryDecoder *decoder;
+  /* where version 2 entries' caps are looked up */
+  GstRedisInfo *info;
   GstRedisCommand cmd;
   GstRedisOutage outage;
-  /* "0"-based id while re-reading our own pending entries, then NULL */
+  /* "0"-based id while re-reading our own pending entries, then NULL;
+   * whether this re-read is the one at start (a new delivery) or one after
+   * a flush or a reconnect (this source's own doing) */
   gchar *history_id;
   /* group-less reading (gstredisrange.c): XREAD after this id, which
    * follows every entry read; nothing of the group is sent */
   gboolean group_less;
   gchar *cursor;
+  gboolean history_at_start;
+  /* entry id -> delivery count (XPENDING) of the entries about to be
+   * decoded, while re-reading own pending entries or after a claim */
+  GHashTable *deliveries;
+  gboolean claimed_entries;
+  /* dead letters: warnings rate-limited */
+  gint64 last_dead_letter_warning;
+  guint64 dead_letters_unwarned;
   /* the XREADGROUP whose reply has not been read yet (after a flush) */
   gboolean read_in_flight;
   /* BLOCK of the next XREADGROUP, ms */
@@ -118,9 +145,15 @@ void gst_redis_read_loop_clear (GstRedisReadLoop * loop);
 /* Under the element's object lock, at start: resets the stats. */
 void gst_redis_read_loop_configure (GstRedisReadLoop * loop, guint block,
     guint count, guint64 max_frame_size, gboolean request_key_units);
+/* Under the element's object lock, at start, after the above. */
+void gst_redis_read_loop_configure_acks (GstRedisReadLoop * loop,
+    GstRedisAckTracker * tracker, gboolean track, guint max_deliveries,
+    const gchar * dead_letter_stream, guint dead_letter_maxlen);
 gboolean gst_redis_read_loop_start (GstRedisReadLoop * loop,
     GCancellable * cancellable, GError ** error);
 void gst_redis_read_loop_stop (GstRedisReadLoop * loop);
+void gst_redis_read_loop_finish (GstRedisReadLoop * loop,
+    GCancellable * cancellable);
 gboolean gst_redis_read_loop_is_connected (GstRedisReadLoop * loop);
 
 gboolean gst_redis_read_loop_next (GstRedisReadLoop * loop,
@@ -136,11 +169,12 @@ gboolean gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop,
     const gchar * id, GCancellable * cancellable, GError ** error);
 /* Decodes one entry of a reply ([id, [field, value, ...]]) as the read
  * loop does, without counting or skipping it: FALSE with @error for an
- * entry that is not a frame. @owner holds the reply the buffer points
- * into. */
+ * entry that is not a frame (a GST_REDIS_ENTRY_ERROR), or when Redis could
+ * not be asked for the caps of a version 2 entry. @owner holds the reply
+ * the buffer points into. */
 gboolean gst_redis_read_loop_decode (GstRedisReadLoop * loop,
-    GstRedisReply * entry, GstRedisReplyRef * owner, GstRedisFrame * frame,
-    GError ** error);
+    GstRedisReply * entry, GstRedisReplyRef * owner,
+    GCancellable * cancellable, GstRedisFrame * frame, GError ** error);
 
 gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
 void gst_redis_read_loop_ask_key_unit (GstRedisReadLoop * loop);

@@ -23,7 +23,17 @@
  * each XADD: the number of its newest entries whose sizes add up to at most
  * the budget. Entries older than the ones it recorded (written before it
  * started, by an earlier run) are counted at the size of the entry being
- * added until the sink has seen its own entries fill the budget. */
+ * added until the sink has seen its own entries fill the budget.
+ *
+ * What an entry costs (gst_redis_retention_entry_cost ()) depends on its
+ * size. Redis keeps a stream's entries in nodes (listpacks) of at most
+ * stream-node-max-bytes (4096 by default) and stream-node-max-entries
+ * (100): a large entry (a video frame) gets a node of its own, allocated
+ * in the allocator's size classes; small ones (audio packets, detections)
+ * share a node of 4096 bytes, where entries with the same fields as the
+ * node's first keep only their values. Counting a small entry like a large
+ * one overstated an Opus packet's cost 3.7 times (960 bytes counted, 259
+ * in MEMORY USAGE), and the stream kept that much less history. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -75,6 +85,16 @@ gst_redis_retention_reset (GstRedisRetention * r)
   r->exact = FALSE;
 }
 
+/* The node a small entry shares: Redis's default stream-node-max-bytes
+ * and stream-node-max-entries, its first entry's field names (the master
+ * entry: counters and the names), and what MEMORY USAGE counts for a node
+ * besides its listpack (its radix-tree nodes: about 570 bytes measured
+ * with Redis 7.0). */
+#define NODE_BYTES 4096
+#define NODE_ENTRIES 100
+#define MASTER_ENTRY_OVERHEAD 16
+#define SHARED_NODE_OVERHEAD 640
+
 /* What Redis's allocator (jemalloc) takes for @size bytes: its size classes
  * are four per power of two, so a 115 KB entry takes 128 KiB and a 3.11 MB
  * one 3 MiB. MEMORY USAGE (and the server's memory) counts these. */
@@ -89,6 +109,34 @@ allocation_size (guint64 size)
   k = g_bit_storage (size - 1) - 1;
   spacing = G_GUINT64_CONSTANT (1) << (k - 2);
   return (size + spacing - 1) & ~(spacing - 1);
+}
+
+/* What an entry with @fields fields, @names bytes of field names and
+ * @values bytes of values takes in Redis's memory, as MEMORY USAGE counts
+ * it, a little generously (so the stream stays under the budget). A
+ * large entry: its fields and values in a node of its own, rounded up to
+ * the allocator's size class, and the node. A small one: its share of a
+ * node of NODE_BYTES, which holds as many as fit next to the master
+ * entry, each as its values with a header and a back-length of 1 byte
+ * (values below 64 bytes) or 2 (up to 4 KiB) each, and 8 bytes of entry
+ * header (flags, id deltas, count): Redis closes a node when its bytes
+ * and the new entry's names and values reach NODE_BYTES. Numbers are
+ * counted as text, which Redis keeps shorter, as integers. */
+guint64
+gst_redis_retention_entry_cost (guint64 names, guint64 values, guint fields)
+{
+  guint64 master = MASTER_ENTRY_OVERHEAD + names + 2 * (guint64) fields;
+  guint64 raw = names + values, packed, k;
+
+  if (master + raw >= NODE_BYTES)
+    return allocation_size (raw + 4 * (guint64) fields +
+        GST_REDIS_RETENTION_ENTRY_OVERHEAD) + GST_REDIS_RETENTION_NODE_OVERHEAD;
+
+  /* as if every value had headers of 2 bytes: a few bytes generous */
+  packed = values + 4 * (guint64) fields + 8;
+  k = (NODE_BYTES - master - raw) / packed + 1;
+  k = CLAMP (k, 1, NODE_ENTRIES);
+  return (NODE_BYTES + SHARED_NODE_OVERHEAD + k - 1) / k;
 }
 
 static inline Entry *
@@ -106,12 +154,11 @@ drop_oldest (GstRedisRetention * r)
 }
 
 void
-gst_redis_retention_plan (GstRedisRetention * r, guint64 size,
+gst_redis_retention_plan (GstRedisRetention * r, guint64 cost,
     guint64 maxlen, guint64 max_bytes, guint64 * n_keep, guint64 * min_ms,
     guint64 * min_seq)
 {
-  guint64 s = allocation_size (size + GST_REDIS_RETENTION_ENTRY_OVERHEAD) +
-      GST_REDIS_RETENTION_NODE_OVERHEAD;
+  guint64 s = cost;
   guint64 total, n;
   guint dropped = 0;
 
@@ -146,11 +193,10 @@ gst_redis_retention_plan (GstRedisRetention * r, guint64 size,
 }
 
 void
-gst_redis_retention_commit (GstRedisRetention * r, guint64 size,
+gst_redis_retention_commit (GstRedisRetention * r, guint64 cost,
     const gchar * id, guint64 maxlen, guint64 max_bytes)
 {
-  guint64 s = allocation_size (size + GST_REDIS_RETENTION_ENTRY_OVERHEAD) +
-      GST_REDIS_RETENTION_NODE_OVERHEAD;
+  guint64 s = cost;
   Entry *e;
   gchar *end = NULL;
 

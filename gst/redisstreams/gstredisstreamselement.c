@@ -34,6 +34,9 @@ redis_streams_element_init (GstPlugin * plugin)
   if (g_once_init_enter (&done)) {
     gst_redis_debug_init ();
     gst_type_mark_as_plugin_api (GST_TYPE_REDIS_COMPRESSION, 0);
+    /* the entry meta, whichever element comes first (gstredisticket.h) */
+    gst_redis_entry_meta_get_info ();
+    gst_type_mark_as_plugin_api (GST_TYPE_REDIS_TICKET, 0);
     g_once_init_leave (&done, 1);
   }
 }
@@ -41,44 +44,61 @@ redis_streams_element_init (GstPlugin * plugin)
 #define ACK_QUERY_NAME "GstRedisStreamAcknowledges"
 
 GstQuery *
-gst_redis_ack_query_new (void)
+gst_redis_ack_query_new (GstElement * sink, GstRedisStoreMark * mark)
 {
   return gst_query_new_custom (GST_QUERY_CUSTOM,
-      gst_structure_new_empty (ACK_QUERY_NAME));
+      gst_structure_new (ACK_QUERY_NAME, "sink", GST_TYPE_ELEMENT, sink,
+          "mark", G_TYPE_POINTER, mark, "sources", G_TYPE_UINT, 0,
+          "pushed", G_TYPE_BOOLEAN, FALSE, NULL));
 }
 
-/* Fills in @query if it is the acknowledgement query; returns FALSE (and
- * leaves it alone) otherwise. */
 gboolean
 gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
-    const gchar * group)
+    const gchar * group, gboolean pushed, GstElement ** sink,
+    GstRedisStoreMark ** mark)
 {
   GstStructure *s;
+  gboolean any_pushed = FALSE;
+  GstRedisStoreMark *m = NULL;
+  guint n = 0;
 
   if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM)
     return FALSE;
   s = gst_query_writable_structure (query);
   if (s == NULL || !gst_structure_has_name (s, ACK_QUERY_NAME))
     return FALSE;
-  gst_structure_set (s, "stream", G_TYPE_STRING, stream, "group",
-      G_TYPE_STRING, group, NULL);
+  gst_structure_get_uint (s, "sources", &n);
+  gst_structure_get_boolean (s, "pushed", &any_pushed);
+  if (n == 0)
+    gst_structure_set (s, "stream", G_TYPE_STRING, stream, "group",
+        G_TYPE_STRING, group, NULL);
+  gst_structure_set (s, "sources", G_TYPE_UINT, n + 1, "pushed",
+      G_TYPE_BOOLEAN, any_pushed || pushed, NULL);
+  *sink = NULL;
+  *mark = NULL;
+  gst_structure_get (s, "sink", GST_TYPE_ELEMENT, sink, NULL);
+  if (gst_structure_get (s, "mark", G_TYPE_POINTER, &m, NULL) && m)
+    *mark = gst_redis_store_mark_ref (m);
   return TRUE;
 }
 
-/* After a successful query: the answering source's stream and group. */
-gboolean
-gst_redis_ack_query_parse (GstQuery * query, gchar ** stream, gchar ** group)
+guint
+gst_redis_ack_query_parse (GstQuery * query, gchar ** stream, gchar ** group,
+    gboolean * pushed)
 {
   const GstStructure *s = gst_query_get_structure (query);
+  guint n = 0;
 
   if (s == NULL || !gst_structure_has_name (s, ACK_QUERY_NAME) ||
-      !gst_structure_has_field_typed (s, "stream", G_TYPE_STRING))
-    return FALSE;
+      !gst_structure_get_uint (s, "sources", &n) || n == 0)
+    return 0;
   if (stream)
     *stream = g_strdup (gst_structure_get_string (s, "stream"));
   if (group)
     *group = g_strdup (gst_structure_get_string (s, "group"));
-  return TRUE;
+  if (pushed)
+    gst_structure_get_boolean (s, "pushed", pushed);
+  return n;
 }
 
 /* The one posting route of the elements (gstredisstreamselements.h): the

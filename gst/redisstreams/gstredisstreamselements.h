@@ -22,22 +22,31 @@
 
 #include <gst/gst.h>
 #include "gstredissettings.h"
+#include "gstredisticket.h"
 
 G_BEGIN_DECLS
 
 void redis_streams_element_init (GstPlugin * plugin);
 
 /* A custom upstream query redisstreamsink sends to learn whether its frames
- * come from a redisstreamsrc, which acknowledges each entry on its stream
- * once the push of its buffer returned OK: a frame the sink did not store
- * must then not return OK. redisstreamsrc answers with its stream and
- * group. Like any custom query it passes filters, converters, encoders and
- * queues on its way upstream. */
-GstQuery *gst_redis_ack_query_new (void);
+ * come from redisstreamsrc elements, which wait for each frame's fate: a
+ * frame the sink did not store must then not return OK. Like any custom
+ * query it passes filters, converters, encoders and queues on its way
+ * upstream. Each redisstreamsrc it reaches notes the sink's store mark
+ * (gstredisticket.h), counts itself in, and lets the query go on to the
+ * other sources of an aggregator by not claiming it: the sink reads the
+ * answers whatever the query returned. */
+GstQuery *gst_redis_ack_query_new (GstElement * sink, GstRedisStoreMark * mark);
+/* For a source: FALSE when @query is not the acknowledgement query. Adds
+ * @stream and @group (the first source's are kept), @pushed (ack-mode=
+ * pushed) and sets @sink and @mark to the asking sink's (refs). */
 gboolean gst_redis_ack_query_answer (GstQuery * query, const gchar * stream,
-    const gchar * group);
-gboolean gst_redis_ack_query_parse (GstQuery * query, gchar ** stream,
-    gchar ** group);
+    const gchar * group, gboolean pushed, GstElement ** sink,
+    GstRedisStoreMark ** mark);
+/* For the sink: the number of sources that answered (0: none), the first
+ * one's stream and group, whether any acknowledges once pushed. */
+guint gst_redis_ack_query_parse (GstQuery * query, gchar ** stream,
+    gchar ** group, gboolean * pushed);
 
 /* The one way the elements post errors, warnings and infos. Every message
  * carries the server and the stream of @settings as details (`server`,

@@ -47,12 +47,16 @@
  *
  * Every reply is read and checked before the next buffer is rendered, so
  * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
- * buffer that render () returned for is stored in Redis: a pipeline
- * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
- * its result was stored. With a `queue` between them the source
- * acknowledges a frame once the queue took it; the sink still waits, so the
- * queued frames are written after an outage, but up to a queue's worth is
- * lost if the process stops or the sink gives up. The sink does not
+ * buffer that render () returned for is stored in Redis. A buffer read by a
+ * redisstreamsrc carries its entry ("GstRedisEntryMeta"): once it is
+ * stored the sink tells the source, which then acknowledges the entry, so a
+ * pipeline `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame
+ * only after its result was stored, whatever held it on the way (queues,
+ * encoders, an application between an appsink and an appsrc). With
+ * #GstRedisStreamSink:exactly-once the sink adds the frame and acknowledges
+ * its input entry in one atomic script: each input frame is stored once.
+ * The sink keeps no last sample (#GstBaseSink:enable-last-sample is
+ * %FALSE): it would hold the last frame's entry until the next. The sink does not
  * synchronise to the clock by default (#GstBaseSink:sync is %FALSE): frames
  * go out as soon as they arrive. Set `sync=true` when the source is not
  * live (a file) and the stream should fill at the media's own rate.
@@ -110,6 +114,8 @@
 #include "gstredisentry.h"
 #include "gstrediswriter.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
+#include "gstredisticket.h"
 
 #include <gst/video/video.h>
 
@@ -124,6 +130,11 @@ GST_DEBUG_CATEGORY (gst_redis_stream_sink_debug);
 #define DEFAULT_LZ4_ACCELERATION 1
 #define DEFAULT_ON_DISCONNECT GST_REDIS_DISCONNECT_AUTO
 #define DEFAULT_MAX_BUFFERED 100
+#define DEFAULT_WIRE_FORMAT GST_REDIS_ENTRY_VERSION
+#define DEFAULT_EXACTLY_ONCE FALSE
+/* exactly-once: this many frames in a row found done already, none stored,
+ * at start: the input stream is not on this server */
+#define UNCONFIRMED_LIMIT 16
 
 typedef enum
 {
@@ -168,6 +179,10 @@ enum
   PROP_ON_DISCONNECT,
   PROP_MAX_BUFFERED,
   PROP_KEY_UNIT_REQUESTS,
+  PROP_METRICS_INTERVAL,
+  PROP_TRACE_INTERVAL,
+  PROP_WIRE_FORMAT,
+  PROP_EXACTLY_ONCE,
   PROP_STATS,
 };
 
@@ -185,6 +200,8 @@ struct _GstRedisStreamSink
   GstRedisDisconnectPolicy on_disconnect;
   guint max_buffered;
   gboolean key_unit_requests;
+  guint wire_format;
+  gboolean exactly_once;
 
   /* what unlock () cancels */
   GstRedisCanceller canceller;
@@ -193,6 +210,8 @@ struct _GstRedisStreamSink
   GstRedisSettings active;
   /* the XADD of each frame, its connection and its counters */
   GstRedisWriter writer;
+  /* reports for pipelines/exporter, sent with the XADDs */
+  GstRedisMetrics metrics;
 
   /* streaming thread only, between start () and stop () */
   /* readers' key frame requests (gstrediskeyunit.h) */
@@ -203,10 +222,24 @@ struct _GstRedisStreamSink
   GstRedisDisconnectPolicy outage_policy;
   /* frames kept during an outage, under the object lock */
   GQueue held;
+  /* what the sources upstream learn from this sink (gstredisticket.h) */
+  GstRedisStoreMark *mark;
+  /* exactly-once in use; a buffer carried an entry meta (a source waits
+   * for it, also across an appsrc); sources that answered the
+   * acknowledgement query; a script stored a frame, or found it done */
+  gboolean active_exactly_once;
+  gboolean tracked_seen;
+  guint sources;
+  gchar *source_stream, *source_group;
+  gboolean untracked_warned;
+  gboolean confirmed;
+  guint unconfirmed;
 
   /* statistics, under the object lock; kept after stop () */
   guint64 key_unit_events;
   guint64 dropped;
+  guint64 duplicates_suppressed;
+  guint64 untracked;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -233,6 +266,9 @@ static gboolean gst_redis_stream_sink_set_caps (GstBaseSink * bsink,
     GstCaps * caps);
 static GstFlowReturn gst_redis_stream_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
+static GstStateChangeReturn gst_redis_stream_sink_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_redis_stream_sink_ask_sources (GstRedisStreamSink * self);
 
 /* How each XADD trims the stream. */
 static void
@@ -261,9 +297,11 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * `MAXLEN ~` or `MINID ~` that #GstRedisStreamSink:maxlen or
    * #GstRedisStreamSink:retention use, no extra command) to the newest
    * entries whose sizes add up to at most this, counted as Redis stores
-   * them (compressed payload, caps and the other fields, plus 64 bytes per
-   * entry, rounded up to the size classes of Redis's allocator, plus 512
-   * bytes for its stream node: what `MEMORY USAGE` reports). Whichever
+   * them (a large entry: compressed payload, caps and the other fields,
+   * plus 64 bytes, rounded up to the size classes of Redis's allocator,
+   * plus 640 bytes for its stream node; small entries such as audio
+   * packets: their share of the 4 KiB node they share: what `MEMORY USAGE`
+   * reports). Whichever
    * bound is reached first wins. The default, 64 MiB, bounds a default
    * pipeline at any resolution: 21 raw 1080p I420 frames, 42 at 720p, 127
    * at 640x480; an H.264 stream reaches #GstRedisStreamSink:maxlen first.
@@ -309,8 +347,10 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * `auto` (default): formats that are compressed already (image/jpeg,
    * video/x-h264, ...) go as they are, and raw media is compressed with LZ4
    * only while it pays: a frame that shrinks less than 1.5x makes the next 300
-   * go uncompressed, then one is tried again. A camera's raw frames shrink
-   * 1.05-1.25x and so go uncompressed; synthetic pictures shrink 10x.
+   * go uncompressed, then one is tried again (a frame of 256 KiB or more on
+   * 64 KiB from its middle first: when those do not shrink, the frame goes
+   * as it is). A camera's raw frames shrink 1.05-1.25x and so go
+   * uncompressed; synthetic pictures shrink 10x.
    */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
@@ -334,9 +374,9 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    *
    * What happens to frames while the connection is lost. `auto` (default):
    * `wait` when the frames come from a redisstreamsrc (it answers a query the
-   * sink sends upstream, through filters, converters and queues), since that
-   * source acknowledges each frame once render () returned; `drop` otherwise (a
-   * camera). `wait`: render () returns only once the frame is stored,
+   * sink sends upstream, through filters, converters and queues, or the
+   * frames carry its entry meta), which waits for each frame to be stored;
+   * `drop` otherwise (a camera). `wait`: render () returns only once the frame is stored,
    * reconnecting meanwhile (interruptible by a flush or a state change); after
    * #GstRedisStreamSink:reconnect-timeout an error, and the frame is not
    * reported stored. `drop`: dropped and counted in `dropped-disconnected`.
@@ -344,8 +384,9 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * oldest dropped first, and write them in order once reconnected; frames kept
    * are written with the caps current when they are sent. With `drop` or
    * `buffer` render () returns for frames not stored: behind a redisstreamsrc
-   * they are acknowledged, and lost if dropped or if the process stops before
-   * they are written.
+   * (ack-mode=done) a frame kept stays pending until it is written (read
+   * again if the process stops first), a frame dropped is acknowledged as
+   * dropped on purpose, and lost.
    */
   g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
       g_param_spec_enum ("on-disconnect", "On Disconnect",
@@ -367,6 +408,27 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   gst_type_mark_as_plugin_api (GST_TYPE_REDIS_DISCONNECT_POLICY, 0);
   /**
+   * GstRedisStreamSink:wire-format:
+   *
+   * The version of the entry format written (docs/wire-format.md). 2 (the
+   * default): the caps are stored once per stream, in the hash
+   * `<stream>:info` (field `caps:<id>`, written before the first entry
+   * that uses them, which needs `HSETNX` and `HGET` on that key), and each
+   * entry carries their short id: an Opus packet of 161 bytes takes about
+   * 230 bytes in Redis instead of 650. 1: the caps in every entry, for
+   * readers older than version 2 (they skip version 2 entries with a
+   * warning naming the version).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_WIRE_FORMAT,
+      g_param_spec_uint ("wire-format", "Wire Format",
+          "Version of the entry format to write: 2 stores the caps once in "
+          "<stream>:info, 1 writes them into every entry (for old readers)",
+          GST_REDIS_ENTRY_VERSION_1, GST_REDIS_ENTRY_VERSION_2,
+          DEFAULT_WIRE_FORMAT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstRedisStreamSink:key-unit-requests:
    *
    * Listen for readers' key frame requests (`SUBSCRIBE <stream>:control`,
@@ -384,6 +446,33 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstRedisStreamSink:exactly-once:
+   *
+   * Store each frame that carries an entry of a redisstreamsrc (its
+   * "GstRedisEntryMeta") with one script that adds the output entry only
+   * if the input entry is still pending and acknowledges it in the same
+   * atomic step (`EVALSHA`, like Kafka's transactional
+   * consume-transform-produce): after a crash, a lost reply or a take-over
+   * by another worker, each input frame is in the output stream exactly
+   * once. A frame whose input was acknowledged before is not added again
+   * (counted in `duplicates-suppressed`). Needs both streams on one Redis
+   * server (in a Cluster, in one hash slot: name them with one hash tag,
+   * `{camera-1}:video-frames` and `{camera-1}:processed-frames`), the source
+   * in `ack-mode=done`, and a user allowed to run `EVALSHA` and `EVAL`;
+   * a configuration that cannot be atomic is an error naming the fix.
+   * Frames without an entry meta are stored with a plain `XADD` (counted in
+   * `untracked`, one warning). Costs a copy of the frame inside Redis
+   * (docs/performance.md).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_EXACTLY_ONCE,
+      g_param_spec_boolean ("exactly-once", "Exactly Once",
+          "Add each frame and acknowledge its input entry in one atomic "
+          "script, so that each input frame is stored exactly once",
+          DEFAULT_EXACTLY_ONCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstRedisStreamSink:stats:
    *
    * Counters, in a #GstStructure named
@@ -397,9 +486,15 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * #GstRedisStreamSink:max-bytes), `dropped-disconnected` (#guint64, frames
    * dropped during outages), `buffered` (#guint, frames held right now),
    * `reconnects` (#guint64, new connections after one was lost or closed by
-   * Redis), `last-entry-id` (#gchararray), `connected` (#gboolean),
-   * `last-command-time` (#gint64) and `key-unit-requests` (#guint64,
-   * GstForceKeyUnit events sent upstream for readers' requests).
+   * Redis), `disconnected-time` (#guint64, milliseconds spent without a
+   * connection since start, the outage going on included), `last-entry-id`
+   * (#gchararray), `connected` (#gboolean),
+   * `last-command-time` (#gint64), `key-unit-requests` (#guint64,
+   * GstForceKeyUnit events sent upstream for readers' requests),
+   * `duplicates-suppressed` (#guint64, with
+   * #GstRedisStreamSink:exactly-once: frames not added because their input
+   * entry was acknowledged before) and `untracked` (#guint64, with
+   * exactly-once: frames without an entry meta, stored with a plain XADD).
    *
    * The sink talks to Redis only when a frame comes (or to reconnect):
    * `connected` is the state of the connection after the last exchange with
@@ -412,6 +507,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
           "Counters of frames and bytes written, compression ratio, errors "
           "and the last entry id", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_redis_metrics_install_property (gobject_class, PROP_METRICS_INTERVAL);
+  gst_redis_metrics_install_trace_property (gobject_class, PROP_TRACE_INTERVAL);
 }
 
 static void
@@ -442,6 +539,8 @@ gst_redis_stream_sink_class_init (GstRedisStreamSinkClass * klass)
       GST_DEBUG_FUNCPTR (gst_redis_stream_sink_unlock_stop);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_redis_stream_sink_render);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_redis_stream_sink_change_state);
 
   GST_DEBUG_CATEGORY_INIT (gst_redis_stream_sink_debug, "redisstreamsink", 0,
       "Redis stream sink");
@@ -459,13 +558,23 @@ gst_redis_stream_sink_init (GstRedisStreamSink * self)
   self->on_disconnect = DEFAULT_ON_DISCONNECT;
   self->max_buffered = DEFAULT_MAX_BUFFERED;
   self->key_unit_requests = TRUE;
+  self->wire_format = DEFAULT_WIRE_FORMAT;
+  self->exactly_once = DEFAULT_EXACTLY_ONCE;
+  self->mark = gst_redis_store_mark_new ();
   g_queue_init (&self->held);
   gst_redis_canceller_init (&self->canceller, GST_OBJECT (self));
   gst_redis_writer_init (&self->writer, GST_ELEMENT (self), &self->active);
+  gst_redis_metrics_init (&self->metrics, GST_ELEMENT (self), &self->active,
+      "sink");
+  self->writer.metrics = &self->metrics;
 
   /* Frames are sent as soon as they arrive, whatever their timestamps:
    * pacing a processing stage by them would only add latency. */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  /* The last sample would keep the last frame, and so its entry's ticket
+   * (gstredisticket.h), until the next frame: its acknowledgement would
+   * wait for that. */
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
 }
 
 static void
@@ -477,6 +586,10 @@ gst_redis_stream_sink_finalize (GObject * object)
   gst_redis_settings_clear (&self->active);
   gst_redis_canceller_clear (&self->canceller);
   gst_redis_writer_clear (&self->writer);
+  gst_redis_metrics_clear (&self->metrics);
+  gst_redis_store_mark_unref (self->mark);
+  g_free (self->source_stream);
+  g_free (self->source_group);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -503,9 +616,13 @@ gst_redis_stream_sink_get_stats (GstRedisStreamSink * self)
       "buffered", G_TYPE_UINT, g_queue_get_length (&self->held),
       "reconnects", G_TYPE_UINT64,
       self->outage.reconnects + w->stale_reconnects,
+      "disconnected-time", G_TYPE_UINT64,
+      gst_redis_outage_get_down_time (&self->outage),
       "last-entry-id", G_TYPE_STRING, w->last_id,
       "connected", G_TYPE_BOOLEAN, w->connected,
-      "last-command-time", G_TYPE_INT64, w->last_command_time, NULL);
+      "last-command-time", G_TYPE_INT64, w->last_command_time,
+      "duplicates-suppressed", G_TYPE_UINT64, self->duplicates_suppressed,
+      "untracked", G_TYPE_UINT64, self->untracked, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -544,6 +661,18 @@ gst_redis_stream_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_KEY_UNIT_REQUESTS:
       self->key_unit_requests = g_value_get_boolean (value);
+      break;
+    case PROP_METRICS_INTERVAL:
+      self->metrics.interval = g_value_get_uint (value);
+      break;
+    case PROP_TRACE_INTERVAL:
+      self->metrics.trace_interval = g_value_get_uint (value);
+      break;
+    case PROP_WIRE_FORMAT:
+      self->wire_format = g_value_get_uint (value);
+      break;
+    case PROP_EXACTLY_ONCE:
+      self->exactly_once = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -602,6 +731,26 @@ gst_redis_stream_sink_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, self->key_unit_requests);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_METRICS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->metrics.interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TRACE_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->metrics.trace_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WIRE_FORMAT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->wire_format);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_EXACTLY_ONCE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->exactly_once);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_redis_stream_sink_get_stats (self));
       break;
@@ -648,21 +797,28 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
   GCancellable *cancellable;
   GError *err = NULL;
+  guint wire_format;
 
   GST_OBJECT_LOCK (self);
   gst_redis_settings_copy (&self->active, &self->settings);
+  wire_format = self->wire_format;
   gst_redis_writer_reset_stats (&self->writer);
   self->dropped = 0;
   self->key_unit_events = 0;
+  self->duplicates_suppressed = self->untracked = 0;
+  self->active_exactly_once = self->exactly_once;
+  self->tracked_seen = self->untracked_warned = self->confirmed = FALSE;
+  self->sources = self->unconfirmed = 0;
   gst_redis_outage_init (&self->outage, GST_ELEMENT (self), &self->active,
       GST_RESOURCE_ERROR_WRITE);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_redis_settings_validate (&self->active, &err))
     goto failed;
+  gst_redis_metrics_start (&self->metrics, NULL, NULL, 0);
 
   cancellable = gst_redis_canceller_get (&self->canceller);
-  if (!gst_redis_writer_start (&self->writer, cancellable, &err)) {
+  if (!gst_redis_writer_start (&self->writer, wire_format, cancellable, &err)) {
     g_object_unref (cancellable);
     goto failed;
   }
@@ -673,6 +829,13 @@ gst_redis_stream_sink_start (GstBaseSink * bsink)
   g_object_unref (cancellable);
   gst_redis_writer_note_command (&self->writer);
 
+  /* the sources upstream learn from now on that this sink stores their
+   * frames (another query goes with the caps, for links made later) */
+  gst_redis_store_mark_set_down (self->mark, FALSE);
+  if (!gst_redis_stream_sink_ask_sources (self)) {
+    gst_redis_stream_sink_stop (bsink);
+    return FALSE;
+  }
   GST_INFO_OBJECT (self, "writing to stream \"%s\" on Redis at %s",
       self->active.stream, gst_redis_connection_describe (self->writer.conn));
   return TRUE;
@@ -686,11 +849,26 @@ failed:
   }
 }
 
+/* Going down: frames released from now on, by this sink's flush or by the
+ * elements before it (which change state after it), were not dropped on
+ * purpose; their sources leave them pending. */
+static GstStateChangeReturn
+gst_redis_stream_sink_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (element);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_redis_store_mark_set_down (self->mark, TRUE);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
 static gboolean
 gst_redis_stream_sink_stop (GstBaseSink * bsink)
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
 
+  gst_redis_store_mark_set_down (self->mark, TRUE);
   gst_redis_writer_stop (&self->writer);
   g_clear_pointer (&self->listener, gst_redis_key_unit_listener_free);
   GST_OBJECT_LOCK (self);
@@ -715,12 +893,50 @@ gst_redis_stream_sink_unlock_stop (GstBaseSink * bsink)
       (bsink)->canceller);
 }
 
+/* Asks upstream for the redisstreamsrc elements whose frames come here:
+ * they learn that a sink stores them (their frames dropped on the way are
+ * dropped on purpose), and this sink learns that sources wait for its
+ * frames (on-disconnect=auto). FALSE, with an error posted, for a source
+ * that acknowledges once pushed behind an exactly-once sink. */
+static gboolean
+gst_redis_stream_sink_ask_sources (GstRedisStreamSink * self)
+{
+  GstQuery *query = gst_redis_ack_query_new (GST_ELEMENT (self), self->mark);
+  gchar *stream = NULL, *group = NULL;
+  gboolean pushed = FALSE, ok = TRUE;
+
+  gst_pad_peer_query (GST_BASE_SINK_PAD (self), query);
+  self->sources = gst_redis_ack_query_parse (query, &stream, &group, &pushed);
+  gst_query_unref (query);
+  GST_DEBUG_OBJECT (self, "%u redisstreamsrc upstream", self->sources);
+  if (self->sources > 0) {
+    g_free (self->source_stream);
+    self->source_stream = g_strdup (stream);
+    g_free (self->source_group);
+    self->source_group = g_strdup (group);
+  }
+  if (self->active_exactly_once && pushed) {
+    GST_REDIS_ELEMENT_ERROR (self, &self->active, RESOURCE, SETTINGS,
+        ("exactly-once needs the redisstreamsrc upstream (stream \"%s\", "
+            "group \"%s\") in ack-mode=done: with ack-mode=pushed it "
+            "acknowledges frames itself before they are stored.", stream,
+            group), (NULL));
+    ok = FALSE;
+  }
+  g_free (stream);
+  g_free (group);
+  return ok;
+}
+
 static gboolean
 gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
 {
   GstRedisStreamSink *self = GST_REDIS_STREAM_SINK (bsink);
 
   const gchar *why = NULL;
+
+  if (!gst_redis_stream_sink_ask_sources (self))
+    return FALSE;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
   if (!gst_redis_writer_set_caps (&self->writer, caps, &why)) {
@@ -742,6 +958,114 @@ gst_redis_stream_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
  * (retry later) and still open when Redis refused the command (a real
  * error). A flush or a pause during an attempt waits for preroll like a
  * sink waiting for its clock, then the frame is finished. */
+static void
+add_ticket (GstRedisTicket * ticket, gpointer tickets)
+{
+  g_ptr_array_add (tickets, ticket);
+}
+
+static void
+ticket_stored (GstRedisTicket * ticket, gpointer mark)
+{
+  gst_redis_ticket_stored (ticket, mark);
+}
+
+/* What this frame's sources learn once it is stored: each of its entries
+ * stored (or, by the script, acknowledged), and what the sink stored
+ * last. FALSE, with @error set, when two exactly-once sinks stored one
+ * entry (behind a tee): the second found it done. */
+static gboolean
+gst_redis_stream_sink_stored (GstRedisStreamSink * self, GstBuffer * buffer,
+    GPtrArray * tickets, const GstRedisWrite * w, GError ** error)
+{
+  GstBaseSink *bsink = GST_BASE_SINK (self);
+  GstClockTime rt;
+  guint i, n;
+
+  if (w->script) {
+    for (i = 0; i < tickets->len; i++) {
+      if (gst_redis_ticket_acked (tickets->pdata[i], self->mark) ||
+          !w->suppressed)
+        continue;
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "exactly-once: entry %s of stream \"%s\" was stored and "
+          "acknowledged by another exactly-once redisstreamsink of this "
+          "process (a tee?): one input can have one exactly-once output. "
+          "Set exactly-once=false on all but one.",
+          gst_redis_ticket_get_id (tickets->pdata[i]),
+          gst_redis_ticket_get_stream (tickets->pdata[i]));
+      return FALSE;
+    }
+    n = tickets->len;
+  } else {
+    n = gst_redis_buffer_foreach_ticket (buffer, ticket_stored, self->mark);
+  }
+  if (n > 0)
+    self->tracked_seen = TRUE;
+  rt = bsink->segment.format == GST_FORMAT_TIME ?
+      gst_segment_to_running_time (&bsink->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer)) : GST_CLOCK_TIME_NONE;
+  gst_redis_store_mark_stored (self->mark, rt, n == 0);
+  return TRUE;
+}
+
+/* exactly-once: the tickets of @buffer, or NULL (a plain XADD) when it
+ * carries none: counted, with one warning. */
+static GPtrArray *
+gst_redis_stream_sink_exactly_once_tickets (GstRedisStreamSink * self,
+    GstBuffer * buffer)
+{
+  GPtrArray *tickets = g_ptr_array_new ();
+
+  if (gst_redis_buffer_foreach_ticket (buffer, add_ticket, tickets) > 0)
+    return tickets;
+  g_ptr_array_unref (tickets);
+  GST_OBJECT_LOCK (self);
+  self->untracked++;
+  GST_OBJECT_UNLOCK (self);
+  if (!self->untracked_warned) {
+    self->untracked_warned = TRUE;
+    GST_REDIS_ELEMENT_WARNING (self, &self->active, STREAM, FAILED,
+        ("exactly-once: frames without an entry of a redisstreamsrc (no "
+            "GstRedisEntryMeta) are stored in stream \"%s\" with a plain "
+            "XADD, not exactly once: the element before this sink does not "
+            "keep metas, or the application did not copy the meta from the "
+            "appsink's buffer (docs/redisstreamsrc.md). Counted in "
+            "untracked.", self->active.stream), (NULL));
+  }
+  return NULL;
+}
+
+/* exactly-once: a script found the input entries of its frame done
+ * already, before any frame was stored since start: over and over, it is
+ * not a resend but an input stream on another server with the same name. */
+static gboolean
+gst_redis_stream_sink_check_confirmed (GstRedisStreamSink * self,
+    const GstRedisWrite * w, GError ** error)
+{
+  if (!w->script)
+    return TRUE;
+  if (!w->suppressed) {
+    self->confirmed = TRUE;
+    return TRUE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->duplicates_suppressed++;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": its input %s was "
+      "acknowledged before, not added again", w->seq, self->writer.inputs);
+  if (self->confirmed || ++self->unconfirmed < UNCONFIRMED_LIMIT)
+    return TRUE;
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "exactly-once: the input entries of the first %u frames were not "
+      "pending on the server of stream \"%s\" (%s): the input stream %s is "
+      "probably on another Redis server. exactly-once needs both streams on "
+      "one server; write them to one, or set exactly-once=false.",
+      UNCONFIRMED_LIMIT, self->active.stream,
+      gst_redis_connection_describe (self->writer.conn), self->writer.inputs);
+  return FALSE;
+}
+
 static GstFlowReturn
 gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
     GError ** error)
@@ -751,6 +1075,8 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
   GError *err = NULL;
+  GPtrArray *tickets = NULL;
+  gboolean prepared;
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
     goto map_failed;
@@ -762,8 +1088,15 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
   options.compression = self->compression;
   options.lz4_acceleration = self->lz4_acceleration;
   GST_OBJECT_UNLOCK (self);
-  if (!gst_redis_writer_prepare (&self->writer, buffer, &map, &options, &w,
-          &err))
+  if (self->active_exactly_once)
+    tickets = gst_redis_stream_sink_exactly_once_tickets (self, buffer);
+  if (tickets)
+    prepared = gst_redis_writer_prepare_exactly_once (&self->writer, buffer,
+        &map, &options, tickets, &w, &err);
+  else
+    prepared = gst_redis_writer_prepare (&self->writer, buffer, &map,
+        &options, &w, &err);
+  if (!prepared)
     goto encode_failed;
 
   for (;;) {
@@ -790,12 +1123,26 @@ gst_redis_stream_sink_write (GstRedisStreamSink * self, GstBuffer * buffer,
       GST_DEBUG_OBJECT (self, "flushing, frame %" G_GUINT64_FORMAT " %s",
           w.seq, w.sent ? "sent, reply pending" : "not sent");
       gst_buffer_unmap (buffer, &map);
+      g_clear_pointer (&tickets, g_ptr_array_unref);
       return ret;
     }
   }
 
-  gst_redis_writer_commit (&self->writer, &w);
+  if (w.suppressed)
+    gst_redis_writer_note_command (&self->writer);
+  else {
+    gst_redis_writer_commit (&self->writer, &w);
+    gst_redis_metrics_observe_stored (&self->metrics, buffer,
+        self->writer.stats.last_id);
+  }
   gst_buffer_unmap (buffer, &map);
+  if (!gst_redis_stream_sink_check_confirmed (self, &w, &err) ||
+      !gst_redis_stream_sink_stored (self, buffer, tickets, &w, &err)) {
+    g_clear_pointer (&tickets, g_ptr_array_unref);
+    g_propagate_error (error, err);
+    return GST_FLOW_ERROR;
+  }
+  g_clear_pointer (&tickets, g_ptr_array_unref);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -810,6 +1157,7 @@ encode_failed:
     g_propagate_prefixed_error (error, err, "Could not encode frame %"
         G_GUINT64_FORMAT ": ", w.seq);
     gst_buffer_unmap (buffer, &map);
+    g_clear_pointer (&tickets, g_ptr_array_unref);
     return GST_FLOW_ERROR;
   }
 write_failed:
@@ -817,6 +1165,7 @@ write_failed:
     gst_redis_writer_note_command (&self->writer);
     g_propagate_error (error, err);
     gst_buffer_unmap (buffer, &map);
+    g_clear_pointer (&tickets, g_ptr_array_unref);
     return GST_FLOW_ERROR;
   }
 }
@@ -908,12 +1257,23 @@ gst_redis_stream_sink_resolve_policy (GstRedisStreamSink * self, gchar ** what)
       break;
   }
 
-  query = gst_redis_ack_query_new ();
-  if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query) &&
-      gst_redis_ack_query_parse (query, &stream, &group)) {
-    *what = g_strdup_printf ("held back until they are stored: they come "
-        "from redisstreamsrc (stream \"%s\", group \"%s\"), which "
-        "acknowledges a frame once it is stored here", stream, group);
+  /* a buffer that carried an entry meta came from a source that waits for
+   * it (also across an appsrc); else ask upstream again (a new link) */
+  if (!self->tracked_seen && self->sources == 0) {
+    query = gst_redis_ack_query_new (GST_ELEMENT (self), self->mark);
+    gst_pad_peer_query (GST_BASE_SINK_PAD (self), query);
+    self->sources = gst_redis_ack_query_parse (query, &stream, &group, NULL);
+    gst_query_unref (query);
+  } else if (self->source_stream) {
+    stream = g_strdup (self->source_stream);
+    group = g_strdup (self->source_group);
+  }
+  if (self->tracked_seen || self->sources > 0) {
+    *what = stream ? g_strdup_printf ("held back until they are stored: "
+        "they come from redisstreamsrc (stream \"%s\", group \"%s\"), "
+        "which waits for each frame to be stored here", stream, group) :
+        g_strdup ("held back until they are stored: they come from a "
+        "redisstreamsrc, which waits for each frame to be stored here");
     policy = GST_REDIS_DISCONNECT_WAIT;
   } else {
     *what = g_strdup ("dropped and counted (on-disconnect=auto, no "
@@ -921,7 +1281,6 @@ gst_redis_stream_sink_resolve_policy (GstRedisStreamSink * self, gchar ** what)
     policy = GST_REDIS_DISCONNECT_DROP;
   }
   GST_DEBUG_OBJECT (self, "on-disconnect=auto: %s", *what);
-  gst_query_unref (query);
   g_free (stream);
   g_free (group);
   return policy;
@@ -976,6 +1335,10 @@ gst_redis_stream_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
   GstFlowReturn ret;
   GError *err = NULL;
 
+  /* a source waits for this frame: never dropped during an outage */
+  if (!self->tracked_seen &&
+      gst_redis_buffer_foreach_ticket (buffer, NULL, NULL) > 0)
+    self->tracked_seen = TRUE;
   if (self->listener) {
     GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
 

@@ -32,10 +32,12 @@
  * decompressed. Each frame goes out with the caps of its own entry, set on
  * the pad right before it when they differ from the caps of the frame
  * before (also when the reorder window or `max-age` make the frame pushed
- * another one than the entry read last). Caps that downstream does not
- * accept are an error (#GST_STREAM_ERROR_FORMAT, "Downstream does not
- * accept the caps of stream ...") that names the stream, the caps of the
- * entry and the caps the next element accepts; the entry stays pending.
+ * another one than the entry read last). When the first entries after
+ * start all have caps that downstream does not accept, that is an error
+ * (#GST_STREAM_ERROR_FORMAT, "Downstream does not accept the caps of stream
+ * ...") that names the stream, the caps of the entry and the caps the next
+ * element accepts; the entries stay pending. Once an entry went through, an
+ * entry whose caps are refused is set aside instead (below).
  *
  * Timestamps are for this pipeline's clock: by default the producer's
  * spacing placed where the first frame arrived on this pipeline's running
@@ -48,17 +50,24 @@
  * decoder never sees a frame whose reference it did not get
  * (docs/media.md).
  *
- * An entry is acknowledged (`XACK`) only after its buffer was pushed
- * downstream successfully, so in `redisstreamsrc ! ... ! redisstreamsink`
- * (one streaming thread, no queue) a frame is acknowledged only once its
- * result is stored: delivery is at-least-once. The acknowledgement of one
- * frame travels with the read of the next one, in the same round trip. A
- * frame pushed whose acknowledgement had not gone out when the element
- * stops (the last of `num-buffers`, an EOS, a stop while it was being
- * pushed) stays pending and is delivered again when a consumer of the same
- * name starts, which first re-reads its own pending entries; a source
- * stopped while it waited for the next entry leaves nothing pending
- * (docs/redisstreamsrc.md lists each way of stopping).
+ * Every buffer carries the entry it was read from, a #GstCustomMeta
+ * "GstRedisEntryMeta" (stream, group, id and a #GstRedisTicket) that
+ * filters, converters, encoders, queues and tee keep. An entry is
+ * acknowledged (`XACK`) once its frame's fate is known
+ * (#GstRedisStreamSrc:ack-mode `done`): stored by a redisstreamsink,
+ * rendered or let go by another sink, dropped on purpose on the way; so
+ * frames held by a queue, an encoder, an aggregator or an application
+ * between an appsink and an appsrc (which copies the meta) are never lost:
+ * delivery is at-least-once, and exactly-once with
+ * #GstRedisStreamSink:exactly-once. A frame dropped by a flush or a state
+ * change down stays pending and is read again. The acknowledgements travel
+ * with the next read, in the same round trip. An entry that cannot be
+ * processed (caps refused downstream, failed by an element with the
+ * ticket's #GstRedisTicket::fail signal, delivered
+ * #GstRedisStreamSrc:max-deliveries times without being acknowledged) is
+ * set aside in #GstRedisStreamSrc:dead-letter-stream and the source goes
+ * on. A consumer of the same name first re-reads its own pending entries
+ * when it starts (docs/redisstreamsrc.md, "Acknowledgements").
  *
  * Several sources with the same #GstRedisStreamSrc:group and different
  * #GstRedisStreamSrc:consumer names share the entries: each entry goes to
@@ -147,6 +156,9 @@
 #include "gstredisrange.h"
 #include "gstredistiming.h"
 #include "gstrediskeyunit.h"
+#include "gstredismetrics.h"
+#include "gstredisticket.h"
+#include "gstredisdeadletter.h"
 #include "gstframemeta.h"
 
 #include <gst/video/video.h>
@@ -173,6 +185,41 @@ GST_DEBUG_CATEGORY (gst_redis_stream_src_debug);
 #define DEFAULT_START NULL
 #define DEFAULT_STOP NULL
 #define DEFAULT_ACCURATE TRUE
+#define DEFAULT_ACK_MODE GST_REDIS_ACK_DONE
+#define DEFAULT_DEAD_LETTER_STREAM NULL
+#define DEFAULT_MAX_DELIVERIES 5
+#define DEFAULT_DEAD_LETTER_MAXLEN 1000
+/* Entries refused by downstream right after start before the pipeline is
+ * taken as misconfigured (an error) rather than the entries as bad. */
+#define REFUSED_AT_START 8
+
+typedef enum
+{
+  GST_REDIS_ACK_DONE,
+  GST_REDIS_ACK_PUSHED,
+} GstRedisAckMode;
+
+#define GST_TYPE_REDIS_ACK_MODE (gst_redis_ack_mode_get_type ())
+static GType
+gst_redis_ack_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_REDIS_ACK_DONE, "Acknowledge an entry once its frame's fate is "
+          "known: stored by a redisstreamsink, rendered or dropped on purpose "
+          "(frames carry the GstRedisEntryMeta)", "done"},
+    {GST_REDIS_ACK_PUSHED, "Acknowledge an entry once the push of its "
+          "buffer returned (frames a queue, an encoder or an application "
+          "holds are lost on a crash)", "pushed"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRedisAckMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 #define SUMMARY_INTERVAL (5 * G_TIME_SPAN_SECOND)
 
@@ -191,11 +238,25 @@ enum
   PROP_TIMESTAMP_MODE,
   PROP_LATENCY,
   PROP_REQUEST_KEY_UNITS,
+  PROP_METRICS_INTERVAL,
   PROP_START,
   PROP_STOP,
   PROP_ACCURATE,
+  PROP_ACK_MODE,
+  PROP_DEAD_LETTER_STREAM,
+  PROP_MAX_DELIVERIES,
+  PROP_DEAD_LETTER_MAXLEN,
   PROP_STATS,
 };
+
+/* An entry downstream refused before any went through. */
+typedef struct
+{
+  gchar *id;
+  gchar *reason;
+  guint deliveries;
+  GstCaps *caps;
+} RefusedEntry;
 
 struct _GstRedisStreamSrc
 {
@@ -219,6 +280,10 @@ struct _GstRedisStreamSrc
   gchar *start;
   gchar *stop;
   gboolean accurate;
+  GstRedisAckMode ack_mode;
+  gchar *dead_letter_stream;
+  guint max_deliveries;
+  guint dead_letter_maxlen;
 
   /* what unlock () cancels */
   GstRedisCanceller canceller;
@@ -229,6 +294,8 @@ struct _GstRedisStreamSrc
   GstRedisReadLoop loop;
   GstRedisGroup group;
   GstRedisReorder reorder;
+  /* reports for pipelines/exporter, sent with the reads */
+  GstRedisMetrics metrics;
   /* replay mode (start set): a range read without a group */
   GstRedisRange range;
   GstSeekFlags seek_flags;
@@ -242,6 +309,16 @@ struct _GstRedisStreamSrc
   gint key_unit_wanted;
   /* caps of the last frame pushed, under the object lock for get_caps () */
   GstCaps *caps;
+  /* what decides each entry's fate (gstredisticket.h); lives as long as
+   * the element, and as long as tickets live */
+  GstRedisAckTracker *tracker;
+  /* ack-mode in use; pushed: the epoch of the push to settle */
+  GstRedisAckMode active_ack_mode;
+  guint pushed_epoch;
+  /* an entry's caps went through downstream since start; entries refused
+   * before that (RefusedEntry) */
+  gboolean negotiated_once;
+  GArray *refused;
 
   /* statistics, under the object lock; kept after stop () */
   guint64 held_back_delta;
@@ -466,6 +543,96 @@ gst_redis_stream_src_install_live_properties (GObjectClass * gobject_class)
           "one is needed", DEFAULT_REQUEST_KEY_UNITS, ready));
 }
 
+/* When an entry is acknowledged, and what happens to one that cannot be
+ * processed (docs/redisstreamsrc.md, "Acknowledgements"). */
+static void
+gst_redis_stream_src_install_ack_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstRedisStreamSrc:ack-mode:
+   *
+   * When an entry is acknowledged. `done` (default): every buffer carries
+   * the entry's "GstRedisEntryMeta" (its stream, group, id and a
+   * #GstRedisTicket), which filters, converters, encoders, queues and tee
+   * keep, and which an application copies from an appsink's buffer to the
+   * buffer it pushes into an appsrc. The entry is acknowledged once a
+   * redisstreamsink stored a buffer carrying it; where the pipeline ends in
+   * another sink (a display, fakesink, appsink), once that sink let it go;
+   * a frame dropped on purpose on the way (videorate, QoS, a filter that
+   * discards it, an element that does not keep metas such as an
+   * aggregator) once something read after it was stored. A frame dropped
+   * by a flush, a seek or a state change down stays pending and is read
+   * again. So frames held by queues, encoders, aggregators or an
+   * application are never lost when the process dies. `pushed`: once the
+   * push of its buffer returned, as before 1.0's tracking: cheaper (no
+   * meta), but frames a queue, an encoder or an application holds when the
+   * process dies are lost.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_ACK_MODE,
+      g_param_spec_enum ("ack-mode", "Acknowledgement Mode",
+          "When an entry is acknowledged: once its frame's fate is known "
+          "(stored, rendered, dropped on purpose), or once its push returned",
+          GST_TYPE_REDIS_ACK_MODE, DEFAULT_ACK_MODE, ready));
+  /**
+   * GstRedisStreamSrc:dead-letter-stream:
+   *
+   * Where entries that cannot be processed are set aside: an entry whose
+   * caps downstream refuses, one an element or the application failed
+   * (#GstRedisTicket::fail), one delivered #GstRedisStreamSrc:max-deliveries
+   * times without being acknowledged. Each is added to this stream with its
+   * original fields and `dead-letter-reason`, `dead-letter-stream`,
+   * `dead-letter-id`, `dead-letter-group`, `dead-letter-consumer`,
+   * `dead-letter-deliveries` and `dead-letter-time`, then acknowledged, and
+   * the source goes on with the next entry. %NULL (default):
+   * `<stream>:dead-letter`. In a Redis Cluster it must hash to the slot of
+   * the stream: name the stream with a hash tag (`{camera-1}:video-frames`
+   * gives `{camera-1}:video-frames:dead-letter`).
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_DEAD_LETTER_STREAM,
+      g_param_spec_string ("dead-letter-stream", "Dead-Letter Stream",
+          "Stream where entries that cannot be processed are set aside "
+          "(NULL: <stream>:dead-letter)", DEFAULT_DEAD_LETTER_STREAM, ready));
+  /**
+   * GstRedisStreamSrc:max-deliveries:
+   *
+   * An entry delivered this many times without being acknowledged (its
+   * delivery count in `XPENDING`: a worker that crashed or stopped on it
+   * each time, whoever took it over) is set aside in
+   * #GstRedisStreamSrc:dead-letter-stream instead of being pushed, so that
+   * one bad entry kills a worker at most this many times, across all the
+   * workers of the group. Re-reads this source makes itself (after a flush
+   * or a reconnect) do not count. 0 turns it off.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_DELIVERIES,
+      g_param_spec_uint ("max-deliveries", "Maximum Deliveries",
+          "Set aside entries delivered this many times without being "
+          "acknowledged; 0: never", 0, G_MAXINT, DEFAULT_MAX_DELIVERIES,
+          ready));
+  /**
+   * GstRedisStreamSrc:dead-letter-maxlen:
+   *
+   * Each dead letter trims #GstRedisStreamSrc:dead-letter-stream to about
+   * this many entries (`MAXLEN ~`): a dead letter carries its frame. 0
+   * keeps them all.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (gobject_class, PROP_DEAD_LETTER_MAXLEN,
+      g_param_spec_uint ("dead-letter-maxlen", "Dead-Letter Maximum Length",
+          "Trim the dead-letter stream to about this many entries; 0 keeps "
+          "them all", 0, G_MAXUINT, DEFAULT_DEAD_LETTER_MAXLEN, ready));
+  gst_type_mark_as_plugin_api (GST_TYPE_REDIS_ACK_MODE, 0);
+}
+
 /* Which frames are delivered, and in which order. */
 static void
 gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
@@ -575,19 +742,32 @@ gst_redis_stream_src_install_frame_properties (GObjectClass * gobject_class)
    * stream, 0 until measured), `claim-idle-time` (#guint, ms, the value in
    * use),
    * `reorder-late` (#guint64), `reorder-gaps` (#guint64), `reorder-held`
-   * (#guint, frames held right now), `reconnects` (#guint64), `last-entry-id`
+   * (#guint, frames held right now), `reconnects` (#guint64),
+   * `disconnected-time` (#guint64, milliseconds spent without a connection
+   * since start, the outage going on included), `last-entry-id`
    * (#gchararray), `latency-last`, `latency-average`, `latency-max` (#gdouble,
    * milliseconds from capture time to the moment the frame was read here),
    * `connected` (#gboolean), `held-back-delta` (#guint64, delta units held
    * back until a key frame), `key-unit-requests` (#guint64, key frames asked
    * of the producer), `timing-resyncs` (#guint64, times the timeline was
-   * taken again).
+   * taken again); with #GstRedisStreamSrc:ack-mode `done`: `acked-stored`
+   * (#guint64, entries whose frame a redisstreamsink stored),
+   * `acked-by-sink` (#guint64, stored and acknowledged by an exactly-once
+   * redisstreamsink), `acked-dropped` (#guint64, frames dropped on purpose
+   * on the way), `acked-released` (#guint64, frames another sink rendered
+   * or let go), `abandoned` (#guint64, frames dropped by a flush or a state
+   * change: left pending, read again), `failed` (#guint64, frames failed by
+   * an element or the application), `in-flight` (#guint, frames downstream
+   * right now), `reread-skipped` (#guint64, own entries read again while
+   * still in flight here, not pushed twice); and `dead-lettered` (#guint64,
+   * entries set aside in #GstRedisStreamSrc:dead-letter-stream).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
           "latency from capture", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_redis_metrics_install_property (gobject_class, PROP_METRICS_INTERVAL);
 }
 
 
@@ -608,6 +788,7 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
   gst_redis_stream_src_install_frame_properties (gobject_class);
   gst_redis_stream_src_install_live_properties (gobject_class);
   gst_redis_stream_src_install_range_properties (gobject_class);
+  gst_redis_stream_src_install_ack_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -635,12 +816,38 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       "Redis stream source");
 }
 
-/* redisstreamsink asks whether its frames will be acknowledged on a
- * stream once it returns: they are, here. */
+static GstObject *
+top_level (GstObject * object)
+{
+  GstObject *top = gst_object_ref (object), *parent;
+
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  return top;
+}
+
+/* Two elements of one pipeline run on one clock: running times compare. */
+static gboolean
+same_top_level (GstObject * a, GstObject * b)
+{
+  GstObject *ta = top_level (a), *tb = top_level (b);
+  gboolean same = ta == tb;
+
+  gst_object_unref (ta);
+  gst_object_unref (tb);
+  return same;
+}
+
+/* redisstreamsink asks whether its frames come from a source that waits
+ * for their fate: they do, here. */
 static gboolean
 gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  GstRedisStoreMark *mark = NULL;
+  GstElement *sink = NULL;
   gboolean answered;
 
   /* a replay: nothing is acknowledged, the span answers */
@@ -651,10 +858,18 @@ gst_redis_stream_src_query (GstBaseSrc * bsrc, GstQuery * query)
   }
   GST_OBJECT_LOCK (self);
   answered = gst_redis_ack_query_answer (query, self->settings.stream,
-      self->group_name);
+      self->group_name, self->ack_mode == GST_REDIS_ACK_PUSHED, &sink, &mark);
   GST_OBJECT_UNLOCK (self);
-  if (answered)
-    return TRUE;
+  if (answered) {
+    if (mark)
+      gst_redis_ack_tracker_add_mark (self->tracker, mark,
+          sink && same_top_level (GST_OBJECT (self), GST_OBJECT (sink)));
+    g_clear_pointer (&mark, gst_redis_store_mark_unref);
+    gst_clear_object (&sink);
+    /* not claimed, so that it goes on to the other sources of an
+     * aggregator: the sink reads the answers anyway */
+    return FALSE;
+  }
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     GstClockTime latency;
 
@@ -727,6 +942,26 @@ gst_redis_stream_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
 }
 
 static void
+refused_entry_clear (RefusedEntry * e)
+{
+  g_free (e->id);
+  g_free (e->reason);
+  gst_clear_caps (&e->caps);
+}
+
+/* A flush leaving the source (a flushing seek, a flush sent to the
+ * element): what was pushed before it and is released unstored was
+ * flushed, not dropped on purpose. At FLUSH_STOP too: a buffer made while
+ * flushing is dropped by basesrc. */
+static GstPadProbeReturn
+gst_redis_stream_src_flush_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer tracker)
+{
+  gst_redis_ack_tracker_flush (tracker);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
 gst_redis_stream_src_init (GstRedisStreamSrc * self)
 {
   GstElement *element = GST_ELEMENT (self);
@@ -746,6 +981,8 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   gst_redis_group_init (&self->group, element, &self->active, &self->gate);
   gst_redis_read_loop_init (&self->loop, element, &self->active, &self->group,
       &self->gate);
+  gst_redis_metrics_init (&self->metrics, element, &self->active, "src");
+  self->loop.metrics = &self->metrics;
   self->loop.max_age = DEFAULT_MAX_AGE;
   gst_redis_reorder_init (&self->reorder, element, &self->gate);
   gst_redis_range_init (&self->range, element, &self->active, &self->loop,
@@ -761,6 +998,18 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->request_key_units = DEFAULT_REQUEST_KEY_UNITS;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+
+  self->ack_mode = DEFAULT_ACK_MODE;
+  self->dead_letter_stream = g_strdup (DEFAULT_DEAD_LETTER_STREAM);
+  self->max_deliveries = DEFAULT_MAX_DELIVERIES;
+  self->dead_letter_maxlen = DEFAULT_DEAD_LETTER_MAXLEN;
+  self->tracker = gst_redis_ack_tracker_new (element);
+  self->loop.tracker = self->tracker;
+  self->refused = g_array_new (FALSE, TRUE, sizeof (RefusedEntry));
+  g_array_set_clear_func (self->refused, (GDestroyNotify) refused_entry_clear);
+  /* a flush from here drops what is on its way downstream */
+  gst_pad_add_probe (GST_BASE_SRC_PAD (self), GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      gst_redis_stream_src_flush_probe, self->tracker, NULL);
 }
 
 static void
@@ -773,12 +1022,16 @@ gst_redis_stream_src_finalize (GObject * object)
   g_free (self->group_name);
   g_free (self->consumer);
   g_free (self->start_id);
+  g_free (self->dead_letter_stream);
   gst_redis_read_loop_clear (&self->loop);
   gst_redis_group_clear (&self->group);
+  gst_redis_metrics_clear (&self->metrics);
   gst_redis_range_clear (&self->range);
   g_free (self->start);
   g_free (self->stop);
   gst_redis_canceller_clear (&self->canceller);
+  gst_redis_ack_tracker_unref (self->tracker);
+  g_array_unref (self->refused);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -824,13 +1077,30 @@ gst_redis_stream_src_get_stats (GstRedisStreamSrc * self)
       "reorder-held", G_TYPE_UINT,
       gst_redis_reorder_get_held (&self->reorder),
       "reconnects", G_TYPE_UINT64, self->loop.outage.reconnects,
+      "disconnected-time", G_TYPE_UINT64,
+      gst_redis_outage_get_down_time (&self->loop.outage),
       "last-entry-id", G_TYPE_STRING, read->last_id,
       "latency-last", G_TYPE_DOUBLE, read->latency_last,
       "latency-average", G_TYPE_DOUBLE, read->latency_n ?
       read->latency_sum / read->latency_n : 0.0,
       "latency-max", G_TYPE_DOUBLE, read->latency_max,
       "connected", G_TYPE_BOOLEAN,
-      gst_redis_read_loop_is_connected (&self->loop), NULL);
+      gst_redis_read_loop_is_connected (&self->loop),
+      "dead-lettered", G_TYPE_UINT64, read->dead_lettered, NULL);
+  if (self->active_ack_mode == GST_REDIS_ACK_DONE) {
+    GstRedisAckStats acks;
+
+    gst_redis_ack_tracker_get_stats (self->tracker, &acks);
+    gst_structure_set (s,
+        "acked-stored", G_TYPE_UINT64, acks.acked_stored,
+        "acked-by-sink", G_TYPE_UINT64, acks.acked_by_sink,
+        "acked-dropped", G_TYPE_UINT64, acks.acked_dropped,
+        "acked-released", G_TYPE_UINT64, acks.acked_released,
+        "abandoned", G_TYPE_UINT64, acks.abandoned,
+        "failed", G_TYPE_UINT64, acks.failed,
+        "in-flight", G_TYPE_UINT, acks.in_flight,
+        "reread-skipped", G_TYPE_UINT64, read->reread_skipped, NULL);
+  }
   gst_redis_range_add_stats (&self->range, s);
   GST_OBJECT_UNLOCK (self);
   return s;
@@ -896,6 +1166,9 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KEY_UNITS:
       self->request_key_units = g_value_get_boolean (value);
       break;
+    case PROP_METRICS_INTERVAL:
+      self->metrics.interval = g_value_get_uint (value);
+      break;
     case PROP_START:
       g_free (self->start);
       self->start = g_value_dup_string (value);
@@ -906,6 +1179,19 @@ gst_redis_stream_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_ACCURATE:
       self->accurate = g_value_get_boolean (value);
+      break;
+    case PROP_ACK_MODE:
+      self->ack_mode = g_value_get_enum (value);
+      break;
+    case PROP_DEAD_LETTER_STREAM:
+      g_free (self->dead_letter_stream);
+      self->dead_letter_stream = g_value_dup_string (value);
+      break;
+    case PROP_MAX_DELIVERIES:
+      self->max_deliveries = g_value_get_uint (value);
+      break;
+    case PROP_DEAD_LETTER_MAXLEN:
+      self->dead_letter_maxlen = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -971,6 +1257,9 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KEY_UNITS:
       g_value_set_boolean (value, self->request_key_units);
       break;
+    case PROP_METRICS_INTERVAL:
+      g_value_set_uint (value, self->metrics.interval);
+      break;
     case PROP_START:
       g_value_set_string (value, self->start);
       break;
@@ -979,6 +1268,18 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ACCURATE:
       g_value_set_boolean (value, self->accurate);
+      break;
+    case PROP_ACK_MODE:
+      g_value_set_enum (value, self->ack_mode);
+      break;
+    case PROP_DEAD_LETTER_STREAM:
+      g_value_set_string (value, self->dead_letter_stream);
+      break;
+    case PROP_MAX_DELIVERIES:
+      g_value_set_uint (value, self->max_deliveries);
+      break;
+    case PROP_DEAD_LETTER_MAXLEN:
+      g_value_set_uint (value, self->dead_letter_maxlen);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -992,7 +1293,7 @@ gst_redis_stream_src_get_property (GObject * object, guint prop_id,
 static void
 gst_redis_stream_src_configure (GstRedisStreamSrc * self)
 {
-  gchar *consumer;
+  gchar *consumer, *dead_letter_stream;
 
   gst_redis_settings_copy (&self->active, &self->settings);
   consumer = self->consumer ? g_strdup (self->consumer) :
@@ -1007,6 +1308,19 @@ gst_redis_stream_src_configure (GstRedisStreamSrc * self)
   /* a replay asks the producer for nothing: it reads what was written */
   gst_redis_read_loop_configure (&self->loop, self->block, self->count,
       self->max_frame_size, self->request_key_units && self->start == NULL);
+  dead_letter_stream = self->dead_letter_stream ?
+      g_strdup (self->dead_letter_stream) :
+      g_strconcat (self->active.stream, GST_REDIS_DEAD_LETTER_SUFFIX, NULL);
+  self->active_ack_mode = self->ack_mode;
+  gst_redis_read_loop_configure_acks (&self->loop, self->tracker,
+      self->ack_mode == GST_REDIS_ACK_DONE && self->start == NULL,
+      self->max_deliveries,
+      dead_letter_stream, self->dead_letter_maxlen);
+  g_free (dead_letter_stream);
+  gst_redis_ack_tracker_start (self->tracker, self->active.stream,
+      self->group.name, self->group.consumer);
+  self->negotiated_once = FALSE;
+  g_array_set_size (self->refused, 0);
   gst_redis_reorder_start (&self->reorder, self->reorder_window,
       self->reorder_timeout);
   self->active_timestamp_mode = self->timestamp_mode;
@@ -1032,6 +1346,12 @@ gst_redis_stream_src_start (GstBaseSrc * bsrc)
       (!self->loop.group_less &&
           !gst_redis_group_validate (&self->group, &err)))
     goto failed;
+  gst_redis_metrics_start (&self->metrics, self->group.name,
+      self->group.consumer, self->loop.block);
+  /* a replay reads history, often for a moment, with a user that may only
+   * read: it leaves nothing in Redis, no report either */
+  if (self->loop.group_less)
+    gst_redis_metrics_disable (&self->metrics);
 
   self->last_summary = g_get_monotonic_time ();
   self->seek_flags = 0;
@@ -1063,7 +1383,13 @@ static gboolean
 gst_redis_stream_src_stop (GstBaseSrc * bsrc)
 {
   GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+  GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
 
+  /* what is due goes out before the connection closes; tickets released
+   * from now on leave their entries pending */
+  gst_redis_read_loop_finish (&self->loop, cancellable);
+  g_object_unref (cancellable);
+  gst_redis_ack_tracker_stop (self->tracker);
   gst_redis_read_loop_stop (&self->loop);
   gst_redis_range_stop (&self->range);
   gst_redis_group_stop (&self->group);
@@ -1072,6 +1398,8 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
   /* held frames stay pending in Redis: delivered again after a restart */
   gst_redis_reorder_clear (&self->reorder);
   GST_OBJECT_UNLOCK (self);
+  /* refused before anything went through: they stay pending */
+  g_array_set_size (self->refused, 0);
   return TRUE;
 }
 
@@ -1212,6 +1540,78 @@ gst_redis_stream_src_post_not_negotiated (GstRedisStreamSrc * self,
     gst_object_unref (peer);
 }
 
+/* The reason of a dead letter for an entry whose caps downstream refused. */
+static gchar *
+gst_redis_stream_src_refusal_reason (GstRedisStreamSrc * self,
+    const GstRedisFrame * frame)
+{
+  GstPad *peer = gst_pad_get_peer (GST_BASE_SRC_PAD (self));
+  GstCaps *accepted = peer ? gst_pad_query_caps (peer, NULL) : NULL;
+  gchar *short_caps = caps_to_message_string (frame->caps, 200);
+  gchar *short_accepted = caps_to_message_string (accepted, 200);
+  gchar *reason;
+
+  reason = g_strdup_printf ("not-negotiated: downstream does not accept its "
+      "caps %s (the next element accepts %s)", short_caps, short_accepted);
+  g_free (short_caps);
+  g_free (short_accepted);
+  gst_clear_caps (&accepted);
+  if (peer)
+    gst_object_unref (peer);
+  return reason;
+}
+
+/* Downstream refused the caps of @frame. Once an entry went through since
+ * start, the pipeline works and this entry is bad: it is set aside
+ * (dead-lettered) and the source goes on. Until then it may be the
+ * pipeline that is wrong: the first entries refused wait, pending; when
+ * REFUSED_AT_START of them in a row were refused, or no other entry comes
+ * within a read's block, the not-negotiated error ends the stream (FALSE)
+ * and they all stay pending. */
+static gboolean
+gst_redis_stream_src_refused (GstRedisStreamSrc * self,
+    const GstRedisFrame * frame)
+{
+  RefusedEntry e;
+
+  if (self->negotiated_once) {
+    GST_INFO_OBJECT (self, "downstream refused the caps of entry %s: "
+        "setting it aside", frame->id);
+    gst_redis_ack_tracker_dead_letter (self->tracker, frame->id,
+        gst_redis_stream_src_refusal_reason (self, frame), frame->deliveries);
+    return TRUE;
+  }
+  if (self->refused->len + 1 >= REFUSED_AT_START) {
+    gst_redis_stream_src_post_not_negotiated (self, frame);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "downstream refused the caps of entry %s before any "
+      "entry went through: it stays pending for now", frame->id);
+  e.id = g_strdup (frame->id);
+  e.reason = gst_redis_stream_src_refusal_reason (self, frame);
+  e.deliveries = frame->deliveries;
+  e.caps = gst_caps_ref (frame->caps);
+  g_array_append_val (self->refused, e);
+  return TRUE;
+}
+
+/* An entry went through: the pipeline works, the ones refused before it
+ * are bad entries and set aside. */
+static void
+gst_redis_stream_src_negotiated (GstRedisStreamSrc * self)
+{
+  guint i;
+
+  self->negotiated_once = TRUE;
+  for (i = 0; i < self->refused->len; i++) {
+    RefusedEntry *e = &g_array_index (self->refused, RefusedEntry, i);
+
+    gst_redis_ack_tracker_dead_letter (self->tracker, e->id,
+        g_steal_pointer (&e->reason), e->deliveries);
+  }
+  g_array_set_size (self->refused, 0);
+}
+
 /* Caps belong to each frame, and the frame pushed is not always the entry
  * read last (a reorder window, entries skipped by max-age): the pad gets
  * the caps of the frame about to go out, right before it, when they differ
@@ -1337,19 +1737,26 @@ gst_redis_stream_src_log_summary (GstRedisStreamSrc * self)
 }
 
 /* The next frame that may go out: read (in order with a reorder window)
- * and through the key frame gate. */
+ * and through the key frame gate. With @until_idle, TRUE with @frame empty
+ * once a read came back empty. */
 static gboolean
 gst_redis_stream_src_next (GstRedisStreamSrc * self, GstRedisFrame * frame,
-    GError ** error)
+    gboolean until_idle, GError ** error)
 {
   GCancellable *cancellable = gst_redis_canceller_get (&self->canceller);
   gboolean ok;
 
   for (;;) {
-    if (gst_redis_reorder_is_on (&self->reorder))
+    if (gst_redis_reorder_is_on (&self->reorder)) {
       ok = gst_redis_stream_src_next_in_order (self, cancellable, frame, error);
-    else
+    } else if (until_idle) {
+      ok = gst_redis_read_loop_next_within (&self->loop, cancellable, -1,
+          frame, error);
+      if (ok && frame->buffer == NULL)
+        break;
+    } else {
       ok = gst_redis_read_loop_next (&self->loop, cancellable, frame, error);
+    }
     if (!ok || gst_redis_stream_src_gate (self, frame))
       break;
     gst_redis_frame_clear (frame);
@@ -1430,19 +1837,36 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   if (gst_redis_range_is_on (&self->range))
     return gst_redis_stream_src_create_range (self, outbuf);
-  gst_redis_group_settle_push (&self->group,
-      gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self)));
-  if (!gst_redis_stream_src_next (self, &frame, &err))
-    goto failed;
-  gst_redis_stream_src_timestamp (self, frame.buffer);
+  if (self->active_ack_mode == GST_REDIS_ACK_PUSHED) {
+    GstFlowReturn last = gst_pad_get_last_flow_return (GST_BASE_SRC_PAD (self));
 
-  ret = gst_redis_stream_src_set_frame_caps (self, &frame);
-  if (ret == GST_FLOW_NOT_NEGOTIATED)
-    goto not_negotiated;
-  if (ret != GST_FLOW_OK) {
-    GST_DEBUG_OBJECT (self, "flushing, entry %s stays pending", frame.id);
+    /* a flush since the push dropped it, whatever the flow return says
+     * (FLUSH_STOP resets it to OK) */
+    if (self->pushed_epoch != gst_redis_ack_tracker_get_epoch (self->tracker))
+      last = GST_FLOW_FLUSHING;
+    gst_redis_group_settle_push (&self->group, last);
+  }
+
+  for (;;) {
+    /* entries refused right after start wait for a verdict: one that goes
+     * through, or an idle stream */
+    if (!gst_redis_stream_src_next (self, &frame, self->refused->len > 0, &err))
+      goto failed;
+    if (frame.buffer == NULL)
+      goto refused_idle;
+    gst_redis_stream_src_timestamp (self, frame.buffer);
+
+    ret = gst_redis_stream_src_set_frame_caps (self, &frame);
+    if (ret == GST_FLOW_OK)
+      break;
+    if (ret != GST_FLOW_NOT_NEGOTIATED) {
+      GST_DEBUG_OBJECT (self, "flushing, entry %s stays pending", frame.id);
+      gst_redis_frame_clear (&frame);
+      return ret;
+    }
+    if (!gst_redis_stream_src_refused (self, &frame))
+      goto not_negotiated;
     gst_redis_frame_clear (&frame);
-    return ret;
   }
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " from entry %s, pts %"
@@ -1451,9 +1875,25 @@ gst_redis_stream_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       GST_TIME_ARGS (GST_BUFFER_PTS (frame.buffer)),
       gst_buffer_get_size (frame.buffer), self->loop.stats.latency_last);
   gst_redis_stream_src_log_summary (self);
+  if (!self->negotiated_once)
+    gst_redis_stream_src_negotiated (self);
 
-  /* acknowledged once the push returned OK (the next create ()) */
-  gst_redis_group_set_pushed (&self->group, g_steal_pointer (&frame.id));
+  if (self->active_ack_mode == GST_REDIS_ACK_DONE) {
+    /* acknowledged once its fate is known (gstredisticket.h) */
+    GstClockTime rt;
+
+    frame.buffer = gst_buffer_make_writable (frame.buffer);
+    GST_OBJECT_LOCK (self);
+    rt = gst_segment_to_running_time (&GST_BASE_SRC (self)->segment,
+        GST_FORMAT_TIME, GST_BUFFER_PTS (frame.buffer));
+    GST_OBJECT_UNLOCK (self);
+    gst_redis_ack_tracker_attach (self->tracker, frame.buffer, frame.id,
+        frame.deliveries, rt);
+  } else {
+    /* acknowledged once the push returned OK (the next create ()) */
+    self->pushed_epoch = gst_redis_ack_tracker_get_epoch (self->tracker);
+    gst_redis_group_set_pushed (&self->group, g_steal_pointer (&frame.id));
+  }
   *outbuf = g_steal_pointer (&frame.buffer);
   gst_redis_frame_clear (&frame);
   return GST_FLOW_OK;
@@ -1463,8 +1903,18 @@ failed:
   return gst_redis_stream_src_read_failed (self, err);
 not_negotiated:
   {
+    /* not pushed: the entries refused stay pending */
+    gst_redis_frame_clear (&frame);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+refused_idle:
+  {
+    RefusedEntry *last = &g_array_index (self->refused, RefusedEntry,
+        self->refused->len - 1);
+
+    frame.id = g_strdup (last->id);
+    frame.caps = gst_caps_ref (last->caps);
     gst_redis_stream_src_post_not_negotiated (self, &frame);
-    /* not pushed: the entry stays pending */
     gst_redis_frame_clear (&frame);
     return GST_FLOW_NOT_NEGOTIATED;
   }

@@ -28,7 +28,12 @@ G_BEGIN_DECLS
  * and the errors of reading it, shared by the entry codec
  * (gstredisentry.c), the meta codec (gstredismeta.c) and LZ4
  * (gstredislz4.c). */
-#define GST_REDIS_ENTRY_VERSION 1
+/* Version 1: the caps string in every entry. Version 2: the caps string
+ * once in the stream's hash <stream>:info (field "caps:<id>"), the entry
+ * carrying its id in the "caps" field. Readers read both. */
+#define GST_REDIS_ENTRY_VERSION_1 1
+#define GST_REDIS_ENTRY_VERSION_2 2
+#define GST_REDIS_ENTRY_VERSION GST_REDIS_ENTRY_VERSION_2
 
 #define GST_REDIS_FIELD_VERSION      "v"
 #define GST_REDIS_FIELD_SEQ          "seq"
@@ -42,6 +47,11 @@ G_BEGIN_DECLS
 #define GST_REDIS_FIELD_CAPTURE_TIME "capture-time"
 #define GST_REDIS_FIELD_META         "meta"
 #define GST_REDIS_FIELD_DATA         "data"
+
+/* The per-stream hash of what does not change from entry to entry: the
+ * key is the stream's key with this suffix; a field per caps id. */
+#define GST_REDIS_INFO_SUFFIX        ":info"
+#define GST_REDIS_INFO_CAPS_PREFIX   "caps:"
 
 /* Largest caps or meta field a reader accepts. */
 #define GST_REDIS_MAX_TEXT_FIELD (64 * 1024)
@@ -63,6 +73,9 @@ typedef enum
   /* the payload is not what its caps describe: raw video smaller than
    * its picture, raw audio not whole frames, or empty */
   GST_REDIS_ENTRY_ERROR_WRONG_SIZE,
+  /* a version 2 entry refers to a caps id the decoder was not given
+   * (gst_redis_entry_decoder_add_caps ()): not in <stream>:info */
+  GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS,
 } GstRedisEntryError;
 
 gboolean gst_redis_wire_bad_field (GError ** error, const gchar * name,

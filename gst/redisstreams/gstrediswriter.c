@@ -50,6 +50,8 @@ gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
   gst_redis_command_init (&writer->cmd);
   gst_redis_command_init (&writer->entry);
   gst_redis_command_init (&writer->info_cmd);
+  gst_redis_command_init (&writer->script_args);
+  gst_redis_command_init (&writer->xadd_args);
   writer->kept = gst_redis_retention_new ();
 }
 
@@ -59,6 +61,9 @@ gst_redis_writer_clear (GstRedisWriter * writer)
   gst_redis_command_clear (&writer->cmd);
   gst_redis_command_clear (&writer->entry);
   gst_redis_command_clear (&writer->info_cmd);
+  gst_redis_command_clear (&writer->script_args);
+  gst_redis_command_clear (&writer->xadd_args);
+  g_clear_pointer (&writer->inputs, g_free);
   g_clear_pointer (&writer->kept, gst_redis_retention_free);
   g_clear_pointer (&writer->stats.last_id, g_free);
 }
@@ -85,12 +90,17 @@ gst_redis_writer_note_command (GstRedisWriter * writer)
   GST_OBJECT_UNLOCK (writer->element);
 }
 
+/* Connects; frames are then written in format @version (1 or 2). */
 gboolean
-gst_redis_writer_start (GstRedisWriter * writer, GCancellable * cancellable,
-    GError ** error)
+gst_redis_writer_start (GstRedisWriter * writer, guint version,
+    GCancellable * cancellable, GError ** error)
 {
   writer->conn = gst_redis_connection_new (writer->settings);
   writer->encoder = gst_redis_entry_encoder_new ();
+  gst_redis_entry_encoder_set_version (writer->encoder, version);
+  writer->info = gst_redis_info_new (writer->settings);
+  writer->stored_ids = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
   writer->next_seq = 0;
   writer->last_summary = g_get_monotonic_time ();
   writer->publish_enabled = TRUE;
@@ -112,9 +122,12 @@ gst_redis_writer_stop (GstRedisWriter * writer)
   if (conn) {
     GST_INFO_OBJECT (writer->element, "wrote %" G_GUINT64_FORMAT " frames to "
         "stream \"%s\"", writer->stats.frames, writer->settings->stream);
+    gst_redis_metrics_stop (writer->metrics, conn, FALSE);
     gst_redis_connection_free (conn);
   }
   g_clear_pointer (&writer->encoder, gst_redis_entry_encoder_free);
+  g_clear_pointer (&writer->info, gst_redis_info_free);
+  g_clear_pointer (&writer->stored_ids, g_hash_table_unref);
 }
 
 gboolean
@@ -147,59 +160,128 @@ writer_note_trim (GstRedisWriter * writer, GstRedisTrimKind kind,
   }
 }
 
-/* Builds the XADD of one frame into writer->cmd: the entry first (trimming
- * by size needs its size), then the command with the trimming that the
- * first bound reached asks for, in the same command. */
+/* The exactly-once script (redisstreamsink exactly-once=true). KEYS[1] is
+ * the output stream, KEYS[2..] the input streams; ARGV[1] the number of
+ * inputs, then for each its group, the number of its entry ids and the
+ * ids; then the XADD's arguments. The output entry is added only if one of
+ * the input entries is still pending, and they are acknowledged in the
+ * same step: nil when they were acknowledged before (a resend after a lost
+ * reply, another worker that took the entry over, a restart). Checked
+ * first, so that an XADD Redis refuses leaves the inputs pending. */
+static const gchar exactly_once_script[] =
+    "local m = tonumber(ARGV[1])\n"
+    "local a = 2\n"
+    "local pending = false\n"
+    "for i = 1, m do\n"
+    "  local n = tonumber(ARGV[a + 1])\n"
+    "  for j = a + 2, a + 1 + n do\n"
+    "    if #redis.call('XPENDING', KEYS[1 + i], ARGV[a], ARGV[j], ARGV[j], 1)"
+    " > 0 then pending = true end\n"
+    "  end\n"
+    "  a = a + 2 + n\n"
+    "end\n"
+    "if not pending then return false end\n"
+    "local id = redis.call('XADD', KEYS[1], unpack(ARGV, a))\n"
+    "a = 2\n"
+    "for i = 1, m do\n"
+    "  local n = tonumber(ARGV[a + 1])\n"
+    "  redis.call('XACK', KEYS[1 + i], ARGV[a], unpack(ARGV, a + 2, a + 1 + n))\n"
+    "  a = a + 2 + n\n"
+    "end\n"
+    "return id\n";
+
+/* SHA1 of the script, for EVALSHA. */
+static const gchar *
+writer_script_sha (void)
+{
+  static gchar *sha = NULL;
+
+  if (g_once_init_enter (&sha)) {
+    gchar *s = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
+        exactly_once_script, -1);
+
+    g_once_init_leave (&sha, s);
+  }
+  return sha;
+}
+
+/* writer->cmd for the exactly-once script: EVALSHA, or EVAL with the
+ * script's text when Redis does not know it (a restart, a failover). */
+static void
+writer_build_script (GstRedisWriter * writer, gboolean with_text)
+{
+  gst_redis_command_reset (&writer->cmd);
+  gst_redis_command_add (&writer->cmd, with_text ? "EVAL" : "EVALSHA");
+  gst_redis_command_add (&writer->cmd, with_text ? exactly_once_script :
+      writer_script_sha ());
+  gst_redis_command_append (&writer->cmd, &writer->script_args);
+  gst_redis_command_append (&writer->cmd, &writer->xadd_args);
+}
+
+/* Builds the XADD of one frame into writer->cmd (or, for the script, its
+ * arguments into writer->xadd_args): the entry first (trimming by size
+ * needs its size), then the command with the trimming that the first bound
+ * reached asks for, in the same command. */
 static gboolean
 writer_build_xadd (GstRedisWriter * writer, GstBuffer * buffer,
     const GstMapInfo * map, const GstRedisWriteOptions * options,
     GstRedisWrite * w, GError ** error)
 {
+  GstRedisCommand *args = w->script ? &writer->xadd_args : &writer->cmd;
   guint retention = options->retention;
   guint64 n_keep, min_ms, min_seq;
+  GstRedisEntrySize size;
 
   gst_redis_command_reset (&writer->entry);
   if (!gst_redis_entry_encoder_encode (writer->encoder, buffer, map, w->seq,
           options->compression, options->lz4_acceleration, &writer->entry,
           &w->wire_size, error))
     return FALSE;
+  gst_redis_metrics_trace_write (writer->metrics, buffer, &writer->entry);
 
   /* with retention, the count bound is not used */
+  gst_redis_entry_encoder_get_size (writer->encoder, &size);
+  writer->entry_cost = gst_redis_retention_entry_cost (size.names,
+      size.values, size.fields);
   writer->trim_maxlen = retention > 0 ? 0 : options->maxlen;
   writer->trim_max_bytes = options->max_bytes;
-  gst_redis_retention_plan (writer->kept, writer->entry.size,
+  gst_redis_retention_plan (writer->kept, writer->entry_cost,
       writer->trim_maxlen, options->max_bytes, &n_keep, &min_ms, &min_seq);
 
-  gst_redis_command_reset (&writer->cmd);
-  gst_redis_command_add (&writer->cmd, "XADD");
-  gst_redis_command_add (&writer->cmd, writer->settings->stream);
+  gst_redis_command_reset (args);
+  if (!w->script) {
+    gst_redis_command_add (args, "XADD");
+    gst_redis_command_add (args, writer->settings->stream);
+  }
   if (retention > 0) {
     /* Entry ids start with the Redis server's clock in ms; ours is close
      * enough for a retention window (NTP-synchronised hosts). The byte
      * budget, when it is the tighter bound, names its oldest entry. */
     gint64 time_ms = MAX (g_get_real_time () / 1000 - retention, 0);
 
-    gst_redis_command_add (&writer->cmd, "MINID");
-    gst_redis_command_add (&writer->cmd, "~");
+    gst_redis_command_add (args, "MINID");
+    gst_redis_command_add (args, "~");
     if (min_ms > (guint64) time_ms)
-      gst_redis_command_add_printf (&writer->cmd, "%" G_GUINT64_FORMAT "-%"
+      gst_redis_command_add_printf (args, "%" G_GUINT64_FORMAT "-%"
           G_GUINT64_FORMAT, min_ms, min_seq);
     else
-      gst_redis_command_add_printf (&writer->cmd, "%" G_GINT64_FORMAT, time_ms);
+      gst_redis_command_add_printf (args, "%" G_GINT64_FORMAT, time_ms);
     writer_note_trim (writer, min_ms > (guint64) time_ms ?
         GST_REDIS_TRIM_BYTES : GST_REDIS_TRIM_AGE, options);
   } else if (n_keep != G_MAXUINT64) {
-    gst_redis_command_add (&writer->cmd, "MAXLEN");
-    gst_redis_command_add (&writer->cmd, "~");
-    gst_redis_command_add_printf (&writer->cmd, "%" G_GUINT64_FORMAT, n_keep);
+    gst_redis_command_add (args, "MAXLEN");
+    gst_redis_command_add (args, "~");
+    gst_redis_command_add_printf (args, "%" G_GUINT64_FORMAT, n_keep);
     writer_note_trim (writer, writer->trim_maxlen > 0 &&
         n_keep >= writer->trim_maxlen ? GST_REDIS_TRIM_COUNT :
         GST_REDIS_TRIM_BYTES, options);
   } else {
     writer_note_trim (writer, GST_REDIS_TRIM_NONE, options);
   }
-  gst_redis_command_add (&writer->cmd, "*");
-  gst_redis_command_append (&writer->cmd, &writer->entry);
+  gst_redis_command_add (args, "*");
+  gst_redis_command_append (args, &writer->entry);
+  if (w->script)
+    writer_build_script (writer, FALSE);
   return TRUE;
 }
 
@@ -212,6 +294,9 @@ gst_redis_writer_prepare (GstRedisWriter * writer, GstBuffer * buffer,
     GstRedisWrite * w, GError ** error)
 {
   memset (w, 0, sizeof (*w));
+  w->buffer = buffer;
+  w->map = map;
+  w->options = *options;
   w->seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
       writer->next_seq;
   writer->next_seq = w->seq + 1;
@@ -219,11 +304,137 @@ gst_redis_writer_prepare (GstRedisWriter * writer, GstBuffer * buffer,
   return writer_build_xadd (writer, buffer, map, options, w, error);
 }
 
-/* Checks the reply to one XADD: the new entry's id. */
+static gint
+compare_input (gconstpointer a, gconstpointer b)
+{
+  GstRedisTicket *ta = *(GstRedisTicket **) a, *tb = *(GstRedisTicket **) b;
+  gint c = g_strcmp0 (gst_redis_ticket_get_stream (ta),
+      gst_redis_ticket_get_stream (tb));
+
+  return c ? c : g_strcmp0 (gst_redis_ticket_get_group (ta),
+      gst_redis_ticket_get_group (tb));
+}
+
 static gboolean
-writer_check_reply (GstRedisWriter * writer, GstRedisReply * reply,
+same_input (GstRedisTicket * a, GstRedisTicket * b)
+{
+  return compare_input (&a, &b) == 0;
+}
+
+/* The script's keys and arguments before the XADD's: the output stream,
+ * the input streams, and per input its group and entry ids. */
+static void
+writer_build_script_args (GstRedisWriter * writer, GPtrArray * tickets)
+{
+  GstRedisCommand *args = &writer->script_args;
+  GString *inputs = g_string_new (NULL);
+  guint i, j, n_inputs = 0;
+
+  g_ptr_array_sort (tickets, compare_input);
+  for (i = 0; i < tickets->len; i++) {
+    if (i == 0 || !same_input (tickets->pdata[i - 1], tickets->pdata[i]))
+      n_inputs++;
+  }
+  gst_redis_command_reset (args);
+  gst_redis_command_add_printf (args, "%u", 1 + n_inputs);
+  gst_redis_command_add (args, writer->settings->stream);
+  for (i = 0; i < tickets->len; i++) {
+    GstRedisTicket *t = tickets->pdata[i];
+
+    if (i > 0 && same_input (tickets->pdata[i - 1], t))
+      continue;
+    gst_redis_command_add (args, gst_redis_ticket_get_stream (t));
+    g_string_append_printf (inputs, "%s\"%s\" (group \"%s\")",
+        inputs->len ? ", " : "", gst_redis_ticket_get_stream (t),
+        gst_redis_ticket_get_group (t));
+  }
+  gst_redis_command_add_printf (args, "%u", n_inputs);
+  for (i = 0; i < tickets->len; i = j) {
+    GstRedisTicket *t = tickets->pdata[i];
+
+    for (j = i + 1; j < tickets->len && same_input (t, tickets->pdata[j]); j++);
+    gst_redis_command_add (args, gst_redis_ticket_get_group (t));
+    gst_redis_command_add_printf (args, "%u", j - i);
+    for (; i < j; i++)
+      gst_redis_command_add (args, gst_redis_ticket_get_id (tickets->pdata[i]));
+  }
+  g_free (writer->inputs);
+  writer->inputs = g_string_free (inputs, FALSE);
+}
+
+gboolean
+gst_redis_writer_prepare_exactly_once (GstRedisWriter * writer,
+    GstBuffer * buffer, const GstMapInfo * map,
+    const GstRedisWriteOptions * options, GPtrArray * tickets,
+    GstRedisWrite * w, GError ** error)
+{
+  memset (w, 0, sizeof (*w));
+  w->script = TRUE;
+  w->seq = GST_BUFFER_OFFSET_IS_VALID (buffer) ? GST_BUFFER_OFFSET (buffer) :
+      writer->next_seq;
+  writer->next_seq = w->seq + 1;
+  w->size = map->size;
+  writer_build_script_args (writer, tickets);
+  return writer_build_xadd (writer, buffer, map, options, w, error);
+}
+
+/* The exactly-once script refused: what to change, in the user's terms. */
+static void
+writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
     GError ** error)
 {
+  const gchar *server = gst_redis_connection_describe (writer->conn);
+  const gchar *out = writer->settings->stream;
+
+  if (strstr (reply->str, "CROSSSLOT")) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "exactly-once needs the input stream %s and the output stream \"%s\" "
+        "in one hash slot of the Redis Cluster at %s, so that one script "
+        "acknowledges one and adds to the other: name both with one hash "
+        "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames "
+        "(docs/redisstreamsrc.md). Redis said: %s", writer->inputs, out,
+        server, reply->str);
+  } else if (strstr (reply->str, "NOGROUP")) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "exactly-once needs the input stream %s on the Redis server of the "
+        "output stream \"%s\" (%s), where it is not: the acknowledgement "
+        "and the output entry cannot be one atomic step across two servers. "
+        "Write both streams to one server, or set exactly-once=false. "
+        "Redis said: %s", writer->inputs, out, server, reply->str);
+  } else if (gst_redis_reply_is_error (reply, "NOPERM") ||
+      strstr (reply->str, "NOPERM")) {
+    g_set_error (error, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED, "Redis at %s does not let this "
+        "user run the exactly-once script (EVALSHA and EVAL, with XPENDING and "
+        "XACK on the input stream %s and XADD on \"%s\"): grant them "
+        "(docs/security.md), or set exactly-once=false. Redis said: %s",
+        server, writer->inputs, out, reply->str);
+  } else {
+    gst_redis_connection_set_refused (writer->conn, reply,
+        GST_RESOURCE_ERROR_WRITE, error, "store a frame in stream \"%s\" "
+        "and acknowledge its input %s (exactly-once)", out, writer->inputs);
+  }
+}
+
+/* Checks the reply to one XADD (or script, @w): the new entry's id; for
+ * the script, nil when the input entries were acknowledged before. */
+static gboolean
+writer_check_reply (GstRedisWriter * writer, GstRedisWrite * w,
+    GstRedisReply * reply, GError ** error)
+{
+  if (reply->type == GST_REDIS_REPLY_NIL && (w == NULL || w->script)) {
+    /* a script's (for a frame a flush interrupted, when @w is NULL) */
+    if (w)
+      w->suppressed = TRUE;
+    return TRUE;
+  }
+  if (w && w->script && gst_redis_reply_is_error (reply, "NOSCRIPT")) {
+    w->noscript = TRUE;
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+        "Redis at %s does not know the exactly-once script",
+        gst_redis_connection_describe (writer->conn));
+    return FALSE;
+  }
   if (reply->type == GST_REDIS_REPLY_STRING) {
     GST_OBJECT_LOCK (writer->element);
     g_free (writer->stats.last_id);
@@ -235,26 +446,86 @@ writer_check_reply (GstRedisWriter * writer, GstRedisReply * reply,
   GST_OBJECT_LOCK (writer->element);
   writer->stats.errors++;
   GST_OBJECT_UNLOCK (writer->element);
-  gst_redis_connection_set_refused (writer->conn, reply,
-      GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
-      writer->settings->stream);
+  if (w && w->script && reply->type == GST_REDIS_REPLY_ERROR)
+    writer_script_refused (writer, reply, error);
+  else
+    gst_redis_connection_set_refused (writer->conn, reply,
+        GST_RESOURCE_ERROR_WRITE, error, "add a frame to stream \"%s\"",
+        writer->settings->stream);
   return FALSE;
 }
 
-/* Reads one reply owed to an XADD and checks it. */
+/* Reads one reply owed to an XADD and checks it: the one of the frame of
+ * @w, or (@w NULL) of one whose wait a flush interrupted. */
 static gboolean
-writer_read_checked (GstRedisWriter * writer, GCancellable * cancellable,
-    GError ** error)
+writer_read_checked (GstRedisWriter * writer, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
 {
   GstRedisReply *reply;
   gboolean ok;
 
+  /* a metrics report goes right before an XADD: its reply comes first,
+   * and may be the only one owed (the XADD was not sent) */
+  if (!gst_redis_metrics_read_reply (writer->metrics, writer->conn,
+          cancellable, error))
+    return FALSE;
+  if (gst_redis_node_get_pending (gst_redis_connection_get_node
+          (writer->conn)) == 0)
+    return TRUE;
   reply = gst_redis_connection_read_reply (writer->conn, 0, cancellable, error);
   if (reply == NULL)
     return FALSE;
-  ok = writer_check_reply (writer, reply, error);
+  ok = writer_check_reply (writer, w, reply, error);
   gst_redis_reply_free (reply);
   return ok;
+}
+
+/* Version 2: the caps of the frame of @w stored in <stream>:info before
+ * its entry refers to them, once per caps id and connection (what a
+ * restarted server lost is stored again). The reply is awaited: a reader
+ * that sees the entry finds the caps, also in a Redis Cluster, where the
+ * hash is on another node. A hash that holds other caps for the id makes
+ * these caps go into every entry instead (version 1 entries). */
+static gboolean
+writer_store_caps (GstRedisWriter * writer, GstRedisWrite * w,
+    GCancellable * cancellable, GError ** error)
+{
+  guint opens = gst_redis_connection_get_opens (writer->conn);
+  const gchar *id, *caps;
+  GError *err = NULL;
+
+  if (!gst_redis_entry_encoder_get_caps_ref (writer->encoder, &id, &caps))
+    return TRUE;
+  if (opens != writer->stored_opens) {
+    g_hash_table_remove_all (writer->stored_ids);
+    writer->stored_opens = opens;
+  }
+  if (g_hash_table_contains (writer->stored_ids, id))
+    return TRUE;
+
+  if (gst_redis_info_store_caps (writer->info, id, caps, cancellable, &err)) {
+    GST_INFO_OBJECT (writer->element, "caps id %s of stream \"%s\" stored "
+        "in \"%s\"", id, writer->settings->stream,
+        gst_redis_info_get_key (writer->info));
+    g_hash_table_add (writer->stored_ids, g_strdup (id));
+    return TRUE;
+  }
+  if (err) {
+    /* without Redis, the frame's own connection is lost too: the outage
+     * policy applies */
+    if (gst_redis_info_lost (writer->info))
+      gst_redis_connection_close (writer->conn);
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  GST_REDIS_ELEMENT_WARNING (writer->element, writer->settings, STREAM,
+      ENCODE, ("Stream \"%s\": "
+          "the caps id %s in \"%s\" stands for other caps; writing these "
+          "caps into every entry (format version 1).",
+          writer->settings->stream, id, gst_redis_info_get_key (writer->info)),
+      ("caps %s", caps));
+  gst_redis_entry_encoder_inline_caps (writer->encoder);
+  return writer_build_xadd (writer, w->buffer, w->map, &w->options, w, error);
 }
 
 /* Opens the connection when it is not, for the frame of @w. */
@@ -391,7 +662,7 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
       return FALSE;
     /* Replies to XADDs whose wait a flush interrupted come first. */
     while (gst_redis_node_get_pending (node) > 0) {
-      if (!writer_read_checked (writer, cancellable, error))
+      if (!writer_read_checked (writer, NULL, cancellable, error))
         return FALSE;
     }
     if (!w->fresh && gst_redis_node_check_idle_closed (node)) {
@@ -401,19 +672,24 @@ gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
       w->replacing = TRUE;
       continue;
     }
-    if (!writer_publish_trim (writer, cancellable, error) ||
-        !gst_redis_connection_send (writer->conn, &writer->cmd, cancellable,
-            error))
+    /* the hashes' round trips first: their replies are read at once, before
+     * the metrics report's and the XADD's are owed */
+    if (!writer_store_caps (writer, w, cancellable, error) ||
+        !writer_publish_trim (writer, cancellable, error) ||
+        !gst_redis_metrics_send (writer->metrics, writer->conn, cancellable,
+            error) || !gst_redis_connection_send (writer->conn, &writer->cmd,
+            cancellable, error))
       return FALSE;
     w->sent = TRUE;
   }
   if (!writer_ensure_open (writer, w, cancellable, error))
     return FALSE;
-  while (gst_redis_node_get_pending (node) > 1) {
-    if (!writer_read_checked (writer, cancellable, error))
+  while (gst_redis_node_get_pending (node) -
+      gst_redis_metrics_owed (writer->metrics, writer->conn) > 1) {
+    if (!writer_read_checked (writer, NULL, cancellable, error))
       return FALSE;
   }
-  return writer_read_checked (writer, cancellable, error);
+  return writer_read_checked (writer, w, cancellable, error);
 }
 
 /* After a failed attempt: TRUE when the frame is to be sent again at once,
@@ -430,6 +706,17 @@ gboolean
 gst_redis_writer_should_resend (GstRedisWriter * writer, GstRedisWrite * w,
     const GError * err)
 {
+  /* Redis does not know the exactly-once script (restarted, failed over):
+   * its text goes with the frame this time, once. */
+  if (w->noscript) {
+    w->noscript = FALSE;
+    writer_build_script (writer, TRUE);
+    w->sent = FALSE;
+    GST_INFO_OBJECT (writer->element, "Redis at %s did not know the "
+        "exactly-once script: sending its text", gst_redis_connection_describe
+        (writer->conn));
+    return TRUE;
+  }
   /* Redis Cluster MOVED/ASK, or a master turned replica: the connection
    * knows where to go; send this frame again there. */
   if (gst_redis_connection_may_follow (writer->conn, err, &w->redirects)) {
@@ -475,7 +762,7 @@ gst_redis_writer_commit (GstRedisWriter * writer, GstRedisWrite * w)
 {
   gst_redis_writer_note_command (writer);
   GST_OBJECT_LOCK (writer->element);
-  gst_redis_retention_commit (writer->kept, writer->entry.size,
+  gst_redis_retention_commit (writer->kept, writer->entry_cost,
       writer->stats.last_id, writer->trim_maxlen, writer->trim_max_bytes);
   writer->stats.frames++;
   writer->stats.bytes_in += w->size;

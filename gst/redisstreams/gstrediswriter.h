@@ -23,7 +23,10 @@
 #include <gst/gst.h>
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
+#include "gstredisinfo.h"
 #include "gstredisretention.h"
+#include "gstredismetrics.h"
+#include "gstredisticket.h"
 
 G_BEGIN_DECLS
 
@@ -48,6 +51,10 @@ typedef struct
 /* Where the write of one frame stands, across attempts. */
 typedef struct
 {
+  /* the frame, and the options read for it (the XADD may be built again) */
+  GstBuffer *buffer;
+  const GstMapInfo *map;
+  GstRedisWriteOptions options;
   guint64 seq;
   /* payload bytes in, and written to Redis */
   gsize size;
@@ -58,6 +65,12 @@ typedef struct
    * connection is being replaced after Redis closed it */
   gboolean fresh, resent, replacing;
   guint redirects;
+  /* exactly-once: stored by the script; the script found its input
+   * entries acknowledged already (nothing added); Redis did not know the
+   * script (sent again with EVAL) */
+  gboolean script;
+  gboolean suppressed;
+  gboolean noscript;
 } GstRedisWrite;
 
 typedef struct
@@ -90,14 +103,27 @@ typedef struct
   /* whose object lock guards the stats and conn */
   GstElement *element;
   const GstRedisSettings *settings;
+  /* the element's metrics reports, sent with the XADDs (or NULL) */
+  GstRedisMetrics *metrics;
 
   /* between start and stop; conn is cleared under the object lock */
   GstRedisConnection *conn;
   GstRedisEntryEncoder *encoder;
+  /* version 2: <stream>:info, and the caps ids stored there since conn
+   * was last opened (gst_redis_connection_get_opens ()) */
+  GstRedisInfo *info;
+  GHashTable *stored_ids;
+  guint stored_opens;
   GstRedisCommand cmd;
   GstRedisCommand entry;
+  /* exactly-once: the script's keys and arguments before the XADD's, and
+   * the XADD's own (trimming, id, entry); the input streams for messages */
+  GstRedisCommand script_args;
+  GstRedisCommand xadd_args;
+  gchar *inputs;
   /* what the sink wrote, to trim by size; the bounds of the last XADD */
   GstRedisRetention *kept;
+  guint64 entry_cost;
   guint64 trim_maxlen;
   guint64 trim_max_bytes;
   guint64 next_seq;
@@ -121,7 +147,7 @@ void gst_redis_writer_init (GstRedisWriter * writer, GstElement * element,
 void gst_redis_writer_clear (GstRedisWriter * writer);
 /* Under the element's object lock, at start. */
 void gst_redis_writer_reset_stats (GstRedisWriter * writer);
-gboolean gst_redis_writer_start (GstRedisWriter * writer,
+gboolean gst_redis_writer_start (GstRedisWriter * writer, guint version,
     GCancellable * cancellable, GError ** error);
 void gst_redis_writer_stop (GstRedisWriter * writer);
 gboolean gst_redis_writer_set_caps (GstRedisWriter * writer, GstCaps * caps,
@@ -131,6 +157,13 @@ void gst_redis_writer_note_command (GstRedisWriter * writer);
 gboolean gst_redis_writer_prepare (GstRedisWriter * writer,
     GstBuffer * buffer, const GstMapInfo * map,
     const GstRedisWriteOptions * options, GstRedisWrite * w, GError ** error);
+/* Like gst_redis_writer_prepare (), for exactly-once: one script adds the
+ * entry only if one of the input entries of @tickets (GstRedisTicket) is
+ * still pending, and acknowledges them in the same step. */
+gboolean gst_redis_writer_prepare_exactly_once (GstRedisWriter * writer,
+    GstBuffer * buffer, const GstMapInfo * map,
+    const GstRedisWriteOptions * options, GPtrArray * tickets,
+    GstRedisWrite * w, GError ** error);
 gboolean gst_redis_writer_attempt (GstRedisWriter * writer, GstRedisWrite * w,
     GCancellable * cancellable, GError ** error);
 gboolean gst_redis_writer_should_resend (GstRedisWriter * writer,

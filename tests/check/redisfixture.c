@@ -376,6 +376,52 @@ redis_server_integer (RedisServer * server, const gchar * format, ...)
   return v;
 }
 
+/* Calls of the command @cmd (lower case, "xadd") since the server started
+ * or the last CONFIG RESETSTAT (INFO commandstats). */
+long long
+redis_server_command_calls (RedisServer * server, const gchar * cmd)
+{
+  redisReply *r = redis_server_command (server, "INFO commandstats");
+  gchar *key = g_strdup_printf ("cmdstat_%s:calls=", cmd);
+  const gchar *p = strstr (r->str, key);
+  long long n = p ? g_ascii_strtoll (p + strlen (key), NULL, 10) : 0;
+
+  g_free (key);
+  freeReplyObject (r);
+  return n;
+}
+
+/* Fields of the hash @key whose names start with @prefix ("caps:"). */
+long long
+redis_server_count_fields (RedisServer * server, const gchar * key,
+    const gchar * prefix)
+{
+  redisReply *r = redis_server_command (server, "HKEYS %s", key);
+  long long n = 0;
+  gsize i;
+
+  for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+    n += g_str_has_prefix (r->element[i]->str, prefix);
+  freeReplyObject (r);
+  return n;
+}
+
+/* The caps id of the caps string @caps as docs/wire-format.md defines it,
+ * computed here without the plugin's code: the first four bytes of the
+ * SHA-256 digest, big-endian, highest bit cleared, in decimal. */
+gchar *
+redis_test_caps_id (const gchar * caps)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 d[32];
+  gsize n = sizeof (d);
+
+  g_checksum_update (sum, (const guchar *) caps, strlen (caps));
+  g_checksum_get_digest (sum, d, &n);
+  g_checksum_free (sum);
+  return g_strdup_printf ("%u", GST_READ_UINT32_BE (d) & 0x7fffffff);
+}
+
 /* GStreamer helpers */
 
 GstHarness *

@@ -64,6 +64,10 @@ redisReply *redis_server_command (RedisServer * server, const gchar * format,
     ...);
 long long redis_server_integer (RedisServer * server, const gchar * format,
     ...);
+long long redis_server_command_calls (RedisServer * server,
+    const gchar * cmd);
+long long redis_server_count_fields (RedisServer * server, const gchar * key,
+    const gchar * prefix);
 
 /* GStreamer helpers shared by the element tests. */
 #include <gst/gst.h>
@@ -94,6 +98,7 @@ void redis_test_check_message_origin (GstMessage * msg, RedisServer * srv,
     const gchar * stream, const gchar * file);
 guint redis_test_count_messages (GstBus * bus, GstMessageType type,
     const gchar * text);
+gchar *redis_test_caps_id (const gchar * caps);
 
 G_END_DECLS
 

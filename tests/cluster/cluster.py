@@ -5,6 +5,11 @@
                                   does not own the keys, a manual failover
                                   (MOVED), then SIGKILL of a master
     cluster.py cluster_ask        a slot migration while frames flow (ASK)
+    cluster.py cluster_info       wire format version 2 with the stream's hash
+                                  <stream>:info on another master than the
+                                  stream: caps stored and read there (one
+                                  HGET per caps id), a caps change, a late
+                                  reader of a trimmed stream
     cluster.py sentinel_failover  master + replica + 3 sentinels, SIGKILL of
                                   the master
     cluster.py cluster_tls        3-master cluster on TLS only (tls-cluster
@@ -330,7 +335,12 @@ def test_cluster_ask(tmp):
     # not a poll: frames go on for a while with the slot in migration
     time.sleep(1)
     t0 = time.monotonic()
-    source.client().execute_command("MIGRATE", "127.0.0.1", target.port, key, 0, 5000)
+    # as redis-cli --cluster reshard does: every key of the slot moves, the
+    # stream and its <stream>:info hash (same hash tag, same slot)
+    keys = source.client().execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    assert key.encode() in keys, keys
+    source.client().execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
+                                    "KEYS", *keys)
     # the key now lives on the target while the slot is still the source's:
     # the source answers ASK
     wait_frames([cons], 30, after=time.monotonic(), n=25)
@@ -364,6 +374,59 @@ def test_cluster_ask(tmp):
 
 
 # Redis Sentinel ###########################################################
+
+def run_gst(tmp, name, args):
+    log_path = os.path.join(tmp, name + ".log")
+    p = spawn([GST_LAUNCH] + args, log_path)
+    assert p.wait(120) == 0, "%s failed:\n%s" % (name, read(log_path)[-3000:])
+    return read(log_path)
+
+
+def test_cluster_info(tmp):
+    cluster = Cluster(tmp, replicas=0)
+    # a key without hash tag whose hash key hashes to another master
+    for i in range(1, 500):
+        key = "cam-%d" % i
+        owner, slot = cluster.owner(key)
+        info_owner, info_slot = cluster.owner(key + ":info")
+        if owner is not info_owner:
+            break
+    seed = next(n for n in cluster.nodes if n not in (owner, info_owner))
+    conn = ["host=127.0.0.1", "port=%d" % seed.port]
+    log("  stream %s (slot %d) on :%d, %s:info (slot %d) on :%d, pipelines "
+        "pointed at :%d" % (key, slot, owner.port, key, info_slot, info_owner.port,
+                           seed.port))
+    info_owner.client().config_resetstat()
+    cons = consumer(tmp, "consumer", conn, key)
+    wait_group(owner, key)
+    caps_b = "video/x-raw,format=I420,width=96,height=64,framerate=25/1"
+    for i, caps in enumerate((CAPS, caps_b, CAPS)):
+        run_gst(tmp, "producer-%d" % i, ["videotestsrc", "num-buffers=30", "!", caps, "!",
+                                         "redisstreamsink"] + conn +
+                ["stream=" + key, "maxlen=0"])
+    wait_for(lambda: cons.count() >= 90, 60, "90 frames at the consumer", 0.2)
+    cons.check_alive()
+    info = info_owner.client()
+    fields = sorted(f.decode() for f in info.hkeys(key + ":info")
+                    if f.startswith(b"caps:"))
+    versions = set(f[b"v"] for _, f in owner.client().xrange(key))
+    assert len(fields) == 2 and versions == {b"2"}, (fields, versions)
+    hget = info.info("commandstats").get("cmdstat_hget", {}).get("calls", 0)
+    hsetnx = info.info("commandstats").get("cmdstat_hsetnx", {}).get("calls", 0)
+    log("  90 frames in 3 runs of 2 caps read; %s on :%d: %s; HSETNX %d, HGET %d "
+        "(the sink found the first caps again, the reader asked once per id)" % (
+            key + ":info", info_owner.port, fields, hsetnx, hget))
+    assert hsetnx == 3 and hget == 1 + 2, (hsetnx, hget)
+
+    # a reader that starts after a trim, with the writers gone
+    owner.client().xtrim(key, maxlen=10, approximate=False)
+    out = run_gst(tmp, "late-reader", ["-m", "redisstreamsrc"] + conn +
+                  ["stream=" + key, "group=late", "start-id=0", "num-buffers=10",
+                   "!", "fakesink"])
+    assert "Skipped entry" not in out and "EOS" in out, out[-2000:]
+    log("  a new group read the 10 entries left after XTRIM")
+    stop(cons.proc)
+
 
 def test_sentinel_failover(tmp, tls=None):
     master = Server(tmp, "master", tls=tls)
@@ -493,6 +556,7 @@ TESTS = {
     "sentinel_failover": test_sentinel_failover,
     "cluster_tls": test_cluster_tls,
     "sentinel_tls": test_sentinel_tls,
+    "cluster_info": test_cluster_info,
 }
 
 

@@ -540,8 +540,9 @@ def stop_case(ctx, name, args, sig, busy):
 
 
 def stop_num_buffers(ctx):
-    """num-buffers=5: EOS after the fifth push, with no read after it: the
-    fifth entry stays pending."""
+    """num-buffers=5 into a fakesink that keeps its last sample (the
+    default): it lets go of the fifth frame only when the pipeline goes
+    down: the fifth entry stays pending."""
     ctx.r.flushall()
     prefill(ctx, "stop")
     p = gst(ctx, src_args(ctx, "num-buffers=5") + ["!", "fakesink"], "stop-num-buffers")
@@ -553,24 +554,45 @@ def stop_num_buffers(ctx):
     assert ids == [first[4]], "pending %s, expected the fifth entry %s" % (ids, first[4])
 
 
+# a sink that lets go of each frame once it rendered it
+FAKESINK = ["!", "fakesink", "enable-last-sample=false"]
+
+
 def stop_sigint_idle(ctx):
     """SIGINT while waiting for the next entry, without -e (to NULL): the
-    last entry pushed was acknowledged with the read that waits: 0 pending."""
-    rc, ids, _, _ = stop_case(ctx, "stop-sigint-idle", src_args(ctx) + ["!", "fakesink"],
+    last entry was acknowledged once the sink let go of it: 0 pending."""
+    rc, ids, _, _ = stop_case(ctx, "stop-sigint-idle", src_args(ctx) + FAKESINK,
                               signal.SIGINT, False)
     assert rc == 0 and ids == [], (rc, ids)
 
 
+def stop_sigint_idle_last_sample(ctx):
+    """The same into a fakesink that keeps its last sample (the default):
+    its last frame is let go of only when the pipeline goes down: that
+    entry stays pending (read again by the next start)."""
+    ctx.r.flushall()
+    prefill(ctx, "stop")
+    p = gst(ctx, src_args(ctx) + ["!", "fakesink"], "stop-sigint-idle-last-sample")
+    wait_for(lambda: group_read(ctx, "stop", "g") == PREFILL and pending(ctx) == 1, 30,
+             "every entry read, the last one still held by the sink")
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(30)
+    ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
+    last = ctx.r.xrevrange("stop", count=1)[0][0].decode()
+    print("  exit %s, XPENDING %s (the last entry: %s)" % (rc, ids, last))
+    assert rc == 0 and ids == [last], (rc, ids)
+
+
 def stop_eos_idle(ctx):
     """gst-launch-1.0 -e and SIGINT (an EOS event) while waiting: 0 pending."""
-    rc, ids, _, out = stop_case(ctx, "stop-eos-idle", ["-e"] + src_args(ctx) + ["!", "fakesink"],
+    rc, ids, _, out = stop_case(ctx, "stop-eos-idle", ["-e"] + src_args(ctx) + FAKESINK,
                                 signal.SIGINT, False)
     assert rc == 0 and "Got EOS" in out and ids == [], (rc, ids, out[-500:])
 
 
 def stop_sigterm_idle(ctx):
     """SIGTERM (gst-launch-1.0 dies at once) while waiting: 0 pending."""
-    rc, ids, _, _ = stop_case(ctx, "stop-sigterm-idle", src_args(ctx) + ["!", "fakesink"],
+    rc, ids, _, _ = stop_case(ctx, "stop-sigterm-idle", src_args(ctx) + FAKESINK,
                               signal.SIGTERM, False)
     assert rc == -signal.SIGTERM and ids == [], (rc, ids)
 
@@ -578,12 +600,13 @@ def stop_sigterm_idle(ctx):
 # each push takes 3 s: time enough to see the state and send the signal
 def stop_sigkill_idle(ctx):
     """SIGKILL while waiting: 0 pending."""
-    rc, ids, _, _ = stop_case(ctx, "stop-sigkill-idle", src_args(ctx) + ["!", "fakesink"],
+    rc, ids, _, _ = stop_case(ctx, "stop-sigkill-idle", src_args(ctx) + FAKESINK,
                               signal.SIGKILL, False)
     assert rc == -signal.SIGKILL and ids == [], (rc, ids)
 
 
-BUSY = ["!", "identity", "sleep-time=3000000", "!", "fakesink", "silent=false"]
+BUSY = ["!", "identity", "sleep-time=3000000", "!", "fakesink", "silent=false",
+        "enable-last-sample=false"]
 
 
 def stop_sigint_busy(ctx):
@@ -596,13 +619,12 @@ def stop_sigint_busy(ctx):
 
 def stop_eos_busy(ctx):
     """-e and SIGINT while a frame is in its push: the push completes (the
-    frame reaches the sink), then EOS goes out without another read: the
-    processed frame stays pending (delivered again to a consumer of the same
-    name)."""
+    frame reaches the sink, which lets go of it), then EOS: the frame's
+    acknowledgement goes out as the source stops: 0 pending."""
     rc, ids, first, out = stop_case(ctx, "stop-eos-busy", ["-e", "-v"] + src_args(ctx) + BUSY,
                                     signal.SIGINT, True)
     chains = [l for l in out.splitlines() if "fakesink0" in l and "chain" in l]
-    assert rc == 0 and "Got EOS" in out and ids == [first[1]], (rc, ids)
+    assert rc == 0 and "Got EOS" in out and ids == [], (rc, ids)
     assert len(chains) == 2, "the sink got %d buffers:\n%s" % (len(chains), "\n".join(chains))
 
 
@@ -727,8 +749,8 @@ def main():
         scripts = sorted(f for f in os.listdir(PIPELINES)
                          if os.access(os.path.join(PIPELINES, f), os.X_OK))
         cases += [(fn.__name__, fn) for fn in (
-            stop_num_buffers, stop_sigint_idle, stop_eos_idle, stop_sigterm_idle,
-            stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
+            stop_num_buffers, stop_sigint_idle, stop_sigint_idle_last_sample, stop_eos_idle,
+            stop_sigterm_idle, stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
         cases += [("help_" + s, help_case(s)) for s in scripts]
         print("%d gst-launch-1.0 lines in %d Markdown files; files they use: %s"
               % (nlines, len(DOCS), ", ".join("%s (%s)" % kv for kv in written.items()) or "none"),

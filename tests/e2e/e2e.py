@@ -26,7 +26,8 @@ against a private redis-server (unix socket in a temporary directory):
                          window one frame too small, frames are given up
                          (reorder-gaps), the rest still go out in order.
   monitor_once           pipelines/monitor --once reports the streams, groups
-                         and consumers.
+                         and consumers; the processor that stopped idle left
+                         its group (no consumers).
   stage_secrets          producer and processor as their own ACL users, the
                          password from REDIS_PASSWORD_FILE and from
                          REDIS_PASSWORD: they run with pipelines/launch,
@@ -90,6 +91,7 @@ import browser  # noqa: E402
 import cases  # noqa: E402
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402
+import wire  # noqa: E402
 
 
 def number(fields, name):
@@ -100,16 +102,17 @@ def number(fields, name):
     return int(v)
 
 
-def decode(fields):
+def decode(r, stream, fields):
     """docs/wire-format.md, "Reading with redis-py"."""
-    assert number(fields, "v") == 1 and b"caps" in fields and b"data" in fields
+    assert b"data" in fields
+    caps = wire.entry_caps(r, stream, fields)
     encoding = fields.get(b"encoding", b"none")
     data = fields[b"data"]
     size = number(fields, "size")
     payload = lz4.frame.decompress(data) if encoding == b"lz4" else data
     assert encoding in (b"lz4", b"none"), encoding
     assert size is None or len(payload) == size
-    return {"seq": number(fields, "seq"), "caps": fields[b"caps"].decode(),
+    return {"seq": number(fields, "seq"), "caps": caps,
             "capture_time": number(fields, "capture-time"),
             "meta": json.loads(fields[b"meta"]) if b"meta" in fields else None,
             "payload": payload}
@@ -135,7 +138,7 @@ class Reader(threading.Thread):
                                                     count=10, block=100) or []:
                     now = time.time_ns()
                     for entry_id, fields in entries:
-                        f = decode(fields)
+                        f = decode(self.r, self.stream, fields)
                         f["id"] = entry_id.decode()
                         f["arrived"] = now
                         self.frames.append(f)
@@ -371,7 +374,9 @@ def monitor_once(ctx):
     assert "stream chain-in: length %d" % N in out.stdout, out.stdout
     assert "stream chain-out: length %d" % N in out.stdout, out.stdout
     assert "group processors" in out.stdout and "group e2e-check" in out.stdout
-    assert "consumer chain-worker-0" in out.stdout
+    # the processor stopped idle, with nothing pending: it left its group
+    assert "consumer chain-worker-0" not in out.stdout, out.stdout
+    assert "no consumers: nobody reads this group now" in out.stdout, out.stdout
     bad = subprocess.run(["/usr/bin/python3", os.path.join(PIPELINES, "monitor"), "--once"],
                          env=dict(env, REDIS_SOCKET=os.path.join(ctx.tmp, "none.sock")),
                          capture_output=True, text=True, timeout=30)
@@ -387,13 +392,13 @@ def stage_secrets(ctx):
     HTTP basic from VIEWER_AUTH_USER/VIEWER_AUTH_PASSWORD_FILE."""
     cam_pw, proc_pw, view_pw, token = (os.urandom(16).hex() for _ in range(4))
     ctx.r.execute_command("ACL", "SETUSER", "s-camera", "on", ">" + cam_pw, "resetkeys",
-                          "resetchannels", "-@all", "%W~s-in", "%W~s-in:info", "+xadd",
-                          "+hset", "+ping", "&s-in:control", "+subscribe")
+                          "resetchannels", "-@all", "%W~s-in", "~s-in:info", "+xadd",
+                          "+hsetnx", "+hget", "+hset", "+ping", "&s-in:control", "+subscribe")
     ctx.r.execute_command("ACL", "SETUSER", "s-processor", "on", ">" + proc_pw, "resetkeys",
                           "resetchannels", "-@all", "~s-in", "%R~s-in:info", "~s-out",
-                          "%W~s-out:info", "+xreadgroup", "+xack", "+xgroup|create",
+                          "~s-out:info", "+xreadgroup", "+xack", "+xgroup|create",
                           "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen", "+hget",
-                          "+xadd", "+hset", "+ping", "&s-in:control", "&s-out:control",
+                          "+xadd", "+hsetnx", "+hset", "+ping", "&s-in:control", "&s-out:control",
                           "+publish", "+subscribe")
     pw_file = os.path.join(ctx.tmp, "s-camera.password")
     with open(pw_file, "w") as f:

@@ -33,6 +33,7 @@ for f in gst/redisstreams/gstredisdebug.c \
     gst/redisstreams/gstredisentry.c gst/redisstreams/gstrediscaps.c \
     gst/redisstreams/gstredisnames.c gst/redisstreams/gstrediswire.c gst/redisstreams/gstredismeta.c \
     gst/redisstreams/gstredislz4.c gst/common/gstparallel.c \
+    gst/redisstreams/gstredistrace.c \
     gst/common/gstframemeta.c \
     gst/redisstreams/gstrediscommand.c \
     gst/redisstreams/gstredisreader.c \
@@ -42,7 +43,7 @@ for f in gst/redisstreams/gstredisdebug.c \
   objs+=("$o")
 done
 
-for t in fuzz_entry fuzz_meta fuzz_caps fuzz_wsframe fuzz_resp; do
+for t in fuzz_entry fuzz_meta fuzz_caps fuzz_wsframe fuzz_resp fuzz_trace; do
   "$CC" "${cflags[@]}" $FUZZ_FLAGS ${EXTRA_CFLAGS:-} "$here/$t.c" "${objs[@]}" \
     "${pc_libs[@]}" -o "$out/$t"
   echo "built $out/$t"

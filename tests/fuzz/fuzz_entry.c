@@ -22,9 +22,23 @@
  *   rest    name \0 value \0 name \0 value ...; the last value runs to the
  *           end of the input and may contain NUL bytes (a payload). An odd
  *           token count gives the last name an empty value.
+ *
+ * Version 2 (caps by id, looked up in <stream>:info): fields whose name
+ * starts with '@' are not part of the entry but fields of that hash, given
+ * to the decoder as redisstreamsrc gives them, in their order, before the
+ * entry is decoded:
+ *   @caps   value: caps stored under their own id (what a writer does); a
+ *           "caps" field of the entry whose value is "@" is replaced by
+ *           that id, so the entry refers to them
+ *   @<n>    value: caps stored under id n (decimal): refused unless n is
+ *           their id
+ * The harness checks that gst_redis_entry_decoder_wants_caps () asks for
+ * exactly the ids the decoder does not know, and that add_caps () refuses
+ * caps whose id is not the one given.
  */
 
 #include "fuzz_common.h"
+#include "gstrediscaps.h"
 #include "gstredisentry.h"
 #include "gstredisreader.h"
 
@@ -47,8 +61,20 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 
 typedef struct
 {
+  const gchar *name;
+  gsize name_len;
+  const gchar *value;
+  gsize value_len;
+} HashField;
+
+typedef struct
+{
   GstRedisField fields[MAX_FIELDS + 2];
   guint n;
+  /* the '@' fields: <stream>:info */
+  HashField hash[MAX_FIELDS];
+  guint n_hash;
+  gchar id_str[16];
   /* storage of values the harness made (compressed data, size string) */
   guint8 *lz4;
   gchar size_str[32];
@@ -107,6 +133,71 @@ split_fields (const guint8 * data, size_t size, Entry * e)
     f->value = (const gchar *) p;
     f->value_len = nul - p;
     p = nul + 1;
+  }
+}
+
+/* Moves the '@' fields out of the entry into e->hash; a caps field "@"
+ * refers to the last "@caps". */
+static void
+take_hash_fields (Entry * e)
+{
+  guint i, k = 0;
+  GstRedisField *caps = NULL;
+
+  for (i = 0; i < e->n; i++) {
+    GstRedisField *f = &e->fields[i];
+
+    if (f->name_len > 0 && f->name[0] == '@') {
+      HashField *h = &e->hash[e->n_hash++];
+
+      h->name = f->name + 1;
+      h->name_len = f->name_len - 1;
+      h->value = f->value;
+      h->value_len = f->value_len;
+      if (h->name_len == 4 && memcmp (h->name, "caps", 4) == 0)
+        g_snprintf (e->id_str, sizeof (e->id_str), "%u",
+            gst_redis_caps_id (h->value, h->value_len));
+      continue;
+    }
+    if (f->name_len == 4 && memcmp (f->name, "caps", 4) == 0 &&
+        f->value_len == 1 && f->value[0] == '@')
+      caps = &e->fields[k];
+    e->fields[k++] = *f;
+  }
+  e->n = k;
+  if (caps && e->id_str[0]) {
+    caps->value = e->id_str;
+    caps->value_len = strlen (e->id_str);
+  }
+}
+
+/* Gives the decoder the '@' fields, as the source does with what it reads
+ * from <stream>:info. */
+static void
+add_hash_fields (GstRedisEntryDecoder * dec, Entry * e)
+{
+  guint i;
+
+  for (i = 0; i < e->n_hash; i++) {
+    HashField *h = &e->hash[i];
+    gchar *name = g_strndup (h->name, h->name_len);
+    guint32 id, real = gst_redis_caps_id (h->value, h->value_len);
+    GError *err = NULL;
+    gboolean ok;
+
+    if (g_str_equal (name, "caps"))
+      id = real;
+    else
+      id = (guint32) g_ascii_strtoull (name, NULL, 10);
+    g_free (name);
+    ok = gst_redis_entry_decoder_add_caps (dec, id, h->value, h->value_len,
+        &err);
+    if (ok) {
+      FUZZ_CHECK (err == NULL && id == real);
+    } else {
+      FUZZ_CHECK (err != NULL && err->domain == GST_REDIS_ENTRY_ERROR);
+      g_error_free (err);
+    }
   }
 }
 
@@ -290,10 +381,14 @@ decode_once (GstRedisEntryDecoder * dec, Entry * e, gboolean with_owner,
   GstRedisReplyRef *owner = NULL;
   GError *err = NULL;
   GstBuffer *buf;
+  gboolean wants;
+  guint32 id;
 
   *caps = NULL;
   if (with_owner)
     owner = make_owner (e, owned);
+  wants = gst_redis_entry_decoder_wants_caps (dec, owner ? owned : e->fields,
+      e->n, &id);
   buf = gst_redis_entry_decoder_decode (dec, owner ? owned : e->fields, e->n,
       owner, caps, &err);
   /* the source drops its reference right after decoding: the buffer must
@@ -304,10 +399,15 @@ decode_once (GstRedisEntryDecoder * dec, Entry * e, gboolean with_owner,
     FUZZ_CHECK (err != NULL && err->domain == GST_REDIS_ENTRY_ERROR &&
         err->message != NULL);
     FUZZ_CHECK (*caps == NULL);
+    /* an id the decoder knows is never reported unknown */
+    if (err->code == GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS)
+      FUZZ_CHECK (wants);
     g_error_free (err);
     return NULL;
   }
   FUZZ_CHECK (err == NULL);
+  /* a frame of a version 2 entry: its caps were known */
+  FUZZ_CHECK (!wants);
   check_buffer (buf, *caps);
   return buf;
 }
@@ -325,12 +425,14 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     return 0;
   mode = data[0];
   split_fields (data + 4, size - 4, &e);
+  take_hash_fields (&e);
   isolate_fields (&e);
   if (mode & 0x02)
     compress_data (&e, mode, data[1], data[2], data[3]);
 
   dec = gst_redis_entry_decoder_new ();
   gst_redis_entry_decoder_set_max_frame_size (dec, FUZZ_MAX_FRAME_SIZE);
+  add_hash_fields (dec, &e);
 
   b1 = decode_once (dec, &e, mode & 0x01, &c1);
   if (mode & 0x08) {

@@ -61,6 +61,17 @@ hand = [
      (b"data", b"")],
     [(b"v", b"2"), (b"caps", b"a/b"), (b"data", b"x")],
     [(b"v", b"1"), (b"caps", b"a/b"), (b"x-unknown", b"\xff\x00"), (b"data", b"x\x00y")],
+    # version 2: '@' fields are <stream>:info (fuzz_entry.c); "@" is the id
+    # of the last "@caps"
+    [(b"@caps", b"text/x-raw, format=(string)utf8"), (b"v", b"2"), (b"seq", b"3"),
+     (b"pts", b"40"), (b"dts", b""), (b"caps", b"@"), (b"capture-time", b"1700000000123456789"),
+     (b"data", b"hello")],
+    [(b"@caps", CAPS_I420), (b"@caps", b"a/b"), (b"@77", b"a/b"), (b"v", b"2"),
+     (b"caps", b"77"), (b"data", b"x")],
+    [(b"v", b"2"), (b"caps", b"2147483647"), (b"data", b"x")],
+    [(b"@caps", b"audio/x-raw, format=(string)S16LE, layout=(string)interleaved, "
+                b"rate=(int)48000, channels=(int)2"),
+     (b"v", b"2"), (b"caps", b"@"), (b"encoding", b"none"), (b"data", b"abcd")],
 ]
 for pairs in hand:
     write("fuzz_entry", entry(pairs))

@@ -14,7 +14,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${FUZZ_SECONDS:-20}"
-targets="${FUZZ_TARGETS:-fuzz_entry fuzz_meta fuzz_caps fuzz_wsframe fuzz_resp}"
+targets="${FUZZ_TARGETS:-fuzz_entry fuzz_meta fuzz_caps fuzz_wsframe fuzz_resp fuzz_trace}"
 
 # a failure under CI=true, a loud skip (77) elsewhere
 skip() {
@@ -65,6 +65,7 @@ opts() {
     fuzz_entry) echo "-max_len=16384 -dict=$here/entry.dict" ;;
     fuzz_caps) echo "-max_len=4096 -dict=$here/entry.dict" ;;
     fuzz_meta | fuzz_wsframe) echo "-max_len=8192 -dict=$here/meta.dict" ;;
+    fuzz_trace) echo "-max_len=8192 -dict=$here/meta.dict" ;;
     fuzz_resp) echo "-max_len=8192 -dict=$here/resp.dict" ;;
   esac
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The redis-py consumer loop of docs/wire-format.md ("Reading with
-redis-py"), taken from the Markdown as it is, killed mid-stream.
+"""The redis-py reader and writer of docs/wire-format.md ("Reading with
+redis-py", "Writing with redis-py"), taken from the Markdown as they are,
+against the elements; the reader killed mid-stream.
 
   docs_loop_sigkill  redisstreamsink writes 60 frames; the loop reads them in
                      a child process whose store () writes the frame's seq to
@@ -17,11 +18,26 @@ redis-py"), taken from the Markdown as it is, killed mid-stream.
                      only ">"): the frame being processed stays pending
                      forever and never reaches the results. The control
                      that shows the first case can see a loss.
+  docs_reader_versions
+                     the page's reader reads what redisstreamsink writes in
+                     both versions, mixed in one stream with a caps change
+                     (wire-format=1, then 2, then 1 with other caps, then
+                     2): every frame with its caps string and payload size,
+                     each caps id looked up once (HGET count).
+  docs_writer_to_src the page's writer, run as it is (but for the server):
+                     version 2 entries and the caps in video-frames:info
+                     under the id the page gives; redisstreamsrc plays
+                     its 10 frames with those caps, nothing skipped; and
+                     again with another caps string stored under that id
+                     first: version 1 entries, which play too.
+  docs_caps_id       the caps id the page gives for its example caps is
+                     what its formula computes.
 
 Child processes are started in their own session and stopped by PID; the
 script starts its own redis-server. Ends with "N passed, N failed".
 """
 
+import hashlib
 import os
 import re
 import signal
@@ -46,17 +62,21 @@ def consume(r, stream, group, consumer, store):
         for _, entries in r.xreadgroup(group, consumer, {stream: ">"},
                                        count=1, block=1000) or []:
             for entry_id, fields in entries:
-                store(entry_id, decode(fields))
+                store(entry_id, decode(r, stream, fields))
                 r.xack(stream, group, entry_id)
 '''
 
 
-def docs_loop():
-    """The code block under "### Reading with redis-py"."""
+def docs_block(title):
+    """The Python code block under "### <title>" of docs/wire-format.md."""
     text = read(os.path.join(TOP, "docs", "wire-format.md"))
-    m = re.search(r"### Reading with redis-py\n+```python\n(.*?)\n```", text, re.S)
-    assert m, "no Python block under \"Reading with redis-py\" in docs/wire-format.md"
+    m = re.search(r"### %s\n+```python\n(.*?)\n```" % re.escape(title), text, re.S)
+    assert m, "no Python block under \"%s\" in docs/wire-format.md" % title
     return m.group(1) + "\n"
+
+
+def docs_loop():
+    return docs_block("Reading with redis-py")
 
 
 # --- the child: the loop with a store () that takes its time ----------------
@@ -172,7 +192,111 @@ def old_loop_loses(ctx):
         % (missing, g["pending"])
 
 
-CASES = [("docs_loop_sigkill", docs_loop_sigkill), ("old_loop_loses", old_loop_loses)]
+# --- the page's reader and writer against the elements ---------------------------
+
+def load_module(ctx, name, code):
+    import importlib.util
+    path = os.path.join(ctx.tmp, name + ".py")
+    with open(path, "w") as f:
+        f.write(code)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gst_launch(ctx, name, args):
+    p = spawn(["gst-launch-1.0"] + args, os.path.join(ctx.tmp, name + ".log"))
+    assert p.wait(60) == 0, read(p.log)
+    return read(p.log)
+
+
+def sink_frames(ctx, stream, caps, n, seq0, wire_format):
+    gst_launch(ctx, "%s-%d" % (stream, seq0), [
+        "videotestsrc", "num-buffers=%d" % n, "!", caps, "!",
+        "redisstreamsink", "socket-path=" + ctx.redis.sock, "stream=" + stream,
+        "maxlen=0", "wire-format=%d" % wire_format])
+
+
+def docs_reader_versions(ctx):
+    reader = load_module(ctx, "docs_reader", docs_loop())
+    stream = "versions"
+    a = "video/x-raw,format=I420,width=64,height=48,framerate=30/1"
+    b = "video/x-raw,format=RGB,width=33,height=21,framerate=30/1"
+    parts = [(a, 5, 1), (a, 5, 2), (b, 5, 1), (b, 5, 2)]
+    for i, (caps, n, wf) in enumerate(parts):
+        sink_frames(ctx, stream, caps, n, 5 * i, wf)
+    versions = [int(f[b"v"]) for _, f in ctx.r.xrange(stream)]
+    assert versions == [1] * 5 + [2] * 5 + [1] * 5 + [2] * 5, versions
+    ctx.r.config_resetstat()
+    reader.CAPS.clear()
+    got = []
+    for entry_id, fields in ctx.r.xrange(stream):
+        frame = reader.decode(ctx.r, stream, fields)
+        got.append((frame["seq"], frame["caps"].split(",")[1].strip(),
+                    len(frame["payload"])))
+    want = [(i % 5, "format=(string)I420" if i < 10 else "format=(string)RGB",
+             64 * 48 * 3 // 2 if i < 10 else 100 * 21) for i in range(20)]
+    print("  %d frames: %s" % (len(got), sorted(set((g[1], g[2]) for g in got))))
+    assert got == want, got
+    hget = ctx.r.info("commandstats").get("cmdstat_hget", {}).get("calls", 0)
+    assert hget == 2, "%d HGETs for 2 caps ids" % hget
+
+
+def run_docs_writer(ctx):
+    code = docs_block("Writing with redis-py")
+    server = 'redis.Redis(host="127.0.0.1", port=6379)'
+    assert server in code, "the writer does not connect as expected"
+    code = code.replace(server, "redis.Redis(unix_socket_path=%r)" % ctx.redis.sock)
+    load_module(ctx, "docs_writer_%d" % time.monotonic_ns(), code)
+    return code
+
+
+def play(ctx, group):
+    out = gst_launch(ctx, "play-" + group, [
+        "-m", "redisstreamsrc", "name=src", "socket-path=" + ctx.redis.sock,
+        "stream=video-frames", "group=" + group, "start-id=0", "num-buffers=10",
+        "timestamp-mode=producer", "!", "video/x-raw,format=I420,width=320,height=240", "!",
+        "fakesink"])
+    assert "Skipped entry" not in out, out
+    return out
+
+
+def docs_writer_to_src(ctx):
+    ctx.r.flushall()
+    code = run_docs_writer(ctx)
+    caps = re.search(r'^caps = "(.*?)" %', code, re.M).group(1) % (320, 240)
+    cid = int.from_bytes(hashlib.sha256(caps.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    entries = ctx.r.xrange("video-frames")
+    assert len(entries) == 10, len(entries)
+    assert all(f[b"v"] == b"2" and f[b"caps"] == str(cid).encode() for _, f in entries), \
+        entries[0][1].keys()
+    assert ctx.r.hget("video-frames:info", "caps:%d" % cid) == caps.encode()
+    play(ctx, "playback")
+    print("  10 version 2 entries, caps:%d in video-frames:info, played" % cid)
+
+    # the id taken by other caps: the writer falls back to version 1
+    ctx.r.flushall()
+    ctx.r.hset("video-frames:info", "caps:%d" % cid, "text/x-other")
+    run_docs_writer(ctx)
+    entries = ctx.r.xrange("video-frames")
+    assert all(f[b"v"] == b"1" and f[b"caps"] == caps.encode() for _, f in entries)
+    play(ctx, "playback-v1")
+    print("  with the id taken: 10 version 1 entries, played")
+
+
+def docs_caps_id(ctx):
+    text = read(os.path.join(TOP, "docs", "wire-format.md"))
+    m = re.search(r"\(`(video/x-raw, format=\(string\)I420, [^`]*)`\)\s+it is `(\d+)`", text)
+    assert m, "no example caps id on the page"
+    caps, cid = m.group(1), int(m.group(2))
+    assert int.from_bytes(hashlib.sha256(caps.encode()).digest()[:4], "big") & 0x7FFFFFFF == cid
+    assert ("caps:%d" % cid) in text and ('"%d"' % cid) in text, "the worked example uses another id"
+
+
+CASES = [("docs_loop_sigkill", docs_loop_sigkill), ("old_loop_loses", old_loop_loses),
+         ("docs_reader_versions", docs_reader_versions),
+         ("docs_writer_to_src", docs_writer_to_src), ("docs_caps_id", docs_caps_id)]
 
 
 def main():

@@ -19,6 +19,10 @@ python3-lz4 as the "other" Redis client:
       reorder window, and a processing stage writes it on without one
       rather than giving it another frame's number.
 
+Both versions of the format: (a) with the default (version 2: caps ids,
+the caps in <stream>:info) and with wire-format=1; (b) and (c) with entries
+of either version, and streams that mix them.
+
 Every GStreamer pipeline runs in a child process of this script (the same
 file with --child), so a crash of an element fails one test case instead of
 the whole run. The script starts its own redis-server on a free port in a
@@ -30,6 +34,7 @@ any, select the test cases whose names contain one of them.
 
 import base64
 import ctypes
+import hashlib
 import json
 import os
 import random
@@ -61,8 +66,8 @@ UNIX_CAPS = "timestamp/x-unix"
 NONE_TIME = (1 << 64) - 1          # GST_CLOCK_TIME_NONE / GST_BUFFER_OFFSET_NONE
 MAX_FRAME_SIZE = 128 * 1024 * 1024  # redisstreamsrc's default max-frame-size
 # Tests that start later fail at once, so that the whole run stays within
-# meson's timeout of 180 s even when every pipeline hangs until its timeout.
-TIME_BUDGET = 140
+# meson's timeout of 300 s even when every pipeline hangs until its timeout.
+TIME_BUDGET = 250
 
 # docs/wire-format.md "flags"
 FLAG_NAMES = [
@@ -77,7 +82,7 @@ FLAG_NAMES = [
 ]
 # docs/wire-format.md "Fields": the order redisstreamsink writes them in
 FIELD_ORDER = ["v", "seq", "pts", "dts", "duration", "flags", "caps",
-               "capture-time", "meta", "encoding", "size", "data"]
+               "capture-time", "meta", "encoding", "size", "data", "trace"]
 
 
 # --------------------------------------------------------------------------
@@ -292,22 +297,51 @@ def check_size_against_caps(caps, size):
             raise InvalidEntry("%d bytes, not whole %d-byte frames" % (size, info.bpf))
 
 
-def read_entry(fields, max_frame_size=MAX_FRAME_SIZE):
-    """Decodes the field dict of one entry (bytes -> bytes) into a frame,
-    raising InvalidEntry where docs/wire-format.md says to skip it."""
+def caps_id(caps):
+    """docs/wire-format.md: the caps id of a caps string."""
+    if isinstance(caps, str):
+        caps = caps.encode()
+    return int.from_bytes(hashlib.sha256(caps).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def entry_caps(stream, fields, version):
+    """The caps string of an entry: its caps field (version 1), or the field
+    caps:<id> of <stream>:info, checked against the id (version 2)."""
+    if version == 1:
+        return fields[b"caps"].decode()
+    cid = fields[b"caps"]
+    if not cid.isdigit() or len(cid) > 20 or int(cid) >= 2**31:
+        raise InvalidEntry("caps %r is not a caps id" % cid)
+    caps = R.hget(stream + ":info", b"caps:%d" % int(cid))
+    if caps is None:
+        raise InvalidEntry("caps id %s not in %s:info" % (cid, stream))
+    if caps_id(caps) != int(cid):
+        raise InvalidEntry("caps:%s are the caps of another id" % cid)
+    return caps.decode()
+
+
+def read_entry(stream, fields, max_frame_size=MAX_FRAME_SIZE):
+    """Decodes the field dict of one entry of @stream (bytes -> bytes) into
+    a frame, raising InvalidEntry where docs/wire-format.md says to skip
+    it."""
     for name in (b"v", b"caps", b"data"):
         if name not in fields:
             raise InvalidEntry("missing %s" % name.decode())
-    if parse_dec(fields, "v") != 1:
+    version = parse_dec(fields, "v")
+    if version not in (1, 2):
         raise InvalidEntry("unknown version")
+    empty_dts = version == 2 and fields.get(b"dts") == b""
     frame = {k: parse_dec(fields, k) for k in
-             ("seq", "pts", "dts", "duration", "capture-time")}
+             ("seq", "pts", "dts", "duration", "capture-time")
+             if not (k == "dts" and empty_dts)}
+    frame["dts"] = frame["pts"] if empty_dts else frame["dts"]
+    frame["version"] = version
     flags = fields.get(b"flags", b"")
     frame["flags"] = flags.decode().split(",") if flags else []
     known = [n for n, _ in FLAG_NAMES]
     if any(f not in known for f in frame["flags"]):
         raise InvalidEntry("unknown flag in %r" % flags)
-    frame["caps"] = fields[b"caps"].decode()
+    frame["caps"] = entry_caps(stream, fields, version)
     encoding = fields.get(b"encoding", b"none")
     data = fields[b"data"]
     size = parse_dec(fields, "size")
@@ -339,17 +373,25 @@ def read_entry(fields, max_frame_size=MAX_FRAME_SIZE):
 def write_frame(stream, payload, caps, encoding="none", seq=None, pts=None,
                 dts=None, duration=None, flags=None, capture=None, meta=None,
                 lz4_args=None, extra=None, override=None, drop=(),
-                order=None):
+                order=None, version=1):
     """XADDs one entry in the documented field order; @override replaces or
-    adds raw field values, @drop removes fields, @order reorders."""
-    fields = {"v": "1"}
+    adds raw field values, @drop removes fields, @order reorders. Version
+    2: the caps stored in <stream>:info first (HSETNX), their id in the
+    entry, and a dts equal to the pts written empty."""
+    fields = {"v": str(version)}
     for name, v in (("seq", seq), ("pts", pts), ("dts", dts),
                     ("duration", duration)):
         if v is not None:
             fields[name] = str(v)
+    if version == 2 and dts is not None and dts == pts:
+        fields["dts"] = ""
     if flags is not None:
         fields["flags"] = ",".join(flags)
-    fields["caps"] = caps
+    if version == 2:
+        R.hsetnx(stream + ":info", "caps:%d" % caps_id(caps), caps)
+        fields["caps"] = str(caps_id(caps))
+    else:
+        fields["caps"] = caps
     if capture is not None:
         fields["capture-time"] = str(capture)
     if meta is not None:
@@ -430,30 +472,33 @@ def check_payload(got, want, what):
 # --------------------------------------------------------------------------
 
 N_A = 5
+# compression, width, height, wire-format
 SINK_CONFIGS = [
-    ("none", 320, 240), ("lz4", 320, 240), ("auto", 320, 240),
-    ("none", 33, 17), ("lz4", 33, 17), ("auto", 101, 75), ("lz4", 1, 1),
+    ("none", 320, 240, 2), ("lz4", 320, 240, 2), ("auto", 320, 240, 2),
+    ("none", 33, 17, 2), ("lz4", 33, 17, 2), ("auto", 101, 75, 2),
+    ("lz4", 1, 1, 2), ("none", 320, 240, 1), ("lz4", 33, 17, 1),
 ]
 _sink_runs = {}
 
 
-def sink_run(compression, w, h):
+def sink_run(compression, w, h, version=2):
     """Writes N_A videotestsrc frames with redisstreamsink (once per config).
     A tee gives the very same buffers to an appsink: the expected bytes,
     including whatever the row padding of odd sizes holds."""
-    key = (compression, w, h)
+    key = (compression, w, h, version)
     if key in _sink_runs:
         if isinstance(_sink_runs[key], Exception):
             raise _sink_runs[key]
         return _sink_runs[key]
     try:
-        stream = new_stream("sink-%s-%dx%d" % key)
+        stream = new_stream("sink-%s-%dx%d-v%d" % key)
         desc = ("videotestsrc num-buffers=%d pattern=ball ! "
                 "video/x-raw,format=I420,width=%d,height=%d ! tee name=t "
                 "t. ! queue ! redisstreamsink name=rsink host=127.0.0.1 "
-                "port=%d stream=%s compression=%s maxlen=0 "
+                "port=%d stream=%s compression=%s maxlen=0 %s "
                 "t. ! queue ! appsink name=sink sync=false"
-                % (N_A, w, h, PORT, stream, compression))
+                % (N_A, w, h, PORT, stream, compression,
+                   "" if version == 2 else "wire-format=%d" % version))
         before = time.time_ns()
         res = run_pipeline(desc, stats=["rsink"])
         after = time.time_ns()
@@ -470,33 +515,56 @@ def sink_run(compression, w, h):
     return run
 
 
-def add_sink_tests(compression, w, h):
-    tag = "sink->python %s %dx%d" % (compression, w, h)
+def add_sink_tests(compression, w, h, version):
+    tag = "sink->python %s%s %dx%d" % ("wire-format=1 " if version == 1
+                                       else "", compression, w, h)
+
+    def sink_run_():
+        return sink_run(compression, w, h, version)
+
+    def read_entry_(fields):
+        return read_entry(sink_run_()["stream"], fields)
 
     @test(tag + ": entry fields and order")
     def _fields():
-        run = sink_run(compression, w, h)
+        run = sink_run_()
         check_eq(len(run["entries"]), N_A, "entries in the stream")
         want_enc = "none" if compression == "none" else "lz4"
         for i, (eid, fields) in enumerate(run["entries"]):
             names = [k.decode() for k in fields]
             check_eq(names, [n for n in FIELD_ORDER if n in names],
                      "entry %d field order" % i)
-            for req in ("v", "seq", "flags", "caps", "capture-time",
-                        "encoding", "size", "data"):
+            frame = read_entry_(fields)
+            # version 2 leaves encoding and size out for a payload as it is
+            required = ["v", "seq", "flags", "caps", "capture-time", "data"]
+            if version == 1 or frame["encoding"] == "lz4":
+                required += ["encoding", "size"]
+            else:
+                check(b"encoding" not in fields and b"size" not in fields,
+                      "entry %d: encoding or size for a payload as it is" % i)
+            for req in required:
                 check(req in names, "entry %d has no %s" % (i, req))
-            check_eq(fields[b"v"], b"1", "v")
-            check_eq(fields[b"encoding"].decode(), want_enc, "encoding")
-            frame = read_entry(fields)
+            check_eq(fields[b"v"], str(version).encode(), "v")
+            check_eq(frame["encoding"], want_enc, "encoding")
             check_eq(frame["size"], video_size(frame["caps"]),
                      "size vs. the caps' default layout")
+            if b"trace" in fields:
+                # "trace": the sink, the capture point, started one
+                stamps = json.loads(fields[b"trace"])
+                check(len(fields[b"trace"]) <= 4096 and len(stamps) == 1 and
+                      len(stamps[0]) == 4 and stamps[0][:2] == ["w", run["stream"]] and
+                      stamps[0][3].isdigit() and
+                      int(stamps[0][3]) >= int(fields[b"capture-time"]),
+                      "entry %d trace %r" % (i, stamps))
+        # trace-interval (1 s) starts a trace on the first frame
+        check(b"trace" in run["entries"][0][1], "entry 0 has no trace")
 
     @test(tag + ": payload bit-exact")
     def _payload():
-        run = sink_run(compression, w, h)
+        run = sink_run_()
         check_eq(len(run["entries"]), N_A, "entries in the stream")
         for i, (eid, fields) in enumerate(run["entries"]):
-            frame = read_entry(fields)
+            frame = read_entry_(fields)
             check_payload(frame["payload"], run["ref"][i]["data"],
                           "frame %d" % i)
             if frame["encoding"] == "none":
@@ -504,10 +572,10 @@ def add_sink_tests(compression, w, h):
 
     @test(tag + ": seq, pts, dts, duration, flags")
     def _times():
-        run = sink_run(compression, w, h)
+        run = sink_run_()
         check_eq(len(run["entries"]), N_A, "entries in the stream")
         for i, (eid, fields) in enumerate(run["entries"]):
-            frame = read_entry(fields)
+            frame = read_entry_(fields)
             ref = run["ref"][i]
             check_eq(frame["seq"], i, "seq of entry %d" % i)
             check_eq(frame["pts"], ref["pts"], "pts of entry %d" % i)
@@ -520,10 +588,20 @@ def add_sink_tests(compression, w, h):
 
     @test(tag + ": caps")
     def _caps():
-        run = sink_run(compression, w, h)
+        run = sink_run_()
         check_eq(len(run["entries"]), N_A, "entries in the stream")
         for i, (eid, fields) in enumerate(run["entries"]):
-            caps = fields[b"caps"].decode()
+            caps = read_entry_(fields)["caps"]
+            if version == 2:
+                check_eq(int(fields[b"caps"]), caps_id(caps), "caps id")
+                check_eq([k for k in R.hkeys(run["stream"] + ":info")
+                          if k.startswith(b"caps:")],
+                         [b"caps:%d" % caps_id(caps)], "caps fields of the hash")
+            else:
+                check_eq(fields[b"caps"].decode(), caps, "caps field")
+                check_eq([k for k in R.hkeys(run["stream"] + ":info")
+                          if k.startswith(b"caps:")], [],
+                         "caps in the hash for version 1")
             parsed = Gst.Caps.from_string(caps)
             check(parsed is not None and parsed.is_fixed(),
                   "caps %r do not parse to fixed caps" % caps)
@@ -536,11 +614,11 @@ def add_sink_tests(compression, w, h):
 
     @test(tag + ": capture-time")
     def _capture():
-        run = sink_run(compression, w, h)
+        run = sink_run_()
         check_eq(len(run["entries"]), N_A, "entries in the stream")
         last = 0
         for i, (eid, fields) in enumerate(run["entries"]):
-            t = read_entry(fields)["capture-time"]
+            t = read_entry_(fields)["capture-time"]
             check(t is not None, "no capture-time")
             check(run["before"] - 10**9 <= t <= run["after"] + 10**9,
                   "capture-time %d not within the run [%d, %d]"
@@ -593,7 +671,7 @@ def _xreadgroup():
             break
         for _, entries in reply:
             for eid, fields in entries:
-                got.append(read_entry(fields))
+                got.append(read_entry(stream, fields))
                 R.xack(stream, "py", eid)
     check_eq(len(got), N_A, "frames read")
     for i, frame in enumerate(got):
@@ -615,28 +693,36 @@ def _auto_jpeg():
     entries = R.xrange(stream)
     check_eq(len(entries), 3, "entries")
     for i, (eid, fields) in enumerate(entries):
-        check_eq(fields[b"encoding"], b"none", "encoding")
-        check(fields[b"caps"].startswith(b"image/jpeg"), "caps")
-        check_payload(read_entry(fields)["payload"], ref["samples"][i]["data"],
+        frame = read_entry(stream, fields)
+        check_eq(frame["encoding"], "none", "encoding")
+        check(frame["caps"].startswith("image/jpeg"), "caps")
+        check_payload(frame["payload"], ref["samples"][i]["data"],
                       "jpeg frame %d" % i)
 
 
 @test("sink->python: an empty buffer is encoding none, size 0, empty data, "
       "which readers skip")
 def _sink_empty():
-    stream = new_stream("sink-empty")
-    res = run_pipeline("fakesrc num-buffers=2 sizetype=empty ! "
-                       "application/x-interop ! redisstreamsink port=%d "
-                       "stream=%s compression=lz4" % (PORT, stream))
-    check(res["error"] is None, res["error"])
-    entries = R.xrange(stream)
-    check_eq(len(entries), 2, "entries")
-    for eid, fields in entries:
-        check_eq((fields.get(b"encoding"), fields.get(b"size"),
-                  fields.get(b"data")), (b"none", b"0", b""),
-                 "encoding, size, data")
+    for version, want in ((1, (b"none", b"0", b"")), (2, (None, None, b""))):
+        stream = new_stream("sink-empty")
+        res = run_pipeline("fakesrc num-buffers=2 sizetype=empty ! "
+                           "application/x-interop ! redisstreamsink port=%d "
+                           "stream=%s compression=lz4 wire-format=%d"
+                           % (PORT, stream, version))
+        check(res["error"] is None, res["error"])
+        entries = R.xrange(stream)
+        check_eq(len(entries), 2, "entries")
+        for eid, fields in entries:
+            check_eq((fields.get(b"encoding"), fields.get(b"size"),
+                      fields.get(b"data")), want,
+                     "version %d: encoding, size, data" % version)
+            check_empty_skipped(stream, fields)
+
+
+def check_empty_skipped(stream, fields):
+    if True:
         try:
-            read_entry(fields)
+            read_entry(stream, fields)
         except InvalidEntry:
             pass
         else:
@@ -822,6 +908,47 @@ def _src_caps_change():
     check_samples(run_pipeline(src_desc(stream, 4), stats=["src"]), frames)
 
 
+@test("python->src: version 2 entries (caps id, caps in <stream>:info, "
+      "empty dts) play")
+def _src_v2():
+    stream = new_stream("src-v2")
+    frames = expected_frames(CAPS_A, 4, seed=21)
+    write_expected(stream[:], frames[:2], version=2)
+    write_expected(stream, frames[2:], version=2, encoding="lz4")
+    entries = R.xrange(stream)
+    check_eq([f[b"dts"] for _, f in entries], [b""] * 4, "dts equal to pts")
+    check_eq(R.hkeys(stream + ":info"), [b"caps:%d" % caps_id(CAPS_A)],
+             "fields of the hash")
+    check_samples(run_pipeline(src_desc(stream, 4), stats=["src"]), frames)
+
+
+@test("python->src: versions 1 and 2 mixed, caps changing within and "
+      "between them")
+def _src_mixed_versions():
+    stream = new_stream("src-mixed")
+    a1 = expected_frames(CAPS_A, 2, seed=31)
+    a2 = expected_frames(CAPS_A, 2, seed=33, seq0=1002, pts0=5_080_000_000)
+    b2 = expected_frames(CAPS_ODD, 2, seed=35, seq0=1004, pts0=5_160_000_000)
+    b1 = expected_frames(CAPS_ODD, 2, seed=37, seq0=1006, pts0=5_240_000_000)
+    a3 = expected_frames(CAPS_A, 2, seed=39, seq0=1008, pts0=5_320_000_000)
+    for frames, version in ((a1, 1), (a2, 2), (b2, 2), (b1, 1), (a3, 2)):
+        write_expected(stream, frames, version=version, encoding="lz4")
+    frames = a1 + a2 + b2 + b1 + a3
+    check_samples(run_pipeline(src_desc(stream, len(frames)), stats=["src"]),
+                  frames)
+
+
+@test("python->src: a version 2 stream read after a trim, by a group "
+      "created later")
+def _src_v2_after_trim():
+    stream = new_stream("src-v2-trim")
+    frames = expected_frames(CAPS_ODD, 6, seed=41)
+    write_expected(stream, frames, version=2)
+    R.xtrim(stream, maxlen=2, approximate=False)
+    check_samples(run_pipeline(src_desc(stream, 2), stats=["src"]),
+                  frames[4:])
+
+
 CAPS_1080 = "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1"
 CAPS_S16 = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
 CAPS_F32_PLANAR = ("audio/x-raw,format=F32LE,layout=non-interleaved,"
@@ -844,7 +971,7 @@ def check_skipped(res, stream, bad_ids, frames):
         fields = R.xrange(stream, bad_id, bad_id)
         check(len(fields) == 1, "entry %s no longer in the stream" % bad_id)
         try:
-            read_entry(fields[0][1])
+            read_entry(stream, fields[0][1])
         except InvalidEntry:
             pass
         else:
@@ -996,7 +1123,7 @@ def _roundtrip_seq():
             "redisstreamsink port=%d stream=%s" % (PORT, stream_in, len(seqs),
                                                    PORT, stream_out))
         check(res["error"] is None, res["error"])
-        got = [read_entry(f)["seq"] for _, f in R.xrange(stream_out)]
+        got = [read_entry(stream_out, f)["seq"] for _, f in R.xrange(stream_out)]
         check_eq(got, want, "seq written for %r" % seqs)
 
 
@@ -1019,7 +1146,7 @@ def _roundtrip():
     out = R.xrange(stream_out)
     check_eq(len(out), 3, "entries written")
     for i, ((eid, fields), f) in enumerate(zip(out, frames)):
-        got = read_entry(fields)
+        got = read_entry(stream_out, fields)
         check_payload(got["payload"], f["payload"], "frame %d" % i)
         for k, want in (("seq", f["seq"]), ("pts", f["pts"]),
                         ("dts", f["dts"]), ("duration", f["duration"]),
@@ -1072,7 +1199,17 @@ INVALID = [
     ("missing data", {"drop": ["data"]}, ""),
     ("missing caps", {"drop": ["caps"]}, ""),
     ("missing v", {"drop": ["v"]}, ""),
-    ("unknown version v=2", {"override": {"v": "2"}}, ""),
+    ("unknown version v=3", {"override": {"v": "3"}}, ""),
+    ("version 2: caps not a caps id", {"version": 2,
+                                       "override": {"caps": "video/x-raw"}}, ""),
+    ("version 2: caps id 2^31", {"version": 2,
+                                 "override": {"caps": str(2**31)}}, ""),
+    ("version 2: caps id not in the hash", {"version": 2,
+                                            "override": {"caps": "12345"}}, ""),
+    ("version 2: caps of another id in the hash", {"version": 2,
+                                                   "override": {"caps": "77"}},
+     "caps:77"),
+    ("version 1: empty dts", {"override": {"dts": ""}}, ""),
     ("unknown encoding zstd", {"override": {"encoding": "zstd"}}, ""),
     ("lz4 without size", {"encoding": "lz4", "drop": ["size"]}, ""),
     ("corrupt lz4", {"encoding": "lz4", "override": {"data": None}}, ""),
@@ -1127,6 +1264,8 @@ def add_invalid_test(name, kw, extra):
         if "size" in ov and ov["size"].startswith("SIZE"):
             ov["size"] = str(size + int(ov["size"][4:]))
         props = ""
+        if extra == "caps:77":
+            R.hset(stream + ":info", "caps:77", CAPS_A)
         if extra == "max-frame-size":
             # the valid frames just fit, the invalid one is twice as large
             props = "max-frame-size=%d" % size
@@ -1152,7 +1291,8 @@ def add_invalid_test(name, kw, extra):
         # And the Python reader of this file agrees it is invalid.
         fields = R.xrange(stream, bad_id, bad_id)[0][1]
         try:
-            read_entry(fields, max_frame_size=size if props else MAX_FRAME_SIZE)
+            read_entry(stream, fields,
+                       max_frame_size=size if props else MAX_FRAME_SIZE)
         except (InvalidEntry, ValueError):
             pass
         else:

@@ -74,7 +74,8 @@ sys.path.insert(0, os.path.join(TOP, "tests", "pylib"))
 from procs import free_port, read, spawn, stop, stop_all, wait_for  # noqa: E402
 
 CANNOT_RUN = os.path.join(TOP, "tests", "cannot-run.sh")
-STAGES = ["producer", "processor", "display", "viewer", "monitor", "demo", "launch"]
+STAGES = ["producer", "processor", "display", "viewer", "monitor", "exporter", "demo",
+          "launch"]
 SUITE = "bookworm"
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FRAMES = 30
@@ -178,6 +179,16 @@ def exercise_commands(ctx, prefix, port):
               % (key, FRAMES, text))
     print("  monitor reports %s and %s with %d entries each" % (src, out, FRAMES))
 
+    argv, penv = ctx.command(["gst-redis-exporter", "--once"], env)
+    elog = os.path.join(ctx.tmp, prefix + "-exporter.log")
+    run(argv, elog, 60, env=penv)
+    text = read(elog)
+    for key in (src, out):
+        check(('gst_redis_stream_length{db="db0",stream="%s"} %d' % (key, FRAMES)) in text,
+              "gst-redis-exporter --once does not serve %s with %d entries:\n%s"
+              % (key, FRAMES, text[-3000:]))
+    print("  exporter serves %s and %s" % (src, out))
+
 
 PY_FUNCTION = """
 def process(frame):
@@ -240,6 +251,8 @@ def install_layout(ctx):
               "%s points to %s, not to the script in %s" % (cmd, target, pipelines))
         check(os.access(target, os.X_OK), "%s is not executable" % target)
     check(os.path.isfile(os.path.join(pipelines, "common.sh")), "common.sh not installed")
+    check(os.path.isfile(os.path.join(pipelines, "redisstate.py")),
+          "redisstate.py (for monitor and exporter) not installed")
     check(not os.path.exists(os.path.join(pipelines, "install-deps")),
           "install-deps (for a source tree) was installed")
     docdir = os.path.join(root, ctx.datadir, "doc", "gst-redis-streams")

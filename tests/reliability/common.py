@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
 import cases as cases_runner  # noqa: E402
 from procs import free_port, gst_env, read, spawn, stop, stop_all, wait_for  # noqa: E402,F401
 from redisserver import RedisServer  # noqa: E402,F401
+import wire  # noqa: E402
 
 
 def launch(pipeline, log, *opts, env=None):
@@ -36,16 +37,17 @@ def number(fields, name):
     return int(v)
 
 
-def decode(fields):
-    """An entry per docs/wire-format.md ("Reading with redis-py")."""
-    assert number(fields, "v") == 1 and b"caps" in fields and b"data" in fields, fields.keys()
+def decode(r, stream, fields):
+    """An entry of @stream per docs/wire-format.md ("Reading with redis-py")."""
+    assert b"data" in fields, fields.keys()
+    caps = wire.entry_caps(r, stream, fields)
     encoding = fields.get(b"encoding", b"none")
     assert encoding in (b"lz4", b"none"), encoding
     data = fields[b"data"]
     size = number(fields, "size")
     payload = lz4.frame.decompress(data) if encoding == b"lz4" else data
     assert size is None or len(payload) == size
-    return {"seq": number(fields, "seq"), "caps": fields[b"caps"].decode(),
+    return {"seq": number(fields, "seq"), "caps": caps,
             "capture_time": number(fields, "capture-time"), "payload": payload}
 
 
@@ -61,7 +63,7 @@ def stream_seqs(r, stream, decode_payload=False):
             break
         for eid, fields in entries:
             if decode_payload:
-                seqs.append(decode(fields)["seq"])
+                seqs.append(decode(r, stream, fields)["seq"])
             else:
                 seqs.append(number(fields, "seq"))
         last = entries[-1][0].decode()

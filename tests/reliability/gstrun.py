@@ -2,13 +2,14 @@
 """Runs one GStreamer pipeline with python3-gi and reports it as JSON.
 
   gstrun.py '<pipeline description>' [--set NAME.PROP=VALUE]... [--timeout S]
-            [--stats NAME]... [--until-frames NAME=N] [--offsets NAME]
-            [--until-offset NAME=N]
+            [--stats NAME]... [--until-frames NAME=N [--linger S]]
+            [--offsets NAME] [--until-offset NAME=N]
 
 Properties given with --set are set with GObject's set_property on the
 element called NAME after parsing, so their values never go through the
 parse string (used for passwords). The pipeline runs until EOS, an ERROR
-message, --until-frames (NAME's stats "frames" >= N), --until-offset (the
+message, --until-frames (NAME's stats "frames" >= N; then --linger more
+seconds, 0 by default, while messages are still collected), --until-offset (the
 fakesink NAME got a buffer of offset N) or the timeout. --offsets NAME records
 the offset (a redisstreamsrc's seq) of every buffer the fakesink NAME gets
 (it needs signal-handoffs=true). The last line of stdout is one JSON object:
@@ -39,7 +40,7 @@ def code_name(domain, code):
 def main():
     args = sys.argv[1:]
     desc = args.pop(0)
-    sets, stats_of, timeout, until = [], [], 30.0, None
+    sets, stats_of, timeout, until, linger = [], [], 30.0, None, 0.0
     offsets_of, until_offset = [], None
     while args:
         a = args.pop(0)
@@ -52,6 +53,8 @@ def main():
         elif a == "--until-frames":
             name, n = args.pop(0).split("=")
             until = (name, int(n))
+        elif a == "--linger":
+            linger = float(args.pop(0))
         elif a == "--offsets":
             offsets_of.append(args.pop(0))
         elif a == "--until-offset":
@@ -110,12 +113,14 @@ def main():
         if seen["offset"]:
             out["result"] = "offset"
             break
-        if until:
+        if until and out["result"] is None:
             st = pipeline.get_by_name(until[0]).get_property("stats")
             ok, frames = st.get_uint64("frames")
             if ok and frames >= until[1]:
                 out["result"] = "frames"
-                break
+                end = time.monotonic() + linger
+        if out["result"] == "frames" and time.monotonic() >= end:
+            break
         if time.monotonic() > end:
             out["result"] = "timeout"
             break

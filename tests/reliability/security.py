@@ -2,9 +2,16 @@
 """Security tests of the Redis Streams elements and websocketsink (issue 8).
 
   acl_least_privilege  redis-server 7 ACL users with exactly the rules of
-                       docs/security.md (producer, processor, consumer): frames
-                       flow end to end; each rule is needed (the stage fails,
-                       or XAUTOCLAIM no longer claims, without it).
+                       docs/security.md (producer, processor, consumer,
+                       monitor), read from the doc: frames flow end to end;
+                       each rule is needed (the stage fails, no longer
+                       claims, reports or leaves its group, or the monitor
+                       and the exporter fail or say what was refused).
+  acl_recipes          every ACL SETUSER line of docs/security.md as written,
+                       with the stage named above it: frames flow, the
+                       elements report their metrics, readers leave their
+                       group at stop, pipelines/monitor and
+                       pipelines/exporter read everything, no warning.
   acl_refused          beyond those rules the elements get a clear error naming
                        the stream: the producer user cannot XREADGROUP or write
                        another stream, the consumer user cannot XADD; redis-py
@@ -41,6 +48,7 @@ Arguments select cases by substring. The last line is "N passed, N failed".
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -61,20 +69,51 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GSTRUN = os.path.join(HERE, "gstrun.py")
 SECRET = "Zq9-SeKrEt-4711-xyzzy"
 
-# The rules of docs/security.md; keep the two in step.
+DOC = os.path.join(HERE, "..", "..", "docs", "security.md")
+PIPELINES = os.path.join(HERE, "..", "..", "pipelines")
 BASE = ["on", "resetkeys", "resetchannels", "-@all"]
-RULES = {
-    "producer": ["%W~video-frames", "%W~video-frames:info", "+xadd", "+hset", "+ping",
-                 "&video-frames:control", "+subscribe"],
-    "processor": ["~video-frames", "%R~video-frames:info", "~processed-frames",
-                  "%W~processed-frames:info", "+xreadgroup", "+xack", "+xgroup|create",
-                  "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen", "+hget", "+xadd",
-                  "+hset", "+ping", "&video-frames:control", "&processed-frames:control",
-                  "+publish", "+subscribe"],
-    "consumer": ["~processed-frames", "%R~processed-frames:info", "+xreadgroup", "+xack",
-                 "+xgroup|create", "+xautoclaim", "+xinfo|groups", "+xinfo|stream", "+xlen",
-                 "+hget", "+ping", "&processed-frames:control", "+publish"],
-}
+
+
+def acl_tokens(text):
+    """The arguments of an ACL SETUSER line: a selector "(...)" is one."""
+    tokens, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == " " and depth == 0:
+            if cur:
+                tokens.append(cur)
+            cur = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        cur += ch
+    if cur:
+        tokens.append(cur)
+    return tokens
+
+
+def doc_recipes():
+    """Every "ACL SETUSER <user> ..." line of docs/security.md, as written:
+    {user: {"for": the comment line above it, "args": its arguments,
+    "password": the password it sets, "rules": the rules beyond BASE and
+    the password}}."""
+    recipes, comment = {}, ""
+    for line in read(DOC).splitlines():
+        if line.startswith("# "):
+            comment = line[2:]
+        m = re.match(r"ACL SETUSER (\S+) (.*)$", line)
+        if m:
+            args = acl_tokens(m.group(2))
+            pw = [a[1:] for a in args if a.startswith(">")]
+            assert len(pw) == 1, "recipe for %s sets %d passwords" % (m.group(1), len(pw))
+            recipes[m.group(1)] = {"for": comment, "args": args, "password": pw[0],
+                                   "rules": [a for a in args
+                                             if a not in BASE and not a.startswith(">")]}
+    return recipes
+
+
+# The rules of docs/security.md, as the doc writes them.
+RULES = {u: r["rules"] for u, r in doc_recipes().items()}
+# the group a role's source reads in (the stages below)
+READ_GROUP = {"processor": ("video-frames", "proc"), "consumer": ("processed-frames", "display")}
 # key frame requests: the stream a role reads (it publishes there) and the
 # one it writes (its sink subscribes there)
 READS = {"processor": "video-frames", "consumer": "processed-frames"}
@@ -82,7 +121,8 @@ WRITES = {"producer": "video-frames", "processor": "processed-frames"}
 H264_DELTA = {"v": "1", "seq": "0", "flags": "delta",
               "caps": "video/x-h264,stream-format=byte-stream,alignment=au",
               "encoding": "none", "data": b"\0\0\0\1\x41" + b"\0" * 64}
-PASSWORDS = {"producer": "pw-producer", "processor": "pw-processor", "consumer": "pw-consumer"}
+PASSWORDS = {"producer": "pw-producer", "processor": "pw-processor", "consumer": "pw-consumer",
+             "monitor": "pw-monitor", "replayer": "pw-replayer"}
 
 
 def gstrun(tmp, name, desc, *args, timeout=60, env=None):
@@ -100,6 +140,83 @@ def gstrun(tmp, name, desc, *args, timeout=60, env=None):
     return json.loads(last[-1]), out
 
 
+def is_metrics_selector(rule):
+    return rule.startswith("(") and "gst-redis:metrics:" in rule
+
+
+def metrics_reports(r, stream, kind):
+    """The element reports of kind ("src", "sink") for stream in Redis."""
+    found = []
+    for k in r.scan_iter(match="gst-redis:metrics:{%s}:*" % stream):
+        v = r.get(k)
+        if v and json.loads(v).get("kind") == kind:
+            found.append(json.loads(v))
+    return found
+
+
+def consumers(r, stream, group):
+    try:
+        return [c["name"].decode() for c in r.xinfo_consumers(stream, group)]
+    except redis.ResponseError:
+        return []
+
+
+def run_tool(tmp, name, tool, port, user, password, *args):
+    """pipelines/<tool> as user; returns (status, output)."""
+    log = os.path.join(tmp, name + ".log")
+    env = dict(os.environ, REDIS_HOST="127.0.0.1", REDIS_PORT=str(port),
+               REDIS_USERNAME=user, REDIS_PASSWORD=password)
+    p = spawn([PYTHON, os.path.join(PIPELINES, tool)] + list(args), log, env)
+    try:
+        p.wait(30)
+    except subprocess.TimeoutExpired:
+        stop(p)
+        raise AssertionError("%s did not finish:\n%s" % (name, read(log)[-2000:]))
+    return p.returncode, read(log)
+
+
+def monitoring_complaints(tmp, name, port, user="monitor", password=None):
+    """What the monitor and the exporter, run as user, say went wrong
+    (exit status, refused commands); with the output of both."""
+    password = password or PASSWORDS["monitor"]
+    rc, out = run_tool(tmp, name + "-monitor", "monitor", port, user, password, "--once",
+                       "--interval", "0.2", "--stream", "video-frames",
+                       "--stream", "processed-frames")
+    erc, eout = run_tool(tmp, name + "-exporter", "exporter", port, user, password, "--once")
+    wrong = []
+    if rc != 0:
+        wrong.append("monitor exit %s: %s" % (rc, out.strip().splitlines()[-1:]))
+    said = lambda l: ((l.startswith(("exporter:", "redisstate:", "Redis ")) and  # noqa: E731
+                       ("refused" in l or "NOPERM" in l)) or "Traceback" in l)
+    wrong += ["monitor: " + l for l in out.splitlines() if said(l)]
+    if erc != 0:
+        wrong.append("exporter exit %s: %s" % (erc, eout.strip().splitlines()[-1:]))
+    wrong += ["exporter: " + l for l in eout.splitlines() if said(l)]
+    return wrong, out, eout
+
+
+def monitoring_works(tmp, name, port, user="monitor", password=None):
+    """The monitor and the exporter as user, with a group proc on
+    video-frames and a sink's report: (ok, what is wrong)."""
+    wrong, out, eout = monitoring_complaints(tmp, name, port, user, password)
+    if not wrong:
+        for want in ("stream video-frames: length", "group proc"):
+            if want not in out:
+                wrong.append("monitor output lacks %r:\n%s" % (want, out))
+        for want in ('gst_redis_stream_length{db="db0",stream="video-frames"}',
+                     'gst_redis_group_pending{db="db0",stream="video-frames",group="proc"}',
+                     "gst_redis_sink_frames_total{", "gst_redis_up 1"):
+            if want not in eout:
+                wrong.append("exporter output lacks %r" % want)
+    return not wrong, wrong
+def seed_v2(admin, stream, caps, data):
+    """A version 2 entry as redisstreamsink writes it: its caps in
+    <stream>:info under their id (docs/wire-format.md)."""
+    cid = int.from_bytes(hashlib.sha256(caps.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    admin.hset(stream + ":info", "caps:%d" % cid, caps)
+    admin.xadd(stream, {"v": "2", "seq": "0", "caps": str(cid), "data": data})
+
+
 def set_user(r, name, rules, password=None):
     r.execute_command("ACL", "DELUSER", name)
     r.execute_command("ACL", "SETUSER", name, *BASE, ">" + (password or PASSWORDS[name]), *rules)
@@ -112,22 +229,36 @@ def produce(tmp, port, name, n, user="producer", stream="video-frames", password
                   "--set", "snk.password=" + (password or PASSWORDS[user]), "--stats", "snk")
 
 
-def process(tmp, port, name, n, user="processor", extra="", timeout="8"):
+def process(tmp, port, name, n, user="processor", extra="", timeout="8", password=None):
+    """The processor until it pushed n frames; n=None: until the timeout
+    (it stops idle, having acknowledged everything)."""
+    password = password or PASSWORDS[user]
     return gstrun(tmp, name,
                   "redisstreamsrc name=src port=%d stream=video-frames group=proc "
                   "start-id=0 username=%s %s ! frameproc operation=invert ! "
                   "redisstreamsink name=snk port=%d stream=processed-frames username=%s maxlen=0"
                   % (port, user, extra, port, user),
-                  "--set", "src.password=" + PASSWORDS[user], "--set", "snk.password=" + PASSWORDS[user],
-                  "--until-frames", "src=%d" % n, "--timeout", timeout, "--stats", "src", "--stats", "snk")
+                  "--set", "src.password=" + password, "--set", "snk.password=" + password,
+                  *(["--until-frames", "src=%d" % n] if n else []),
+                  "--timeout", timeout, "--stats", "src", "--stats", "snk")
 
 
-def consume(tmp, port, name, n, user="consumer", extra="", timeout="8"):
+def consume(tmp, port, name, n, user="consumer", extra="", timeout="8", password=None):
     return gstrun(tmp, name,
                   "redisstreamsrc name=src port=%d stream=processed-frames group=display "
                   "start-id=0 username=%s %s ! fakesink" % (port, user, extra),
-                  "--set", "src.password=" + PASSWORDS[user],
-                  "--until-frames", "src=%d" % n, "--timeout", timeout, "--stats", "src")
+                  "--set", "src.password=" + (password or PASSWORDS[user]),
+                  *(["--until-frames", "src=%d" % n] if n else []),
+                  "--timeout", timeout, "--stats", "src")
+
+
+def replay(tmp, port, name, start, user="replayer", password=None):
+    """A replay of video-frames from start to now (its end when it began)."""
+    return gstrun(tmp, name,
+                  "redisstreamsrc name=src port=%d stream=video-frames start=%s stop=now "
+                  "username=%s ! fakesink" % (port, start, user),
+                  "--set", "src.password=" + (password or PASSWORDS[user]), "--timeout", "20",
+                  "--stats", "src")
 
 
 def stat(res, name, field):
@@ -150,6 +281,9 @@ def acl_least_privilege(tmp):
     assert res["result"] == "frames", out[-3000:]
     assert sorted(stream_seqs(admin, "processed-frames", decode_payload=True)) == list(range(n))
     print("full rules: %d frames flow producer -> processor -> consumer" % n)
+    wrong, _, _ = monitoring_complaints(tmp, "monitor", srv.port)
+    assert not wrong, wrong
+    print("full rules: the monitor and the exporter read everything")
 
     # every rule is needed: drop one at a time
     needed = []
@@ -157,13 +291,78 @@ def acl_least_privilege(tmp):
         for rule in rules:
             fewer = [x for x in rules if x != rule]
             set_user(admin, role, fewer)
-            admin.delete("video-frames", "processed-frames")
+            admin.delete("video-frames", "processed-frames", "processed-frames:info")
             if role != "producer":
-                admin.xadd("video-frames", {"v": "1", "seq": "0", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-                                            "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
-                admin.xadd("processed-frames", {"v": "1", "seq": "0", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-                                                "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
-            if rule == "+xautoclaim":
+                admin.delete("video-frames:info")
+            # (the producer finds its caps stored by the full run: a
+            # restarted producer, which reads them back with HGET)
+            if role != "producer":
+                # version 2 entries, as the stages write them by default
+                for stream in ("video-frames", "processed-frames"):
+                    seed_v2(admin, stream, "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                            b"\0" * (320 * 240 * 3 // 2))
+            if role == "replayer":
+                # from an entry id (XRANGE) and from a time (XREVRANGE back to
+                # it, XINFO STREAM for the span): the replay fails without a
+                # rule it needs
+                first = admin.xrange("video-frames", count=1)[0][0].decode()
+                bad = []
+                for start in (first, "-30s"):
+                    res, out = replay(tmp, srv.port, "replayer-no-%s" % rule, start)
+                    # a rule the replay can do without: it says so (XINFO STREAM)
+                    refused = [w["message"] for w in res["warnings"]
+                               if "does not let this user" in w["message"]]
+                    if res["result"] != "eos" or int(stat(res, "src", "frames") or 0) != 1:
+                        bad.append("start=%s: %s" % (start, res["error"]["message"] if res[
+                            "error"] else "%s, %s frames" % (res["result"], stat(res, "src",
+                                                                                "frames"))))
+                    elif refused:
+                        bad.append("start=%s: plays, and warns: %s" % (start, refused[0]))
+                ok = bool(bad)
+                print("  %-9s without %-24s -> %s" % (role, rule, "; ".join(bad) if ok
+                                                        else "still works"))
+            elif role == "monitor":
+                # a group with a pending entry, so that every command runs
+                admin.xgroup_create("video-frames", "proc", id="0")
+                admin.xreadgroup("proc", "worker", {"video-frames": ">"}, count=1)
+                wrong, _, _ = monitoring_complaints(tmp, "monitor-no-" + rule, srv.port)
+                ok = bool(wrong)
+                print("  %-9s without %-24s -> %s" % (role, rule, "; ".join(
+                    w[:160] for w in wrong[:2]) if ok else "still works"))
+            elif is_metrics_selector(rule):
+                # the elements run, and say once that they cannot report
+                if role == "producer":
+                    res, out = produce(tmp, srv.port, "producer-no-metrics", 3)
+                elif role == "processor":
+                    res, out = process(tmp, srv.port, "processor-no-metrics", 1)
+                else:
+                    res, out = consume(tmp, srv.port, "consumer-no-metrics", 1)
+                warned = [w["message"] for w in res["warnings"]]
+                ok = res["result"] in ("eos", "frames") and any(
+                    "write the metrics" in w for w in warned)
+                print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
+                    role, rule[:24], "no metrics reports" if ok else "still works",
+                    warned or "none"))
+            elif rule in ("+xpending", "+xgroup|delconsumer"):
+                # only for leaving the group at stop: it runs, stops idle
+                # with nothing pending, and stays listed
+                stream, group = READ_GROUP[role]
+                if role == "processor":
+                    res, out = process(tmp, srv.port, "processor-no-" + rule, None, timeout="3")
+                else:
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, None, timeout="3")
+                left = consumers(admin, stream, group)
+                ok = res["result"] == "timeout" and int(stat(res, "src", "frames") or 0) == 1 \
+                    and len(left) == 1
+                if rule == "+xpending":
+                    # and max-deliveries: its delivery counts, when own
+                    # pending entries are read again at start, are off
+                    warned = [w["message"] for w in res["warnings"]]
+                    ok = ok and any("XPENDING" in w for w in warned)
+                print("  %-9s without %-24s -> %s" % (role, rule, "stays in group %s: %s" % (
+                    group, left) if ok else "still works (%s, consumers %s)" % (
+                        res["result"], left)))
+            elif rule == "+xautoclaim":
                 # XAUTOCLAIM only matters for a dead worker's entries: make one
                 stream, group = ("video-frames", "proc") if role == "processor" else ("processed-frames", "display")
                 admin.xgroup_create(stream, group, id="0")
@@ -214,10 +413,12 @@ def acl_least_privilege(tmp):
                 ok = res["result"] in ("eos", "frames") and any(phrase in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
                     role, rule, verdict if ok else "still works", warned or "none"))
-            elif rule in ("+hget", "+xinfo|stream") or rule == "%%R~%s:info" % READS.get(role):
-                # the source reads on, and says once what it cannot do: name
-                # the producer's trimming, count what was trimmed while it
-                # was not running
+            elif rule == "+xinfo|stream":
+                # the source reads on, and says once what it cannot do:
+                # count what was trimmed while it was not running. (Without
+                # HGET on <stream>:info it cannot read version 2 entries,
+                # whose caps are there: an error, below; the retention it
+                # reads there too is then moot.)
                 if role == "processor":
                     res, out = process(tmp, srv.port, "processor-no-" + rule, 1)
                 else:
@@ -227,6 +428,20 @@ def acl_least_privilege(tmp):
                 ok = res["result"] == "frames" and any(what in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
                     role, rule, "says it cannot" if ok else "still works", warned or "none"))
+            elif rule in ("+xrange", "~video-frames:dead-letter"):
+                # setting an entry aside (here: caps frameproc refuses, after
+                # a good entry): the entry stays pending, with a warning
+                admin.xadd("video-frames", {"v": "1", "seq": "1", "caps": "image/jpeg",
+                                            "data": b"\xff\xd8\xff\xd9"})
+                admin.xadd("video-frames", {"v": "1", "seq": "2", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                                            "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+                res, out = process(tmp, srv.port, "processor-no-" + rule, 3, timeout="4")
+                warned = [w["message"] for w in res["warnings"]]
+                ok = any("Could not set entry" in w for w in warned) and \
+                    admin.xpending("video-frames", "proc")["pending"] == 1
+                print("  %-9s without %-26s -> %s (bus warnings: %s)" % (
+                    role, rule, "cannot set entries aside" if ok else "still works",
+                    warned or "none"))
             elif rule in ("+xinfo|groups", "+xlen"):
                 # only for counting trimmed entries: the source runs and says
                 # once that it cannot count them
@@ -246,6 +461,13 @@ def acl_least_privilege(tmp):
                     res, out = produce(tmp, srv.port, "producer-no-" + rule, 3)
                 elif role == "processor":
                     res, out = process(tmp, srv.port, "processor-no-" + rule, 2)
+                elif rule == "+xack":
+                    # fakesink keeps its last frame: the first XACK goes out
+                    # once the second frame came
+                    for seq in (1, 2):
+                        admin.xadd("processed-frames", {"v": "1", "seq": str(seq), "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+                                                        "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+                    res, out = consume(tmp, srv.port, "consumer-no-" + rule, 10, timeout="4")
                 else:
                     res, out = consume(tmp, srv.port, "consumer-no-" + rule, 2)
                 ok = res["result"] == "error"
@@ -263,6 +485,87 @@ def acl_least_privilege(tmp):
     res, out = consume(tmp, srv.port, "consumer-claims", 1, extra="claim-idle-time=1000", timeout="6")
     assert int(stat(res, "src", "claimed") or 0) == 1, res
     assert not needed, "rules that are not needed: %s" % needed
+
+
+def acl_recipes(tmp):
+    """Each ACL SETUSER line of docs/security.md as written there, with
+    the stage named in the comment above it: it does all of its work."""
+    srv = RedisServer(tmp)
+    admin = srv.client()
+    recipes = doc_recipes()
+    stages = {"producer": "redisstreamsink stream=video-frames",
+              "processor": "redisstreamsrc stream=video-frames ! ... ! "
+                           "redisstreamsink stream=processed-frames",
+              "consumer": "redisstreamsrc stream=processed-frames",
+              "monitor": "pipelines/monitor and pipelines/exporter",
+              "replayer": "redisstreamsrc stream=video-frames start=-30s stop=now"}
+    assert set(recipes) == set(stages), (
+        "docs/security.md has recipes for %s; this test runs stages for %s: add the stage "
+        "of a new recipe here" % (sorted(recipes), sorted(stages)))
+    for user, rec in sorted(recipes.items()):
+        assert stages[user] in rec["for"], (
+            "the comment above ACL SETUSER %s says %r; this test runs %r"
+            % (user, rec["for"], stages[user]))
+        admin.execute_command("ACL", "DELUSER", user)
+        admin.execute_command("ACL", "SETUSER", user, *rec["args"])
+        print("  %s (%s): ACL SETUSER %s %s" % (user, rec["for"], user, " ".join(rec["args"])))
+    pw = {u: r["password"] for u, r in recipes.items()}
+    bad = []
+
+    def check(what, cond, detail):
+        print("  %-60s %s" % (what, "ok" if cond else "FAILED: %s" % detail))
+        if not cond:
+            bad.append(what)
+
+    n = 20
+    res, out = produce(tmp, srv.port, "producer", n, password=pw["producer"])
+    check("producer: writes %d frames" % n, res["result"] == "eos" and
+          admin.xlen("video-frames") == n, out[-2000:])
+    check("producer: no warning", not res["warnings"], res["warnings"])
+    reports = metrics_reports(admin, "video-frames", "sink")
+    check("producer: its sink reported %d frames" % n,
+          reports and reports[0]["stats"]["frames"] == n, reports)
+
+    res, out = gstrun(tmp, "processor",
+                      "redisstreamsrc name=src port=%d stream=video-frames group=proc start-id=0 "
+                      "username=processor ! frameproc operation=invert ! redisstreamsink name=snk "
+                      "port=%d stream=processed-frames username=processor" % (srv.port, srv.port),
+                      "--set", "src.password=" + pw["processor"],
+                      "--set", "snk.password=" + pw["processor"], "--until-frames",
+                      "src=%d" % n, "--linger", "1", "--timeout", "30", "--stats", "src")
+    check("processor: processes %d frames" % n, res["result"] == "frames" and
+          admin.xlen("processed-frames") == n, out[-2000:])
+    check("processor: no warning", not res["warnings"], res["warnings"])
+    check("processor: its source and its sink reported",
+          metrics_reports(admin, "video-frames", "src") and
+          metrics_reports(admin, "processed-frames", "sink"), admin.keys("gst-redis:*"))
+    left = consumers(admin, "video-frames", "proc")
+    check("processor: left group proc at stop", left == [], left)
+
+    res, out = gstrun(tmp, "consumer",
+                      "redisstreamsrc name=src port=%d stream=processed-frames group=display "
+                      "start-id=0 username=consumer ! fakesink" % srv.port,
+                      "--set", "src.password=" + pw["consumer"], "--until-frames", "src=%d" % n,
+                      "--linger", "1", "--timeout", "30", "--stats", "src")
+    check("consumer: reads %d frames" % n, res["result"] == "frames", out[-2000:])
+    check("consumer: no warning", not res["warnings"], res["warnings"])
+    check("consumer: its source reported",
+          metrics_reports(admin, "processed-frames", "src"), admin.keys("gst-redis:*"))
+    left = consumers(admin, "processed-frames", "display")
+    check("consumer: left group display at stop", left == [], left)
+
+    res, out = replay(tmp, srv.port, "replayer", "-30s", password=pw["replayer"])
+    check("replayer: replays the %d frames of the last 30 s" % n,
+          res["result"] == "eos" and int(stat(res, "src", "frames") or 0) == n, out[-2000:])
+    # (it says that nothing was written before the start asked: a fact)
+    refused = [w for w in res["warnings"] if "NOPERM" in (w["debug"] or "") + w["message"]
+               or "does not let this user" in w["message"]]
+    check("replayer: no warning about its rights", not refused, refused)
+
+    ok, wrong = monitoring_works(tmp, "monitor", srv.port, password=pw["monitor"])
+    check("monitor: pipelines/monitor --once and pipelines/exporter --once read everything",
+          ok, wrong)
+    assert not bad, bad
 
 
 def acl_refused(tmp):
@@ -587,7 +890,7 @@ def names_flood_meta(tmp):
     names_flood(tmp, "meta")
 
 
-CASES = [acl_least_privilege, acl_refused, no_secret_leaks, tls_secret_leaks, websocket_bind_origin,
+CASES = [acl_least_privilege, acl_recipes, acl_refused, no_secret_leaks, tls_secret_leaks, websocket_bind_origin,
          names_flood_caps, names_flood_meta]
 
 if __name__ == "__main__":

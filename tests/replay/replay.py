@@ -617,12 +617,13 @@ def docs_player(ctx):
 
 
 def read_only_user(ctx):
-    """A replay needs read access only: an ACL user with %R~stream +xread
-    +xrange +xrevrange +xinfo|stream (docs/security.md) replays a range."""
+    """A replay needs read access only: an ACL user with %R~stream
+    %R~stream:info +xread +xrange +xrevrange +xinfo|stream +hget
+    (docs/security.md) replays a range."""
     prod = raw_producer(ctx)
     ctx.r.execute_command("ACL", "SETUSER", "replayer", "on", ">replay-secret", "resetkeys",
-                          "resetchannels", "-@all", "%R~raw", "+xread", "+xrange", "+xrevrange",
-                          "+xinfo|stream", "+ping")
+                          "resetchannels", "-@all", "%R~raw", "%R~raw:info", "+xread", "+xrange",
+                          "+xrevrange", "+xinfo|stream", "+hget", "+ping")
     n = len(prod.times)
     start, stop = prod.times[n - 60], prod.times[n - 30]
     out = play(ctx, "username=replayer password=replay-secret stream=raw start=%s stop=%s"

@@ -49,6 +49,7 @@ def main():
     if a.bgr:
         import cv2
     r = redis.Redis(host="127.0.0.1", port=a.port)
+    copied = set()
     while True:
         reply = r.xreadgroup(a.group, "seed", {a.stream: ">"}, count=1, block=1000)
         if not reply:
@@ -64,7 +65,16 @@ def main():
         if a.bgr:
             frame = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
         out = dict(fields)
+        if fields.get(b"v") == b"2":
+            # version 2: the caps go with their id into the output's hash
+            # (docs/wire-format.md), once
+            field = b"caps:" + fields[b"caps"]
+            if field not in copied:
+                r.hsetnx(a.out_stream + ":info", field,
+                         r.hget(a.stream + ":info", field))
+                copied.add(field)
         out[b"encoding"] = b"lz4"
+        out[b"size"] = str(len(frame.tobytes()))
         out[b"data"] = lz4.frame.compress(frame.tobytes())
         out[b"meta"] = meta(detections)
         r.xadd(a.out_stream, out, maxlen=100, approximate=True)

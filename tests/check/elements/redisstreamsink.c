@@ -61,6 +61,30 @@ entry_field (redisReply * entry, const gchar * field)
   return NULL;
 }
 
+/* The encoding of an entry: a missing field means none. */
+static const gchar *
+entry_encoding (redisReply * entry)
+{
+  redisReply *f = entry_field (entry, "encoding");
+
+  return f ? f->str : "none";
+}
+
+/* The caps string a version 2 entry refers to, from <stream>:info. */
+static gchar *
+entry_caps (const gchar * stream, redisReply * entry)
+{
+  redisReply *r, *id = entry_field (entry, "caps");
+  gchar *caps;
+
+  fail_unless (id != NULL);
+  r = redis_server_command (server, "HGET %s:info caps:%s", stream, id->str);
+  fail_unless_equals_int (r->type, REDIS_REPLY_STRING);
+  caps = g_strdup (r->str);
+  freeReplyObject (r);
+  return caps;
+}
+
 #define I420_320 "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
 
 GST_START_TEST (test_one_entry_per_buffer)
@@ -92,16 +116,22 @@ GST_START_TEST (test_one_entry_per_buffer)
     gchar *pts = g_strdup_printf ("%" G_GUINT64_FORMAT,
         (guint64) (i * GST_SECOND / 30));
 
-    fail_unless_equals_string (entry_field (e, "v")->str, "1");
+    gchar *caps = entry_caps ("cam", e), *id = redis_test_caps_id (caps);
+
+    /* version 2: the caps' id, the caps in cam:info; no encoding and size
+     * for a payload as it is */
+    fail_unless_equals_string (entry_field (e, "v")->str, "2");
     fail_unless_equals_string (entry_field (e, "seq")->str, seq);
     fail_unless_equals_string (entry_field (e, "pts")->str, pts);
     fail_unless (entry_field (e, "dts") == NULL);
-    fail_unless_equals_string (entry_field (e, "encoding")->str, "none");
-    fail_unless_equals_string (entry_field (e, "size")->str, "115200");
+    fail_unless (entry_field (e, "encoding") == NULL);
+    fail_unless (entry_field (e, "size") == NULL);
     fail_unless_equals_int (entry_field (e, "data")->len, 115200);
-    fail_unless (g_str_has_prefix (entry_field (e, "caps")->str,
-            "video/x-raw"));
+    fail_unless_equals_string (entry_field (e, "caps")->str, id);
+    fail_unless (g_str_has_prefix (caps, "video/x-raw, format=(string)I420"));
     fail_unless (entry_field (e, "capture-time") != NULL);
+    g_free (caps);
+    g_free (id);
     g_free (seq);
     g_free (pts);
   }
@@ -130,8 +160,7 @@ GST_START_TEST (test_lz4_entries_decode_with_any_lz4_frame_reader)
 
   r = redis_server_command (server, "XRANGE cam - +");
   fail_unless_equals_int (r->elements, 1);
-  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
-      "lz4");
+  fail_unless_equals_string (entry_encoding (r->element[0]), "lz4");
   data = entry_field (r->element[0], "data");
   /* a gradient compresses */
   fail_unless (data->len < 115200 / 4);
@@ -169,16 +198,14 @@ GST_START_TEST (test_auto_compression_skips_compressed_caps)
           gst_buffer_new_memdup ("\xff\xd8 not really a jpeg", 20)),
       GST_FLOW_OK);
   r = redis_server_command (server, "XRANGE jpeg - +");
-  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
-      "none");
+  fail_unless_equals_string (entry_encoding (r->element[0]), "none");
   freeReplyObject (r);
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
   fail_unless_equals_int (gst_harness_push (h2,
           redis_test_make_frame (&info, 1, FALSE)), GST_FLOW_OK);
   r = redis_server_command (server, "XRANGE raw - +");
-  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
-      "lz4");
+  fail_unless_equals_string (entry_encoding (r->element[0]), "lz4");
   freeReplyObject (r);
 
   gst_harness_teardown (h);
@@ -207,16 +234,62 @@ GST_START_TEST (test_auto_compression_adapts_to_content)
 
   r = redis_server_command (server, "XRANGE adapt - +");
   fail_unless_equals_int (r->elements, 303);
-  fail_unless_equals_string (entry_field (r->element[0], "encoding")->str,
-      "lz4");
+  fail_unless_equals_string (entry_encoding (r->element[0]), "lz4");
   for (i = 1; i < 301; i++)
-    fail_unless_equals_string (entry_field (r->element[i],
-            "encoding")->str, "none");
+    fail_unless_equals_string (entry_encoding (r->element[i]), "none");
   /* frame 301 is tried again, shrinks, and compression goes on */
-  fail_unless_equals_string (entry_field (r->element[301], "encoding")->str,
-      "lz4");
-  fail_unless_equals_string (entry_field (r->element[302], "encoding")->str,
-      "lz4");
+  fail_unless_equals_string (entry_encoding (r->element[301]), "lz4");
+  fail_unless_equals_string (entry_encoding (r->element[302]), "lz4");
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* auto tries a piece of a large frame first: a frame that does not shrink
+ * goes out as it is (not compressed once every 300 frames, which made
+ * Redis and the reader take fresh memory for an entry of another size);
+ * one that does is compressed whole. */
+GST_START_TEST (test_auto_compression_tries_a_piece_of_large_frames)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=large",
+      "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
+  GstStructure *stats;
+  GstVideoInfo info;
+  redisReply *r;
+  gdouble ratio = 0;
+  gint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 1280, 720);
+  /* noise: not one of them compressed, the first included */
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+                i, TRUE)), GST_FLOW_OK);
+  g_object_get (gst_harness_find_element (h, "redisstreamsink"), "stats",
+      &stats, NULL);
+  gst_structure_get_double (stats, "compression-ratio", &ratio);
+  gst_structure_free (stats);
+  fail_unless (ratio == 1.0, "compression-ratio %f", ratio);
+  gst_harness_teardown (h);
+
+  /* a gradient: compressed, the whole frame */
+  h = redis_test_sink_harness (server, "stream=large2",
+      "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+                i, FALSE)), GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE large - +");
+  fail_unless_equals_int (r->elements, 3);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_string (entry_encoding (r->element[i]), "none");
+  freeReplyObject (r);
+  r = redis_server_command (server, "XRANGE large2 - +");
+  fail_unless_equals_int (r->elements, 2);
+  for (i = 0; i < 2; i++) {
+    fail_unless_equals_string (entry_encoding (r->element[i]), "lz4");
+    fail_unless_equals_string (entry_field (r->element[i], "size")->str,
+        "1382400");
+  }
   freeReplyObject (r);
   gst_harness_teardown (h);
 }
@@ -1541,6 +1614,53 @@ GST_START_TEST (test_max_bytes_bounds_memory_across_sizes)
 
 GST_END_TEST;
 
+/* Small entries (audio packets, detections) share Redis's 4 KiB stream
+ * nodes: max-bytes keeps them under the budget and uses it, in both
+ * versions of the format, instead of counting each as a node of its own
+ * (which used a quarter of the budget for Opus packets). */
+GST_START_TEST (test_max_bytes_small_entries_share_nodes)
+{
+  const long long budget = 256 * 1024;
+  const gchar *formats[] = { "1", "2" };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *props = g_strdup_printf ("stream=small-%s compression=none "
+        "maxlen=0 max-bytes=262144 wire-format=%s", formats[f], formats[f]);
+    gchar *stream = g_strdup_printf ("small-%s", formats[f]);
+    GstHarness *h = redis_test_sink_harness (server, props, I420_320);
+    long long mem, len;
+
+    /* 16x10 GRAY8: 160-byte frames, thousands in the budget */
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=16,"
+        "height=10,framerate=30/1");
+    {
+      GstVideoInfo info;
+      GstBuffer *frame;
+      gint i;
+
+      gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 16, 10);
+      frame = redis_test_make_frame (&info, 1, TRUE);
+      for (i = 0; i < 4000; i++)
+        fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (frame)),
+            GST_FLOW_OK);
+      gst_buffer_unref (frame);
+    }
+    mem = stream_memory (stream);
+    len = redis_server_integer (server, "XLEN %s", stream);
+    GST_INFO ("wire-format=%s: %lld entries, %lld bytes", formats[f], len, mem);
+    fail_unless (mem <= budget, "wire-format=%s: %lld bytes over a budget of "
+        "%lld", formats[f], mem, budget);
+    fail_unless (mem >= budget * 6 / 10, "wire-format=%s: %lld bytes of a "
+        "budget of %lld (%lld entries)", formats[f], mem, budget, len);
+    gst_harness_teardown (h);
+    g_free (stream);
+    g_free (props);
+  }
+}
+
+GST_END_TEST;
+
 /* With default properties a raw 1080p stream stays within the default
  * budget (64 MiB, 21 frames) instead of maxlen's 1000 frames (3 GB). */
 GST_START_TEST (test_max_bytes_default_bounds_1080p)
@@ -1590,6 +1710,234 @@ GST_START_TEST (test_max_bytes_counts_older_entries)
 
 GST_END_TEST;
 
+/* wire-format=1: the caps in every entry, encoding and size always, and
+ * nothing in <stream>:info, for readers older than version 2. */
+GST_START_TEST (test_wire_format_1_writes_caps_in_every_entry)
+{
+  GstHarness *h = redis_test_sink_harness (server,
+      "stream=old compression=none wire-format=1", I420_320);
+  GstVideoInfo info;
+  redisReply *r;
+  guint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+                i, TRUE)), GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE old - +");
+  fail_unless_equals_int (r->elements, 3);
+  for (i = 0; i < 3; i++) {
+    redisReply *e = r->element[i];
+
+    fail_unless_equals_string (entry_field (e, "v")->str, "1");
+    fail_unless (g_str_has_prefix (entry_field (e, "caps")->str,
+            "video/x-raw, format=(string)I420"));
+    fail_unless_equals_string (entry_field (e, "encoding")->str, "none");
+    fail_unless_equals_string (entry_field (e, "size")->str, "115200");
+  }
+  freeReplyObject (r);
+  fail_unless_equals_int (redis_server_count_fields (server, "old:info",
+          "caps:"), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Version 2: each caps string is stored once in <stream>:info, before the
+ * first entry that refers to it, also when the caps change and change
+ * back; a second sink with the same caps finds them there. */
+GST_START_TEST (test_caps_stored_once_per_id)
+{
+  const gchar *gray = "video/x-raw,format=GRAY8,width=64,height=48,"
+      "framerate=30/1";
+  GstHarness *h = redis_test_sink_harness (server, "stream=cc", I420_320);
+  GstHarness *h2;
+  GstVideoInfo i420, gray8;
+  redisReply *r;
+  gchar *caps[3], *ids[3];
+  long long hget;
+  guint i;
+
+  freeReplyObject (redis_server_command (server, "CONFIG RESETSTAT"));
+  gst_video_info_set_format (&i420, GST_VIDEO_FORMAT_I420, 320, 240);
+  gst_video_info_set_format (&gray8, GST_VIDEO_FORMAT_GRAY8, 64, 48);
+  for (i = 0; i < 15; i++) {
+    if (i == 5)
+      gst_harness_set_src_caps_str (h, gray);
+    if (i == 10)
+      gst_harness_set_src_caps_str (h, I420_320);
+    fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (i / 5
+                == 1 ? &gray8 : &i420, i, TRUE)), GST_FLOW_OK);
+  }
+  /* two caps strings, two fields, stored once each */
+  fail_unless_equals_int (redis_server_count_fields (server, "cc:info",
+          "caps:"), 2);
+  fail_unless_equals_int (redis_server_command_calls (server, "hsetnx"), 2);
+  fail_unless_equals_int (redis_server_command_calls (server, "xadd"), 15);
+
+  r = redis_server_command (server, "XRANGE cc - +");
+  fail_unless_equals_int (r->elements, 15);
+  for (i = 0; i < 3; i++) {
+    caps[i] = entry_caps ("cc", r->element[i * 5]);
+    ids[i] = redis_test_caps_id (caps[i]);
+    fail_unless_equals_string (entry_field (r->element[i * 5 + 4],
+            "caps")->str, ids[i]);
+    fail_unless_equals_string (entry_field (r->element[i * 5], "v")->str, "2");
+  }
+  fail_unless (g_str_has_prefix (caps[0], "video/x-raw, format=(string)I420"));
+  fail_unless (g_str_has_prefix (caps[1], "video/x-raw, format=(string)GRAY8"));
+  fail_unless_equals_string (caps[2], caps[0]);
+  freeReplyObject (r);
+
+  /* a second sink: HSETNX finds the field, HGET shows it is the same */
+  hget = redis_server_command_calls (server, "hget");
+  h2 = redis_test_sink_harness (server, "stream=cc", gray);
+  fail_unless_equals_int (gst_harness_push (h2, redis_test_make_frame (&gray8,
+              1, TRUE)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_command_calls (server, "hsetnx"), 3);
+  fail_unless_equals_int (redis_server_command_calls (server, "hget"),
+      hget + 1);
+  fail_unless_equals_int (redis_server_count_fields (server, "cc:info",
+          "caps:"), 2);
+  r = redis_server_command (server, "XREVRANGE cc + - COUNT 1");
+  fail_unless_equals_string (entry_field (r->element[0], "caps")->str, ids[1]);
+  fail_unless_equals_string (entry_field (r->element[0], "v")->str, "2");
+  freeReplyObject (r);
+
+  for (i = 0; i < 3; i++) {
+    g_free (caps[i]);
+    g_free (ids[i]);
+  }
+  gst_harness_teardown (h2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The hash holds other caps under the id of ours (two caps strings with
+ * one id): the sink warns and writes its caps into every entry, as
+ * version 1 entries, and leaves the hash alone. */
+GST_START_TEST (test_caps_id_taken_writes_caps_inline)
+{
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstVideoInfo info;
+  GstMessage *msg;
+  redisReply *r;
+  gchar *id, *caps;
+
+  /* the caps string the sink writes for I420_320 */
+  h = redis_test_sink_harness (server, "stream=probe", I420_320);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  gst_harness_push (h, redis_test_make_frame (&info, 0, TRUE));
+  r = redis_server_command (server, "XRANGE probe - +");
+  caps = entry_caps ("probe", r->element[0]);
+  id = redis_test_caps_id (caps);
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+
+  freeReplyObject (redis_server_command (server,
+          "HSET taken:info caps:%s text/x-other", id));
+  h = redis_test_sink_harness (server, "stream=taken", I420_320);
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+              1, TRUE)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+              2, TRUE)), GST_FLOW_OK);
+  r = redis_server_command (server, "XRANGE taken - +");
+  fail_unless_equals_int (r->elements, 2);
+  fail_unless_equals_string (entry_field (r->element[0], "v")->str, "1");
+  fail_unless_equals_string (entry_field (r->element[1], "v")->str, "1");
+  fail_unless_equals_string (entry_field (r->element[1], "caps")->str, caps);
+  freeReplyObject (r);
+  r = redis_server_command (server, "HGET taken:info caps:%s", id);
+  fail_unless_equals_string (r->str, "text/x-other");
+  freeReplyObject (r);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "stands for other caps") != NULL,
+        "%s", err->message);
+    g_clear_error (&err);
+  }
+  gst_message_unref (msg);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (caps);
+  g_free (id);
+}
+
+GST_END_TEST;
+
+/* A new connection stores the caps again before the next entry: what a
+ * restarted server lost (here: the hash deleted, the connection killed). */
+GST_START_TEST (test_caps_stored_again_on_a_new_connection)
+{
+  GstHarness *h = redis_test_sink_harness (server, "stream=again", I420_320);
+  GstVideoInfo info;
+  redisReply *r;
+  gchar *caps;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+              0, TRUE)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_count_fields (server, "again:info",
+          "caps:"), 1);
+  freeReplyObject (redis_server_command (server, "DEL again:info"));
+  freeReplyObject (redis_server_command (server,
+          "CLIENT KILL TYPE normal SKIPME yes"));
+  fail_unless_equals_int (gst_harness_push (h, redis_test_make_frame (&info,
+              1, TRUE)), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN again"), 2);
+  r = redis_server_command (server, "XREVRANGE again + - COUNT 1");
+  caps = entry_caps ("again", r->element[0]);
+  fail_unless (g_str_has_prefix (caps, "video/x-raw"));
+  g_free (caps);
+  freeReplyObject (r);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A user that may add entries but not store caps in <stream>:info: an
+ * error that says so, not entries no reader can read. */
+GST_START_TEST (test_acl_without_info_rights_is_not_authorized)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+
+  freeReplyObject (redis_server_command (server,
+          "ACL SETUSER cam on >campw ~cam:* +xadd +ping"));
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! "
+      "redisstreamsink port=%u username=cam password=campw stream=cam:1",
+      server->port);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "cam:1:info");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  fail_unless_equals_int (redis_server_integer (server, "EXISTS cam:1"), 0);
+
+  /* with them, as docs/security.md's recipe gives them */
+  freeReplyObject (redis_server_command (server,
+          "ACL SETUSER cam +hsetnx +hget"));
+  msg = redis_test_launch_until_error (&pipeline, 3000,
+      "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! "
+      "redisstreamsink port=%u username=cam password=campw stream=cam:1",
+      server->port);
+  fail_unless (msg == NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN cam:1"), 2);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsink_suite (void)
 {
@@ -1599,13 +1947,20 @@ redisstreamsink_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_one_entry_per_buffer);
+  tcase_add_test (tc, test_wire_format_1_writes_caps_in_every_entry);
+  tcase_add_test (tc, test_caps_stored_once_per_id);
+  tcase_add_test (tc, test_caps_id_taken_writes_caps_inline);
+  tcase_add_test (tc, test_caps_stored_again_on_a_new_connection);
+  tcase_add_test (tc, test_acl_without_info_rights_is_not_authorized);
   tcase_add_test (tc, test_lz4_entries_decode_with_any_lz4_frame_reader);
   tcase_add_test (tc, test_auto_compression_skips_compressed_caps);
   tcase_add_test (tc, test_auto_compression_adapts_to_content);
+  tcase_add_test (tc, test_auto_compression_tries_a_piece_of_large_frames);
   tcase_add_test (tc, test_maxlen_keeps_stream_bounded);
   tcase_add_test (tc, test_retention_trims_by_age);
   tcase_add_test (tc, test_maxlen_zero_keeps_everything);
   tcase_add_test (tc, test_max_bytes_bounds_memory_across_sizes);
+  tcase_add_test (tc, test_max_bytes_small_entries_share_nodes);
   tcase_add_test (tc, test_max_bytes_default_bounds_1080p);
   tcase_add_test (tc, test_max_bytes_with_retention);
   tcase_add_test (tc, test_max_bytes_counts_older_entries);

@@ -698,7 +698,10 @@ GST_START_TEST (test_bad_entries_are_skipped_and_counted)
     {{"v", "1", "caps", "application/x-test"}, 4, NULL, 0},     /* no data */
     {{"caps", "application/x-test"}, 2, "x", 1},        /* no version */
     {{"v", "1"}, 2, "x", 1},    /* no caps */
-    {{"v", "2", "caps", "application/x-test"}, 4, "x", 1},      /* version */
+    {{"v", "3", "caps", "application/x-test"}, 4, "x", 1},      /* version */
+    {{"v", "2", "caps", "application/x-test"}, 4, "x", 1},      /* no id */
+    {{"v", "2", "caps", "2147483648"}, 4, "x", 1},      /* id >= 2^31 */
+    {{"v", "2", "caps", "12345"}, 4, "x", 1},   /* not in bad:info */
     {{"v", "one", "caps", "application/x-test"}, 4, "x", 1},
     {{GOOD, "encoding", "zstd"}, 6, "x", 1},
     {{GOOD, "encoding", "lz4", "size", "5"}, 8, "not lz4 at all", 14},
@@ -2289,9 +2292,10 @@ GST_START_TEST (test_autoclaim_counts_trimmed_pending_entries)
   gst_element_set_bus (src->element, bus);
   fail_unless_equals_uint64 (wait_stat_at_least (e, "skipped-deleted", 5, 20),
       5);
-  r = redis_server_command (server, "XPENDING ct g");
-  fail_unless_equals_int (r->element[0]->integer, 0);
-  freeReplyObject (r);
+  /* the entry written after them is read, and acknowledged once the test
+   * took its buffer */
+  gst_buffer_unref (gst_harness_pull (src));
+  test_wait_until (pending_in_group ("ct") == 0, 20000, "nothing pending");
 
   /* the first warning names the first of them (one per XAUTOCLAIM) */
   msg = find_message (bus, GST_MESSAGE_WARNING, "trimmed from the stream");
@@ -2514,6 +2518,238 @@ GST_START_TEST (test_error_codes_apps_see)
 
 GST_END_TEST;
 
+/* Writes @n frames of @info (seeds from @seed) with a redisstreamsink of
+ * @props into @stream. */
+static void
+sink_write (const gchar * stream, const gchar * props, GstVideoInfo * info,
+    guint seed, guint n)
+{
+  GstCaps *caps = gst_video_info_to_caps (info);
+  gchar *caps_str = gst_caps_to_string (caps);
+  gchar *all = g_strdup_printf ("stream=%s %s", stream, props);
+  GstHarness *sink = redis_test_sink_harness (server, all, caps_str);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = redis_test_make_frame (info, seed + i, TRUE);
+
+    GST_BUFFER_OFFSET (b) = seed + i;
+    fail_unless_equals_int (gst_harness_push (sink, b), GST_FLOW_OK);
+  }
+  gst_harness_teardown (sink);
+  g_free (all);
+  g_free (caps_str);
+  gst_caps_unref (caps);
+}
+
+/* Pulls @n frames; checks their seq (from @seed on) and their size (the
+ * reader checked it against the caps of the entry). */
+static void
+pull_check (GstHarness * src, GstVideoInfo * info, guint seed, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = gst_harness_pull (src);
+
+    fail_unless (b != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), seed + i);
+    fail_unless_equals_int (gst_buffer_get_size (b), GST_VIDEO_INFO_SIZE
+        (info));
+    gst_buffer_unref (b);
+  }
+}
+
+/* The next caps event of @src is @info's caps. */
+static void
+check_next_caps (GstHarness * src, GstVideoInfo * info)
+{
+  GstCaps *want = gst_video_info_to_caps (info);
+  GstCaps *got = pull_caps_event (src);
+
+  fail_unless (got != NULL);
+  if (!gst_caps_is_equal (got, want)) {
+    gchar *g = gst_caps_to_string (got), *w = gst_caps_to_string (want);
+
+    fail ("caps %s, expected %s", g, w);
+    g_free (g);
+    g_free (w);
+  }
+  gst_caps_unref (got);
+  gst_caps_unref (want);
+}
+
+/* A stream of version 1 and version 2 entries, with caps changes between
+ * and within them (as when producers are upgraded one by one): every frame
+ * plays with its caps; each caps id is looked up once, whatever the number
+ * of frames. */
+GST_START_TEST (test_mixed_v1_v2_stream)
+{
+  GstHarness *src = src_harness ("stream=mix group=g");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstVideoInfo a, b;
+
+  wait_for_group ("mix", "g");
+  freeReplyObject (redis_server_command (server, "CONFIG RESETSTAT"));
+  gst_video_info_set_format (&a, GST_VIDEO_FORMAT_I420, 64, 48);
+  gst_video_info_set_format (&b, GST_VIDEO_FORMAT_RGB, 33, 21);
+  sink_write ("mix", "wire-format=1", &a, 0, 3);
+  sink_write ("mix", "", &a, 3, 20);
+  sink_write ("mix", "wire-format=1", &b, 23, 2);
+  sink_write ("mix", "", &b, 25, 20);
+  sink_write ("mix", "", &a, 45, 2);
+  sink_write ("mix", "wire-format=1", &a, 47, 2);
+
+  pull_check (src, &a, 0, 23);
+  pull_check (src, &b, 23, 22);
+  pull_check (src, &a, 45, 4);
+  /* a caps event where the caps change, not where the version does */
+  check_next_caps (src, &a);
+  check_next_caps (src, &b);
+  check_next_caps (src, &a);
+  fail_unless (pull_caps_event (src) == NULL);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), 0);
+  /* the sinks stored each caps string (the second time it was there
+   * already), the reader asked for each id once */
+  fail_unless_equals_int (redis_server_count_fields (server, "mix:info",
+          "caps:"), 2);
+  fail_unless_equals_int (redis_server_command_calls (server, "hsetnx"), 3);
+  fail_unless_equals_int (redis_server_command_calls (server, "hget"), 2 + 1);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Readers that never saw the first entries find the caps: a group created
+ * after the caps were stored (at the end, and at the start of a stream
+ * trimmed since), and a reader of a stream whose writer is gone. */
+GST_START_TEST (test_late_joiner_after_trim_finds_caps)
+{
+  GstHarness *late, *from_start;
+  GstVideoInfo a;
+
+  gst_video_info_set_format (&a, GST_VIDEO_FORMAT_I420, 64, 48);
+  sink_write ("late", "", &a, 0, 30);
+  /* the entries that came with the caps (and their first use) are gone */
+  freeReplyObject (redis_server_command (server, "XTRIM late MAXLEN 5"));
+  fail_unless_equals_int (redis_server_integer (server, "XLEN late"), 5);
+
+  from_start = src_harness ("stream=late group=from-start start-id=0");
+  pull_check (from_start, &a, 25, 5);
+  check_next_caps (from_start, &a);
+  late = src_harness ("stream=late group=late");
+  wait_for_group ("late", "late");
+  /* a new writer: the caps are there already */
+  sink_write ("late", "", &a, 30, 3);
+  pull_check (late, &a, 30, 3);
+  check_next_caps (late, &a);
+  pull_check (from_start, &a, 30, 3);
+  gst_harness_teardown (late);
+  gst_harness_teardown (from_start);
+}
+
+GST_END_TEST;
+
+/* A version 2 entry whose caps are not in <stream>:info (deleted), or
+ * whose stored caps are not the caps of its id: skipped, counted,
+ * acknowledged, with a warning that says which; the frames around it
+ * play. */
+GST_START_TEST (test_caps_id_not_in_info_is_skipped)
+{
+  GstHarness *src = src_harness ("stream=gone group=g start-id=0");
+  GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
+  GstBus *bus = gst_bus_new ();
+  const gchar *text = "text/x-raw, format=(string)utf8";
+  gchar *id = redis_test_caps_id (text);
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL, *want;
+  GstBuffer *b;
+
+  gst_element_set_bus (src->element, bus);
+  freeReplyObject (redis_server_command (server,
+          "HSET gone:info caps:%s %s", id, text));
+  /* stored under another id: not the caps of that id */
+  freeReplyObject (redis_server_command (server,
+          "HSET gone:info caps:77 %s", text));
+  freeReplyObject (redis_server_command (server,
+          "XADD gone * v 2 seq 1 caps %s data a", id));
+  freeReplyObject (redis_server_command (server,
+          "XADD gone * v 2 seq 2 caps 12345 data b"));
+  freeReplyObject (redis_server_command (server,
+          "XADD gone * v 2 seq 3 caps 77 data c"));
+  freeReplyObject (redis_server_command (server,
+          "XADD gone * v 2 seq 4 caps %s data d", id));
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 1);
+  gst_buffer_unref (b);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 4);
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "skipped-invalid"), 2);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN gone"), 4);
+  test_wait_until (redis_server_integer (server, "XLEN gone") == 4 &&
+      redis_test_get_stat (e, "frames") == 2, 5000, "two frames");
+
+  msg = find_message (bus, GST_MESSAGE_WARNING, "Skipped entry");
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (strstr (debug, "caps id 12345 is not in the stream's hash "
+          "\"gone:info\" (no field \"caps:12345\")") != NULL, "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  msg = find_message (bus, GST_MESSAGE_WARNING, "Skipped entry");
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, &debug);
+  want = g_strdup_printf ("the caps stored for caps id 77 are not the caps "
+      "of that id (theirs is %s)", id);
+  fail_unless (strstr (debug, want) != NULL, "%s", debug);
+  g_free (want);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+  g_free (id);
+}
+
+GST_END_TEST;
+
+/* A reader without the right to read <stream>:info: an error that names
+ * the hash and the recipe, not frames skipped one by one. */
+GST_START_TEST (test_acl_without_info_rights_is_not_authorized)
+{
+  GstVideoInfo a;
+  GstElement *pipeline;
+  GstMessage *msg;
+
+  gst_video_info_set_format (&a, GST_VIDEO_FORMAT_I420, 64, 48);
+  sink_write ("cam:1", "", &a, 0, 3);
+  freeReplyObject (redis_server_command (server,
+          "ACL SETUSER viewer on >vpw ~cam:* +xreadgroup +xgroup +xack "
+          "+xautoclaim +xinfo +xlen +publish +ping &*"));
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "redisstreamsrc port=%u username=viewer password=vpw stream=cam:1 "
+      "group=v start-id=0 num-buffers=3 ! fakesink", server->port);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "cam:1:info");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  freeReplyObject (redis_server_command (server, "ACL SETUSER viewer +hget"));
+  msg = redis_test_launch_until_error (&pipeline, 5000,
+      "redisstreamsrc port=%u username=viewer password=vpw stream=cam:1 "
+      "group=v2 start-id=0 num-buffers=3 ! fakesink", server->port);
+  fail_unless (msg == NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 redisstreamsrc_suite (void)
 {
@@ -2525,6 +2761,10 @@ redisstreamsrc_suite (void)
   tcase_add_test (tc, test_roundtrip_bit_exact);
   tcase_add_test (tc, test_timestamps_flags_offset_and_metas_preserved);
   tcase_add_test (tc, test_caps_change_mid_stream);
+  tcase_add_test (tc, test_mixed_v1_v2_stream);
+  tcase_add_test (tc, test_late_joiner_after_trim_finds_caps);
+  tcase_add_test (tc, test_caps_id_not_in_info_is_skipped);
+  tcase_add_test (tc, test_acl_without_info_rights_is_not_authorized);
   tcase_add_test (tc, test_two_consumers_share_work_exactly_once);
   tcase_add_test (tc, test_unacked_entries_redelivered_after_restart);
   tcase_add_test (tc, test_ack_after_push);

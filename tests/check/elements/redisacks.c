@@ -1,0 +1,519 @@
+/* GStreamer Redis Streams elements
+ * Copyright (C) 2026 The gst-redis-streams authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* Acknowledgements against a real redis-server: the entry meta and its
+ * ticket, what a flush leaves pending, dead letters (failed, refused,
+ * delivered too often), replaying them, exactly-once and the
+ * configurations it refuses. The fault matrix with real processes is
+ * tests/reliability/fault_matrix.py. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <string.h>
+
+#include "redisfixture.h"
+
+static RedisServer *server;
+
+static void
+setup (void)
+{
+  server = redis_server_start ();
+}
+
+static void
+teardown (void)
+{
+  redis_server_stop (server);
+  server = NULL;
+}
+
+static GstHarness *
+src_harness (const gchar * props)
+{
+  GstHarness *h = redis_test_harness_new ("redisstreamsrc port=%u group=g "
+      "consumer=c %s", server->port, props);
+
+  gst_harness_play (h);
+  return h;
+}
+
+static void
+create_group (const gchar * stream)
+{
+  freeReplyObject (redis_server_command (server,
+          "XGROUP CREATE %s g $ MKSTREAM", stream));
+}
+
+/* Adds entries @first .. @last - 1 (seq) of application/x-test to @stream. */
+static void
+add_entries (const gchar * stream, guint first, guint last)
+{
+  guint i;
+
+  for (i = first; i < last; i++)
+    freeReplyObject (redis_server_command (server,
+            "XADD %s * v 1 caps application/x-test seq %u data x%u", stream,
+            i, i));
+}
+
+static long long
+pending_count (const gchar * stream)
+{
+  redisReply *r = redis_server_command (server, "XPENDING %s g", stream);
+  long long n = r->type == REDIS_REPLY_ARRAY ? r->element[0]->integer : -1;
+
+  freeReplyObject (r);
+  return n;
+}
+
+/* The entry meta of @b: its structure (NULL when there is none). */
+static const GstStructure *
+entry_meta (GstBuffer * b)
+{
+  GstCustomMeta *meta = gst_buffer_get_custom_meta (b, "GstRedisEntryMeta");
+
+  return meta ? gst_custom_meta_get_structure (meta) : NULL;
+}
+
+static GObject *
+entry_ticket (GstBuffer * b)
+{
+  const GstStructure *s = entry_meta (b);
+  const GValue *v;
+
+  fail_unless (s != NULL, "no GstRedisEntryMeta");
+  v = gst_structure_get_value (s, "ticket");
+  fail_unless (v != NULL && G_VALUE_HOLDS_OBJECT (v));
+  return g_value_get_object (v);
+}
+
+/* The value of @field of the only entry of @stream. */
+static gchar *
+only_entry_field (const gchar * stream, const gchar * field)
+{
+  redisReply *r = redis_server_command (server, "XRANGE %s - +", stream);
+  gchar *value = NULL;
+  gsize i;
+
+  fail_unless_equals_int (r->elements, 1);
+  for (i = 0; i + 1 < r->element[0]->element[1]->elements; i += 2) {
+    redisReply *f = r->element[0]->element[1];
+
+    if (g_str_equal (f->element[i]->str, field))
+      value = g_strdup (f->element[i + 1]->str);
+  }
+  freeReplyObject (r);
+  return value;
+}
+
+/* Every buffer carries the entry meta: stream, group, id and a ticket;
+ * copies share the ticket, and the entry is acknowledged once the last
+ * buffer carrying it is gone, not before. */
+GST_START_TEST (test_entry_acknowledged_when_its_last_buffer_goes)
+{
+  GstHarness *src;
+  GstBuffer *b, *copy;
+  const GstStructure *s;
+
+  create_group ("a");
+  src = src_harness ("stream=a");
+  add_entries ("a", 0, 1);
+  b = gst_harness_pull (src);
+  s = entry_meta (b);
+  fail_unless (s != NULL);
+  fail_unless_equals_string (gst_structure_get_string (s, "stream"), "a");
+  fail_unless_equals_string (gst_structure_get_string (s, "group"), "g");
+  fail_unless (gst_structure_get_string (s, "id") != NULL);
+  fail_unless_equals_string (G_OBJECT_TYPE_NAME (entry_ticket (b)),
+      "GstRedisTicket");
+
+  copy = gst_buffer_copy (b);
+  fail_unless (entry_ticket (copy) == entry_ticket (b));
+  gst_buffer_unref (b);
+  /* not a poll: the copy keeps it pending however long the source waits
+   * (its reads block 100 ms at most while a frame is in flight) */
+  g_usleep (400 * 1000);
+  fail_unless_equals_int (pending_count ("a"), 1);
+  gst_buffer_unref (copy);
+  test_wait_until (pending_count ("a") == 0, 5000, "the entry acknowledged");
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (src, "redisstreamsrc"), "acked-released"), 1);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* A flush from the source drops the frame on its way: its entry is not
+ * acknowledged but read again and pushed again (the bug: acknowledged
+ * because the flow return after FLUSH_STOP is OK). In both ack modes. */
+static void
+check_flush_leaves_pending (const gchar * mode)
+{
+  GstHarness *src;
+  GstBuffer *b;
+  GstElement *e;
+  gchar *props = g_strdup_printf ("stream=f ack-mode=%s", mode);
+  guint64 seq;
+
+  create_group ("f");
+  src = src_harness (props);
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  add_entries ("f", 0, 1);
+  b = gst_harness_pull (src);
+  seq = GST_BUFFER_OFFSET (b);
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_start ()));
+  gst_buffer_unref (b);
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_stop (TRUE)));
+
+  /* the same entry comes again */
+  b = gst_harness_pull (src);
+  fail_unless (b != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), seq);
+  if (g_str_equal (mode, "done"))
+    fail_unless_equals_uint64 (redis_test_get_stat (e, "abandoned"), 1);
+  gst_buffer_unref (b);
+  add_entries ("f", 1, 2);
+  gst_buffer_unref (gst_harness_pull (src));
+  test_wait_until (pending_count ("f") <= (g_str_equal (mode, "done") ? 0 : 1),
+      5000, "acknowledged after the flush (%lld pending)", pending_count ("f"));
+  gst_harness_teardown (src);
+  g_free (props);
+}
+
+GST_START_TEST (test_flush_leaves_entry_pending_done)
+{
+  check_flush_leaves_pending ("done");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flush_leaves_entry_pending_pushed)
+{
+  check_flush_leaves_pending ("pushed");
+}
+
+GST_END_TEST;
+
+/* ack-mode=pushed: no meta, acknowledged once pushed. */
+GST_START_TEST (test_pushed_mode_has_no_meta)
+{
+  GstHarness *src;
+  GstBuffer *b;
+
+  create_group ("p");
+  src = src_harness ("stream=p ack-mode=pushed");
+  add_entries ("p", 0, 2);
+  b = gst_harness_pull (src);
+  fail_unless (entry_meta (b) == NULL);
+  gst_buffer_unref (b);
+  gst_buffer_unref (gst_harness_pull (src));
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* An element or the application fails the ticket: the entry goes to the
+ * dead-letter stream with its fields and the reason, is acknowledged, and
+ * the source goes on; a source on the dead-letter stream plays it. */
+GST_START_TEST (test_failed_entry_set_aside_and_replayed)
+{
+  GstHarness *src, *replay;
+  GstBus *bus = gst_bus_new ();
+  GstElement *e;
+  GstBuffer *b;
+  GstMessage *msg;
+  gchar *id, *v;
+
+  create_group ("d");
+  src = src_harness ("stream=d");
+  gst_element_set_bus (src->element, bus);
+  add_entries ("d", 0, 2);
+  b = gst_harness_pull (src);
+  id = g_strdup (gst_structure_get_string (entry_meta (b), "id"));
+  g_signal_emit_by_name (entry_ticket (b), "fail", "the model gave up");
+  gst_buffer_unref (b);
+  gst_buffer_unref (gst_harness_pull (src));
+
+  test_wait_until (redis_server_integer (server, "XLEN d:dead-letter") == 1,
+      5000, "a dead letter");
+  test_wait_until (pending_count ("d") == 0, 5000, "nothing pending");
+  v = only_entry_field ("d:dead-letter", "dead-letter-reason");
+  fail_unless_equals_string (v, "the model gave up");
+  g_free (v);
+  v = only_entry_field ("d:dead-letter", "dead-letter-id");
+  fail_unless_equals_string (v, id);
+  g_free (v);
+  v = only_entry_field ("d:dead-letter", "dead-letter-consumer");
+  fail_unless_equals_string (v, "c");
+  g_free (v);
+  v = only_entry_field ("d:dead-letter", "seq");
+  fail_unless_equals_string (v, "0");
+  g_free (v);
+  msg = redis_test_wait_message (bus, GST_MESSAGE_WARNING,
+      "aside in \"d:dead-letter\"", 5000);
+  gst_message_unref (msg);
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "failed"), 1);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "dead-lettered"), 1);
+
+  replay = redis_test_harness_new ("redisstreamsrc port=%u "
+      "stream=d:dead-letter group=replay start-id=0", server->port);
+  gst_harness_play (replay);
+  b = gst_harness_pull (replay);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 0);
+  gst_buffer_unref (b);
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (replay, "redisstreamsrc"), "skipped-invalid"), 0);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (replay);
+  gst_harness_teardown (src);
+  g_free (id);
+}
+
+GST_END_TEST;
+
+/* An entry delivered max-deliveries times without being acknowledged (a
+ * worker that crashed on it each time) is set aside instead of pushed, and
+ * the entries behind it are read. */
+GST_START_TEST (test_entry_delivered_too_often_set_aside)
+{
+  GstHarness *src;
+  GstBuffer *b;
+  gchar *v;
+  gint i;
+
+  create_group ("m");
+  add_entries ("m", 0, 2);
+  freeReplyObject (redis_server_command (server,
+          "XREADGROUP GROUP g c COUNT 1 STREAMS m >"));
+  for (i = 0; i < 2; i++)
+    freeReplyObject (redis_server_command (server,
+            "XREADGROUP GROUP g c COUNT 1 STREAMS m 0"));
+
+  src = src_harness ("stream=m max-deliveries=3");
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 1);
+  gst_buffer_unref (b);
+  test_wait_until (redis_server_integer (server, "XLEN m:dead-letter") == 1,
+      5000, "a dead letter");
+  v = only_entry_field ("m:dead-letter", "dead-letter-deliveries");
+  fail_unless_equals_string (v, "3");
+  g_free (v);
+  v = only_entry_field ("m:dead-letter", "dead-letter-reason");
+  fail_unless (g_str_has_prefix (v, "delivered 3 times"), "%s", v);
+  g_free (v);
+  test_wait_until (pending_count ("m") == 0, 5000, "nothing pending");
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Below max-deliveries, and after re-reads the source makes itself (a
+ * flush), the entry is pushed again. */
+GST_START_TEST (test_own_rereads_do_not_count)
+{
+  GstHarness *src;
+  GstElement *e;
+  GstBuffer *b;
+  gint i;
+
+  create_group ("o");
+  src = src_harness ("stream=o max-deliveries=2");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  add_entries ("o", 0, 1);
+  for (i = 0; i < 4; i++) {
+    b = gst_harness_pull (src);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 0);
+    fail_unless (gst_element_send_event (e, gst_event_new_flush_start ()));
+    gst_buffer_unref (b);
+    fail_unless (gst_element_send_event (e, gst_event_new_flush_stop (TRUE)));
+  }
+  gst_buffer_unref (gst_harness_pull (src));
+  test_wait_until (pending_count ("o") == 0, 5000, "nothing pending");
+  fail_unless_equals_int (redis_server_integer (server,
+          "EXISTS o:dead-letter"), 0);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* Caps downstream refuses, once an entry went through: that entry is set
+ * aside and the stream goes on (without: tests/check redisstreamsrc's
+ * not-negotiated error for a pipeline that refuses every entry). */
+GST_START_TEST (test_refused_caps_set_aside)
+{
+  GstElement *pipeline, *src;
+  gchar *desc, *v;
+  const gchar *good = "video/x-raw,format=GRAY8,width=4,height=2,"
+      "framerate=30/1";
+  gint i;
+
+  create_group ("c");
+  for (i = 0; i < 5; i++)
+    freeReplyObject (redis_server_command (server,
+            "XADD c * v 1 seq %d caps %s data 12345678", i,
+            i == 2 ? "image/jpeg,width=4,height=2" : good));
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=c group=g "
+      "start-id=0 ! videoconvert ! fakesink enable-last-sample=false",
+      server->port);
+  pipeline = gst_parse_launch (desc, NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  /* all read, the one refused set aside, the pipeline still playing */
+  test_wait_until (redis_test_get_stat (src, "frames") == 5 &&
+      redis_server_integer (server, "XLEN c:dead-letter") == 1 &&
+      pending_count ("c") == 0, 10000, "every entry read, one dead letter");
+  v = only_entry_field ("c:dead-letter", "dead-letter-reason");
+  fail_unless (g_str_has_prefix (v, "not-negotiated"), "%s", v);
+  g_free (v);
+  v = only_entry_field ("c:dead-letter", "seq");
+  fail_unless_equals_string (v, "2");
+  g_free (v);
+  fail_unless_equals_int (GST_STATE (pipeline), GST_STATE_PLAYING);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* exactly-once: a frame whose input entry was acknowledged already (a
+ * resend, another worker) is not added; the others are added and
+ * acknowledged by the script. */
+GST_START_TEST (test_exactly_once_adds_each_input_once)
+{
+  GstHarness *src, *sink;
+  GstBuffer *b;
+  gchar *id;
+
+  create_group ("e");
+  src = src_harness ("stream=e");
+  sink = redis_test_sink_harness (server, "stream=eo exactly-once=true "
+      "maxlen=0", "application/x-test");
+  add_entries ("e", 0, 2);
+
+  b = gst_harness_pull (src);
+  id = g_strdup (gst_structure_get_string (entry_meta (b), "id"));
+  freeReplyObject (redis_server_command (server, "XACK e g %s", id));
+  fail_unless_equals_int (gst_harness_push (sink, b), GST_FLOW_OK);
+  fail_unless_equals_int (redis_server_integer (server, "EXISTS eo"), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (sink, "redisstreamsink"), "duplicates-suppressed"), 1);
+
+  b = gst_harness_pull (src);
+  fail_unless_equals_int (pending_count ("e"), 1);
+  fail_unless_equals_int (gst_harness_push (sink, b), GST_FLOW_OK);
+  /* acknowledged by the script itself, at once */
+  fail_unless_equals_int (pending_count ("e"), 0);
+  fail_unless_equals_int (redis_server_integer (server, "XLEN eo"), 1);
+  gst_harness_teardown (sink);
+  test_wait_until (redis_test_get_stat (redis_test_harness_element (src,
+              "redisstreamsrc"), "acked-by-sink") == 2, 5000,
+      "both tickets acked by the sink");
+  gst_harness_teardown (src);
+  g_free (id);
+}
+
+GST_END_TEST;
+
+/* exactly-once with the input stream on another server: refused with an
+ * error that says why and what to do. */
+GST_START_TEST (test_exactly_once_refuses_two_servers)
+{
+  RedisServer *other = redis_server_start ();
+  GstHarness *src, *sink;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+
+  create_group ("x");
+  src = src_harness ("stream=x");
+  sink = redis_test_sink_harness (other, "stream=xo exactly-once=true",
+      "application/x-test");
+  gst_element_set_bus (sink->element, bus);
+  add_entries ("x", 0, 1);
+  fail_unless_equals_int (gst_harness_push (sink, gst_harness_pull (src)),
+      GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_SETTINGS,
+      "exactly-once needs the input stream \"x\" (group \"g\") on the Redis "
+      "server of the output stream \"xo\"");
+  gst_message_unref (msg);
+  /* nothing stored, the input still pending */
+  fail_unless_equals_int (redis_server_integer (other, "EXISTS xo"), 0);
+  fail_unless_equals_int (pending_count ("x"), 1);
+  gst_element_set_bus (sink->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (sink);
+  gst_harness_teardown (src);
+  redis_server_stop (other);
+}
+
+GST_END_TEST;
+
+/* exactly-once behind a source in ack-mode=pushed cannot be atomic. */
+GST_START_TEST (test_exactly_once_refuses_pushed_mode)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+
+  create_group ("y");
+  add_entries ("y", 0, 1);
+  msg = redis_test_launch_until_error (&pipeline, 10000,
+      "redisstreamsrc port=%u stream=y group=g start-id=0 ack-mode=pushed ! "
+      "redisstreamsink port=%u stream=yo exactly-once=true", server->port,
+      server->port);
+  redis_test_check_error (msg, GST_RESOURCE_ERROR_SETTINGS, "ack-mode=done");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+redisacks_suite (void)
+{
+  Suite *s = suite_create ("redisacks");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_entry_acknowledged_when_its_last_buffer_goes);
+  tcase_add_test (tc, test_flush_leaves_entry_pending_done);
+  tcase_add_test (tc, test_flush_leaves_entry_pending_pushed);
+  tcase_add_test (tc, test_pushed_mode_has_no_meta);
+  tcase_add_test (tc, test_failed_entry_set_aside_and_replayed);
+  tcase_add_test (tc, test_entry_delivered_too_often_set_aside);
+  tcase_add_test (tc, test_own_rereads_do_not_count);
+  tcase_add_test (tc, test_refused_caps_set_aside);
+  tcase_add_test (tc, test_exactly_once_adds_each_input_once);
+  tcase_add_test (tc, test_exactly_once_refuses_two_servers);
+  tcase_add_test (tc, test_exactly_once_refuses_pushed_mode);
+  return s;
+}
+
+GST_CHECK_MAIN (redisacks);
