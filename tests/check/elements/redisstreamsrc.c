@@ -2588,8 +2588,18 @@ GST_START_TEST (test_mixed_v1_v2_stream)
   GstHarness *src = src_harness ("stream=mix group=g");
   GstElement *e = redis_test_harness_element (src, "redisstreamsrc");
   GstVideoInfo a, b;
+  gint64 deadline;
 
   wait_for_group ("mix", "g");
+  /* the source's first look at the group (with its HGET of how the
+   * producer trims, repeated at most every 10 s) comes after the group is
+   * made: counting starts after it */
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (redis_server_command_calls (server, "hget") < 1) {
+    fail_unless (g_get_monotonic_time () < deadline,
+        "the source did not look at its group");
+    g_usleep (5000);
+  }
   freeReplyObject (redis_server_command (server, "CONFIG RESETSTAT"));
   gst_video_info_set_format (&a, GST_VIDEO_FORMAT_I420, 64, 48);
   gst_video_info_set_format (&b, GST_VIDEO_FORMAT_RGB, 33, 21);
