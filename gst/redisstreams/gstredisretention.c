@@ -139,6 +139,21 @@ gst_redis_retention_entry_cost (guint64 names, guint64 values, guint fields)
   return (NODE_BYTES + SHARED_NODE_OVERHEAD + k - 1) / k;
 }
 
+/* The budget the entries are planned in. Small entries share nodes, and
+ * Redis trims only whole nodes (MAXLEN ~, MINID ~): the oldest node may
+ * keep up to all but one of its entries past the bound asked for. A node's
+ * worth of the budget is kept for them, so that the stream stays under
+ * max-bytes (entries that fill a node of their own are trimmed exactly). */
+static guint64
+planned_budget (guint64 cost, guint64 max_bytes)
+{
+  guint64 node = NODE_BYTES + SHARED_NODE_OVERHEAD;
+
+  if (2 * cost > node || max_bytes <= 2 * node)
+    return max_bytes;
+  return max_bytes - node;
+}
+
 static inline Entry *
 nth (GstRedisRetention * r, guint i)
 {
@@ -166,6 +181,7 @@ gst_redis_retention_plan (GstRedisRetention * r, guint64 cost,
   *min_ms = *min_seq = 0;
   if (max_bytes == 0)
     return;
+  max_bytes = planned_budget (cost, max_bytes);
 
   /* The recorded entries that still fit next to the new one. */
   total = r->bytes + s;
@@ -204,6 +220,7 @@ gst_redis_retention_commit (GstRedisRetention * r, guint64 cost,
     gst_redis_retention_reset (r);
     return;
   }
+  max_bytes = planned_budget (cost, max_bytes);
 
   while (r->len > 0 && r->bytes + s > max_bytes) {
     drop_oldest (r);
