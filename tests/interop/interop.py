@@ -994,7 +994,7 @@ def _src_size_against_caps():
         {"payload": b"x", "caps": "application/x-interop", "seq": 4},
     ]
     bad = [
-        (b"abcd", CAPS_1080),                        # issue 21
+        (b"abcd", CAPS_1080),                        # far too little data
         (make_payload(pic - 1, 44), CAPS_A),
         (b"", CAPS_A),
         (make_payload(480 * 4 + 1, 45), CAPS_S16),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Live timing and key frames, as users play streams (issue 15).
+"""Live timing and key frames, as users play streams.
 
 Real producers (gst-launch-1.0 processes) write into a private redis-server;
 readers run in this process with default properties into synchronised sinks
@@ -288,7 +288,7 @@ def key_frames_since(r, stream, since_ms):
 def check_control_exact_form(server, tmp):
     """Only the exact bytes "force-key-unit" on <stream>:control are a key
     frame request; messages that start with them, or almost match, are
-    not (issue 21: "force-key-unit\\0junk" counted)."""
+    not ("force-key-unit\\0junk" once counted)."""
     stream = "h264-control"
     channel = stream + ":control"
     r = server.client()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Monitoring tests (issue 26): the elements' metrics reports,
+"""Monitoring tests: the elements' metrics reports,
 pipelines/exporter, the alerting rules and the dashboard of docs/, and
 pipelines/monitor, against a private redis-server, real gst-launch-1.0
 pipelines and Debian's Prometheus.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The fault matrix of issue 20: what becomes of every input frame of a
+"""The fault matrix: what becomes of every input frame of a
 processing stage (redisstreamsrc ! ... ! redisstreamsink) under faults, in
 each delivery mode, against a real redis-server and real processes.
 

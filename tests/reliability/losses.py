@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """Frames lost to trimming, counted across restarts of a reader; no false
-alarm after a restart of Redis; moves of a group (XGROUP SETID) seen
-(issues 21 and 25).
+alarm after a restart of Redis; moves of a group (XGROUP SETID) seen.
 
 Every case starts its own redis-server and its processes (redisstreamsink in
 gst-launch-1.0, redisstreamsrc in tests/reliability/gstrun.py, which reports

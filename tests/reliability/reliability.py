@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Process-level fault tests of redisstreamsink / redisstreamsrc (issue 8).
+"""Process-level fault tests of redisstreamsink / redisstreamsrc.
 
 Every case starts its own redis-server (TCP, 127.0.0.1, free port, temp dir)
 and gst-launch-1.0 processes, each in its own session, and stops all of them

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Security tests of the Redis Streams elements and websocketsink (issue 8).
+"""Security tests of the Redis Streams elements and websocketsink.
 
   acl_least_privilege  redis-server 7 ACL users with exactly the rules of
                        docs/security.md (producer, processor, consumer,
@@ -33,7 +33,7 @@
                        (/proc/net/tcp{,6}) and refuses an upgrade whose Origin
                        is not in allowed-origins (403), accepts a listed one.
   names_flood_caps     redis-py writes 300 entries whose caps carry 5000 field
-                       names never seen before (issue 21: a reader went from
+                       names never seen before (without the budget a reader went from
                        28 MB to 4.4 GB); a gst-launch-1.0 reader skips them
                        all with a warning each (most for the budget of new
                        names), its peak RSS (VmHWM) stays under 100 MB, and

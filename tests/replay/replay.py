@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Replay, export and seek over what Redis keeps (issue 24), against a real
+"""Replay, export and seek over what Redis keeps, against a real
 redis-server, with real encoders, as an operator uses them.
 
 A producer writes frames whose picture says their number (16 black or

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""websocketsink against connection floods (issue 21), as separate processes:
+"""websocketsink against connection floods, as separate processes:
 the pipeline (wsrun.py: videotestsrc ! jpegenc ! websocketsink) with a low
 descriptor limit, and this script as the attacker and the viewer.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""websocketsink over HTTPS/WSS with a secret (issue 23), as separate
+"""websocketsink over HTTPS/WSS with a secret, as separate
 processes: the pipeline (wsrun.py: videotestsrc ! jpegenc ! websocketsink)
 and raw-socket clients in this script. Certificates come from a throw-away CA
 made here with the openssl CLI; secrets reach the pipeline through its

@@ -968,7 +968,7 @@ GST_START_TEST (test_network_cut_detected_by_timeout)
 
 GST_END_TEST;
 
-/* Stale connections and chains (issue 13). */
+/* Stale connections and chains. */
 
 typedef enum
 {
