@@ -689,6 +689,15 @@ def demo_tls(ctx):
         assert c["codec"] == "h264" and c["unsupported"] is None, (name, c)
         assert len(c["drawn"]) >= 15, "%s: %d frames drawn in 5 s" % (name, len(c["drawn"]))
     assert not seen["page_errors"], seen["page_errors"]
+    # each stage's user has every right it uses (docs/security.md's
+    # recipes): no command refused in any stage's output
+    refusals = []
+    for name in sorted(os.listdir(tmpdir)):
+        if name.endswith(".log"):
+            for line in read(os.path.join(tmpdir, name)).splitlines():
+                if "NOPERM" in line or "does not let this user" in line:
+                    refusals.append("%s: %s" % (name, line[:240]))
+    assert not refusals, "\n".join(refusals)
     stop_demo(demo, log, port, tree, started, tmpdir)
 
 
