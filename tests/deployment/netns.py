@@ -889,6 +889,21 @@ def no_secret_in_processes(ctx):
     assert checked >= 8, checked
 
 
+def stages_have_their_rights(ctx):
+    # each stage runs as the ACL user deployment.md gives it: no command
+    # refused in the output of any of them (a missing right is a warning,
+    # and a feature silently off: max-deliveries, metrics, dead letters)
+    refusals, checked = [], []
+    for name, p in sorted(ctx.procs.items()):
+        checked.append(name)
+        for line in read(p.log).splitlines():
+            if "NOPERM" in line or "does not let this user" in line:
+                refusals.append("%s: %s" % (name, line[:240]))
+    assert not refusals, "\n".join(refusals)
+    print("  no command refused in the output of %s" % ", ".join(checked))
+    assert len(checked) >= 7, checked
+
+
 def rotate_secrets(ctx):
     # the viewer's token: a new file, the viewer restarted (it reads the
     # file at each start); the old token is refused from then on
@@ -941,6 +956,7 @@ CASES = [("wall_over_https", wall_over_https),
          ("redis_refusals", redis_refusals),
          ("monitor_over_tls", monitor_over_tls),
          ("no_secret_in_processes", no_secret_in_processes),
+         ("stages_have_their_rights", stages_have_their_rights),
          ("rotate_secrets", rotate_secrets)]
 
 
