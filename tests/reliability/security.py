@@ -544,13 +544,16 @@ def acl_recipes(tmp):
 
     res, out = gstrun(tmp, "consumer",
                       "redisstreamsrc name=src port=%d stream=processed-frames group=display "
-                      "start-id=0 username=consumer ! fakesink" % srv.port,
+                      "start-id=0 username=consumer ! fakesink enable-last-sample=false"
+                      % srv.port,
                       "--set", "src.password=" + pw["consumer"], "--until-frames", "src=%d" % n,
                       "--linger", "1", "--timeout", "30", "--stats", "src")
     check("consumer: reads %d frames" % n, res["result"] == "frames", out[-2000:])
     check("consumer: no warning", not res["warnings"], res["warnings"])
     check("consumer: its source reported",
           metrics_reports(admin, "processed-frames", "src"), admin.keys("gst-redis:*"))
+    # (a sink that keeps its last sample leaves that entry pending, and the
+    # consumer in the group: docs/redisstreamsrc.md, what stays pending)
     left = consumers(admin, "processed-frames", "display")
     check("consumer: left group display at stop", left == [], left)
 
