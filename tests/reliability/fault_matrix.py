@@ -561,6 +561,11 @@ def write_poisoned(r, good, poison_at):
     poison entries (index -> fields) where @poison_at says; returns the
     ids of the poison entries."""
     frames = entries(r, "src")[:good]
+    # version 2 entries name their caps by id, stored in <stream>:info: the
+    # copies in `in` need them there too
+    for field, value in r.hgetall("src:info").items():
+        if field.startswith(b"caps:"):
+            r.hsetnx("in:info", field, value)
     ids, seq = [], 0
     for i, (_, f) in enumerate(frames):
         if i in poison_at:
