@@ -22,6 +22,7 @@
 
 #include <gst/gst.h>
 #include "gstredisconnection.h"
+#include "gstredisinfo.h"
 #include "gstredisticket.h"
 
 G_BEGIN_DECLS
@@ -32,7 +33,11 @@ G_BEGIN_DECLS
  * XADD before XACK: at worst a second dead letter of one entry, never an
  * entry lost. An entry trimmed meanwhile is recorded without its frame.
  * The extra fields all start with "dead-letter-", which readers ignore: a
- * redisstreamsrc on the dead-letter stream plays them again. */
+ * redisstreamsrc on the dead-letter stream plays them again. For that, the
+ * caps of a version 2 entry (an id in the entry, the string in
+ * <stream>:info) are copied into <dead-letter-stream>:info under the same
+ * id before the XADD; an entry whose caps are not there any more is
+ * recorded with a note saying so. */
 
 #define GST_REDIS_DEAD_LETTER_SUFFIX ":dead-letter"
 
@@ -43,6 +48,9 @@ typedef struct
   const gchar *consumer;
   const gchar *dead_letter_stream;
   guint maxlen;
+  /* the hashes of the stream and of the dead-letter stream (caps by id) */
+  GstRedisInfo *info;
+  GstRedisInfo *dead_letter_info;
 } GstRedisDeadLetterTarget;
 
 /* What became of a dead letter. */
@@ -51,15 +59,20 @@ typedef enum
   GST_REDIS_DEAD_LETTER_WRITTEN,
   /* written without the frame: the entry had been trimmed */
   GST_REDIS_DEAD_LETTER_TRIMMED,
-  /* Redis refused (@refused says why): the entry stays pending */
+  /* written without its caps (@why says why): a version 2 entry whose
+   * caps were not in the stream's hash */
+  GST_REDIS_DEAD_LETTER_NO_CAPS,
+  /* Redis refused (@why says what): the entry stays pending */
   GST_REDIS_DEAD_LETTER_REFUSED,
 } GstRedisDeadLetterResult;
 
-/* Returns FALSE with @error when the connection failed; nothing else may be
- * in flight on @conn. */
+/* Returns FALSE with @error when the connection failed (@conn is closed
+ * when the connection to a hash was lost, so that the entry, still
+ * pending, is read again after reconnecting); nothing else may be in
+ * flight on @conn. */
 gboolean gst_redis_dead_letter_write (GstRedisConnection * conn,
     const GstRedisDeadLetterTarget * target, const GstRedisDeadLetter * dl,
-    GstRedisDeadLetterResult * result, GError ** refused,
+    GstRedisDeadLetterResult * result, GError ** why,
     GCancellable * cancellable, GError ** error);
 
 G_END_DECLS

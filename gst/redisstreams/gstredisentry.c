@@ -745,6 +745,21 @@ find_field (const GstRedisField * fields, guint n_fields, const gchar * name)
   return NULL;
 }
 
+/* TRUE, with its @id, when @fields are a version 2 entry with a caps id;
+ * FALSE for anything else, invalid entries included. */
+gboolean
+gst_redis_entry_get_caps_id (const GstRedisField * fields, guint n_fields,
+    guint32 * id)
+{
+  const GstRedisField *v, *caps;
+
+  *id = 0;
+  v = find_field (fields, n_fields, GST_REDIS_FIELD_VERSION);
+  caps = find_field (fields, n_fields, GST_REDIS_FIELD_CAPS);
+  return v != NULL && caps != NULL && value_is (v, "2") &&
+      parse_caps_id (caps, id, NULL);
+}
+
 /* TRUE, with its @id, when @fields are a version 2 entry whose caps id the
  * decoder does not know: look the caps up in <stream>:info (field
  * "caps:<id>") and give them to gst_redis_entry_decoder_add_caps () before
@@ -754,15 +769,8 @@ gboolean
 gst_redis_entry_decoder_wants_caps (GstRedisEntryDecoder * dec,
     const GstRedisField * fields, guint n_fields, guint32 * id)
 {
-  const GstRedisField *v, *caps;
-
-  *id = 0;
-  v = find_field (fields, n_fields, GST_REDIS_FIELD_VERSION);
-  caps = find_field (fields, n_fields, GST_REDIS_FIELD_CAPS);
-  if (v == NULL || caps == NULL || !value_is (v, "2") ||
-      !parse_caps_id (caps, id, NULL))
-    return FALSE;
-  return find_cached_caps (dec, *id) == NULL;
+  return gst_redis_entry_get_caps_id (fields, n_fields, id) &&
+      find_cached_caps (dec, *id) == NULL;
 }
 
 /* The caps string stored for caps id @id, as read from <stream>:info:

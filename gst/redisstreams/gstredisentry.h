@@ -78,6 +78,11 @@ gboolean gst_redis_entry_encoder_encode (GstRedisEntryEncoder * enc,
     GstRedisCompression compression, gint acceleration,
     GstRedisCommand * cmd, gsize * wire_size, GError ** error);
 
+/* The caps id of a version 2 entry (docs/wire-format.md): TRUE with @id
+ * when @fields have "v 2" and a caps id, FALSE for anything else. */
+gboolean gst_redis_entry_get_caps_id (const GstRedisField * fields,
+    guint n_fields, guint32 * id);
+
 typedef struct _GstRedisEntryDecoder GstRedisEntryDecoder;
 
 GstRedisEntryDecoder *gst_redis_entry_decoder_new (void);

@@ -58,14 +58,20 @@ struct _GstRedisInfo
 GstRedisInfo *
 gst_redis_info_new (const GstRedisSettings * settings)
 {
+  return gst_redis_info_new_for_stream (settings, settings->stream);
+}
+
+GstRedisInfo *
+gst_redis_info_new_for_stream (const GstRedisSettings * settings,
+    const gchar * stream)
+{
   GstRedisInfo *info = g_new0 (GstRedisInfo, 1);
 
   gst_redis_settings_init (&info->settings);
   gst_redis_settings_copy (&info->settings, settings);
-  info->stream = g_strdup (settings->stream);
+  info->stream = g_strdup (stream);
   g_free (info->settings.stream);
-  info->settings.stream = g_strconcat (settings->stream,
-      GST_REDIS_INFO_SUFFIX, NULL);
+  info->settings.stream = g_strconcat (stream, GST_REDIS_INFO_SUFFIX, NULL);
   info->conn = gst_redis_connection_new (&info->settings);
   return info;
 }
@@ -192,14 +198,13 @@ info_known_missing (GstRedisInfo * info, guint32 id)
   return FALSE;
 }
 
-gboolean
-gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
-    guint32 id, GCancellable * cancellable, GError ** error)
+GstRedisReply *
+gst_redis_info_get_caps (GstRedisInfo * info, guint32 id,
+    GCancellable * cancellable, GError ** error)
 {
   const gchar *key = info->settings.stream;
   gchar *field = g_strdup_printf (GST_REDIS_INFO_CAPS_PREFIX "%u", id);
   GstRedisReply *reply = NULL;
-  gboolean ok = FALSE;
 
   info->lost = FALSE;
   if (info_known_missing (info, id))
@@ -210,8 +215,6 @@ gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
   switch (reply->type) {
     case GST_REDIS_REPLY_STRING:
       GST_DEBUG ("caps id %u from %s: %s", id, key, reply->str);
-      ok = gst_redis_entry_decoder_add_caps (dec, id, reply->str, reply->len,
-          error);
       break;
     case GST_REDIS_REPLY_NIL:
       info->missing[info->next_missing].id = id;
@@ -224,19 +227,35 @@ gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
           GST_RESOURCE_ERROR_READ, error, "read the caps of stream \"%s\" "
           "from hash \"%s\" (HGET %s; docs/security.md)", info->stream, key,
           field);
+      g_clear_pointer (&reply, gst_redis_reply_free);
       break;
   }
 
 done:
-  gst_redis_reply_free (reply);
   gst_redis_connection_close (info->conn);
   g_free (field);
-  return ok;
+  return reply;
 
 missing:
+  g_clear_pointer (&reply, gst_redis_reply_free);
   g_set_error (error, GST_REDIS_ENTRY_ERROR,
       GST_REDIS_ENTRY_ERROR_UNKNOWN_CAPS, "its caps id %u is not in the "
       "stream's hash \"%s\" (no field \"%s\"): the hash was deleted or its "
       "writer did not store the caps", id, key, field);
   goto done;
+}
+
+gboolean
+gst_redis_info_lookup_caps (GstRedisInfo * info, GstRedisEntryDecoder * dec,
+    guint32 id, GCancellable * cancellable, GError ** error)
+{
+  GstRedisReply *caps;
+  gboolean ok;
+
+  caps = gst_redis_info_get_caps (info, id, cancellable, error);
+  if (caps == NULL)
+    return FALSE;
+  ok = gst_redis_entry_decoder_add_caps (dec, id, caps->str, caps->len, error);
+  gst_redis_reply_free (caps);
+  return ok;
 }

@@ -36,6 +36,10 @@ G_BEGIN_DECLS
 typedef struct _GstRedisInfo GstRedisInfo;
 
 GstRedisInfo *gst_redis_info_new (const GstRedisSettings * settings);
+/* The hash of @stream rather than of the settings' stream (the dead-letter
+ * stream's, gstredisdeadletter.h). */
+GstRedisInfo *gst_redis_info_new_for_stream (const GstRedisSettings *
+    settings, const gchar * stream);
 void gst_redis_info_free (GstRedisInfo * info);
 const gchar *gst_redis_info_get_key (GstRedisInfo * info);
 gboolean gst_redis_info_lost (GstRedisInfo * info);
@@ -46,6 +50,13 @@ gboolean gst_redis_info_lost (GstRedisInfo * info);
  * (two caps strings with one id: see gstrediscaps.h). */
 gboolean gst_redis_info_store_caps (GstRedisInfo * info, const gchar * id,
     const gchar * caps_str, GCancellable * cancellable, GError ** error);
+
+/* The caps string stored as field "caps:<@id>", as Redis sent it (a
+ * string reply, unchecked): %NULL with a GST_REDIS_ENTRY_ERROR
+ * (UNKNOWN_CAPS) when the hash has no such field, with a
+ * GST_RESOURCE_ERROR when Redis could not be asked or refused. */
+GstRedisReply *gst_redis_info_get_caps (GstRedisInfo * info, guint32 id,
+    GCancellable * cancellable, GError ** error);
 
 /* Gives @dec the caps of @id from field "caps:<@id>". FALSE with a
  * GST_REDIS_ENTRY_ERROR when the hash has no such field or the caps are

@@ -393,6 +393,7 @@ gst_redis_read_loop_stop (GstRedisReadLoop * loop)
   }
   g_clear_pointer (&loop->decoder, gst_redis_entry_decoder_free);
   g_clear_pointer (&loop->info, gst_redis_info_free);
+  g_clear_pointer (&loop->dead_letter_info, gst_redis_info_free);
   loop->entries = NULL;
   g_clear_pointer (&loop->reply, gst_redis_reply_ref_unref);
   g_clear_pointer (&loop->history_id, g_free);
@@ -846,7 +847,7 @@ read_loop_follow_retention (GstRedisReadLoop * loop)
 static void
 read_loop_warn_dead_letter (GstRedisReadLoop * loop,
     const GstRedisDeadLetter * dl, GstRedisDeadLetterResult result,
-    const GError * refused)
+    const GError * why)
 {
   gint64 now = g_get_monotonic_time ();
   guint64 more = loop->dead_letters_unwarned;
@@ -862,11 +863,13 @@ read_loop_warn_dead_letter (GstRedisReadLoop * loop,
     GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, RESOURCE,
         WRITE, ("Could not set entry %s of stream \"%s\" aside in the "
             "dead-letter stream \"%s\" (%s): it stays pending and is read "
-            "again. Allow XRANGE on the stream and XADD on the dead-letter "
-            "stream (docs/security.md).", dl->id, loop->settings->stream,
-            loop->dead_letter_stream, dl->reason),
+            "again. Allow XRANGE on the stream, XADD on the dead-letter "
+            "stream, and HSETNX and HGET on its hash \"%s\" for the caps "
+            "of version 2 entries.", dl->id,
+            loop->settings->stream, loop->dead_letter_stream, dl->reason,
+            gst_redis_info_get_key (loop->dead_letter_info)),
         ("%s; %" G_GUINT64_FORMAT " more dead letters since the last "
-            "warning", refused->message, more));
+            "warning", why->message, more));
     return;
   }
   GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, STREAM, FAILED,
@@ -875,11 +878,14 @@ read_loop_warn_dead_letter (GstRedisReadLoop * loop,
           loop->dead_letter_stream, loop->group->name, loop->group->consumer,
           dl->reason, result == GST_REDIS_DEAD_LETTER_TRIMMED ?
           " It had been trimmed from the stream: the dead letter has no "
-          "frame." : ""),
+          "frame." : result == GST_REDIS_DEAD_LETTER_NO_CAPS ?
+          " Its caps could not be copied along: the dead letter cannot be "
+          "played (its dead-letter-note says why)." : ""),
       ("entry %s set aside, %" G_GUINT64_FORMAT " more since the last "
-          "warning; inspect them with XRANGE %s - + (docs/redisstreamsrc.md)",
-          dl->id, more,
-          loop->dead_letter_stream));
+          "warning; inspect them with XRANGE %s - +%s%s", dl->id, more,
+          loop->dead_letter_stream,
+          result == GST_REDIS_DEAD_LETTER_NO_CAPS ? "; " : "",
+          result == GST_REDIS_DEAD_LETTER_NO_CAPS ? why->message : ""));
 }
 
 /* Sets aside the entries due (gstredisdeadletter.c); nothing else may be
@@ -891,16 +897,20 @@ read_loop_write_dead_letters (GstRedisReadLoop * loop,
 {
   GstRedisDeadLetterTarget target = { loop->settings->stream,
     loop->group->name, loop->group->consumer, loop->dead_letter_stream,
-    loop->dead_letter_maxlen
+    loop->dead_letter_maxlen, loop->info, NULL
   };
   GstRedisDeadLetter *dl;
 
   while ((dl = gst_redis_ack_tracker_pop_dead_letter (loop->tracker))) {
     GstRedisDeadLetterResult result = GST_REDIS_DEAD_LETTER_WRITTEN;
-    GError *refused = NULL;
+    GError *why = NULL;
 
+    if (loop->dead_letter_info == NULL)
+      loop->dead_letter_info = gst_redis_info_new_for_stream (loop->settings,
+          loop->dead_letter_stream);
+    target.dead_letter_info = loop->dead_letter_info;
     if (!gst_redis_dead_letter_write (loop->conn, &target, dl, &result,
-            &refused, cancellable, error)) {
+            &why, cancellable, error)) {
       gst_redis_dead_letter_free (dl);
       return FALSE;
     }
@@ -909,8 +919,8 @@ read_loop_write_dead_letters (GstRedisReadLoop * loop,
       loop->stats.dead_lettered++;
       GST_OBJECT_UNLOCK (loop->element);
     }
-    read_loop_warn_dead_letter (loop, dl, result, refused);
-    g_clear_error (&refused);
+    read_loop_warn_dead_letter (loop, dl, result, why);
+    g_clear_error (&why);
     gst_redis_dead_letter_free (dl);
   }
   return TRUE;

@@ -101,8 +101,10 @@ typedef struct
    * object lock */
   GstRedisConnection *conn;
   GstRedisEntryDecoder *decoder;
-  /* where version 2 entries' caps are looked up */
+  /* where version 2 entries' caps are looked up; where those of dead
+   * letters are copied (made with the first dead letter) */
   GstRedisInfo *info;
+  GstRedisInfo *dead_letter_info;
   GstRedisCommand cmd;
   GstRedisOutage outage;
   /* "0"-based id while re-reading our own pending entries, then NULL;

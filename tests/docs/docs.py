@@ -36,6 +36,13 @@ launch lines  Every `gst-launch-1.0` line of README.md and docs/*.md (fenced
                   `<!-- docs-test: after-writer -->` runs after the writer
                   has finished, with no live producer (it must read from the
                   start);
+                - a dead-letter stream (`<stream>:dead-letter`) is made as
+                  users get one: its stream written by redisstreamsink
+                  (version 2 entries, as by default), each entry delivered
+                  to a consumer that died on it, then set aside by a
+                  redisstreamsrc with max-deliveries=1; the dead letters
+                  must have their caps in `<stream>:dead-letter:info`, and
+                  no live producer writes there;
                 - a `filesrc location=X.mp4` gets an MP4 file made first;
                 - a redisstreamsrc with `start` (a replay) must leave no
                   consumer group behind, and a `filesink` must have
@@ -236,6 +243,35 @@ def prefill(ctx, stream, n=PREFILL, media=None):
     p = gst(ctx, producer_args(ctx, stream, n, media), "prefill-" + stream)
     rc = p.wait(60)
     assert rc == 0, "writing %s failed:\n%s" % (stream, read(p.log))
+
+
+DEAD_LETTER = ":dead-letter"
+
+
+def prefill_dead_letters(ctx, stream, media=None):
+    """@stream, a dead-letter stream, as a source makes it: PREFILL frames
+    written into the stream it belongs to, delivered once to a consumer
+    that died on them, then set aside by a redisstreamsrc with
+    max-deliveries=1 (docs/redisstreamsrc.md, Dead letters)."""
+    base = stream[:-len(DEAD_LETTER)]
+    prefill(ctx, base, media=media)
+    ctx.r.xgroup_create(base, "workers", id="0")
+    ctx.r.xreadgroup("workers", "crashed", {base: ">"})
+    p = gst(ctx, ["redisstreamsrc", "host=127.0.0.1", "port=%d" % ctx.redis.port,
+                  "stream=" + base, "group=workers", "consumer=crashed", "max-deliveries=1",
+                  "!", "fakesink"], "dead-letters-" + base)
+    try:
+        wait_for(lambda: xlen(ctx, stream) == PREFILL and
+                 ctx.r.xpending(base, "workers")["pending"] == 0, 30,
+                 "%d entries of %s set aside in %s" % (PREFILL, base, stream))
+    finally:
+        stop(p)
+    for _, fields in ctx.r.xrange(stream):
+        assert fields[b"v"] == b"2", "not a version 2 entry: %s" % fields.get(b"v")
+        assert ctx.r.hexists(stream + ":info", b"caps:" + fields[b"caps"]), (
+            "dead letter with caps id %s, not in %s:info" % (fields[b"caps"], stream))
+    print("  %d version 2 entries of %s set aside in %s, their caps in %s:info" % (
+        PREFILL, base, stream, stream), flush=True)
 
 
 def make_mp4(ctx, name):
@@ -449,12 +485,16 @@ def run_line(ctx, line):
     after_writer = line.marker and line.marker[0] == "after-writer"
     assert not after_writer or readers, "after-writer on a line without redisstreamsrc"
     for stream, _, media in readers:
-        prefill(ctx, stream, media=media)
+        if stream.endswith(DEAD_LETTER):
+            prefill_dead_letters(ctx, stream, media=media)
+        else:
+            prefill(ctx, stream, media=media)
     before = {s: xlen(ctx, s) for s in writers}
     live = []
     if not after_writer:
         for stream, _, media in readers:
-            live.append(gst(ctx, producer_args(ctx, stream, media=media), "live-" + stream))
+            if not stream.endswith(DEAD_LETTER):
+                live.append(gst(ctx, producer_args(ctx, stream, media=media), "live-" + stream))
     print("  runs: %s %s" % (program, " ".join(shlex.quote(a) for a in args)), flush=True)
     if uses(args, "myfilter"):
         env = myfilter_env(ctx)

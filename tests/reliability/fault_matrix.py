@@ -561,11 +561,12 @@ def write_poisoned(r, good, poison_at):
     poison entries (index -> fields) where @poison_at says; returns the
     ids of the poison entries."""
     frames = entries(r, "src")[:good]
-    # version 2 entries name their caps by id, stored in <stream>:info: the
-    # copies in `in` need them there too
-    for field, value in r.hgetall("src:info").items():
+    # the producer's entries are version 2 (the default): their caps ids
+    # stand for caps in the producer's hash, which a writer of `in` stores
+    # in `in:info` first (docs/wire-format.md)
+    for field, caps in r.hgetall("src:info").items():
         if field.startswith(b"caps:"):
-            r.hsetnx("in:info", field, value)
+            r.hsetnx("in:info", field, caps)
     ids, seq = [], 0
     for i, (_, f) in enumerate(frames):
         if i in poison_at:

@@ -3,7 +3,9 @@
 
   acl_least_privilege  redis-server 7 ACL users with exactly the rules of
                        docs/security.md (producer, processor, consumer,
-                       monitor), read from the doc: frames flow end to end;
+                       monitor), read from the doc: frames flow end to end,
+                       a version 2 entry the processor cannot process is
+                       set aside with its caps (dead-letter stream's hash);
                        each rule is needed (the stage fails, no longer
                        claims, reports or leaves its group, or the monitor
                        and the exporter fail or say what was refused).
@@ -209,12 +211,26 @@ def monitoring_works(tmp, name, port, user="monitor", password=None):
             if want not in eout:
                 wrong.append("exporter output lacks %r" % want)
     return not wrong, wrong
-def seed_v2(admin, stream, caps, data):
+def seed_v2(admin, stream, caps, data, seq=0):
     """A version 2 entry as redisstreamsink writes it: its caps in
     <stream>:info under their id (docs/wire-format.md)."""
     cid = int.from_bytes(hashlib.sha256(caps.encode()).digest()[:4], "big") & 0x7FFFFFFF
     admin.hset(stream + ":info", "caps:%d" % cid, caps)
-    admin.xadd(stream, {"v": "2", "seq": "0", "caps": str(cid), "data": data})
+    admin.xadd(stream, {"v": "2", "seq": str(seq), "caps": str(cid), "data": data})
+    return cid
+
+
+RAW_CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+RAW_FRAME = b"\0" * (320 * 240 * 3 // 2)
+
+
+def add_poison(admin):
+    """Behind the stream's entries, a version 2 entry whose caps frameproc
+    refuses (image/jpeg), then a good one: the processor sets the first
+    aside (docs/redisstreamsrc.md, Dead letters). Returns its caps id."""
+    cid = seed_v2(admin, "video-frames", "image/jpeg", b"\xff\xd8\xff\xd9", seq=1)
+    seed_v2(admin, "video-frames", RAW_CAPS, RAW_FRAME, seq=2)
+    return cid
 
 
 def set_user(r, name, rules, password=None):
@@ -281,6 +297,18 @@ def acl_least_privilege(tmp):
     assert res["result"] == "frames", out[-3000:]
     assert sorted(stream_seqs(admin, "processed-frames", decode_payload=True)) == list(range(n))
     print("full rules: %d frames flow producer -> processor -> consumer" % n)
+    # a version 2 entry the processor cannot process: set aside, with its
+    # caps copied into the dead-letter stream's hash
+    # (after a good entry: refused first entries mean a wrong pipeline)
+    seed_v2(admin, "video-frames", RAW_CAPS, RAW_FRAME, seq=n)
+    cid = add_poison(admin)
+    res, out = process(tmp, srv.port, "processor-dead-letter", 3, timeout="8")
+    refused = [w["message"] for w in res["warnings"] if "Could not set entry" in w["message"]]
+    wait_for(lambda: admin.xlen("video-frames:dead-letter") == 1, 10, "the dead letter")
+    assert not refused and admin.xpending("video-frames", "proc")["pending"] == 0, (
+        refused, out[-3000:])
+    assert admin.hget("video-frames:dead-letter:info", "caps:%d" % cid) == b"image/jpeg"
+    print("full rules: a version 2 entry set aside, its caps in video-frames:dead-letter:info")
     wrong, _, _ = monitoring_complaints(tmp, "monitor", srv.port)
     assert not wrong, wrong
     print("full rules: the monitor and the exporter read everything")
@@ -291,7 +319,8 @@ def acl_least_privilege(tmp):
         for rule in rules:
             fewer = [x for x in rules if x != rule]
             set_user(admin, role, fewer)
-            admin.delete("video-frames", "processed-frames", "processed-frames:info")
+            admin.delete("video-frames", "processed-frames", "processed-frames:info",
+                         "video-frames:dead-letter", "video-frames:dead-letter:info")
             if role != "producer":
                 admin.delete("video-frames:info")
             # (the producer finds its caps stored by the full run: a
@@ -428,13 +457,13 @@ def acl_least_privilege(tmp):
                 ok = res["result"] == "frames" and any(what in w for w in warned)
                 print("  %-9s without %-24s -> %s (bus warnings: %s)" % (
                     role, rule, "says it cannot" if ok else "still works", warned or "none"))
-            elif rule in ("+xrange", "~video-frames:dead-letter"):
-                # setting an entry aside (here: caps frameproc refuses, after
-                # a good entry): the entry stays pending, with a warning
-                admin.xadd("video-frames", {"v": "1", "seq": "1", "caps": "image/jpeg",
-                                            "data": b"\xff\xd8\xff\xd9"})
-                admin.xadd("video-frames", {"v": "1", "seq": "2", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-                                            "encoding": "none", "data": b"\0" * (320 * 240 * 3 // 2)})
+            elif rule in ("+xrange", "~video-frames:dead-letter",
+                          "~video-frames:dead-letter:info"):
+                # setting an entry aside (here: a version 2 entry whose caps
+                # frameproc refuses, after a good entry; its caps go along
+                # into the dead-letter stream's hash): the entry stays
+                # pending, with a warning
+                add_poison(admin)
                 res, out = process(tmp, srv.port, "processor-no-" + rule, 3, timeout="4")
                 warned = [w["message"] for w in res["warnings"]]
                 ok = any("Could not set entry" in w for w in warned) and \

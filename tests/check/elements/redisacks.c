@@ -19,7 +19,8 @@
 
 /* Acknowledgements against a real redis-server: the entry meta and its
  * ticket, what a flush leaves pending, dead letters (failed, refused,
- * delivered too often), replaying them, exactly-once and the
+ * delivered too often; version 2 entries with their caps), replaying
+ * them, exactly-once and the
  * configurations it refuses. The fault matrix with real processes is
  * tests/reliability/fault_matrix.py. */
 
@@ -401,6 +402,233 @@ GST_START_TEST (test_refused_caps_set_aside)
 
 GST_END_TEST;
 
+/* Writes @n frames of @caps into @stream with a real redisstreamsink with
+ * default properties (version 2 entries), to EOS. */
+static void
+produce (const gchar * stream, const gchar * caps, guint n)
+{
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+
+  msg = redis_test_launch_until_error (&pipeline, 0, "videotestsrc "
+      "num-buffers=%u ! %s ! redisstreamsink port=%u stream=%s", n, caps,
+      server->port, stream);
+  fail_unless (msg == NULL);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "the producer did not reach EOS");
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* The value of @field of every entry of @stream, in order (NULL where an
+ * entry has none). */
+static GPtrArray *
+entries_field (const gchar * stream, const gchar * field)
+{
+  redisReply *r = redis_server_command (server, "XRANGE %s - +", stream);
+  GPtrArray *values = g_ptr_array_new_with_free_func (g_free);
+  gsize i, j;
+
+  for (i = 0; i < r->elements; i++) {
+    redisReply *f = r->element[i]->element[1];
+    gchar *value = NULL;
+
+    for (j = 0; j + 1 < f->elements; j += 2) {
+      if (g_str_equal (f->element[j]->str, field))
+        value = g_strdup (f->element[j + 1]->str);
+    }
+    g_ptr_array_add (values, value);
+  }
+  freeReplyObject (r);
+  return values;
+}
+
+/* The caps of every buffer that reached a pad, as the pad had them. */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *caps;
+} SeenCaps;
+
+static GstPadProbeReturn
+record_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  SeenCaps *seen = user_data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+
+  g_mutex_lock (&seen->lock);
+  g_ptr_array_add (seen->caps, caps);
+  g_mutex_unlock (&seen->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The caps buffer @i came with. */
+static GstCaps *
+seen_caps (SeenCaps * seen, guint i)
+{
+  GstCaps *caps = NULL;
+
+  g_mutex_lock (&seen->lock);
+  if (i < seen->caps->len && g_ptr_array_index (seen->caps, i))
+    caps = gst_caps_ref (g_ptr_array_index (seen->caps, i));
+  g_mutex_unlock (&seen->lock);
+  return caps;
+}
+
+/* Version 2 entries, written by a real redisstreamsink with default
+ * properties in two caps, set aside: their caps go along into the
+ * dead-letter stream's hash under the same ids, and a source on the
+ * dead-letter stream plays them with their own caps, as
+ * docs/redisstreamsrc.md shows. */
+GST_START_TEST (test_v2_dead_letters_keep_their_caps)
+{
+  const gchar *caps[] = {
+    "video/x-raw,format=I420,width=64,height=48,framerate=30/1",
+    "video/x-raw,format=GRAY8,width=32,height=24,framerate=30/1",
+  };
+  GstHarness *src, *replay;
+  GPtrArray *versions, *ids, *notes;
+  SeenCaps seen;
+  GstBuffer *b;
+  guint i;
+
+  create_group ("cam");
+  produce ("cam", caps[0], 2);
+  produce ("cam", caps[1], 1);
+  versions = entries_field ("cam", "v");
+  ids = entries_field ("cam", "caps");
+  fail_unless_equals_int (versions->len, 3);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_string (g_ptr_array_index (versions, i), "2");
+  fail_unless_equals_int (redis_server_count_fields (server, "cam:info",
+          "caps:"), 2);
+
+  src = src_harness ("stream=cam");
+  for (i = 0; i < 3; i++) {
+    b = gst_harness_pull (src);
+    g_signal_emit_by_name (entry_ticket (b), "fail", "the model gave up");
+    gst_buffer_unref (b);
+  }
+  test_wait_until (redis_server_integer (server, "XLEN cam:dead-letter") == 3
+      && pending_count ("cam") == 0, 10000, "three dead letters");
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (src, "redisstreamsrc"), "dead-lettered"), 3);
+
+  /* copied verbatim, caps ids included, and the caps under those ids */
+  fail_unless_equals_int (redis_server_count_fields (server,
+          "cam:dead-letter:info", "caps:"), 2);
+  for (i = 0; i < 3; i++) {
+    const gchar *id = g_ptr_array_index (ids, i);
+    redisReply *a = redis_server_command (server, "HGET cam:info caps:%s", id);
+    redisReply *d = redis_server_command (server,
+        "HGET cam:dead-letter:info caps:%s", id);
+
+    fail_unless (a->type == REDIS_REPLY_STRING);
+    fail_unless (d->type == REDIS_REPLY_STRING, "no caps:%s in the "
+        "dead-letter stream's hash", id);
+    fail_unless_equals_string (d->str, a->str);
+    freeReplyObject (a);
+    freeReplyObject (d);
+  }
+  g_ptr_array_unref (versions);
+  versions = entries_field ("cam:dead-letter", "caps");
+  notes = entries_field ("cam:dead-letter", "dead-letter-note");
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_string (g_ptr_array_index (versions, i),
+        g_ptr_array_index (ids, i));
+    fail_unless (g_ptr_array_index (notes, i) == NULL, "%s",
+        (gchar *) g_ptr_array_index (notes, i));
+  }
+
+  /* played back as the docs say, each frame with its caps */
+  replay = redis_test_harness_new ("redisstreamsrc port=%u "
+      "stream=cam:dead-letter group=replay start-id=0", server->port);
+  g_mutex_init (&seen.lock);
+  seen.caps = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_caps_unref);
+  gst_pad_add_probe (replay->sinkpad, GST_PAD_PROBE_TYPE_BUFFER, record_caps,
+      &seen, NULL);
+  gst_harness_play (replay);
+  for (i = 0; i < 3; i++) {
+    GstCaps *want = gst_caps_from_string (caps[i < 2 ? 0 : 1]);
+    GstCaps *got;
+    GstVideoInfo vinfo;
+
+    b = gst_harness_pull (replay);
+    got = seen_caps (&seen, i);
+    fail_unless (got != NULL, "frame %u came without caps", i);
+    fail_unless (gst_caps_is_subset (got, want), "frame %u played as %"
+        GST_PTR_FORMAT ", written as %s", i, got, caps[i < 2 ? 0 : 1]);
+    fail_unless (gst_video_info_from_caps (&vinfo, got));
+    fail_unless_equals_uint64 (gst_buffer_get_size (b), vinfo.size);
+    gst_caps_unref (got);
+    gst_caps_unref (want);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (replay, "redisstreamsrc"), "skipped-invalid"), 0);
+
+  gst_harness_teardown (replay);
+  gst_harness_teardown (src);
+  g_ptr_array_unref (seen.caps);
+  g_mutex_clear (&seen.lock);
+  g_ptr_array_unref (notes);
+  g_ptr_array_unref (versions);
+  g_ptr_array_unref (ids);
+}
+
+GST_END_TEST;
+
+/* A version 2 entry whose caps are gone from the stream's hash by the time
+ * it is set aside (the hash was deleted): set aside all the same, with a
+ * dead-letter-note and a warning that say so. */
+GST_START_TEST (test_v2_dead_letter_without_its_caps)
+{
+  GstHarness *src;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *b;
+  gchar *v;
+
+  create_group ("cam");
+  produce ("cam", "video/x-raw,format=GRAY8,width=32,height=24,"
+      "framerate=30/1", 1);
+  src = src_harness ("stream=cam");
+  gst_element_set_bus (src->element, bus);
+  b = gst_harness_pull (src);
+  freeReplyObject (redis_server_command (server, "DEL cam:info"));
+  g_signal_emit_by_name (entry_ticket (b), "fail", "the model gave up");
+  gst_buffer_unref (b);
+
+  test_wait_until (redis_server_integer (server, "XLEN cam:dead-letter") == 1
+      && pending_count ("cam") == 0, 10000, "a dead letter");
+  v = only_entry_field ("cam:dead-letter", "dead-letter-note");
+  fail_unless (v != NULL && strstr (v, "were not in \"cam:info\""), "%s", v);
+  g_free (v);
+  v = only_entry_field ("cam:dead-letter", "dead-letter-reason");
+  fail_unless_equals_string (v, "the model gave up");
+  g_free (v);
+  fail_unless_equals_int (redis_server_integer (server,
+          "EXISTS cam:dead-letter:info"), 0);
+  msg = redis_test_wait_message (bus, GST_MESSAGE_WARNING,
+      "Its caps could not be copied", 5000);
+  gst_message_unref (msg);
+  fail_unless_equals_uint64 (redis_test_get_stat (redis_test_harness_element
+          (src, "redisstreamsrc"), "dead-lettered"), 1);
+
+  gst_element_set_bus (src->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
 /* exactly-once: a frame whose input entry was acknowledged already (a
  * resend, another worker) is not added; the others are added and
  * acknowledged by the script. */
@@ -510,6 +738,8 @@ redisacks_suite (void)
   tcase_add_test (tc, test_entry_delivered_too_often_set_aside);
   tcase_add_test (tc, test_own_rereads_do_not_count);
   tcase_add_test (tc, test_refused_caps_set_aside);
+  tcase_add_test (tc, test_v2_dead_letters_keep_their_caps);
+  tcase_add_test (tc, test_v2_dead_letter_without_its_caps);
   tcase_add_test (tc, test_exactly_once_adds_each_input_once);
   tcase_add_test (tc, test_exactly_once_refuses_two_servers);
   tcase_add_test (tc, test_exactly_once_refuses_pushed_mode);
