@@ -52,6 +52,13 @@
 #define DEFAULT_MAX_DELIVERIES 5
 #define DEFAULT_DEAD_LETTER_MAXLEN 1000
 
+/**
+ * GstRedisAckMode:
+ *
+ * When redisstreamsrc acknowledges an entry (#GstRedisStreamSrc:ack-mode).
+ *
+ * Since: 1.0
+ */
 GType
 gst_redis_ack_mode_get_type (void)
 {
@@ -87,6 +94,8 @@ install_group_properties (GObjectClass * gobject_class)
    * only when the first read says it is missing (`NOGROUP`), starting at
    * #GstRedisStreamSrc:start-id. An existing group is never created again, so
    * the source starts and reconnects while Redis is over `maxmemory`.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_GROUP,
       g_param_spec_string ("group", "Group",
@@ -98,6 +107,8 @@ install_group_properties (GObjectClass * gobject_class)
    * Consumer name within the group. %NULL (default) is `<hostname>-<pid>`,
    * unique per host and process; set a fixed name for a worker that must take
    * over its own pending entries after a restart.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_CONSUMER,
       g_param_spec_string ("consumer", "Consumer",
@@ -108,6 +119,8 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Where a group created by this source starts: `$` (default) for new
    * entries only, `0` for everything in the stream, or an entry id.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_START_ID,
       g_param_spec_string ("start-id", "Start ID",
@@ -119,6 +132,8 @@ install_group_properties (GObjectClass * gobject_class)
    * Milliseconds each `XREADGROUP` waits for new entries. The element stays
    * interruptible at any time; a server that does not answer within this plus
    * #GstRedisStreamSink:timeout is a lost connection.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_BLOCK,
       g_param_spec_uint ("block", "Block",
@@ -128,6 +143,8 @@ install_group_properties (GObjectClass * gobject_class)
    * GstRedisStreamSrc:count:
    *
    * Entries read per `XREADGROUP`; they are pushed one by one.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_COUNT,
       g_param_spec_uint ("count", "Count",
@@ -223,6 +240,8 @@ install_live_properties (GObjectClass * gobject_class)
    * #GstRedisStreamSrc:latency after capture and streams captured together
    * play together (hosts with synchronised clocks, NTP/PTP). `producer`: the
    * producer's own timestamps, for recording and offline processing.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_TIMESTAMP_MODE,
       g_param_spec_enum ("timestamp-mode", "Timestamp Mode",
@@ -237,6 +256,8 @@ install_live_properties (GObjectClass * gobject_class)
    * a synchronised sink shows a frame, in milliseconds: the source reports
    * it in the LATENCY query. It absorbs the jitter of the hop; a frame that
    * comes later than that is late for the sink (QoS, counted there).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
@@ -251,6 +272,8 @@ install_live_properties (GObjectClass * gobject_class)
    * `<stream>:control`, at most once a second while waiting; redisstreamsink
    * turns it into a GstForceKeyUnit event for its encoder), and forwards
    * GstForceKeyUnit events from downstream the same way.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REQUEST_KEY_UNITS,
       g_param_spec_boolean ("request-key-units", "Request Key Units",
@@ -362,6 +385,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * Entries whose capture time is older than this many milliseconds are
    * acknowledged and skipped (counted in `skipped-late`), for displays that
    * must not fall behind; 0 delivers every entry.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_MAX_AGE,
       g_param_spec_uint ("max-age", "Maximum Age",
@@ -376,6 +401,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * is refused before anything is allocated, and a `data` value too large to
    * hold such a frame is dropped as it arrives, never read into memory. Such
    * entries are skipped (`skipped-invalid`).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_MAX_FRAME_SIZE,
       g_param_spec_uint64 ("max-frame-size", "Maximum Frame Size",
@@ -390,6 +417,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * over. When the property is not set, it is a quarter of the time the stream
    * keeps an entry (500 to 30000 ms), so that take-over comes before the
    * producer's trimming removes them.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_CLAIM_IDLE_TIME,
       g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
@@ -414,6 +443,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * without a sequence number pass straight through; a sequence number more
    * than 1000 behind the next one due is taken as a producer that started
    * counting again.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REORDER_WINDOW,
       g_param_spec_uint ("reorder-window", "Reorder Window",
@@ -427,6 +458,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * With #GstRedisStreamSrc:reorder-window, the longest a frame is held (ms)
    * waiting for the frames before it: the latency cost for the frames behind
    * a missing one.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REORDER_TIMEOUT,
       g_param_spec_uint ("reorder-timeout", "Reorder Timeout",
@@ -477,6 +510,8 @@ install_frame_properties (GObjectClass * gobject_class)
    * right now), `reread-skipped` (#guint64, own entries read again while
    * still in flight here, not pushed twice); and `dead-lettered` (#guint64,
    * entries set aside in #GstRedisStreamSrc:dead-letter-stream).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

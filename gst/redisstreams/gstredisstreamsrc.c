@@ -23,104 +23,43 @@
  * @see_also: redisstreamsink
  *
  * A live source that reads the entries of a Redis stream as a member of a
- * consumer group, one at a time (`XREADGROUP GROUP g c COUNT 1 BLOCK 1000
- * STREAMS key >`), and pushes each as a buffer with the caps, timestamps,
- * duration, flags, sequence number (as the buffer offset), capture time
- * (#GstReferenceTimestampMeta with caps `timestamp/x-unix`) and detections
- * (#GstVideoRegionOfInterestMeta) that redisstreamsink, or any program
- * following docs/wire-format.md, wrote into it. LZ4 payloads are
- * decompressed. Each frame goes out with the caps of its own entry, set on
- * the pad right before it when they differ from the caps of the frame
- * before (also when the reorder window or `max-age` make the frame pushed
- * another one than the entry read last). When the first entries after
- * start all have caps that downstream does not accept, that is an error
- * (#GST_STREAM_ERROR_FORMAT, "Downstream does not accept the caps of stream
- * ...") that names the stream, the caps of the entry and the caps the next
- * element accepts; the entries stay pending. Once an entry went through, an
- * entry whose caps are refused is set aside instead (below).
- *
- * Timestamps are for this pipeline's clock: by default the producer's
- * spacing placed where the first frame arrived on this pipeline's running
- * time, reported with #GstRedisStreamSrc:latency in the LATENCY query, so an
- * ordinary synchronised sink plays at once whenever the reader started
- * (#GstRedisStreamSrc:timestamp-mode: `capture` aligns streams by capture
- * time, `producer` keeps the producer's own). After a start, a reconnect or
- * any gap, delta units are held back until a key frame, and the producer is
- * asked for one across Redis (#GstRedisStreamSrc:request-key-units), so a
- * decoder never sees a frame whose reference it did not get
- * (docs/media.md).
- *
- * Every buffer carries the entry it was read from, a #GstCustomMeta
- * "GstRedisEntryMeta" (stream, group, id and a #GstRedisTicket) that
- * filters, converters, encoders, queues and tee keep. An entry is
- * acknowledged (`XACK`) once its frame's fate is known
- * (#GstRedisStreamSrc:ack-mode `done`): stored by a redisstreamsink,
- * rendered or let go by another sink, dropped on purpose on the way; so
- * frames held by a queue, an encoder, an aggregator or an application
- * between an appsink and an appsrc (which copies the meta) are never lost:
- * delivery is at-least-once, and exactly-once with
- * #GstRedisStreamSink:exactly-once. A frame dropped by a flush or a state
- * change down stays pending and is read again. The acknowledgements travel
- * with the next read, in the same round trip. An entry that cannot be
- * processed (caps refused downstream, failed by an element with the
- * ticket's #GstRedisTicket::fail signal, delivered
- * #GstRedisStreamSrc:max-deliveries times without being acknowledged) is
- * set aside in #GstRedisStreamSrc:dead-letter-stream and the source goes
- * on. A consumer of the same name first re-reads its own pending entries
- * when it starts (docs/redisstreamsrc.md, "Acknowledgements").
+ * consumer group, one at a time (`XREADGROUP`), and pushes each as a buffer
+ * with the caps, timestamps, flags, sequence number (the buffer offset),
+ * capture time (#GstReferenceTimestampMeta with caps `timestamp/x-unix`)
+ * and detections (#GstVideoRegionOfInterestMeta) that redisstreamsink, or
+ * any program writing the same entry format, stored in it. Each frame goes
+ * out with the caps of its own entry.
  *
  * Several sources with the same #GstRedisStreamSrc:group and different
- * #GstRedisStreamSrc:consumer names share the entries: each entry goes to
- * one of them. Entries another consumer of the group read but left
- * unacknowledged (a worker that died) are taken over after
- * #GstRedisStreamSrc:claim-idle-time. With #GstRedisStreamSrc:reorder-window
- * the source pushes the results of several processors in sequence-number
- * order. The connection properties are those of redisstreamsink
- * (#GstRedisStreamSink:host and the others); a Redis Cluster is found by
- * itself from any node, see docs/scaling.md.
+ * #GstRedisStreamSrc:consumer names share the entries: each goes to one of
+ * them. Timestamps are for this pipeline's clock
+ * (#GstRedisStreamSrc:timestamp-mode), so an ordinary synchronised sink
+ * plays at once whenever the reader started; after a start or any gap,
+ * delta units are held back until a key frame, which is asked of the
+ * producer (#GstRedisStreamSrc:request-key-units). With
+ * #GstRedisStreamSrc:start set, the source replays a range of the stream
+ * instead, without a group.
  *
- * ## Faults and messages
+ * Every buffer carries the entry it was read from (a #GstCustomMeta
+ * "GstRedisEntryMeta" with a #GstRedisTicket), which filters, encoders and
+ * queues keep. The entry is acknowledged (`XACK`) once its frame's fate is
+ * known: stored by a redisstreamsink, rendered by another sink, or dropped
+ * on purpose; a frame dropped by a flush or a state change stays pending
+ * and is read again. Entries left pending by a consumer that died are
+ * taken over after #GstRedisStreamSrc:claim-idle-time; an entry that cannot
+ * be processed is set aside in #GstRedisStreamSrc:dead-letter-stream.
  *
- * When the connection is lost (Redis restarts, or stops answering for
- * `timeout` plus `block` milliseconds), the source posts a warning
- * (%GST_RESOURCE_ERROR_READ, "Lost the connection to Redis at ...") and
- * reconnects by itself, with a backoff from 100 ms to 2 s, for up to
- * `reconnect-timeout` milliseconds (0 makes a lost connection an error at
- * once), then posts an info message ("Reconnected to Redis at ...") and
- * first re-reads its own pending entries, so an entry whose acknowledgement
- * was lost comes again (at-least-once). If the group disappears
- * (`XGROUP DESTROY`, `DEL`, Redis lost its data), it is created again after
- * the last entry read here, with a warning: what was written since is read,
- * nothing is read twice, the stream is not replayed. An `UNBLOCKED` reply
- * (the key was deleted, replaced or migrated) is not a lost connection: the
- * next read says which.
+ * When the connection is lost the source posts a warning, reconnects with
+ * a backoff for up to `reconnect-timeout` milliseconds, and posts an info
+ * message once reconnected. Bad entries are skipped with a warning, counted
+ * in #GstRedisStreamSrc:stats and acknowledged; frames lost to trimming,
+ * moves of the group and refused commands are warned about. Every message
+ * carries the server and the stream as details (`server`, `stream`).
  *
- * Pending entries trimmed before they were processed (reported deleted by
- * `XAUTOCLAIM`, or found deleted when re-read at start) are counted in
- * `skipped-deleted` and named in a warning. Entries trimmed before the
- * group read them are counted in `trimmed-unread` and warned about, naming
- * the bound that trimmed them (the `retention` field redisstreamsink writes
- * in `<stream>:info`): at start and after a reconnect, the gap between the
- * group's last entry and the oldest one left (`XINFO STREAM`), and while
- * reading, from the group's lag (`XINFO GROUPS`, `XLEN`, in the round trip
- * of a read at most once a second, and before every read while the group
- * reads near the oldest entries). No false alarm after a Redis restart:
- * counts are trusted only while Redis's counters follow those seen before.
- * Moves of the group by someone else (`XGROUP SETID`) are warned about and
- * counted (`group-moves`, `skipped-moved`, `replayed`). A user whose ACL
- * rules refuse `XAUTOCLAIM`, `XINFO`, `XLEN` or `HGET` gets one
- * %GST_RESOURCE_ERROR_NOT_AUTHORIZED warning and the feature is turned
- * off.
- *
- * Bad entries (missing, unknown-valued or wrong-typed fields, corrupt LZ4, a
- * size that does not match, a size or `data` value above `max-frame-size`,
- * caps that do not parse) are skipped with a warning message naming the
- * entry id, counted in #GstRedisStreamSrc:stats, and acknowledged so they
- * are not re-read forever; they stay in the stream for inspection with
- * `XRANGE`. The pipeline keeps running.
- *
- * Errors carry the server and the stream as details (`server`, `stream`);
- * docs/redisstreamsrc.md lists their codes.
+ * The redisstreamsrc reference in the project documentation
+ * (https://github.com/gst-redis-streams/gst-redis-streams) has the whole
+ * story: acknowledgements and dead letters, replay, timestamps, every
+ * message with its code, and every statistic.
  *
  * ## Example launch lines
  * |[
@@ -135,6 +74,8 @@
  * gst-launch-1.0 redisstreamsrc stream=video-frames group=processors consumer=worker-1 ! frameproc operation=motion ! redisstreamsink stream=processed-frames
  * ]| A processing stage; start it again with the same consumer name and it
  * first finishes the frames it had taken but not acknowledged.
+ *
+ * Since: 1.0
  */
 
 
