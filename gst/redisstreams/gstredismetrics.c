@@ -685,7 +685,7 @@ metrics_refused (GstRedisMetrics * metrics, GstRedisConnection * conn,
         g_strdup_printf ("Redis at %s does not let this user write the "
             "metrics of this element (SET %s): pipelines/exporter does not "
             "see it. Allow +set on %%W~" GST_REDIS_METRICS_KEY_PREFIX "* in "
-            "the user's ACL (docs/security.md), or set metrics-interval=0.",
+            "the user's ACL, or set metrics-interval=0.",
             gst_redis_connection_describe (conn), metrics->key),
         g_strdup (reply->str ? reply->str : ""), GST_REDIS_HERE);
     return;

@@ -830,7 +830,8 @@ gst_redis_node_login (GstRedisNode * node, gint64 deadline,
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED,
           "Redis at %s does not let this user run PING (%s); the elements "
-          "need +ping, see docs/security.md", node->description, reply->str);
+          "need +ping: add it to the user's ACL", node->description,
+          reply->str);
     } else {
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ_WRITE, "Redis at %s is not ready (%s)",

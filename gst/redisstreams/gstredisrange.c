@@ -450,7 +450,7 @@ range_sample (GstRedisRange * range, GCancellable * cancellable,
           NOT_AUTHORIZED, ("Redis at %s does not let this user run XINFO "
               "STREAM on stream \"%s\": the stream's span is unknown, so "
               "trimmed ranges are not told and DURATION is not answered; "
-              "grant +xinfo|stream (docs/security.md).",
+              "grant +xinfo|stream in the user's ACL.",
               gst_redis_connection_describe (range->loop->conn),
               range->settings->stream), ("%s", reply->str));
       range->sample_enabled = FALSE;

@@ -239,8 +239,8 @@ read_loop_fetch_deliveries (GstRedisReadLoop * loop, const gchar * start,
     GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, RESOURCE,
         NOT_AUTHORIZED, ("Redis at %s does not let this user run XPENDING on "
             "stream \"%s\", so entries delivered again and again cannot be "
-            "counted: max-deliveries is off. Grant +xpending "
-            "(docs/security.md).", gst_redis_connection_describe (loop->conn),
+            "counted: max-deliveries is off. Grant +xpending in the user's "
+            "ACL.", gst_redis_connection_describe (loop->conn),
             loop->settings->stream), ("%s", reply->str));
     loop->max_deliveries = 0;
     return TRUE;
@@ -748,9 +748,10 @@ read_loop_read_key_unit_replies (GstRedisReadLoop * loop,
           g_strdup_printf ("Redis at %s does not let this user ask the "
               "producer of stream \"%s\" for key frames (PUBLISH %s): "
               "playback starts at the next key frame the producer sends. "
-              "Allow the channel in the user's ACL (docs/security.md).",
+              "Allow +publish and the channel &%s in the user's ACL.",
               gst_redis_connection_describe (loop->conn),
-              loop->settings->stream, loop->key_unit_channel),
+              loop->settings->stream, loop->key_unit_channel,
+              loop->key_unit_channel),
           g_strdup (reply->str ? reply->str : ""), GST_REDIS_HERE);
     }
     gst_redis_reply_free (reply);
@@ -863,7 +864,7 @@ read_loop_warn_dead_letter (GstRedisReadLoop * loop,
         WRITE, ("Could not set entry %s of stream \"%s\" aside in the "
             "dead-letter stream \"%s\" (%s): it stays pending and is read "
             "again. Allow XRANGE on the stream and XADD on the dead-letter "
-            "stream (docs/security.md).", dl->id, loop->settings->stream,
+            "stream in the user's ACL.", dl->id, loop->settings->stream,
             loop->dead_letter_stream, dl->reason),
         ("%s; %" G_GUINT64_FORMAT " more dead letters since the last "
             "warning", refused->message, more));
@@ -877,8 +878,7 @@ read_loop_warn_dead_letter (GstRedisReadLoop * loop,
           " It had been trimmed from the stream: the dead letter has no "
           "frame." : ""),
       ("entry %s set aside, %" G_GUINT64_FORMAT " more since the last "
-          "warning; inspect them with XRANGE %s - + (docs/redisstreamsrc.md)",
-          dl->id, more,
+          "warning; inspect them with XRANGE %s - +", dl->id, more,
           loop->dead_letter_stream));
 }
 

@@ -779,9 +779,10 @@ gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
   if (refused) {
     GST_REDIS_ELEMENT_WARNING (self, &self->active, RESOURCE, NOT_AUTHORIZED,
         ("Readers of stream \"%s\" cannot ask for key frames: %s. They "
-            "start at the next key frame the encoder sends. Allow the "
-            "channel in the user's ACL (docs/security.md), or set "
-            "key-unit-requests=false.", self->active.stream,
+            "start at the next key frame the encoder sends. Allow "
+            "+subscribe and the channel &%s:control in the user's ACL, or "
+            "set key-unit-requests=false.", self->active.stream,
+            self->active.stream,
             refused->message), (NULL));
     g_error_free (refused);
   }
@@ -1026,8 +1027,8 @@ gst_redis_stream_sink_exactly_once_tickets (GstRedisStreamSink * self,
             "GstRedisEntryMeta) are stored in stream \"%s\" with a plain "
             "XADD, not exactly once: the element before this sink does not "
             "keep metas, or the application did not copy the meta from the "
-            "appsink's buffer (docs/redisstreamsrc.md). Counted in "
-            "untracked.", self->active.stream), (NULL));
+            "appsink's buffer to the one it pushes into its appsrc. Counted "
+            "in untracked.", self->active.stream), (NULL));
   }
   return NULL;
 }

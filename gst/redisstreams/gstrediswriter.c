@@ -391,8 +391,8 @@ writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
         "exactly-once needs the input stream %s and the output stream \"%s\" "
         "in one hash slot of the Redis Cluster at %s, so that one script "
         "acknowledges one and adds to the other: name both with one hash "
-        "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames "
-        "(docs/redisstreamsrc.md). Redis said: %s", writer->inputs, out,
+        "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames. "
+        "Redis said: %s", writer->inputs, out,
         server, reply->str);
   } else if (strstr (reply->str, "NOGROUP")) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
@@ -406,8 +406,8 @@ writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
     g_set_error (error, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_NOT_AUTHORIZED, "Redis at %s does not let this "
         "user run the exactly-once script (EVALSHA and EVAL, with XPENDING and "
-        "XACK on the input stream %s and XADD on \"%s\"): grant them "
-        "(docs/security.md), or set exactly-once=false. Redis said: %s",
+        "XACK on the input stream %s and XADD on \"%s\"): grant them in the "
+        "user's ACL, or set exactly-once=false. Redis said: %s",
         server, writer->inputs, out, reply->str);
   } else {
     gst_redis_connection_set_refused (writer->conn, reply,
