@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Most threads a runner uses, the calling thread included. */
 #define GST_PARALLEL_MAX_THREADS 64

@@ -24,7 +24,9 @@
 #include <gst/video/video.h>
 #include <gst/video/gstvideofilter.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_FRAME_PROC (gst_frame_proc_get_type ())
 G_DECLARE_FINAL_TYPE (GstFrameProc, gst_frame_proc, GST, FRAME_PROC,

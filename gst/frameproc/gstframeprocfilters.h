@@ -22,7 +22,9 @@
 
 #include "gstframeprocjob.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The per-pixel and neighbourhood filters, gstframeprocfilters.c. */
 void gst_frame_proc_filters_init (void);

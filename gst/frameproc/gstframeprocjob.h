@@ -33,7 +33,9 @@
 
 #include "gstparallel.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 typedef enum
 {
@@ -208,7 +210,7 @@ void gst_frame_proc_job_run (GstFrameProcJob * job, GstFrameProcBandFunc func);
 static inline guint8 *
 gst_frame_proc_comp_row (const GstFrameProcComp * comp, gint y)
 {
-  return comp->data + (gssize) y * comp->stride;
+  return comp->data + comp->stride * (gssize) y;
 }
 
 /* The rows of comp that belong to the luma band [y0, y1). Rounding both

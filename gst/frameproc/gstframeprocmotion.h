@@ -22,7 +22,9 @@
 
 #include "gstframeprocjob.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Thickness in pixels of the outline draw=true paints inside each box. */
 #define GST_FRAME_PROC_BOX_THICKNESS 2

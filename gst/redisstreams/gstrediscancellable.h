@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
     gint64 timeout_us);

@@ -22,7 +22,10 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* The longest caps string an entry may carry. Stream headers make caps
  * long: Vorbis's are about 8 KB as text. */
 #define GST_REDIS_CAPS_MAX_LENGTH (64 * 1024)

@@ -22,7 +22,9 @@
 
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A command in RESP form, built from small arguments copied into one buffer
  * and large ones (frame payloads) only referenced, so that sending it never
@@ -46,8 +48,12 @@ void gst_redis_command_reset (GstRedisCommand * cmd);
 void gst_redis_command_add (GstRedisCommand * cmd, const gchar * arg);
 void gst_redis_command_add_len (GstRedisCommand * cmd, const void *data,
     gsize len);
+
+/* *INDENT-OFF* */
 void gst_redis_command_add_printf (GstRedisCommand * cmd,
     const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
+
 void gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data,
     gsize len);
 void gst_redis_command_append (GstRedisCommand * cmd,

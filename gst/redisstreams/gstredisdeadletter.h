@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Setting an entry aside: its original fields, untouched (XRANGE), added
  * to the dead-letter stream with the reason, where it came from and who

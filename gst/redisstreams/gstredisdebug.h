@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The debug categories of the plugin's shared modules. The shared element
  * init (redis_streams_element_init ()) creates them once; a program that

@@ -25,7 +25,9 @@
 #include "gstredisreader.h"
 #include "gstrediswire.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 typedef enum
 {

@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The consumer-group side of redisstreamsrc: the group made when missing
  * and again when it disappears, the acknowledgements (XACK, pipelined with

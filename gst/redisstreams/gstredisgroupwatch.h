@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Where redisstreamsrc's consumer group stands in the stream, looked at
  * now and then in the round trip of a read (no round trip of its own):

@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The per-stream hash <stream>:info (docs/wire-format.md): what does not
  * change from entry to entry, written by redisstreamsink, read by every

@@ -24,7 +24,9 @@
 
 #include "gstredisconnection.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Key frames across Redis: a reader holds back delta units after a gap
  * until a key frame comes, and asks the producer for one (the role of

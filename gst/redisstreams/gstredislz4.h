@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* LZ4 frames of independent blocks, compressed and decompressed on several
  * cores. One per encoder or decoder: it owns its scratch memory and its

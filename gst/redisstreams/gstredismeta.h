@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The "meta" field of a stream entry: the region-of-interest metas of a
  * frame as JSON, docs/wire-format.md. */

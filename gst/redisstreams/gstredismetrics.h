@@ -25,7 +25,9 @@
 #include "gstrediscommand.h"
 #include "gstredisreader.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* An element's report into Redis for pipelines/exporter (docs/monitoring.md):
  * every metrics-interval, its `stats` structure, a histogram of the latency

@@ -23,7 +23,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Names that an entry makes GLib intern for the life of the process: the
  * structure and field names of its caps, the types, param names and param

@@ -25,7 +25,9 @@
 #include "gstredissettings.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* redisstreamsrc's caps, frame by frame: the caps of each entry set on the
  * pad right before its frame and checked with the peer, and what happens

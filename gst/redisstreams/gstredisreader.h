@@ -22,7 +22,9 @@
 
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A RESP2 reply reader that receives large bulk strings in place.
  *

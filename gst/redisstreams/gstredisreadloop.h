@@ -32,7 +32,9 @@
 #include "gstredisoutage.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* How redisstreamsrc reads: XREADGROUP (its own pending entries first,
  * then new ones), each entry decoded into a frame or skipped, with what

@@ -24,7 +24,9 @@
 #include "gstredisframe.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* redisstreamsrc's reorder window: frames held, sorted by sequence number
  * (the buffer offset), and pushed in order. Touched by the streaming

@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Connection settings shared by redisstreamsink and redisstreamsrc: the same
  * properties, installed by one helper, documented once. */

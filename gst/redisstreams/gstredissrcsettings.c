@@ -82,7 +82,7 @@ gst_redis_ack_mode_get_type (void)
 
 /* The consumer group and how it is read. */
 static void
-install_group_properties (GObjectClass * gobject_class)
+install_group_properties (GObjectClass * klass)
 {
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -97,7 +97,7 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_GROUP,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_GROUP,
       g_param_spec_string ("group", "Group",
           "Consumer group to read in; created when missing", DEFAULT_GROUP,
           ready));
@@ -110,7 +110,7 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_CONSUMER,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_CONSUMER,
       g_param_spec_string ("consumer", "Consumer",
           "Consumer name within the group (NULL: <hostname>-<pid>)",
           DEFAULT_CONSUMER, ready));
@@ -122,7 +122,7 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_START_ID,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_START_ID,
       g_param_spec_string ("start-id", "Start ID",
           "Where a newly created group starts: \"$\" new entries only, "
           "\"0\" the whole stream, or an entry id", DEFAULT_START_ID, ready));
@@ -135,7 +135,7 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_BLOCK,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_BLOCK,
       g_param_spec_uint ("block", "Block",
           "Milliseconds each XREADGROUP waits for new entries", 1,
           G_MAXINT / 2, DEFAULT_BLOCK, ready));
@@ -146,7 +146,7 @@ install_group_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_COUNT,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_COUNT,
       g_param_spec_uint ("count", "Count",
           "Entries read per XREADGROUP; they are pushed one by one", 1, 1000,
           DEFAULT_COUNT, ready));
@@ -154,7 +154,7 @@ install_group_properties (GObjectClass * gobject_class)
 
 /* Replay mode: a range read without a group (docs/replay.md). */
 static void
-install_range_properties (GObjectClass * gobject_class)
+install_range_properties (GObjectClass * klass)
 {
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -182,7 +182,7 @@ install_range_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_START,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_START,
       g_param_spec_string ("start", "Start",
           "Replay from this time without a consumer group: ISO 8601, "
           "seconds since 1970, relative to now (-30s), an entry id or "
@@ -198,7 +198,7 @@ install_range_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_STOP,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_STOP,
       g_param_spec_string ("stop", "Stop",
           "With start, where the replay ends (same forms); NULL follows "
           "the live stream", DEFAULT_STOP, ready));
@@ -214,7 +214,7 @@ install_range_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_ACCURATE,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_ACCURATE,
       g_param_spec_boolean ("accurate", "Accurate",
           "With start: the segment starts exactly there (frames from the key "
           "frame before only decode); false: at that key frame",
@@ -223,7 +223,7 @@ install_range_properties (GObjectClass * gobject_class)
 
 /* How frames are timed and how encoded video starts (docs/media.md). */
 static void
-install_live_properties (GObjectClass * gobject_class)
+install_live_properties (GObjectClass * klass)
 {
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -243,7 +243,7 @@ install_live_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_TIMESTAMP_MODE,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_TIMESTAMP_MODE,
       g_param_spec_enum ("timestamp-mode", "Timestamp Mode",
           "How frames are timestamped: on this pipeline's running time from "
           "where they arrived, at their capture time, or as the producer "
@@ -259,7 +259,7 @@ install_live_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_LATENCY,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Milliseconds between a frame's arrival (or capture) and when a "
           "synchronised sink shows it", 0, 60000, DEFAULT_LATENCY, ready));
@@ -275,7 +275,7 @@ install_live_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REQUEST_KEY_UNITS,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_REQUEST_KEY_UNITS,
       g_param_spec_boolean ("request-key-units", "Request Key Units",
           "Ask the producer for a key frame (PUBLISH <stream>:control) when "
           "one is needed", DEFAULT_REQUEST_KEY_UNITS, ready));
@@ -285,7 +285,7 @@ install_live_properties (GObjectClass * gobject_class)
 /* When an entry is acknowledged, and what happens to one that cannot be
  * processed (docs/redisstreamsrc.md, "Acknowledgements"). */
 static void
-install_ack_properties (GObjectClass * gobject_class)
+install_ack_properties (GObjectClass * klass)
 {
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -312,7 +312,7 @@ install_ack_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_ACK_MODE,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_ACK_MODE,
       g_param_spec_enum ("ack-mode", "Acknowledgement Mode",
           "When an entry is acknowledged: once its frame's fate is known "
           "(stored, rendered, dropped on purpose), or once its push returned",
@@ -334,7 +334,7 @@ install_ack_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_DEAD_LETTER_STREAM,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_DEAD_LETTER_STREAM,
       g_param_spec_string ("dead-letter-stream", "Dead-Letter Stream",
           "Stream where entries that cannot be processed are set aside "
           "(NULL: <stream>:dead-letter)", DEFAULT_DEAD_LETTER_STREAM, ready));
@@ -351,7 +351,7 @@ install_ack_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_MAX_DELIVERIES,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_MAX_DELIVERIES,
       g_param_spec_uint ("max-deliveries", "Maximum Deliveries",
           "Set aside entries delivered this many times without being "
           "acknowledged; 0: never", 0, G_MAXINT, DEFAULT_MAX_DELIVERIES,
@@ -365,7 +365,7 @@ install_ack_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_DEAD_LETTER_MAXLEN,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_DEAD_LETTER_MAXLEN,
       g_param_spec_uint ("dead-letter-maxlen", "Dead-Letter Maximum Length",
           "Trim the dead-letter stream to about this many entries; 0 keeps "
           "them all", 0, G_MAXUINT, DEFAULT_DEAD_LETTER_MAXLEN, ready));
@@ -374,7 +374,7 @@ install_ack_properties (GObjectClass * gobject_class)
 
 /* Which frames are delivered, and in which order. */
 static void
-install_frame_properties (GObjectClass * gobject_class)
+install_frame_properties (GObjectClass * klass)
 {
   const GParamFlags ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -388,7 +388,7 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_MAX_AGE,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_MAX_AGE,
       g_param_spec_uint ("max-age", "Maximum Age",
           "Skip (and acknowledge) entries captured more than this many "
           "milliseconds ago; 0 delivers every entry", 0, G_MAXUINT,
@@ -404,7 +404,7 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_MAX_FRAME_SIZE,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_MAX_FRAME_SIZE,
       g_param_spec_uint64 ("max-frame-size", "Maximum Frame Size",
           "Largest frame in bytes an entry may declare; larger entries are "
           "skipped", 1, G_MAXSSIZE, DEFAULT_MAX_FRAME_SIZE, ready));
@@ -420,7 +420,7 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_CLAIM_IDLE_TIME,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_CLAIM_IDLE_TIME,
       g_param_spec_uint ("claim-idle-time", "Claim Idle Time",
           "Take over (XAUTOCLAIM) entries another consumer of the group has "
           "left unacknowledged for this many milliseconds; 0 never does; "
@@ -446,7 +446,7 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REORDER_WINDOW,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_REORDER_WINDOW,
       g_param_spec_uint ("reorder-window", "Reorder Window",
           "Hold up to this many frames to push them in sequence-number "
           "order (results of several processors arrive out of order); 0 "
@@ -461,7 +461,7 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_REORDER_TIMEOUT,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_REORDER_TIMEOUT,
       g_param_spec_uint ("reorder-timeout", "Reorder Timeout",
           "With a reorder window, the longest a frame waits (ms) for the "
           "frames before it; then they are given up", 1, 60000,
@@ -513,12 +513,12 @@ install_frame_properties (GObjectClass * gobject_class)
    *
    * Since: 1.0
    */
-  g_object_class_install_property (gobject_class, GST_REDIS_SRC_PROP_STATS,
+  g_object_class_install_property (klass, GST_REDIS_SRC_PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters of frames read and skipped, the last entry id and the "
           "latency from capture", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  gst_redis_metrics_install_property (gobject_class, GST_REDIS_SRC_PROP_METRICS_INTERVAL);
+  gst_redis_metrics_install_property (klass, GST_REDIS_SRC_PROP_METRICS_INTERVAL);
 }
 
 void

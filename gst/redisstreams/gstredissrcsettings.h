@@ -24,7 +24,9 @@
 #include "gstredissettings.h"
 #include "gstredistiming.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* redisstreamsrc's own properties (the connection's are gstredissettings.h):
  * their ids, defaults and documentation, and the values of those that are

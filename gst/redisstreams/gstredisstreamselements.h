@@ -24,7 +24,9 @@
 #include "gstredissettings.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 void redis_streams_element_init (GstPlugin * plugin);
 

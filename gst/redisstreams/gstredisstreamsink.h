@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_REDIS_STREAM_SINK (gst_redis_stream_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstRedisStreamSink, gst_redis_stream_sink, GST,

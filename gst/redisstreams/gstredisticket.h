@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The entry's identity travelling with the buffer, and what decides its
  * fate (docs/redisstreamsrc.md, "Acknowledgements").

@@ -24,7 +24,9 @@
 #include <gio/gio.h>
 #include "gstredissettings.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* TLS of the connections of one GstRedisNode (gstredisnode.c): the trusted
  * CAs and the client certificate of the settings, loaded once, the

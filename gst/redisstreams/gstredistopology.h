@@ -22,7 +22,9 @@
 
 #include "gstredisnode.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Which server to talk to: the configured one, the node of a Redis Cluster
  * that owns the stream's hash slot (and where MOVED and ASK point), or the

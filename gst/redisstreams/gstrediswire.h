@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The names and limits of the stream entry format (docs/wire-format.md),
  * and the errors of reading it, shared by the entry codec

@@ -168,6 +168,7 @@ writer_note_trim (GstRedisWriter * writer, GstRedisTrimKind kind,
  * same step: nil when they were acknowledged before (a resend after a lost
  * reply, another worker that took the entry over, a restart). Checked
  * first, so that an XADD Redis refuses leaves the inputs pending. */
+/* *INDENT-OFF* */
 static const gchar exactly_once_script[] =
     "local m = tonumber(ARGV[1])\n"
     "local a = 2\n"
@@ -189,6 +190,7 @@ static const gchar exactly_once_script[] =
     "  a = a + 2 + n\n"
     "end\n"
     "return id\n";
+/* *INDENT-ON* */
 
 /* SHA1 of the script, for EVALSHA. */
 static const gchar *

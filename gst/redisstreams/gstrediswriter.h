@@ -28,7 +28,9 @@
 #include "gstredismetrics.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* How redisstreamsink stores one frame: the entry encoded and the XADD
  * built with the trimming that the first bound reached asks for (count,

@@ -23,7 +23,10 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* The realm of the WWW-Authenticate challenges */
 #define GST_WEBSOCKET_AUTH_REALM "websocketsink"
 /* The secrets websocketsink asks every HTTP and WebSocket request for: a

@@ -26,7 +26,9 @@
 #include "gstwebsocketserver.h"
 #include "gstwebsocketsinkpad.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* What the camera sinks of one websocketsink share: its server, and the
  * condition an EOS waits on until the server thread took every frame. */

@@ -27,7 +27,9 @@
 #include "gstwebsocketfeed.h"
 #include "gstwebsocketlistener.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Our sources run below libsoup's (G_PRIORITY_DEFAULT). A client's socket
  * being writable then means libsoup's own output queue for it is empty:

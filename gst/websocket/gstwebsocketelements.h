@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* One debug category for the plugin, made by websocket_element_init () */
 GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);

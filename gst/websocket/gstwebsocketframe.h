@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The wire format of one WebSocket binary message (see the element docs):
  * a 4-byte big-endian length N, N bytes of UTF-8 JSON, then the encoded

@@ -25,7 +25,9 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* websocketsink's connections until they are answered or become WebSocket
  * clients, and the limits that keep a flood of them from locking viewers

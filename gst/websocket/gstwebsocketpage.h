@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A SoupServerCallback for "/": the viewer page and its script. @user_data
  * is the element, for the log. */

@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* What every camera's pad accepts */
 #define GST_WEBSOCKET_SINK_CAPS \
