@@ -55,5 +55,4 @@ JsonObject *gst_frame_meta_roi_to_json (GstVideoRegionOfInterestMeta * roi,
     GstFrameMetaRoiMembers members);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_META_H__ */

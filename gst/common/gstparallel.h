@@ -43,5 +43,4 @@ void gst_parallel_runner_run (GstParallelRunner * runner, GstParallelFunc func,
     gpointer data, guint n_tasks);
 
 G_END_DECLS
-
 #endif /* __GST_PARALLEL_H__ */

@@ -40,5 +40,4 @@ GType gst_frame_proc_operation_get_type (void);
 GType gst_frame_proc_motion_reference_get_type (void);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_H__ */

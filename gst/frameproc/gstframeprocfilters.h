@@ -37,5 +37,4 @@ void gst_frame_proc_blur_kernel (gdouble sigma, gint * radius,
     guint32 * weights);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_FILTERS_H__ */

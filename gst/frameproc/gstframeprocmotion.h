@@ -85,5 +85,4 @@ void gst_frame_proc_tracker_reset (GstFrameProcTracker * tracker,
     gboolean restart_ids);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_MOTION_H__ */

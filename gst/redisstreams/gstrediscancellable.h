@@ -50,5 +50,4 @@ gboolean gst_redis_canceller_unlock (GstRedisCanceller * canceller);
 gboolean gst_redis_canceller_unlock_stop (GstRedisCanceller * canceller);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_CANCELLABLE_H__ */

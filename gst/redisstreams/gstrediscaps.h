@@ -36,7 +36,7 @@ G_BEGIN_DECLS
  * seen before taken out of the process's budget (gstredisnames.h, code
  * TOO_MANY_NAMES when it is spent), before GStreamer's parser sees the
  * string. */
-    GstCaps * gst_redis_caps_deserialize (const gchar * str, gsize len,
+GstCaps *gst_redis_caps_deserialize (const gchar * str, gsize len,
     GError ** error);
 
 /* The string a sink writes for @caps: %NULL, with *@why, when a reader

@@ -63,5 +63,4 @@ gsize gst_redis_command_get_vectors (const GstRedisCommand * cmd,
     gchar head[GST_REDIS_COMMAND_HEAD_SIZE], GOutputVector * vectors);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_COMMAND_H__ */

@@ -75,5 +75,4 @@ void gst_redis_connection_set_refused (GstRedisConnection * conn,
 /* *INDENT-ON* */
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_CONNECTION_H__ */

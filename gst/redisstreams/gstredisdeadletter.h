@@ -65,5 +65,4 @@ gboolean gst_redis_dead_letter_write (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_DEAD_LETTER_H__ */

@@ -40,5 +40,4 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_metrics_debug);
 void gst_redis_debug_init (void);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_DEBUG_H__ */

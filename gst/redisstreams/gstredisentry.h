@@ -95,5 +95,4 @@ GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     GstCaps ** caps, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_ENTRY_H__ */

@@ -47,5 +47,4 @@ gst_redis_frame_clear (GstRedisFrame * frame)
 }
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_FRAME_H__ */

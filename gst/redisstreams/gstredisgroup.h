@@ -133,5 +133,4 @@ gboolean gst_redis_entry_id_parse (const gchar * id, guint64 * ms,
     guint64 * seq);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_GROUP_H__ */

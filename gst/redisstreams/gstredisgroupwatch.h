@@ -182,5 +182,4 @@ gboolean gst_redis_group_watch_take_retention (GstRedisGroupWatch * watch,
     guint * retention, gdouble * rate);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_GROUP_WATCH_H__ */

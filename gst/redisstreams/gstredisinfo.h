@@ -58,5 +58,4 @@ gboolean gst_redis_info_lookup_caps (GstRedisInfo * info,
     GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_INFO_H__ */

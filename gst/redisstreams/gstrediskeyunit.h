@@ -84,5 +84,4 @@ gboolean gst_redis_key_unit_listener_poll (GstRedisKeyUnitListener *
     listener, GCancellable * cancellable, gint64 now_us, GError ** refused);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_KEY_UNIT_H__ */

@@ -39,5 +39,4 @@ gboolean gst_redis_lz4_decompress (GstRedisLz4 * lz4, const guint8 * src,
     gsize len, guint8 * out, gsize size, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_LZ4_H__ */

@@ -33,5 +33,4 @@ gboolean gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json,
     gsize len, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_META_H__ */

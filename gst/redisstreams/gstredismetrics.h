@@ -175,5 +175,4 @@ void gst_redis_metrics_trace_write (GstRedisMetrics * metrics,
 gchar *gst_redis_metrics_build_report (GstRedisMetrics * metrics);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_METRICS_H__ */

@@ -90,5 +90,4 @@ void gst_redis_negotiation_post_error (GstRedisNegotiation * nego,
     const GstRedisFrame * frame);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_NEGOTIATION_H__ */

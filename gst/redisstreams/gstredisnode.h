@@ -82,5 +82,4 @@ gint64 gst_redis_deadline_after (guint ms);
 gboolean gst_redis_error_is_cancelled (const GError * err);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_NODE_H__ */

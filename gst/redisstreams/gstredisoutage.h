@@ -76,5 +76,4 @@ void gst_redis_outage_end (GstRedisOutage * outage,
 guint64 gst_redis_outage_get_down_time (const GstRedisOutage * outage);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_OUTAGE_H__ */

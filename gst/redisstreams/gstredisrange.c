@@ -364,8 +364,7 @@ entry_time (GstRedisRange * range, GstRedisReply * e, GstRedisReplyRef * owner,
   GError *err = NULL;
   gint64 t = -1;
 
-  if (gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f,
-          &err)) {
+  if (gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f, &err)) {
     t = frame_time (&f);
   } else if (e->type == GST_REDIS_REPLY_ARRAY && e->elements == 2 &&
       e->element[0]->type == GST_REDIS_REPLY_STRING) {

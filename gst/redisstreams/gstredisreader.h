@@ -128,5 +128,4 @@ guint64 gst_redis_reader_get_direct (GstRedisReader * reader);
 guint64 gst_redis_reader_get_discarded (GstRedisReader * reader);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_READER_H__ */

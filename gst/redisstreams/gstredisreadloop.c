@@ -939,8 +939,8 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
 
     if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
         !read_loop_read_key_unit_replies (loop, cancellable, error) ||
-        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error) ||
-        !read_loop_write_dead_letters (loop, cancellable, error))
+        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error)
+        || !read_loop_write_dead_letters (loop, cancellable, error))
       return FALSE;
     if (loop->history_id == NULL &&
         !gst_redis_group_claim (group, conn, cancellable, &claimed, error))

@@ -182,5 +182,4 @@ gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
 void gst_redis_read_loop_ask_key_unit (GstRedisReadLoop * loop);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_READ_LOOP_H__ */

@@ -76,5 +76,4 @@ gboolean gst_redis_reorder_hold (GstRedisReorder * reorder,
     GstRedisFrame * frame);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_REORDER_H__ */

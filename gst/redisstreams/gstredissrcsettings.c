@@ -518,7 +518,8 @@ install_frame_properties (GObjectClass * klass)
           "Counters of frames read and skipped, the last entry id and the "
           "latency from capture", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  gst_redis_metrics_install_property (klass, GST_REDIS_SRC_PROP_METRICS_INTERVAL);
+  gst_redis_metrics_install_property (klass,
+      GST_REDIS_SRC_PROP_METRICS_INTERVAL);
 }
 
 void

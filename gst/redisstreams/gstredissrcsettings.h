@@ -112,5 +112,4 @@ gboolean gst_redis_src_settings_get_property (GstRedisSrcSettings * settings,
     GObject * object, guint prop_id, GValue * value);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_SRC_SETTINGS_H__ */

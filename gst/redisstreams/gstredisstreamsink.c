@@ -782,8 +782,7 @@ gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
             "start at the next key frame the encoder sends. Allow "
             "+subscribe and the channel &%s:control in the user's ACL, or "
             "set key-unit-requests=false.", self->active.stream,
-            self->active.stream,
-            refused->message), (NULL));
+            self->active.stream, refused->message), (NULL));
     g_error_free (refused);
   }
 }

@@ -32,5 +32,4 @@ G_DECLARE_FINAL_TYPE (GstRedisStreamSink, gst_redis_stream_sink, GST,
     REDIS_STREAM_SINK, GstBaseSink);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_STREAM_SINK_H__ */

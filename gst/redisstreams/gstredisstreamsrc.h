@@ -32,5 +32,4 @@ G_DECLARE_FINAL_TYPE (GstRedisStreamSrc, gst_redis_stream_src, GST,
     REDIS_STREAM_SRC, GstPushSrc);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_STREAM_SRC_H__ */

@@ -82,5 +82,4 @@ gboolean gst_redis_timing_apply (GstRedisTiming * timing,
     gint64 realtime_now, gint64 capture);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TIMING_H__ */

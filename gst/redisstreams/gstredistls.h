@@ -49,5 +49,4 @@ gboolean gst_redis_tls_explain_first_byte (guint8 first_byte,
 gboolean gst_redis_tls_error_is_closed (const GError * err);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TLS_H__ */

@@ -56,5 +56,4 @@ GstRedisRoute gst_redis_topology_check_reply (GstRedisTopology * topology,
 guint gst_redis_key_hash_slot (const gchar * key, gsize len);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TOPOLOGY_H__ */

@@ -58,5 +58,4 @@ void gst_redis_trace_stamp (JsonArray * stamps, guint i, gboolean * read,
     const gchar ** stream, const gchar ** host, gint64 * time_ns);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TRACE_H__ */

@@ -87,5 +87,4 @@ gboolean gst_redis_wire_bad_field (GError ** error, const gchar * name,
 gchar *gst_redis_wire_printable (const gchar * s, gsize len, gsize max);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_WIRE_H__ */

@@ -394,8 +394,7 @@ writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
         "in one hash slot of the Redis Cluster at %s, so that one script "
         "acknowledges one and adds to the other: name both with one hash "
         "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames. "
-        "Redis said: %s", writer->inputs, out,
-        server, reply->str);
+        "Redis said: %s", writer->inputs, out, server, reply->str);
   } else if (strstr (reply->str, "NOGROUP")) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "exactly-once needs the input stream %s on the Redis server of the "

@@ -173,5 +173,4 @@ gboolean gst_redis_writer_should_resend (GstRedisWriter * writer,
 void gst_redis_writer_commit (GstRedisWriter * writer, GstRedisWrite * w);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_WRITER_H__ */

@@ -35,7 +35,7 @@ G_BEGIN_DECLS
  * clear values are kept for reading back the user and for recomputing the
  * basic digest, and are wiped when replaced. Not thread-safe: the server
  * keeps it under its lock and checks requests against a copy. */
-    typedef struct
+typedef struct
 {
   gchar *token;
   gchar *user;

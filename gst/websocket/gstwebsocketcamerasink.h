@@ -52,5 +52,4 @@ GstElement *gst_websocket_camera_sink_new (GstWebSocketSinkPad * pad,
     GstWebSocketCameraShared * shared);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_CAMERA_SINK_H__ */

@@ -207,8 +207,7 @@ client_send (GstWebSocketClients * clients, Client * client, GBytes * message)
   if (client->socket != NULL && client->drain_source == NULL) {
     client->drain_source = g_socket_create_source (client->socket, G_IO_OUT,
         NULL);
-    g_source_set_priority (client->drain_source,
-        GST_WEBSOCKET_SOURCE_PRIORITY);
+    g_source_set_priority (client->drain_source, GST_WEBSOCKET_SOURCE_PRIORITY);
     g_source_set_callback (client->drain_source,
         (GSourceFunc) G_CALLBACK (on_client_drained), client, NULL);
     g_source_attach (client->drain_source, clients->context);
@@ -396,8 +395,7 @@ client_tune_socket (GstWebSocketClients * clients, Client * client)
 #ifdef TCP_NOTSENT_LOWAT
   if (!g_socket_set_option (client->socket, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
           SEND_LOW_WATERMARK, &err)) {
-    GST_DEBUG_OBJECT (clients->element, "TCP_NOTSENT_LOWAT: %s",
-        err->message);
+    GST_DEBUG_OBJECT (clients->element, "TCP_NOTSENT_LOWAT: %s", err->message);
     g_clear_error (&err);
   }
 #endif
@@ -630,8 +628,7 @@ gst_websocket_clients_free_all (GstWebSocketClients * clients)
 /* ---- statistics ---- */
 
 guint
-gst_websocket_clients_get_stats (GstWebSocketClients * clients,
-    GValue * array)
+gst_websocket_clients_get_stats (GstWebSocketClients * clients, GValue * array)
 {
   guint n_clients = 0;
   GList *l;

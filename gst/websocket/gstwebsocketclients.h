@@ -116,5 +116,4 @@ guint gst_websocket_clients_get_stats (GstWebSocketClients * clients,
     GValue * array);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_CLIENTS_H__ */

@@ -34,5 +34,4 @@ void websocket_element_init (GstPlugin * plugin);
 GST_ELEMENT_REGISTER_DECLARE (websocketsink);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_ELEMENTS_H__ */

@@ -88,5 +88,4 @@ gboolean gst_websocket_feed_want_key (GstWebSocketFeed * feed,
     GstWebSocketFeedCursor * cursor);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_FEED_H__ */

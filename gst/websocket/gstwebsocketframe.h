@@ -66,5 +66,4 @@ void gst_websocket_h264_scan (GstBuffer * buffer, GstWebSocketH264Scan * scan);
 void gst_websocket_h264_scan_clear (GstWebSocketH264Scan * scan);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_FRAME_H__ */

@@ -469,8 +469,7 @@ on_exhausted_check (gpointer user_data)
       ("address", G_TYPE_STRING, listener->address,
           "port", G_TYPE_INT, listener->port,
           "unavailable-seconds", G_TYPE_DOUBLE, seconds,
-          "failed-accepts", G_TYPE_UINT64, listener->exhausted_failures,
-          NULL));
+          "failed-accepts", G_TYPE_UINT64, listener->exhausted_failures, NULL));
   listener_stop_exhausted_check (listener);
 
   return G_SOURCE_REMOVE;

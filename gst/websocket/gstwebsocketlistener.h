@@ -120,5 +120,4 @@ gboolean gst_websocket_listener_drop (GstWebSocketListener * listener,
 gchar *gst_websocket_address_to_string (GSocketAddress * address);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_LISTENER_H__ */

@@ -33,5 +33,4 @@ void gst_websocket_page_handle (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_PAGE_H__ */

@@ -851,8 +851,7 @@ gst_websocket_server_listen (GstWebSocketServer * server,
   gst_websocket_listener_reset_stats (&server->listener);
   server->context = g_main_context_new ();
   server->loop = g_main_loop_new (server->context, FALSE);
-  gst_websocket_clients_start (&server->clients, server->context,
-      server->loop);
+  gst_websocket_clients_start (&server->clients, server->context, server->loop);
   g_mutex_unlock (&server->lock);
   server->tls = cert;
 

@@ -33,5 +33,4 @@ G_DECLARE_FINAL_TYPE (GstWebSocketSink, gst_websocket_sink, GST,
     WEBSOCKET_SINK, GstBin);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_SINK_H__ */

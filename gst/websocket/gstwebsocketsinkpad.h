@@ -104,5 +104,4 @@ guint64 gst_websocket_sink_pad_frame_seq (GstWebSocketSinkPad * pad,
     GstBuffer * buffer);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_SINK_PAD_H__ */
