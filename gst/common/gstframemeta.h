@@ -24,7 +24,9 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* What travels with a frame between the project's elements besides its
  * data, read and written the same way by every plugin: the capture time, a
@@ -53,5 +55,4 @@ JsonObject *gst_frame_meta_roi_to_json (GstVideoRegionOfInterestMeta * roi,
     GstFrameMetaRoiMembers members);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_META_H__ */

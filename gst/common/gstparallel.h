@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Most threads a runner uses, the calling thread included. */
 #define GST_PARALLEL_MAX_THREADS 64
@@ -41,5 +43,4 @@ void gst_parallel_runner_run (GstParallelRunner * runner, GstParallelFunc func,
     gpointer data, guint n_tasks);
 
 G_END_DECLS
-
 #endif /* __GST_PARALLEL_H__ */

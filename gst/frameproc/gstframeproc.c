@@ -21,117 +21,41 @@
  * SECTION:element-frameproc
  * @title: frameproc
  *
- * Processes raw video frames in place: colour filters (grayscale, invert,
- * threshold), a Gaussian blur, Sobel edges, and motion detection with
- * bounding boxes. The operation and its knobs can change while playing.
+ * Processes raw video frames in place (#GstFrameProc:operation): colour
+ * filters (`grayscale`, `invert`, `threshold`), a Gaussian `blur`, Sobel
+ * `edges`, and `motion` detection with bounding boxes. The operation and
+ * its knobs can change while playing. It takes I420, NV12, GRAY8 and the
+ * packed RGB formats, of any size and stride; alpha and padding bytes are
+ * never modified. #GstFrameProc:n-threads splits each frame into bands
+ * processed in parallel, with output byte-identical whatever the number of
+ * threads.
  *
- * Supported formats: I420, NV12, GRAY8 ("YUV" below) and RGBx, BGRx, xRGB,
- * xBGR, RGBA, BGRA, ARGB, ABGR, RGB, BGR ("RGB" below), any width and
- * height and any row stride. Alpha and padding bytes are never modified.
- * Borders are handled by repeating the edge pixels (clamp to edge), so
- * frames of any size, 1x1 included, are valid.
- *
- * Luma of an RGB pixel, wherever it is needed, is BT.601 with integer
- * weights: `L = (77 * R + 150 * G + 29 * B + 128) >> 8`.
- *
- * ## Operations (#GstFrameProc:operation)
- *
- * * `passthrough`: pixels untouched; frames are still counted, timed and
- *   reported.
- * * `grayscale`: YUV: U and V set to 128, Y untouched (GRAY8: no change).
- *   RGB: R = G = B = L.
- * * `invert`: every colour component c becomes 255 - c (Y, U, V; or R, G,
- *   B).
- * * `blur`: separable Gaussian with radius r = ceil (3 * sigma). The
- *   integer weights are w[k] = floor (4096 * g(k) / S + 0.5) for
- *   1 <= |k| <= r, where g(k) = exp (-k² / (2 * sigma²)) and
- *   S = g(0) + 2 * sum g(k), and w[0] = 4096 - 2 * sum w[k], so they sum to
- *   4096. Output = (sum over i, j in [-r, r] of w[i] * w[j] * p(x + i, y +
- *   j) + 2^23) >> 24, with coordinates clamped to the frame. YUV: the Y
- *   plane only, chroma untouched. RGB: R, G and B each.
- * * `edges`: Sobel on luma (the Y plane, or L for RGB), clamp to edge:
- *   gx = [-1 0 1; -2 0 2; -1 0 1], gy = [-1 -2 -1; 0 0 0; 1 2 1],
- *   magnitude = MIN (255, floor (sqrt (gx² + gy²))). YUV: Y = magnitude,
- *   U = V = 128. RGB: R = G = B = magnitude.
- * * `threshold`: 255 where luma >= #GstFrameProc:threshold, else 0. YUV:
- *   Y = 0 or 255, U = V = 128. RGB: R = G = B = 0 or 255.
- * * `motion`: pixels untouched unless #GstFrameProc:draw is set. A pixel
- *   changed when |luma - reference| > #GstFrameProc:sensitivity. With
- *   #GstFrameProc:motion-reference=background the reference is a running
- *   average B (float), initialised from the first frame and updated after
- *   the comparison as B += learning-rate * (luma - B); with `previous` it
- *   is the previous frame's luma. The first frame after a start, a flush,
- *   a caps change or a change of operation or reference kind only becomes
- *   the reference. The motion score is changed pixels / (width * height).
- *   Regions: the frame is divided into 4x4 cells; a cell is active when at
- *   least a quarter of its pixels changed; 8-connected active cells form a
- *   region whose box is the exact bounding box of the changed pixels in
- *   its cells; regions whose boxes come within 4 pixels of each other are
- *   merged; regions with fewer than #GstFrameProc:min-area changed pixels
- *   are dropped. Each region becomes a #GstVideoRegionOfInterestMeta with
- *   roi_type "motion", the region's id as id, and a param structure named
- *   "motion" with the fields `score` (G_TYPE_DOUBLE, changed pixels / box
- *   pixels) and `area` (G_TYPE_UINT, changed pixels). With
- *   #GstFrameProc:draw a 2 pixel outline is painted inside each box: green
- *   (RGB 0,255,0; YUV 145,54,34), white on GRAY8.
- *   Region ids (always >= 1) follow an object from frame to frame: a region
- *   takes the id of the region of earlier frames whose box it overlaps best,
- *   both boxes grown by 8 pixels on every side, when intersection / union
- *   is at least 0.1 (pairs matched greedily, best first); other regions
- *   take new ids, counting up in region order. An id is remembered while
- *   unmatched for up to 5 consecutive frames, so a momentary miss keeps it.
- *   At most 256 are remembered: in a frame with more regions the first 256
- *   are, and the ids of the others do not persist. A flush, a caps change
- *   or a change of operation to motion forgets them all, numbering going
- *   on so that an id never names two objects; a start numbers from 1 again.
- *   Ids do not depend on #GstFrameProc:n-threads.
- *
- * ## Threads
- *
- * #GstFrameProc:n-threads splits every frame into horizontal bands (at
- * least 32 rows each) processed on a #GstSharedTaskPool, the streaming
- * thread taking one band itself. Blur and edges read their neighbourhood
- * from scratch copies, never from rows another band is writing, so the
- * output is byte-identical whatever the number of threads. Connected
- * components and region ids run on the streaming thread after the parallel
- * mask pass.
+ * Motion detection compares each frame with a running average or the
+ * previous frame (#GstFrameProc:motion-reference) and attaches a
+ * #GstVideoRegionOfInterestMeta of type "motion" per moving region, with a
+ * param structure "motion" (`score`, #gdouble; `area`, #guint). A region
+ * keeps its id while it moves from frame to frame; #GstFrameProc:draw
+ * paints the boxes into the frame.
  *
  * ## Messages
  *
- * "frameproc" (element message, only with #GstFrameProc:post-messages),
- * one per frame:
+ * "frameproc" (element message, with #GstFrameProc:post-messages), one per
+ * frame: `timestamp`, `stream-time`, `running-time`, `duration`, `frame`
+ * and `processing-time` (#guint64, the last in nanoseconds), `motion-score`
+ * (#gdouble) and `regions` (#GstValueList of #GstStructure "region" with `id` (#gint),
+ * `x`, `y`, `width`, `height`, `area` (#guint) and `score` (#gdouble)).
  *
- * * `timestamp` (G_TYPE_UINT64): the buffer's PTS
- * * `stream-time` (G_TYPE_UINT64): the stream time of the buffer
- * * `running-time` (G_TYPE_UINT64): the running time of the buffer
- * * `duration` (G_TYPE_UINT64): the buffer's duration
- * * `frame` (G_TYPE_UINT64): the buffer offset (the frame number from most
- *   sources), or the count of frames processed so far when the buffer has
- *   no offset
- * * `processing-time` (G_TYPE_UINT64): nanoseconds spent on the frame
- * * `motion-score` (G_TYPE_DOUBLE): fraction of changed pixels, 0..1 (0
- *   unless the operation is motion)
- * * `regions` (GST_TYPE_LIST of GstStructure named "region"): one per
- *   moving region, fields `id` (G_TYPE_INT), `x`, `y`, `width`, `height`,
- *   `area` (G_TYPE_UINT) and `score` (G_TYPE_DOUBLE), as in the ROI metas
+ * "frameproc-motion" (element message, always, with the motion operation)
+ * when motion starts and stops: `motion` (#gboolean), `score` (#gdouble),
+ * and `frame`, `timestamp`, `stream-time`, `running-time`, `duration`
+ * (#guint64).
  *
- * "frameproc-motion" (element message, always posted with the motion
- * operation) when motion starts (the first frame with at least one region)
- * and stops (the first frame without, or the operation changing away from
- * motion while motion was on):
+ * The frameproc reference in the project documentation
+ * (https://github.com/gst-redis-streams/gst-redis-streams) gives the exact
+ * arithmetic of every operation, how regions are found and tracked, and
+ * the cost per frame.
  *
- * * `motion` (G_TYPE_BOOLEAN): TRUE on start, FALSE on stop
- * * `score` (G_TYPE_DOUBLE): the frame's motion score
- * * `frame`, `timestamp`, `stream-time`, `running-time`, `duration` as
- *   above
- *
- * ## Debugging
- *
- * `GST_DEBUG=frameproc:5` (DEBUG) prints every frame's number and processing
- * time, `frameproc:4` (INFO) a summary every 100 frames, e.g.
- * "Processed 100 frames | last: frame 99 (2.1 ms)".
- *
- * ## Example launch line
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 videotestsrc pattern=ball ! video/x-raw,format=I420 ! frameproc operation=motion draw=true ! videoconvert ! autovideosink
  * ]| Draws a box around the moving ball.
@@ -144,6 +68,8 @@
  * |[
  * gst-launch-1.0 -m videotestsrc num-buffers=5 ! frameproc operation=edges post-messages=true ! fakesink
  * ]| Prints a "frameproc" message with the processing time of each frame.
+ *
+ * Since: 1.0
  */
 
 #ifdef HAVE_CONFIG_H
@@ -253,6 +179,13 @@ G_DEFINE_TYPE (GstFrameProc, gst_frame_proc, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (frameproc, "frameproc", GST_RANK_NONE,
     GST_TYPE_FRAME_PROC);
 
+/**
+ * GstFrameProcOperation:
+ *
+ * What frameproc does to each frame (#GstFrameProc:operation).
+ *
+ * Since: 1.0
+ */
 GType
 gst_frame_proc_operation_get_type (void)
 {
@@ -278,6 +211,14 @@ gst_frame_proc_operation_get_type (void)
   return type;
 }
 
+/**
+ * GstFrameProcMotionReference:
+ *
+ * What frameproc's motion detection compares a frame with
+ * (#GstFrameProc:motion-reference).
+ *
+ * Since: 1.0
+ */
 GType
 gst_frame_proc_motion_reference_get_type (void)
 {
@@ -305,6 +246,8 @@ gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
    *
    * What the motion operation compares each frame with: a running average
    * of past frames (see #GstFrameProc:learning-rate) or the previous frame.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MOTION_REFERENCE,
       g_param_spec_enum ("motion-reference", "Motion Reference",
@@ -322,6 +265,8 @@ gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
    * behind moving objects: at 0.01 a pixel must be covered for about a
    * dozen frames by an object 200 luma levels brighter before it is still
    * reported once the object has gone (with sensitivity 25).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_double ("learning-rate", "Learning Rate",
@@ -333,6 +278,8 @@ gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
    *
    * A pixel counts as changed when its luma differs from the reference by
    * more than this; raise it for noisy sources.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_SENSITIVITY,
       g_param_spec_uint ("sensitivity", "Sensitivity",
@@ -343,6 +290,8 @@ gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
    * GstFrameProc:min-area:
    *
    * Moving regions with fewer changed pixels than this are ignored.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MIN_AREA,
       g_param_spec_uint ("min-area", "Minimum Area",
@@ -353,6 +302,8 @@ gst_frame_proc_install_motion_properties (GObjectClass * gobject_class)
    * GstFrameProc:draw:
    *
    * Paint the box of each moving region onto the frame.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_boolean ("draw", "Draw",
@@ -383,6 +334,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    *
    * What to do with each frame; see the element documentation for the
    * exact formula of each operation.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_OPERATION,
       g_param_spec_enum ("operation", "Operation",
@@ -394,6 +347,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    *
    * Standard deviation in pixels of the Gaussian of the blur operation; the
    * kernel radius is ceil (3 * sigma).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_SIGMA,
       g_param_spec_double ("sigma", "Sigma",
@@ -405,6 +360,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    * GstFrameProc:threshold:
    *
    * Luma at or above which the threshold operation outputs 255 (else 0).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_uint ("threshold", "Threshold",
@@ -417,6 +374,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    * GstFrameProc:post-messages:
    *
    * Post a "frameproc" element message for every frame.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post Messages",
@@ -428,6 +387,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    *
    * Threads working on each frame, 0 for one per processor. The output
    * does not depend on it.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_N_THREADS,
       g_param_spec_uint ("n-threads", "Number of Threads",
@@ -447,6 +408,8 @@ gst_frame_proc_class_init (GstFrameProcClass * klass)
    * * `average-processing-time` (G_TYPE_UINT64): mean nanoseconds per
    *   frame
    * * `last-motion-score` (G_TYPE_DOUBLE): motion score of the last frame
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

@@ -24,7 +24,9 @@
 #include <gst/video/video.h>
 #include <gst/video/gstvideofilter.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_FRAME_PROC (gst_frame_proc_get_type ())
 G_DECLARE_FINAL_TYPE (GstFrameProc, gst_frame_proc, GST, FRAME_PROC,
@@ -38,5 +40,4 @@ GType gst_frame_proc_operation_get_type (void);
 GType gst_frame_proc_motion_reference_get_type (void);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_H__ */

@@ -22,10 +22,11 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 GST_ELEMENT_REGISTER_DECLARE (frameproc);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_ELEMENTS_H__ */

@@ -22,7 +22,9 @@
 
 #include "gstframeprocjob.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The per-pixel and neighbourhood filters, gstframeprocfilters.c. */
 void gst_frame_proc_filters_init (void);
@@ -35,5 +37,4 @@ void gst_frame_proc_blur_kernel (gdouble sigma, gint * radius,
     guint32 * weights);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_FILTERS_H__ */

@@ -33,7 +33,9 @@
 
 #include "gstparallel.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 typedef enum
 {
@@ -164,8 +166,7 @@ typedef struct
   guint n_picture_comps;
   /* the luma of row y: a pointer into the frame (Y), or computed into
    * tmp (RGB, BT.601 weights) */
-  const guint8 *(*get_luma) (const GstFrameProcJob * job, gint y,
-      guint8 * tmp);
+  const guint8 *(*get_luma) (const GstFrameProcJob * job, gint y, guint8 * tmp);
   /* writes a gray row: Y (the chroma is left alone), or R = G = B */
   void (*put_gray) (const GstFrameProcJob * job, gint y, const guint8 * gray);
   /* the chroma rows of the band to 128 (no colour); nothing for RGB */
@@ -208,7 +209,7 @@ void gst_frame_proc_job_run (GstFrameProcJob * job, GstFrameProcBandFunc func);
 static inline guint8 *
 gst_frame_proc_comp_row (const GstFrameProcComp * comp, gint y)
 {
-  return comp->data + (gssize) y * comp->stride;
+  return comp->data + comp->stride * (gssize) y;
 }
 
 /* The rows of comp that belong to the luma band [y0, y1). Rounding both
@@ -233,5 +234,4 @@ gst_frame_proc_band_luma (const GstFrameProcJob * job,
 }
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_JOB_H__ */

@@ -22,7 +22,9 @@
 
 #include "gstframeprocjob.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Thickness in pixels of the outline draw=true paints inside each box. */
 #define GST_FRAME_PROC_BOX_THICKNESS 2
@@ -83,5 +85,4 @@ void gst_frame_proc_tracker_reset (GstFrameProcTracker * tracker,
     gboolean restart_ids);
 
 G_END_DECLS
-
 #endif /* __GST_FRAME_PROC_MOTION_H__ */

@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 gboolean gst_redis_wait_cancellable (GCancellable * cancellable,
     gint64 timeout_us);
@@ -48,5 +50,4 @@ gboolean gst_redis_canceller_unlock (GstRedisCanceller * canceller);
 gboolean gst_redis_canceller_unlock_stop (GstRedisCanceller * canceller);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_CANCELLABLE_H__ */

@@ -22,7 +22,10 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* The longest caps string an entry may carry. Stream headers make caps
  * long: Vorbis's are about 8 KB as text. */
 #define GST_REDIS_CAPS_MAX_LENGTH (64 * 1024)
@@ -33,7 +36,7 @@ G_BEGIN_DECLS
  * seen before taken out of the process's budget (gstredisnames.h, code
  * TOO_MANY_NAMES when it is spent), before GStreamer's parser sees the
  * string. */
-    GstCaps * gst_redis_caps_deserialize (const gchar * str, gsize len,
+GstCaps *gst_redis_caps_deserialize (const gchar * str, gsize len,
     GError ** error);
 
 /* The string a sink writes for @caps: %NULL, with *@why, when a reader

@@ -22,7 +22,9 @@
 
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A command in RESP form, built from small arguments copied into one buffer
  * and large ones (frame payloads) only referenced, so that sending it never
@@ -46,8 +48,12 @@ void gst_redis_command_reset (GstRedisCommand * cmd);
 void gst_redis_command_add (GstRedisCommand * cmd, const gchar * arg);
 void gst_redis_command_add_len (GstRedisCommand * cmd, const void *data,
     gsize len);
+
+/* *INDENT-OFF* */
 void gst_redis_command_add_printf (GstRedisCommand * cmd,
     const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
+
 void gst_redis_command_add_ref (GstRedisCommand * cmd, const void *data,
     gsize len);
 void gst_redis_command_append (GstRedisCommand * cmd,
@@ -57,5 +63,4 @@ gsize gst_redis_command_get_vectors (const GstRedisCommand * cmd,
     gchar head[GST_REDIS_COMMAND_HEAD_SIZE], GOutputVector * vectors);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_COMMAND_H__ */

@@ -27,7 +27,9 @@
 #include "gstredisreader.h"
 #include "gstredisnode.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The connection an element uses: to the server of its settings, or to the
  * node of a Redis Cluster or the master of Redis Sentinel that serves its
@@ -57,16 +59,20 @@ GstRedisReply *gst_redis_connection_read_reply (GstRedisConnection * conn,
 GstRedisReply *gst_redis_connection_read_reply_here (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
 
+/* *INDENT-OFF* */
 GstRedisReply *gst_redis_connection_call (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,
     ...) G_GNUC_NULL_TERMINATED;
+/* *INDENT-ON* */
+
 GstRedisReply *gst_redis_connection_call_command (GstRedisConnection * conn,
     GstRedisCommand * cmd, GCancellable * cancellable, GError ** error);
 
+/* *INDENT-OFF* */
 void gst_redis_connection_set_refused (GstRedisConnection * conn,
     const GstRedisReply * reply, GstResourceError code, GError ** error,
     const gchar * format, ...) G_GNUC_PRINTF (5, 6);
+/* *INDENT-ON* */
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_CONNECTION_H__ */

@@ -25,7 +25,9 @@
 #include "gstredisinfo.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Setting an entry aside: its original fields, untouched (XRANGE), added
  * to the dead-letter stream with the reason, where it came from and who
@@ -76,5 +78,4 @@ gboolean gst_redis_dead_letter_write (GstRedisConnection * conn,
     GCancellable * cancellable, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_DEAD_LETTER_H__ */

@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The debug categories of the plugin's shared modules. The shared element
  * init (redis_streams_element_init ()) creates them once; a program that
@@ -38,5 +40,4 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_metrics_debug);
 void gst_redis_debug_init (void);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_DEBUG_H__ */

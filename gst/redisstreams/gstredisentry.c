@@ -41,6 +41,14 @@
 
 #define GST_CAT_DEFAULT gst_redis_entry_debug
 
+/**
+ * GstRedisCompression:
+ *
+ * Whether redisstreamsink compresses an entry's payload with LZ4
+ * (#GstRedisStreamSink:compression).
+ *
+ * Since: 1.0
+ */
 GType
 gst_redis_compression_get_type (void)
 {

@@ -25,7 +25,9 @@
 #include "gstredisreader.h"
 #include "gstrediswire.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 typedef enum
 {
@@ -98,5 +100,4 @@ GstBuffer *gst_redis_entry_decoder_decode (GstRedisEntryDecoder * dec,
     GstCaps ** caps, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_ENTRY_H__ */

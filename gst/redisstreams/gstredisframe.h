@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A frame on its way through redisstreamsrc: the buffer decoded from one
  * entry, the caps of that entry, and the entry's id, which is acknowledged
@@ -45,5 +47,4 @@ gst_redis_frame_clear (GstRedisFrame * frame)
 }
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_FRAME_H__ */

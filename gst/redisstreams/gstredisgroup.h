@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The consumer-group side of redisstreamsrc: the group made when missing
  * and again when it disappears, the acknowledgements (XACK, pipelined with
@@ -131,5 +133,4 @@ gboolean gst_redis_entry_id_parse (const gchar * id, guint64 * ms,
     guint64 * seq);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_GROUP_H__ */

@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Where redisstreamsrc's consumer group stands in the stream, looked at
  * now and then in the round trip of a read (no round trip of its own):
@@ -180,5 +182,4 @@ gboolean gst_redis_group_watch_take_retention (GstRedisGroupWatch * watch,
     guint * retention, gdouble * rate);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_GROUP_WATCH_H__ */

@@ -150,7 +150,8 @@ gst_redis_info_store_caps (GstRedisInfo * info, const gchar * id,
   if (reply->type != GST_REDIS_REPLY_INTEGER) {
     gst_redis_connection_set_refused (info->conn, reply,
         GST_RESOURCE_ERROR_WRITE, error, "store the caps of stream \"%s\" in "
-        "hash \"%s\" (HSETNX; docs/security.md)", info->stream, key);
+        "hash \"%s\" (HSETNX, which the user's ACL must allow on that key)",
+        info->stream, key);
     goto done;
   }
 
@@ -174,7 +175,7 @@ gst_redis_info_store_caps (GstRedisInfo * info, const gchar * id,
   } else {
     gst_redis_connection_set_refused (info->conn, reply,
         GST_RESOURCE_ERROR_READ, error, "read field \"%s\" of hash \"%s\" "
-        "(HGET; docs/security.md)", field, key);
+        "(HGET, which the user's ACL must allow on that key)", field, key);
   }
 
 done:
@@ -225,8 +226,8 @@ gst_redis_info_get_caps (GstRedisInfo * info, guint32 id,
     default:
       gst_redis_connection_set_refused (info->conn, reply,
           GST_RESOURCE_ERROR_READ, error, "read the caps of stream \"%s\" "
-          "from hash \"%s\" (HGET %s; docs/security.md)", info->stream, key,
-          field);
+          "from hash \"%s\" (HGET %s, which the user's ACL must allow on "
+          "that key)", info->stream, key, field);
       g_clear_pointer (&reply, gst_redis_reply_free);
       break;
   }

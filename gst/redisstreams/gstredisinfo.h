@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstredisentry.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The per-stream hash <stream>:info (docs/wire-format.md): what does not
  * change from entry to entry, written by redisstreamsink, read by every
@@ -67,5 +69,4 @@ gboolean gst_redis_info_lookup_caps (GstRedisInfo * info,
     GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_INFO_H__ */

@@ -24,7 +24,9 @@
 
 #include "gstredisconnection.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Key frames across Redis: a reader holds back delta units after a gap
  * until a key frame comes, and asks the producer for one (the role of
@@ -82,5 +84,4 @@ gboolean gst_redis_key_unit_listener_poll (GstRedisKeyUnitListener *
     listener, GCancellable * cancellable, gint64 now_us, GError ** refused);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_KEY_UNIT_H__ */

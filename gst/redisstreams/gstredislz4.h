@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* LZ4 frames of independent blocks, compressed and decompressed on several
  * cores. One per encoder or decoder: it owns its scratch memory and its
@@ -37,5 +39,4 @@ gboolean gst_redis_lz4_decompress (GstRedisLz4 * lz4, const guint8 * src,
     gsize len, guint8 * out, gsize size, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_LZ4_H__ */

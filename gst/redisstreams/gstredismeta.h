@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The "meta" field of a stream entry: the region-of-interest metas of a
  * frame as JSON, docs/wire-format.md. */
@@ -31,5 +33,4 @@ gboolean gst_redis_meta_from_json (GstBuffer * buffer, const gchar * json,
     gsize len, GError ** error);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_META_H__ */

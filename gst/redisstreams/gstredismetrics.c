@@ -98,12 +98,12 @@ gst_redis_metrics_install_property (GObjectClass * klass, guint prop_id)
    * pipeline, element, stream, group, consumer) into Redis, as the JSON
    * value of the key `gst-redis:metrics:{<stream>}:<host>:<pid>:<pipeline>:<element>`,
    * which expires after three intervals. `pipelines/exporter` serves these
-   * reports, and the state of the streams and groups, to Prometheus
-   * (docs/monitoring.md). The `SET` goes out on the element's connection
+   * reports, and the state of the streams and groups, to Prometheus. The
+   * `SET` goes out on the element's connection
    * together with a command it sends anyway (the source's `XREADGROUP`,
    * the sink's `XADD`): no round trip and no connection of its own; a sink
    * reports only while frames come. The user's ACL rules must allow it
-   * (`+set` on `%W~gst-redis:metrics:*`, docs/security.md); without them
+   * (`+set` on `%W~gst-redis:metrics:*`); without them
    * the element warns once and goes on without reporting. 0 turns the
    * reports off.
    *
@@ -274,12 +274,12 @@ gst_redis_metrics_install_trace_property (GObjectClass * klass, guint prop_id)
    *
    * Every this many milliseconds the sink starts a trace on the frame it
    * writes, when it is where the frame is captured (a frame without a
-   * capture time from upstream): the entry gets a `trace` field (docs/wire-format.md) with the
+   * capture time from upstream): the entry gets a `trace` field with the
    * time it was written, each redisstreamsrc that reads it adds the time
    * it read it, and each redisstreamsink downstream of that source the
    * time it wrote the frame's result, so that one frame's way across
    * processes and hosts can be followed (`pipelines/monitor --trace`, the
-   * `gst_redis_src_trace_stage_seconds` metric, docs/monitoring.md). Frames
+   * `gst_redis_src_trace_stage_seconds` metric). Frames
    * that come with a trace from upstream always continue it. 0 starts no
    * trace.
    *
@@ -685,7 +685,7 @@ metrics_refused (GstRedisMetrics * metrics, GstRedisConnection * conn,
         g_strdup_printf ("Redis at %s does not let this user write the "
             "metrics of this element (SET %s): pipelines/exporter does not "
             "see it. Allow +set on %%W~" GST_REDIS_METRICS_KEY_PREFIX "* in "
-            "the user's ACL (docs/security.md), or set metrics-interval=0.",
+            "the user's ACL, or set metrics-interval=0.",
             gst_redis_connection_describe (conn), metrics->key),
         g_strdup (reply->str ? reply->str : ""), GST_REDIS_HERE);
     return;

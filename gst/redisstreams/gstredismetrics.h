@@ -25,7 +25,9 @@
 #include "gstrediscommand.h"
 #include "gstredisreader.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* An element's report into Redis for pipelines/exporter (docs/monitoring.md):
  * every metrics-interval, its `stats` structure, a histogram of the latency
@@ -173,5 +175,4 @@ void gst_redis_metrics_trace_write (GstRedisMetrics * metrics,
 gchar *gst_redis_metrics_build_report (GstRedisMetrics * metrics);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_METRICS_H__ */

@@ -138,7 +138,8 @@ gst_redis_names_reserve (GstRedisNames * names, const gchar * field,
         GST_REDIS_ENTRY_ERROR_TOO_MANY_NAMES, "field \"%s\" holds %u names "
         "this process has never seen (%" G_GSIZE_FORMAT " bytes), and it has "
         "taken in %u of the %u new names it accepts from entries for its "
-        "whole life (GLib keeps every name it interns; docs/security.md)",
+        "whole life (GLib keeps every name it interns: the budget bounds the "
+        "memory entries can take)",
         field, n, names->bytes, used, GST_REDIS_NAMES_MAX_NEW);
     return FALSE;
   }

@@ -23,7 +23,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Names that an entry makes GLib intern for the life of the process: the
  * structure and field names of its caps, the types, param names and param
@@ -49,8 +51,7 @@ void gst_redis_names_intern_common (void);
 
 void gst_redis_names_init (GstRedisNames * names);
 /* A name the caller may intern next: counted when it is no quark yet. */
-void gst_redis_names_add (GstRedisNames * names, const gchar * name,
-    gsize len);
+void gst_redis_names_add (GstRedisNames * names, const gchar * name, gsize len);
 /* Takes the new names out of the budget; FALSE with a TOO_MANY_NAMES
  * error (in the field @field) when they do not fit. */
 gboolean gst_redis_names_reserve (GstRedisNames * names,
@@ -64,5 +65,4 @@ void gst_redis_names_release (GstRedisNames * names);
 guint gst_redis_names_get_used (void);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_NAMES_H__ */

@@ -51,6 +51,7 @@
 
 #include "gstredisnode.h"
 #include "gstredistls.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -58,8 +59,7 @@
 #include <netinet/tcp.h>
 #include <gio/gunixsocketaddress.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_node_debug);
-#define GST_CAT_DEFAULT redis_node_debug
+#define GST_CAT_DEFAULT gst_redis_connection_debug
 
 /* Requested send buffer of a unix socket (the kernel doubles it for its
  * bookkeeping and caps it at net.core.wmem_max). */
@@ -117,18 +117,6 @@ static const gchar asking_command[] = "*1\r\n$6\r\nASKING\r\n";
 
 static gssize node_receive (GstRedisNode * node, GError ** error);
 
-static void
-ensure_debug_category (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (redis_node_debug, "redisconnection", 0,
-        "Redis connection shared by the Redis Streams elements");
-    g_once_init_leave (&done, 1);
-  }
-}
-
 /* The monotonic time @ms milliseconds from now. */
 gint64
 gst_redis_deadline_after (guint ms)
@@ -146,8 +134,6 @@ GstRedisNode *
 gst_redis_node_new (const GstRedisSettings * settings)
 {
   GstRedisNode *node;
-
-  ensure_debug_category ();
 
   node = g_new0 (GstRedisNode, 1);
   gst_redis_settings_init (&node->settings);
@@ -844,7 +830,8 @@ gst_redis_node_login (GstRedisNode * node, gint64 deadline,
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED,
           "Redis at %s does not let this user run PING (%s); the elements "
-          "need +ping, see docs/security.md", node->description, reply->str);
+          "need +ping: add it to the user's ACL", node->description,
+          reply->str);
     } else {
       g_set_error (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ_WRITE, "Redis at %s is not ready (%s)",

@@ -25,7 +25,9 @@
 #include "gstrediscommand.h"
 #include "gstredisreader.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* One connection to one Redis server (a standalone server, a cluster node,
  * a sentinel): the socket, its I/O and the login. Which server to talk to
@@ -69,13 +71,15 @@ GstRedisReply *gst_redis_node_read_reply (GstRedisNode * node,
 GstRedisReply *gst_redis_node_call_command (GstRedisNode * node,
     GstRedisCommand * cmd, gint64 deadline, GCancellable * cancellable,
     GError ** error);
+
+/* *INDENT-OFF* */
 GstRedisReply *gst_redis_node_call (GstRedisNode * node, gint64 deadline,
     GCancellable * cancellable, GError ** error, const gchar * first_arg,
     ...) G_GNUC_NULL_TERMINATED;
+/* *INDENT-ON* */
 
 gint64 gst_redis_deadline_after (guint ms);
 gboolean gst_redis_error_is_cancelled (const GError * err);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_NODE_H__ */

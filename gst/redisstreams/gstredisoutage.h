@@ -24,7 +24,9 @@
 #include "gstredisconnection.h"
 #include "gstredisstreamselements.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Bookkeeping of one outage: when the connection was lost, when to try
  * again (with a backoff from 100 ms doubling to 2 s), and when to give up.
@@ -74,5 +76,4 @@ void gst_redis_outage_end (GstRedisOutage * outage,
 guint64 gst_redis_outage_get_down_time (const GstRedisOutage * outage);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_OUTAGE_H__ */

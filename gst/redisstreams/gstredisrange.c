@@ -364,8 +364,7 @@ entry_time (GstRedisRange * range, GstRedisReply * e, GstRedisReplyRef * owner,
   GError *err = NULL;
   gint64 t = -1;
 
-  if (gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f,
-          &err)) {
+  if (gst_redis_read_loop_decode (range->loop, e, owner, cancellable, &f, &err)) {
     t = frame_time (&f);
   } else if (e->type == GST_REDIS_REPLY_ARRAY && e->elements == 2 &&
       e->element[0]->type == GST_REDIS_REPLY_STRING) {
@@ -450,7 +449,7 @@ range_sample (GstRedisRange * range, GCancellable * cancellable,
           NOT_AUTHORIZED, ("Redis at %s does not let this user run XINFO "
               "STREAM on stream \"%s\": the stream's span is unknown, so "
               "trimmed ranges are not told and DURATION is not answered; "
-              "grant +xinfo|stream (docs/security.md).",
+              "grant +xinfo|stream in the user's ACL.",
               gst_redis_connection_describe (range->loop->conn),
               range->settings->stream), ("%s", reply->str));
       range->sample_enabled = FALSE;

@@ -24,7 +24,9 @@
 #include "gstredisreadloop.h"
 #include "gstredistiming.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* redisstreamsrc's replay mode: a range of a stream read without a
  * consumer group (XREVRANGE to find where to start, then XREAD after an

@@ -22,7 +22,9 @@
 
 #include <gio/gio.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A RESP2 reply reader that receives large bulk strings in place.
  *
@@ -126,5 +128,4 @@ guint64 gst_redis_reader_get_direct (GstRedisReader * reader);
 guint64 gst_redis_reader_get_discarded (GstRedisReader * reader);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_READER_H__ */

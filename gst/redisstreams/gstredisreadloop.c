@@ -239,8 +239,8 @@ read_loop_fetch_deliveries (GstRedisReadLoop * loop, const gchar * start,
     GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, RESOURCE,
         NOT_AUTHORIZED, ("Redis at %s does not let this user run XPENDING on "
             "stream \"%s\", so entries delivered again and again cannot be "
-            "counted: max-deliveries is off. Grant +xpending "
-            "(docs/security.md).", gst_redis_connection_describe (loop->conn),
+            "counted: max-deliveries is off. Grant +xpending in the user's "
+            "ACL.", gst_redis_connection_describe (loop->conn),
             loop->settings->stream), ("%s", reply->str));
     loop->max_deliveries = 0;
     return TRUE;
@@ -749,9 +749,10 @@ read_loop_read_key_unit_replies (GstRedisReadLoop * loop,
           g_strdup_printf ("Redis at %s does not let this user ask the "
               "producer of stream \"%s\" for key frames (PUBLISH %s): "
               "playback starts at the next key frame the producer sends. "
-              "Allow the channel in the user's ACL (docs/security.md).",
+              "Allow +publish and the channel &%s in the user's ACL.",
               gst_redis_connection_describe (loop->conn),
-              loop->settings->stream, loop->key_unit_channel),
+              loop->settings->stream, loop->key_unit_channel,
+              loop->key_unit_channel),
           g_strdup (reply->str ? reply->str : ""), GST_REDIS_HERE);
     }
     gst_redis_reply_free (reply);
@@ -949,8 +950,8 @@ read_loop_round_trip (GstRedisReadLoop * loop, GCancellable * cancellable,
 
     if (!gst_redis_group_read_acks (group, conn, cancellable, error) ||
         !read_loop_read_key_unit_replies (loop, cancellable, error) ||
-        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error) ||
-        !read_loop_write_dead_letters (loop, cancellable, error))
+        !gst_redis_metrics_read_reply (loop->metrics, conn, cancellable, error)
+        || !read_loop_write_dead_letters (loop, cancellable, error))
       return FALSE;
     if (loop->history_id == NULL &&
         !gst_redis_group_claim (group, conn, cancellable, &claimed, error))

@@ -32,7 +32,9 @@
 #include "gstredisoutage.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* How redisstreamsrc reads: XREADGROUP (its own pending entries first,
  * then new ones), each entry decoded into a frame or skipped, with what
@@ -182,5 +184,4 @@ gboolean gst_redis_read_loop_can_ask_key_unit (GstRedisReadLoop * loop);
 void gst_redis_read_loop_ask_key_unit (GstRedisReadLoop * loop);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_READ_LOOP_H__ */

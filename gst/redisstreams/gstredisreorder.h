@@ -24,7 +24,9 @@
 #include "gstredisframe.h"
 #include "gstrediskeyunit.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* redisstreamsrc's reorder window: frames held, sorted by sequence number
  * (the buffer offset), and pushed in order. Touched by the streaming
@@ -74,5 +76,4 @@ gboolean gst_redis_reorder_hold (GstRedisReorder * reorder,
     GstRedisFrame * frame);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_REORDER_H__ */

@@ -22,7 +22,10 @@
 
 #include <glib.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* What redisstreamsink keeps of the entries it wrote, to trim the stream by
  * size with the same single XADD ... MAXLEN ~ / MINID ~ it trims by count
  * or age with: the sizes (and ids) of its newest entries, at most as many

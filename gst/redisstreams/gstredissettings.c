@@ -113,9 +113,11 @@ install_server_properties (GObjectClass * klass)
    * Host name or address of the Redis server, or of any node of a Redis
    * Cluster: the element asks that node for the cluster's slot map and
    * connects to the node that owns the stream's hash slot, follows `MOVED`
-   * and `ASK` redirections, and finds the new owner after a failover
-   * (docs/scaling.md). Not used with #GstRedisStreamSink:socket-path or
+   * and `ASK` redirections, and finds the new owner after a failover. Not
+   * used with #GstRedisStreamSink:socket-path or
    * #GstRedisStreamSink:sentinels.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_HOST,
       g_param_spec_string ("host", "Host",
@@ -127,6 +129,8 @@ install_server_properties (GObjectClass * klass)
    * TCP port of the Redis server. The range is checked when the element
    * starts (1-65535), so that a wrong value is an error
    * (%GST_RESOURCE_ERROR_SETTINGS), not the default.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_PORT,
       g_param_spec_uint ("port", "Port",
@@ -140,6 +144,8 @@ install_server_properties (GObjectClass * klass)
    * when set, #GstRedisStreamSink:host and #GstRedisStreamSink:port are not
    * used. A unix socket is a standalone server: it cannot be combined with
    * #GstRedisStreamSink:sentinels.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_SOCKET_PATH,
       g_param_spec_string ("socket-path", "Socket Path",
@@ -150,8 +156,10 @@ install_server_properties (GObjectClass * klass)
    *
    * Redis ACL user to authenticate as (`AUTH username password`); needs
    * #GstRedisStreamSink:password. %NULL authenticates as the default user
-   * when a password is set. docs/security.md lists the rights each element
-   * needs.
+   * when a password is set. The security page of the project
+   * documentation lists the rights each element needs.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_USERNAME,
       g_param_spec_string ("username", "Username",
@@ -164,6 +172,8 @@ install_server_properties (GObjectClass * klass)
    * (gst-inspect-1.0, gst-launch-1.0 -v) can print it; it never appears
    * in a log or a message. A refused password is
    * %GST_RESOURCE_ERROR_NOT_AUTHORIZED.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_PASSWORD,
       g_param_spec_string ("password", "Password",
@@ -175,6 +185,8 @@ install_server_properties (GObjectClass * klass)
    *
    * Redis database number to `SELECT` after logging in (not available in
    * a Redis Cluster, which has database 0 only).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_DB,
       g_param_spec_uint ("db", "Database",
@@ -185,6 +197,8 @@ install_server_properties (GObjectClass * klass)
    *
    * Key of the Redis stream: a non-empty name without spaces or control
    * characters.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_STREAM,
       g_param_spec_string ("stream", "Stream",
@@ -204,6 +218,8 @@ install_connection_properties (GObjectClass * klass)
    * Milliseconds allowed for connecting and logging in (`AUTH`, `PING`,
    * `SELECT`), and with a cluster or sentinels for finding the node, all
    * together.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_CONNECT_TIMEOUT,
       g_param_spec_uint ("connect-timeout", "Connect Timeout",
@@ -216,6 +232,8 @@ install_connection_properties (GObjectClass * klass)
    * time each read blocks (#GstRedisStreamSrc:block). Past it the
    * connection is considered dead: this is how a server that stops
    * answering (a network cut) is detected.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
@@ -229,6 +247,8 @@ install_connection_properties (GObjectClass * klass)
    * reconnects by itself, with a backoff from 100 ms to 2 s, for up to
    * this many milliseconds; then the outage is an error. On success it
    * posts an info message. 0 makes a lost connection an error at once.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_RECONNECT_TIMEOUT,
       g_param_spec_uint ("reconnect-timeout", "Reconnect Timeout",
@@ -245,6 +265,8 @@ install_connection_properties (GObjectClass * klass)
    * #GstRedisStreamSink:host and #GstRedisStreamSink:port, and asks again
    * after every failover. Sentinels are asked without authentication
    * (over TLS with #GstRedisStreamSink:tls).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_SENTINELS,
       g_param_spec_string ("sentinels", "Sentinels",
@@ -256,6 +278,8 @@ install_connection_properties (GObjectClass * klass)
    *
    * Name of the master the sentinels monitor (`sentinel monitor <name>
    * ...` in sentinel.conf); needed with #GstRedisStreamSink:sentinels.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (klass, GST_REDIS_PROP_MASTER_NAME,
       g_param_spec_string ("master-name", "Master Name",

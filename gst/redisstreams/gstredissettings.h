@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Connection settings shared by redisstreamsink and redisstreamsrc: the same
  * properties, installed by one helper, documented once. */
@@ -123,5 +125,4 @@ gboolean gst_redis_parse_host_port (const gchar * text, guint default_port,
 GArray *gst_redis_settings_parse_sentinels (const gchar * list);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_SETTINGS_H__ */

@@ -24,7 +24,9 @@
 #include "gstredissettings.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 void redis_streams_element_init (GstPlugin * plugin);
 
@@ -84,8 +86,7 @@ void gst_redis_element_post_error (GstElement * element,
   gst_redis_element_start_failed ((GstElement *) (element), settings,   \
       err, GST_REDIS_HERE)
 void gst_redis_element_start_failed (GstElement * element,
-    const GstRedisSettings * settings, GError * err,
-    const GstRedisSite * site);
+    const GstRedisSettings * settings, GError * err, const GstRedisSite * site);
 
 /* GST_ELEMENT_ERROR (), GST_ELEMENT_WARNING () and GST_ELEMENT_INFO () with
  * the details above: the same arguments after @settings, logged the same
@@ -117,5 +118,4 @@ GST_ELEMENT_REGISTER_DECLARE (redisstreamsink);
 GST_ELEMENT_REGISTER_DECLARE (redisstreamsrc);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_STREAMS_ELEMENTS_H__ */

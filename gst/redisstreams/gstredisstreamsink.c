@@ -25,68 +25,37 @@
  * Writes every buffer it receives as one entry of a Redis stream, with one
  * `XADD` per buffer, sent at once: no batching and no timer. The entry
  * carries the payload (LZ4-compressed or as it is), the caps, PTS, DTS,
- * duration, buffer flags, a sequence number and the capture wall-clock time,
- * in the format of docs/wire-format.md, so that redisstreamsrc or any other
- * Redis client can read it back.
- *
- * The sequence number is the buffer offset when upstream set one (a
- * redisstreamsrc upstream restores it, so a processing stage keeps the
- * producer's numbers), otherwise a counter starting at 0. The capture time
- * is taken from a #GstReferenceTimestampMeta with caps `timestamp/x-unix`
- * when the buffer has one (a frame that already crossed Redis); otherwise the
- * sink stamps the current wall-clock time, making this hop the capture
- * point. Region-of-interest metas (detections) go into the entry's `meta`
- * field as JSON.
+ * duration, buffer flags, a sequence number, the capture wall-clock time
+ * and the region-of-interest metas (detections) as JSON, so that
+ * redisstreamsrc or any other Redis client can read it back. Every `XADD`
+ * also trims the stream (#GstRedisStreamSink:maxlen,
+ * #GstRedisStreamSink:max-bytes, #GstRedisStreamSink:retention).
  *
  * The server is set with #GstRedisStreamSink:host and
  * #GstRedisStreamSink:port (or #GstRedisStreamSink:socket-path, or
- * #GstRedisStreamSink:sentinels); a Redis Cluster needs no setting: point
- * `host`/`port` at any node (docs/scaling.md). Every `XADD` also trims the
- * stream, in the same command (#GstRedisStreamSink:max-bytes,
- * #GstRedisStreamSink:maxlen, #GstRedisStreamSink:retention).
+ * #GstRedisStreamSink:sentinels); a Redis Cluster is found from any node.
  *
- * Every reply is read and checked before the next buffer is rendered, so
- * with `on-disconnect=wait` (the `auto` default behind a redisstreamsrc) a
- * buffer that render () returned for is stored in Redis. A buffer read by a
- * redisstreamsrc carries its entry ("GstRedisEntryMeta"): once it is
- * stored the sink tells the source, which then acknowledges the entry, so a
- * pipeline `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame
- * only after its result was stored, whatever held it on the way (queues,
- * encoders, an application between an appsink and an appsrc). With
- * #GstRedisStreamSink:exactly-once the sink adds the frame and acknowledges
- * its input entry in one atomic script: each input frame is stored once.
- * The sink keeps no last sample (#GstBaseSink:enable-last-sample is
- * %FALSE): it would hold the last frame's entry until the next. The sink does not
- * synchronise to the clock by default (#GstBaseSink:sync is %FALSE): frames
- * go out as soon as they arrive. Set `sync=true` when the source is not
- * live (a file) and the stream should fill at the media's own rate.
+ * Every reply is read and checked before the next buffer is rendered. A
+ * buffer read by a redisstreamsrc carries its entry: once it is stored the
+ * sink tells the source, which then acknowledges the entry, so a pipeline
+ * `redisstreamsrc ! ... ! redisstreamsink` acknowledges a frame only after
+ * its result was stored. With #GstRedisStreamSink:exactly-once the frame is
+ * added and its input entry acknowledged in one atomic script. The sink
+ * does not synchronise to the clock by default (#GstBaseSink:sync is
+ * %FALSE) and keeps no last sample.
  *
- * ## Messages
+ * When the connection is lost the sink posts a warning saying what happens
+ * to frames meanwhile (#GstRedisStreamSink:on-disconnect), reconnects by
+ * itself for up to #GstRedisStreamSink:reconnect-timeout, and posts an info
+ * message once reconnected. A server that cannot be reached or refuses the
+ * credentials makes the element fail to start; a command Redis refuses is
+ * an error. Every message carries the server and the stream as details
+ * (`server`, `stream`).
  *
- * When the connection is lost the sink posts a warning
- * (%GST_RESOURCE_ERROR_WRITE, "Lost the connection to Redis at ...; trying
- * to reconnect ...", saying what happens to frames meanwhile) and
- * reconnects by itself for up to #GstRedisStreamSink:reconnect-timeout; on
- * success it posts an info message ("Reconnected to Redis at ..."). A
- * connection that Redis closed while the sink was idle (its `timeout`,
- * `CLIENT KILL`, a restart) is not an outage: it is replaced at once and
- * the frame written on the new one, in every
- * #GstRedisStreamSink:on-disconnect mode; when the close only shows after
- * the `XADD` was sent (no reply), the frame is sent once more on a new
- * connection, so it may be stored twice if Redis had stored it before
- * closing.
- *
- * Errors carry the server and the stream as details (`server`, `stream`). A
- * server that cannot be reached or refuses the credentials makes the
- * element fail to start, with %GST_RESOURCE_ERROR_OPEN_READ_WRITE or
- * %GST_RESOURCE_ERROR_NOT_AUTHORIZED; invalid settings give
- * %GST_RESOURCE_ERROR_SETTINGS; an XADD the user's ACL rules do not allow
- * gives %GST_RESOURCE_ERROR_NOT_AUTHORIZED, and one Redis refuses for
- * another reason (out of memory, a key of another type) gives
- * %GST_RESOURCE_ERROR_WRITE; an outage longer than
- * #GstRedisStreamSink:reconnect-timeout gives %GST_RESOURCE_ERROR_WRITE
- * ("Gave up reconnecting after N ms"). Caps that no reader could read are
- * %GST_STREAM_ERROR_FORMAT.
+ * The redisstreamsink reference in the project documentation
+ * (https://github.com/gst-redis-streams/gst-redis-streams) has the whole
+ * story: the entry format, trimming, outages, exactly-once, every message
+ * with its code, and every statistic.
  *
  * ## Example launch lines
  * |[
@@ -100,6 +69,8 @@
  * gst-launch-1.0 redisstreamsrc stream=video-frames group=processors ! frameproc operation=motion ! redisstreamsink stream=processed-frames
  * ]| A processing stage: each frame is acknowledged on video-frames only once
  * its result is stored in processed-frames.
+ *
+ * Since: 1.0
  */
 
 #ifdef HAVE_CONFIG_H
@@ -145,6 +116,14 @@ typedef enum
 } GstRedisDisconnectPolicy;
 
 #define GST_TYPE_REDIS_DISCONNECT_POLICY (gst_redis_disconnect_policy_get_type ())
+/**
+ * GstRedisDisconnectPolicy:
+ *
+ * What redisstreamsink does with frames while Redis cannot be reached
+ * (#GstRedisStreamSink:on-disconnect).
+ *
+ * Since: 1.0
+ */
 static GType
 gst_redis_disconnect_policy_get_type (void)
 {
@@ -282,6 +261,8 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * #GstRedisStreamSink:retention is set. Whichever bound of this,
    * #GstRedisStreamSink:max-bytes and #GstRedisStreamSink:retention is reached
    * first wins. 0 keeps every entry (as far as the other bounds allow).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MAXLEN,
       g_param_spec_uint ("maxlen", "Maximum Length",
@@ -310,6 +291,8 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * Entries the stream held before this sink started are counted at the
    * size of the sink's current entry until its own entries fill the
    * budget.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MAX_BYTES,
       g_param_spec_uint64 ("max-bytes", "Maximum Bytes",
@@ -327,6 +310,8 @@ gst_redis_stream_sink_install_trim_properties (GObjectClass * gobject_class)
    * Redis server's clock; the sink's clock must be close to it, as on
    * NTP-synchronised hosts) instead of trimming by
    * #GstRedisStreamSink:maxlen. 0 trims by count.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_RETENTION,
       g_param_spec_uint ("retention", "Retention",
@@ -351,6 +336,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * 64 KiB from its middle first: when those do not shrink, the frame goes
    * as it is). A camera's raw frames shrink 1.05-1.25x and so go
    * uncompressed; synthetic pictures shrink 10x.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
@@ -362,6 +349,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    *
    * LZ4 fast-mode acceleration: 1 compresses best, higher values trade
    * ratio for speed.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_LZ4_ACCELERATION,
       g_param_spec_int ("lz4-acceleration", "LZ4 Acceleration",
@@ -387,6 +376,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * (ack-mode=done) a frame kept stays pending until it is written (read
    * again if the process stops first), a frame dropped is acknowledged as
    * dropped on purpose, and lost.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_ON_DISCONNECT,
       g_param_spec_enum ("on-disconnect", "On Disconnect",
@@ -399,6 +390,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    *
    * Frames kept in memory during an outage with `on-disconnect=buffer`;
    * when full, the oldest is dropped (counted in `dropped-disconnected`).
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_MAX_BUFFERED,
       g_param_spec_uint ("max-buffered", "Maximum Buffered",
@@ -410,7 +403,7 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
   /**
    * GstRedisStreamSink:wire-format:
    *
-   * The version of the entry format written (docs/wire-format.md). 2 (the
+   * The version of the entry format written. 2 (the
    * default): the caps are stored once per stream, in the hash
    * `<stream>:info` (field `caps:<id>`, written before the first entry
    * that uses them, which needs `HSETNX` and `HGET` on that key), and each
@@ -436,8 +429,10 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * each (at most one every half second), so that an encoder with a long
    * GOP emits a key frame for a reader that just joined or lost frames
    * (redisstreamsrc's #GstRedisStreamSrc:request-key-units). Needs the
-   * right to subscribe to that channel (docs/security.md); without it the
-   * sink warns once and goes on.
+   * right to subscribe to that channel; without it the sink warns once and
+   * goes on.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_KEY_UNIT_REQUESTS,
       g_param_spec_boolean ("key-unit-requests", "Key Unit Requests",
@@ -461,8 +456,7 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * in `ack-mode=done`, and a user allowed to run `EVALSHA` and `EVAL`;
    * a configuration that cannot be atomic is an error naming the fix.
    * Frames without an entry meta are stored with a plain `XADD` (counted in
-   * `untracked`, one warning). Costs a copy of the frame inside Redis
-   * (docs/performance.md).
+   * `untracked`, one warning). Costs a copy of the frame inside Redis.
    *
    * Since: 1.0
    */
@@ -501,6 +495,8 @@ gst_redis_stream_sink_install_write_properties (GObjectClass * gobject_class)
    * Redis, and `last-command-time` when that was, in microseconds since the
    * Unix epoch (g_get_real_time (); 0 before the first). A sink that gets no
    * frames does not notice an outage until the next one.
+   *
+   * Since: 1.0
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -783,10 +779,10 @@ gst_redis_stream_sink_poll_key_units (GstRedisStreamSink * self,
   if (refused) {
     GST_REDIS_ELEMENT_WARNING (self, &self->active, RESOURCE, NOT_AUTHORIZED,
         ("Readers of stream \"%s\" cannot ask for key frames: %s. They "
-            "start at the next key frame the encoder sends. Allow the "
-            "channel in the user's ACL (docs/security.md), or set "
-            "key-unit-requests=false.", self->active.stream,
-            refused->message), (NULL));
+            "start at the next key frame the encoder sends. Allow "
+            "+subscribe and the channel &%s:control in the user's ACL, or "
+            "set key-unit-requests=false.", self->active.stream,
+            self->active.stream, refused->message), (NULL));
     g_error_free (refused);
   }
 }
@@ -1030,8 +1026,8 @@ gst_redis_stream_sink_exactly_once_tickets (GstRedisStreamSink * self,
             "GstRedisEntryMeta) are stored in stream \"%s\" with a plain "
             "XADD, not exactly once: the element before this sink does not "
             "keep metas, or the application did not copy the meta from the "
-            "appsink's buffer (docs/redisstreamsrc.md). Counted in "
-            "untracked.", self->active.stream), (NULL));
+            "appsink's buffer to the one it pushes into its appsrc. Counted "
+            "in untracked.", self->active.stream), (NULL));
   }
   return NULL;
 }

@@ -23,12 +23,13 @@
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_REDIS_STREAM_SINK (gst_redis_stream_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstRedisStreamSink, gst_redis_stream_sink, GST,
     REDIS_STREAM_SINK, GstBaseSink);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_STREAM_SINK_H__ */

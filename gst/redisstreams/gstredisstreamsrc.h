@@ -23,12 +23,13 @@
 #include <gst/gst.h>
 #include <gst/base/gstpushsrc.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_REDIS_STREAM_SRC (gst_redis_stream_src_get_type ())
 G_DECLARE_FINAL_TYPE (GstRedisStreamSrc, gst_redis_stream_src, GST,
     REDIS_STREAM_SRC, GstPushSrc);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_STREAM_SRC_H__ */

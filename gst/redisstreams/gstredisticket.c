@@ -25,8 +25,10 @@
  * the "GstRedisEntryMeta" custom meta of every buffer made from it. An
  * element or an application that cannot process the frame emits the
  * action signal #GstRedisTicket::fail with a reason; the source then sets
- * the entry aside in its dead-letter stream. See docs/redisstreamsrc.md,
- * "Acknowledgements".
+ * the entry aside in its dead-letter stream. The redisstreamsrc reference
+ * in the project documentation has the details ("Acknowledgements").
+ *
+ * Since: 1.0
  */
 
 /* The entry's identity travelling with the buffer (gstredisticket.h). */
@@ -1014,6 +1016,8 @@ gst_redis_ticket_class_init (GstRedisTicketClass * klass)
    * decoder refused it): once the last buffer carrying the ticket is gone,
    * redisstreamsrc writes the entry to its dead-letter stream with
    * @reason and acknowledges it, instead of reading it again.
+   *
+   * Since: 1.0
    */
   ticket_signals[SIGNAL_FAIL] = g_signal_new_class_handler ("fail",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,

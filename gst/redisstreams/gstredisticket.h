@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The entry's identity travelling with the buffer, and what decides its
  * fate (docs/redisstreamsrc.md, "Acknowledgements").
@@ -130,8 +132,7 @@ GstRedisDeadLetter *gst_redis_ack_tracker_pop_dead_letter (GstRedisAckTracker *
  * @reason. */
 void gst_redis_ack_tracker_dead_letter (GstRedisAckTracker * tracker,
     const gchar * id, gchar * reason, guint deliveries);
-gboolean gst_redis_ack_tracker_has_dead_letters (GstRedisAckTracker *
-    tracker);
+gboolean gst_redis_ack_tracker_has_dead_letters (GstRedisAckTracker * tracker);
 /* TRUE while some ticket is alive or some decision waits to be sent: reads
  * should not block long. */
 gboolean gst_redis_ack_tracker_busy (GstRedisAckTracker * tracker);
@@ -188,5 +189,4 @@ const gchar *gst_redis_ticket_get_group (GstRedisTicket * ticket);
 GstRedisAckTracker *gst_redis_ticket_get_tracker (GstRedisTicket * ticket);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TICKET_H__ */

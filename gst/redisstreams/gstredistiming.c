@@ -41,6 +41,14 @@
 
 #include "gstredistiming.h"
 
+/**
+ * GstRedisTimestampMode:
+ *
+ * How redisstreamsrc timestamps the frames it reads
+ * (#GstRedisStreamSrc:timestamp-mode).
+ *
+ * Since: 1.0
+ */
 GType
 gst_redis_timestamp_mode_get_type (void)
 {

@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* How redisstreamsrc timestamps the frames it reads (docs/media.md). */
 typedef enum
@@ -80,5 +82,4 @@ gboolean gst_redis_timing_apply (GstRedisTiming * timing,
     gint64 realtime_now, gint64 capture);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TIMING_H__ */

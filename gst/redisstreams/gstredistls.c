@@ -47,9 +47,10 @@
 #endif
 
 #include "gstredistls.h"
+#include "gstredisdebug.h"
 
-GST_DEBUG_CATEGORY_STATIC (redis_tls_debug);
-#define GST_CAT_DEFAULT redis_tls_debug
+/* the connection's category: TLS is part of how a server is reached */
+#define GST_CAT_DEFAULT gst_redis_connection_debug
 
 struct _GstRedisTls
 {
@@ -73,15 +74,7 @@ non_empty (const gchar * s)
 GstRedisTls *
 gst_redis_tls_new (const GstRedisSettings * settings)
 {
-  static gsize done = 0;
   GstRedisTls *tls;
-
-  if (g_once_init_enter (&done)) {
-    /* the connection's category: TLS is part of how a server is reached */
-    GST_DEBUG_CATEGORY_INIT (redis_tls_debug, "redisconnection", 0,
-        "Redis connection shared by the Redis Streams elements");
-    g_once_init_leave (&done, 1);
-  }
 
   tls = g_new0 (GstRedisTls, 1);
   tls->ca_file = g_strdup (non_empty (settings->tls_ca_file));

@@ -24,7 +24,9 @@
 #include <gio/gio.h>
 #include "gstredissettings.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* TLS of the connections of one GstRedisNode (gstredisnode.c): the trusted
  * CAs and the client certificate of the settings, loaded once, the
@@ -47,5 +49,4 @@ gboolean gst_redis_tls_explain_first_byte (guint8 first_byte,
 gboolean gst_redis_tls_error_is_closed (const GError * err);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TLS_H__ */

@@ -27,11 +27,13 @@
 #endif
 
 #include "gstredistopology.h"
+#include "gstredisdebug.h"
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (redis_topology_debug);
-#define GST_CAT_DEFAULT redis_topology_debug
+/* the connection's category: one switch for the log of how the server is
+ * found and used */
+#define GST_CAT_DEFAULT gst_redis_connection_debug
 
 /* The number of hash slots of a Redis Cluster. */
 #define CLUSTER_SLOTS 16384
@@ -62,16 +64,7 @@ struct _GstRedisTopology
 GstRedisTopology *
 gst_redis_topology_new (const GstRedisSettings * settings)
 {
-  static gsize done = 0;
   GstRedisTopology *t;
-
-  if (g_once_init_enter (&done)) {
-    /* the same category as the connection's: one switch for the log of
-     * how the server is found and used (docs/scaling.md) */
-    GST_DEBUG_CATEGORY_INIT (redis_topology_debug, "redisconnection", 0,
-        "Redis connection shared by the Redis Streams elements");
-    g_once_init_leave (&done, 1);
-  }
 
   t = g_new0 (GstRedisTopology, 1);
   gst_redis_settings_init (&t->settings);

@@ -22,7 +22,9 @@
 
 #include "gstredisnode.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* Which server to talk to: the configured one, the node of a Redis Cluster
  * that owns the stream's hash slot (and where MOVED and ASK point), or the
@@ -54,5 +56,4 @@ GstRedisRoute gst_redis_topology_check_reply (GstRedisTopology * topology,
 guint gst_redis_key_hash_slot (const gchar * key, gsize len);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TOPOLOGY_H__ */

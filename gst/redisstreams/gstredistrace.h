@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The optional `trace` field of an entry (docs/wire-format.md): the times
  * one frame was written into and read from each stream on its way, as a
@@ -56,5 +58,4 @@ void gst_redis_trace_stamp (JsonArray * stamps, guint i, gboolean * read,
     const gchar ** stream, const gchar ** host, gint64 * time_ns);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_TRACE_H__ */

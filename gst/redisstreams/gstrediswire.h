@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The names and limits of the stream entry format (docs/wire-format.md),
  * and the errors of reading it, shared by the entry codec
@@ -85,5 +87,4 @@ gboolean gst_redis_wire_bad_field (GError ** error, const gchar * name,
 gchar *gst_redis_wire_printable (const gchar * s, gsize len, gsize max);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_WIRE_H__ */

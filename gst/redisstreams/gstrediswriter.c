@@ -168,6 +168,7 @@ writer_note_trim (GstRedisWriter * writer, GstRedisTrimKind kind,
  * same step: nil when they were acknowledged before (a resend after a lost
  * reply, another worker that took the entry over, a restart). Checked
  * first, so that an XADD Redis refuses leaves the inputs pending. */
+/* *INDENT-OFF* */
 static const gchar exactly_once_script[] =
     "local m = tonumber(ARGV[1])\n"
     "local a = 2\n"
@@ -189,6 +190,7 @@ static const gchar exactly_once_script[] =
     "  a = a + 2 + n\n"
     "end\n"
     "return id\n";
+/* *INDENT-ON* */
 
 /* SHA1 of the script, for EVALSHA. */
 static const gchar *
@@ -391,9 +393,8 @@ writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
         "exactly-once needs the input stream %s and the output stream \"%s\" "
         "in one hash slot of the Redis Cluster at %s, so that one script "
         "acknowledges one and adds to the other: name both with one hash "
-        "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames "
-        "(docs/redisstreamsrc.md). Redis said: %s", writer->inputs, out,
-        server, reply->str);
+        "tag, e.g. {camera-1}:video-frames and {camera-1}:processed-frames. "
+        "Redis said: %s", writer->inputs, out, server, reply->str);
   } else if (strstr (reply->str, "NOGROUP")) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "exactly-once needs the input stream %s on the Redis server of the "
@@ -406,8 +407,8 @@ writer_script_refused (GstRedisWriter * writer, GstRedisReply * reply,
     g_set_error (error, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_NOT_AUTHORIZED, "Redis at %s does not let this "
         "user run the exactly-once script (EVALSHA and EVAL, with XPENDING and "
-        "XACK on the input stream %s and XADD on \"%s\"): grant them "
-        "(docs/security.md), or set exactly-once=false. Redis said: %s",
+        "XACK on the input stream %s and XADD on \"%s\"): grant them in the "
+        "user's ACL, or set exactly-once=false. Redis said: %s",
         server, writer->inputs, out, reply->str);
   } else {
     gst_redis_connection_set_refused (writer->conn, reply,

@@ -28,7 +28,9 @@
 #include "gstredismetrics.h"
 #include "gstredisticket.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* How redisstreamsink stores one frame: the entry encoded and the XADD
  * built with the trimming that the first bound reached asks for (count,
@@ -171,5 +173,4 @@ gboolean gst_redis_writer_should_resend (GstRedisWriter * writer,
 void gst_redis_writer_commit (GstRedisWriter * writer, GstRedisWrite * w);
 
 G_END_DECLS
-
 #endif /* __GST_REDIS_WRITER_H__ */

@@ -23,7 +23,10 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* The realm of the WWW-Authenticate challenges */
 #define GST_WEBSOCKET_AUTH_REALM "websocketsink"
 /* The secrets websocketsink asks every HTTP and WebSocket request for: a
@@ -32,7 +35,7 @@ G_BEGIN_DECLS
  * clear values are kept for reading back the user and for recomputing the
  * basic digest, and are wiped when replaced. Not thread-safe: the server
  * keeps it under its lock and checks requests against a copy. */
-    typedef struct
+typedef struct
 {
   gchar *token;
   gchar *user;

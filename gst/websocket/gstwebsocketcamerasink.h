@@ -26,7 +26,9 @@
 #include "gstwebsocketserver.h"
 #include "gstwebsocketsinkpad.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* What the camera sinks of one websocketsink share: its server, and the
  * condition an EOS waits on until the server thread took every frame. */
@@ -50,5 +52,4 @@ GstElement *gst_websocket_camera_sink_new (GstWebSocketSinkPad * pad,
     GstWebSocketCameraShared * shared);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_CAMERA_SINK_H__ */

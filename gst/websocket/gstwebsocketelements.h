@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* One debug category for the plugin, made by websocket_element_init () */
 GST_DEBUG_CATEGORY_EXTERN (gst_websocket_sink_debug);
@@ -32,5 +34,4 @@ void websocket_element_init (GstPlugin * plugin);
 GST_ELEMENT_REGISTER_DECLARE (websocketsink);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_ELEMENTS_H__ */

@@ -24,7 +24,9 @@
 
 #include "gstwebsocketsinkpad.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A frame on its way from a streaming thread to the server thread: the
  * message every client gets for it. A NULL @message says the camera's pad
@@ -86,5 +88,4 @@ gboolean gst_websocket_feed_want_key (GstWebSocketFeed * feed,
     GstWebSocketFeedCursor * cursor);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_FEED_H__ */

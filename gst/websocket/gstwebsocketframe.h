@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* The wire format of one WebSocket binary message (see the element docs):
  * a 4-byte big-endian length N, N bytes of UTF-8 JSON, then the encoded
@@ -64,5 +66,4 @@ void gst_websocket_h264_scan (GstBuffer * buffer, GstWebSocketH264Scan * scan);
 void gst_websocket_h264_scan_clear (GstWebSocketH264Scan * scan);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_FRAME_H__ */

@@ -23,7 +23,9 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* A SoupServerCallback for "/": the viewer page and its script. @user_data
  * is the element, for the log. */
@@ -31,5 +33,4 @@ void gst_websocket_page_handle (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_PAGE_H__ */

@@ -25,7 +25,10 @@
 
 #include "gstwebsocketfeed.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
+
 /* Where the frames are; the viewer page uses the same path. */
 #define GST_WEBSOCKET_SERVER_PATH "/ws"
 /* The ids of the element properties the server implements start here, far

@@ -49,15 +49,17 @@
  * %GST_RESOURCE_ERROR_OPEN_WRITE error naming the address and port, with
  * details `address` (string) and `port` (int).
  *
- * The wire format, the viewer page and how slow clients are treated:
- * https://github.com/gst-redis-streams/gst-redis-streams/blob/main/docs/websocketsink.md
- *
  * By default the server speaks plain HTTP on 127.0.0.1 and asks nothing.
  * With a certificate (#GstWebSocketSink:tls-certificate-file and
  * #GstWebSocketSink:tls-key-file) it speaks HTTPS and WSS only, which
  * browsers on other hosts need for WebCodecs; with
  * #GstWebSocketSink:auth-token-file (or basic credentials) every request
  * must carry the secret, or gets `401 Unauthorized` and no frame.
+ *
+ * The websocketsink reference in the project documentation
+ * (https://github.com/gst-redis-streams/gst-redis-streams) has the wire
+ * format, the viewer page, how slow clients are treated, and every
+ * statistic.
  *
  * ## Example launch lines
  * |[

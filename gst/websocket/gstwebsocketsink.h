@@ -24,12 +24,13 @@
 
 #include "gstwebsocketelements.h"
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 #define GST_TYPE_WEBSOCKET_SINK (gst_websocket_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstWebSocketSink, gst_websocket_sink, GST,
     WEBSOCKET_SINK, GstBin);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_SINK_H__ */

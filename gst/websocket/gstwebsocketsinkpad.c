@@ -48,6 +48,14 @@ static const gchar *const codec_names[] = { NULL, "jpeg", "h264", "vp8",
   "vp9"
 };
 
+/**
+ * GstWebSocketSinkPad:
+ *
+ * A sink pad of websocketsink: one camera, named by
+ * #GstWebSocketSinkPad:camera.
+ *
+ * Since: 1.0
+ */
 G_DEFINE_TYPE (GstWebSocketSinkPad, gst_websocket_sink_pad, GST_TYPE_GHOST_PAD);
 
 /* Streaming thread: counts the buffer, then on to the camera's sink */

@@ -22,7 +22,9 @@
 
 #include <gst/gst.h>
 
+/* *INDENT-OFF* */
 G_BEGIN_DECLS
+/* *INDENT-ON* */
 
 /* What every camera's pad accepts */
 #define GST_WEBSOCKET_SINK_CAPS \
@@ -102,5 +104,4 @@ guint64 gst_websocket_sink_pad_frame_seq (GstWebSocketSinkPad * pad,
     GstBuffer * buffer);
 
 G_END_DECLS
-
 #endif /* __GST_WEBSOCKET_SINK_PAD_H__ */
