@@ -3,17 +3,18 @@
 
   gstrun.py '<pipeline description>' [--set NAME.PROP=VALUE]... [--timeout S]
             [--stats NAME]... [--until-frames NAME=N [--linger S]]
-            [--offsets NAME] [--until-offset NAME=N]
+            [--offsets NAME] [--until-offset NAME=N] [--until-warning TEXT]
 
 Properties given with --set are set with GObject's set_property on the
 element called NAME after parsing, so their values never go through the
 parse string (used for passwords). The pipeline runs until EOS, an ERROR
 message, --until-frames (NAME's stats "frames" >= N; then --linger more
 seconds, 0 by default, while messages are still collected), --until-offset (the
-fakesink NAME got a buffer of offset N) or the timeout. --offsets NAME records
+fakesink NAME got a buffer of offset N), --until-warning (a WARNING whose
+text contains TEXT) or the timeout. --offsets NAME records
 the offset (a redisstreamsrc's seq) of every buffer the fakesink NAME gets
 (it needs signal-handoffs=true). The last line of stdout is one JSON object:
-{"result": "eos"|"error"|"timeout"|"frames"|"offset", "error": {"domain",
+{"result": "eos"|"error"|"timeout"|"frames"|"offset"|"warning", "error": {"domain",
 "code", "message", "debug", "src"} or null, "warnings": [...], "infos": [...],
 "stats": {NAME: "<structure string>"}, "offsets": {NAME: [...]}}.
 """
@@ -41,7 +42,7 @@ def main():
     args = sys.argv[1:]
     desc = args.pop(0)
     sets, stats_of, timeout, until, linger = [], [], 30.0, None, 0.0
-    offsets_of, until_offset = [], None
+    offsets_of, until_offset, until_warning = [], None, None
     while args:
         a = args.pop(0)
         if a == "--set":
@@ -60,6 +61,8 @@ def main():
         elif a == "--until-offset":
             name, n = args.pop(0).split("=")
             until_offset = (name, int(n))
+        elif a == "--until-warning":
+            until_warning = args.pop(0)
         else:
             raise SystemExit("unknown argument " + a)
     Gst.init(None)
@@ -107,6 +110,9 @@ def main():
             if msg.type == Gst.MessageType.WARNING:
                 err, dbg = msg.parse_warning()
                 out["warnings"].append({"message": err.message, "debug": dbg})
+                if until_warning and until_warning in err.message:
+                    out["result"] = "warning"
+                    break
             if msg.type == Gst.MessageType.INFO:
                 err, dbg = msg.parse_info()
                 out["infos"].append({"message": err.message, "debug": dbg})
