@@ -1114,6 +1114,11 @@ read_loop_next (GstRedisReadLoop * loop, GCancellable * cancellable,
 
   memset (frame, 0, sizeof (*frame));
   while (frame->buffer == NULL) {
+    /* No step starts after unlock (): the socket is only polled (and the
+     * cancellable seen) when a reply is not there yet, so a quick one
+     * would be read and its entry made into a buffer basesrc drops. */
+    if (g_cancellable_set_error_if_cancelled (cancellable, &err))
+      goto failed;
     switch (read_loop_step (loop, cancellable, frame, &err)) {
       case READ_STEP_AGAIN:
         break;

@@ -362,13 +362,34 @@ gst_redis_stream_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
 
 /* A flush leaving the source (a flushing seek, a flush sent to the
  * element): what was pushed before it and is released unstored was
- * flushed, not dropped on purpose. At FLUSH_STOP too: a buffer made while
- * flushing is dropped by basesrc. */
+ * flushed, not dropped on purpose. A buffer made from FLUSH_START on is
+ * dropped by basesrc before it leaves (pushed or not, FLUSH_STOP comes
+ * only after: it waits for the streaming thread): the tracker tells it by
+ * the pad it never passed. At FLUSH_STOP the epoch changes again, for
+ * ack-mode=pushed, which compares the epoch of one create () with the
+ * next's. */
 static GstPadProbeReturn
 gst_redis_stream_src_flush_probe (GstPad * pad, GstPadProbeInfo * info,
     gpointer tracker)
 {
+  gboolean start = GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_FLUSH_START;
+
+  if (start)
+    gst_redis_ack_tracker_set_flushing (tracker, TRUE);
   gst_redis_ack_tracker_flush (tracker);
+  if (!start)
+    gst_redis_ack_tracker_set_flushing (tracker, FALSE);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A buffer leaves the source: its ticket was pushed (a buffer basesrc
+ * drops while flushing never gets here). */
+static GstPadProbeReturn
+gst_redis_stream_src_push_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer tracker)
+{
+  gst_redis_ack_tracker_pushed (tracker);
   return GST_PAD_PROBE_OK;
 }
 
@@ -403,6 +424,11 @@ gst_redis_stream_src_init (GstRedisStreamSrc * self)
   /* a flush from here drops what is on its way downstream */
   gst_pad_add_probe (GST_BASE_SRC_PAD (self), GST_PAD_PROBE_TYPE_EVENT_FLUSH,
       gst_redis_stream_src_flush_probe, self->tracker, NULL);
+  /* first of the pad's probes: one that drops buffers on purpose comes
+   * after it */
+  gst_pad_add_probe (GST_BASE_SRC_PAD (self), GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_redis_stream_src_push_probe,
+      self->tracker, NULL);
 }
 
 static void
@@ -677,17 +703,24 @@ gst_redis_stream_src_stop (GstBaseSrc * bsrc)
   return TRUE;
 }
 
+/* basesrc flushes (a flush, an EOS sent to the element, a stop): before
+ * it drops a buffer create () made meanwhile, so the tracker knows. */
 static gboolean
 gst_redis_stream_src_unlock (GstBaseSrc * bsrc)
 {
-  return gst_redis_canceller_unlock (&GST_REDIS_STREAM_SRC (bsrc)->canceller);
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  gst_redis_ack_tracker_set_flushing (self->tracker, TRUE);
+  return gst_redis_canceller_unlock (&self->canceller);
 }
 
 static gboolean
 gst_redis_stream_src_unlock_stop (GstBaseSrc * bsrc)
 {
-  return gst_redis_canceller_unlock_stop (&GST_REDIS_STREAM_SRC
-      (bsrc)->canceller);
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (bsrc);
+
+  gst_redis_ack_tracker_set_flushing (self->tracker, FALSE);
+  return gst_redis_canceller_unlock_stop (&self->canceller);
 }
 
 /* Until the first entry tells, any caps; then the entry's caps. */

@@ -102,6 +102,11 @@ struct _GstRedisAckTracker
   gchar *consumer;
 
   guint epoch;
+  /* between unlock () (or FLUSH_START) and unlock_stop () (or FLUSH_STOP) */
+  gboolean flushing;
+  /* the ticket attached last while its buffer has not passed the source's
+   * pad yet (not referenced: it clears this when it goes) */
+  GstRedisTicket *unpushed;
   guint64 next_index;
   /* one more than the largest index stored */
   guint64 stored_index;
@@ -135,6 +140,8 @@ struct _GstRedisTicket
   guint deliveries;
   GstClockTime rt;
   /* under the tracker's lock */
+  /* its buffer passed the source's pad */
+  gboolean pushed;
   TicketState state;
   gchar *reason;
   /* decided at the source's stop while still alive */
@@ -382,6 +389,7 @@ tracker_clear_session (GstRedisAckTracker * t)
   g_hash_table_remove_all (t->held);
   g_hash_table_remove_all (t->rereads);
   g_hash_table_remove_all (t->alive);
+  t->unpushed = NULL;
 }
 
 void
@@ -484,6 +492,25 @@ gst_redis_ack_tracker_flush (GstRedisAckTracker * t)
   g_mutex_unlock (&t->lock);
 }
 
+void
+gst_redis_ack_tracker_set_flushing (GstRedisAckTracker * t, gboolean flushing)
+{
+  g_mutex_lock (&t->lock);
+  t->flushing = flushing;
+  g_mutex_unlock (&t->lock);
+}
+
+void
+gst_redis_ack_tracker_pushed (GstRedisAckTracker * t)
+{
+  g_mutex_lock (&t->lock);
+  if (t->unpushed) {
+    t->unpushed->pushed = TRUE;
+    t->unpushed = NULL;
+  }
+  g_mutex_unlock (&t->lock);
+}
+
 guint
 gst_redis_ack_tracker_get_epoch (GstRedisAckTracker * t)
 {
@@ -536,6 +563,7 @@ gst_redis_ack_tracker_attach (GstRedisAckTracker * t, GstBuffer * buffer,
   tracker_hold (t, id);
   t->stats.in_flight++;
   g_hash_table_add (t->alive, ticket);
+  t->unpushed = ticket;
   g_mutex_unlock (&t->lock);
 
   gst_redis_entry_meta_get_info ();
@@ -717,6 +745,8 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
 
   g_mutex_lock (&t->lock);
   g_hash_table_remove (t->alive, ticket);
+  if (t->unpushed == ticket)
+    t->unpushed = NULL;
   if (!t->active || ticket->session != t->session) {
     /* the source stopped: the entry stays pending */
     GST_DEBUG ("entry %s released after its source stopped: left pending",
@@ -747,7 +777,15 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
       break;
     case TICKET_PENDING:
       tracker_prune_marks (t, now);
-      if (ticket->epoch != t->epoch) {
+      if (!ticket->pushed && t->flushing) {
+        /* basesrc dropped it: a flush (or an EOS, a stop) began while it
+         * was read. The flush's epoch is no help: the ticket was made after
+         * FLUSH_START and goes before FLUSH_STOP. */
+        GST_DEBUG ("entry %s read as a flush began, never pushed: left "
+            "pending to be read again", ticket->id);
+        t->stats.abandoned++;
+        t->reread_due = TRUE;
+      } else if (ticket->epoch != t->epoch) {
         /* flushed: read again after the flush */
         GST_DEBUG ("entry %s flushed, left pending to be read again",
             ticket->id);
@@ -766,6 +804,7 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
         g_queue_push_tail (&t->waiting, w);
         tracker_hold (t, ticket->id);
       } else {
+        GST_LOG ("entry %s released, acknowledged", ticket->id);
         t->stats.acked_released++;
         g_ptr_array_add (t->acks, g_strdup (ticket->id));
         tracker_hold (t, ticket->id);

@@ -42,7 +42,9 @@ G_BEGIN_DECLS
  *  - failed (the "fail" action signal, with a reason): set aside in the
  *    dead-letter stream;
  *  - released without being stored: left pending when a flush came since
- *    it was pushed or a pipeline is going down (it is read again); when a
+ *    it was pushed, when it was never pushed (basesrc dropped it: a flush
+ *    began while it was read) or a pipeline is going down (it is read
+ *    again); when a
  *    redisstreamsink is known downstream, dropped on purpose (videorate,
  *    QoS, a processor that discards it, an element that does not keep
  *    metas) and acknowledged once something read after it was stored;
@@ -112,6 +114,14 @@ void gst_redis_ack_tracker_stop (GstRedisAckTracker * tracker);
  * being stored stay pending. Any thread. */
 void gst_redis_ack_tracker_flush (GstRedisAckTracker * tracker);
 guint gst_redis_ack_tracker_get_epoch (GstRedisAckTracker * tracker);
+/* The source is flushing (from unlock () or FLUSH_START to unlock_stop ()
+ * or FLUSH_STOP): a ticket whose buffer basesrc drops now, before it was
+ * pushed, leaves its entry pending to be read again. Any thread. */
+void gst_redis_ack_tracker_set_flushing (GstRedisAckTracker * tracker,
+    gboolean flushing);
+/* A buffer passed the source's pad: the ticket attached last went
+ * downstream (a probe on the pad, in the streaming thread). */
+void gst_redis_ack_tracker_pushed (GstRedisAckTracker * tracker);
 
 /* Attaches an entry meta with a new ticket for entry @id to @buffer
  * (writable), read @deliveries times so far; @running_time is the

@@ -167,18 +167,16 @@ GST_END_TEST;
 
 /* A flush from the source drops the frame on its way: its entry is not
  * acknowledged but read again and pushed again (the bug: acknowledged
- * because the flow return after FLUSH_STOP is OK). In both ack modes. */
-static void
-check_flush_leaves_pending (const gchar * mode)
+ * because the flow return after FLUSH_STOP is OK). */
+GST_START_TEST (test_flush_leaves_entry_pending_done)
 {
   GstHarness *src;
   GstBuffer *b;
   GstElement *e;
-  gchar *props = g_strdup_printf ("stream=f ack-mode=%s", mode);
   guint64 seq;
 
   create_group ("f");
-  src = src_harness (props);
+  src = src_harness ("stream=f");
   e = redis_test_harness_element (src, "redisstreamsrc");
   add_entries ("f", 0, 1);
   b = gst_harness_pull (src);
@@ -191,27 +189,92 @@ check_flush_leaves_pending (const gchar * mode)
   b = gst_harness_pull (src);
   fail_unless (b != NULL);
   fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), seq);
-  if (g_str_equal (mode, "done"))
-    fail_unless_equals_uint64 (redis_test_get_stat (e, "abandoned"), 1);
+  fail_unless_equals_uint64 (redis_test_get_stat (e, "abandoned"), 1);
   gst_buffer_unref (b);
   add_entries ("f", 1, 2);
   gst_buffer_unref (gst_harness_pull (src));
-  test_wait_until (pending_count ("f") <= (g_str_equal (mode, "done") ? 0 : 1),
-      5000, "acknowledged after the flush (%lld pending)", pending_count ("f"));
+  test_wait_until (pending_count ("f") == 0, 5000,
+      "acknowledged after the flush (%lld pending)", pending_count ("f"));
   gst_harness_teardown (src);
-  g_free (props);
-}
-
-GST_START_TEST (test_flush_leaves_entry_pending_done)
-{
-  check_flush_leaves_pending ("done");
 }
 
 GST_END_TEST;
 
+/* Holds the first buffer that reaches the harness until a flush. */
+static GstPadProbeReturn
+block_push (GstPad * pad, GstPadProbeInfo * info, gpointer blocked)
+{
+  g_atomic_int_set ((gint *) blocked, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+/* ack-mode=pushed: a flush that comes during the push (downstream still
+ * holds it: the push comes back FLUSHING) leaves the entry pending, and
+ * it is pushed again after the flush, though FLUSH_STOP resets the pad's
+ * flow return to OK. */
 GST_START_TEST (test_flush_leaves_entry_pending_pushed)
 {
-  check_flush_leaves_pending ("pushed");
+  GstHarness *src;
+  GstBuffer *b;
+  GstElement *e;
+  gint blocked = 0;
+  gulong probe;
+
+  create_group ("f");
+  src = src_harness ("stream=f ack-mode=pushed");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  probe = gst_pad_add_probe (src->sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, block_push, &blocked, NULL);
+  add_entries ("f", 0, 1);
+  test_wait_until (g_atomic_int_get (&blocked), 5000, "the push under way");
+  fail_unless_equals_int (pending_count ("f"), 1);
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_start ()));
+  gst_pad_remove_probe (src->sinkpad, probe);
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_stop (TRUE)));
+
+  /* the same entry comes again: nothing reached the harness before */
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 0);
+  gst_buffer_unref (b);
+  add_entries ("f", 1, 2);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 1);
+  gst_buffer_unref (b);
+  /* the second push returned: its entry waits for the next read only */
+  test_wait_until (pending_count ("f") <= 1, 5000,
+      "the first entry acknowledged (%lld pending)", pending_count ("f"));
+  gst_harness_teardown (src);
+}
+
+GST_END_TEST;
+
+/* ack-mode=pushed: an entry is acknowledged once its push returned OK; a
+ * flush afterwards (the harness still holding the buffer, as a queue
+ * would) does not bring it back. */
+GST_START_TEST (test_pushed_entry_stays_acknowledged_after_flush)
+{
+  GstHarness *src;
+  GstBuffer *b;
+  GstElement *e;
+
+  create_group ("f");
+  src = src_harness ("stream=f ack-mode=pushed");
+  e = redis_test_harness_element (src, "redisstreamsrc");
+  add_entries ("f", 0, 1);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 0);
+  /* settled by the source's next read, behind the returned push */
+  test_wait_until (pending_count ("f") == 0, 5000, "the entry acknowledged");
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_start ()));
+  gst_buffer_unref (b);
+  fail_unless (gst_element_send_event (e, gst_event_new_flush_stop (TRUE)));
+
+  /* the source reads its own pending entries first: none */
+  add_entries ("f", 1, 2);
+  b = gst_harness_pull (src);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), 1);
+  gst_buffer_unref (b);
+  gst_harness_teardown (src);
 }
 
 GST_END_TEST;
@@ -733,6 +796,7 @@ redisacks_suite (void)
   tcase_add_test (tc, test_entry_acknowledged_when_its_last_buffer_goes);
   tcase_add_test (tc, test_flush_leaves_entry_pending_done);
   tcase_add_test (tc, test_flush_leaves_entry_pending_pushed);
+  tcase_add_test (tc, test_pushed_entry_stays_acknowledged_after_flush);
   tcase_add_test (tc, test_pushed_mode_has_no_meta);
   tcase_add_test (tc, test_failed_entry_set_aside_and_replayed);
   tcase_add_test (tc, test_entry_delivered_too_often_set_aside);
