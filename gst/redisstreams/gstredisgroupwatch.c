@@ -928,9 +928,16 @@ watch_use (GstRedisGroupWatch * watch, GstRedisConnection * conn,
       watch->stream_enabled = FALSE;
       return;
     }
+    /* XINFO GROUPS ran before XINFO STREAM, and entries added in between
+     * are in the stream's counters: the lag as of XINFO STREAM */
+    if (cur.added_valid && s.added > cur.added)
+      cur.lag += s.added - cur.added;
     cur.len = s.len;
     cur.added = s.added;
     cur.added_valid = TRUE;
+    GST_LOG_OBJECT (watch->element, "stream: oldest entry %s, newest %s, "
+        "entries-added %" G_GINT64_FORMAT ", length %" G_GINT64_FORMAT,
+        s.len > 0 ? s.first_id : "(none)", s.last_id, s.added, s.len);
   }
 
   watch_note_alone (watch, &cur);
