@@ -15,6 +15,11 @@ missed is what the independent reader saw and the reader never pushed.
                      seqs it never got) and warns, naming the producer's
                      maxlen and the time span.
   long_gap           the same with a 30 s gap on a maxlen=100 stream at 60 fps.
+  look_race          entries trimmed between the reader's look at its group and
+                     the read behind it (a relay between the reader and Redis
+                     adds them there: at start, and after a light look while
+                     reading), and between the look's XINFO GROUPS and XINFO
+                     STREAM: every one counted, none twice.
   aof_restart        redis-server --appendonly yes (rewritten automatically
                      at 64 MB) restarted mid-stream: the reader reconnects,
                      gets every frame, and counts nothing (no false alarm;
@@ -47,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (PYTHON, RedisServer, gst_env, group_info,  # noqa: E402
                     install_signal_handlers, launch, read, run_cases, spawn, stop,
                     wait_for)
+from resprelay import RespRelay  # noqa: E402
 
 import redis  # noqa: E402
 
@@ -103,12 +109,13 @@ def producer(server, tmp, stream, n, extra, name="producer", w=320, h=240, fps=3
     return launch(pipe, os.path.join(tmp, name + ".log"))
 
 
-def reader(server, tmp, stream, name, *args, group="viewer", consumer="v1", timeout=60):
+def reader(server, tmp, stream, name, *args, group="viewer", consumer="v1", timeout=60,
+           port=None):
     """redisstreamsrc in gstrun.py: the seq of every frame it pushes, its
-    stats, warnings and infos."""
+    stats, warnings and infos. port: another way to the server's port."""
     desc = ("redisstreamsrc name=src port=%d stream=%s group=%s consumer=%s ! "
             "fakesink name=fs sync=false signal-handoffs=true"
-            % (server.port, stream, group, consumer))
+            % (port or server.port, stream, group, consumer))
     return spawn([PYTHON, GSTRUN, desc, "--stats", "src", "--offsets", "fs",
                   "--timeout", str(timeout)] + list(args),
                  os.path.join(tmp, name + ".log"),
@@ -311,20 +318,38 @@ def bgrewriteaof(tmp):
     aof_case(tmp, "bgrewrite", 450, 320, 240, ["--auto-aof-rewrite-percentage", "0"], rewrite)
 
 
-class PyWriter(threading.Thread):
+class Writer:
     """A writer that is not redisstreamsink: valid entries (docs/wire-format.md)
-    with XADD MAXLEN 30, nothing in <stream>:info."""
+    with seqs 0, 1, ... and XADD MAXLEN maxlen (exact), from any thread;
+    nothing in <stream>:info."""
+
+    def __init__(self, server, stream, maxlen=30):
+        self.r = server.client()
+        self.stream, self.maxlen = stream, maxlen
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def add(self, count=1):
+        with self.lock:
+            for _ in range(count):
+                self.r.xadd(self.stream, {"v": "1", "seq": str(self.n),
+                                          "caps": "application/x-test", "data": b"x"},
+                            maxlen=self.maxlen, approximate=False)
+                self.n += 1
+
+
+class PyWriter(threading.Thread):
+    """Writer's entries, n of them at 30 entries/s."""
 
     def __init__(self, server, stream, n):
         super().__init__(daemon=True)
-        self.r = server.client()
-        self.stream, self.n = stream, n
+        self.w = Writer(server, stream)
+        self.n = n
 
     def run(self):
         t0 = time.monotonic()
         for i in range(self.n):
-            self.r.xadd(self.stream, {"v": "1", "seq": str(i), "caps": "application/x-test",
-                                      "data": b"x"}, maxlen=30, approximate=False)
+            self.w.add()
             time.sleep(max(0, t0 + (i + 1) / 30 - time.monotonic()))   # 30 entries/s
 
 
@@ -362,6 +387,75 @@ def trimming_named(tmp):
     assert stat(res2, "trimmed-unread") > 0
     assert warned and "by its writer, which does not say how (no \"retention\" field in " \
         "\"py:info\")" in warned[0], warned
+
+
+def look_race(tmp):
+    """Entries trimmed between the reader's look at its group and the read
+    behind it (two commands of one pipeline, between which Redis may run
+    the producer's XADD ... MAXLEN), made certain by a relay that adds the
+    entries there: at start, after the full look that finds the group
+    behind the oldest entry (5 entries), and once while reading, after a
+    light look (maxlen + 2 entries: the 2 the read jumps over); and one
+    entry between the full look's XINFO GROUPS and XINFO STREAM. Every
+    entry trimmed unread is counted, none twice."""
+    stream, maxlen = "cam", 30
+    server = RedisServer(tmp, name="redis-race")
+    r = server.client()
+    w = Writer(server, stream, maxlen)
+    # the group read seqs 0..9, then 60 more were added: 10..39 trimmed
+    r.xgroup_create(stream, "viewer", id="$", mkstream=True)
+    w.add(10)
+    got = r.xreadgroup("viewer", "v1", {stream: ">"}, count=10)
+    r.xack(stream, "viewer", *[eid for eid, _ in got[0][1]])
+    w.add(60)
+    added = {}
+
+    def add(what, n):
+        w.add(n)
+        added[what] = (w.n - n, w.n - 1)
+
+    def hook(conn, args):
+        name = b" ".join(args[:2]).upper()
+        if name == b"XINFO GROUPS":
+            conn["look"] = "light"
+        elif name == b"XINFO STREAM":
+            conn["look"] = "full"
+            if "skew" not in added:
+                return lambda: add("skew", 1)
+        elif args[0].upper() == b"XREADGROUP" and args[-1] == b">":
+            look, conn["look"] = conn.get("look"), None
+            if look == "full" and "full" not in added:
+                return lambda: add("full", 5)
+            if look == "light" and "full" in added and "light" not in added:
+                return lambda: add("light", maxlen + 2)
+        return None
+
+    relay = RespRelay(server.port, hook)
+    relay.start()
+    last = 70 + 1 + 5 + maxlen + 2 - 1
+    rd = reader(server, tmp, stream, "race-reader", "--until-offset", "fs=%d" % last,
+                timeout=60, port=relay.port)
+    res = result(rd, timeout=90)
+    relay.stop()
+    server.stop()
+    assert not relay.errors, relay.errors
+    assert res["result"] == "offset", res
+    missed = sorted(set(range(10, last + 1)) - set(res["offsets"]["fs"]))
+    print("look_race: entries added by the relay (first and last seq): %s; the reader "
+          "never got %d frames (%s); trimmed-unread %d; warnings: %s" % (
+              added, len(missed), missed, stat(res, "trimmed-unread"),
+              [m[:100] for m in messages(res)]))
+    assert set(added) == {"skew", "full", "light"}, added
+    # 10..40 (the skew entry trimmed 40), 41..45, and at least 2 after the
+    # light look (more if the reader had not read all 46..75 by then)
+    later = [s for s in missed if s > 45]
+    assert missed[:36] == list(range(10, 46)) and later and \
+        set(later) <= set(range(46, added["light"][0] + 2)), missed
+    check_exact(res, missed, "look race")
+    assert stat(res, "skipped-deleted") == 0
+    assert any("missed 31 frames" in m for m in messages(res)), messages(res)
+    assert any(m.startswith("5 frames of stream \"cam\" were trimmed") for m in messages(res)), \
+        messages(res)
 
 
 def setid_dollar(tmp):
@@ -437,8 +531,8 @@ def setid_zero(tmp):
     assert stat(res, "replayed") == n
 
 
-CASES = [restart_behind, long_gap, aof_restart, bgrewriteaof, trimming_named, setid_dollar,
-         setid_zero]
+CASES = [restart_behind, long_gap, look_race, aof_restart, bgrewriteaof, trimming_named,
+         setid_dollar, setid_zero]
 
 if __name__ == "__main__":
     install_signal_handlers()
