@@ -937,8 +937,12 @@ watch_use (GstRedisGroupWatch * watch, GstRedisConnection * conn,
       return;
     }
     /* XINFO GROUPS ran before XINFO STREAM, and entries added in between
-     * are in the stream's counters: the lag as of XINFO STREAM */
-    if (cur.added_valid && s.added > cur.added)
+     * are in the stream's counters: the lag as of XINFO STREAM, when Redis
+     * gave it as entries-added - entries-read (no XDEL after the group's
+     * entry; otherwise it estimates the group's position) */
+    if (cur.added_valid && s.added > cur.added && (pos_is_zero (&s.deleted)
+            || pos_cmp (&s.deleted, &s.first) < 0
+            || pos_cmp (&s.deleted, &cur.pos) < 0))
       cur.lag += s.added - cur.added;
     cur.len = s.len;
     cur.added = s.added;
