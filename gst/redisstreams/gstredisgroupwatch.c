@@ -80,7 +80,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
 #define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 /* The least time between two full looks after a jump in seq (a stream of
  * several producers, or out of order after several processors, jumps
- * often: their full looks carry two entries). */
+ * often: their full looks carry two entries), unless the last one found
+ * entries lost. */
 #define GAP_LOOK_INTERVAL (10 * G_TIME_SPAN_SECOND)
 /* The field of <stream>:info that says how the stream is trimmed, and the
  * longest value of it quoted in a message. */
@@ -137,6 +138,7 @@ gst_redis_group_watch_start (GstRedisGroupWatch * watch, const gchar * group)
   watch->first_due = TRUE;
   watch->after_reconnect = watch->group_made = FALSE;
   watch->gap_pending = watch->seq_valid = watch->expect_valid = FALSE;
+  watch->gap_found = FALSE;
   watch->gap_look_at = 0;
   watch->last_look = watch->info_at = 0;
   g_clear_pointer (&watch->trimming, g_free);
@@ -809,14 +811,19 @@ static void
 watch_look_steady (GstRedisGroupWatch * watch, const GstRedisGroupLook * cur,
     const StreamLook * s)
 {
-  gint64 read_kept = 0;
+  gboolean gap = s && watch->gap_pending, was_valid = watch->level_valid;
+  gint64 read_kept = 0, was = watch->level;
 
+  if (gap)
+    watch->gap_found = FALSE;
   if (watch->prev_valid && watch_detect_move (watch, cur))
     return;
-  if (s && watch->gap_pending && s->len > 0 &&
-      pos_cmp (&watch->gap_pos, &s->first) >= 0)
+  if (gap && s->len > 0 && pos_cmp (&watch->gap_pos, &s->first) >= 0)
     read_kept = watch->gap_reads;
   watch_count_level (watch, cur, read_kept);
+  /* the jumps were losses: the next one is looked at without a pause */
+  if (gap)
+    watch->gap_found = was_valid && watch->level > was;
 }
 
 /* How long the stream keeps an entry, from the growth of entries-added
@@ -1060,8 +1067,8 @@ watch_note_seq (GstRedisGroupWatch * watch, const GstRedisReply * e,
       watch->alone && watch->stream_enabled && !watch->gap_pending &&
       !watch->first_due && !watch->move_pending) {
     now = g_get_monotonic_time ();
-    if (watch->gap_look_at == 0 || now - watch->gap_look_at >=
-        GAP_LOOK_INTERVAL) {
+    if (watch->gap_look_at == 0 || watch->gap_found ||
+        now - watch->gap_look_at >= GAP_LOOK_INTERVAL) {
       GST_DEBUG_OBJECT (watch->element, "seq %" G_GUINT64_FORMAT " after %"
           G_GUINT64_FORMAT ": the read may have jumped over trimmed entries",
           seq, watch->max_seq);

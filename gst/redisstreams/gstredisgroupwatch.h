@@ -127,12 +127,14 @@ typedef struct
   GstRedisGroupLook move_from, move_to;
   /* a read that jumped over entries the looks did not count (its seq past
    * the next one, or past the oldest entry the look before it saw): where,
-   * the reads from it on, and when a jump in seq was last looked at; the
-   * largest seq read */
+   * the reads from it on, when a jump in seq was last looked at, and
+   * whether the last look at a jump found entries lost; the largest seq
+   * read */
   gboolean gap_pending;
   GstRedisEntryPos gap_pos;
   guint64 gap_reads;
   gint64 gap_look_at;
+  gboolean gap_found;
   gboolean seq_valid;
   guint64 max_seq;
   /* a full look found the group behind the oldest entry (`expected`): the
