@@ -36,6 +36,15 @@
  *   lower bound grew by (`level` is what was counted so far); a look is
  *   taken before every read while the entries read are older than half of
  *   what the stream keeps, so the jump is seen.
+ * - A look and the read behind it share a round trip, not a transaction:
+ *   Redis may run the producer's XADD, and its trimming, between them (or
+ *   between XINFO GROUPS and XINFO STREAM: a full look's lag is taken as of
+ *   XINFO STREAM). The read then jumps over entries the look did not
+ *   count. It shows when a full look found the group behind the oldest
+ *   entry and the read returns a later one, or when the entries' seq jumps
+ *   after a light look; the next look is then a full one, and counts them
+ *   exactly: lag - N + the entries read from the jump on, when the entry
+ *   it jumped to is still in the stream (the entries before it are not).
  * - At start, when L is older than F, the group missed A - N - E entries
  *   between L and F (entries it read were all trimmed too), over F - L
  *   milliseconds of the stream. After a reconnect the same holds only when
@@ -71,7 +80,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
 #define TRIM_WARNING_INTERVAL (10 * G_TIME_SPAN_SECOND)
 /* The least time between two full looks after a jump in seq (a stream of
  * several producers, or out of order after several processors, jumps
- * often: their full looks carry two entries). */
+ * often: their full looks carry two entries), unless the last one found
+ * entries lost. */
 #define GAP_LOOK_INTERVAL (10 * G_TIME_SPAN_SECOND)
 /* The field of <stream>:info that says how the stream is trimmed, and the
  * longest value of it quoted in a message. */
@@ -127,7 +137,8 @@ gst_redis_group_watch_start (GstRedisGroupWatch * watch, const gchar * group)
   watch->owed = 0;
   watch->first_due = TRUE;
   watch->after_reconnect = watch->group_made = FALSE;
-  watch->gap_pending = watch->seq_valid = watch->looked = FALSE;
+  watch->gap_pending = watch->seq_valid = watch->expect_valid = FALSE;
+  watch->gap_found = FALSE;
   watch->gap_look_at = 0;
   watch->last_look = watch->info_at = 0;
   g_clear_pointer (&watch->trimming, g_free);
@@ -150,7 +161,7 @@ void
 gst_redis_group_watch_group_made (GstRedisGroupWatch * watch)
 {
   watch->group_made = TRUE;
-  watch->prev_valid = FALSE;
+  watch->prev_valid = watch->expect_valid = FALSE;
   watch->level_valid = FALSE;
   watch->move_pending = watch->replaying = FALSE;
   watch->added_valid = FALSE;
@@ -169,7 +180,7 @@ gst_redis_group_watch_reconnected (GstRedisGroupWatch * watch)
 {
   watch->first_due = TRUE;
   watch->after_reconnect = TRUE;
-  watch->move_pending = watch->gap_pending = FALSE;
+  watch->move_pending = watch->gap_pending = watch->expect_valid = FALSE;
 }
 
 static gint
@@ -331,14 +342,12 @@ gst_redis_group_watch_send (GstRedisGroupWatch * watch,
   const gchar *stream = watch->settings->stream;
   gint64 now = g_get_monotonic_time ();
 
-  watch->looked = FALSE;
   if (!watch->enabled || watch->owed > 0 || !watch_look_due (watch, now))
     return TRUE;
   watch->sent_full = watch_full_due (watch) && watch->stream_enabled;
   watch->sent_info = watch->info_enabled && (watch->sent_full ||
       !watch->trimming_read || now - watch->info_at >= INFO_INTERVAL);
   watch->last_look = now;
-  watch->looked = TRUE;
   GST_LOG_OBJECT (watch->element, "%s look at group \"%s\"%s",
       watch->sent_full ? "full" : "light", watch->group,
       watch->sent_info ? ", and at its producer's trimming" : "");
@@ -802,14 +811,19 @@ static void
 watch_look_steady (GstRedisGroupWatch * watch, const GstRedisGroupLook * cur,
     const StreamLook * s)
 {
-  gint64 read_kept = 0;
+  gboolean gap = s && watch->gap_pending, was_valid = watch->level_valid;
+  gint64 read_kept = 0, was = watch->level;
 
+  if (gap)
+    watch->gap_found = FALSE;
   if (watch->prev_valid && watch_detect_move (watch, cur))
     return;
-  if (s && watch->gap_pending && s->len > 0 &&
-      pos_cmp (&watch->gap_pos, &s->first) >= 0)
+  if (gap && s->len > 0 && pos_cmp (&watch->gap_pos, &s->first) >= 0)
     read_kept = watch->gap_reads;
   watch_count_level (watch, cur, read_kept);
+  /* the jumps were losses: the next one is looked at without a pause */
+  if (gap)
+    watch->gap_found = was_valid && watch->level > was;
 }
 
 /* How long the stream keeps an entry, from the growth of entries-added
@@ -900,6 +914,7 @@ watch_use (GstRedisGroupWatch * watch, GstRedisConnection * conn,
   StreamLook s;
   gboolean full = stream != NULL;
 
+  watch->expect_valid = FALSE;
   if (info)
     watch_use_info (watch, conn, info);
   if (watch_refused (watch, conn, groups, stream, len))
@@ -928,9 +943,22 @@ watch_use (GstRedisGroupWatch * watch, GstRedisConnection * conn,
       watch->stream_enabled = FALSE;
       return;
     }
+    /* XINFO GROUPS ran before XINFO STREAM, and entries added in between
+     * are in the stream's counters: the lag as of XINFO STREAM, when Redis
+     * gave it as entries-added - entries-read (no XDEL after the group's
+     * entry; otherwise it estimates the group's position) */
+    if (cur.added_valid && s.added > cur.added && (pos_is_zero (&s.deleted)
+            || pos_cmp (&s.deleted, &s.first) < 0
+            || pos_cmp (&s.deleted, &cur.pos) < 0))
+      cur.lag += s.added - cur.added;
     cur.len = s.len;
     cur.added = s.added;
     cur.added_valid = TRUE;
+    watch->expect_valid = s.len > 0 && pos_cmp (&cur.pos, &s.first) < 0;
+    watch->expected = s.first;
+    GST_LOG_OBJECT (watch->element, "stream: oldest entry %s, newest %s, "
+        "entries-added %" G_GINT64_FORMAT ", length %" G_GINT64_FORMAT,
+        s.len > 0 ? s.first_id : "(none)", s.last_id, s.added, s.len);
   }
 
   watch_note_alone (watch, &cur);
@@ -1018,26 +1046,29 @@ entry_get_seq (const GstRedisReply * e, guint64 * seq)
   return FALSE;
 }
 
-/* A read of this consumer alone, without a look before it, whose entry's
- * seq is past the next one: it may have jumped over trimmed entries (a
- * burst of writes between two looks). The next look is a full one, which
- * tells whether the entry it jumped to is still the oldest (the lag then
- * leaves out the entries read from it on). */
+/* A read of this consumer alone whose entry's seq is past the next one: it
+ * may have jumped over trimmed entries, and not only those a look before it
+ * counted: a burst of writes between two looks, or entries trimmed between
+ * the look and the read behind it (the look's commands and the read are
+ * not one transaction). The next look is a full one, which tells whether
+ * the entry it jumped to is still the oldest (the lag then leaves out the
+ * entries read from it on). @checked: the entry was checked against the
+ * oldest entry a full look saw just before (watch_note_expected ()). */
 static void
 watch_note_seq (GstRedisGroupWatch * watch, const GstRedisReply * e,
-    const GstRedisEntryPos * pos)
+    const GstRedisEntryPos * pos, gboolean checked)
 {
   gint64 now;
   guint64 seq;
 
   if (!entry_get_seq (e, &seq))
     return;
-  if (watch->seq_valid && seq > watch->max_seq + 1 && !watch->looked &&
+  if (watch->seq_valid && seq > watch->max_seq + 1 && !checked &&
       watch->alone && watch->stream_enabled && !watch->gap_pending &&
       !watch->first_due && !watch->move_pending) {
     now = g_get_monotonic_time ();
-    if (watch->gap_look_at == 0 || now - watch->gap_look_at >=
-        GAP_LOOK_INTERVAL) {
+    if (watch->gap_look_at == 0 || watch->gap_found ||
+        now - watch->gap_look_at >= GAP_LOOK_INTERVAL) {
       GST_DEBUG_OBJECT (watch->element, "seq %" G_GUINT64_FORMAT " after %"
           G_GUINT64_FORMAT ": the read may have jumped over trimmed entries",
           seq, watch->max_seq);
@@ -1050,6 +1081,28 @@ watch_note_seq (GstRedisGroupWatch * watch, const GstRedisReply * e,
   if (!watch->seq_valid || seq > watch->max_seq)
     watch->max_seq = seq;
   watch->seq_valid = TRUE;
+}
+
+/* The first entry of the read behind a full look that found the group
+ * behind the oldest entry: when it is not that entry, the entries in
+ * between were trimmed after the look, and the look did not count them.
+ * The next look is a full one, which counts them (as after a jump in seq,
+ * without the pause between two such looks: this is no guess). */
+static void
+watch_note_expected (GstRedisGroupWatch * watch, const GstRedisEntryPos * pos,
+    const gchar * id)
+{
+  if (pos_cmp (pos, &watch->expected) <= 0 || !watch->alone ||
+      watch->gap_pending || watch->first_due || watch->move_pending ||
+      watch->replaying)
+    return;
+  GST_DEBUG_OBJECT (watch->element, "read %s, but the look before the read "
+      "found the oldest entry at %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+      ": entries were trimmed between the look and the read", id,
+      watch->expected.ms, watch->expected.seq);
+  watch->gap_pending = TRUE;
+  watch->gap_pos = *pos;
+  watch->gap_reads = 0;
 }
 
 /* A read of new entries returned an entry this consumer read before: the
@@ -1089,6 +1142,7 @@ gst_redis_group_watch_note_read (GstRedisGroupWatch * watch,
     GstRedisReply *e = entries->element[i];
     GstRedisEntryPos pos;
     gchar id[GST_REDIS_ENTRY_ID_LEN];
+    gboolean checked = FALSE;
 
     if (e->type != GST_REDIS_REPLY_ARRAY || e->elements < 1 ||
         !pos_parse (e->element[0], &pos, id))
@@ -1097,7 +1151,12 @@ gst_redis_group_watch_note_read (GstRedisGroupWatch * watch,
     if (!watch->replaying && watch->last_read_valid &&
         pos_cmp (&pos, &watch->last_read) <= 0)
       watch_replay_begins (watch, id);
-    watch_note_seq (watch, e, &pos);
+    if (watch->expect_valid) {
+      watch->expect_valid = FALSE;
+      checked = TRUE;
+      watch_note_expected (watch, &pos, id);
+    }
+    watch_note_seq (watch, e, &pos, checked);
     if (watch->gap_pending)
       watch->gap_reads++;
     if (!watch->last_read_valid || pos_cmp (&pos, &watch->last_read) > 0) {

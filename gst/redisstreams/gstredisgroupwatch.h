@@ -127,16 +127,24 @@ typedef struct
   gboolean move_pending;
   gint64 move_base;
   GstRedisGroupLook move_from, move_to;
-  /* a read that jumped over entries (its seq past the next one) without a
-   * look before it, as after a burst of writes: where, the reads from it
-   * on, and when such a jump was last looked at; the largest seq read, and
-   * whether a look went with the read whose entries come next */
+  /* a read that jumped over entries the looks did not count (its seq past
+   * the next one, or past the oldest entry the look before it saw): where,
+   * the reads from it on, when a jump in seq was last looked at, and
+   * whether the last look at a jump found entries lost; the largest seq
+   * read */
   gboolean gap_pending;
   GstRedisEntryPos gap_pos;
   guint64 gap_reads;
   gint64 gap_look_at;
-  gboolean seq_valid, looked;
+  gboolean gap_found;
+  gboolean seq_valid;
   guint64 max_seq;
+  /* a full look found the group behind the oldest entry (`expected`): the
+   * read behind the look returns that entry, unless entries were trimmed
+   * between the look and the read (Redis runs other clients' commands in
+   * between) */
+  gboolean expect_valid;
+  GstRedisEntryPos expected;
   /* after a move back: entries up to replay_to are delivered again */
   gboolean replaying;
   GstRedisEntryPos replay_to;
