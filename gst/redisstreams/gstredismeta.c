@@ -263,7 +263,7 @@ static void
 roi_add (GstBuffer * buffer, JsonObject * obj)
 {
   GstVideoRegionOfInterestMeta *meta;
-  gint64 x, y, w, h, v;
+  gint64 x = 0, y = 0, w = 0, h = 0, v;
 
   get_int_member (obj, "x", 0, G_MAXUINT, &x);
   get_int_member (obj, "y", 0, G_MAXUINT, &y);

@@ -22,6 +22,7 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
   a->stream = "bench";
   a->group = "bench";
   a->compression = "none";
+  a->codec = "h264";
   a->width = 640;
   a->height = 480;
   a->k = 30;
@@ -51,6 +52,7 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
     S ("lat-file", lat_file);
     S ("sizes-file", sizes_file);
     S ("tls-ca-file", tls_ca_file);
+    S ("codec", codec);
     N ("width", width);
     N ("height", height);
     N ("k", k);
@@ -173,8 +175,11 @@ bench_frame_size (const BenchFrames * f, int i)
 }
 
 char *
-bench_frames_caps (const BenchFrames * f, int fps)
+bench_frames_caps (const BenchFrames * f, const char *codec, int fps)
 {
+  if (f->sizes && strcmp (codec, "jpeg") == 0)
+    return g_strdup_printf ("image/jpeg,width=%d,height=%d,framerate=%d/1",
+        f->width, f->height, fps);
   if (f->sizes)
     return g_strdup_printf ("video/x-h264,stream-format=byte-stream,"
         "alignment=au,width=%d,height=%d,framerate=%d/1", f->width,

@@ -28,9 +28,11 @@ typedef struct
   const char *transport, *frames_file, *progress, *pids, *mode;
   const char *host, *socket, *stream, *group, *compression, *shm_path;
   const char *lat_file;
-  /* --sizes-file: frames-file holds k H.264 access units of these sizes
-   * (one decimal size per line) instead of raw I420 frames */
+  /* --sizes-file: frames-file holds k encoded frames of these sizes (one
+   * decimal size per line) instead of raw I420 frames: H.264 access units,
+   * or JPEG pictures with --codec jpeg */
   const char *sizes_file;
+  const char *codec;
   /* --tls-ca-file: redisstreamsink / redisstreamsrc with tls=true, the
    * server verified against this CA */
   const char *tls_ca_file;
@@ -48,7 +50,7 @@ int bench_frames_load (BenchFrames * f, const char *path,
 uint8_t *bench_frame_data (const BenchFrames * f, int i);
 size_t bench_frame_size (const BenchFrames * f, int i);
 /* The caps of the frames: raw I420 or H.264 access units; free with g_free */
-char *bench_frames_caps (const BenchFrames * f, int fps);
+char *bench_frames_caps (const BenchFrames * f, const char *codec, int fps);
 /* " tls=true tls-ca-file=..." for the Redis elements, or "" */
 char *bench_tls_props (const BenchArgs * a);
 /* Prints the first error on @pipeline's bus, prefixed by @who; 1 if any. */

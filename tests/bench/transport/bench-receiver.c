@@ -8,7 +8,7 @@
  *
  * For every frame: latency = receive time (CLOCK_REALTIME) - send time from
  * the frame's first 16 bytes; bytes 16.. must equal the pre-made frame's
- * (raw I420, or an H.264 access unit of --sizes-file, of its size);
+ * (raw I420, or an encoded frame of --sizes-file, of its size);
  * for redis the restored capture-time meta must equal the send time. After
  * each frame the count received goes to the progress FIFO (the sender's
  * flow control). CPU of every process named in the pids file and of this

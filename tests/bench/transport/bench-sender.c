@@ -11,9 +11,10 @@
  * frames sent but not yet received (the receiver writes its count of
  * received frames to the progress FIFO).
  *
- * The frames are raw I420, or H.264 access units (--sizes-file); those are
- * sent as they are, with caps video/x-h264 and no delta flag (nothing
- * decodes them).
+ * The frames are raw I420, or encoded frames (--sizes-file): H.264 access
+ * units, or JPEG pictures with --codec jpeg; those are sent as they are,
+ * with caps video/x-h264 or image/jpeg and no delta flag (nothing decodes
+ * them).
  *
  * Before a frame leaves, its first 16 bytes get the send time
  * (CLOCK_REALTIME ns) and the frame number; for redis the same time also
@@ -82,7 +83,7 @@ sleep_until (uint64_t mono_ns)
 static gchar *
 make_pipeline (const BenchArgs * a, const BenchFrames * f)
 {
-  gchar *caps = bench_frames_caps (f, a->fps);
+  gchar *caps = bench_frames_caps (f, a->codec, a->fps);
   gchar *src = g_strdup_printf ("appsrc name=src is-live=true format=time "
       "caps=\"%s\"", caps);
   gchar *desc;
