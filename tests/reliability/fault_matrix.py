@@ -559,8 +559,12 @@ def raw_entry(seq, data, caps=RAW):
 def write_poisoned(r, good, poison_at):
     """@good frames (from the producer's stream `src`) into `in`, with the
     poison entries (index -> fields) where @poison_at says; returns the
-    ids of the poison entries."""
+    ids of the poison entries. The producer writes version 2 entries,
+    whose caps are in `src:info` by id: copied to `in:info` first."""
     frames = entries(r, "src")[:good]
+    for field, caps in r.hgetall("src:info").items():
+        if field.startswith(b"caps:"):
+            r.hsetnx("in:info", field, caps)
     ids, seq = [], 0
     for i, (_, f) in enumerate(frames):
         if i in poison_at:
