@@ -30,7 +30,10 @@ Options:
   --claim MS           claim-idle-time (default 0: only own pending)
   --max-deliveries N   the source's max-deliveries
   --log FILE           one line per input buffer at the compositor:
-                       "in <compositor pad> <seq> <running time ns>"
+                       "in <compositor pad> <seq> <running time ns>";
+                       at videorate: "in <seq> <pts>" for every buffer
+                       that enters it, "out <pts>" for every one it passes
+                       on (drop-only keeps the timestamps)
 Runs until SIGINT or SIGTERM (then stops the pipelines: NULL), SIGUSR1
 (an EOS first: what an encoder or an aggregator holds goes out, within
 30 s), or, with --flush-cycles, until the cycles are done and --drain-s more
@@ -76,7 +79,7 @@ def describe(a):
         "encoder": "%s ! queue max-size-buffers=30 ! videoconvert ! "
                    "x265enc speed-preset=ultrafast key-int-max=30 ! h265parse ! %s"
                    % (src(a), sink(a)),
-        "videorate": "%s ! videorate drop-only=true ! video/x-raw,framerate=15/1 ! "
+        "videorate": "%s ! videorate name=rate drop-only=true ! video/x-raw,framerate=15/1 ! "
                      "queue max-size-buffers=30 ! identity sleep-time=60000 ! %s"
                      % (src(a), sink(a)),
         "compositor": "compositor name=c ! %s ! queue max-size-buffers=30 ! "
@@ -167,9 +170,25 @@ class Plain:
         self.pipeline = Gst.parse_launch(describe(a))
         if a.log:
             self.log = open(a.log, "a", buffering=1)
-            c = self.pipeline.get_by_name("c")
-            for pad in c.sinkpads:
-                pad.add_probe(Gst.PadProbeType.BUFFER, self.probe)
+            rate = self.pipeline.get_by_name("rate")
+            if rate is not None:
+                rate.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER,
+                                                      self.rate_in)
+                rate.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
+                                                     self.rate_out)
+            else:
+                c = self.pipeline.get_by_name("c")
+                for pad in c.sinkpads:
+                    pad.add_probe(Gst.PadProbeType.BUFFER, self.probe)
+
+    def rate_in(self, pad, info):
+        buf = info.get_buffer()
+        self.log.write("in %d %d\n" % (buf.offset, buf.pts))
+        return Gst.PadProbeReturn.OK
+
+    def rate_out(self, pad, info):
+        self.log.write("out %d\n" % info.get_buffer().pts)
+        return Gst.PadProbeReturn.OK
 
     def probe(self, pad, info):
         buf = info.get_buffer()

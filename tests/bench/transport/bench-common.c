@@ -53,6 +53,7 @@ bench_args_parse (BenchArgs * a, int argc, char **argv)
     S ("sizes-file", sizes_file);
     S ("tls-ca-file", tls_ca_file);
     S ("codec", codec);
+    S ("ack-mode", ack_mode);
     N ("width", width);
     N ("height", height);
     N ("k", k);

@@ -36,6 +36,8 @@ typedef struct
   /* --tls-ca-file: redisstreamsink / redisstreamsrc with tls=true, the
    * server verified against this CA */
   const char *tls_ca_file;
+  /* --ack-mode: redisstreamsrc's ack-mode (its default when not given) */
+  const char *ack_mode;
   int width, height, k, count, window, port, maxlen, warmup, fps;
   int idle_timeout;
   /* --defaults 1: redisstreamsink / redisstreamsrc get only the address

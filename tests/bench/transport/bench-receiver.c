@@ -1,6 +1,7 @@
 /* Receiver of the transport benchmark (see docs/performance.md).
  *
- *   redis    redisstreamsrc start-id=0 ! appsink (TLS with --tls-ca-file)
+ *   redis    redisstreamsrc start-id=0 ! appsink (TLS with --tls-ca-file,
+ *            its ack-mode with --ack-mode)
  *   tcp      tcpclientsrc ! gdpdepay ! appsink
  *   shm      shmsrc is-live=true ! appsink
  *   hiredis  plain hiredis: XACK of the previous entry pipelined with
@@ -211,8 +212,11 @@ main (int argc, char **argv)
   unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
   if (is_redis) {
     gchar *tls = bench_tls_props (&a);
-    gchar *where = a.socket ? g_strdup_printf ("socket-path=%s", a.socket) :
-        g_strdup_printf ("host=%s port=%d%s", a.host, a.port, tls);
+    gchar *ack = a.ack_mode ? g_strdup_printf (" ack-mode=%s", a.ack_mode) :
+        g_strdup ("");
+    gchar *where = a.socket ?
+        g_strdup_printf ("socket-path=%s%s", a.socket, ack) :
+        g_strdup_printf ("host=%s port=%d%s%s", a.host, a.port, tls, ack);
 
     /* with defaults: group gst-redis, start-id $ (the group is created
      * before the sender starts: it waits for this receiver's first count) */
@@ -225,6 +229,7 @@ main (int argc, char **argv)
           a.stream, a.group);
     g_free (where);
     g_free (tls);
+    g_free (ack);
   } else if (strcmp (a.transport, "tcp") == 0) {
     desc = g_strdup_printf ("tcpclientsrc host=%s port=%d ! gdpdepay ! "
         "appsink name=sink sync=false", a.host, a.port);
