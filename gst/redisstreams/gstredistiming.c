@@ -137,7 +137,7 @@ gst_redis_timing_apply (GstRedisTiming * timing, GstRedisTimestampMode mode,
      * the frames of a while are later (clocks that drift apart) */
     GstClockTimeDiff late = want - timing->offset;
 
-    if (late > (GstClockTimeDiff) GST_REDIS_TIMING_MAX_BEHIND ||
+    if (late > (GstClockTimeDiff) GST_REDIS_TIMING_MAX_AHEAD ||
         (GST_CLOCK_TIME_IS_VALID (timing->last_producer) &&
             producer + GST_REDIS_TIMING_MAX_AHEAD < timing->last_producer)) {
       /* a gap, a restarted producer */

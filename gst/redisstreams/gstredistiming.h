@@ -52,10 +52,11 @@ GType gst_redis_timestamp_mode_get_type (void);
 #define GST_REDIS_TIMING_MAX_BEHIND (200 * GST_MSECOND)
 #define GST_REDIS_TIMING_CAPTURE_TOLERANCE (20 * GST_MSECOND)
 /* capture: the timeline moves forward (later capture times) only once every
- * frame of this much of the producer's time was stamped later than it says:
- * a camera under load stamps single frames late, and following one of them
+ * frame of this much of the producer's time was stamped later than it says
+ * (at once beyond GST_REDIS_TIMING_MAX_AHEAD): a camera under load stamps
+ * frames late, runs of them for most of a second, and following them
  * would take the next ones back */
-#define GST_REDIS_TIMING_CAPTURE_WINDOW (200 * GST_MSECOND)
+#define GST_REDIS_TIMING_CAPTURE_WINDOW (1 * GST_SECOND)
 /* When the timeline is taken again, a frame goes at least this much after
  * the frame pushed last: timestamps never go back nor stand still. */
 #define GST_REDIS_TIMING_MIN_STEP (1 * GST_MSECOND)
