@@ -938,6 +938,7 @@ range_retime (GstRedisRange * range, GstBuffer * buf, gint64 t)
     GST_BUFFER_DTS (buf) = (GstClockTimeDiff) GST_BUFFER_DTS (buf) + offset >
         0 ? GST_BUFFER_DTS (buf) + offset : 0;
   range->timing.last_producer = GST_BUFFER_DTS_OR_PTS (buf) - offset;
+  range->timing.last_out = GST_BUFFER_DTS_OR_PTS (buf);
   /* the frame shown first: the capture times lead again */
   if (range->present_from == G_MININT64 ||
       (GstClockTimeDiff) GST_BUFFER_PTS (buf) >= range->present_from -

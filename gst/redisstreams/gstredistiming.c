@@ -79,6 +79,9 @@ gst_redis_timing_reset (GstRedisTiming * timing)
   timing->resyncs = 0;
   timing->last_producer = GST_CLOCK_TIME_NONE;
   timing->anchor_producer = GST_CLOCK_TIME_NONE;
+  timing->last_out = GST_CLOCK_TIME_NONE;
+  timing->late_since = GST_CLOCK_TIME_NONE;
+  timing->late_min = 0;
 }
 
 static GstClockTime
@@ -127,9 +130,33 @@ gst_redis_timing_apply (GstRedisTiming * timing, GstRedisTimestampMode mode,
     resync = TRUE;
   } else if (mode == GST_REDIS_TIMESTAMP_CAPTURE && capture >= 0) {
     /* follow the capture times, within a tolerance that keeps the
-     * producer's spacing smooth */
-    resync = ABS (want - timing->offset) >
-        (GstClockTimeDiff) GST_REDIS_TIMING_CAPTURE_TOLERANCE;
+     * producer's spacing smooth. A capture time is taken when the frame
+     * reaches the first hop, so a busy camera stamps late, never early:
+     * the timeline goes down to a frame stamped earlier than it says
+     * (the frame it was taken from was stamped late), and up only when all
+     * the frames of a while are later (clocks that drift apart) */
+    GstClockTimeDiff late = want - timing->offset;
+
+    if (late > (GstClockTimeDiff) GST_REDIS_TIMING_MAX_AHEAD ||
+        (GST_CLOCK_TIME_IS_VALID (timing->last_producer) &&
+            producer + GST_REDIS_TIMING_MAX_AHEAD < timing->last_producer)) {
+      /* a gap, a restarted producer */
+      resync = TRUE;
+    } else if (late > (GstClockTimeDiff) GST_REDIS_TIMING_CAPTURE_TOLERANCE) {
+      if (!GST_CLOCK_TIME_IS_VALID (timing->late_since) ||
+          producer < timing->late_since) {
+        timing->late_since = producer;
+        timing->late_min = late;
+      }
+      timing->late_min = MIN (timing->late_min, late);
+      if (producer >= timing->late_since + GST_REDIS_TIMING_CAPTURE_WINDOW) {
+        want = timing->offset + timing->late_min;
+        resync = TRUE;
+      }
+    } else {
+      timing->late_since = GST_CLOCK_TIME_NONE;
+      resync = late < -(GstClockTimeDiff) GST_REDIS_TIMING_CAPTURE_TOLERANCE;
+    }
   } else {
     /* where the frame would go with the current offset, against now */
     GstClockTimeDiff ahead = timing->offset - want;
@@ -154,10 +181,20 @@ gst_redis_timing_apply (GstRedisTiming * timing, GstRedisTimestampMode mode,
     timing->anchored = TRUE;
     timing->offset = want;
     timing->anchor_producer = producer;
+    timing->late_since = GST_CLOCK_TIME_NONE;
+    /* never before the frame pushed last: a timeline taken again earlier
+     * is caught up with by the frames that follow, as they keep coming
+     * at least a step apart */
+    if (GST_CLOCK_TIME_IS_VALID (timing->last_out) &&
+        (GstClockTimeDiff) producer + timing->offset <
+        (GstClockTimeDiff) (timing->last_out + GST_REDIS_TIMING_MIN_STEP))
+      timing->offset = (GstClockTimeDiff) (timing->last_out +
+          GST_REDIS_TIMING_MIN_STEP) - (GstClockTimeDiff) producer;
   }
   timing->last_producer = producer;
 
   GST_BUFFER_PTS (buffer) = shift (GST_BUFFER_PTS (buffer), timing->offset);
   GST_BUFFER_DTS (buffer) = shift (GST_BUFFER_DTS (buffer), timing->offset);
+  timing->last_out = GST_BUFFER_DTS_OR_PTS (buffer);
   return resync;
 }

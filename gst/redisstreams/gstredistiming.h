@@ -51,6 +51,15 @@ GType gst_redis_timestamp_mode_get_type (void);
 #define GST_REDIS_TIMING_MAX_AHEAD (1 * GST_SECOND)
 #define GST_REDIS_TIMING_MAX_BEHIND (200 * GST_MSECOND)
 #define GST_REDIS_TIMING_CAPTURE_TOLERANCE (20 * GST_MSECOND)
+/* capture: the timeline moves forward (later capture times) only once every
+ * frame of this much of the producer's time was stamped later than it says
+ * (at once beyond GST_REDIS_TIMING_MAX_AHEAD): a camera under load stamps
+ * frames late, runs of them for most of a second, and following them
+ * would take the next ones back */
+#define GST_REDIS_TIMING_CAPTURE_WINDOW (1 * GST_SECOND)
+/* When the timeline is taken again, a frame goes at least this much after
+ * the frame pushed last: timestamps never go back nor stand still. */
+#define GST_REDIS_TIMING_MIN_STEP (1 * GST_MSECOND)
 /* running-time: for this much of the producer's time after the timeline
  * was taken, a frame that arrives earlier than it says moves it down (the
  * frame it was taken from was held up on its way) */
@@ -64,6 +73,12 @@ typedef struct
   GstClockTime last_producer;
   /* producer time of the frame the offset was taken from */
   GstClockTime anchor_producer;
+  /* DTS (or PTS) of the frame pushed last, on our running time */
+  GstClockTime last_out;
+  /* capture: producer time of the first of the frames stamped later than
+   * the timeline since then, and the least of their lateness */
+  GstClockTime late_since;
+  GstClockTimeDiff late_min;
   guint64 resyncs;
 } GstRedisTiming;
 

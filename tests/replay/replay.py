@@ -117,8 +117,10 @@ class Producer:
     (a gst-launch fragment, or None for raw I420). times[n] is frame n's
     capture time (ns since 1970), which it carries as its meta."""
 
-    def __init__(self, ctx, stream, encoder=None, maxlen=100000):
+    def __init__(self, ctx, stream, encoder=None, maxlen=100000, jitter=None):
         self.stream = stream
+        # jitter(n): how late frame n is taken and stamped (s), a loaded camera
+        self.jitter = jitter
         self.times = {}
         self.pipeline = Gst.parse_launch(
             "appsrc name=src is-live=true format=time caps=video/x-raw,format=I420,"
@@ -136,7 +138,7 @@ class Producer:
         t0 = time.monotonic()
         n = 0
         while not self.stopping.is_set():
-            delay = t0 + n / FPS - time.monotonic()
+            delay = t0 + n / FPS + (self.jitter(n) if self.jitter else 0) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             buf = Gst.Buffer.new_wrapped(frame_bytes(n))
@@ -504,6 +506,37 @@ def seeks_while_writing(ctx):
     assert stats.get_value("range-seeks") == 21
 
 
+def jittery_capture(ctx):
+    """A camera under load stamps its frames late, each by its own amount
+    (0 to 60 ms, sometimes more than a frame interval) while its PTS keep
+    the frame rate: a replayed raw range has PTS that never go back, and
+    begins with the frame of the start."""
+    ctx.keep = "raw"
+    rng = random.Random(7)
+    late = {}
+
+    def jitter(n):
+        if n not in late:
+            late[n] = rng.choice((0, 0, 0, 0.005, 0.025, 0.045, 0.060))
+        return late[n]
+
+    prod = Producer(ctx, "jittery", jitter=jitter)
+    try:
+        prod.wait_frames(4 * FPS)
+    finally:
+        prod.stop()
+    start = prod.times[20] + 3_000_000
+    stop = prod.times[110] + 2_000_000
+    out = play(ctx, "stream=jittery start=%s stop=%s" % (secs(start), secs(stop)), "identity")
+    pts = [p for p, _, _ in out.frames]
+    back = [(i, pts[i - 1], pts[i]) for i in range(1, len(pts)) if pts[i] <= pts[i - 1]]
+    print("  %d frames, %d PTS not after the previous one%s" % (
+        len(pts), len(back), ": %s" % ["#%d %.4f -> %.4f s" % (i, a / 1e9, b / 1e9)
+                                        for i, a, b in back[:5]] if back else ""))
+    check_range(prod, out, start, stop)
+    assert not back, "PTS went back or stood still %d times" % len(back)
+
+
 # --- pipelines/clip and pipelines/record-events ---------------------------------
 
 PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines")
@@ -709,6 +742,7 @@ def after_case(ctx):
 CASES = [
     ("raw_range", raw_range),
     ("raw_range_by_ids", raw_range_by_ids),
+    ("jittery_capture", jittery_capture),
     ("h264_gop10_range", h264_gop10_range),
     ("h264_gop10_export", h264_gop10_export),
     ("trimmed_start", trimmed_start),

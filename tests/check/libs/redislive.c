@@ -191,6 +191,84 @@ GST_START_TEST (test_capture_time_aligns_streams)
 
 GST_END_TEST;
 
+/* Pushes @n frames 33 ms apart in capture mode, frame i captured at
+ * @epoch + i * 33 ms + stamped (i), read at once; every DTS-or-PTS is
+ * checked to come after the one before. Returns the PTS of the last. */
+static GstClockTime
+push_captured (GstRedisTiming * t, gint64 epoch, gint first, gint n,
+    gint64 (*stamped) (gint i))
+{
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  gint i;
+
+  for (i = first; i < first + n; i++) {
+    GstBuffer *b = frame (50 * GST_SECOND + i * 33 * MS, GST_CLOCK_TIME_NONE);
+    gint64 capture = epoch + i * 33 * MS + stamped (i);
+
+    gst_redis_timing_apply (t, GST_REDIS_TIMESTAMP_CAPTURE, b,
+        10 * GST_SECOND + i * 33 * MS, epoch + i * 33 * MS, capture);
+    fail_unless (!GST_CLOCK_TIME_IS_VALID (last) || GST_BUFFER_PTS (b) > last,
+        "frame %d at %" GST_TIME_FORMAT ", not after %" GST_TIME_FORMAT, i,
+        GST_TIME_ARGS (GST_BUFFER_PTS (b)), GST_TIME_ARGS (last));
+    last = GST_BUFFER_PTS (b);
+    gst_buffer_unref (b);
+  }
+  return last;
+}
+
+static gint64
+stamped_late_by_load (gint i)
+{
+  /* single frames stamped 25 to 60 ms late, more than a frame interval */
+  static const gint late[] = { 0, 0, 45, 0, 60, 25, 0, 0, 50, 0, 0 };
+
+  return late[i % G_N_ELEMENTS (late)] * MS;
+}
+
+static gint64
+stamped_later_from_frame_10 (gint i)
+{
+  return i >= 10 ? 30 * MS : 0;
+}
+
+static gint64
+clock_stepped_back_at_frame_10 (gint i)
+{
+  return i >= 10 ? -(gint64) (100 * MS) : 0;
+}
+
+/* capture: a camera under load stamps single frames late; the timeline
+ * keeps the producer's spacing, never going back (a replayed range once
+ * went back 6 ms). Capture times later for a second (clocks that drift
+ * apart) move it forward; earlier ones (a clock stepped back) down, the
+ * frames coming at least a millisecond apart until it is caught up. */
+GST_START_TEST (test_capture_time_jitter_keeps_order)
+{
+  GstRedisTiming t;
+  const gint64 epoch = G_GINT64_CONSTANT (1700000000) * GST_SECOND;
+  GstClockTime last;
+
+  gst_redis_timing_reset (&t);
+  fail_unless_equals_uint64 (push_captured (&t, epoch, 0, 60,
+          stamped_late_by_load), 10 * GST_SECOND + 59 * 33 * MS);
+  fail_unless_equals_uint64 (t.resyncs, 0);
+
+  gst_redis_timing_reset (&t);
+  fail_unless_equals_uint64 (push_captured (&t, epoch, 0, 60,
+          stamped_later_from_frame_10), 10 * GST_SECOND + 59 * 33 * MS +
+      30 * MS);
+  fail_unless_equals_uint64 (t.resyncs, 1);
+
+  /* caught up within the tolerance */
+  gst_redis_timing_reset (&t);
+  last = push_captured (&t, epoch, 0, 30, clock_stepped_back_at_frame_10);
+  fail_unless (last >= 10 * GST_SECOND + 29 * 33 * MS - 100 * MS &&
+      last <= 10 * GST_SECOND + 29 * 33 * MS - 80 * MS,
+      "the last frame at %" GST_TIME_FORMAT, GST_TIME_ARGS (last));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_producer_mode_keeps_timestamps)
 {
   GstRedisTiming t;
@@ -341,6 +419,7 @@ redislive_suite (void)
   tcase_add_test (tc, test_running_time_first_frame_held_up);
   tcase_add_test (tc, test_running_time_shifts_pts_and_dts);
   tcase_add_test (tc, test_capture_time_aligns_streams);
+  tcase_add_test (tc, test_capture_time_jitter_keeps_order);
   tcase_add_test (tc, test_producer_mode_keeps_timestamps);
   tcase_add_test (tc, test_gate_holds_delta_units_after_gap);
   tcase_add_test (tc, test_gate_passes_streams_without_delta_units);
