@@ -1188,10 +1188,11 @@ gst_redis_read_loop_set_cursor (GstRedisReadLoop * loop, const gchar * id,
 }
 
 /* At stop, before the connection closes: the acknowledgements and dead
- * letters due are sent, behind the reply of a read still in flight (the
- * entries it hands over stay pending). Nothing is sent when nothing is
- * due, so stopping while waiting for an entry stays immediate; a failure
- * leaves the entries pending. */
+ * letters due are sent. A read still in flight is not waited for: on a
+ * live stream it would hand over the next entry, to stay pending; the
+ * connection is made again instead (what a read answered already stays
+ * pending). Nothing is sent when nothing is due, so stopping while waiting
+ * for an entry stays immediate; a failure leaves the entries pending. */
 void
 gst_redis_read_loop_finish (GstRedisReadLoop * loop, GCancellable * cancellable)
 {
@@ -1213,13 +1214,12 @@ gst_redis_read_loop_finish (GstRedisReadLoop * loop, GCancellable * cancellable)
           cancellable, &err))
     goto failed;
   if (loop->read_in_flight) {
-    GstRedisReply *reply = gst_redis_connection_read_reply (loop->conn,
-        loop->block, cancellable, &err);
-
-    if (reply == NULL)
-      goto failed;
+    GST_DEBUG_OBJECT (loop->element, "a read in flight at stop: connecting "
+        "again to send what is due");
     loop->read_in_flight = FALSE;
-    gst_redis_reply_free (reply);
+    gst_redis_connection_close (loop->conn);
+    if (!gst_redis_connection_open (loop->conn, cancellable, &err))
+      goto failed;
   }
   if (!gst_redis_group_send_acks (group, loop->conn, cancellable, &err) ||
       !gst_redis_group_read_acks (group, loop->conn, cancellable, &err) ||

@@ -194,6 +194,20 @@ static gboolean gst_redis_stream_src_do_seek (GstBaseSrc * bsrc,
     GstSegment * segment);
 
 
+/* The sinks paused first: the frames they keep as their last sample were
+ * rendered, and are acknowledged when they let go of them as the pipeline
+ * goes down. */
+static GstStateChangeReturn
+gst_redis_stream_src_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstRedisStreamSrc *self = GST_REDIS_STREAM_SRC (element);
+
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    gst_redis_ack_tracker_note_rendered (self->tracker, element);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
 static void
 gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
 {
@@ -216,6 +230,8 @@ gst_redis_stream_src_class_init (GstRedisStreamSrcClass * klass)
       "(XREADGROUP), acknowledging each after it was pushed",
       "The gst-redis-streams authors");
 
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_redis_stream_src_change_state);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_redis_stream_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_redis_stream_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_redis_stream_src_unlock);

@@ -39,6 +39,7 @@
 
 #include "gstredisticket.h"
 
+#include <gst/base/gstbasesink.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_redis_stream_src_debug);
@@ -146,6 +147,8 @@ struct _GstRedisTicket
   gchar *reason;
   /* decided at the source's stop while still alive */
   gboolean settled;
+  /* a sink of the source's pipeline kept its buffer as its last sample */
+  gboolean rendered;
 };
 
 enum
@@ -470,6 +473,66 @@ gst_redis_ack_tracker_settle_alive (GstRedisAckTracker * t)
   g_mutex_unlock (&t->lock);
 }
 
+static void
+ticket_note_rendered (GstRedisTicket * ticket, gpointer user_data)
+{
+  GstRedisAckTracker *t = user_data;
+
+  if (ticket->tracker != t)
+    return;
+  g_mutex_lock (&t->lock);
+  ticket->rendered = TRUE;
+  g_mutex_unlock (&t->lock);
+}
+
+static void
+sink_note_rendered (const GValue * item, gpointer user_data)
+{
+  GstElement *element = g_value_get_object (item);
+  GType appsink = g_type_from_name ("GstAppSink");
+  GstSample *sample;
+  GstBuffer *buffer;
+
+  /* an appsink's last sample may wait for the application still */
+  if (!GST_IS_BASE_SINK (element) || (appsink != 0 &&
+          g_type_is_a (G_OBJECT_TYPE (element), appsink)))
+    return;
+  sample = gst_base_sink_get_last_sample (GST_BASE_SINK (element));
+  if (sample == NULL)
+    return;
+  buffer = gst_sample_get_buffer (sample);
+  if (buffer)
+    gst_redis_buffer_foreach_ticket (buffer, ticket_note_rendered, user_data);
+  /* without the lock: this may be the last reference to the buffer */
+  gst_sample_unref (sample);
+}
+
+/* The sinks paused before the source and still hold their last sample:
+ * the frame a sink keeps (after its clock wait, not late: rendered, or
+ * prerolled) is the one it lets go of only as the pipeline goes down. A
+ * frame still on its way to a sink (a queue, the sink's clock wait) is
+ * not marked. */
+void
+gst_redis_ack_tracker_note_rendered (GstRedisAckTracker * t,
+    GstElement * source)
+{
+  GstObject *top = gst_object_ref (source), *parent;
+  GstIterator *it;
+
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  if (GST_IS_BIN (top)) {
+    it = gst_bin_iterate_recurse (GST_BIN (top));
+    while (gst_iterator_foreach (it, sink_note_rendered, t) ==
+        GST_ITERATOR_RESYNC)
+      gst_iterator_resync (it);
+    gst_iterator_free (it);
+  }
+  gst_object_unref (top);
+}
+
 void
 gst_redis_ack_tracker_stop (GstRedisAckTracker * t)
 {
@@ -792,9 +855,19 @@ tracker_release (GstRedisAckTracker * t, GstRedisTicket * ticket)
         t->stats.abandoned++;
         t->reread_due = TRUE;
       } else if (tracker_going_down (t, now)) {
-        GST_DEBUG ("entry %s released while going down, left pending",
-            ticket->id);
-        t->stats.abandoned++;
+        if (ticket->rendered && t->marks->len == 0) {
+          /* a sink's last sample (a display's last frame), with no
+           * redisstreamsink that may still have to store it */
+          GST_DEBUG ("entry %s rendered, let go of while going down: "
+              "acknowledged", ticket->id);
+          t->stats.acked_released++;
+          g_ptr_array_add (t->acks, g_strdup (ticket->id));
+          tracker_hold (t, ticket->id);
+        } else {
+          GST_DEBUG ("entry %s released while going down, left pending",
+              ticket->id);
+          t->stats.abandoned++;
+        }
       } else if (t->marks->len > 0) {
         Waiting *w = g_new0 (Waiting, 1);
 

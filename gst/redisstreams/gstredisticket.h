@@ -108,6 +108,10 @@ void gst_redis_ack_tracker_start (GstRedisAckTracker * tracker,
 /* Before a stop: what is known of the tickets still alive (stored,
  * failed) is decided now. */
 void gst_redis_ack_tracker_settle_alive (GstRedisAckTracker * tracker);
+/* The pipeline of @source goes from PLAYING to PAUSED: the frames its sinks
+ * keep as their last sample were rendered. */
+void gst_redis_ack_tracker_note_rendered (GstRedisAckTracker * tracker,
+    GstElement * source);
 /* A stop: tickets released from now on are ignored. */
 void gst_redis_ack_tracker_stop (GstRedisAckTracker * tracker);
 /* A flush went downstream: tickets pushed before it and released without

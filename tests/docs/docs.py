@@ -579,19 +579,25 @@ def stop_case(ctx, name, args, sig, busy):
     return rc, ids, first, read(p.log)
 
 
+def consumers(ctx):
+    return [c["name"].decode() for c in ctx.r.xinfo_consumers("stop", "g")]
+
+
 def stop_num_buffers(ctx):
     """num-buffers=5 into a fakesink that keeps its last sample (the
-    default): it lets go of the fifth frame only when the pipeline goes
-    down: the fifth entry stays pending."""
+    default): it lets go of the fifth frame, which it rendered, only when
+    the pipeline goes down; that frame is acknowledged then: 0 pending, and
+    the consumer left its group."""
     ctx.r.flushall()
     prefill(ctx, "stop")
     p = gst(ctx, src_args(ctx, "num-buffers=5") + ["!", "fakesink"], "stop-num-buffers")
     rc = p.wait(30)
     ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
-    first = [i.decode() for i, _ in ctx.r.xrange("stop", "-", "+", PREFILL)]
-    print("  exit %s, XPENDING %d %s" % (rc, len(ids), ["entry %d" % first.index(i) for i in ids]))
+    print("  exit %s, XPENDING %s, entries-read %d, consumers %s" % (
+        rc, ids, group_read(ctx, "stop", "g"), consumers(ctx)))
     assert rc == 0 and "Got EOS" in read(p.log), tail(p.log)
-    assert ids == [first[4]], "pending %s, expected the fifth entry %s" % (ids, first[4])
+    assert ids == [] and group_read(ctx, "stop", "g") == 5, ids
+    assert consumers(ctx) == [], consumers(ctx)
 
 
 # a sink that lets go of each frame once it rendered it
@@ -606,21 +612,69 @@ def stop_sigint_idle(ctx):
     assert rc == 0 and ids == [], (rc, ids)
 
 
-def stop_sigint_idle_last_sample(ctx):
-    """The same into a fakesink that keeps its last sample (the default):
-    its last frame is let go of only when the pipeline goes down: that
-    entry stays pending (read again by the next start)."""
+def last_sample_case(ctx, name, sink):
+    """SIGINT while waiting, into @sink that keeps its last sample: the last
+    frame, let go of only when the pipeline goes down, was rendered: it is
+    acknowledged then (0 pending), and the consumer leaves its group."""
     ctx.r.flushall()
     prefill(ctx, "stop")
-    p = gst(ctx, src_args(ctx) + ["!", "fakesink"], "stop-sigint-idle-last-sample")
+    p = gst(ctx, src_args(ctx) + sink, name)
     wait_for(lambda: group_read(ctx, "stop", "g") == PREFILL and pending(ctx) == 1, 30,
              "every entry read, the last one still held by the sink")
     p.send_signal(signal.SIGINT)
     rc = p.wait(30)
     ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
-    last = ctx.r.xrevrange("stop", count=1)[0][0].decode()
-    print("  exit %s, XPENDING %s (the last entry: %s)" % (rc, ids, last))
-    assert rc == 0 and ids == [last], (rc, ids)
+    print("  exit %s, XPENDING %s, consumers %s" % (rc, ids, consumers(ctx)))
+    assert rc == 0 and ids == [], (rc, ids, tail(p.log))
+    assert consumers(ctx) == [], "the consumer stayed in its group: %s" % consumers(ctx)
+
+
+def stop_sigint_idle_last_sample(ctx):
+    """The same into a plain fakesink (it keeps its last sample, the
+    default)."""
+    last_sample_case(ctx, "stop-sigint-idle-last-sample", ["!", "fakesink"])
+
+
+def stop_sigint_idle_bin_sink(ctx):
+    """The same into a sink that is a bin (fakevideosink: a fakesink behind
+    a ghost pad, as autovideosink wraps the display's sink) with sync=true,
+    a display's default."""
+    last_sample_case(ctx, "stop-sigint-idle-bin-sink",
+                     ["!", "videoconvert", "!", "fakevideosink", "sync=true"])
+
+
+def stop_sigint_queue(ctx):
+    """SIGINT while a queue in front of a slow sink holds frames: the frames
+    the sink rendered are acknowledged (the last one as the pipeline goes
+    down), those the flush dropped from the queue and the one on its way
+    stay pending: no frame lost. A frame the sink prerolled as it paused
+    may go either way."""
+    ctx.r.flushall()
+    prefill(ctx, "stop")
+    p = gst(ctx, ["-v"] + src_args(ctx) + ["!", "queue", "!", "identity", "sleep-time=300000",
+                                           "!", "fakesink", "silent=false"], "stop-sigint-queue")
+
+    def rendered():
+        return [l for l in read(p.log).splitlines() if "fakesink0" in l and "chain" in l]
+
+    wait_for(lambda: group_read(ctx, "stop", "g") == PREFILL and len(rendered()) >= 3, 30,
+             "every entry read, the sink rendering the third")
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(30)
+    ids = [e["message_id"].decode() for e in ctx.r.xpending_range("stop", "g", "-", "+", 100)]
+    first = [i.decode() for i, _ in ctx.r.xrange("stop", "-", "+", PREFILL)]
+    chains = len(rendered())
+    # the first frame is prerolled, then rendered; one prerolled after the
+    # last one rendered came as the sink paused
+    sink = [l for l in read(p.log).splitlines() if "fakesink0" in l]
+    last = max(i for i, l in enumerate(sink) if "chain" in l)
+    prerolls = len([l for l in sink[last:] if "preroll" in l])
+    print("  exit %s, rendered %d, prerolled %d, XPENDING %d (from entry %s)" % (
+        rc, chains, prerolls, len(ids), first.index(ids[0]) if ids else None))
+    assert rc == 0, tail(p.log)
+    assert chains < PREFILL, "the sink rendered every frame: nothing was queued"
+    assert any(ids == first[k:] for k in range(chains, chains + prerolls + 1)), \
+        "rendered %d, pending %s" % (chains, [first.index(i) for i in ids])
 
 
 def stop_eos_idle(ctx):
@@ -789,7 +843,8 @@ def main():
         scripts = sorted(f for f in os.listdir(PIPELINES)
                          if os.access(os.path.join(PIPELINES, f), os.X_OK))
         cases += [(fn.__name__, fn) for fn in (
-            stop_num_buffers, stop_sigint_idle, stop_sigint_idle_last_sample, stop_eos_idle,
+            stop_num_buffers, stop_sigint_idle, stop_sigint_idle_last_sample, stop_sigint_idle_bin_sink,
+            stop_sigint_queue, stop_eos_idle,
             stop_sigterm_idle, stop_sigkill_idle, stop_sigint_busy, stop_eos_busy, display_refuses_headless, display_headless_sink)]
         cases += [("help_" + s, help_case(s)) for s in scripts]
         print("%d gst-launch-1.0 lines in %d Markdown files; files they use: %s"

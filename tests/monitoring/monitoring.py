@@ -472,14 +472,15 @@ def monitor_case(tmp):
     wait_for(lambda: r.exists("mon"), 30, "the stream")
     procs = {}
     # killed holds the first frame it pushed for 20 s: its entry is pending;
-    # clean's sink keeps no last sample, so that it has nothing pending when
-    # it stops (a plain fakesink, like a display, leaves its last frame
-    # pending: docs/redisstreamsrc.md, what stays pending after a stop)
+    # clean's fakesink (like a display) rendered its last frame, which is
+    # acknowledged as it stops: nothing pending; stopped's appsink still
+    # held its 3 frames for an application that took none: those entries
+    # stay pending (docs/redisstreamsrc.md, what stays pending after a stop)
     for name, extra, down in [("running", "", ""),
                               ("clean", "", ""),
                               ("stopped", "num-buffers=3 ", ""),
                               ("killed", "", "identity sleep-time=20000000 ! ")]:
-        sink = "fakesink enable-last-sample=false" if name == "clean" else "fakesink"
+        sink = "appsink wait-on-eos=false" if name == "stopped" else "fakesink"
         procs[name] = launch(tmp, name, "redisstreamsrc port=%d stream=mon group=g consumer=%s "
                              "claim-idle-time=0 %s! %s%s" % (rp, name, extra, down, sink))
     r.xgroup_create("mon", "export-1", id="0")
@@ -492,7 +493,7 @@ def monitor_case(tmp):
     stop(procs.pop("killed"))
     stop(procs.pop("clean"))
     assert "clean" not in consumers(), consumers()
-    assert consumers().get("stopped") == 1, consumers()
+    assert consumers().get("stopped") == 3, consumers()
     # the killed reader's report expires (3 x 5 s + block)
     wait_for(lambda: not report_of(r, "src", "mon", consumer="killed"), 30,
              "the killed reader's report to expire")
@@ -506,7 +507,7 @@ def monitor_case(tmp):
     lines = {n: next((l for l in text.splitlines() if "consumer %s " % n in l), "")
              for n in ("running", "stopped", "killed", "clean")}
     assert lines["running"].rstrip().endswith("running"), lines
-    assert re.search(r"stopped [\d.]+ (ms|s) ago; its 1 pending entry waits", lines["stopped"]), lines
+    assert re.search(r"stopped [\d.]+ (ms|s) ago; its 3 pending entries wait", lines["stopped"]), lines
     assert "gone (no report" in lines["killed"] and "its 1 pending entry waits" in lines["killed"], lines
     assert lines["clean"] == "", lines
     assert "group export-1" in text and "no consumers: nobody reads this group now" in text, text

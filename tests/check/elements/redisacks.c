@@ -465,6 +465,66 @@ GST_START_TEST (test_refused_caps_set_aside)
 
 GST_END_TEST;
 
+/* A sink that keeps its last sample (fakesink's default, the video sinks)
+ * lets go of its last frame only as the pipeline goes down: it rendered
+ * it, so it is acknowledged then and the consumer leaves its group. With a
+ * redisstreamsink downstream (a tee's slower branch) that frame may still
+ * have to be stored: it stays pending, as do the frames the stopping
+ * branch did not store. No frame lost either way. */
+GST_START_TEST (test_last_sample_acknowledged_at_stop)
+{
+  GstElement *pipeline, *src;
+  redisReply *r;
+  gchar *desc;
+  long long stored;
+
+  create_group ("l");
+  add_entries ("l", 0, 3);
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=l group=g "
+      "consumer=c start-id=0 ! fakesink", server->port);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  test_wait_until (redis_test_get_stat (src, "frames") == 3 &&
+      pending_count ("l") == 1, 10000, "3 read, the last one kept by the sink "
+      "(%lld pending)", pending_count ("l"));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (pending_count ("l"), 0);
+  fail_unless_equals_uint64 (redis_test_get_stat (src, "acked-released"), 3);
+  fail_unless_equals_uint64 (redis_test_get_stat (src, "abandoned"), 0);
+  /* the consumer left its group */
+  r = redis_server_command (server, "XINFO CONSUMERS l g");
+  fail_unless (r->type == REDIS_REPLY_ARRAY && r->elements == 0);
+  freeReplyObject (r);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+
+  create_group ("t");
+  add_entries ("t", 0, 3);
+  desc = g_strdup_printf ("redisstreamsrc name=src port=%u stream=t group=g "
+      "consumer=c start-id=0 ! tee name=t ! queue ! fakesink "
+      "t. ! queue ! identity sleep-time=1000000 ! redisstreamsink port=%u "
+      "stream=t-out", server->port, server->port);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  test_wait_until (redis_test_get_stat (src, "frames") == 3 &&
+      redis_server_integer (server, "XLEN t-out") >= 1, 10000,
+      "3 read, the first stored");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  stored = redis_server_integer (server, "XLEN t-out");
+  fail_unless (stored < 3, "the slow branch stored every frame: nothing to "
+      "test");
+  fail_unless_equals_int (pending_count ("t"), 3 - stored);
+  fail_unless_equals_uint64 (redis_test_get_stat (src, "acked-released"), 0);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Writes @n frames of @caps into @stream with a real redisstreamsink with
  * default properties (version 2 entries), to EOS. */
 static void
@@ -807,6 +867,7 @@ redisacks_suite (void)
   tcase_add_test (tc, test_exactly_once_adds_each_input_once);
   tcase_add_test (tc, test_exactly_once_refuses_two_servers);
   tcase_add_test (tc, test_exactly_once_refuses_pushed_mode);
+  tcase_add_test (tc, test_last_sample_acknowledged_at_stop);
   return s;
 }
 
