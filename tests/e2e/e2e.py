@@ -306,8 +306,11 @@ def read_in_order(ctx, group, window, timeout_ms):
             if sample is not None:
                 got.append(sample.get_buffer().offset)
                 deadline = time.monotonic() + 10
-            gaps = stats.get_value("reorder-gaps")
-            if len(got) + gaps >= N and stats.get_value("reorder-late") >= gaps:
+            # every frame pushed once or dropped as late (given up, or
+            # before the first one pushed, whose predecessors the window
+            # cannot know)
+            late = stats.get_value("reorder-late")
+            if len(got) + late >= N and late >= stats.get_value("reorder-gaps"):
                 break
     finally:
         pipeline.set_state(Gst.State.NULL)
@@ -356,9 +359,12 @@ def three_processors_in_order(ctx):
     got, stats = read_in_order(ctx, "small-window", held - 1, 10000) if held > 1 else ([], {})
     if held > 1:
         assert got == sorted(set(got)), "reorder-window=%d: out of order: %s" % (held - 1, got)
-        assert stats["reorder-gaps"] > 0 and len(got) + stats["reorder-gaps"] == N, \
+        # given up: counted as gaps, dropped as late when they come; when the
+        # window overflows before the first frame went out, the window cannot
+        # know the frames before it: no gap, only late
+        assert stats["reorder-late"] > 0 and len(got) + stats["reorder-late"] == N, \
             "reorder-window=%d: %d frames pushed, %s" % (held - 1, len(got), stats)
-        assert stats["reorder-late"] == stats["reorder-gaps"], stats
+        assert stats["reorder-late"] >= stats["reorder-gaps"], stats
         print("  consumer with reorder-window=%d: %d frames in order; reorder-gaps %d, "
               "reorder-late %d" % (held - 1, len(got), stats["reorder-gaps"],
                                    stats["reorder-late"]))
