@@ -772,9 +772,12 @@ tracker_settle_waiting (GstRedisAckTracker * t)
 
 /* The source's pipeline, or a sink that stored its frames, is going down
  * (a state change to READY or NULL): frames released now were not dropped
- * on purpose. The parents are read without their locks: a ticket may be
- * released under any element's lock, and the chain of a running source does
- * not change. */
+ * on purpose. For the pipeline that is from its PAUSED on: its elements
+ * flush only in PAUSED->READY, and until then (the sinks pausing) a frame
+ * is let go of as in PLAYING, a sink's last sample replaced by the next
+ * rendered frame for one. The parents are read without their locks: a
+ * ticket may be released under any element's lock, and the chain of a
+ * running source does not change. */
 static gboolean
 tracker_going_down (GstRedisAckTracker * t, gint64 now)
 {
@@ -787,7 +790,8 @@ tracker_going_down (GstRedisAckTracker * t, gint64 now)
 
     while (GST_OBJECT_PARENT (top))
       top = GST_OBJECT_PARENT (top);
-    down = GST_STATE_TARGET (top) <= GST_STATE_READY;
+    down = GST_STATE_TARGET (top) <= GST_STATE_READY
+        && GST_STATE (top) <= GST_STATE_PAUSED;
     gst_object_unref (source);
   }
   for (i = 0; !down && i < t->marks->len; i++) {
