@@ -588,6 +588,21 @@ gst_redis_range_stop (GstRedisRange * range)
   g_mutex_unlock (&range->query_lock);
 }
 
+/* Counts @ms more milliseconds trimmed and names the last span gone, for
+ * the stats. */
+static void
+range_note_trimmed (GstRedisRange * range, guint64 ms, const gchar * from,
+    const gchar * to)
+{
+  GST_OBJECT_LOCK (range->element);
+  range->stats.trimmed_ms += ms;
+  g_free (range->stats.trimmed_from);
+  range->stats.trimmed_from = g_strdup (from);
+  g_free (range->stats.trimmed_to);
+  range->stats.trimmed_to = g_strdup (to);
+  GST_OBJECT_UNLOCK (range->element);
+}
+
 /* The requested start is older than anything the stream holds. */
 static void
 range_tell_trimmed (GstRedisRange * range, gint64 want, gint64 first)
@@ -597,13 +612,7 @@ range_tell_trimmed (GstRedisRange * range, gint64 want, gint64 first)
   gdouble gone = (first - want) / 1e9;
 
   if (range->deleted_any) {
-    GST_OBJECT_LOCK (range->element);
-    range->stats.trimmed_ms += (first - want) / GST_MSECOND;
-    g_free (range->stats.trimmed_from);
-    range->stats.trimmed_from = g_strdup (want_s);
-    g_free (range->stats.trimmed_to);
-    range->stats.trimmed_to = g_strdup (first_s);
-    GST_OBJECT_UNLOCK (range->element);
+    range_note_trimmed (range, (first - want) / GST_MSECOND, want_s, first_s);
     GST_REDIS_ELEMENT_WARNING (range->element, range->settings, RESOURCE,
         READ, ("The start %s asked of stream \"%s\" is older than its oldest "
             "entry (%s): the %.3f s from %s to %s were trimmed (the "
@@ -628,12 +637,7 @@ range_tell_key_trimmed (GstRedisRange * range, gint64 want, gint64 oldest)
   gchar *want_s = gst_redis_time_to_string (want);
   gchar *oldest_s = gst_redis_time_to_string (oldest);
 
-  GST_OBJECT_LOCK (range->element);
-  g_free (range->stats.trimmed_from);
-  range->stats.trimmed_from = g_strdup (want_s);
-  g_free (range->stats.trimmed_to);
-  range->stats.trimmed_to = g_strdup (oldest_s);
-  GST_OBJECT_UNLOCK (range->element);
+  range_note_trimmed (range, 0, want_s, oldest_s);
   GST_REDIS_ELEMENT_WARNING (range->element, range->settings, RESOURCE,
       READ, ("The key frame needed to decode stream \"%s\" at %s was "
           "trimmed (the oldest entry is from %s): playing from the next key "
@@ -893,13 +897,7 @@ range_check_overtaken (GstRedisRange * range, gint64 last_time)
     return;
   from = gst_redis_time_to_string (last_time);
   to = gst_redis_time_to_string (first);
-  GST_OBJECT_LOCK (range->element);
-  range->stats.trimmed_ms += (first - last_time) / GST_MSECOND;
-  g_free (range->stats.trimmed_from);
-  range->stats.trimmed_from = g_strdup (from);
-  g_free (range->stats.trimmed_to);
-  range->stats.trimmed_to = g_strdup (to);
-  GST_OBJECT_UNLOCK (range->element);
+  range_note_trimmed (range, (first - last_time) / GST_MSECOND, from, to);
   GST_REDIS_ELEMENT_WARNING (range->element, range->settings, RESOURCE, READ,
       ("Stream \"%s\" was trimmed faster than it was replayed: the frames "
           "from %s to %s are gone.", range->settings->stream, from, to),
