@@ -679,8 +679,8 @@ read_loop_decode_entry (GstRedisReadLoop * loop, GstRedisReply * entry,
 
 invalid:
   GST_REDIS_ELEMENT_WARNING (loop->element, loop->settings, STREAM, DECODE,
-      ("Skipped entry %s of stream \"%s\": it is not a frame this element "
-          "can read.", id->str, loop->settings->stream),
+      ("Skipped entry %s of stream \"%s\", not a frame this element can "
+          "read: %s.", id->str, loop->settings->stream, err->message),
       ("entry %s: %s", id->str, err->message));
   /* two reasons counted apart as well: a payload that is not what its caps
    * say, names beyond the budget of new ones */

@@ -2244,6 +2244,9 @@ GST_START_TEST (test_invalid_utf8_caps_warning_explains)
   fail_unless (g_utf8_validate (debug, -1, NULL));
   fail_unless (strstr (debug, "field \"caps\" is not valid UTF-8") != NULL,
       "%s", debug);
+  fail_unless (g_utf8_validate (err->message, -1, NULL));
+  fail_unless (strstr (err->message, "field \"caps\" is not valid UTF-8")
+      != NULL, "%s", err->message);
   fail_unless (strstr (debug, "format=I\\xff\\xfe420") != NULL, "%s", debug);
   g_clear_error (&err);
   g_free (debug);
@@ -2706,6 +2709,9 @@ GST_START_TEST (test_caps_id_not_in_info_is_skipped)
   gst_message_parse_warning (msg, &err, &debug);
   fail_unless (strstr (debug, "caps id 12345 is not in the stream's hash "
           "\"gone:info\" (no field \"caps:12345\")") != NULL, "%s", debug);
+  /* the reason is in the message itself, not only in the debug text */
+  fail_unless (strstr (err->message, "caps id 12345 is not in the stream's "
+          "hash \"gone:info\"") != NULL, "%s", err->message);
   g_clear_error (&err);
   g_free (debug);
   gst_message_unref (msg);
